@@ -15,7 +15,13 @@ export interface PolicyStatement {
 
 export interface HandlerFunctionArgs<E, R> {
     /** The handler: an async function from `handlers/`, serialized by Pulumi into the Lambda package. */
-    callback: aws.lambda.Callback<E, R>;
+    callback?: aws.lambda.Callback<E, R>;
+    /**
+     * Instead of `callback`: a function run once per cold start that returns the handler. Use it for state
+     * kept across invocations (clients, caches): in a serialized `callback`, module-level variables are
+     * re-created on every invocation.
+     */
+    callbackFactory?: aws.lambda.CallbackFactory<E, R>;
     /** What the function may do beyond writing its own logs; nothing by default. */
     statements?: pulumi.Input<PolicyStatement[]>;
     /** Environment variables (no secrets: they are readable by anyone who can read the function). */
@@ -54,6 +60,9 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
 
     constructor(name: string, args: HandlerFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:HandlerFunction", name, {}, opts);
+        if ((args.callback === undefined) === (args.callbackFactory === undefined)) {
+            throw new Error(`HandlerFunction ${name}: give exactly one of callback and callbackFactory`);
+        }
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
             retentionInDays: args.logRetentionDays ?? 30,
         }, { parent: this });
@@ -86,6 +95,7 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
         const keep = new Set(args.packages ?? []);
         this.function = new aws.lambda.CallbackFunction<E, R>(`${name}`, {
             callback: args.callback,
+            callbackFactory: args.callbackFactory,
             role: this.role.arn,
             runtime: LAMBDA_RUNTIME,
             architectures: ["arm64"],

@@ -1,0 +1,350 @@
+/**
+ * Sends client events to the ingest API (`POST {apiUrl}/event`).
+ *
+ * Guarantees:
+ * - requests respect the API's limits (entries per request, entry length, PutEvents' total size);
+ * - an entry the API reported as accepted is never sent again;
+ * - only entries that failed with a retryable code are resent, and whole requests only on 429, 5xx
+ *   (unless the API says the error is not retryable) and network errors: exponential backoff with full
+ *   jitter, waiting at least what `Retry-After` asks;
+ * - a 400 for a multi-entry request is split in halves until the invalid entry is isolated, so one bad
+ *   entry does not take valid ones down with it;
+ * - a 401 refreshes the token once and resends.
+ * After a timeout or a network error the client cannot know whether the API published the entries; it
+ * resends them with the same `eventId`, so storage can drop the duplicate.
+ */
+import { RETRYABLE_ENTRY_ERROR_CODES } from "../pipeline/integration-responses";
+import { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter, RetryPolicy } from "./backoff";
+import { TokenProvider } from "./cognito";
+import { ClientEventsError, ConfigurationError, NetworkError } from "./errors";
+import {
+    BatchLimits,
+    ClientEvent,
+    DEFAULT_LIMITS,
+    planBatches,
+    PreparedEvent,
+    prepareEvent,
+    randomEventId,
+} from "./events";
+import { FetchLike, fetchWithTimeout, readText, tryParseJson } from "./http";
+
+/** Options of {@link EventsClient}. */
+export interface EventsClientOptions {
+    /** The API's stage URL (`.../event` is appended unless already there). */
+    apiUrl: string;
+    /** Source of the Cognito token, e.g. a CognitoSession. */
+    tokens: TokenProvider;
+    /** `Bearer` (default) sends `Authorization: Bearer <token>`; `none` sends the bare token. */
+    authScheme?: "Bearer" | "none";
+    /** Retry policy; fields default to DEFAULT_RETRY_POLICY. */
+    retry?: Partial<RetryPolicy>;
+    /** Batch limits; default: the deployed API's. */
+    limits?: Partial<BatchLimits>;
+    /** Timeout of one request. Default 30 s (API Gateway gives up at 29 s). */
+    timeoutMs?: number;
+    /** Injected fetch; default: global fetch. */
+    fetch?: FetchLike;
+    /** Injected sleep; default: setTimeout. */
+    sleep?: (ms: number) => Promise<void>;
+    /** Injected random in [0, 1); default: Math.random. */
+    random?: () => number;
+    /** Injected clock (epoch ms); default: Date.now. */
+    now?: () => number;
+    /** Injected id generator; default: crypto.randomUUID. */
+    newId?: () => string;
+    /** Called after every HTTP request (metrics, progress). */
+    onRequest?: (info: RequestInfo) => void;
+}
+
+/** What one HTTP request did. */
+export interface RequestInfo {
+    /** HTTP status, or 0 for a network error or timeout. */
+    status: number;
+    /** Entries in the request. */
+    entries: number;
+    /** Entries the API accepted. */
+    accepted: number;
+    /** Error codes of entries that failed in this request (retryable or not). */
+    errorCodes: string[];
+    /** Wall time of the request in ms (from `now`). */
+    latencyMs: number;
+    /** 1 for the first send of these entries. */
+    attempt: number;
+}
+
+/** An entry the API accepted. */
+export interface AcceptedEvent {
+    eventId: string;
+    eventType: string;
+    /** EventBridge's id of the published event, when the API returned it. */
+    busEventId?: string;
+    /** Attempts it took. */
+    attempts: number;
+}
+
+/** An event the client gave up on. */
+export interface FailedEvent {
+    eventId: string;
+    eventType: string;
+    /** Final error code: a PutEvents entry code, `HTTP<status>`, `NetworkError`, `InvalidEvent`, `EntryTooLarge`... */
+    errorCode: string;
+    errorMessage: string;
+    attempts: number;
+}
+
+/** Outcome of {@link EventsClient.send}: every event given is either accepted or failed. */
+export interface SendResult {
+    accepted: AcceptedEvent[];
+    failed: FailedEvent[];
+    /** Entry resends (an entry sent three times counts 2). */
+    retried: number;
+    /** HTTP requests made. */
+    requests: number;
+}
+
+interface WorkItem {
+    events: PreparedEvent[];
+    /** Attempt number of the next send of these events. */
+    attempt: number;
+    /** Whether a 401 already triggered a token refresh for these events. */
+    refreshed: boolean;
+    /** These events were sent before (a half of a split request), whatever the attempt number. */
+    resent?: boolean;
+}
+
+interface ApiEntryResult {
+    eventId?: string;
+    errorCode?: string;
+    errorMessage?: string;
+    retryable?: boolean;
+}
+
+const RETRYABLE_CODES = new Set<string>([...RETRYABLE_ENTRY_ERROR_CODES]);
+
+/** The events client; one per signed-in user. Safe to call `send` concurrently. */
+export class EventsClient {
+    readonly endpoint: string;
+    private readonly options: EventsClientOptions;
+    private readonly policy: RetryPolicy;
+    private readonly limits: BatchLimits;
+    private readonly fetchImpl: FetchLike;
+    private readonly sleep: (ms: number) => Promise<void>;
+    private readonly random: () => number;
+    private readonly now: () => number;
+    private readonly newId: () => string;
+
+    constructor(options: EventsClientOptions) {
+        if (!options.apiUrl) throw new ConfigurationError("EventsClient needs apiUrl");
+        let url: URL;
+        try {
+            url = new URL(options.apiUrl);
+        } catch {
+            throw new ConfigurationError(`apiUrl is not a URL: ${options.apiUrl}`);
+        }
+        if (url.protocol !== "https:" && !isLoopback(url.hostname)) {
+            // Tokens must not travel in clear text, except to a local-mode API on this machine.
+            throw new ConfigurationError(`apiUrl must use https (got ${options.apiUrl})`);
+        }
+        const base = options.apiUrl.replace(/\/+$/, "");
+        this.endpoint = base.endsWith("/event") ? base : `${base}/event`;
+        this.options = options;
+        this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+        this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+        this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+        this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+        this.random = options.random ?? Math.random;
+        this.now = options.now ?? Date.now;
+        this.newId = options.newId ?? randomEventId;
+    }
+
+    /**
+     * Validates and sends events, in order, in as few requests as the limits allow. Resolves with every event
+     * either accepted or failed (invalid events fail with `InvalidEvent`/`EntryTooLarge` and are not sent);
+     * rejects only for programming errors.
+     */
+    async send(events: ClientEvent[]): Promise<SendResult> {
+        const result: SendResult = { accepted: [], failed: [], retried: 0, requests: 0 };
+        const prepared: PreparedEvent[] = [];
+        for (const event of events) {
+            try {
+                prepared.push(prepareEvent(event, this.newId, this.limits));
+            } catch (err) {
+                if (!(err instanceof ClientEventsError)) throw err;
+                result.failed.push({
+                    eventId: typeof event?.eventId === "string" ? event.eventId : "",
+                    eventType: typeof event?.eventType === "string" ? event.eventType : "",
+                    errorCode: err.code,
+                    errorMessage: err.message,
+                    attempts: 0,
+                });
+            }
+        }
+        const queue: WorkItem[] = planBatches(prepared, this.limits).map((batch) => ({
+            events: batch,
+            attempt: 1,
+            refreshed: false,
+        }));
+        while (queue.length > 0) {
+            const item = queue.shift()!;
+            const follow = await this.sendOnce(item, result);
+            queue.unshift(...follow);
+        }
+        return result;
+    }
+
+    /** One request; returns the work left (retries or halves), already delayed by backoff when needed. */
+    private async sendOnce(item: WorkItem, result: SendResult): Promise<WorkItem[]> {
+        const { events, attempt } = item;
+        let started = 0; // set once the token is in hand: latency covers the HTTP request only
+        const report = (status: number, accepted: number, errorCodes: string[]) =>
+            this.options.onRequest?.({
+                status,
+                entries: events.length,
+                accepted,
+                errorCodes,
+                latencyMs: this.now() - started,
+                attempt,
+            });
+
+        let token: string;
+        try {
+            token = await this.options.tokens.getToken();
+        } catch (err) {
+            // No token, no request: the events fail with the auth error (the caller sees its code).
+            const code = err instanceof ClientEventsError ? err.code : "AuthError";
+            this.fail(result, events, code, (err as Error).message, attempt - 1);
+            return [];
+        }
+        if (attempt > 1 || item.resent) result.retried += events.length;
+        result.requests++;
+        started = this.now();
+
+        let response: Response;
+        let text: string;
+        try {
+            response = await fetchWithTimeout(
+                this.fetchImpl,
+                this.endpoint,
+                {
+                    method: "POST",
+                    headers: {
+                        "Content-Type": "application/json",
+                        Authorization: this.options.authScheme === "none" ? token : `Bearer ${token}`,
+                    },
+                    body: JSON.stringify({ entries: events.map((e) => ({ entry: e.entry })) }),
+                },
+                this.options.timeoutMs ?? 30_000,
+            );
+            text = await readText(response);
+        } catch (err) {
+            if (!(err instanceof NetworkError)) throw err;
+            report(0, 0, ["NetworkError"]);
+            return this.retryAll(item, result, "NetworkError", err.message, undefined);
+        }
+        const body = tryParseJson(text) as
+            | { entries?: ApiEntryResult[]; failedEntryCount?: number; message?: string; retryable?: boolean }
+            | undefined;
+        const status = response.status;
+        const message = typeof body?.message === "string" ? body.message : text.slice(0, 300) || response.statusText;
+
+        const perEntry = Array.isArray(body?.entries) && body!.entries.length === events.length ? body!.entries : undefined;
+        if (status === 200 && !(perEntry && (body?.failedEntryCount ?? 0) > 0)) {
+            events.forEach((e, i) => result.accepted.push(accepted(e, attempt, perEntry?.[i]?.eventId)));
+            report(status, events.length, []);
+            return [];
+        }
+        if ((status === 200 || status === 207) && body && Array.isArray(body.entries)) {
+            if (!perEntry) {
+                // Cannot tell which entries got through; resending could duplicate, so give up on them.
+                report(status, 0, ["InvalidResponse"]);
+                this.fail(result, events, "InvalidResponse", `the API answered ${body.entries.length} results for ${events.length} entries`, attempt);
+                return [];
+            }
+            const retry: PreparedEvent[] = [];
+            const codes: string[] = [];
+            let acceptedCount = 0;
+            const lastAttempt = attempt >= this.policy.maxAttempts;
+            perEntry.forEach((r, i) => {
+                const event = events[i];
+                if (!r.errorCode) {
+                    acceptedCount++;
+                    result.accepted.push(accepted(event, attempt, r.eventId));
+                    return;
+                }
+                codes.push(r.errorCode);
+                const retryable = r.retryable === true || RETRYABLE_CODES.has(r.errorCode);
+                if (retryable && !lastAttempt) retry.push(event);
+                else {
+                    const note = retryable ? ` (gave up after ${attempt} attempts)` : "";
+                    this.fail(result, [event], r.errorCode, `${r.errorMessage ?? ""}${note}`, attempt);
+                }
+            });
+            report(status, acceptedCount, codes);
+            if (retry.length === 0) return [];
+            return this.retryAll({ ...item, events: retry }, result, codes[0], "entries failed", undefined);
+        }
+
+        report(status, 0, [`HTTP${status}`]);
+        if (status === 401 && !item.refreshed) {
+            // The token may have expired between the check and the request: refresh once and resend now.
+            try {
+                await this.options.tokens.getToken({ rejectedToken: token });
+            } catch (err) {
+                const code = err instanceof ClientEventsError ? err.code : "AuthError";
+                this.fail(result, events, code, (err as Error).message, attempt);
+                return [];
+            }
+            return [{ events, attempt: attempt + 1, refreshed: true }];
+        }
+        if ((status === 400 || status === 413) && events.length > 1) {
+            // Isolate the entry the API refuses; nothing of a 400 request was published, so resending is safe.
+            const half = Math.ceil(events.length / 2);
+            return [
+                { events: events.slice(0, half), attempt, refreshed: item.refreshed, resent: true },
+                { events: events.slice(half), attempt, refreshed: item.refreshed, resent: true },
+            ];
+        }
+        const retryable = status === 429 || status === 502 || status === 503 || status === 504 || (status === 500 && body?.retryable !== false);
+        if (retryable) {
+            const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
+            return this.retryAll(item, result, `HTTP${status}`, message, retryAfterMs);
+        }
+        this.fail(result, events, `HTTP${status}`, message, attempt);
+        return [];
+    }
+
+    /** Schedules a resend of `item.events` after backoff, or fails them when the attempts are used up. */
+    private async retryAll(
+        item: WorkItem,
+        result: SendResult,
+        code: string,
+        message: string,
+        retryAfterMs: number | undefined,
+    ): Promise<WorkItem[]> {
+        if (item.attempt >= this.policy.maxAttempts) {
+            this.fail(result, item.events, code, `${message} (gave up after ${item.attempt} attempts)`, item.attempt);
+            return [];
+        }
+        if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
+            this.fail(result, item.events, code, `${message} (the API asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${this.policy.maxRetryAfterMs / 1000} s allowed)`, item.attempt);
+            return [];
+        }
+        const jitter = fullJitterDelay(item.attempt, this.policy, this.random);
+        await this.sleep(Math.max(jitter, retryAfterMs ?? 0));
+        return [{ events: item.events, attempt: item.attempt + 1, refreshed: item.refreshed }];
+    }
+
+    private fail(result: SendResult, events: PreparedEvent[], errorCode: string, errorMessage: string, attempts: number): void {
+        for (const e of events) {
+            result.failed.push({ eventId: e.eventId, eventType: e.eventType, errorCode, errorMessage, attempts });
+        }
+    }
+}
+
+function accepted(event: PreparedEvent, attempts: number, busEventId: string | undefined): AcceptedEvent {
+    return { eventId: event.eventId, eventType: event.eventType, attempts, ...(busEventId ? { busEventId } : {}) };
+}
+
+function isLoopback(hostname: string): boolean {
+    return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\./.test(hostname);
+}

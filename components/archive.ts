@@ -1,0 +1,289 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { HandlerFunction, PolicyStatement } from "./handler-function";
+import { handler as transformHandler } from "../handlers/firehose-transform";
+import {
+    BUFFERING, buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
+    RECORD_DELIMITER_PARAMETER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
+} from "../pipeline/partitioning";
+
+/** Storage classes a lifecycle rule may move events to, with the fewest days S3 accepts for each. */
+export const TRANSITION_MIN_DAYS: Record<string, number> = {
+    STANDARD_IA: 30,
+    ONEZONE_IA: 30,
+    INTELLIGENT_TIERING: 0,
+    GLACIER_IR: 0,
+    GLACIER: 0,
+    DEEP_ARCHIVE: 0,
+};
+
+export interface ArchiveArgs {
+    /** Delete the bucket even when it holds events (`pulumi destroy`). Default false; the program sets it for dev stacks only. */
+    forceDestroy?: pulumi.Input<boolean>;
+    /** Days after which events move to `transitionStorageClass`; 0 keeps them in S3 Standard. Default 30. */
+    transitionDays?: pulumi.Input<number>;
+    /** Storage class of the transition (a key of TRANSITION_MIN_DAYS). Default "STANDARD_IA". */
+    transitionStorageClass?: pulumi.Input<string>;
+    /** Days after which events are deleted; 0 keeps them forever. Default 365. */
+    expirationDays?: pulumi.Input<number>;
+    /** Days a deleted or overwritten object's previous version is kept (versioning is on). Default 30. */
+    noncurrentVersionExpirationDays?: pulumi.Input<number>;
+    /** Days before an unfinished multipart upload is aborted (its parts cost storage). Default 7. */
+    abortIncompleteUploadDays?: pulumi.Input<number>;
+    /** Firehose buffer size, MiB: 64 to 128 (Firehose rejects less than 64 with dynamic partitioning). Default 64. */
+    bufferingSizeMiB?: pulumi.Input<number>;
+    /** Firehose buffer interval, seconds: 0 to 900. Default 300. */
+    bufferingIntervalSeconds?: pulumi.Input<number>;
+    /** "UNCOMPRESSED" (default) or "GZIP" (smaller objects; Athena reads both). */
+    compression?: pulumi.Input<"UNCOMPRESSED" | "GZIP">;
+    /** Which eventTypes and schemaVersions get their own partition (see pipeline/partitioning.ts). */
+    partitioning?: pulumi.Input<PartitioningPolicy>;
+    /** Retention of the Firehose error log group and the transform's log group, days. Default 30. */
+    logRetentionDays?: pulumi.Input<number>;
+}
+
+/** Name of the CloudWatch log stream Firehose writes S3 delivery errors to. */
+export const DELIVERY_LOG_STREAM = "S3Delivery";
+
+/**
+ * The event archive: an S3 bucket (private, TLS only, encrypted, versioned, with lifecycle rules) fed by
+ * a Firehose DirectPut stream that runs the transform Lambda, extracts partition keys with jq 1.6 and
+ * writes newline-delimited JSON under Hive-style eventType / schemaVersion / date prefixes.
+ *
+ * Encryption is SSE-S3 (AES-256): Firehose, Athena and every reader work without key grants and without
+ * KMS request costs. Use SSE-KMS with a customer key when you need key-level access control or audit.
+ */
+export class Archive extends pulumi.ComponentResource {
+    public readonly bucket: aws.s3.Bucket;
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+    public readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
+    public readonly deliveryStreamName: pulumi.Output<string>;
+    public readonly deliveryStreamArn: pulumi.Output<string>;
+    public readonly transform: HandlerFunction<any, any>;
+    public readonly firehoseRole: aws.iam.Role;
+    /** The Firehose role's policy document (JSON), for inspection and tests. */
+    public readonly firehosePolicyDocument: pulumi.Output<string>;
+    /** The bucket policy (JSON). */
+    public readonly bucketPolicyDocument: pulumi.Output<string>;
+    /** The jq query Firehose runs. */
+    public readonly partitionKeysQuery: pulumi.Output<string>;
+    public readonly errorLogGroup: aws.cloudwatch.LogGroup;
+
+    constructor(name: string, args: ArchiveArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        // Plain values are checked before anything is created; values known only at deployment
+        // are checked again when they resolve.
+        checkKnown(args.bufferingSizeMiB, (v) => checkBufferingSize(name, v));
+        checkKnown(args.bufferingIntervalSeconds, (v) => checkBufferingInterval(name, v));
+        if ([args.transitionDays, args.transitionStorageClass, args.expirationDays].every((v) => v === undefined || !pulumi.Output.isInstance(v))) {
+            validateLifecycle((args.transitionDays ?? 30) as number, (args.transitionStorageClass ?? "STANDARD_IA") as string, (args.expirationDays ?? 365) as number);
+        }
+        super("client-events:index:Archive", name, {}, opts);
+        const parent = { parent: this };
+        const logRetentionDays = args.logRetentionDays ?? 30;
+
+        // --- bucket -----------------------------------------------------------------------------------
+        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy ?? false }, parent);
+        this.bucketName = this.bucket.bucket;
+        this.bucketArn = this.bucket.arn;
+
+        const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+            bucket: this.bucket.id,
+            rule: { objectOwnership: "BucketOwnerEnforced" }, // ACLs off: the bucket policy alone decides access.
+        }, parent);
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+            bucket: this.bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
+            bucket: this.bucket.id,
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        }, parent);
+        // Versioning: Firehose never overwrites (every object name is unique), so versions only appear
+        // when someone deletes or overwrites an event file; they are kept for noncurrentVersionExpirationDays.
+        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
+            bucket: this.bucket.id,
+            versioningConfiguration: { status: "Enabled" },
+        }, parent);
+
+        const lifecycleRules = pulumi.all([
+            args.transitionDays ?? 30, args.transitionStorageClass ?? "STANDARD_IA", args.expirationDays ?? 365,
+            args.noncurrentVersionExpirationDays ?? 30, args.abortIncompleteUploadDays ?? 7,
+        ]).apply(([transitionDays, storageClass, expirationDays, noncurrentDays, abortDays]) => {
+            validateLifecycle(transitionDays, storageClass, expirationDays);
+            const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [{
+                id: "abort-incomplete-uploads",
+                status: "Enabled",
+                filter: {},
+                abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
+            }, {
+                id: "expire-previous-versions",
+                status: "Enabled",
+                filter: {},
+                noncurrentVersionExpiration: { noncurrentDays },
+                expiration: expirationDays > 0 ? undefined : { expiredObjectDeleteMarker: true },
+            }];
+            if (transitionDays > 0) {
+                rules.push({ id: "transition-events", status: "Enabled", filter: {}, transitions: [{ days: transitionDays, storageClass }] });
+            }
+            if (expirationDays > 0) {
+                rules.push({ id: "expire-events", status: "Enabled", filter: {}, expiration: { days: expirationDays } });
+            }
+            return rules;
+        });
+        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: this.bucket.id, rules: lifecycleRules }, { parent: this, dependsOn: [versioning] });
+
+        this.bucketPolicyDocument = this.bucket.arn.apply((arn) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [arn, `${arn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }],
+        }));
+        new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
+
+        // --- transform Lambda ---------------------------------------------------------------------------
+        this.transform = new HandlerFunction(`${name}-transform`, {
+            callback: transformHandler,
+            description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
+            // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.
+            timeout: 60,
+            memorySize: 256,
+            logRetentionDays,
+        }, parent);
+
+        // --- Firehose ----------------------------------------------------------------------------------
+        this.errorLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, { retentionInDays: logRetentionDays }, parent);
+        const logStream = new aws.cloudwatch.LogStream(`${name}-firehose-delivery`, {
+            logGroupName: this.errorLogGroup.name,
+            name: DELIVERY_LOG_STREAM,
+        }, parent);
+
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        this.firehoseRole = new aws.iam.Role(`${name}-firehose-role`, {
+            assumeRolePolicy: account.apply((accountId) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Effect: "Allow",
+                    Principal: { Service: "firehose.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                    Condition: { StringEquals: { "sts:ExternalId": accountId } },
+                }],
+            })),
+        }, parent);
+
+        const fnArn = this.transform.function.arn;
+        const statements: pulumi.Output<PolicyStatement[]> = pulumi.all([this.bucket.arn, fnArn, this.errorLogGroup.arn, logStream.name])
+            .apply(([bucketArn, functionArn, logGroupArn, streamName]): PolicyStatement[] => [{
+                Sid: "WriteArchiveBucket",
+                Effect: "Allow",
+                Action: ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"],
+                Resource: [bucketArn, `${bucketArn}/*`],
+            }, {
+                Sid: "InvokeTransform",
+                Effect: "Allow",
+                Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                Resource: [functionArn, `${functionArn}:*`],
+            }, {
+                Sid: "WriteDeliveryErrors",
+                Effect: "Allow",
+                Action: ["logs:PutLogEvents"],
+                Resource: [`${logGroupArn}:log-stream:${streamName}`],
+            }]);
+        this.firehosePolicyDocument = statements.apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
+        const firehosePolicy = new aws.iam.RolePolicy(`${name}-firehose-policy`, {
+            role: this.firehoseRole.id,
+            policy: this.firehosePolicyDocument,
+        }, parent);
+
+        this.partitionKeysQuery = pulumi.output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY)
+            .apply((policy) => buildPartitionKeysQuery(policy as PartitioningPolicy));
+        const bufferingSize = pulumi.output(args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB).apply((v) => checkBufferingSize(name, v));
+        const bufferingInterval = pulumi.output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds).apply((v) => checkBufferingInterval(name, v));
+
+        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(`${name}-stream`, {
+            destination: "extended_s3",
+            serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" },
+            extendedS3Configuration: {
+                roleArn: this.firehoseRole.arn,
+                bucketArn: this.bucket.arn,
+                prefix: S3_PREFIX,
+                errorOutputPrefix: S3_ERROR_PREFIX,
+                bufferingSize,
+                bufferingInterval,
+                compressionFormat: args.compression ?? "UNCOMPRESSED",
+                dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
+                cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
+                processingConfiguration: {
+                    enabled: true,
+                    // No RecordDeAggregation: EventBridge puts one event per Firehose record.
+                    processors: [{
+                        type: "Lambda",
+                        parameters: [
+                            { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${fnArn}:$LATEST` },
+                            { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_INVOCATION.bufferSizeMiB) },
+                            { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_INVOCATION.bufferIntervalSeconds) },
+                            { parameterName: "NumberOfRetries", parameterValue: String(TRANSFORM_INVOCATION.numberOfRetries) },
+                        ],
+                    }, {
+                        type: "MetadataExtraction",
+                        parameters: [
+                            { parameterName: "MetadataExtractionQuery", parameterValue: this.partitionKeysQuery },
+                            { parameterName: "JsonParsingEngine", parameterValue: JSON_PARSING_ENGINE },
+                        ],
+                    }, {
+                        type: "AppendDelimiterToRecord",
+                        parameters: [{ parameterName: "Delimiter", parameterValue: RECORD_DELIMITER_PARAMETER }],
+                    }],
+                },
+            },
+        }, { parent: this, dependsOn: [firehosePolicy] });
+        this.deliveryStreamName = this.deliveryStream.name;
+        this.deliveryStreamArn = this.deliveryStream.arn;
+
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            deliveryStreamName: this.deliveryStreamName,
+            deliveryStreamArn: this.deliveryStreamArn,
+        });
+    }
+}
+
+function checkKnown<T>(value: pulumi.Input<T> | undefined, check: (v: T) => unknown): void {
+    if (value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise)) check(value as T);
+}
+
+function checkBufferingSize(name: string, size: number): number {
+    if (!Number.isInteger(size) || size < BUFFERING.minSizeMiB || size > BUFFERING.maxSizeMiB) {
+        throw new Error(`Archive ${name}: bufferingSizeMiB must be a whole number from ${BUFFERING.minSizeMiB} to ${BUFFERING.maxSizeMiB} (Firehose rejects less than 64 with dynamic partitioning), got ${size}`);
+    }
+    return size;
+}
+
+function checkBufferingInterval(name: string, seconds: number): number {
+    if (!Number.isInteger(seconds) || seconds < BUFFERING.minIntervalSeconds || seconds > BUFFERING.maxIntervalSeconds) {
+        throw new Error(`Archive ${name}: bufferingIntervalSeconds must be a whole number from ${BUFFERING.minIntervalSeconds} to ${BUFFERING.maxIntervalSeconds}, got ${seconds}`);
+    }
+    return seconds;
+}
+
+/** Checks lifecycle settings S3 would reject, naming the Archive argument. */
+export function validateLifecycle(transitionDays: number, storageClass: string, expirationDays: number): void {
+    if (!Number.isInteger(transitionDays) || transitionDays < 0) throw new Error(`transitionDays must be a whole number >= 0, got ${transitionDays}`);
+    if (!Number.isInteger(expirationDays) || expirationDays < 0) throw new Error(`expirationDays must be a whole number >= 0, got ${expirationDays}`);
+    if (!(storageClass in TRANSITION_MIN_DAYS)) throw new Error(`transitionStorageClass must be one of ${Object.keys(TRANSITION_MIN_DAYS).join(", ")}, got ${storageClass}`);
+    if (transitionDays > 0 && transitionDays < TRANSITION_MIN_DAYS[storageClass]) {
+        throw new Error(`S3 moves objects to ${storageClass} after ${TRANSITION_MIN_DAYS[storageClass]} days at the earliest; transitionDays is ${transitionDays}`);
+    }
+    if (transitionDays > 0 && expirationDays > 0 && expirationDays <= transitionDays) {
+        throw new Error(`expirationDays (${expirationDays}) must be after transitionDays (${transitionDays}), or 0 to keep events forever`);
+    }
+}

@@ -1,0 +1,230 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PolicyStatement } from "./handler-function";
+import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
+
+/** How long and how often EventBridge retries a target before the event goes to the DLQ. */
+export interface RetryPolicy {
+    /** 60 to 86400 seconds. */
+    maximumEventAgeInSeconds: number;
+    /** 0 to 185. */
+    maximumRetryAttempts: number;
+}
+
+/** Archive target: EventBridge's maximum, so a Firehose outage of up to a day loses nothing. */
+export const ARCHIVE_RETRY_POLICY: RetryPolicy = { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 };
+/** Retry policy for routes that do not set one. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 };
+/** SQS's maximum retention: 14 days to notice and redrive a failed event. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** One rule target. */
+export interface RouteTargetArgs {
+    /** ARN of the target (Firehose stream, API destination, queue, function...). */
+    arn: pulumi.Input<string>;
+    /**
+     * What EventBridge must be allowed to do to deliver to the target; it becomes the target's own role
+     * (assumable by EventBridge for this rule only). Omit for targets that authorise EventBridge with a
+     * resource policy (Lambda, SNS, SQS), and grant that policy yourself.
+     */
+    roleStatements?: pulumi.Input<PolicyStatement[]>;
+    /** Reshapes the event for the target (EventBridge InputTransformer). */
+    inputTransformer?: pulumi.Input<{ inputPaths?: pulumi.Input<Record<string, pulumi.Input<string>>>; inputTemplate: pulumi.Input<string> }>;
+    /** Retries before the event goes to the route's dead-letter queue. Default DEFAULT_RETRY_POLICY. */
+    retryPolicy?: pulumi.Input<RetryPolicy>;
+}
+
+/** A rule on the bus with one target (and its own dead-letter queue). */
+export interface RouteArgs {
+    /** The EventBridge event pattern (an object). */
+    eventPattern: pulumi.Input<Record<string, unknown>>;
+    /** Shown in the EventBridge console. */
+    description?: pulumi.Input<string>;
+    /** Where matching events go. */
+    target: RouteTargetArgs;
+}
+
+export interface EventRoutingArgs {
+    /** ARN of the archive's Firehose stream: every client event is sent there. */
+    archiveStreamArn: pulumi.Input<string>;
+    /** The Zendesk ticket target (see ZendeskDestination.target); omit to deploy without Zendesk. */
+    zendesk?: RouteTargetArgs;
+    /** Your own rules, by name (letters, digits and "-"; "archive" and "zendesk" are taken). */
+    routes?: Record<string, RouteArgs>;
+    /** Where the dead-letter-queue alarms notify (e.g. an SNS topic ARN); omit for alarms without actions. */
+    alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Keep every event of the bus in an EventBridge archive for replay; omit for no archive. */
+    replayArchive?: {
+        /** Days events are kept; 0 keeps them forever. */
+        retentionDays: pulumi.Input<number>;
+    };
+}
+
+/** What EventRouting creates for one route. */
+export interface Route {
+    rule: aws.cloudwatch.EventRule;
+    target: aws.cloudwatch.EventTarget;
+    deadLetterQueue: aws.sqs.Queue;
+    /** The queue policy (JSON): EventBridge may send, for this rule only. */
+    queuePolicyDocument: pulumi.Output<string>;
+    /** The target's role, when the target needs one. */
+    role?: aws.iam.Role;
+    /** The role's policy (JSON). */
+    rolePolicyDocument?: pulumi.Output<string>;
+    /** Alarms as soon as one event is in the dead-letter queue. */
+    deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+}
+
+const ROUTE_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+/**
+ * The client-events bus and its routing: a rule per route, each with one target, a retry policy, an
+ * encrypted dead-letter queue that only that rule may write to, and (for targets that need one) a role
+ * that allows exactly the delivery. Built in: every client event to the archive's Firehose stream, and
+ * loyalty purchases to Zendesk. Optionally an EventBridge archive of the bus for replay.
+ */
+export class EventRouting extends pulumi.ComponentResource {
+    public readonly bus: aws.cloudwatch.EventBus;
+    public readonly busName: pulumi.Output<string>;
+    public readonly busArn: pulumi.Output<string>;
+    public readonly routes: Record<string, Route>;
+    /** Dead-letter queue URL by route name. */
+    public readonly deadLetterQueueUrls: pulumi.Output<Record<string, string>>;
+    public readonly replayArchive?: aws.cloudwatch.EventArchive;
+
+    constructor(name: string, args: EventRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
+        const extra = Object.keys(args.routes ?? {});
+        for (const route of extra) {
+            if (!ROUTE_NAME.test(route) || route === "archive" || route === "zendesk") {
+                throw new Error(`EventRouting ${name}: route name ${JSON.stringify(route)} must be 1 to 31 lowercase letters, digits or "-", and not "archive" or "zendesk"`);
+            }
+        }
+        super("client-events:index:EventRouting", name, {}, opts);
+
+        this.bus = new aws.cloudwatch.EventBus(`${name}-bus`, {}, { parent: this });
+        this.busName = this.bus.name;
+        this.busArn = this.bus.arn;
+
+        const routes: Record<string, RouteArgs> = {
+            archive: {
+                eventPattern: ALL_CLIENT_EVENTS_PATTERN,
+                description: "Every client event to the Firehose archive",
+                target: {
+                    arn: args.archiveStreamArn,
+                    roleStatements: pulumi.output(args.archiveStreamArn).apply((arn): PolicyStatement[] => [{
+                        Sid: "PutToArchiveStream",
+                        Effect: "Allow",
+                        Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
+                        Resource: [arn],
+                    }]),
+                    retryPolicy: ARCHIVE_RETRY_POLICY,
+                },
+            },
+        };
+        if (args.zendesk) {
+            routes.zendesk = { eventPattern: LOYALTY_PURCHASE_PATTERN, description: "Loyalty purchases to a Zendesk ticket", target: args.zendesk };
+        }
+        Object.assign(routes, args.routes ?? {});
+
+        this.routes = {};
+        for (const [route, spec] of Object.entries(routes)) this.routes[route] = this.createRoute(`${name}-${route}`, route, spec, args.alarmActions);
+
+        this.deadLetterQueueUrls = pulumi.all(Object.fromEntries(Object.entries(this.routes).map(([route, r]) => [route, r.deadLetterQueue.url])));
+
+        if (args.replayArchive) {
+            this.replayArchive = new aws.cloudwatch.EventArchive(`${name}-replay`, {
+                eventSourceArn: this.bus.arn,
+                retentionDays: args.replayArchive.retentionDays,
+                description: "Every event of the client-events bus, for replay",
+            }, { parent: this });
+        }
+
+        this.registerOutputs({ busName: this.busName, busArn: this.busArn, deadLetterQueueUrls: this.deadLetterQueueUrls });
+    }
+
+    private createRoute(prefix: string, route: string, spec: RouteArgs, alarmActions?: pulumi.Input<pulumi.Input<string>[]>): Route {
+        const parent = { parent: this };
+        const rule = new aws.cloudwatch.EventRule(`${prefix}-rule`, {
+            eventBusName: this.bus.name,
+            description: spec.description,
+            eventPattern: pulumi.output(spec.eventPattern).apply((pattern) => JSON.stringify(pattern)),
+            state: "ENABLED",
+        }, parent);
+
+        // SSE-SQS: encrypted at rest with no key policy for EventBridge to need.
+        const deadLetterQueue = new aws.sqs.Queue(`${prefix}-dlq`, {
+            sqsManagedSseEnabled: true,
+            messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+        }, parent);
+        const queuePolicyDocument = pulumi.all([deadLetterQueue.arn, rule.arn]).apply(([queueArn, ruleArn]) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "EventBridgeDeadLetters",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sqs:SendMessage",
+                Resource: queueArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+            }, {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sqs:*",
+                Resource: queueArn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }],
+        }));
+        const queuePolicy = new aws.sqs.QueuePolicy(`${prefix}-dlq-policy`, { queueUrl: deadLetterQueue.url, policy: queuePolicyDocument }, parent);
+
+        let role: aws.iam.Role | undefined;
+        let rolePolicyDocument: pulumi.Output<string> | undefined;
+        const dependsOn: pulumi.Resource[] = [queuePolicy];
+        if (spec.target.roleStatements !== undefined) {
+            const account = aws.getCallerIdentityOutput({}, parent).accountId;
+            role = new aws.iam.Role(`${prefix}-role`, {
+                assumeRolePolicy: pulumi.all([account, rule.arn]).apply(([accountId, ruleArn]) => JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: "sts:AssumeRole",
+                        // Only this rule of this account can use the role (confused-deputy protection).
+                        Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnEquals: { "aws:SourceArn": ruleArn } },
+                    }],
+                })),
+            }, parent);
+            rolePolicyDocument = pulumi.output(spec.target.roleStatements)
+                .apply((Statement) => pulumi.output({ Version: "2012-10-17", Statement }))
+                .apply((doc) => JSON.stringify(doc));
+            dependsOn.push(new aws.iam.RolePolicy(`${prefix}-policy`, { role: role.id, policy: rolePolicyDocument }, parent));
+        }
+
+        const target = new aws.cloudwatch.EventTarget(`${prefix}-target`, {
+            rule: rule.name,
+            eventBusName: this.bus.name,
+            arn: spec.target.arn,
+            roleArn: role?.arn,
+            inputTransformer: spec.target.inputTransformer,
+            retryPolicy: spec.target.retryPolicy ?? DEFAULT_RETRY_POLICY,
+            deadLetterConfig: { arn: deadLetterQueue.arn },
+        }, { parent: this, dependsOn });
+
+        // A dead letter is an event a target never got: worth a look every time.
+        const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${prefix}-dlq-alarm`, {
+            alarmDescription: pulumi.interpolate`Events of route "${route}" could not be delivered and wait in ${deadLetterQueue.name} (see the README: dead-letter queues and redrive)`,
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: deadLetterQueue.name },
+            statistic: "Maximum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: alarmActions ?? [],
+            okActions: alarmActions ?? [],
+        }, parent);
+
+        return { rule, target, deadLetterQueue, queuePolicyDocument, role, rolePolicyDocument, deadLetterAlarm };
+    }
+}

@@ -1,0 +1,146 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { HandlerFunction } from "./handler-function";
+import { createHandler as createPostConfirmationHandler, CLIENT_ID_ATTRIBUTE } from "../handlers/post-confirmation";
+import { MAX_CLIENT_ID_LENGTH } from "../pipeline/limits";
+
+export interface IdentityPoolArgs {
+    /**
+     * Cognito threat protection (advanced security): "off", "audit" or "enforced". Anything but "off"
+     * puts the pool on the Plus feature plan, which costs more per user. Default "off".
+     */
+    threatProtection?: pulumi.Input<"off" | "audit" | "enforced">;
+    /** Whether the user pool refuses deletion; set false before `pulumi destroy`. Default true. */
+    deletionProtection?: pulumi.Input<boolean>;
+    /** Access token validity in minutes (5..1440). Default 60. */
+    accessTokenValidityMinutes?: pulumi.Input<number>;
+    /** ID token validity in minutes (5..1440). Default 60. */
+    idTokenValidityMinutes?: pulumi.Input<number>;
+    /** Refresh token validity in days (1..3650). Default 30. */
+    refreshTokenValidityDays?: pulumi.Input<number>;
+    /** Retention of the trigger's log group, days. Default 30. */
+    logRetentionDays?: pulumi.Input<number>;
+}
+
+/** The password policy of the original sample: 8+ characters with upper case, lower case and a symbol. */
+export const PASSWORD_POLICY = {
+    minimumLength: 8,
+    requireUppercase: true,
+    requireLowercase: true,
+    requireSymbols: true,
+    requireNumbers: false,
+    temporaryPasswordValidityDays: 7,
+};
+
+/** Auth flows of the app client: password (what the generator uses), SRP, and refresh. */
+export const EXPLICIT_AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"];
+
+/** Attributes the app client may read: the clientId among them. */
+export const READ_ATTRIBUTES = ["email", "email_verified", CLIENT_ID_ATTRIBUTE];
+
+/** Attributes users may write through the app client: never the clientId (that would allow impersonation). */
+export const WRITE_ATTRIBUTES = ["email"];
+
+/**
+ * A Cognito user pool whose users each get a unique clientId (the UUID in `custom:clientId`), and the
+ * app client that signs them in.
+ *
+ * - Sign-in with the username, or the email address as an alias; email verified automatically.
+ * - `custom:clientId`: a mutable string (the trigger writes it) that the app client may read but not write.
+ * - A post-confirmation trigger assigns the clientId; its role may only call AdminUpdateUserAttributes on
+ *   this pool. That statement is a separate RolePolicy created after the pool, because the pool needs the
+ *   function's ARN first.
+ */
+export class IdentityPool extends pulumi.ComponentResource {
+    public readonly userPool: aws.cognito.UserPool;
+    public readonly client: aws.cognito.UserPoolClient;
+    public readonly postConfirmation: HandlerFunction<any, any>;
+    /** The trigger's access to the pool, as a policy document (JSON), for inspection and tests. */
+    public readonly triggerPolicyDocument: pulumi.Output<string>;
+
+    constructor(name: string, args: IdentityPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("client-events:index:IdentityPool", name, {}, opts);
+
+        this.postConfirmation = new HandlerFunction(`${name}-post-confirmation`, {
+            callbackFactory: createPostConfirmationHandler,
+            description: "Cognito post-confirmation trigger: assigns each new user a unique custom:clientId",
+            logRetentionDays: args.logRetentionDays,
+            timeout: 5, // Cognito waits at most 5 s for a trigger
+        }, { parent: this });
+
+        const threatProtection = pulumi.output(args.threatProtection ?? "off");
+        this.userPool = new aws.cognito.UserPool(`${name}-users`, {
+            aliasAttributes: ["email"],
+            autoVerifiedAttributes: ["email"],
+            usernameConfiguration: { caseSensitive: false },
+            passwordPolicy: PASSWORD_POLICY,
+            accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+            adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+            schemas: [
+                {
+                    name: "email",
+                    attributeDataType: "String",
+                    required: true,
+                    mutable: true,
+                    stringAttributeConstraints: { minLength: "3", maxLength: "254" },
+                },
+                {
+                    name: CLIENT_ID_ATTRIBUTE.replace(/^custom:/, ""),
+                    attributeDataType: "String",
+                    required: false, // custom attributes cannot be required
+                    mutable: true, // the trigger sets it after sign-up
+                    stringAttributeConstraints: { minLength: "1", maxLength: String(MAX_CLIENT_ID_LENGTH) },
+                },
+            ],
+            deletionProtection: pulumi.output(args.deletionProtection ?? true).apply((on) => on ? "ACTIVE" : "INACTIVE"),
+            // Threat protection needs the Plus plan; Essentials (the default for new pools) otherwise,
+            // set explicitly so that turning threat protection off also leaves the Plus plan.
+            userPoolTier: threatProtection.apply((mode) => mode === "off" ? "ESSENTIALS" : "PLUS"),
+            userPoolAddOns: {
+                advancedSecurityMode: threatProtection.apply((mode) => mode.toUpperCase()),
+            },
+            lambdaConfig: { postConfirmation: this.postConfirmation.function.arn },
+        }, { parent: this });
+
+        this.triggerPolicyDocument = this.userPool.arn.apply((arn) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "SetClientIdOfThisPool",
+                Effect: "Allow",
+                Action: "cognito-idp:AdminUpdateUserAttributes",
+                Resource: arn,
+            }],
+        }));
+        new aws.iam.RolePolicy(`${name}-post-confirmation-pool`, {
+            role: this.postConfirmation.role.id,
+            policy: this.triggerPolicyDocument,
+        }, { parent: this });
+
+        new aws.lambda.Permission(`${name}-post-confirmation-invoke`, {
+            action: "lambda:InvokeFunction",
+            function: this.postConfirmation.function.name,
+            principal: "cognito-idp.amazonaws.com",
+            sourceArn: this.userPool.arn,
+        }, { parent: this });
+
+        this.client = new aws.cognito.UserPoolClient(`${name}-client`, {
+            userPoolId: this.userPool.id,
+            generateSecret: false, // public clients (browsers, apps) cannot keep a secret
+            explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
+            readAttributes: READ_ATTRIBUTES,
+            writeAttributes: WRITE_ATTRIBUTES,
+            preventUserExistenceErrors: "ENABLED",
+            enableTokenRevocation: true,
+            accessTokenValidity: args.accessTokenValidityMinutes ?? 60,
+            idTokenValidity: args.idTokenValidityMinutes ?? 60,
+            refreshTokenValidity: args.refreshTokenValidityDays ?? 30,
+            tokenValidityUnits: { accessToken: "minutes", idToken: "minutes", refreshToken: "days" },
+        }, { parent: this });
+
+        this.registerOutputs({
+            userPool: this.userPool,
+            client: this.client,
+            postConfirmation: this.postConfirmation,
+        });
+    }
+}

@@ -1,0 +1,338 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { HandlerFunction } from "./handler-function";
+import { createHandler as createAuthorizerHandler } from "../handlers/authorizer";
+import { REQUEST_MODEL_NAME, REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
+import {
+    PASSTHROUGH_BEHAVIOR, PUT_EVENTS_INTEGRATION_HTTP_METHOD, PUT_EVENTS_REQUEST_PARAMETERS, PUT_EVENTS_REQUEST_TEMPLATES,
+    REQUEST_CONTENT_TYPE, putEventsIntegrationUri,
+} from "../pipeline/mapping-template";
+import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
+import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, corsHeaders, staticHeaderParameters } from "../pipeline/gateway-responses";
+
+export interface IngestApiArgs {
+    /** The environment: names the stage and is every event's DetailType (stage variable `Environment`). */
+    environment: pulumi.Input<string>;
+    /** Name of the event bus events are published to (stage variable `Bus`). */
+    eventBusName: pulumi.Input<string>;
+    /** ARN of that bus: the only resource the integration role may publish to. */
+    eventBusArn: pulumi.Input<string>;
+    /** The Cognito user pool whose tokens are accepted. */
+    userPoolId: pulumi.Input<string>;
+    /** ARN of that user pool. */
+    userPoolArn: pulumi.Input<string>;
+    /** The app client whose tokens are accepted. */
+    userPoolClientId: pulumi.Input<string>;
+    /** Seconds API Gateway caches an authorizer result per token (0..3600). Default 300. */
+    authorizerCacheTtlSeconds?: pulumi.Input<number>;
+    /** Stage-wide steady-state rate limit, requests per second. Default 100. */
+    throttleRateLimit?: pulumi.Input<number>;
+    /** Stage-wide burst limit, requests. Default 200. */
+    throttleBurstLimit?: pulumi.Input<number>;
+    /** Execution logging level: "OFF", "ERROR" or "INFO". Default "ERROR". */
+    executionLogLevel?: pulumi.Input<string>;
+    /**
+     * Create the API Gateway account's CloudWatch Logs role (an account-wide, per-region setting that
+     * access and execution logging need). Default false: set it once per account and region.
+     */
+    createCloudWatchRole?: boolean;
+    /** The `Access-Control-Allow-Origin` value: "*" or one origin. Default "*". */
+    corsAllowOrigin?: string;
+    /** Retention of the access log group and the authorizer's log group, days. Default 30. */
+    logRetentionDays?: pulumi.Input<number>;
+}
+
+/** Fields of each access log line (JSON); no Authorization header, no body. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    extendedRequestId: "$context.extendedRequestId",
+    requestTime: "$context.requestTime",
+    ip: "$context.identity.sourceIp",
+    userAgent: "$context.identity.userAgent",
+    httpMethod: "$context.httpMethod",
+    resourcePath: "$context.resourcePath",
+    status: "$context.status",
+    responseLength: "$context.responseLength",
+    responseLatency: "$context.responseLatency",
+    principalId: "$context.authorizer.principalId",
+    clientId: "$context.authorizer.clientId",
+    authorizerError: "$context.authorizer.error",
+    authorizerStatus: "$context.authorizer.status",
+    errorMessage: "$context.error.message",
+    errorType: "$context.error.responseType",
+    validationError: "$context.error.validationErrorString",
+    integrationStatus: "$context.integration.status",
+    integrationError: "$context.integration.error",
+    integrationLatency: "$context.integration.latency",
+});
+
+/** The API's whole definition as data: a change to any of it must produce a new deployment. */
+export function apiDefinitionHash(dynamic: unknown): string {
+    const definition = {
+        model: REQUEST_MODEL_SCHEMA,
+        requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
+        requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
+        integrationResponses: PUT_EVENTS_INTEGRATION_RESPONSES,
+        methodResponses: METHOD_RESPONSE_STATUS_CODES,
+        gatewayResponses: GATEWAY_RESPONSES,
+        passthrough: PASSTHROUGH_BEHAVIOR,
+        dynamic,
+    };
+    return createHash("sha256").update(JSON.stringify(definition)).digest("hex");
+}
+
+/**
+ * The ingest REST API: `POST /event` with a validated body and a Cognito TOKEN authorizer, integrated
+ * directly with EventBridge PutEvents (no Lambda in the data path), with per-entry results, CORS on every
+ * answer, a stage per environment, JSON access logs, execution logs, metrics and throttling.
+ */
+export class IngestApi extends pulumi.ComponentResource {
+    public readonly api: aws.apigateway.RestApi;
+    public readonly stage: aws.apigateway.Stage;
+    public readonly authorizer: HandlerFunction<any, any>;
+    public readonly integrationRole: aws.iam.Role;
+    /** The integration role's policy document (JSON), for inspection and tests. */
+    public readonly integrationPolicyDocument: pulumi.Output<string>;
+    public readonly accessLogGroup: aws.cloudwatch.LogGroup;
+    public readonly deployment: aws.apigateway.Deployment;
+    /** The stage's base URL, e.g. https://abc123.execute-api.us-east-1.amazonaws.com/dev */
+    public readonly url: pulumi.Output<string>;
+    /** The URL events are posted to: `${url}/event`. */
+    public readonly eventUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: IngestApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("client-events:index:IngestApi", name, {}, opts);
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const cors = corsHeaders(args.corsAllowOrigin ?? "*");
+        const ttl = args.authorizerCacheTtlSeconds ?? 300;
+
+        this.api = new aws.apigateway.RestApi(`${name}-api`, {
+            description: "client-events ingest: POST /event -> EventBridge PutEvents",
+            endpointConfiguration: { types: "REGIONAL" },
+        }, { parent: this });
+
+        const eventResource = new aws.apigateway.Resource(`${name}-event`, {
+            restApi: this.api.id,
+            parentId: this.api.rootResourceId,
+            pathPart: "event",
+        }, { parent: this });
+
+        const model = new aws.apigateway.Model(`${name}-model`, {
+            restApi: this.api.id,
+            name: REQUEST_MODEL_NAME,
+            contentType: REQUEST_CONTENT_TYPE,
+            schema: JSON.stringify(REQUEST_MODEL_SCHEMA),
+        }, { parent: this });
+
+        const validator = new aws.apigateway.RequestValidator(`${name}-validator`, {
+            restApi: this.api.id,
+            name: "body",
+            validateRequestBody: true,
+            validateRequestParameters: false,
+        }, { parent: this });
+
+        // --- authorizer ---
+        this.authorizer = new HandlerFunction(`${name}-authorizer`, {
+            callbackFactory: createAuthorizerHandler,
+            description: "TOKEN authorizer: verifies Cognito JWTs and resolves the user's clientId",
+            environment: { USER_POOL_ID: args.userPoolId, USER_POOL_CLIENT_ID: args.userPoolClientId },
+            packages: ["aws-jwt-verify"],
+            logRetentionDays: args.logRetentionDays,
+            // No statements: GetUser is authorized by the user's access token, not by IAM.
+        }, { parent: this });
+
+        const authorizer = new aws.apigateway.Authorizer(`${name}-token-authorizer`, {
+            restApi: this.api.id,
+            name: "cognito-token",
+            type: "TOKEN",
+            authorizerUri: this.authorizer.function.invokeArn,
+            identitySource: "method.request.header.Authorization",
+            authorizerResultTtlInSeconds: ttl,
+        }, { parent: this });
+
+        new aws.lambda.Permission(`${name}-authorizer-invoke`, {
+            action: "lambda:InvokeFunction",
+            function: this.authorizer.function.name,
+            principal: "apigateway.amazonaws.com",
+            sourceArn: pulumi.interpolate`${this.api.executionArn}/authorizers/${authorizer.id}`,
+        }, { parent: this });
+
+        // --- integration role: PutEvents on this bus only ---
+        this.integrationRole = new aws.iam.Role(`${name}-integration-role`, {
+            description: "API Gateway -> EventBridge PutEvents on the client-events bus",
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+        }, { parent: this });
+        this.integrationPolicyDocument = pulumi.output(args.eventBusArn).apply((busArn) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: busArn }],
+        }));
+        const integrationPolicy = new aws.iam.RolePolicy(`${name}-integration-policy`, {
+            role: this.integrationRole.id,
+            policy: this.integrationPolicyDocument,
+        }, { parent: this });
+
+        // --- POST /event ---
+        const corsMethodParameters = Object.fromEntries(Object.keys(cors).map((h) => [`method.response.header.${h}`, true]));
+        const corsIntegrationParameters = staticHeaderParameters("method.response", cors);
+
+        const post = new aws.apigateway.Method(`${name}-post`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: "POST",
+            authorization: "CUSTOM",
+            authorizerId: authorizer.id,
+            requestValidatorId: validator.id,
+            requestModels: { [REQUEST_CONTENT_TYPE]: model.name },
+        }, { parent: this });
+
+        const integration = new aws.apigateway.Integration(`${name}-put-events`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: post.httpMethod,
+            type: "AWS",
+            integrationHttpMethod: PUT_EVENTS_INTEGRATION_HTTP_METHOD,
+            uri: region.apply(putEventsIntegrationUri),
+            credentials: this.integrationRole.arn,
+            requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
+            requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
+            passthroughBehavior: PASSTHROUGH_BEHAVIOR,
+            timeoutMilliseconds: 29000,
+        }, { parent: this, dependsOn: [integrationPolicy] });
+
+        const methodResponses = METHOD_RESPONSE_STATUS_CODES.map((statusCode) => new aws.apigateway.MethodResponse(`${name}-post-${statusCode}`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: post.httpMethod,
+            statusCode,
+            responseModels: { "application/json": "Empty" },
+            responseParameters: corsMethodParameters,
+        }, { parent: this }));
+
+        const integrationResponses = PUT_EVENTS_INTEGRATION_RESPONSES.map((spec) => new aws.apigateway.IntegrationResponse(`${name}-put-events-${spec.statusCode}`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: post.httpMethod,
+            statusCode: spec.statusCode,
+            selectionPattern: spec.selectionPattern,
+            responseTemplates: spec.responseTemplates,
+            responseParameters: corsIntegrationParameters,
+        }, { parent: this, dependsOn: [integration, ...methodResponses] }));
+
+        // --- OPTIONS /event: CORS preflight, answered by API Gateway itself ---
+        const preflightHeaders = { ...cors, ...PREFLIGHT_EXTRA_HEADERS };
+        const options = new aws.apigateway.Method(`${name}-options`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: "OPTIONS",
+            authorization: "NONE",
+        }, { parent: this });
+        const optionsIntegration = new aws.apigateway.Integration(`${name}-options-mock`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: options.httpMethod,
+            type: "MOCK",
+            requestTemplates: { "application/json": `{"statusCode": 204}` },
+            passthroughBehavior: "WHEN_NO_MATCH",
+        }, { parent: this });
+        const optionsResponse = new aws.apigateway.MethodResponse(`${name}-options-204`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: options.httpMethod,
+            statusCode: "204",
+            responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
+        }, { parent: this });
+        const optionsIntegrationResponse = new aws.apigateway.IntegrationResponse(`${name}-options-mock-204`, {
+            restApi: this.api.id,
+            resourceId: eventResource.id,
+            httpMethod: options.httpMethod,
+            statusCode: "204",
+            responseParameters: staticHeaderParameters("method.response", preflightHeaders),
+            responseTemplates: { "application/json": "" },
+        }, { parent: this, dependsOn: [optionsIntegration, optionsResponse] });
+
+        // --- errors raised by API Gateway itself, with CORS headers ---
+        const gatewayResponses = GATEWAY_RESPONSES.map((spec) => new aws.apigateway.Response(`${name}-${spec.responseType.toLowerCase().replace(/_/g, "-")}`, {
+            restApiId: this.api.id,
+            responseType: spec.responseType,
+            statusCode: spec.statusCode,
+            responseTemplates: { "application/json": spec.template },
+            responseParameters: staticHeaderParameters("gatewayresponse", cors),
+        }, { parent: this }));
+
+        // --- deployment: a new one whenever anything that defines the API changes ---
+        const redeployment = pulumi.all([
+            authorizer.id, this.integrationRole.arn, ttl, args.userPoolId, args.userPoolClientId, JSON.stringify(cors),
+            this.authorizer.function.arn, model.id, validator.id,
+        ]).apply((dynamic) => apiDefinitionHash(dynamic));
+        this.deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
+            restApi: this.api.id,
+            description: "client-events ingest API",
+            triggers: { redeployment },
+        }, {
+            parent: this,
+            dependsOn: [post, integration, ...integrationResponses, options, optionsIntegration, optionsIntegrationResponse, ...gatewayResponses],
+        });
+
+        // --- stage, logs, metrics, throttling ---
+        this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
+            retentionInDays: args.logRetentionDays ?? 30,
+        }, { parent: this });
+
+        const stageDependencies: pulumi.Resource[] = [];
+        if (args.createCloudWatchRole) {
+            const cloudWatchRole = new aws.iam.Role(`${name}-cloudwatch-role`, {
+                description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+            }, { parent: this });
+            stageDependencies.push(new aws.apigateway.Account(`${name}-account`, {
+                cloudwatchRoleArn: cloudWatchRole.arn,
+            }, { parent: this }));
+        }
+
+        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
+            restApi: this.api.id,
+            deployment: this.deployment.id,
+            stageName: args.environment,
+            description: pulumi.interpolate`client-events ${args.environment}`,
+            variables: {
+                Environment: args.environment,
+                Bus: args.eventBusName,
+            },
+            accessLogSettings: {
+                destinationArn: this.accessLogGroup.arn,
+                format: ACCESS_LOG_FORMAT,
+            },
+        }, { parent: this, dependsOn: stageDependencies });
+
+        new aws.apigateway.MethodSettings(`${name}-method-settings`, {
+            restApi: this.api.id,
+            stageName: this.stage.stageName,
+            methodPath: "*/*",
+            settings: {
+                metricsEnabled: true,
+                loggingLevel: args.executionLogLevel ?? "ERROR",
+                dataTraceEnabled: false, // full request logging would write tokens' effects and bodies to logs
+                throttlingRateLimit: args.throttleRateLimit ?? 100,
+                throttlingBurstLimit: args.throttleBurstLimit ?? 200,
+            },
+        }, { parent: this });
+
+        this.url = pulumi.interpolate`https://${this.api.id}.execute-api.${region}.amazonaws.com/${this.stage.stageName}`;
+        this.eventUrl = pulumi.interpolate`${this.url}/event`;
+
+        this.registerOutputs({
+            api: this.api,
+            stage: this.stage,
+            url: this.url,
+            eventUrl: this.eventUrl,
+        });
+    }
+}

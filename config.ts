@@ -1,0 +1,332 @@
+/**
+ * The program's configuration: every `client-events:*` key, typed and validated.
+ *
+ * Validation is a pure function of a plain object (`parseConfig`), so tests need no Pulumi runtime;
+ * `loadConfig()` feeds it from the stack's config. A missing or malformed value stops the program with
+ * one message that names each bad key and the `pulumi config set` command that fixes it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_ENVIRONMENT_LENGTH } from "./pipeline/limits";
+import { DEFAULT_PARTITIONED_EVENT_TYPES, DEFAULT_MAX_SCHEMA_VERSION, validatePartitioningPolicy, type PartitioningPolicy } from "./pipeline/partitioning";
+import {
+    DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
+} from "./pipeline/zendesk-ticket";
+import { TRANSITION_MIN_DAYS, validateLifecycle } from "./components/archive";
+
+/** The Pulumi project name, i.e. the config namespace. */
+export const CONFIG_NAMESPACE = "client-events";
+
+/** Log retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export type ThreatProtection = "off" | "audit" | "enforced";
+export type ExecutionLogLevel = "OFF" | "ERROR" | "INFO";
+
+export interface AppConfig {
+    /** Names the API stage and is every event's DetailType. */
+    environment: string;
+
+    // --- identity (IdentityPool) ---
+    /** Cognito threat protection (advanced security): needs the Plus feature plan unless "off". */
+    threatProtection: ThreatProtection;
+    /** Whether the user pool refuses deletion (set false before `pulumi destroy`). */
+    userPoolDeletionProtection: boolean;
+    /** Access token validity, minutes (5..1440). */
+    accessTokenValidityMinutes: number;
+    /** ID token validity, minutes (5..1440). */
+    idTokenValidityMinutes: number;
+    /** Refresh token validity, days (1..3650). */
+    refreshTokenValidityDays: number;
+
+    // --- ingest (IngestApi) ---
+    /** How long API Gateway caches an authorizer result per token, seconds (0..3600; 0 disables). */
+    authorizerCacheTtlSeconds: number;
+    /** Stage-wide steady-state request rate, requests per second. */
+    throttleRateLimit: number;
+    /** Stage-wide burst, requests. */
+    throttleBurstLimit: number;
+    /** API Gateway execution logging level. */
+    apiExecutionLogLevel: ExecutionLogLevel;
+    /** Create the account-wide API Gateway CloudWatch Logs role (aws.apigateway.Account). */
+    apiGatewayCloudWatchRole: boolean;
+    /** The `Access-Control-Allow-Origin` the API answers with. */
+    corsAllowOrigin: string;
+
+    // --- shared ---
+    /** Retention of every log group this program creates, days. */
+    logRetentionDays: number;
+
+    // --- routing (EventRouting, Archive, ZendeskDestination) ---
+    /** Let `pulumi destroy` delete the archive bucket with its events. Default true for dev stacks only. */
+    archiveForceDestroy: boolean;
+    /** Days before archived events move to archiveTransitionStorageClass; 0 never. */
+    archiveTransitionDays: number;
+    /** S3 storage class of that transition. */
+    archiveTransitionStorageClass: string;
+    /** Days before archived events are deleted; 0 never. */
+    archiveExpirationDays: number;
+    /** Compression of archive objects. */
+    archiveCompression: "UNCOMPRESSED" | "GZIP";
+    /** Firehose buffer size, MiB (64..128). */
+    firehoseBufferSizeMiB: number;
+    /** Firehose buffer interval, seconds (0..900). */
+    firehoseBufferIntervalSeconds: number;
+    /** Which eventTypes / schemaVersions get their own S3 partition. */
+    partitioning: PartitioningPolicy;
+    /** Days the EventBridge archive keeps events for replay; 0 means no archive. */
+    eventArchiveRetentionDays: number;
+    /** SNS topic the dead-letter-queue alarms notify; undefined for alarms without actions. */
+    alarmTopicArn?: string;
+    /** Zendesk settings; undefined when none of the three Zendesk keys is set. */
+    zendesk?: ZendeskSettings;
+    /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
+    zendeskApiToken?: pulumi.Output<string>;
+}
+
+/** The Zendesk destination's plain settings (the token is read separately, as a secret). */
+export interface ZendeskSettings {
+    email: string;
+    endpoint: string;
+    ratePerSecond: number;
+    /** Notes for the deployment log (e.g. a rate above the smallest Zendesk plan). */
+    warnings: string[];
+}
+
+/** Marks a secret as present in RawConfig without its value. */
+export const SECRET_PRESENT = "(secret)";
+
+/** Stacks named dev or dev-* (or environment dev): the archive bucket may be destroyed with its data. */
+export function isDevStack(stackName: string, environment: string): boolean {
+    return [stackName, environment].some((name) => /^dev([-_].*)?$/i.test(name));
+}
+
+/** The defaults of every optional key (also written in Pulumi.yaml's config schema). */
+export const DEFAULTS = {
+    threatProtection: "off",
+    userPoolDeletionProtection: true,
+    accessTokenValidityMinutes: 60,
+    idTokenValidityMinutes: 60,
+    refreshTokenValidityDays: 30,
+    authorizerCacheTtlSeconds: 300,
+    throttleRateLimit: 100,
+    throttleBurstLimit: 200,
+    apiExecutionLogLevel: "ERROR",
+    apiGatewayCloudWatchRole: false,
+    corsAllowOrigin: "*",
+    logRetentionDays: 30,
+    archiveTransitionDays: 30,
+    archiveTransitionStorageClass: "STANDARD_IA",
+    archiveExpirationDays: 365,
+    archiveCompression: "UNCOMPRESSED",
+    firehoseBufferSizeMiB: 64,
+    firehoseBufferIntervalSeconds: 300,
+    partitionEventTypes: DEFAULT_PARTITIONED_EVENT_TYPES.join(","),
+    partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
+    eventArchiveRetentionDays: 7,
+    zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
+} as const;
+
+/** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
+export type RawConfig = Record<string, string | undefined>;
+
+/** Collects readable errors while reading keys. */
+export class ConfigReader {
+    readonly errors: string[] = [];
+    constructor(private readonly raw: RawConfig) {}
+
+    private fail(key: string, value: string | undefined, expected: string, example: string): void {
+        const shown = value === undefined ? "is not set" : `is ${JSON.stringify(value)}`;
+        this.errors.push(`${CONFIG_NAMESPACE}:${key} ${shown}; expected ${expected}. Fix: pulumi config set ${CONFIG_NAMESPACE}:${key} ${example}`);
+    }
+
+    /** The raw value, trimmed; undefined when unset or empty. */
+    value(key: string): string | undefined {
+        const value = this.raw[key];
+        if (value === undefined || value === null) return undefined;
+        const trimmed = String(value).trim();
+        return trimmed === "" ? undefined : trimmed;
+    }
+
+    string(key: string, fallback: string | undefined, pattern: RegExp, expected: string, example: string): string {
+        const value = this.value(key) ?? fallback;
+        if (value === undefined || !pattern.test(value)) {
+            this.fail(key, this.value(key), expected, example);
+            return fallback ?? "";
+        }
+        return value;
+    }
+
+    /** A required string (e.g. secrets); the error shows the command with `--secret` when asked. */
+    required(key: string, pattern: RegExp, expected: string, example: string): string {
+        return this.string(key, undefined, pattern, expected, example);
+    }
+
+    integer(key: string, fallback: number, min: number, max: number): number {
+        const raw = this.value(key);
+        if (raw === undefined) return fallback;
+        const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!Number.isSafeInteger(value) || value < min || value > max) {
+            this.fail(key, raw, `an integer from ${min} to ${max}`, String(fallback));
+            return fallback;
+        }
+        return value;
+    }
+
+    number(key: string, fallback: number, min: number, max: number): number {
+        const raw = this.value(key);
+        if (raw === undefined) return fallback;
+        const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+        if (!Number.isFinite(value) || value < min || value > max) {
+            this.fail(key, raw, `a number from ${min} to ${max}`, String(fallback));
+            return fallback;
+        }
+        return value;
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const raw = this.value(key);
+        if (raw === undefined) return fallback;
+        if (raw === "true") return true;
+        if (raw === "false") return false;
+        this.fail(key, raw, "true or false", String(fallback));
+        return fallback;
+    }
+
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+        const raw = this.value(key);
+        if (raw === undefined) return fallback;
+        if ((allowed as readonly string[]).includes(raw)) return raw as T;
+        this.fail(key, raw, `one of ${allowed.join(", ")}`, fallback);
+        return fallback;
+    }
+
+    integerIn(key: string, fallback: number, allowed: readonly number[]): number {
+        const raw = this.value(key);
+        if (raw === undefined) return fallback;
+        const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!allowed.includes(value)) {
+            this.fail(key, raw, `one of ${allowed.join(", ")}`, String(fallback));
+            return fallback;
+        }
+        return value;
+    }
+}
+
+/** A stage name API Gateway accepts: letters, digits, hyphens and underscores. */
+export const ENVIRONMENT_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ENVIRONMENT_LENGTH}}$`);
+
+/**
+ * Validates raw config values. `stackName` is the default environment. Throws one Error listing every
+ * problem; each line names the key and the command that fixes it.
+ */
+export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
+    const r = new ConfigReader(raw);
+    const environment = r.string("environment", stackName, ENVIRONMENT_PATTERN,
+        `a stage name of 1 to ${MAX_ENVIRONMENT_LENGTH} letters, digits, "-" or "_" (default: the stack name)`, "dev");
+    const config: AppConfig = {
+        environment,
+        threatProtection: r.oneOf<ThreatProtection>("threatProtection", DEFAULTS.threatProtection, ["off", "audit", "enforced"]),
+        userPoolDeletionProtection: r.boolean("userPoolDeletionProtection", DEFAULTS.userPoolDeletionProtection),
+        accessTokenValidityMinutes: r.integer("accessTokenValidityMinutes", DEFAULTS.accessTokenValidityMinutes, 5, 1440),
+        idTokenValidityMinutes: r.integer("idTokenValidityMinutes", DEFAULTS.idTokenValidityMinutes, 5, 1440),
+        refreshTokenValidityDays: r.integer("refreshTokenValidityDays", DEFAULTS.refreshTokenValidityDays, 1, 3650),
+        authorizerCacheTtlSeconds: r.integer("authorizerCacheTtlSeconds", DEFAULTS.authorizerCacheTtlSeconds, 0, 3600),
+        throttleRateLimit: r.number("throttleRateLimit", DEFAULTS.throttleRateLimit, 1, 1_000_000),
+        throttleBurstLimit: r.integer("throttleBurstLimit", DEFAULTS.throttleBurstLimit, 1, 1_000_000),
+        apiExecutionLogLevel: r.oneOf<ExecutionLogLevel>("apiExecutionLogLevel", DEFAULTS.apiExecutionLogLevel, ["OFF", "ERROR", "INFO"]),
+        apiGatewayCloudWatchRole: r.boolean("apiGatewayCloudWatchRole", DEFAULTS.apiGatewayCloudWatchRole),
+        corsAllowOrigin: r.string("corsAllowOrigin", DEFAULTS.corsAllowOrigin, /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
+            `"*" or one origin such as https://app.example.com`, "'*'"),
+        logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
+
+        // --- routing keys (EventRouting, Archive, ZendeskDestination) ---
+        archiveForceDestroy: r.boolean("archiveForceDestroy", isDevStack(stackName, environment)),
+        archiveTransitionDays: r.integer("archiveTransitionDays", DEFAULTS.archiveTransitionDays, 0, 36500),
+        archiveTransitionStorageClass: r.oneOf("archiveTransitionStorageClass", DEFAULTS.archiveTransitionStorageClass as string, Object.keys(TRANSITION_MIN_DAYS)),
+        archiveExpirationDays: r.integer("archiveExpirationDays", DEFAULTS.archiveExpirationDays, 0, 36500),
+        archiveCompression: r.oneOf<"UNCOMPRESSED" | "GZIP">("archiveCompression", DEFAULTS.archiveCompression, ["UNCOMPRESSED", "GZIP"]),
+        firehoseBufferSizeMiB: r.integer("firehoseBufferSizeMiB", DEFAULTS.firehoseBufferSizeMiB, 64, 128),
+        firehoseBufferIntervalSeconds: r.integer("firehoseBufferIntervalSeconds", DEFAULTS.firehoseBufferIntervalSeconds, 0, 900),
+        partitioning: {
+            eventTypes: (r.value("partitionEventTypes") ?? DEFAULTS.partitionEventTypes).split(",").map((t) => t.trim()).filter((t) => t !== ""),
+            maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),
+        },
+        eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
+        zendesk: undefined,
+    };
+    routingChecks(r, config);
+    if (config.throttleBurstLimit < config.throttleRateLimit) {
+        r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
+            `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
+    }
+    if (r.errors.length > 0) {
+        throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
+    }
+    return config;
+}
+
+/** Cross-key checks of the routing keys; each error names its key and fix. */
+function routingChecks(r: ConfigReader, config: AppConfig): void {
+    const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+    const topic = r.value("alarmTopicArn");
+    if (topic !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topic)) {
+        r.errors.push(`${key("alarmTopicArn")} is ${JSON.stringify(topic)}; expected an SNS topic ARN. Fix: pulumi config set ${key("alarmTopicArn")} arn:aws:sns:us-east-1:123456789012:ops-alerts`);
+    } else {
+        config.alarmTopicArn = topic;
+    }
+    try {
+        validateLifecycle(config.archiveTransitionDays, config.archiveTransitionStorageClass, config.archiveExpirationDays);
+    } catch (err) {
+        r.errors.push(`${key("archiveTransitionDays")} / ${key("archiveExpirationDays")}: ${(err as Error).message}. Fix: pulumi config set ${key("archiveTransitionDays")} 30`);
+    }
+    for (const problem of validatePartitioningPolicy(config.partitioning)) {
+        r.errors.push(`${problem.replace(/\b(partitionEventTypes|partitionMaxSchemaVersion)\b/g, (k) => key(k))}. Fix: pulumi config set ${key("partitionEventTypes")} ${DEFAULTS.partitionEventTypes}`);
+    }
+    const settings = {
+        zendeskEmail: r.value("zendeskEmail"),
+        zendeskApiToken: r.value("zendeskApiToken") !== undefined,
+        zendeskEndpoint: r.value("zendeskEndpoint"),
+    };
+    const rate = r.integer("zendeskRatePerSecond", DEFAULTS.zendeskRatePerSecond, 1, 300);
+    try {
+        if (!zendeskEnabled(settings)) return;
+        const email = validateZendeskEmail(settings.zendeskEmail!);
+        const endpoint = parseZendeskEndpoint(settings.zendeskEndpoint!).url;
+        config.zendesk = { email, endpoint, ratePerSecond: rate, warnings: validateZendeskRate(rate) };
+    } catch (err) {
+        r.errors.push((err as Error).message.replace(/\b(zendesk[A-Za-z]+)\b/g, (k) => key(k)));
+    }
+}
+
+/** Every key this program reads (plain and secret), for loadConfig. */
+export const CONFIG_KEYS = [
+    "environment", "threatProtection", "userPoolDeletionProtection", "accessTokenValidityMinutes",
+    "idTokenValidityMinutes", "refreshTokenValidityDays", "authorizerCacheTtlSeconds", "throttleRateLimit",
+    "throttleBurstLimit", "apiExecutionLogLevel", "apiGatewayCloudWatchRole", "corsAllowOrigin", "logRetentionDays",
+    // --- routing keys ---
+    "archiveForceDestroy", "archiveTransitionDays", "archiveTransitionStorageClass", "archiveExpirationDays",
+    "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
+    "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
+    "alarmTopicArn",
+];
+
+/** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
+export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
+    "archiveForceDestroy", "archiveTransitionDays", "archiveTransitionStorageClass", "archiveExpirationDays",
+    "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
+    "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
+    "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
+]);
+
+/** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */
+export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];
+
+/** Reads and validates the current stack's config. */
+export function loadConfig(): AppConfig {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const raw: RawConfig = {};
+    for (const key of CONFIG_KEYS) raw[key] = config.get(key);
+    const zendeskApiToken = config.getSecret("zendeskApiToken");
+    raw.zendeskApiToken = zendeskApiToken === undefined ? undefined : SECRET_PRESENT;
+    return { ...parseConfig(raw, pulumi.getStack()), zendeskApiToken };
+}

@@ -1,0 +1,236 @@
+/**
+ * Where the generator finds the deployment: flags, then environment variables, then either local mode's
+ * settings (`--local [url]`) or the Pulumi stack's outputs (`pulumi stack output --json`).
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { CliError, EXIT } from "./errors";
+
+/** Everything the commands may need. */
+export interface Settings {
+    apiUrl?: string;
+    region?: string;
+    userPoolId?: string;
+    userPoolClientId?: string;
+    cognitoEndpoint?: string;
+    bucketName?: string;
+    dataDir?: string;
+}
+
+export type SettingName = keyof Settings;
+
+/** Flags shared by the commands (commander's camelCase names). */
+export interface ConnectionFlags {
+    stack?: string;
+    local?: string | boolean;
+    apiUrl?: string;
+    apiid?: string;
+    stage?: string;
+    region?: string;
+    appclientid?: string;
+    userPoolId?: string;
+    cognitoEndpoint?: string;
+    bucket?: string;
+    dataDir?: string;
+}
+
+export const DEFAULT_LOCAL_URL = "http://127.0.0.1:4000";
+
+/** Environment variables read, by setting. */
+export const ENV: Record<SettingName, string[]> = {
+    apiUrl: ["CLIENT_EVENTS_API_URL"],
+    region: ["CLIENT_EVENTS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"],
+    userPoolId: ["CLIENT_EVENTS_USER_POOL_ID"],
+    userPoolClientId: ["CLIENT_EVENTS_APP_CLIENT_ID"],
+    cognitoEndpoint: ["CLIENT_EVENTS_COGNITO_ENDPOINT"],
+    bucketName: ["CLIENT_EVENTS_BUCKET"],
+    dataDir: ["CLIENT_EVENTS_DATA_DIR"],
+};
+
+const FLAG_OF: Record<SettingName, string> = {
+    apiUrl: "--api-url (or --apiid)",
+    region: "--region",
+    userPoolId: "--user-pool-id",
+    userPoolClientId: "--appclientid",
+    cognitoEndpoint: "--cognito-endpoint",
+    bucketName: "--bucket",
+    dataDir: "--data-dir",
+};
+
+/** Stack output names that may hold each setting (the first present wins). */
+const OUTPUT_NAMES: Record<SettingName, string[]> = {
+    apiUrl: ["apiUrl"],
+    region: ["region"],
+    userPoolId: ["userPoolId"],
+    userPoolClientId: ["userPoolClientId", "appClientId"],
+    cognitoEndpoint: ["cognitoEndpoint"],
+    bucketName: ["bucketName", "archiveBucketName", "eventsBucketName", "archiveBucket"],
+    dataDir: ["dataDir"],
+};
+
+/** Runs a program and resolves with its stdout; rejects with the child_process error (code ENOENT...). */
+export type Exec = (file: string, args: string[]) => Promise<{ stdout: string; stderr: string }>;
+
+export const defaultExec: Exec = (file, args) =>
+    new Promise((resolve, reject) => {
+        execFile(file, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+            if (err) reject(Object.assign(err, { stdout, stderr }));
+            else resolve({ stdout, stderr });
+        });
+    });
+
+export interface ResolveDeps {
+    env: NodeJS.ProcessEnv;
+    exec?: Exec;
+    fetch?: (url: string, init: RequestInit) => Promise<Response>;
+}
+
+/**
+ * Resolves the settings a command needs. Reads Pulumi (or local mode) only when flags and environment
+ * leave something out; throws a CliError naming every way to provide what is still missing.
+ */
+export async function resolveSettings(flags: ConnectionFlags, needs: SettingName[], deps: ResolveDeps): Promise<Settings> {
+    const settings: Settings = {};
+    const fromFlags: Settings = {
+        apiUrl: flags.apiUrl,
+        region: flags.region,
+        userPoolId: flags.userPoolId,
+        userPoolClientId: flags.appclientid,
+        cognitoEndpoint: flags.cognitoEndpoint,
+        bucketName: flags.bucket,
+        dataDir: flags.dataDir,
+    };
+    for (const name of Object.keys(ENV) as SettingName[]) {
+        const value = fromFlags[name] ?? ENV[name].map((v) => deps.env[v]).find((v) => v !== undefined && v !== "");
+        if (value !== undefined) settings[name] = value;
+    }
+
+    const missing = () => needs.filter((n) => settings[n] === undefined && !(n === "apiUrl" && flags.apiid));
+    let source = "";
+    if (flags.local !== undefined && flags.local !== false) {
+        const url = typeof flags.local === "string" ? flags.local : DEFAULT_LOCAL_URL;
+        const outputs = await readLocalOutputs(url, settings.dataDir, deps, flags.stage);
+        fill(settings, outputs);
+        source = `local mode at ${url}`;
+    } else if (missing().length > 0) {
+        const outputs = await readStackOutputs(flags.stack, deps.exec ?? defaultExec);
+        fill(settings, outputs);
+        source = `stack outputs${flags.stack ? ` of ${flags.stack}` : ""}`;
+    }
+
+    if (!settings.apiUrl && flags.apiid) {
+        if (!settings.region) throw new CliError("--apiid needs a region: pass --region or set AWS_REGION");
+        settings.apiUrl = `https://${flags.apiid}.execute-api.${settings.region}.amazonaws.com/${flags.stage ?? "dev"}`;
+    }
+    // Cognito's endpoint follows from the region unless given.
+    if (needs.includes("cognitoEndpoint") && !settings.cognitoEndpoint && settings.region) {
+        settings.cognitoEndpoint = `https://cognito-idp.${settings.region}.amazonaws.com/`;
+    }
+    const still = missing();
+    if (still.length > 0) {
+        const how = still.map((n) => `  ${n}: ${FLAG_OF[n]} or $${ENV[n][0]}${source ? "" : ` or the stack output ${OUTPUT_NAMES[n][0]}`}`);
+        throw new CliError(`missing settings${source ? ` (not in the ${source})` : ""}:\n${how.join("\n")}`, EXIT.CONFIG);
+    }
+    return settings;
+}
+
+function fill(settings: Settings, outputs: Record<string, unknown>): void {
+    for (const name of Object.keys(OUTPUT_NAMES) as SettingName[]) {
+        if (settings[name] !== undefined) continue;
+        const value = OUTPUT_NAMES[name].map((o) => outputs[o]).find((v) => typeof v === "string" && v !== "");
+        if (value !== undefined) settings[name] = value as string;
+    }
+}
+
+/** `pulumi stack output --json [--stack NAME]`, with clear errors when Pulumi is absent or fails. */
+export async function readStackOutputs(stack: string | undefined, exec: Exec): Promise<Record<string, unknown>> {
+    const args = ["stack", "output", "--json", ...(stack ? ["--stack", stack] : [])];
+    let stdout: string;
+    try {
+        ({ stdout } = await exec("pulumi", args));
+    } catch (err) {
+        const e = err as NodeJS.ErrnoException & { stderr?: string };
+        if (e.code === "ENOENT") {
+            throw new CliError(
+                "cannot read the stack outputs: the pulumi CLI is not installed or not on PATH. " +
+                    "Pass the settings as flags or environment variables (see --help), or use --local for local mode.",
+                EXIT.CONFIG,
+            );
+        }
+        const detail = (e.stderr ?? "").trim().split("\n").filter(Boolean).slice(-2).join(" ") || e.message;
+        throw new CliError(`pulumi stack output${stack ? ` --stack ${stack}` : ""} failed: ${detail}`, EXIT.CONFIG);
+    }
+    try {
+        const parsed = JSON.parse(stdout);
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+    } catch {
+        // fall through
+    }
+    throw new CliError("pulumi stack output --json did not print a JSON object", EXIT.CONFIG);
+}
+
+/**
+ * Local mode's conventions (local/index.ts), used when the running local mode cannot hand out its settings:
+ * a fixed app client id, the API under /<environment>/event, Cognito at the root, data in ./.local.
+ */
+export const LOCAL_CONVENTIONS = {
+    environment: "local",
+    region: "us-east-1",
+    userPoolClientId: "1oca1c1ient000000000000000",
+    accountId: "000000000000",
+    dataDir: ".local",
+};
+
+/**
+ * Local mode's settings, first of:
+ * 1. `GET {url}/_local/outputs` (the ready line's JSON), when local mode serves it;
+ * 2. `<data-dir>/outputs.json`, when local mode wrote it;
+ * 3. local mode's fixed conventions, once `{url}` answers at all (environment from --stage, default `local`).
+ * Unreachable: a CliError with exit code NETWORK.
+ */
+export async function readLocalOutputs(
+    url: string,
+    dataDir: string | undefined,
+    deps: ResolveDeps,
+    stage?: string,
+): Promise<Record<string, unknown>> {
+    const fetchImpl = deps.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+    const base = url.replace(/\/+$/, "");
+    let response: Response;
+    try {
+        response = await fetchImpl(`${base}/_local/outputs`, { signal: AbortSignal.timeout(5000) });
+    } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause;
+        throw new CliError(`cannot reach local mode at ${url} (${cause?.code ?? (err as Error).message}): is \`npm run local\` running?`, EXIT.NETWORK);
+    }
+    const text = await response.text().catch(() => "");
+    if (response.ok) {
+        try {
+            const body = JSON.parse(text);
+            if (body && typeof body === "object" && typeof body.apiUrl === "string") return body;
+        } catch {
+            // not the outputs: fall through
+        }
+    }
+    const dir = path.resolve(dataDir ?? LOCAL_CONVENTIONS.dataDir);
+    const file = path.join(dir, "outputs.json");
+    if (fs.existsSync(file)) {
+        try {
+            return JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch {
+            throw new CliError(`${file} is not JSON`, EXIT.CONFIG);
+        }
+    }
+    const environment = stage ?? LOCAL_CONVENTIONS.environment;
+    const region = LOCAL_CONVENTIONS.region;
+    return {
+        apiUrl: `${base}/${environment}/event`,
+        cognitoEndpoint: base,
+        userPoolClientId: LOCAL_CONVENTIONS.userPoolClientId,
+        userPoolId: `${region}_LocalPool`,
+        region,
+        bucketName: `client-events-${environment}-archive-${LOCAL_CONVENTIONS.accountId}`,
+        dataDir: dir,
+    };
+}

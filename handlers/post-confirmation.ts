@@ -1,0 +1,57 @@
+/**
+ * Cognito post-confirmation trigger: gives a newly signed-up user a unique clientId (a UUID in
+ * `custom:clientId`).
+ *
+ * - Acts only on `PostConfirmation_ConfirmSignUp`; a forgot-password confirmation
+ *   (`PostConfirmation_ConfirmForgotPassword`) must not change the user's clientId.
+ * - Writes a new UUID only when the user has none, so Cognito's retries (it retries a trigger that fails
+ *   or times out) and admin re-runs do not replace an id events were already published under.
+ * - Needs exactly `cognito-idp:AdminUpdateUserAttributes` on its pool.
+ */
+import type { PostConfirmationTriggerEvent } from "aws-lambda";
+import { AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { randomUUID } from "crypto";
+
+/** The user attribute that holds the clientId. */
+export const CLIENT_ID_ATTRIBUTE = "custom:clientId";
+
+/** The only trigger source the function acts on. */
+export const CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp";
+
+export type PostConfirmationHandler = (event: PostConfirmationTriggerEvent) => Promise<PostConfirmationTriggerEvent>;
+
+/** Builds the trigger around a Cognito client (local mode passes one pointed at its own endpoint). */
+export function createPostConfirmationHandler(
+    cognito: Pick<CognitoIdentityProviderClient, "send">,
+    newClientId: () => string = randomUUID,
+): PostConfirmationHandler {
+    return async (event) => {
+        if (event.triggerSource !== CONFIRM_SIGN_UP) return event;
+        const existing = event.request?.userAttributes?.[CLIENT_ID_ATTRIBUTE];
+        if (typeof existing === "string" && existing !== "") return event;
+        const clientId = newClientId();
+        await cognito.send(new AdminUpdateUserAttributesCommand({
+            UserPoolId: event.userPoolId,
+            Username: event.userName,
+            UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
+        }));
+        console.log(JSON.stringify({ message: "clientId assigned", userPoolId: event.userPoolId, sub: event.request?.userAttributes?.sub }));
+        return event;
+    };
+}
+
+/**
+ * The deployed entry point: Pulumi runs this factory once per cold start (`callbackFactory`), so one
+ * Cognito client serves every invocation.
+ */
+export function createHandler(): PostConfirmationHandler {
+    return createPostConfirmationHandler(new CognitoIdentityProviderClient({}));
+}
+
+let defaultHandler: PostConfirmationHandler | undefined;
+
+/** The handler for plain Node.js use (local mode, tests): a Cognito client for the current region. */
+export async function handler(event: PostConfirmationTriggerEvent): Promise<PostConfirmationTriggerEvent> {
+    defaultHandler ??= createPostConfirmationHandler(new CognitoIdentityProviderClient({}));
+    return defaultHandler(event);
+}

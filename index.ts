@@ -1,0 +1,98 @@
+/**
+ * client-events: the Pulumi program. Composes the components and exports the stack outputs.
+ *
+ *   IdentityPool  - Cognito user pool, app client, post-confirmation trigger (clientId per user)
+ *   IngestApi     - REST API POST /event -> TOKEN authorizer -> EventBridge PutEvents
+ *   Archive       - S3 bucket fed by a Firehose stream (transform Lambda, jq partitioning, NDJSON)
+ *   ZendeskDestination - EventBridge connection + API destination that opens Zendesk tickets (optional)
+ *   EventRouting  - the client-events bus, its rules and targets (each with retries and a DLQ)
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "./config";
+import { IdentityPool } from "./components/identity-pool";
+import { IngestApi } from "./components/ingest-api";
+import { Archive } from "./components/archive";
+import { EventRouting } from "./components/event-routing";
+import { ZendeskDestination } from "./components/zendesk-destination";
+
+const config = loadConfig();
+const prefix = `client-events-${config.environment}`;
+
+// --- identity -------------------------------------------------------------------------------------
+const identity = new IdentityPool(`${prefix}-identity`, {
+    threatProtection: config.threatProtection,
+    deletionProtection: config.userPoolDeletionProtection,
+    accessTokenValidityMinutes: config.accessTokenValidityMinutes,
+    idTokenValidityMinutes: config.idTokenValidityMinutes,
+    refreshTokenValidityDays: config.refreshTokenValidityDays,
+    logRetentionDays: config.logRetentionDays,
+});
+
+// --- routing --------------------------------------------------------------------------------------
+const archive = new Archive(`${prefix}-archive`, {
+    forceDestroy: config.archiveForceDestroy,
+    transitionDays: config.archiveTransitionDays,
+    transitionStorageClass: config.archiveTransitionStorageClass,
+    expirationDays: config.archiveExpirationDays,
+    compression: config.archiveCompression,
+    bufferingSizeMiB: config.firehoseBufferSizeMiB,
+    bufferingIntervalSeconds: config.firehoseBufferIntervalSeconds,
+    partitioning: config.partitioning,
+    logRetentionDays: config.logRetentionDays,
+});
+
+// Zendesk is optional: config.ts has already rejected a partial Zendesk configuration.
+const zendesk = config.zendesk && config.zendeskApiToken
+    ? new ZendeskDestination(`${prefix}-zendesk`, {
+        email: config.zendesk.email,
+        apiToken: config.zendeskApiToken,
+        endpoint: config.zendesk.endpoint,
+        invocationRateLimitPerSecond: config.zendesk.ratePerSecond,
+    })
+    : undefined;
+if (!zendesk) {
+    pulumi.log.warn("Zendesk is not configured: loyalty purchases are archived but open no ticket. " +
+        "Set client-events:zendeskEmail, client-events:zendeskEndpoint and (with --secret) client-events:zendeskApiToken to enable it.");
+}
+
+const routing = new EventRouting(`${prefix}-routing`, {
+    archiveStreamArn: archive.deliveryStreamArn,
+    zendesk: zendesk?.target,
+    alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : undefined,
+    replayArchive: config.eventArchiveRetentionDays > 0 ? { retentionDays: config.eventArchiveRetentionDays } : undefined,
+});
+const busName: pulumi.Output<string> = routing.busName;
+const busArn: pulumi.Output<string> = routing.busArn;
+
+// --- ingest ---------------------------------------------------------------------------------------
+const ingest = new IngestApi(`${prefix}-ingest`, {
+    environment: config.environment,
+    eventBusName: busName,
+    eventBusArn: busArn,
+    userPoolId: identity.userPool.id,
+    userPoolArn: identity.userPool.arn,
+    userPoolClientId: identity.client.id,
+    authorizerCacheTtlSeconds: config.authorizerCacheTtlSeconds,
+    throttleRateLimit: config.throttleRateLimit,
+    throttleBurstLimit: config.throttleBurstLimit,
+    executionLogLevel: config.apiExecutionLogLevel,
+    createCloudWatchRole: config.apiGatewayCloudWatchRole,
+    corsAllowOrigin: config.corsAllowOrigin,
+    logRetentionDays: config.logRetentionDays,
+});
+
+// --- outputs --------------------------------------------------------------------------------------
+export const environment = config.environment;
+export const region = aws.getRegionOutput().region;
+export const userPoolId = identity.userPool.id;
+export const userPoolClientId = identity.client.id;
+export const apiId = ingest.api.id;
+export const apiUrl = ingest.url;
+export const eventUrl = ingest.eventUrl;
+export const eventBusName = busName;
+export const bucketName = archive.bucketName;
+export const deliveryStreamName = archive.deliveryStreamName;
+/** Dead-letter queue URL by route ("archive", and "zendesk" when configured). */
+export const deadLetterQueueUrls = routing.deadLetterQueueUrls;
+export const zendeskEnabled = zendesk !== undefined;

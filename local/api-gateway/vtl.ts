@@ -1,0 +1,400 @@
+/**
+ * API Gateway mapping templates, rendered as API Gateway renders them: Velocity (velocityjs) with
+ * API Gateway's `$input`, `$util`, `$context` and `$stageVariables`, and Java semantics for strings.
+ *
+ * API Gateway runs Apache Velocity on Java. Where Java and JavaScript differ, Java wins here:
+ * - String methods are Java's: `replaceAll`/`replaceFirst`/`matches`/`split` take a Java regex and
+ *   `replaceAll` a Java replacement (`$1`, `\$`); `replace` is literal and replaces every occurrence;
+ *   `length()` is a method; `substring` throws out of range.
+ * - Velocity string literals do not process backslash escapes: `"\\'"` is three characters.
+ * - `$util.escapeJavaScript` is Apache Commons Lang's escapeJavaScript: `'` -> `\'`, `"` -> `\"`,
+ *   `\` -> `\\`, `/` -> `\/`, \b \f \n \r \t, other control characters as \u00XX, and every UTF-16 unit
+ *   above 0x7F as \uXXXX (upper-case hex).
+ * - A reference that resolves to nothing renders as an empty string.
+ *
+ * Writes to `$context.requestOverride.*` and `$context.responseOverride.*` land in the context object
+ * the caller passed, so the caller reads them back after rendering.
+ */
+import { parse, Compile } from "velocityjs";
+
+export interface TemplateContext {
+    /** The raw body the template sees as `$input.body` (request body, or the integration's response body). */
+    body: string;
+    /** `$context`: requestId, authorizer, identity, ...; overrides are written into this object. */
+    context?: Record<string, any>;
+    /** `$stageVariables`. */
+    stageVariables?: Record<string, string>;
+    /** Request headers, for `$input.params()`. */
+    headers?: Record<string, string>;
+    /** Path parameters, for `$input.params()`. */
+    path?: Record<string, string>;
+    /** Query string parameters, for `$input.params()`. */
+    querystring?: Record<string, string>;
+}
+
+export interface RenderResult {
+    /** The rendered text. */
+    output: string;
+    /** `$context.requestOverride` after rendering: header, querystring and path maps. */
+    requestOverride: { header: Record<string, string>; querystring: Record<string, string>; path: Record<string, string> };
+    /** `$context.responseOverride` after rendering: status (if set) and header map. */
+    responseOverride: { status?: number; header: Record<string, string> };
+}
+
+// ------------------------------------------------------------------------------------------------
+// $util
+// ------------------------------------------------------------------------------------------------
+
+function hex(code: number): string {
+    return code.toString(16).toUpperCase();
+}
+
+/** Apache Commons Lang 2 `StringEscapeUtils.escapeJavaScript`, which API Gateway's `$util.escapeJavaScript` is. */
+export function escapeJavaScript(input: string): string {
+    let out = "";
+    for (let i = 0; i < input.length; i++) {
+        const code = input.charCodeAt(i);
+        if (code > 0xfff) out += "\\u" + hex(code);
+        else if (code > 0xff) out += "\\u0" + hex(code);
+        else if (code > 0x7f) out += "\\u00" + hex(code);
+        else if (code < 32) {
+            switch (code) {
+                case 0x08: out += "\\b"; break;
+                case 0x0a: out += "\\n"; break;
+                case 0x09: out += "\\t"; break;
+                case 0x0c: out += "\\f"; break;
+                case 0x0d: out += "\\r"; break;
+                default: out += (code > 0xf ? "\\u00" : "\\u000") + hex(code);
+            }
+        } else {
+            const ch = input[i];
+            switch (ch) {
+                case "'": out += "\\'"; break;
+                case "\"": out += "\\\""; break;
+                case "\\": out += "\\\\"; break;
+                case "/": out += "\\/"; break;
+                default: out += ch;
+            }
+        }
+    }
+    return out;
+}
+
+/** Java `URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space as `+`, the rest %XX. */
+export function urlEncode(input: string): string {
+    let out = "";
+    for (const byte of Buffer.from(input, "utf8")) {
+        const ch = String.fromCharCode(byte);
+        if (/[A-Za-z0-9.\-*_]/.test(ch)) out += ch;
+        else if (ch === " ") out += "+";
+        else out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+    }
+    return out;
+}
+
+/** Java `URLDecoder.decode(s, "UTF-8")`: `+` is a space; a malformed escape is an error. */
+export function urlDecode(input: string): string {
+    const bytes: number[] = [];
+    for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "+") bytes.push(0x20);
+        else if (ch === "%") {
+            const pair = input.slice(i + 1, i + 3);
+            if (!/^[0-9A-Fa-f]{2}$/.test(pair)) throw new Error(`URLDecoder: illegal hex characters in escape (%) pattern at ${i}`);
+            bytes.push(parseInt(pair, 16));
+            i += 2;
+        } else bytes.push(...Buffer.from(ch, "utf8"));
+    }
+    return Buffer.from(bytes).toString("utf8");
+}
+
+function makeUtil() {
+    const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+    return {
+        escapeJavaScript: (v: unknown) => escapeJavaScript(str(v)),
+        parseJson: (v: unknown) => JSON.parse(str(v)),
+        urlEncode: (v: unknown) => urlEncode(str(v)),
+        urlDecode: (v: unknown) => urlDecode(str(v)),
+        base64Encode: (v: unknown) => Buffer.from(str(v), "utf8").toString("base64"),
+        base64Decode: (v: unknown) => Buffer.from(str(v), "base64").toString("utf8"),
+    };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Java regular expressions and replacements
+// ------------------------------------------------------------------------------------------------
+
+/** A Java regex as a JavaScript RegExp (the common subset, plus `\Q...\E` quoting and a leading `(?i)`). */
+export function javaRegex(pattern: string, flags = ""): RegExp {
+    let source = pattern;
+    let extra = "";
+    const inline = /^\(\?([imsx]+)\)/.exec(source);
+    if (inline) {
+        source = source.slice(inline[0].length);
+        for (const f of inline[1]) if (f === "i" || f === "m" || f === "s") extra += f;
+    }
+    source = source.replace(/\\Q([\s\S]*?)(?:\\E|$)/g, (_m, quoted: string) => quoted.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"));
+    if (/[*+?}][+]/.test(source.replace(/\\./g, ""))) throw new Error(`possessive quantifiers are not supported: ${pattern}`);
+    return new RegExp(source, Array.from(new Set(flags + extra)).join(""));
+}
+
+/** Applies a Java replacement string (`$n`, `${name}`, `\x` = literal x) to one match. */
+function javaReplacement(replacement: string, match: RegExpExecArray): string {
+    let out = "";
+    for (let i = 0; i < replacement.length; i++) {
+        const ch = replacement[i];
+        if (ch === "\\") {
+            i++;
+            if (i >= replacement.length) throw new Error("character to be escaped is missing");
+            out += replacement[i];
+        } else if (ch === "$") {
+            i++;
+            if (i >= replacement.length) throw new Error("Illegal group reference: group index is missing");
+            if (replacement[i] === "{") {
+                const end = replacement.indexOf("}", i);
+                if (end < 0) throw new Error("named capturing group is missing trailing '}'");
+                const name = replacement.slice(i + 1, end);
+                if (!match.groups || !(name in match.groups)) throw new Error(`No group with name {${name}}`);
+                out += match.groups[name] ?? "";
+                i = end;
+            } else if (/[0-9]/.test(replacement[i])) {
+                // Java takes the longest group number that exists.
+                let number = Number(replacement[i]);
+                if (number >= match.length) throw new Error(`No group ${number}`);
+                while (i + 1 < replacement.length && /[0-9]/.test(replacement[i + 1]) && number * 10 + Number(replacement[i + 1]) < match.length) {
+                    number = number * 10 + Number(replacement[++i]);
+                }
+                out += match[number] ?? "";
+            } else {
+                throw new Error("Illegal group reference");
+            }
+        } else out += ch;
+    }
+    return out;
+}
+
+function javaReplace(input: string, regex: string, replacement: string, all: boolean): string {
+    const re = javaRegex(regex, "g");
+    let out = "";
+    let last = 0;
+    let match: RegExpExecArray | null;
+    while ((match = re.exec(input)) !== null) {
+        out += input.slice(last, match.index) + javaReplacement(replacement, match);
+        last = match.index + match[0].length;
+        if (match[0].length === 0) {
+            // Java advances past an empty match, copying the next character.
+            if (re.lastIndex < input.length) out += input[re.lastIndex];
+            last = re.lastIndex + 1;
+            re.lastIndex++;
+        }
+        if (!all) break;
+    }
+    return out + input.slice(Math.min(last, input.length));
+}
+
+/** Java `String.split(regex)`: trailing empty strings removed; a leading empty string from a zero-width match too. */
+function javaSplit(input: string, regex: string, limit = 0): string[] {
+    if (input === "") return [""];
+    let parts = input.split(javaRegex(regex));
+    if (limit > 0 && parts.length > limit) {
+        // Rebuild with a limit: split again keeping the remainder in the last part.
+        const re = javaRegex(regex, "g");
+        parts = [];
+        let last = 0;
+        let match: RegExpExecArray | null;
+        while (parts.length < limit - 1 && (match = re.exec(input)) !== null) {
+            if (match[0].length === 0 && match.index === 0) { re.lastIndex++; continue; }
+            parts.push(input.slice(last, match.index));
+            last = match.index + match[0].length;
+            if (match[0].length === 0) re.lastIndex++;
+        }
+        parts.push(input.slice(last));
+        return parts;
+    }
+    if (parts.length > 1 && parts[0] === "" && javaRegex(regex).exec(input)?.[0] === "") parts.shift();
+    if (limit === 0) while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+    return parts;
+}
+
+function checkIndex(value: number, min: number, max: number, what: string): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`StringIndexOutOfBoundsException: ${what} ${value}`);
+}
+
+/** Java `java.lang.String` methods, by name: what a template calls on a string. */
+const JAVA_STRING_METHODS: Record<string, (s: string, ...args: any[]) => unknown> = {
+    length: (s) => s.length,
+    isEmpty: (s) => s.length === 0,
+    charAt: (s, i: number) => { checkIndex(i, 0, s.length - 1, "index"); return s[i]; },
+    indexOf: (s, t: unknown, from?: number) => s.indexOf(String(t), from),
+    lastIndexOf: (s, t: unknown, from?: number) => (from === undefined ? s.lastIndexOf(String(t)) : s.lastIndexOf(String(t), from)),
+    substring: (s, begin: number, end?: number) => {
+        const stop = end ?? s.length;
+        checkIndex(begin, 0, s.length, "begin");
+        checkIndex(stop, begin, s.length, "end");
+        return s.substring(begin, stop);
+    },
+    contains: (s, t: unknown) => s.includes(String(t)),
+    startsWith: (s, t: unknown, offset?: number) => s.startsWith(String(t), offset ?? 0),
+    endsWith: (s, t: unknown) => s.endsWith(String(t)),
+    equals: (s, t: unknown) => typeof t === "string" && s === t,
+    equalsIgnoreCase: (s, t: unknown) => typeof t === "string" && s.toLowerCase() === t.toLowerCase(),
+    toLowerCase: (s) => s.toLowerCase(),
+    toUpperCase: (s) => s.toUpperCase(),
+    trim: (s) => s.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, ""),
+    concat: (s, t: unknown) => s + String(t),
+    replace: (s, target: unknown, replacement: unknown) => s.split(String(target)).join(String(replacement)),
+    replaceAll: (s, regex: string, replacement: string) => javaReplace(s, String(regex), String(replacement), true),
+    replaceFirst: (s, regex: string, replacement: string) => javaReplace(s, String(regex), String(replacement), false),
+    matches: (s, regex: string) => javaRegex(`^(?:${String(regex)})$`).test(s),
+    split: (s, regex: string, limit?: number) => javaSplit(s, String(regex), limit ?? 0),
+    toString: (s: string) => s,
+    hashCode: (s) => { let h = 0; for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0; return h; },
+};
+
+const javaStringHandler = {
+    uid: "java.lang.String",
+    match: ({ property, context }: { property: string; context: unknown }) =>
+        typeof context === "string" && Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, property),
+    resolve: ({ property, context, params }: { property: string; context: any; params: any[] }) =>
+        JAVA_STRING_METHODS[property](context as string, ...params),
+};
+
+/** Methods JavaScript has on strings but Java does not: calling them fails as it would on API Gateway. */
+const notJavaStringHandler = {
+    uid: "not java.lang.String",
+    match: ({ property, context }: { property: string; context: unknown }) =>
+        typeof context === "string" && !Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, property),
+    resolve: ({ property }: { property: string }) => {
+        throw new Error(`java.lang.String has no method ${property}()`);
+    },
+};
+
+// ------------------------------------------------------------------------------------------------
+// $input
+// ------------------------------------------------------------------------------------------------
+
+/** Evaluates the JSONPath subset templates use: `$`, `.name`, `['name']`, `[n]`, `[*]`, `.*`. */
+export function jsonPath(root: unknown, path: string): unknown {
+    const expr = path.trim();
+    if (!expr.startsWith("$")) throw new Error(`Invalid JSONPath ${path}`);
+    const tokens: Array<string | number | "*"> = [];
+    const re = /\.\s*([A-Za-z_$][\w$-]*|\*)|\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+)|(\*))\s*\]/gy;
+    re.lastIndex = 1;
+    while (re.lastIndex < expr.length) {
+        const m = re.exec(expr);
+        if (!m) throw new Error(`Invalid JSONPath ${path}`);
+        if (m[1] !== undefined) tokens.push(m[1] === "*" ? "*" : m[1]);
+        else if (m[2] !== undefined) tokens.push(m[2]);
+        else if (m[3] !== undefined) tokens.push(m[3]);
+        else if (m[4] !== undefined) tokens.push(Number(m[4]));
+        else tokens.push("*");
+    }
+    let current: unknown[] = [root];
+    let multi = false;
+    for (const token of tokens) {
+        const next: unknown[] = [];
+        for (const value of current) {
+            if (value === null || typeof value !== "object") continue;
+            if (token === "*") {
+                multi = true;
+                next.push(...(Array.isArray(value) ? value : Object.values(value)));
+            } else if (typeof token === "number") {
+                if (Array.isArray(value)) {
+                    const v = value[token < 0 ? value.length + token : token];
+                    if (v !== undefined) next.push(v);
+                }
+            } else if (!Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, token)) {
+                next.push((value as Record<string, unknown>)[token]);
+            }
+        }
+        current = next;
+    }
+    if (multi) return current;
+    return current.length === 0 ? undefined : current[0];
+}
+
+function makeInput(ctx: TemplateContext) {
+    let parsed: { value: unknown } | undefined;
+    const root = () => {
+        if (!parsed) {
+            try {
+                parsed = { value: ctx.body === "" ? {} : JSON.parse(ctx.body) };
+            } catch {
+                throw new Error("Unable to parse the body as JSON for $input.path/$input.json");
+            }
+        }
+        return parsed.value;
+    };
+    const params = {
+        path: { ...(ctx.path ?? {}) },
+        querystring: { ...(ctx.querystring ?? {}) },
+        header: { ...(ctx.headers ?? {}) },
+    };
+    return {
+        body: ctx.body,
+        json: (path: string) => {
+            const value = jsonPath(root(), String(path));
+            return value === undefined ? "" : JSON.stringify(value);
+        },
+        path: (path: string) => jsonPath(root(), String(path)),
+        params: (name?: string) => {
+            if (name === undefined) return params;
+            const key = String(name);
+            if (key in params.path) return params.path[key];
+            if (key in params.querystring) return params.querystring[key];
+            const header = Object.keys(params.header).find((h) => h.toLowerCase() === key.toLowerCase());
+            return header === undefined ? "" : params.header[header];
+        },
+    };
+}
+
+// ------------------------------------------------------------------------------------------------
+// rendering
+// ------------------------------------------------------------------------------------------------
+
+const astCache = new Map<string, ReturnType<typeof parse>>();
+
+function ensureObject(holder: Record<string, any>, key: string): Record<string, any> {
+    if (holder[key] === undefined || holder[key] === null || typeof holder[key] !== "object") holder[key] = {};
+    return holder[key];
+}
+
+/** Renders a template and returns the text and the overrides it set. */
+export function renderTemplateWithOverrides(template: string, ctx: TemplateContext): RenderResult {
+    const context = ctx.context ?? {};
+    const requestOverride = ensureObject(context, "requestOverride");
+    for (const key of ["header", "querystring", "path"]) ensureObject(requestOverride, key);
+    const responseOverride = ensureObject(context, "responseOverride");
+    ensureObject(responseOverride, "header");
+
+    let asts = astCache.get(template);
+    if (!asts) {
+        asts = parse(template);
+        astCache.set(template, asts);
+    }
+    const compiler = new Compile(asts, { customMethodHandlers: [javaStringHandler, notJavaStringHandler] as any });
+    const output = compiler.render({
+        input: makeInput(ctx),
+        util: makeUtil(),
+        context,
+        stageVariables: { ...(ctx.stageVariables ?? {}) },
+    }, undefined, true);
+
+    const status = responseOverride.status;
+    return {
+        output,
+        requestOverride: requestOverride as RenderResult["requestOverride"],
+        responseOverride: {
+            status: status === undefined || status === null || status === "" ? undefined : Number(status),
+            header: responseOverride.header,
+        },
+    };
+}
+
+/**
+ * Renders a mapping template as API Gateway would. Overrides the template sets are written into
+ * `ctx.context.requestOverride` / `ctx.context.responseOverride` (created when absent).
+ */
+export function renderTemplate(template: string, ctx: TemplateContext): string {
+    return renderTemplateWithOverrides(template, ctx).output;
+}

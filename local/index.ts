@@ -1,0 +1,339 @@
+/**
+ * Local mode: the whole client-events pipeline in one Node process, built from the same definitions
+ * (`pipeline/`) and handlers (`handlers/`) the Pulumi program deploys.
+ *
+ *   Cognito (JSON protocol) -> REST API (real authorizer, model, mapping template) -> EventBridge bus
+ *   (rules via the pattern engine) -> Firehose (real transform, JQ partitioning) -> <data-dir>/s3/...
+ *                                                                 -> API destination -> Zendesk / recorder
+ *
+ * `startLocal()` is in-process and port-0 capable (tests, the generator's tests); `local/main.ts` is the CLI.
+ */
+import { mkdirSync } from "node:fs";
+import { writeFileAtomic } from "./fs-util";
+import * as path from "node:path";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { parseConfig, type RawConfig } from "../config";
+import { ARCHIVE_RETRY_POLICY } from "../components/event-routing";
+import { EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY, READ_ATTRIBUTES, WRITE_ATTRIBUTES } from "../components/identity-pool";
+import { createAuthorizer } from "../handlers/authorizer";
+import { handler as firehoseTransform } from "../handlers/firehose-transform";
+import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
+import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
+import {
+    buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
+} from "../pipeline/partitioning";
+import {
+    DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, ZENDESK_RETRY_POLICY, renderTicket, zendeskUsername,
+} from "../pipeline/zendesk-ticket";
+import { ApiDestination } from "./api-destination";
+import { LocalRestApi } from "./api-gateway/rest-api";
+import { CognitoEmulator } from "./cognito";
+import { LocalEventBus, type RetryPolicy, type RuleDefinition } from "./eventbridge";
+import { LocalFirehose } from "./firehose";
+import { asLocalLambda } from "./lambda";
+import { createLogger, type Logger } from "./log";
+import { LocalServer } from "./server";
+import { ZENDESK_RECORDER_PATH, ZendeskRecorder } from "./zendesk-recorder";
+
+/** The account id local mode uses in ARNs and events. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+/** A fixed app client id (26 lowercase letters and digits, like Cognito's) so tokens survive restarts. */
+export const LOCAL_USER_POOL_CLIENT_ID = "1oca1c1ient0000000000000000".slice(0, 26);
+/** Credentials of the built-in Zendesk recorder. */
+export const LOCAL_ZENDESK_EMAIL = "local-support@example.com";
+export const LOCAL_ZENDESK_API_TOKEN = "local-zendesk-api-token";
+
+export interface LocalOptions {
+    /** TCP port; 0 picks a free one. Default 4000. */
+    port?: number;
+    /** Interface to listen on. Default 127.0.0.1. */
+    host?: string;
+    /** Where S3 objects, tickets, dead letters and Cognito state are kept. Default `.local`. */
+    dataDir?: string;
+    /** Firehose buffer interval, seconds. Default 5 (the deployed stream uses its configured interval). */
+    bufferSeconds?: number;
+    /** Firehose buffer size, MiB. Default the configured one (firehoseBufferSizeMiB). */
+    bufferSizeMiB?: number;
+    /** No log lines. */
+    quiet?: boolean;
+    /** Where log lines go (default stdout). */
+    logLine?: (line: string) => void;
+    /** AWS region the emulated resources live in. Default us-east-1. */
+    region?: string;
+    /**
+     * Program configuration keys (as `pulumi config` would hold them, validated by the same parser), e.g.
+     * `{ environment: "dev", partitionEventTypes: "shopping,paging" }`. Zendesk keys are ignored: use `zendesk`.
+     */
+    config?: RawConfig;
+    /** A real Zendesk (or any HTTP) endpoint instead of the built-in recorder. */
+    zendesk?: { endpoint?: string; email?: string; apiToken?: string; ratePerSecond?: number };
+    /** Retry timing of EventBridge targets (tests make it fast). */
+    retry?: { baseMs?: number; maxDelayMs?: number };
+    /** Override of the Zendesk target's retry policy (tests use a short one). */
+    zendeskRetryPolicy?: Partial<RetryPolicy>;
+    /** Timeout of one API destination attempt, ms. Default 5000 (EventBridge's). */
+    apiDestinationTimeoutMs?: number;
+    /** Receives each Cognito confirmation code (the CLI prints them). */
+    onConfirmationCode?: (username: string, code: string, destination: string) => void;
+}
+
+/** The names the deployed stack exports, plus where local mode keeps things. */
+export interface LocalOutputs {
+    ready: true;
+    /** The full URL to POST events to. */
+    apiUrl: string;
+    userPoolId: string;
+    userPoolClientId: string;
+    bucketName: string;
+    eventBusName: string;
+    region: string;
+    cognitoEndpoint: string;
+    dataDir: string;
+}
+
+export interface LocalPipeline {
+    outputs: LocalOutputs;
+    /** Extra details for tools and tests. */
+    details: {
+        environment: string;
+        stage: string;
+        s3Dir: string;
+        ticketsFile: string;
+        dlqDir: string;
+        zendeskEndpoint: string;
+        deliveryStreamName: string;
+        rules: string[];
+        /** The engine that runs the partition query. */
+        jqEngine: string;
+    };
+    cognito: CognitoEmulator;
+    bus: LocalEventBus;
+    firehose: LocalFirehose;
+    /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
+    flush(): Promise<void>;
+    /** Stops accepting requests, finishes deliveries (saving those waiting to retry), flushes buffers, closes. */
+    close(): Promise<void>;
+}
+
+/** Rule names: the EventRouting component's route names (its rules are `<name>-<route>-rule`). */
+export const ARCHIVE_RULE = "archive";
+export const ZENDESK_RULE = "zendesk";
+
+export async function startLocal(options: LocalOptions = {}): Promise<LocalPipeline> {
+    const log: Logger = createLogger({ quiet: options.quiet, write: options.logLine });
+    const region = options.region ?? "us-east-1";
+    const host = options.host ?? "127.0.0.1";
+    const dataDir = path.resolve(options.dataDir ?? ".local");
+    mkdirSync(dataDir, { recursive: true });
+    const raw = { ...(options.config ?? {}) };
+    // Zendesk comes from the zendesk option here (local mode may send to plain http and to its recorder).
+    for (const key of ["zendeskEmail", "zendeskEndpoint", "zendeskApiToken"]) delete raw[key];
+    const config = parseConfig(raw, "local");
+    const environment = config.environment;
+    const userPoolId = `${region}_LocalPool`;
+    const apiId = "localapi01";
+    const eventBusName = `client-events-${environment}`;
+    const bucketName = `client-events-${environment}-archive-${LOCAL_ACCOUNT_ID}`;
+    const deliveryStreamName = `client-events-${environment}-archive`;
+    const s3Dir = path.join(dataDir, "s3");
+
+    // Cognito ---------------------------------------------------------------------------------------
+    let cognitoEndpoint = "";
+    const cognitoClient = () => new CognitoIdentityProviderClient({
+        endpoint: cognitoEndpoint,
+        region,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    let postConfirmation: PostConfirmationHandler | undefined;
+    const cognito = new CognitoEmulator({
+        region,
+        userPoolId,
+        clientId: LOCAL_USER_POOL_CLIENT_ID,
+        passwordPolicy: PASSWORD_POLICY,
+        // As the IdentityPool component configures the pool (alias, case, existence errors, verification).
+        aliasAttributes: ["email"],
+        caseInsensitiveUsernames: true,
+        preventUserExistenceErrors: true,
+        autoVerifiedAttributes: ["email"],
+        customAttributes: ["clientId"],
+        readAttributes: READ_ATTRIBUTES,
+        writeAttributes: WRITE_ATTRIBUTES,
+        explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
+        accessTokenValiditySeconds: config.accessTokenValidityMinutes * 60,
+        idTokenValiditySeconds: config.idTokenValidityMinutes * 60,
+        refreshTokenValiditySeconds: config.refreshTokenValidityDays * 86400,
+    }, dataDir, log, {
+        postConfirmation: async (event) => {
+            if (!postConfirmation) throw new Error("local mode is still starting");
+            return asLocalLambda("post-confirmation", log, postConfirmation)(event);
+        },
+        onConfirmationCode: options.onConfirmationCode,
+    });
+
+    // Firehose --------------------------------------------------------------------------------------
+    const firehose = new LocalFirehose({
+        streamName: deliveryStreamName,
+        streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
+        region,
+        bucketName,
+        s3Dir,
+        prefix: S3_PREFIX,
+        errorPrefix: S3_ERROR_PREFIX,
+        bufferIntervalSeconds: options.bufferSeconds ?? 5,
+        bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
+        transform: {
+            handler: asLocalLambda("firehose-transform", log, firehoseTransform),
+            lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:client-events-${environment}-firehose-transform:$LATEST`,
+            batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
+            numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
+        },
+        // The query the Archive component deploys for the configured partitioning policy.
+        metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
+        delimiter: RECORD_DELIMITER,
+        gzip: config.archiveCompression === "GZIP",
+        spoolDir: path.join(dataDir, "firehose", deliveryStreamName),
+    }, log);
+
+    // API destination ---------------------------------------------------------------------------------
+    const useRecorder = !options.zendesk?.endpoint;
+    const zendeskEmail = options.zendesk?.email ?? LOCAL_ZENDESK_EMAIL;
+    const zendeskToken = options.zendesk?.apiToken ?? LOCAL_ZENDESK_API_TOKEN;
+    if (!useRecorder && (!options.zendesk?.email || !options.zendesk?.apiToken)) {
+        throw new Error("A Zendesk endpoint needs an email and an API token too (--zendesk-email, --zendesk-api-token or ZENDESK_EMAIL, ZENDESK_API_TOKEN)");
+    }
+    let zendeskEndpoint = options.zendesk?.endpoint ?? "";
+    const destination = new ApiDestination({
+        name: `client-events-${environment}-zendesk`,
+        get endpoint() { return zendeskEndpoint; },
+        httpMethod: ZENDESK_HTTP_METHOD,
+        username: zendeskUsername(zendeskEmail),
+        password: zendeskToken,
+        invocationRateLimitPerSecond: options.zendesk?.ratePerSecond ?? Number(raw.zendeskRatePerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND),
+        timeoutMs: options.apiDestinationTimeoutMs ?? 5000,
+    });
+    const recorder = useRecorder
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log)
+        : undefined;
+
+    // EventBridge -------------------------------------------------------------------------------------
+    const busSettings = {
+        name: eventBusName,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        dataDir,
+        retryBaseMs: options.retry?.baseMs ?? 1000,
+        retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+    };
+    const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
+    const rules: RuleDefinition[] = [
+        {
+            name: ARCHIVE_RULE,
+            eventPattern: ALL_CLIENT_EVENTS_PATTERN,
+            targets: [{
+                id: "archive",
+                arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
+                retryPolicy: { maximumRetryAttempts: ARCHIVE_RETRY_POLICY.maximumRetryAttempts, maximumEventAgeSeconds: ARCHIVE_RETRY_POLICY.maximumEventAgeInSeconds },
+                deadLetter: true,
+                deliver: async (payload) => {
+                    firehose.put(Buffer.from(payload, "utf8"));
+                    return { ok: true, detail: `firehose ${deliveryStreamName}` };
+                },
+            }],
+        },
+        {
+            name: ZENDESK_RULE,
+            eventPattern: LOYALTY_PURCHASE_PATTERN,
+            targets: [{
+                id: "zendesk",
+                arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:api-destination/client-events-${environment}-zendesk/local`,
+                input: (event) => renderTicket(event, {
+                    "aws.events.rule-arn": ruleArn(ZENDESK_RULE),
+                    "aws.events.rule-name": ZENDESK_RULE,
+                    "aws.events.event.ingestion-time": event.time,
+                }),
+                retryPolicy: {
+                    maximumRetryAttempts: options.zendeskRetryPolicy?.maximumRetryAttempts ?? ZENDESK_RETRY_POLICY.maximumRetryAttempts,
+                    maximumEventAgeSeconds: options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ZENDESK_RETRY_POLICY.maximumEventAgeInSeconds,
+                },
+                deadLetter: true,
+                deliver: (payload) => destination.deliver(payload),
+            }],
+        },
+    ];
+    const bus = new LocalEventBus(busSettings, rules, log);
+
+    // API Gateway ---------------------------------------------------------------------------------------
+    const authorizer = (() => {
+        let built: ReturnType<typeof createAuthorizer> | undefined;
+        return (event: Parameters<ReturnType<typeof createAuthorizer>>[0]) => {
+            built ??= createAuthorizer({ userPoolId, clientId: LOCAL_USER_POOL_CLIENT_ID, jwks: cognito.jwks(), cognito: cognitoClient() });
+            return asLocalLambda("authorizer", log, built)(event);
+        };
+    })();
+    const api = new LocalRestApi({
+        apiId,
+        stage: environment,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        stageVariables: { Environment: environment, Bus: eventBusName },
+        authorizerResultTtlSeconds: config.authorizerCacheTtlSeconds,
+        identityHeader: "Authorization",
+        corsAllowOrigin: config.corsAllowOrigin,
+    }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
+
+    let outputs: LocalOutputs | undefined;
+    const server = new LocalServer({ cognito, api, recorder, log, outputs: () => outputs });
+    const address = await server.listen(options.port ?? 4000, host);
+    const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+    cognitoEndpoint = base;
+    if (useRecorder) zendeskEndpoint = base + ZENDESK_RECORDER_PATH;
+    postConfirmation = createPostConfirmationHandler(cognitoClient());
+    firehose.recover();
+    bus.resumePending();
+
+    outputs = {
+        ready: true,
+        apiUrl: `${base}/${environment}/event`,
+        userPoolId,
+        userPoolClientId: LOCAL_USER_POOL_CLIENT_ID,
+        bucketName,
+        eventBusName,
+        region,
+        cognitoEndpoint,
+        dataDir,
+    };
+    // For tools that find local mode by its data directory (the generator's --local).
+    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(outputs, null, 2) + "\n");
+    let closed: Promise<void> | undefined;
+    return {
+        outputs,
+        details: {
+            environment,
+            stage: environment,
+            s3Dir,
+            ticketsFile: recorder?.file ?? "",
+            dlqDir: path.join(dataDir, "dlq"),
+            zendeskEndpoint: useRecorder ? zendeskEndpoint : zendeskEndpoint.replace(/\/\/[^/@]*@/, "//"),
+            deliveryStreamName,
+            rules: rules.map((r) => r.name),
+            jqEngine: firehose.jq.name,
+        },
+        cognito,
+        bus: bus,
+        firehose,
+        async flush() {
+            await bus.drain();
+            await firehose.flush();
+        },
+        close() {
+            closed ??= (async () => {
+                await server.drain();
+                await bus.close();
+                await firehose.flush();
+                await server.close();
+                log.info("local mode stopped: every buffer is written");
+            })();
+            return closed;
+        },
+    };
+}

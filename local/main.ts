@@ -1,0 +1,127 @@
+/**
+ * `npm run local`: runs the whole client-events pipeline on this machine. Prints one JSON line
+ * (`{"ready":true,...}`) when it accepts requests, then a short summary; SIGINT / SIGTERM write every
+ * buffer and pending delivery to disk before exiting.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { startLocal, type LocalPipeline } from "./index";
+
+function integer(name: string, min: number, max: number) {
+    return (value: string): number => {
+        const n = Number(value);
+        if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+        return n;
+    };
+}
+
+function seconds(value: string): number {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || n < 0 || n > 900) throw new InvalidArgumentError("must be a number of seconds from 0 to 900");
+    return n;
+}
+
+/** Node prints the AWS SDK's notice about Node 20 on every start; local mode is fine on Node 20. */
+function hideSdkNodeVersionNotice(): void {
+    const printers = process.listeners("warning");
+    process.removeAllListeners("warning");
+    process.on("warning", (warning) => {
+        if (warning.name === "NodeVersionSupportWarning" || warning.message.startsWith("NodeVersionSupportWarning")) return;
+        for (const print of printers) print(warning);
+    });
+}
+
+export async function main(argv: string[]): Promise<LocalPipeline> {
+    hideSdkNodeVersionNotice();
+    const program = new Command()
+        .name("npm run local --")
+        .description("Run the client-events pipeline offline: Cognito, the API, EventBridge, Firehose to files, Zendesk tickets.")
+        .option("--port <port>", "TCP port (0 picks a free one)", integer("--port", 0, 65535), 4000)
+        .option("--host <host>", "interface to listen on", "127.0.0.1")
+        .option("--data-dir <dir>", "where S3 objects, tickets, dead letters and users are kept", ".local")
+        .option("--buffer-seconds <seconds>", "Firehose buffer interval", seconds, 5)
+        .option("--environment <name>", "environment: the API stage and every event's detail-type", "local")
+        .option("--region <region>", "region of the emulated resources", "us-east-1")
+        .option("--zendesk-endpoint <url>", "send tickets to this URL instead of the built-in recorder (env ZENDESK_ENDPOINT)")
+        .option("--zendesk-email <email>", "e-mail of the Zendesk user whose API token authenticates (env ZENDESK_EMAIL)")
+        .option("--zendesk-api-token <token>", "Zendesk API token (env ZENDESK_API_TOKEN; prefer the variable: arguments show in ps)")
+        .option("--zendesk-rate <perSecond>", "API destination invocation rate limit", integer("--zendesk-rate", 1, 300))
+        .option("--config <key=value>", "a program config key, as `pulumi config set` takes it (repeatable), e.g. partitionEventTypes=shopping,paging",
+            (pair: string, all: Record<string, string> = {}) => {
+                const i = pair.indexOf("=");
+                if (i <= 0) throw new InvalidArgumentError("expected key=value");
+                return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
+            })
+        .option("--quiet", "print only the ready line and confirmation codes")
+        .showHelpAfterError();
+    program.parse(argv);
+    const o = program.opts<{
+        port: number; host: string; dataDir: string; bufferSeconds: number; environment: string; region: string;
+        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean;
+        config?: Record<string, string>;
+    }>();
+    const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
+    if (zendeskEndpoint && !/^https?:\/\//.test(zendeskEndpoint)) program.error("--zendesk-endpoint must be an http(s) URL");
+
+    const local = await startLocal({
+        port: o.port,
+        host: o.host,
+        dataDir: o.dataDir,
+        bufferSeconds: o.bufferSeconds,
+        region: o.region,
+        quiet: o.quiet,
+        config: { environment: o.environment, ...(o.config ?? {}) },
+        zendesk: {
+            endpoint: zendeskEndpoint || undefined,
+            email: o.zendeskEmail ?? process.env.ZENDESK_EMAIL,
+            apiToken: o.zendeskApiToken ?? process.env.ZENDESK_API_TOKEN,
+            ratePerSecond: o.zendeskRate,
+        },
+        // What Cognito would e-mail: always shown, since nobody can confirm a sign-up without it.
+        onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
+    });
+
+    process.stdout.write(JSON.stringify(local.outputs) + "\n");
+    if (!o.quiet) {
+        const { outputs: out, details } = local;
+        process.stdout.write([
+            `client-events local mode (environment ${details.environment}, region ${out.region})`,
+            `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
+            `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
+            `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
+            `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
+            `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+            "  Ctrl-C writes every buffer to disk and stops.",
+            "",
+        ].join("\n"));
+    }
+
+    let stopping = false;
+    const stop = (signal: string) => {
+        if (stopping) {
+            // A second signal: the user insists. What is journaled is resumed at the next start.
+            process.stderr.write(`${signal} again: exiting without waiting; the next start resumes what was journaled\n`);
+            process.exit(130);
+        }
+        stopping = true;
+        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
+        local.close().then(
+            () => process.exit(0),
+            (err) => {
+                process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    return local;
+}
+
+if (require.main === module) {
+    main(process.argv).catch((err) => {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
+        else process.stderr.write(`${e.stack ?? e}\n`);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,282 @@
+/**
+ * How the archive lays events out in S3: the Firehose dynamic-partitioning query (jq 1.6), the S3
+ * prefixes, the record delimiter and the buffering defaults. The Archive component deploys these
+ * values and local mode evaluates them, so the key layout tested offline is the deployed one.
+ *
+ * Policy for partition keys (Firehose sends a record to the error prefix when a key cannot be
+ * extracted, and has at most 500 active partitions per stream; beyond that, records of EVERY client
+ * go to the error prefix):
+ * - eventType is used as a partition only when it is a well-formed name (letters, digits, `_`, `-`,
+ *   1 to 64 characters, starting with a letter or digit) AND appears in the configured allow-list.
+ *   A well-formed name that is not listed goes to `eventType=_other`; a missing, non-string or
+ *   malformed one goes to `eventType=_invalid`.
+ * - schemaVersion is used when it is a whole JSON number from 0 to the configured maximum. A larger
+ *   whole number goes to `schemaVersion=_other`; anything else (missing, string, fraction, negative)
+ *   to `schemaVersion=_invalid`.
+ * The query therefore always yields two short strings: no record fails extraction, none vanishes, and
+ * the number of distinct key pairs is bounded by configuration, whatever clients send. The record
+ * itself is stored unchanged, so the original eventType and schemaVersion stay queryable.
+ * The sentinels start with `_`, which a well-formed eventType cannot, so they never collide.
+ */
+
+/** Partition value for a key that is missing or unusable. */
+export const INVALID_PARTITION = "_invalid";
+/** Partition value for a well-formed key outside the configured set. */
+export const OTHER_PARTITION = "_other";
+
+/** Firehose's limit on active partitions per delivery stream. */
+export const FIREHOSE_MAX_ACTIVE_PARTITIONS = 500;
+/** Longest eventType kept as a partition value. */
+export const EVENT_TYPE_MAX_LENGTH = 64;
+/** A well-formed eventType (the same rule the jq query applies). */
+export const EVENT_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** The event types the generator sends: the default allow-list. */
+export const DEFAULT_PARTITIONED_EVENT_TYPES: readonly string[] = ["shopping", "searching", "paging", "purchase", "loyaltypurchase"];
+/** Highest schemaVersion kept as its own partition by default. */
+export const DEFAULT_MAX_SCHEMA_VERSION = 20;
+
+/** What becomes a partition; everything else goes to a sentinel partition. */
+export interface PartitioningPolicy {
+    /** eventType values that get their own partition. */
+    eventTypes: readonly string[];
+    /** Highest schemaVersion (a whole number) that gets its own partition. */
+    maxSchemaVersion: number;
+}
+
+export const DEFAULT_PARTITIONING_POLICY: PartitioningPolicy = {
+    eventTypes: DEFAULT_PARTITIONED_EVENT_TYPES,
+    maxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
+};
+
+/**
+ * The most partitions the prefix can have open at once under a policy: every listed type plus the two
+ * sentinels, times every version plus the two sentinels, times two date partitions (a buffer that
+ * spans midnight UTC).
+ */
+export function maxActivePartitions(policy: PartitioningPolicy): number {
+    return (policy.eventTypes.length + 2) * (policy.maxSchemaVersion + 1 + 2) * 2;
+}
+
+/** Reasons a policy is unusable (empty when it is fine); each names the setting to change. */
+export function validatePartitioningPolicy(policy: PartitioningPolicy): string[] {
+    const errors: string[] = [];
+    if (policy.eventTypes.length === 0) errors.push("partitionEventTypes must list at least one eventType");
+    const seen = new Set<string>();
+    for (const type of policy.eventTypes) {
+        if (typeof type !== "string" || !EVENT_TYPE_NAME.test(type)) {
+            errors.push(`partitionEventTypes: ${JSON.stringify(type)} is not a well-formed eventType (letters, digits, "_" and "-", 1 to ${EVENT_TYPE_MAX_LENGTH} characters, starting with a letter or digit)`);
+        } else if (seen.has(type)) {
+            errors.push(`partitionEventTypes: ${JSON.stringify(type)} is listed twice`);
+        }
+        seen.add(type);
+    }
+    if (!Number.isInteger(policy.maxSchemaVersion) || policy.maxSchemaVersion < 0) {
+        errors.push(`partitionMaxSchemaVersion must be a whole number >= 0, got ${policy.maxSchemaVersion}`);
+    }
+    if (errors.length === 0 && maxActivePartitions(policy) > FIREHOSE_MAX_ACTIVE_PARTITIONS) {
+        errors.push(`partitionEventTypes (${policy.eventTypes.length} types) and partitionMaxSchemaVersion (${policy.maxSchemaVersion}) allow up to ` +
+            `${maxActivePartitions(policy)} active partitions, above Firehose's ${FIREHOSE_MAX_ACTIVE_PARTITIONS}: list fewer types or lower the maximum version ` +
+            `((types + 2) x (maxSchemaVersion + 3) x 2 must be <= ${FIREHOSE_MAX_ACTIVE_PARTITIONS})`);
+    }
+    if (errors.length === 0 && renderQuery(policy).length > MAX_QUERY_LENGTH) {
+        errors.push(`partitionEventTypes makes the partitioning query ${renderQuery(policy).length} characters long, above Firehose's ${MAX_QUERY_LENGTH}: list fewer or shorter types`);
+    }
+    return errors;
+}
+
+/** Firehose's limit on a processor parameter value, the query included. */
+export const MAX_QUERY_LENGTH = 5120;
+
+/**
+ * The Firehose MetadataExtractionQuery for a policy: one jq 1.6 expression using only core builtins
+ * (no `def`, no `try`, no regular expressions: whether Firehose's jq has a regex library is not
+ * documented). Names are checked code point by code point; a record or `detail` that is not an
+ * object yields null keys instead of failing the query.
+ */
+export function buildPartitionKeysQuery(policy: PartitioningPolicy): string {
+    const errors = validatePartitioningPolicy(policy);
+    if (errors.length > 0) throw new Error(errors.join("; "));
+    return renderQuery(policy);
+}
+
+function renderQuery(policy: PartitioningPolicy): string {
+    const allowed = JSON.stringify([...policy.eventTypes]);
+    const max = policy.maxSchemaVersion;
+    const alnum = "((. >= 48 and . <= 57) or (. >= 65 and . <= 90) or (. >= 97 and . <= 122))";
+    // A field of detail, or null when the record or its detail is not an object (never an error).
+    const field = (name: string) => `(if type == "object" and (.detail | type) == "object" then .detail.${name} else null end)`;
+    return [
+        `{eventType: (${field("eventType")} as $t`,
+        ` | if ($t | type == "string" and length >= 1 and length <= ${EVENT_TYPE_MAX_LENGTH}`,
+        ` and (explode | (.[0] | ${alnum}) and all(.[]; ${alnum} or . == 95 or . == 45)))`,
+        ` then (if any(${allowed}[]; . == $t) then $t else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end),`,
+        ` schemaVersion: (${field("schemaVersion")} as $v`,
+        ` | if ($v | type) == "number" and $v >= 0 and $v == ($v | floor)`,
+        ` then (if $v <= ${max} then ($v | floor | tostring) else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end)}`,
+    ].join("");
+}
+
+/** The query for the default policy. */
+export const PARTITION_KEYS_JQ_QUERY = buildPartitionKeysQuery(DEFAULT_PARTITIONING_POLICY);
+
+/** Firehose's name for the JQ engine of the MetadataExtraction processor. */
+export const JSON_PARSING_ENGINE = "JQ-1.6";
+
+/** The partition keys the query extracts. */
+export interface PartitionKeys {
+    eventType: string;
+    schemaVersion: string;
+}
+
+/**
+ * The same policy in TypeScript, for callers that cannot run jq. The tests prove it agrees with the
+ * query run by jq 1.6 on every sample event.
+ */
+export function partitionKeysFor(record: unknown, policy: PartitioningPolicy = DEFAULT_PARTITIONING_POLICY): PartitionKeys {
+    const detail = record !== null && typeof record === "object" && !Array.isArray(record)
+        ? (record as Record<string, unknown>).detail : undefined;
+    const fields = detail !== null && typeof detail === "object" && !Array.isArray(detail) ? detail as Record<string, unknown> : {};
+    const type = fields.eventType;
+    const version = fields.schemaVersion;
+    let eventType = INVALID_PARTITION;
+    if (typeof type === "string" && [...type].length <= EVENT_TYPE_MAX_LENGTH && EVENT_TYPE_NAME.test(type)) {
+        eventType = policy.eventTypes.includes(type) ? type : OTHER_PARTITION;
+    }
+    let schemaVersion = INVALID_PARTITION;
+    if (typeof version === "number" && Number.isFinite(version) && version >= 0 && Number.isInteger(version)) {
+        schemaVersion = version <= policy.maxSchemaVersion ? String(version) : OTHER_PARTITION;
+    }
+    return { eventType, schemaVersion };
+}
+
+/** Where delivered events go: Hive-style names so Athena (or Glue) can prune by type, version and day. */
+export const S3_PREFIX =
+    "events/eventType=!{partitionKeyFromQuery:eventType}/schemaVersion=!{partitionKeyFromQuery:schemaVersion}/" +
+    "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/";
+
+/**
+ * Where records Firehose could not deliver go, one folder per error type (processing-failed for records
+ * the transform rejected, partitioning errors, S3 errors), so each kind can be inspected and replayed.
+ */
+export const S3_ERROR_PREFIX =
+    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/";
+
+/** The delimiter written after every record: newline-delimited JSON, one row per event for Athena. */
+export const RECORD_DELIMITER = "\n";
+/** The same delimiter as Firehose's AppendDelimiterToRecord processor takes it (an escaped string). */
+export const RECORD_DELIMITER_PARAMETER = "\\n";
+
+/** Buffering limits and defaults. Firehose rejects a buffer below 64 MiB when dynamic partitioning is on. */
+export const BUFFERING = {
+    minSizeMiB: 64,
+    maxSizeMiB: 128,
+    defaultSizeMiB: 64,
+    minIntervalSeconds: 0,
+    maxIntervalSeconds: 900,
+    defaultIntervalSeconds: 300,
+} as const;
+
+/** Firehose's settings for invoking the transform Lambda (its payload stays well under Lambda's 6 MB). */
+export const TRANSFORM_INVOCATION = {
+    /** MiB of records per invocation (Firehose allows 0.2 to 3). */
+    bufferSizeMiB: 1,
+    /** Seconds Firehose waits to fill that buffer. */
+    bufferIntervalSeconds: 60,
+    /** Retries before a batch goes to the processing-failed error prefix. */
+    numberOfRetries: 3,
+} as const;
+
+/** Values of `!{firehose:error-output-type}` (those that apply to an S3 destination). */
+export type ErrorOutputType = "processing-failed" | "format-conversion-failed" | string;
+
+/** What a prefix's expressions resolve to. */
+export interface PrefixContext {
+    /** Keys from the metadata-extraction query. */
+    partitionKeys?: Partial<Record<string, string>>;
+    /** Arrival time of the oldest record in the object (Firehose evaluates timestamps in UTC). */
+    timestamp: Date;
+    /** For the error prefix. */
+    errorOutputType?: ErrorOutputType;
+}
+
+/**
+ * A Java DateTimeFormatter pattern of the subset Firehose prefixes use (yyyy, yy, MM, dd, HH, mm, ss,
+ * and quoted literals), formatted in UTC.
+ */
+export function formatTimestamp(pattern: string, date: Date): string {
+    const fields: Record<string, () => string> = {
+        yyyy: () => String(date.getUTCFullYear()).padStart(4, "0"),
+        yy: () => String(date.getUTCFullYear() % 100).padStart(2, "0"),
+        MM: () => String(date.getUTCMonth() + 1).padStart(2, "0"),
+        dd: () => String(date.getUTCDate()).padStart(2, "0"),
+        HH: () => String(date.getUTCHours()).padStart(2, "0"),
+        mm: () => String(date.getUTCMinutes()).padStart(2, "0"),
+        ss: () => String(date.getUTCSeconds()).padStart(2, "0"),
+    };
+    let out = "";
+    let i = 0;
+    while (i < pattern.length) {
+        const c = pattern[i];
+        if (c === "'") {
+            const end = pattern.indexOf("'", i + 1);
+            if (end < 0) throw new Error(`unterminated quote in timestamp pattern ${JSON.stringify(pattern)}`);
+            out += end === i + 1 ? "'" : pattern.slice(i + 1, end);
+            i = end + 1;
+        } else if (/[A-Za-z]/.test(c)) {
+            let j = i;
+            while (j < pattern.length && pattern[j] === c) j++;
+            const run = pattern.slice(i, j);
+            const format = fields[run];
+            if (!format) throw new Error(`timestamp pattern letter run ${JSON.stringify(run)} is not supported`);
+            out += format();
+            i = j;
+        } else {
+            out += c;
+            i++;
+        }
+    }
+    return out;
+}
+
+/**
+ * Resolves a Firehose S3 prefix the way Firehose does at delivery: `!{partitionKeyFromQuery:k}`,
+ * `!{timestamp:pattern}` and `!{firehose:error-output-type}`. Throws on an unknown expression or a
+ * missing key (Firehose would send the record to the error prefix instead).
+ */
+export function resolvePrefix(prefix: string, context: PrefixContext): string {
+    return prefix.replace(/!\{([A-Za-z]+):([^}]*)\}/g, (_whole, namespace: string, value: string) => {
+        switch (namespace) {
+            case "partitionKeyFromQuery":
+            case "partitionKeyFromLambda": {
+                const key = context.partitionKeys?.[value];
+                if (typeof key !== "string" || key === "") throw new Error(`partition key ${value} has no value`);
+                return key;
+            }
+            case "timestamp":
+                return formatTimestamp(value, context.timestamp);
+            case "firehose":
+                if (value === "error-output-type") {
+                    if (!context.errorOutputType) throw new Error("!{firehose:error-output-type} needs an error output type");
+                    return context.errorOutputType;
+                }
+                if (value === "random-string") return Math.random().toString(36).slice(2, 13).padEnd(11, "0");
+                throw new Error(`unknown firehose expression ${value}`);
+            default:
+                throw new Error(`unknown prefix namespace ${namespace}`);
+        }
+    });
+}
+
+/**
+ * The object name Firehose appends to the prefix:
+ * `<stream name>-<stream version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><extension>`.
+ */
+export function objectNameSuffix(streamName: string, timestamp: Date, uuid: string, extension = "", streamVersion = 1): string {
+    return `${streamName}-${streamVersion}-${formatTimestamp("yyyy-MM-dd-HH-mm-ss", timestamp)}-${uuid}${extension}`;
+}
+
+/** A full object key for a record: the resolved prefix plus Firehose's object name. */
+export function objectKeyFor(keys: PartitionKeys, streamName: string, timestamp: Date, uuid: string, extension = ""): string {
+    return resolvePrefix(S3_PREFIX, { partitionKeys: { ...keys }, timestamp }) + objectNameSuffix(streamName, timestamp, uuid, extension);
+}

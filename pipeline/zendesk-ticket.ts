@@ -1,0 +1,246 @@
+/**
+ * The Zendesk ticket that a loyalty purchase opens, built on the EventBridge side by an input
+ * transformer, plus the settings of the Zendesk API destination. The ZendeskDestination component
+ * deploys these values and local mode renders tickets with `renderInputTemplate`, which substitutes
+ * placeholders the way EventBridge does, so the ticket tested offline is the deployed one.
+ *
+ * Safety of the template: EventBridge does not escape a string value it inserts inside a quoted JSON
+ * string. Every value inserted here is either set by AWS or by this program (`$.id`, `$.time`, and the
+ * clientId that the ingest API writes into `resources[0]`), or is guaranteed by the rule's event
+ * pattern to be a JSON number (`detail.data.itemSku`, see LOYALTY_PURCHASE_PATTERN). No value the
+ * client chooses freely reaches the ticket.
+ */
+
+/** Values taken from the event (EventBridge InputPathsMap). */
+export const TICKET_INPUT_PATHS: Record<string, string> = {
+    clientId: "$.resources[0]",
+    itemSku: "$.detail.data.itemSku",
+    time: "$.time",
+    eventId: "$.id",
+};
+
+/** The ticket body sent to `POST /api/v2/tickets` (EventBridge InputTemplate). */
+export const TICKET_INPUT_TEMPLATE =
+    '{"ticket":{' +
+    '"subject":"Loyalty purchase by client <clientId>",' +
+    '"comment":{"body":"Client <clientId> made a loyalty purchase of item <itemSku> at <time> (EventBridge event <eventId>)."},' +
+    '"tags":["clientevents","loyaltypurchase"]}}';
+
+/** Ticket fields this template produces; anything else in a rendered ticket means injection. */
+export const TICKET_FIELDS: readonly string[] = ["subject", "comment", "tags"];
+
+/** Retry policy of the Zendesk target: EventBridge retries 429 and 5xx answers, then uses the DLQ. */
+export const ZENDESK_RETRY_POLICY = {
+    /** Six hours: a ticket older than that is better handled from the dead-letter queue. */
+    maximumEventAgeInSeconds: 6 * 3600,
+    maximumRetryAttempts: 50,
+} as const;
+
+/** Zendesk plans allow 200 to 700 API requests a minute for the whole account. */
+export const ZENDESK_PLAN_REQUESTS_PER_MINUTE = { lowest: 200, highest: 700 } as const;
+/** EventBridge API destination limits on invocationRateLimitPerSecond. */
+export const API_DESTINATION_RATE_LIMITS = { min: 1, max: 300 } as const;
+/**
+ * Default rate: 2 requests a second = 120 a minute, within the lowest plan's 200 and leaving room for
+ * the account's staff and other integrations. The API destination cannot go below 1 a second.
+ */
+export const DEFAULT_ZENDESK_RATE_PER_SECOND = 2;
+
+/** The HTTP method of the API destination. */
+export const ZENDESK_HTTP_METHOD = "POST";
+
+/** A Zendesk configuration error; the message names the config key. */
+export class ZendeskConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ZendeskConfigError";
+    }
+}
+
+const ENDPOINT = /^https:\/\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.zendesk\.com\/api\/v2\/tickets(\.json)?$/;
+
+/**
+ * Validates a Zendesk tickets endpoint: `https://<subdomain>.zendesk.com/api/v2/tickets` (or
+ * `tickets.json`); no port, credentials, query or fragment. Returns the subdomain.
+ */
+export function parseZendeskEndpoint(endpoint: string): { url: string; subdomain: string } {
+    const match = ENDPOINT.exec(endpoint);
+    if (!match) {
+        throw new ZendeskConfigError(
+            `zendeskEndpoint ${JSON.stringify(endpoint)} is not a Zendesk tickets URL; expected https://<subdomain>.zendesk.com/api/v2/tickets ` +
+            `(fix: pulumi config set zendeskEndpoint https://<subdomain>.zendesk.com/api/v2/tickets)`);
+    }
+    return { url: endpoint, subdomain: match[1] };
+}
+
+/** Validates the email whose API token authenticates (Zendesk username `{email}/token`). */
+export function validateZendeskEmail(email: string): string {
+    if (!/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/.test(email)) {
+        throw new ZendeskConfigError(`zendeskEmail ${JSON.stringify(email)} is not an email address (fix: pulumi config set zendeskEmail support@example.com)`);
+    }
+    return email;
+}
+
+/** The basic-auth username for Zendesk API-token authentication. */
+export function zendeskUsername(email: string): string {
+    return `${email}/token`;
+}
+
+/** Validates the invocation rate; returns warnings (rates a small Zendesk plan would reject with 429). */
+export function validateZendeskRate(rate: number): string[] {
+    if (!Number.isInteger(rate) || rate < API_DESTINATION_RATE_LIMITS.min || rate > API_DESTINATION_RATE_LIMITS.max) {
+        throw new ZendeskConfigError(`zendeskRatePerSecond must be a whole number from ${API_DESTINATION_RATE_LIMITS.min} to ${API_DESTINATION_RATE_LIMITS.max}, got ${rate}`);
+    }
+    const perMinute = rate * 60;
+    return perMinute > ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest
+        ? [`zendeskRatePerSecond ${rate} is ${perMinute} requests a minute, above the ${ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest} a minute of Zendesk's smallest plans; make sure your plan allows it`]
+        : [];
+}
+
+/** Which of the three Zendesk settings are present (the token is a secret, so only its presence is passed). */
+export interface ZendeskSettingsPresence {
+    zendeskEmail?: string;
+    zendeskApiToken: boolean;
+    zendeskEndpoint?: string;
+}
+
+/**
+ * Zendesk is optional: all three keys unset means no Zendesk destination (the caller warns); some set
+ * means a configuration error naming the missing keys. Returns whether Zendesk is enabled.
+ */
+export function zendeskEnabled(settings: ZendeskSettingsPresence): boolean {
+    const present = {
+        zendeskEmail: settings.zendeskEmail !== undefined && settings.zendeskEmail !== "",
+        zendeskApiToken: settings.zendeskApiToken,
+        zendeskEndpoint: settings.zendeskEndpoint !== undefined && settings.zendeskEndpoint !== "",
+    };
+    const missing = Object.entries(present).filter(([, set]) => !set).map(([key]) => key);
+    if (missing.length === 0) return true;
+    if (missing.length === 3) return false;
+    const fix = missing.map((key) => key === "zendeskApiToken" ? "pulumi config set --secret zendeskApiToken <token>" : `pulumi config set ${key} <value>`);
+    throw new ZendeskConfigError(`Zendesk is partly configured: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (fix: ${fix.join("; ")}), or unset all three to deploy without Zendesk`);
+}
+
+/** Values of EventBridge's predefined input-transformer variables. */
+export interface PredefinedVariables {
+    "aws.events.rule-arn"?: string;
+    "aws.events.rule-name"?: string;
+    "aws.events.event.ingestion-time"?: string;
+}
+
+/**
+ * Evaluates an InputPathsMap JSON path (dot notation and array indices, the subset EventBridge
+ * documents); `undefined` when the path does not exist in the event.
+ */
+export function evaluateInputPath(path: string, event: unknown): unknown {
+    if (!path.startsWith("$")) throw new Error(`input path ${JSON.stringify(path)} must start with $`);
+    const tokens = path.slice(1).match(/\.[A-Za-z0-9_-]+|\[\d+\]/g) ?? [];
+    if (tokens.join("") !== path.slice(1)) throw new Error(`input path ${JSON.stringify(path)} uses syntax outside dot notation and array indices`);
+    let value: unknown = event;
+    for (const token of tokens) {
+        if (value === null || typeof value !== "object") return undefined;
+        if (token.startsWith("[")) {
+            if (!Array.isArray(value)) return undefined;
+            value = value[Number(token.slice(1, -1))];
+        } else {
+            if (Array.isArray(value)) return undefined;
+            const key = token.slice(1);
+            value = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+        }
+        if (value === undefined) return undefined;
+    }
+    return value;
+}
+
+/**
+ * Fills an InputTemplate as EventBridge does: a placeholder outside a JSON string becomes the value's
+ * JSON (strings quoted); inside a JSON string a string value is inserted as is, WITHOUT escaping (as
+ * AWS documents), and other values as their JSON text; a path that does not exist in the event
+ * creates no variable, and its placeholder is left empty. Text in `<...>` that names no variable is
+ * left alone.
+ */
+export function renderInputTemplate(
+    template: string,
+    inputPaths: Record<string, string>,
+    event: unknown,
+    predefined: PredefinedVariables = {},
+): string {
+    const values = new Map<string, unknown>();
+    const defined = new Set<string>([...Object.keys(inputPaths), ...Object.keys(predefined)]);
+    for (const [name, path] of Object.entries(inputPaths)) {
+        const value = evaluateInputPath(path, event);
+        if (value !== undefined) values.set(name, value);
+    }
+    for (const [name, value] of Object.entries(predefined)) if (value !== undefined) values.set(name, value);
+
+    let out = "";
+    let inString = false;
+    for (let i = 0; i < template.length; i++) {
+        const c = template[i];
+        if (inString && c === "\\") {
+            out += c + (template[i + 1] ?? "");
+            i++;
+            continue;
+        }
+        if (c === '"') {
+            inString = !inString;
+            out += c;
+            continue;
+        }
+        if (c === "<") {
+            const close = template.indexOf(">", i + 1);
+            const name = close > i ? template.slice(i + 1, close) : "";
+            if (close > i && defined.has(name)) {
+                if (values.has(name)) {
+                    const value = values.get(name);
+                    out += inString && typeof value === "string" ? value : JSON.stringify(value);
+                }
+                i = close;
+                continue;
+            }
+        }
+        out += c;
+    }
+    return out;
+}
+
+/** Renders the ticket for an event (what the API destination would POST to Zendesk). */
+export function renderTicket(event: unknown, predefined: PredefinedVariables = {}): string {
+    return renderInputTemplate(TICKET_INPUT_TEMPLATE, TICKET_INPUT_PATHS, event, predefined);
+}
+
+/**
+ * Checks a request body against Zendesk's create-ticket shape
+ * `{"ticket":{"subject":string,"comment":{"body":string},...}}`, allowing only `allowedFields` in the
+ * ticket. Returns the problems (empty when the body is a well-formed ticket).
+ */
+export function ticketShapeErrors(body: string, allowedFields: readonly string[] = TICKET_FIELDS): string[] {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch (error) {
+        return [`not JSON: ${(error as Error).message}`];
+    }
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!isObject(parsed)) return ["body is not a JSON object"];
+    const errors: string[] = [];
+    const extraTop = Object.keys(parsed).filter((k) => k !== "ticket");
+    if (extraTop.length > 0) errors.push(`unexpected top-level fields: ${extraTop.join(", ")}`);
+    const ticket = parsed.ticket;
+    if (!isObject(ticket)) return [...errors, "ticket is not an object"];
+    const extra = Object.keys(ticket).filter((k) => !allowedFields.includes(k));
+    if (extra.length > 0) errors.push(`unexpected ticket fields: ${extra.join(", ")}`);
+    if (typeof ticket.subject !== "string" || ticket.subject.trim() === "") errors.push("ticket.subject must be a non-empty string");
+    const comment = ticket.comment;
+    if (!isObject(comment)) {
+        errors.push("ticket.comment must be an object");
+    } else {
+        if (typeof comment.body !== "string" || comment.body.trim() === "") errors.push("ticket.comment.body must be a non-empty string");
+        const extraComment = Object.keys(comment).filter((k) => k !== "body");
+        if (extraComment.length > 0) errors.push(`unexpected comment fields: ${extraComment.join(", ")}`);
+    }
+    if (ticket.tags !== undefined && !(Array.isArray(ticket.tags) && ticket.tags.every((t) => typeof t === "string"))) {
+        errors.push("ticket.tags must be an array of strings");
+    }
+    return errors;
+}

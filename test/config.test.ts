@@ -1,0 +1,151 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import "./support/pulumi-mocks";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, DEFAULTS, loadConfig, parseConfig, ROUTING_FIELDS } from "../config";
+
+/** Without the routing keys (those are tested in test/routing-config.test.ts). */
+const core = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !ROUTING_FIELDS.has(k)));
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** The `config:` block of Pulumi.yaml: key -> { type, default } (a two-level YAML subset is enough here). */
+function projectConfigSchema(): Record<string, { type?: string; default?: string }> {
+    const lines = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").split("\n");
+    const start = lines.findIndex((l) => l === "config:");
+    assert.ok(start >= 0, "Pulumi.yaml has a config: block");
+    const schema: Record<string, { type?: string; default?: string }> = {};
+    let current: string | undefined;
+    for (const line of lines.slice(start + 1)) {
+        if (/^\S/.test(line)) break;
+        const key = /^ {2}([A-Za-z0-9:-]+):\s*$/.exec(line);
+        const field = /^ {4}(type|default):\s*(.*)$/.exec(line);
+        if (key) schema[(current = key[1])] = {};
+        else if (field && current) schema[current][field[1] as "type" | "default"] = field[2].replace(/^"(.*)"$/, "$1");
+    }
+    return schema;
+}
+
+/** `client-events:*` values of Pulumi.dev.yaml, unquoted. */
+function devStackValues(): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const line of fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").split("\n")) {
+        const m = new RegExp(`^ {2}${CONFIG_NAMESPACE}:([A-Za-z0-9]+):\\s*(.*)$`).exec(line);
+        if (m) values[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+    }
+    return values;
+}
+
+function errorOf(raw: Record<string, string>): string {
+    try {
+        parseConfig(raw, "dev");
+    } catch (err) {
+        return (err as Error).message;
+    }
+    assert.fail(`accepted ${JSON.stringify(raw)}`);
+}
+
+describe("config", () => {
+    it("defaults: the environment is the stack name, everything else from DEFAULTS", () => {
+        const config = parseConfig({}, "staging");
+        assert.deepStrictEqual(core(config), { environment: "staging", ...core(DEFAULTS) });
+        assert.strictEqual(config.authorizerCacheTtlSeconds, 300);
+        assert.strictEqual(config.threatProtection, "off");
+    });
+
+    it("reads every key", () => {
+        const config = parseConfig({
+            environment: "prod_eu-1", threatProtection: "audit", userPoolDeletionProtection: "false",
+            accessTokenValidityMinutes: "15", idTokenValidityMinutes: "20", refreshTokenValidityDays: "3650",
+            authorizerCacheTtlSeconds: "0", throttleRateLimit: "12.5", throttleBurstLimit: "25",
+            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "true", corsAllowOrigin: "https://app.example.com:8443",
+            logRetentionDays: "365",
+        }, "dev");
+        assert.deepStrictEqual(core(config), {
+            environment: "prod_eu-1", threatProtection: "audit", userPoolDeletionProtection: false,
+            accessTokenValidityMinutes: 15, idTokenValidityMinutes: 20, refreshTokenValidityDays: 3650,
+            authorizerCacheTtlSeconds: 0, throttleRateLimit: 12.5, throttleBurstLimit: 25,
+            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: true, corsAllowOrigin: "https://app.example.com:8443",
+            logRetentionDays: 365,
+        });
+    });
+
+    const invalid: Array<[string, Record<string, string>, string]> = [
+        ["an environment with a space", { environment: "prod eu" }, "environment"],
+        ["an environment of 129 characters", { environment: "e".repeat(129) }, "environment"],
+        ["a stack name that is not a stage name", {}, "environment"],
+        ["a TTL above 3600", { authorizerCacheTtlSeconds: "3601" }, "authorizerCacheTtlSeconds"],
+        ["a negative TTL", { authorizerCacheTtlSeconds: "-1" }, "authorizerCacheTtlSeconds"],
+        ["a fractional TTL", { authorizerCacheTtlSeconds: "1.5" }, "authorizerCacheTtlSeconds"],
+        ["a TTL that is not a number", { authorizerCacheTtlSeconds: "five" }, "authorizerCacheTtlSeconds"],
+        ["an unknown threat protection mode", { threatProtection: "ENFORCED" }, "threatProtection"],
+        ["a boolean that is not true/false", { userPoolDeletionProtection: "yes" }, "userPoolDeletionProtection"],
+        ["an access token validity below 5 minutes", { accessTokenValidityMinutes: "4" }, "accessTokenValidityMinutes"],
+        ["a refresh token validity of 0 days", { refreshTokenValidityDays: "0" }, "refreshTokenValidityDays"],
+        ["a zero rate limit", { throttleRateLimit: "0" }, "throttleRateLimit"],
+        ["a burst below the rate", { throttleRateLimit: "100", throttleBurstLimit: "50" }, "throttleBurstLimit"],
+        ["a log retention CloudWatch does not offer", { logRetentionDays: "15" }, "logRetentionDays"],
+        ["an unknown log level", { apiExecutionLogLevel: "DEBUG" }, "apiExecutionLogLevel"],
+        ["a CORS origin with a path", { corsAllowOrigin: "https://app.example.com/x" }, "corsAllowOrigin"],
+        ["a CORS origin that is not http(s)", { corsAllowOrigin: "javascript:alert(1)" }, "corsAllowOrigin"],
+    ];
+    for (const [title, raw, key] of invalid) {
+        it(`rejects ${title}, naming the key and the fix`, () => {
+            let message: string;
+            if (title.startsWith("a stack name")) {
+                assert.throws(() => parseConfig(raw, "my stack"), (err: Error) => (message = err.message).includes(`${CONFIG_NAMESPACE}:${key}`));
+            } else {
+                message = errorOf(raw);
+            }
+            assert.ok(message!.includes(`${CONFIG_NAMESPACE}:${key}`), message!);
+            assert.ok(message!.includes(`pulumi config set ${CONFIG_NAMESPACE}:${key} `), message!);
+        });
+    }
+
+    it("lists every problem at once", () => {
+        const message = errorOf({ authorizerCacheTtlSeconds: "x", threatProtection: "y", logRetentionDays: "2" });
+        for (const key of ["authorizerCacheTtlSeconds", "threatProtection", "logRetentionDays"]) assert.ok(message.includes(`pulumi config set ${CONFIG_NAMESPACE}:${key}`), key);
+        assert.strictEqual(message.split("\n").length, 4);
+    });
+
+    it("empty values count as unset", () => {
+        assert.strictEqual(parseConfig({ authorizerCacheTtlSeconds: "  " }, "dev").authorizerCacheTtlSeconds, 300);
+    });
+
+    it("loadConfig reads the stack's config through Pulumi", () => {
+        const saved = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig({ ...saved, [`${CONFIG_NAMESPACE}:authorizerCacheTtlSeconds`]: "60", [`${CONFIG_NAMESPACE}:threatProtection`]: "audit" });
+            const config = loadConfig();
+            assert.strictEqual(config.authorizerCacheTtlSeconds, 60);
+            assert.strictEqual(config.threatProtection, "audit");
+            assert.strictEqual(config.environment, pulumi.getStack());
+            pulumi.runtime.setAllConfig({ ...saved, [`${CONFIG_NAMESPACE}:authorizerCacheTtlSeconds`]: "forever" });
+            assert.throws(() => loadConfig(), /pulumi config set client-events:authorizerCacheTtlSeconds/);
+        } finally {
+            pulumi.runtime.setAllConfig(saved);
+        }
+    });
+
+    it("Pulumi.yaml declares every key this program reads, with the code's defaults", () => {
+        const schema = projectConfigSchema();
+        for (const key of CONFIG_KEYS) assert.ok(schema[key], `Pulumi.yaml lacks ${key}`);
+        for (const [key, value] of Object.entries(DEFAULTS)) {
+            assert.strictEqual(schema[key].default, String(value), `default of ${key}`);
+            const type = typeof value === "boolean" ? "boolean" : typeof value === "number" ? "integer" : "string";
+            assert.strictEqual(schema[key].type, type, `type of ${key}`);
+        }
+        assert.strictEqual(schema.environment.default, undefined, "the environment defaults to the stack name in code");
+    });
+
+    it("Pulumi.dev.yaml is a valid worked example", () => {
+        const values = devStackValues();
+        assert.ok(Object.keys(values).length >= 5);
+        const config = parseConfig(values, "dev");
+        assert.strictEqual(config.environment, "dev");
+        assert.strictEqual(config.userPoolDeletionProtection, false, "the dev stack can be destroyed");
+        const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+        assert.ok(!/secure:/.test(text) && !/apiToken:\s*\S/.test(text), "no secret in the example");
+    });
+});

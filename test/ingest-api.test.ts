@@ -1,0 +1,264 @@
+import * as assert from "assert";
+import { ACCOUNT, REGION, oneOf, resourcesOf, valueOf } from "./support/pulumi-mocks";
+import { IngestApi, apiDefinitionHash } from "../components/ingest-api";
+import { isAllowed } from "./support/iam";
+import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
+import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
+import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
+import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
+
+const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/ce-bus`;
+const POOL_ARN = `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_Pool1`;
+
+function args(overrides: Record<string, unknown> = {}) {
+    return {
+        environment: "dev",
+        eventBusName: "ce-bus",
+        eventBusArn: BUS_ARN,
+        userPoolId: `${REGION}_Pool1`,
+        userPoolArn: POOL_ARN,
+        userPoolClientId: "client123",
+        ...overrides,
+    };
+}
+
+async function byName(prefix: string, type: string, suffix: string) {
+    const found = (await resourcesOf(prefix, type)).filter((r) => r.name === `${prefix}${suffix}`);
+    assert.strictEqual(found.length, 1, `${prefix}${suffix}`);
+    return found[0];
+}
+
+describe("IngestApi", () => {
+    const prefix = "ingest-default";
+    let api: IngestApi;
+    before(async () => {
+        api = new IngestApi(prefix, args());
+        // Wait for the last resources to register (under load, a quiet spell alone can come too early).
+        await valueOf(api.eventUrl);
+        await valueOf(api.deployment.id);
+    });
+
+    it("a regional REST API with POST /event", async () => {
+        const rest = await oneOf(prefix, "aws:apigateway/restApi:RestApi");
+        assert.deepStrictEqual(rest.inputs.endpointConfiguration.types, "REGIONAL");
+        const resource = await oneOf(prefix, "aws:apigateway/resource:Resource");
+        assert.strictEqual(resource.inputs.pathPart, "event");
+        assert.strictEqual(resource.inputs.parentId, rest.state.rootResourceId);
+    });
+
+    it("the request model is the pipeline's schema, and a body validator", async () => {
+        const model = await oneOf(prefix, "aws:apigateway/model:Model");
+        assert.strictEqual(model.inputs.contentType, "application/json");
+        assert.deepStrictEqual(JSON.parse(model.inputs.schema), REQUEST_MODEL_SCHEMA);
+        const validator = await oneOf(prefix, "aws:apigateway/requestValidator:RequestValidator");
+        assert.strictEqual(validator.inputs.validateRequestBody, true);
+        assert.strictEqual(validator.inputs.validateRequestParameters, false);
+    });
+
+    it("POST uses the TOKEN authorizer, the validator and the model", async () => {
+        const post = await byName(prefix, "aws:apigateway/method:Method", "-post");
+        const authorizer = await oneOf(prefix, "aws:apigateway/authorizer:Authorizer");
+        const validator = await oneOf(prefix, "aws:apigateway/requestValidator:RequestValidator");
+        const model = await oneOf(prefix, "aws:apigateway/model:Model");
+        assert.strictEqual(post.inputs.httpMethod, "POST");
+        assert.strictEqual(post.inputs.authorization, "CUSTOM");
+        assert.strictEqual(post.inputs.authorizerId, `${authorizer.name}-id`);
+        assert.strictEqual(post.inputs.requestValidatorId, `${validator.name}-id`);
+        assert.deepStrictEqual(post.inputs.requestModels, { "application/json": model.state.name });
+    });
+
+    it("the authorizer: TOKEN on the Authorization header, results cached 300 s, the HandlerFunction's Lambda", async () => {
+        const authorizer = await oneOf(prefix, "aws:apigateway/authorizer:Authorizer");
+        const fn = await oneOf(`${prefix}-authorizer`, "aws:lambda/function:Function");
+        assert.strictEqual(authorizer.inputs.type, "TOKEN");
+        assert.strictEqual(authorizer.inputs.identitySource, "method.request.header.Authorization");
+        assert.strictEqual(authorizer.inputs.authorizerResultTtlInSeconds, 300);
+        assert.strictEqual(authorizer.inputs.authorizerUri, fn.state.invokeArn);
+        assert.deepStrictEqual(fn.inputs.environment.variables, { USER_POOL_ID: `${REGION}_Pool1`, USER_POOL_CLIENT_ID: "client123" });
+        assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
+        assert.deepStrictEqual(fn.inputs.architectures, ["arm64"]);
+    });
+
+    it("API Gateway may invoke the authorizer, through this authorizer only", async () => {
+        const permission = await oneOf(prefix, "aws:lambda/permission:Permission");
+        const authorizer = await oneOf(prefix, "aws:apigateway/authorizer:Authorizer");
+        const rest = await oneOf(prefix, "aws:apigateway/restApi:RestApi");
+        assert.strictEqual(permission.inputs.principal, "apigateway.amazonaws.com");
+        assert.strictEqual(permission.inputs.sourceArn, `${rest.state.executionArn}/authorizers/${authorizer.name}-id`);
+    });
+
+    it("the authorizer's role may only write its logs (GetUser is authorized by the user's token)", async () => {
+        const doc = JSON.parse(await valueOf(api.authorizer.policyDocument));
+        assert.deepStrictEqual(doc.Statement.map((s: any) => s.Sid), ["WriteOwnLogs"]);
+        assert.ok(!(await isAllowed(doc, "cognito-idp:AdminGetUser", POOL_ARN)));
+        assert.ok(!(await isAllowed(doc, "events:PutEvents", BUS_ARN)));
+    });
+
+    it("the integration: AWS service integration to PutEvents with the role and the pipeline's template", async () => {
+        const integration = await byName(prefix, "aws:apigateway/integration:Integration", "-put-events");
+        const role = await byName(prefix, "aws:iam/role:Role", "-integration-role");
+        assert.strictEqual(integration.inputs.type, "AWS");
+        assert.strictEqual(integration.inputs.integrationHttpMethod, "POST");
+        assert.strictEqual(integration.inputs.uri, `arn:aws:apigateway:${REGION}:events:action/PutEvents`);
+        assert.strictEqual(integration.inputs.credentials, role.state.arn);
+        assert.deepStrictEqual(integration.inputs.requestParameters, {
+            "integration.request.header.X-Amz-Target": "'AWSEvents.PutEvents'",
+            "integration.request.header.Content-Type": "'application/x-amz-json-1.1'",
+        });
+        assert.deepStrictEqual(integration.inputs.requestTemplates, { "application/json": PUT_EVENTS_REQUEST_TEMPLATE });
+        assert.strictEqual(integration.inputs.passthroughBehavior, "NEVER");
+    });
+
+    it("integration responses are the pipeline's, with CORS headers", async () => {
+        const responses = (await resourcesOf(`${prefix}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse"));
+        assert.strictEqual(responses.length, PUT_EVENTS_INTEGRATION_RESPONSES.length);
+        for (const spec of PUT_EVENTS_INTEGRATION_RESPONSES) {
+            const r = responses.find((x) => x.inputs.statusCode === spec.statusCode);
+            assert.ok(r, spec.statusCode);
+            assert.strictEqual(r.inputs.selectionPattern, spec.selectionPattern);
+            assert.deepStrictEqual(r.inputs.responseTemplates, spec.responseTemplates);
+            assert.strictEqual(r.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], "'*'");
+        }
+    });
+
+    it("every status the method answers is declared, with the CORS headers", async () => {
+        const methodResponses = (await resourcesOf(`${prefix}-post-`, "aws:apigateway/methodResponse:MethodResponse"));
+        assert.deepStrictEqual(methodResponses.map((m) => m.inputs.statusCode).sort(), [...METHOD_RESPONSE_STATUS_CODES].sort());
+        for (const m of methodResponses) assert.strictEqual(m.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], true);
+    });
+
+    it("OPTIONS /event: an unauthenticated MOCK preflight with CORS headers", async () => {
+        const options = await byName(prefix, "aws:apigateway/method:Method", "-options");
+        assert.strictEqual(options.inputs.httpMethod, "OPTIONS");
+        assert.strictEqual(options.inputs.authorization, "NONE");
+        const mock = await byName(prefix, "aws:apigateway/integration:Integration", "-options-mock");
+        assert.strictEqual(mock.inputs.type, "MOCK");
+        assert.deepStrictEqual(JSON.parse(mock.inputs.requestTemplates["application/json"]), { statusCode: 204 });
+        const response = await byName(prefix, "aws:apigateway/integrationResponse:IntegrationResponse", "-options-mock-204");
+        assert.deepStrictEqual(response.inputs.responseParameters, {
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type'",
+            "method.response.header.Access-Control-Allow-Methods": "'OPTIONS,POST'",
+            "method.response.header.Access-Control-Max-Age": "'600'",
+        });
+    });
+
+    it("gateway responses: 400 with the validation error, 401, 403, defaults, all with CORS headers", async () => {
+        const responses = await resourcesOf(prefix, "aws:apigateway/response:Response");
+        assert.deepStrictEqual(responses.map((r) => r.inputs.responseType).sort(), GATEWAY_RESPONSES.map((g) => g.responseType).sort());
+        for (const r of responses) assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'*'");
+        const bad = responses.find((r) => r.inputs.responseType === "BAD_REQUEST_BODY")!;
+        assert.strictEqual(bad.inputs.statusCode, "400");
+        assert.ok(bad.inputs.responseTemplates["application/json"].includes("$context.error.validationErrorString"));
+        assert.strictEqual(responses.find((r) => r.inputs.responseType === "UNAUTHORIZED")!.inputs.statusCode, "401");
+        assert.strictEqual(responses.find((r) => r.inputs.responseType === "ACCESS_DENIED")!.inputs.statusCode, "403");
+    });
+
+    it("the integration role may PutEvents on this bus only (IAM simulation)", async () => {
+        const role = await byName(prefix, "aws:iam/role:Role", "-integration-role");
+        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "apigateway.amazonaws.com" });
+        const doc = JSON.parse(await valueOf(api.integrationPolicyDocument));
+        const attached = await byName(prefix, "aws:iam/rolePolicy:RolePolicy", "-integration-policy");
+        assert.strictEqual(attached.inputs.role, `${role.name}-id`);
+        assert.deepStrictEqual(JSON.parse(attached.inputs.policy), doc);
+        assert.ok(await isAllowed(doc, "events:PutEvents", BUS_ARN));
+        assert.ok(!(await isAllowed(doc, "events:PutEvents", `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`)));
+        assert.ok(!(await isAllowed(doc, "events:PutEvents", `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/ce-bus-2`)));
+        assert.ok(!(await isAllowed(doc, "events:PutEvents", `arn:aws:events:eu-west-1:${ACCOUNT}:event-bus/ce-bus`)));
+        for (const action of ["events:PutRule", "events:PutTargets", "events:DeleteEventBus", "events:DescribeEventBus"]) {
+            const resource = action === "events:PutTargets" || action === "events:PutRule" ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/ce-bus/any` : BUS_ARN;
+            assert.ok(!(await isAllowed(doc, action, resource)), action);
+        }
+    });
+
+    it("the stage: named by the environment, stage variables Environment and Bus, JSON access logs", async () => {
+        const stage = await oneOf(prefix, "aws:apigateway/stage:Stage");
+        const deployment = await oneOf(prefix, "aws:apigateway/deployment:Deployment");
+        const logs = await byName(prefix, "aws:cloudwatch/logGroup:LogGroup", "-access-logs");
+        assert.strictEqual(stage.inputs.stageName, "dev");
+        assert.strictEqual(stage.inputs.deployment, `${deployment.name}-id`);
+        assert.deepStrictEqual(stage.inputs.variables, { Environment: "dev", Bus: "ce-bus" });
+        assert.strictEqual(stage.inputs.accessLogSettings.destinationArn, logs.state.arn);
+        const format = JSON.parse(stage.inputs.accessLogSettings.format);
+        assert.strictEqual(format.requestId, "$context.requestId");
+        assert.strictEqual(format.clientId, "$context.authorizer.clientId");
+        assert.ok(!JSON.stringify(format).toLowerCase().includes("authorization"), "no token in access logs");
+        assert.strictEqual(logs.inputs.retentionInDays, 30);
+    });
+
+    it("method settings: metrics, ERROR execution logs without data trace, stage throttling", async () => {
+        const settings = await oneOf(prefix, "aws:apigateway/methodSettings:MethodSettings");
+        assert.strictEqual(settings.inputs.methodPath, "*/*");
+        assert.strictEqual(settings.inputs.stageName, "dev");
+        assert.deepStrictEqual(settings.inputs.settings, {
+            metricsEnabled: true, loggingLevel: "ERROR", dataTraceEnabled: false, throttlingRateLimit: 100, throttlingBurstLimit: 200,
+        });
+    });
+
+    it("no account-wide CloudWatch role unless asked", async () => {
+        assert.strictEqual((await resourcesOf(prefix, "aws:apigateway/account:Account")).length, 0);
+    });
+
+    it("the deployment's trigger is a hash of the API definition", async () => {
+        const deployment = await oneOf(prefix, "aws:apigateway/deployment:Deployment");
+        assert.match(deployment.inputs.triggers.redeployment, /^[0-9a-f]{64}$/);
+        assert.strictEqual(apiDefinitionHash(["a"]), apiDefinitionHash(["a"]));
+        assert.notStrictEqual(apiDefinitionHash(["a"]), apiDefinitionHash(["b"]));
+    });
+
+    it("outputs the stage URL and the event URL", async () => {
+        const rest = await oneOf(prefix, "aws:apigateway/restApi:RestApi");
+        assert.strictEqual(await valueOf(api.url), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/dev`);
+        assert.strictEqual(await valueOf(api.eventUrl), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/dev/event`);
+    });
+
+    describe("with options", () => {
+        const custom = "ingest-custom";
+        before(async () => {
+            const customApi = new IngestApi(custom, args({
+                environment: "prod",
+                authorizerCacheTtlSeconds: 0,
+                throttleRateLimit: 10,
+                throttleBurstLimit: 20,
+                executionLogLevel: "INFO",
+                createCloudWatchRole: true,
+                corsAllowOrigin: "https://app.example.com",
+                logRetentionDays: 365,
+            }));
+            await valueOf(customApi.eventUrl);
+        });
+
+        it("TTL 0 when configured, throttling, log level and retention follow the arguments", async () => {
+            assert.strictEqual((await oneOf(custom, "aws:apigateway/authorizer:Authorizer")).inputs.authorizerResultTtlInSeconds, 0);
+            const settings = await oneOf(custom, "aws:apigateway/methodSettings:MethodSettings");
+            assert.strictEqual(settings.inputs.settings.throttlingRateLimit, 10);
+            assert.strictEqual(settings.inputs.settings.throttlingBurstLimit, 20);
+            assert.strictEqual(settings.inputs.settings.loggingLevel, "INFO");
+            assert.strictEqual((await byName(custom, "aws:cloudwatch/logGroup:LogGroup", "-access-logs")).inputs.retentionInDays, 365);
+            assert.strictEqual((await oneOf(custom, "aws:apigateway/stage:Stage")).inputs.stageName, "prod");
+        });
+
+        it("a named CORS origin everywhere, with Vary: Origin", async () => {
+            for (const r of await resourcesOf(custom, "aws:apigateway/response:Response")) {
+                assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'https://app.example.com'");
+                assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Vary"], "'Origin'");
+            }
+            for (const r of await resourcesOf(`${custom}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse")) {
+                assert.strictEqual(r.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], "'https://app.example.com'");
+            }
+        });
+
+        it("the account's CloudWatch role, with the AWS managed push policy", async () => {
+            const account = await oneOf(custom, "aws:apigateway/account:Account");
+            const role = await byName(custom, "aws:iam/role:Role", "-cloudwatch-role");
+            assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
+            assert.deepStrictEqual(role.inputs.managedPolicyArns, ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
+        });
+
+        it("a different TTL gives a different deployment trigger", async () => {
+            const a = (await oneOf(prefix, "aws:apigateway/deployment:Deployment")).inputs.triggers.redeployment;
+            const b = (await oneOf(custom, "aws:apigateway/deployment:Deployment")).inputs.triggers.redeployment;
+            assert.notStrictEqual(a, b);
+        });
+    });
+});
