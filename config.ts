@@ -5,13 +5,15 @@
  * `loadConfig()` feeds it from the stack's config. A missing or malformed value stops the program with
  * one message that names each bad key and the `pulumi config set` command that fixes it.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { MAX_ENVIRONMENT_LENGTH } from "./pipeline/limits";
+// Types only at the top: local mode validates its config with parseConfig and must not load the Pulumi
+// SDK (about half a second); loadConfig, which runs inside a Pulumi program, loads it.
+import type * as pulumi from "@pulumi/pulumi";
+import { MAX_ENVIRONMENT_NAME_LENGTH } from "./pipeline/naming";
 import { DEFAULT_PARTITIONED_EVENT_TYPES, DEFAULT_MAX_SCHEMA_VERSION, validatePartitioningPolicy, type PartitioningPolicy } from "./pipeline/partitioning";
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
-import { TRANSITION_MIN_DAYS, validateLifecycle } from "./components/archive";
+import { TRANSITION_MIN_DAYS, validateLifecycle } from "./pipeline/archive-lifecycle";
 
 /** The Pulumi project name, i.e. the config namespace. */
 export const CONFIG_NAMESPACE = "client-events";
@@ -134,8 +136,9 @@ export class ConfigReader {
     readonly errors: string[] = [];
     constructor(private readonly raw: RawConfig) {}
 
-    private fail(key: string, value: string | undefined, expected: string, example: string): void {
-        const shown = value === undefined ? "is not set" : `is ${JSON.stringify(value)}`;
+    private fail(key: string, value: string | undefined, expected: string, example: string, fallback?: string): void {
+        const shown = value !== undefined ? `is ${JSON.stringify(value)}`
+            : fallback !== undefined ? `is not set and its default ${JSON.stringify(fallback)} does not fit` : "is not set";
         this.errors.push(`${CONFIG_NAMESPACE}:${key} ${shown}; expected ${expected}. Fix: pulumi config set ${CONFIG_NAMESPACE}:${key} ${example}`);
     }
 
@@ -150,7 +153,7 @@ export class ConfigReader {
     string(key: string, fallback: string | undefined, pattern: RegExp, expected: string, example: string): string {
         const value = this.value(key) ?? fallback;
         if (value === undefined || !pattern.test(value)) {
-            this.fail(key, this.value(key), expected, example);
+            this.fail(key, this.value(key), expected, example, fallback);
             return fallback ?? "";
         }
         return value;
@@ -212,8 +215,12 @@ export class ConfigReader {
     }
 }
 
-/** A stage name API Gateway accepts: letters, digits, hyphens and underscores. */
-export const ENVIRONMENT_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ENVIRONMENT_LENGTH}}$`);
+/**
+ * An environment every resource name can carry: letters, digits and hyphens (an S3 bucket name takes no
+ * "_"; Pulumi lower-cases the bucket's name), at most MAX_ENVIRONMENT_NAME_LENGTH characters (AWS's name
+ * limits, see pipeline/naming.ts). It is also a valid API Gateway stage name and EventBridge DetailType.
+ */
+export const ENVIRONMENT_PATTERN = new RegExp(`^[A-Za-z0-9-]{1,${MAX_ENVIRONMENT_NAME_LENGTH}}$`);
 
 /**
  * Validates raw config values. `stackName` is the default environment. Throws one Error listing every
@@ -222,7 +229,8 @@ export const ENVIRONMENT_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ENVIRONMEN
 export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
     const r = new ConfigReader(raw);
     const environment = r.string("environment", stackName, ENVIRONMENT_PATTERN,
-        `a stage name of 1 to ${MAX_ENVIRONMENT_LENGTH} letters, digits, "-" or "_" (default: the stack name)`, "dev");
+        `1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-" (it is part of every resource name, and AWS limits ` +
+        `their length, e.g. IAM role names to 64 characters; default: the stack name)`, "dev");
     const config: AppConfig = {
         environment,
         threatProtection: r.oneOf<ThreatProtection>("threatProtection", DEFAULTS.threatProtection, ["off", "audit", "enforced"]),
@@ -323,10 +331,12 @@ export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];
 
 /** Reads and validates the current stack's config. */
 export function loadConfig(): AppConfig {
-    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const config = new sdk.Config(CONFIG_NAMESPACE);
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) raw[key] = config.get(key);
     const zendeskApiToken = config.getSecret("zendeskApiToken");
     raw.zendeskApiToken = zendeskApiToken === undefined ? undefined : SECRET_PRESENT;
-    return { ...parseConfig(raw, pulumi.getStack()), zendeskApiToken };
+    return { ...parseConfig(raw, sdk.getStack()), zendeskApiToken };
 }

@@ -10,6 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
+import { resourcePrefix } from "./pipeline/naming";
 import { IdentityPool } from "./components/identity-pool";
 import { IngestApi } from "./components/ingest-api";
 import { Archive } from "./components/archive";
@@ -17,7 +18,7 @@ import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
 
 const config = loadConfig();
-const prefix = `client-events-${config.environment}`;
+const prefix = resourcePrefix(config.environment);
 
 // --- identity -------------------------------------------------------------------------------------
 const identity = new IdentityPool(`${prefix}-identity`, {
@@ -88,8 +89,10 @@ export const region = aws.getRegionOutput().region;
 export const userPoolId = identity.userPool.id;
 export const userPoolClientId = identity.client.id;
 export const apiId = ingest.api.id;
-export const apiUrl = ingest.url;
-export const eventUrl = ingest.eventUrl;
+/** The full URL to POST events to (`.../<stage>/event`), as local mode's ready line names it. */
+export const apiUrl = ingest.eventUrl;
+/** The stage's base URL (`.../<stage>`). */
+export const stageUrl = ingest.url;
 export const eventBusName = busName;
 export const bucketName = archive.bucketName;
 export const deliveryStreamName = archive.deliveryStreamName;

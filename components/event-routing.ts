@@ -1,22 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
-import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
+import { ARCHIVE_ROUTE, DEFAULT_RETRY_POLICY, DLQ_RETENTION_SECONDS, ROUTES, ZENDESK_ROUTE, type RetryPolicy } from "../pipeline/routes";
 
-/** How long and how often EventBridge retries a target before the event goes to the DLQ. */
-export interface RetryPolicy {
-    /** 60 to 86400 seconds. */
-    maximumEventAgeInSeconds: number;
-    /** 0 to 185. */
-    maximumRetryAttempts: number;
-}
-
-/** Archive target: EventBridge's maximum, so a Firehose outage of up to a day loses nothing. */
-export const ARCHIVE_RETRY_POLICY: RetryPolicy = { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 };
-/** Retry policy for routes that do not set one. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 };
-/** SQS's maximum retention: 14 days to notice and redrive a failed event. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+// The routes' patterns and retry policies are plain data in pipeline/routes.ts (local mode runs them too).
+export { ARCHIVE_RETRY_POLICY, DEFAULT_RETRY_POLICY, DLQ_RETENTION_SECONDS, type RetryPolicy } from "../pipeline/routes";
 
 /** One rule target. */
 export interface RouteTargetArgs {
@@ -106,9 +94,9 @@ export class EventRouting extends pulumi.ComponentResource {
         this.busArn = this.bus.arn;
 
         const routes: Record<string, RouteArgs> = {
-            archive: {
-                eventPattern: ALL_CLIENT_EVENTS_PATTERN,
-                description: "Every client event to the Firehose archive",
+            [ARCHIVE_ROUTE]: {
+                eventPattern: ROUTES.archive.eventPattern,
+                description: ROUTES.archive.description,
                 target: {
                     arn: args.archiveStreamArn,
                     roleStatements: pulumi.output(args.archiveStreamArn).apply((arn): PolicyStatement[] => [{
@@ -117,12 +105,12 @@ export class EventRouting extends pulumi.ComponentResource {
                         Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
                         Resource: [arn],
                     }]),
-                    retryPolicy: ARCHIVE_RETRY_POLICY,
+                    retryPolicy: ROUTES.archive.retryPolicy,
                 },
             },
         };
         if (args.zendesk) {
-            routes.zendesk = { eventPattern: LOYALTY_PURCHASE_PATTERN, description: "Loyalty purchases to a Zendesk ticket", target: args.zendesk };
+            routes[ZENDESK_ROUTE] = { eventPattern: ROUTES.zendesk.eventPattern, description: ROUTES.zendesk.description, target: args.zendesk };
         }
         Object.assign(routes, args.routes ?? {});
 

@@ -1,8 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { HandlerFunction } from "./handler-function";
-import { createHandler as createPostConfirmationHandler, CLIENT_ID_ATTRIBUTE } from "../handlers/post-confirmation";
-import { MAX_CLIENT_ID_LENGTH } from "../pipeline/limits";
+import { createHandler as createPostConfirmationHandler } from "../handlers/post-confirmation";
+import {
+    ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY, PREVENT_USER_EXISTENCE_ERRORS,
+    READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+} from "../pipeline/identity";
 
 export interface IdentityPoolArgs {
     /**
@@ -22,30 +25,12 @@ export interface IdentityPoolArgs {
     logRetentionDays?: pulumi.Input<number>;
 }
 
-/** The password policy of the original sample: 8+ characters with upper case, lower case and a symbol. */
-export const PASSWORD_POLICY = {
-    minimumLength: 8,
-    requireUppercase: true,
-    requireLowercase: true,
-    requireSymbols: true,
-    requireNumbers: false,
-    temporaryPasswordValidityDays: 7,
-};
-
-/** Auth flows of the app client: password (what the generator uses), SRP, and refresh. */
-export const EXPLICIT_AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"];
-
-/** Attributes the app client may read: the clientId among them. */
-export const READ_ATTRIBUTES = ["email", "email_verified", CLIENT_ID_ATTRIBUTE];
-
-/** Attributes users may write through the app client: never the clientId (that would allow impersonation). */
-export const WRITE_ATTRIBUTES = ["email"];
-
 /**
  * A Cognito user pool whose users each get a unique clientId (the UUID in `custom:clientId`), and the
  * app client that signs them in.
  *
- * - Sign-in with the username, or the email address as an alias; email verified automatically.
+ * - Sign-in with the username, or the email address as an alias; email verified automatically. These settings
+ *   are plain data in pipeline/identity.ts, which local mode's Cognito enforces too.
  * - `custom:clientId`: a mutable string (the trigger writes it) that the app client may read but not write.
  * - A post-confirmation trigger assigns the clientId; its role may only call AdminUpdateUserAttributes on
  *   this pool. That statement is a separate RolePolicy created after the pool, because the pool needs the
@@ -70,28 +55,13 @@ export class IdentityPool extends pulumi.ComponentResource {
 
         const threatProtection = pulumi.output(args.threatProtection ?? "off");
         this.userPool = new aws.cognito.UserPool(`${name}-users`, {
-            aliasAttributes: ["email"],
-            autoVerifiedAttributes: ["email"],
-            usernameConfiguration: { caseSensitive: false },
+            aliasAttributes: ALIAS_ATTRIBUTES,
+            autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
+            usernameConfiguration: { caseSensitive: USERNAME_CASE_SENSITIVE },
             passwordPolicy: PASSWORD_POLICY,
             accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
             adminCreateUserConfig: { allowAdminCreateUserOnly: false },
-            schemas: [
-                {
-                    name: "email",
-                    attributeDataType: "String",
-                    required: true,
-                    mutable: true,
-                    stringAttributeConstraints: { minLength: "3", maxLength: "254" },
-                },
-                {
-                    name: CLIENT_ID_ATTRIBUTE.replace(/^custom:/, ""),
-                    attributeDataType: "String",
-                    required: false, // custom attributes cannot be required
-                    mutable: true, // the trigger sets it after sign-up
-                    stringAttributeConstraints: { minLength: "1", maxLength: String(MAX_CLIENT_ID_LENGTH) },
-                },
-            ],
+            schemas: SCHEMA_ATTRIBUTES,
             deletionProtection: pulumi.output(args.deletionProtection ?? true).apply((on) => on ? "ACTIVE" : "INACTIVE"),
             // Threat protection needs the Plus plan; Essentials (the default for new pools) otherwise,
             // set explicitly so that turning threat protection off also leaves the Plus plan.
@@ -129,7 +99,7 @@ export class IdentityPool extends pulumi.ComponentResource {
             explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
             readAttributes: READ_ATTRIBUTES,
             writeAttributes: WRITE_ATTRIBUTES,
-            preventUserExistenceErrors: "ENABLED",
+            preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS ? "ENABLED" : "LEGACY",
             enableTokenRevocation: true,
             accessTokenValidity: args.accessTokenValidityMinutes ?? 60,
             idTokenValidity: args.idTokenValidityMinutes ?? 60,

@@ -4,8 +4,9 @@ import type { PolicyStatement } from "./handler-function";
 import type { RouteTargetArgs } from "./event-routing";
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, TICKET_INPUT_PATHS, TICKET_INPUT_TEMPLATE, validateZendeskEmail,
-    validateZendeskRate, ZENDESK_HTTP_METHOD, ZENDESK_RETRY_POLICY, zendeskUsername,
+    validateZendeskRate, ZENDESK_HTTP_METHOD, zendeskUsername,
 } from "../pipeline/zendesk-ticket";
+import { ROUTES } from "../pipeline/routes";
 
 export interface ZendeskDestinationArgs {
     /** Email of the Zendesk user whose API token is used (basic-auth username `{email}/token`). */
@@ -79,7 +80,7 @@ export class ZendeskDestination extends pulumi.ComponentResource {
             arn: this.apiDestination.arn,
             roleStatements: statements,
             inputTransformer: { inputPaths: TICKET_INPUT_PATHS, inputTemplate: TICKET_INPUT_TEMPLATE },
-            retryPolicy: { ...ZENDESK_RETRY_POLICY },
+            retryPolicy: { ...ROUTES.zendesk.retryPolicy },
         };
 
         this.registerOutputs({ apiDestinationArn: this.apiDestinationArn, connectionArn: this.connection.arn });

@@ -116,9 +116,9 @@ function connectionOptions(cmd: Command): Command {
     return cmd
         .option("--stack <name>", "Pulumi stack to read outputs from (default: the selected stack)")
         .option("--local [url]", `use local mode's settings (url default: ${DEFAULT_LOCAL_URL})`)
-        .option("--api-url <url>", "API stage URL (default: stack output apiUrl; env CLIENT_EVENTS_API_URL)")
+        .option("--api-url <url>", "URL to POST events to, .../<stage>/event (the stage URL works too; default: stack output apiUrl; env CLIENT_EVENTS_API_URL)")
         .option("--apiid <id>", "API Gateway id; with --region and --stage gives the API URL (the seed's flag)")
-        .option("--stage <name>", "API stage (= environment) used with --apiid (default: dev) and --local (default: local)")
+        .option("--stage <name>", "API stage (= environment) used with --apiid (default: dev)")
         .option("--region <region>", "AWS region (default: stack output region; env CLIENT_EVENTS_REGION, AWS_REGION)")
         .option("--appclientid <id>", "Cognito app client id (default: stack output userPoolClientId; env CLIENT_EVENTS_APP_CLIENT_ID)")
         .option("--user-pool-id <id>", "Cognito user pool id, for --admin-confirm (default: stack output userPoolId)")

@@ -110,7 +110,7 @@ export async function resolveSettings(flags: ConnectionFlags, needs: SettingName
     let source = "";
     if (flags.local !== undefined && flags.local !== false) {
         const url = typeof flags.local === "string" ? flags.local : DEFAULT_LOCAL_URL;
-        const outputs = await readLocalOutputs(url, settings.dataDir, deps, flags.stage);
+        const outputs = await readLocalOutputs(url, settings.dataDir, deps);
         fill(settings, outputs);
         source = `local mode at ${url}`;
     } else if (missing().length > 0) {
@@ -121,7 +121,8 @@ export async function resolveSettings(flags: ConnectionFlags, needs: SettingName
 
     if (!settings.apiUrl && flags.apiid) {
         if (!settings.region) throw new CliError("--apiid needs a region: pass --region or set AWS_REGION");
-        settings.apiUrl = `https://${flags.apiid}.execute-api.${settings.region}.amazonaws.com/${flags.stage ?? "dev"}`;
+        // The full URL to POST events to, as the stack output apiUrl holds it.
+        settings.apiUrl = `https://${flags.apiid}.execute-api.${settings.region}.amazonaws.com/${flags.stage ?? "dev"}/event`;
     }
     // Cognito's endpoint follows from the region unless given.
     if (needs.includes("cognitoEndpoint") && !settings.cognitoEndpoint && settings.region) {
@@ -170,67 +171,57 @@ export async function readStackOutputs(stack: string | undefined, exec: Exec): P
     throw new CliError("pulumi stack output --json did not print a JSON object", EXIT.CONFIG);
 }
 
-/**
- * Local mode's conventions (local/index.ts), used when the running local mode cannot hand out its settings:
- * a fixed app client id, the API under /<environment>/event, Cognito at the root, data in ./.local.
- */
-export const LOCAL_CONVENTIONS = {
-    environment: "local",
-    region: "us-east-1",
-    userPoolClientId: "1oca1c1ient000000000000000",
-    accountId: "000000000000",
-    dataDir: ".local",
-};
+/** Where local mode keeps its data (and `outputs.json`) unless started with --data-dir. */
+export const DEFAULT_LOCAL_DATA_DIR = ".local";
+
+/** What local mode's outputs must hold to be used. */
+function isLocalOutputs(value: unknown): value is Record<string, unknown> {
+    return !!value && typeof value === "object" && !Array.isArray(value) && typeof (value as { apiUrl?: unknown }).apiUrl === "string";
+}
 
 /**
  * Local mode's settings, first of:
- * 1. `GET {url}/_local/outputs` (the ready line's JSON), when local mode serves it;
- * 2. `<data-dir>/outputs.json`, when local mode wrote it;
- * 3. local mode's fixed conventions, once `{url}` answers at all (environment from --stage, default `local`).
- * Unreachable: a CliError with exit code NETWORK.
+ * 1. `GET {url}/_local/outputs` (the ready line's JSON), served by the running local mode;
+ * 2. `<data-dir>/outputs.json`, which local mode writes when it starts (so `verify` still works once it stopped).
+ * Nothing is guessed: without either, a CliError tells the user to start `npm run local` (exit code NETWORK
+ * when nothing answers at `url`, CONFIG otherwise).
  */
-export async function readLocalOutputs(
-    url: string,
-    dataDir: string | undefined,
-    deps: ResolveDeps,
-    stage?: string,
-): Promise<Record<string, unknown>> {
+export async function readLocalOutputs(url: string, dataDir: string | undefined, deps: ResolveDeps): Promise<Record<string, unknown>> {
     const fetchImpl = deps.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
     const base = url.replace(/\/+$/, "");
-    let response: Response;
+    let problem: string;
+    let reachable = false;
     try {
-        response = await fetchImpl(`${base}/_local/outputs`, { signal: AbortSignal.timeout(5000) });
+        const response = await fetchImpl(`${base}/_local/outputs`, { signal: AbortSignal.timeout(5000) });
+        reachable = true;
+        const text = await response.text().catch(() => "");
+        let body: unknown;
+        try {
+            body = JSON.parse(text);
+        } catch {
+            body = undefined;
+        }
+        if (response.ok && isLocalOutputs(body)) return body;
+        problem = `${base}/_local/outputs answered HTTP ${response.status} without local mode's outputs (is that local mode?)`;
     } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause;
-        throw new CliError(`cannot reach local mode at ${url} (${cause?.code ?? (err as Error).message}): is \`npm run local\` running?`, EXIT.NETWORK);
+        problem = `cannot reach local mode at ${url} (${cause?.code ?? (err as Error).message})`;
     }
-    const text = await response.text().catch(() => "");
-    if (response.ok) {
-        try {
-            const body = JSON.parse(text);
-            if (body && typeof body === "object" && typeof body.apiUrl === "string") return body;
-        } catch {
-            // not the outputs: fall through
-        }
-    }
-    const dir = path.resolve(dataDir ?? LOCAL_CONVENTIONS.dataDir);
-    const file = path.join(dir, "outputs.json");
+
+    const file = path.join(path.resolve(dataDir ?? DEFAULT_LOCAL_DATA_DIR), "outputs.json");
     if (fs.existsSync(file)) {
+        let parsed: unknown;
         try {
-            return JSON.parse(fs.readFileSync(file, "utf8"));
+            parsed = JSON.parse(fs.readFileSync(file, "utf8"));
         } catch {
-            throw new CliError(`${file} is not JSON`, EXIT.CONFIG);
+            throw new CliError(`${file} is not JSON; restart \`npm run local\` to rewrite it`, EXIT.CONFIG);
         }
+        if (isLocalOutputs(parsed)) return parsed;
+        throw new CliError(`${file} does not hold local mode's outputs (no apiUrl); restart \`npm run local\` to rewrite it`, EXIT.CONFIG);
     }
-    const environment = stage ?? LOCAL_CONVENTIONS.environment;
-    const region = LOCAL_CONVENTIONS.region;
-    return {
-        apiUrl: `${base}/${environment}/event`,
-        cognitoEndpoint: base,
-        userPoolClientId: LOCAL_CONVENTIONS.userPoolClientId,
-        userPoolId: `${region}_LocalPool`,
-        region,
-        bucketName: `client-events-${environment}-archive-${LOCAL_CONVENTIONS.accountId}`,
-        dataDir: dir,
-    };
+    throw new CliError(
+        `${problem}, and there is no ${file}. Start local mode with \`npm run local\` (in another terminal), ` +
+            "then pass --local <its URL> if it does not listen on the default, and --data-dir if it keeps its data elsewhere.",
+        reachable ? EXIT.CONFIG : EXIT.NETWORK,
+    );
 }

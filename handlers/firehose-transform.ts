@@ -3,6 +3,12 @@
  * `detail.accountNumber` and clears `resources`. Records it cannot use are returned as
  * `ProcessingFailed` (Firehose then writes them, unchanged, under the `processing-failed` error
  * prefix); no record is ever dropped, and every recordId comes back exactly once.
+ *
+ * The output is built from the record's own text, not from JSON.stringify of a parsed copy: JavaScript
+ * numbers would turn 12345678901234567890 into 12345678901234567000 and 1e400 into null, and
+ * JSON.stringify overflows the stack on deeply nested values (which would fail the whole invocation).
+ * Only the top level of the event and of `detail` are rebuilt; every other value is copied as sent,
+ * with whitespace outside strings removed so a record stays on one line.
  */
 import type {
     FirehoseTransformationEvent,
@@ -11,7 +17,7 @@ import type {
 } from "aws-lambda";
 
 /** Why a record could not be transformed (logged; the record itself goes to the error prefix). */
-export type RejectReason = "not-json" | "not-an-event" | "no-detail" | "no-client-id";
+export type RejectReason = "not-json" | "not-an-event" | "no-detail" | "no-client-id" | "transform-error";
 
 export type TransformOutcome =
     | { ok: true; event: Record<string, unknown> }
@@ -35,17 +41,128 @@ export function transformEvent(event: unknown): TransformOutcome {
     return { ok: true, event: { ...event, resources: [], detail: { ...detail, accountNumber: clientId } } };
 }
 
-/** Transforms one record's base64 data into the output record (base64 JSON, no trailing newline). */
-export function transformRecord(recordId: string, data: string): FirehoseTransformationResultRecord & { reason?: RejectReason } {
+function isSpace(c: number): boolean {
+    return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function skipSpace(text: string, i: number): number {
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+    return i;
+}
+
+/** End (exclusive) of the JSON string starting at `i` (the opening quote). */
+function stringEnd(text: string, i: number): number {
+    for (let j = i + 1; j < text.length; j++) {
+        const c = text[j];
+        if (c === "\\") j++;
+        else if (c === '"') return j + 1;
+    }
+    throw new Error("unterminated string");
+}
+
+/**
+ * The JSON value starting at `i` of a text already known to be valid JSON, with whitespace outside
+ * strings removed, and where it ends. Iterative, so nesting depth does not matter.
+ */
+function compactValue(text: string, i: number): { value: string; end: number } {
+    const first = text[i];
+    if (first === '"') {
+        const end = stringEnd(text, i);
+        return { value: text.slice(i, end), end };
+    }
+    if (first !== "{" && first !== "[") {
+        let end = i;
+        while (end < text.length && !isSpace(text.charCodeAt(end)) && !",]}".includes(text[end])) end++;
+        return { value: text.slice(i, end), end };
+    }
+    let out = "";
+    let depth = 0;
+    let j = i;
+    do {
+        const c = text[j];
+        if (c === '"') {
+            const end = stringEnd(text, j);
+            out += text.slice(j, end);
+            j = end;
+            continue;
+        }
+        if (c === "{" || c === "[") depth++;
+        else if (c === "}" || c === "]") depth--;
+        if (!isSpace(text.charCodeAt(j))) out += c;
+        j++;
+    } while (depth > 0);
+    return { value: out, end: j };
+}
+
+/**
+ * The members of the JSON object text (valid JSON), in order, as key -> compact value text. A duplicate
+ * key keeps its first position and its last value, as JSON.parse does.
+ */
+function objectMembers(text: string): Map<string, string> {
+    const members = new Map<string, string>();
+    let i = skipSpace(text, 0) + 1; // past "{"
+    for (;;) {
+        i = skipSpace(text, i);
+        if (text[i] === "}") return members;
+        if (text[i] === ",") i = skipSpace(text, i + 1);
+        const keyEnd = stringEnd(text, i);
+        const key = JSON.parse(text.slice(i, keyEnd)) as string;
+        i = skipSpace(text, keyEnd) + 1; // past ":"
+        const { value, end } = compactValue(text, skipSpace(text, i));
+        members.set(key, value);
+        i = end;
+    }
+}
+
+/** A JSON text (valid JSON) with the whitespace outside strings removed; numbers and strings kept exactly. */
+export function compactJson(text: string): string {
+    return compactValue(text, skipSpace(text, 0)).value;
+}
+
+function objectText(members: Map<string, string>): string {
+    return `{${[...members].map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(",")}}`;
+}
+
+/**
+ * The transformed event as text: `resources` emptied, `detail.accountNumber` set to the clientId, and
+ * every other value exactly as the record holds it.
+ */
+export function transformText(text: string): { ok: true; text: string } | { ok: false; reason: RejectReason } {
     let parsed: unknown;
     try {
-        parsed = JSON.parse(Buffer.from(data, "base64").toString("utf8"));
+        parsed = JSON.parse(text);
+    } catch {
+        return { ok: false, reason: "not-json" };
+    }
+    const outcome = transformEvent(parsed);
+    if (!outcome.ok) return outcome;
+    const clientId = (outcome.event.detail as Record<string, unknown>).accountNumber as string;
+    const event = objectMembers(text);
+    const detail = objectMembers(event.get("detail") as string);
+    detail.set("accountNumber", JSON.stringify(clientId));
+    event.set("resources", "[]");
+    event.set("detail", objectText(detail));
+    return { ok: true, text: objectText(event) };
+}
+
+/** Transforms one record's base64 data into the output record (base64 JSON, no trailing newline). */
+export function transformRecord(recordId: string, data: string): FirehoseTransformationResultRecord & { reason?: RejectReason } {
+    let text: string;
+    try {
+        // Strict UTF-8: bytes that are not UTF-8 are kept as they are (error prefix), never replaced by U+FFFD.
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Buffer.from(data, "base64"));
     } catch {
         return { recordId, result: "ProcessingFailed", data, reason: "not-json" };
     }
-    const outcome = transformEvent(parsed);
+    let outcome: ReturnType<typeof transformText>;
+    try {
+        outcome = transformText(text);
+    } catch {
+        // Never fail the whole invocation (Firehose would retry, then fail every record of the batch).
+        outcome = { ok: false, reason: "transform-error" };
+    }
     if (!outcome.ok) return { recordId, result: "ProcessingFailed", data, reason: outcome.reason };
-    return { recordId, result: "Ok", data: Buffer.from(JSON.stringify(outcome.event), "utf8").toString("base64") };
+    return { recordId, result: "Ok", data: Buffer.from(outcome.text, "utf8").toString("base64") };
 }
 
 /** Transforms a Firehose batch; the returned records keep the batch's order and recordIds. */

@@ -7,9 +7,10 @@
  * and resumed at the next start, so stopping local mode loses nothing.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { compilePattern, type CompiledPattern } from "../event-pattern";
+import { compactJson } from "../handlers/firehose-transform";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
 import { appendJsonLine } from "./fs-util";
 import type { Logger } from "./log";
@@ -69,6 +70,8 @@ interface PendingDelivery {
     rule: string;
     target: string;
     event: BusEvent;
+    /** The detail as the client wrote it (see detailTexts). */
+    detailText?: string;
     attempts: number;
     firstAttemptAt: number;
 }
@@ -86,6 +89,21 @@ function eventTime(ms: number): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * The detail text of each event, compacted but otherwise as sent: a target that receives the whole event
+ * gets the client's numbers exactly (JavaScript would turn 12345678901234567890 into 12345678901234567000).
+ * The parsed `detail` serves pattern matching and input transformers.
+ */
+const detailTexts = new WeakMap<BusEvent, string>();
+
+/** The event as JSON, its detail as the client wrote it. */
+export function serializeEvent(event: BusEvent): string {
+    const text = detailTexts.get(event);
+    if (text === undefined) return JSON.stringify(event);
+    const { detail: _detail, ...envelope } = event;
+    return `${JSON.stringify(envelope).slice(0, -1)},"detail":${text}}`;
 }
 
 export class LocalEventBus {
@@ -118,6 +136,7 @@ export class LocalEventBus {
         const lines = readFileSync(claimed, "utf8").split("\n").filter((l) => l.trim() !== "");
         for (const line of lines) {
             const pending = JSON.parse(line) as PendingDelivery;
+            if (typeof pending.detailText === "string") detailTexts.set(pending.event, pending.detailText);
             const found = this.rules.find((r) => r.rule.name === pending.rule);
             const target = found?.rule.targets.find((t) => t.id === pending.target);
             if (!found || !target) {
@@ -223,6 +242,7 @@ export class LocalEventBus {
             resources: (entry.Resources as string[] | undefined) ?? [],
             detail,
         };
+        detailTexts.set(event, compactJson(detailText));
         this.dispatch(event);
         return { EventId: event.id };
     }
@@ -243,7 +263,7 @@ export class LocalEventBus {
     private async deliverWithRetries(rule: RuleDefinition, target: TargetDefinition, event: BusEvent, attemptsSoFar: number, firstAttemptAt: number): Promise<void> {
         let payload: string;
         try {
-            payload = target.input ? target.input(event) : JSON.stringify(event);
+            payload = target.input ? target.input(event) : serializeEvent(event);
         } catch (err) {
             this.deadLetter(rule.name, target.arn, event, "INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
             return;
@@ -284,7 +304,7 @@ export class LocalEventBus {
             const woken = await this.sleep(delay);
             if (woken || this.closing) {
                 // Stopping: keep the delivery on disk for the next run instead of waiting.
-                appendJsonLine(this.pendingFile, { rule: rule.name, target: target.id, event, attempts, firstAttemptAt } satisfies PendingDelivery);
+                appendJsonLine(this.pendingFile, { rule: rule.name, target: target.id, event, detailText: detailTexts.get(event), attempts, firstAttemptAt } satisfies PendingDelivery);
                 this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: event ${event.id} saved for the next run (retry pending)`);
                 return;
             }
@@ -315,9 +335,8 @@ export class LocalEventBus {
             return;
         }
         this.stats.deadLettered++;
-        // The SQS message EventBridge sends: the event as body, the reason as message attributes.
-        appendJsonLine(path.join(this.settings.dataDir, "dlq", `${rule}.jsonl`), {
-            body: event,
+        // The SQS message EventBridge sends: the event as body (its detail as written), the reason as message attributes.
+        const rest = JSON.stringify({
             attributes: {
                 ERROR_CODE: errorCode,
                 ERROR_MESSAGE: errorMessage,
@@ -328,6 +347,9 @@ export class LocalEventBus {
             },
             sentAt: new Date(this.now()).toISOString(),
         });
+        const file = path.join(this.settings.dataDir, "dlq", `${rule}.jsonl`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        appendFileSync(file, `{"body":${serializeEvent(event)},${rest.slice(1)}\n`);
         this.log.warn(`eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`);
     }
 

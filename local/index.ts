@@ -13,17 +13,20 @@ import { writeFileAtomic } from "./fs-util";
 import * as path from "node:path";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { parseConfig, type RawConfig } from "../config";
-import { ARCHIVE_RETRY_POLICY } from "../components/event-routing";
-import { EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY, READ_ATTRIBUTES, WRITE_ATTRIBUTES } from "../components/identity-pool";
+import {
+    ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, CUSTOM_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY,
+    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+} from "../pipeline/identity";
+import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
+import { resourcePrefix } from "../pipeline/naming";
 import { createAuthorizer } from "../handlers/authorizer";
 import { handler as firehoseTransform } from "../handlers/firehose-transform";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
-import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
 import {
     buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
 import {
-    DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, ZENDESK_RETRY_POLICY, renderTicket, zendeskUsername,
+    DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername,
 } from "../pipeline/zendesk-ticket";
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
@@ -116,12 +119,13 @@ export interface LocalPipeline {
 }
 
 /** Rule names: the EventRouting component's route names (its rules are `<name>-<route>-rule`). */
-export const ARCHIVE_RULE = "archive";
-export const ZENDESK_RULE = "zendesk";
+export const ARCHIVE_RULE = ARCHIVE_ROUTE;
+export const ZENDESK_RULE = ZENDESK_ROUTE;
 
 export async function startLocal(options: LocalOptions = {}): Promise<LocalPipeline> {
     const log: Logger = createLogger({ quiet: options.quiet, write: options.logLine });
     const region = options.region ?? "us-east-1";
+    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) throw new Error(`region ${JSON.stringify(region)} is not an AWS region name such as eu-west-1`);
     const host = options.host ?? "127.0.0.1";
     const dataDir = path.resolve(options.dataDir ?? ".local");
     mkdirSync(dataDir, { recursive: true });
@@ -132,9 +136,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const environment = config.environment;
     const userPoolId = `${region}_LocalPool`;
     const apiId = "localapi01";
-    const eventBusName = `client-events-${environment}`;
-    const bucketName = `client-events-${environment}-archive-${LOCAL_ACCOUNT_ID}`;
-    const deliveryStreamName = `client-events-${environment}-archive`;
+    const prefix = resourcePrefix(environment);
+    const eventBusName = prefix;
+    const bucketName = `${prefix}-archive-${LOCAL_ACCOUNT_ID}`;
+    const deliveryStreamName = `${prefix}-archive`;
     const s3Dir = path.join(dataDir, "s3");
 
     // Cognito ---------------------------------------------------------------------------------------
@@ -150,12 +155,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         userPoolId,
         clientId: LOCAL_USER_POOL_CLIENT_ID,
         passwordPolicy: PASSWORD_POLICY,
-        // As the IdentityPool component configures the pool (alias, case, existence errors, verification).
-        aliasAttributes: ["email"],
-        caseInsensitiveUsernames: true,
-        preventUserExistenceErrors: true,
-        autoVerifiedAttributes: ["email"],
-        customAttributes: ["clientId"],
+        // The settings the IdentityPool component deploys (alias, case, existence errors, verification...).
+        aliasAttributes: ALIAS_ATTRIBUTES,
+        caseInsensitiveUsernames: !USERNAME_CASE_SENSITIVE,
+        preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS,
+        autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
+        customAttributes: CUSTOM_ATTRIBUTES,
         readAttributes: READ_ATTRIBUTES,
         writeAttributes: WRITE_ATTRIBUTES,
         explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
@@ -183,7 +188,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
             handler: asLocalLambda("firehose-transform", log, firehoseTransform),
-            lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:client-events-${environment}-firehose-transform:$LATEST`,
+            lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
         },
@@ -203,7 +208,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     }
     let zendeskEndpoint = options.zendesk?.endpoint ?? "";
     const destination = new ApiDestination({
-        name: `client-events-${environment}-zendesk`,
+        name: `${prefix}-zendesk`,
         get endpoint() { return zendeskEndpoint; },
         httpMethod: ZENDESK_HTTP_METHOD,
         username: zendeskUsername(zendeskEmail),
@@ -228,11 +233,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const rules: RuleDefinition[] = [
         {
             name: ARCHIVE_RULE,
-            eventPattern: ALL_CLIENT_EVENTS_PATTERN,
+            eventPattern: ROUTES.archive.eventPattern,
             targets: [{
                 id: "archive",
                 arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
-                retryPolicy: { maximumRetryAttempts: ARCHIVE_RETRY_POLICY.maximumRetryAttempts, maximumEventAgeSeconds: ARCHIVE_RETRY_POLICY.maximumEventAgeInSeconds },
+                retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
                 deadLetter: true,
                 deliver: async (payload) => {
                     firehose.put(Buffer.from(payload, "utf8"));
@@ -242,18 +247,18 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         },
         {
             name: ZENDESK_RULE,
-            eventPattern: LOYALTY_PURCHASE_PATTERN,
+            eventPattern: ROUTES.zendesk.eventPattern,
             targets: [{
                 id: "zendesk",
-                arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:api-destination/client-events-${environment}-zendesk/local`,
+                arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:api-destination/${prefix}-zendesk/local`,
                 input: (event) => renderTicket(event, {
                     "aws.events.rule-arn": ruleArn(ZENDESK_RULE),
                     "aws.events.rule-name": ZENDESK_RULE,
                     "aws.events.event.ingestion-time": event.time,
                 }),
                 retryPolicy: {
-                    maximumRetryAttempts: options.zendeskRetryPolicy?.maximumRetryAttempts ?? ZENDESK_RETRY_POLICY.maximumRetryAttempts,
-                    maximumEventAgeSeconds: options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ZENDESK_RETRY_POLICY.maximumEventAgeInSeconds,
+                    maximumRetryAttempts: options.zendeskRetryPolicy?.maximumRetryAttempts ?? ROUTES.zendesk.retryPolicy.maximumRetryAttempts,
+                    maximumEventAgeSeconds: options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ROUTES.zendesk.retryPolicy.maximumEventAgeInSeconds,
                 },
                 deadLetter: true,
                 deliver: (payload) => destination.deliver(payload),

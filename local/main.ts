@@ -40,7 +40,10 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         .option("--data-dir <dir>", "where S3 objects, tickets, dead letters and users are kept", ".local")
         .option("--buffer-seconds <seconds>", "Firehose buffer interval", seconds, 5)
         .option("--environment <name>", "environment: the API stage and every event's detail-type", "local")
-        .option("--region <region>", "region of the emulated resources", "us-east-1")
+        .option("--region <region>", "region of the emulated resources", (value: string) => {
+            if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) throw new InvalidArgumentError("expected an AWS region name such as eu-west-1");
+            return value;
+        }, "us-east-1")
         .option("--zendesk-endpoint <url>", "send tickets to this URL instead of the built-in recorder (env ZENDESK_ENDPOINT)")
         .option("--zendesk-email <email>", "e-mail of the Zendesk user whose API token authenticates (env ZENDESK_EMAIL)")
         .option("--zendesk-api-token <token>", "Zendesk API token (env ZENDESK_API_TOKEN; prefer the variable: arguments show in ps)")
@@ -62,6 +65,10 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
     const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
     if (zendeskEndpoint && !/^https?:\/\//.test(zendeskEndpoint)) program.error("--zendesk-endpoint must be an http(s) URL");
 
+    if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
+        process.stderr.write(`warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
+            "access control (any credentials pass its admin operations). Prefer the default 127.0.0.1.\n");
+    }
     const local = await startLocal({
         port: o.port,
         host: o.host,
@@ -121,6 +128,7 @@ if (require.main === module) {
     main(process.argv).catch((err) => {
         const e = err as NodeJS.ErrnoException;
         if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
+        else if (/^Invalid configuration|^A Zendesk endpoint/.test(e.message)) process.stderr.write(`${e.message}\n`);
         else process.stderr.write(`${e.stack ?? e}\n`);
         process.exit(1);
     });

@@ -13,7 +13,11 @@ export const PUT_EVENTS_MAX_BYTES = 262144;
 /** Every event published by the ingest API has this `source`. */
 export const EVENT_SOURCE = "clientevents";
 
-/** Longest environment (= API stage name = each event's DetailType) that config accepts. */
+/**
+ * An upper bound of the environment's length (= API stage name = each event's DetailType) for the entry
+ * size calculation. config.ts accepts a shorter one (MAX_ENVIRONMENT_NAME_LENGTH in pipeline/naming.ts,
+ * bound by AWS's resource name limits); sizing with this bound leaves that margin unused, on the safe side.
+ */
 export const MAX_ENVIRONMENT_LENGTH = 128;
 
 /** Longest clientId the authorizer passes on (a UUID is 36); longer or odd values are denied. */

@@ -111,9 +111,10 @@ function renderQuery(policy: PartitioningPolicy): string {
         ` | if ($t | type == "string" and length >= 1 and length <= ${EVENT_TYPE_MAX_LENGTH}`,
         ` and (explode | (.[0] | ${alnum}) and all(.[]; ${alnum} or . == 95 or . == 45)))`,
         ` then (if any(${allowed}[]; . == $t) then $t else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end),`,
+        // `+ 0` turns -0 (a whole number >= 0) into 0: jq 1.6 prints -0 as "-0", a partition of its own.
         ` schemaVersion: (${field("schemaVersion")} as $v`,
         ` | if ($v | type) == "number" and $v >= 0 and $v == ($v | floor)`,
-        ` then (if $v <= ${max} then ($v | floor | tostring) else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end)}`,
+        ` then (if $v <= ${max} then (($v | floor) + 0 | tostring) else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end)}`,
     ].join("");
 }
 
@@ -146,6 +147,9 @@ export function partitionKeysFor(record: unknown, policy: PartitioningPolicy = D
     let schemaVersion = INVALID_PARTITION;
     if (typeof version === "number" && Number.isFinite(version) && version >= 0 && Number.isInteger(version)) {
         schemaVersion = version <= policy.maxSchemaVersion ? String(version) : OTHER_PARTITION;
+    } else if (version === Infinity) {
+        // A number too large for a double (1e400): jq 1.6 reads it as the largest double, a whole number.
+        schemaVersion = OTHER_PARTITION;
     }
     return { eventType, schemaVersion };
 }

@@ -56,14 +56,14 @@ describe("config", () => {
 
     it("reads every key", () => {
         const config = parseConfig({
-            environment: "prod_eu-1", threatProtection: "audit", userPoolDeletionProtection: "false",
+            environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: "false",
             accessTokenValidityMinutes: "15", idTokenValidityMinutes: "20", refreshTokenValidityDays: "3650",
             authorizerCacheTtlSeconds: "0", throttleRateLimit: "12.5", throttleBurstLimit: "25",
             apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "true", corsAllowOrigin: "https://app.example.com:8443",
             logRetentionDays: "365",
         }, "dev");
         assert.deepStrictEqual(core(config), {
-            environment: "prod_eu-1", threatProtection: "audit", userPoolDeletionProtection: false,
+            environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: false,
             accessTokenValidityMinutes: 15, idTokenValidityMinutes: 20, refreshTokenValidityDays: 3650,
             authorizerCacheTtlSeconds: 0, throttleRateLimit: 12.5, throttleBurstLimit: 25,
             apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: true, corsAllowOrigin: "https://app.example.com:8443",
@@ -73,7 +73,8 @@ describe("config", () => {
 
     const invalid: Array<[string, Record<string, string>, string]> = [
         ["an environment with a space", { environment: "prod eu" }, "environment"],
-        ["an environment of 129 characters", { environment: "e".repeat(129) }, "environment"],
+        ["an environment of 11 characters (AWS's resource name limits)", { environment: "e".repeat(11) }, "environment"],
+        ["an environment with \"_\" (no S3 bucket name takes it)", { environment: "prod_eu" }, "environment"],
         ["a stack name that is not a stage name", {}, "environment"],
         ["a TTL above 3600", { authorizerCacheTtlSeconds: "3601" }, "authorizerCacheTtlSeconds"],
         ["a negative TTL", { authorizerCacheTtlSeconds: "-1" }, "authorizerCacheTtlSeconds"],

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as path from "node:path";
 import { createSign, generateKeyPairSync } from "node:crypto";
+import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { startTestLocal, signUpUser, postEntries, postRaw, archiveRecords, jsonLines, listFiles, type StartedLocal, type TestUser } from "./support/local";
 
 const ev = (eventType: string | undefined, data: unknown, schemaVersion: unknown = 1) =>
@@ -153,7 +154,6 @@ describe("local mode end to end", function () {
     it("answers 403 for a valid user without a clientId", async () => {
         const { local, cognito } = started;
         const other = await signUpUser(started);
-        const { AdminUpdateUserAttributesCommand } = await import("@aws-sdk/client-cognito-identity-provider");
         await cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId: local.outputs.userPoolId, Username: other.username, UserAttributes: [{ Name: "custom:clientId", Value: "" }] }));
         const fresh = local.cognito.issueTokens(other.username);
         const res = await postEntries(local, fresh.IdToken, [ev("shopping", {})]);

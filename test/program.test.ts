@@ -42,8 +42,23 @@ describe("program (index.ts)", function () {
         assert.strictEqual(await output("userPoolId"), `${pool.name}-id`);
         assert.strictEqual(await output("userPoolClientId"), `${client.name}-id`);
         assert.strictEqual(await output("apiId"), `${rest.name}-id`);
-        assert.strictEqual(await output("apiUrl"), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/test`);
-        assert.strictEqual(await output("eventUrl"), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/test/event`);
+        // apiUrl is the full URL to POST events to, as in local mode's ready line; stageUrl the stage's base.
+        assert.strictEqual(await output("apiUrl"), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/test/event`);
+        assert.strictEqual(await output("stageUrl"), `https://${rest.name}-id.execute-api.${REGION}.amazonaws.com/test`);
+    });
+
+    it("local mode's ready line uses the stack's output names, with the same meanings", async () => {
+        const { startTestLocal } = await import("./support/local");
+        const { local } = await startTestLocal({ config: { environment: "test" } });
+        try {
+            // Local-only fields: where its Cognito listens and where it keeps data.
+            const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir"].includes(k));
+            assert.deepStrictEqual(shared.filter((k) => !(k in program)), [], "every shared ready-line name is a stack output");
+            assert.match(local.outputs.apiUrl, /\/test\/event$/);
+            assert.match(await output<string>("apiUrl"), /\/test\/event$/);
+        } finally {
+            await local.close();
+        }
     });
 
     it("the authorizer trusts this pool and this app client", async () => {

@@ -35,7 +35,8 @@ describe("config: routing keys", () => {
         assert.strictEqual(parseConfig({}, "dev").archiveForceDestroy, true);
         assert.strictEqual(parseConfig({}, "dev-alice").archiveForceDestroy, true);
         assert.strictEqual(parseConfig({ environment: "dev" }, "sandbox").archiveForceDestroy, true);
-        assert.strictEqual(parseConfig({}, "development").archiveForceDestroy, false);
+        assert.strictEqual(parseConfig({}, "devel").archiveForceDestroy, false);
+        assert.strictEqual(isDevStack("development", "prod"), false);
         assert.strictEqual(parseConfig({}, "prod").archiveForceDestroy, false);
         assert.strictEqual(parseConfig({ archiveForceDestroy: "false" }, "dev").archiveForceDestroy, false);
         assert.strictEqual(parseConfig({ archiveForceDestroy: "true" }, "prod").archiveForceDestroy, true);

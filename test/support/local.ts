@@ -1,5 +1,5 @@
 /** Utilities for the local-mode tests: a temp data dir, a signed-up user, events, and reading the outputs. */
-import { mkdtempSync, readdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync, statSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -7,8 +7,16 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { startLocal, type LocalOptions, type LocalPipeline } from "../../local";
 
+const created: string[] = [];
+process.on("exit", () => {
+    for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh data directory, removed when the test process exits. */
 export function tempDataDir(): string {
-    return mkdtempSync(path.join(os.tmpdir(), "client-events-local-"));
+    const dir = mkdtempSync(path.join(os.tmpdir(), "client-events-local-"));
+    created.push(dir);
+    return dir;
 }
 
 export interface StartedLocal {

@@ -77,8 +77,8 @@ export function valueOf<T>(output: pulumi.Input<T> | pulumi.Output<T>): Promise<
 export async function settled(): Promise<void> {
     let seen = -1;
     let quiet = 0;
-    while (quiet < 5) {
-        await new Promise((r) => setTimeout(r, 20));
+    while (quiet < 8) {
+        await new Promise((r) => setTimeout(r, 25));
         quiet = resources.length === seen ? quiet + 1 : 0;
         seen = resources.length;
     }

@@ -1,0 +1,151 @@
+/**
+ * Every physical name the program creates fits AWS's limit, at the longest environment config accepts,
+ * with every optional resource on (Zendesk, the replay archive, the API Gateway logging role).
+ *
+ * The program runs under the shared mocks in a child process (test/support/program-names.ts). Mocks do
+ * not auto-name, so the physical name is computed as Pulumi's provider makes it: the name the component
+ * sets, else the logical name plus "-" and 7 random characters.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { parseConfig } from "../config";
+import { AUTONAME_SUFFIX_LENGTH, MAX_ENVIRONMENT_NAME_LENGTH, resourcePrefix } from "../pipeline/naming";
+
+/**
+ * AWS's length limit of each named resource type, and the input that holds its name. `autoNamed`: Pulumi
+ * names it from the logical name when the input is not set.
+ */
+const NAME_LIMITS: Record<string, { input: string; max: number; autoNamed: boolean }> = {
+    "aws:s3/bucket:Bucket": { input: "bucket", max: 63, autoNamed: true },
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": { input: "name", max: 64, autoNamed: true },
+    "aws:cloudwatch/eventArchive:EventArchive": { input: "name", max: 48, autoNamed: true },
+    "aws:cloudwatch/eventBus:EventBus": { input: "name", max: 256, autoNamed: true },
+    "aws:cloudwatch/eventRule:EventRule": { input: "name", max: 64, autoNamed: true },
+    "aws:cloudwatch/eventConnection:EventConnection": { input: "name", max: 64, autoNamed: true },
+    "aws:cloudwatch/eventApiDestination:EventApiDestination": { input: "name", max: 64, autoNamed: true },
+    "aws:cloudwatch/logGroup:LogGroup": { input: "name", max: 512, autoNamed: true },
+    "aws:cloudwatch/logStream:LogStream": { input: "name", max: 512, autoNamed: true },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": { input: "name", max: 255, autoNamed: true },
+    "aws:iam/role:Role": { input: "name", max: 64, autoNamed: true },
+    "aws:iam/rolePolicy:RolePolicy": { input: "name", max: 128, autoNamed: true },
+    "aws:sqs/queue:Queue": { input: "name", max: 80, autoNamed: true },
+    "aws:lambda/function:Function": { input: "name", max: 64, autoNamed: true },
+    "aws:lambda/permission:Permission": { input: "statementId", max: 100, autoNamed: true },
+    "aws:cognito/userPool:UserPool": { input: "name", max: 128, autoNamed: true },
+    "aws:cognito/userPoolClient:UserPoolClient": { input: "name", max: 128, autoNamed: true },
+    "aws:apigateway/stage:Stage": { input: "stageName", max: 128, autoNamed: false },
+    "aws:apigateway/model:Model": { input: "name", max: 255, autoNamed: false },
+    "aws:apigateway/authorizer:Authorizer": { input: "name", max: 255, autoNamed: false },
+    "aws:apigateway/requestValidator:RequestValidator": { input: "name", max: 255, autoNamed: false },
+};
+
+/** Types whose name AWS does not limit in length (RestApi) or that have no name of their own. */
+const UNNAMED_OR_UNLIMITED = new Set([
+    "aws:apigateway/restApi:RestApi", "aws:apigateway/account:Account", "aws:apigateway/response:Response",
+    "aws:apigateway/resource:Resource", "aws:apigateway/method:Method", "aws:apigateway/methodResponse:MethodResponse",
+    "aws:apigateway/integration:Integration", "aws:apigateway/integrationResponse:IntegrationResponse",
+    "aws:apigateway/deployment:Deployment", "aws:apigateway/methodSettings:MethodSettings",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventTarget:EventTarget",
+]);
+
+interface ProgramResource { type: string; name: string; inputs: Record<string, string> }
+
+/** Every optional resource on: Zendesk, the replay archive (default 7 days), the API Gateway logging role. */
+function fullConfig(environment: string): Record<string, string> {
+    return {
+        "client-events:environment": environment,
+        "client-events:zendeskEmail": "support@example.com",
+        "client-events:zendeskEndpoint": "https://acme.zendesk.com/api/v2/tickets",
+        "client-events:zendeskApiToken": "zd-secret-token-42",
+        "client-events:apiGatewayCloudWatchRole": "true",
+        "client-events:eventArchiveRetentionDays": "7",
+    };
+}
+
+function runProgram(config: Record<string, string>): { resources?: ProgramResource[]; error?: string } {
+    const root = path.resolve(__dirname, "..");
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-names.ts"), JSON.stringify(config)], {
+        cwd: root, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 * 1024 * 1024,
+    });
+    // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
+    const line = run.stdout.split("\n").find((l) => l.startsWith("{\"resources\"") || l.startsWith("{\"error\""));
+    assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
+    return JSON.parse(line);
+}
+
+/** The physical name AWS sees, or undefined for types without one. */
+function physicalName(resource: ProgramResource): string | undefined {
+    const limit = NAME_LIMITS[resource.type];
+    if (!limit) return undefined;
+    const explicit = resource.inputs[limit.input];
+    if (explicit !== undefined) return explicit;
+    return limit.autoNamed ? `${resource.name}-${"x".repeat(AUTONAME_SUFFIX_LENGTH - 1)}` : undefined;
+}
+
+describe("resource names at the longest environment", function () {
+    this.timeout(120_000);
+    const environment = "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH);
+    let resources: ProgramResource[];
+
+    before(() => {
+        const result = runProgram(fullConfig(environment));
+        assert.equal(result.error, undefined);
+        resources = result.resources!;
+    });
+
+    it("creates every optional resource (Zendesk, replay archive, logging role)", () => {
+        const types = new Set(resources.map((r) => r.type));
+        for (const type of ["aws:cloudwatch/eventConnection:EventConnection", "aws:cloudwatch/eventArchive:EventArchive", "aws:apigateway/account:Account"]) {
+            assert.ok(types.has(type), type);
+        }
+    });
+
+    it("knows every resource type the program creates (a new type needs its AWS name limit here)", () => {
+        const unknown = [...new Set(resources.map((r) => r.type))]
+            .filter((t) => !t.startsWith("client-events:") && !t.startsWith("pulumi:") && !(t in NAME_LIMITS) && !UNNAMED_OR_UNLIMITED.has(t));
+        assert.deepEqual(unknown, []);
+    });
+
+    it("every physical name fits its AWS limit", () => {
+        const named = resources.map((r) => ({ r, name: physicalName(r) })).filter((x) => x.name !== undefined);
+        assert.ok(named.length >= 30, `found ${named.length} named resources`);
+        const tooLong = named.filter(({ r, name }) => name!.length > NAME_LIMITS[r.type].max)
+            .map(({ r, name }) => `${r.type} ${name} (${name!.length} > ${NAME_LIMITS[r.type].max})`);
+        assert.deepEqual(tooLong, []);
+    });
+
+    it("the bound is tight: one more character would overflow a name", () => {
+        const tightest = resources.map((r) => ({ r, name: physicalName(r) })).filter((x) => x.name !== undefined)
+            .map(({ r, name }) => ({ spare: NAME_LIMITS[r.type].max - name!.length, what: `${r.type} ${name}` }))
+            .sort((a, b) => a.spare - b.spare)[0];
+        assert.equal(tightest.spare, 0, `tightest name: ${tightest.what}`);
+        assert.match(tightest.what, /identity-post-confirmation-role/);
+    });
+
+    it("config rejects a longer environment, naming the key and the fix (local mode's --config too)", () => {
+        const tooLong = "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1);
+        assert.throws(() => parseConfig({ environment: tooLong }, "stack"),
+            (err: Error) => new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-"`).test(err.message)
+                && /Fix: pulumi config set client-events:environment dev/.test(err.message));
+        assert.throws(() => parseConfig({}, "my-long-stack-name"), new RegExp(`client-events:environment is not set and its default "my-long-stack-name" does not fit; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+        assert.throws(() => parseConfig({ environment: "prod_eu" }, "stack"), /client-events:environment is "prod_eu"/);
+        assert.equal(parseConfig({ environment }, "stack").environment, environment);
+        assert.equal(resourcePrefix(environment), `client-events-${environment}`);
+    });
+
+    it("local mode applies the same bound to --config environment=...", async () => {
+        const { startLocal } = await import("../local");
+        const { tempDataDir } = await import("./support/local");
+        await assert.rejects(startLocal({ port: 0, quiet: true, dataDir: tempDataDir(), config: { environment: "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1) } }),
+            new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+    });
+
+    it("the program itself stops with that message", () => {
+        const result = runProgram(fullConfig("e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1)));
+        assert.match(result.error ?? "", /client-events:environment .*Fix: pulumi config set client-events:environment/);
+    });
+});
