@@ -10,6 +10,7 @@ import {
 } from "../pipeline/mapping-template";
 import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
 import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, corsHeaders, staticHeaderParameters } from "../pipeline/gateway-responses";
+import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 
 export interface IngestApiArgs {
     /** The environment: names the stage and is every event's DetailType (stage variable `Environment`). */
@@ -77,6 +78,7 @@ export function apiDefinitionHash(dynamic: unknown): string {
         methodResponses: METHOD_RESPONSE_STATUS_CODES,
         gatewayResponses: GATEWAY_RESPONSES,
         passthrough: PASSTHROUGH_BEHAVIOR,
+        identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
         dynamic,
     };
     return createHash("sha256").update(JSON.stringify(definition)).digest("hex");
@@ -148,6 +150,8 @@ export class IngestApi extends pulumi.ComponentResource {
             type: "TOKEN",
             authorizerUri: this.authorizer.function.invokeArn,
             identitySource: "method.request.header.Authorization",
+            // A header the authorizer would refuse anyway gets 401 from API Gateway without invoking it.
+            identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
             authorizerResultTtlInSeconds: ttl,
         }, { parent: this });
 

@@ -17,10 +17,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import { CognitoIdentityProviderClient, GetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { CognitoJwtVerifier, JwtVerifier } from "aws-jwt-verify";
 import { SimpleJwksCache, type Jwks } from "aws-jwt-verify/jwk";
+import { tokenOfAuthorizationHeader } from "../pipeline/authorization-header";
+import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
 import { MAX_CLIENT_ID_LENGTH } from "../pipeline/limits";
-
-/** The claim of an ID token, and the user attribute, that holds the user's clientId. */
-export const CLIENT_ID_ATTRIBUTE = "custom:clientId";
 
 /** A clientId the API passes on: letters, digits and hyphens (a UUID), so it needs no escaping downstream. */
 export const CLIENT_ID_PATTERN = new RegExp(`^[A-Za-z0-9-]{1,${MAX_CLIENT_ID_LENGTH}}$`);
@@ -60,14 +59,13 @@ interface Claims {
     [CLIENT_ID_ATTRIBUTE]?: unknown;
 }
 
-/** The token from an Authorization header value: bare or `Bearer <token>` (case-insensitive scheme). */
+/**
+ * The token from an Authorization header value: a JWT, bare or `Bearer <token>` (case-insensitive
+ * scheme), as pipeline/authorization-header.ts defines (API Gateway applies the same expression before
+ * invoking this function). Anything else is not worth verifying.
+ */
 export function extractToken(header: string | undefined | null): string | undefined {
-    if (typeof header !== "string") return undefined;
-    const trimmed = header.trim();
-    const match = /^bearer\s+(\S+)$/i.exec(trimmed);
-    const token = match ? match[1] : trimmed;
-    // A JWT is three base64url parts; anything else is not worth verifying.
-    return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) ? token : undefined;
+    return tokenOfAuthorizationHeader(header);
 }
 
 /**

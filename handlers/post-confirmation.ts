@@ -11,9 +11,7 @@
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { randomUUID } from "crypto";
-
-/** The user attribute that holds the clientId. */
-export const CLIENT_ID_ATTRIBUTE = "custom:clientId";
+import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
 
 /** The only trigger source the function acts on. */
 export const CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp";

@@ -19,6 +19,7 @@ import {
 } from "../pipeline/identity";
 import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
+import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
 import { handler as firehoseTransform } from "../handlers/firehose-transform";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
@@ -283,6 +284,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         stageVariables: { Environment: environment, Bus: eventBusName },
         authorizerResultTtlSeconds: config.authorizerCacheTtlSeconds,
         identityHeader: "Authorization",
+        identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
         corsAllowOrigin: config.corsAllowOrigin,
     }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
 

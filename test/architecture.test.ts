@@ -14,8 +14,6 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
-import { CLIENT_ID_ATTRIBUTE as AUTHORIZER_CLIENT_ID_ATTRIBUTE } from "../handlers/authorizer";
-import { CLIENT_ID_ATTRIBUTE as TRIGGER_CLIENT_ID_ATTRIBUTE } from "../handlers/post-confirmation";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -184,8 +182,29 @@ describe("architecture: layering of the sources", () => {
         assert.deepEqual(problems, []);
     });
 
-    it("the handlers read the clientId from the attribute the pool defines", () => {
-        assert.equal(AUTHORIZER_CLIENT_ID_ATTRIBUTE, CLIENT_ID_ATTRIBUTE);
-        assert.equal(TRIGGER_CLIENT_ID_ATTRIBUTE, CLIENT_ID_ATTRIBUTE);
+    it("the handlers import the clientId attribute from pipeline/identity.ts and spell no copy of it", () => {
+        const copies: string[] = [];
+        for (const file of sourcesUnder("handlers")) {
+            const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+            const visit = (node: ts.Node): void => {
+                if (ts.isStringLiteralLike(node) && node.text === CLIENT_ID_ATTRIBUTE) copies.push(`${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
+                ts.forEachChild(node, visit);
+            };
+            visit(source);
+        }
+        assert.deepEqual(copies, []);
+        for (const handler of ["authorizer", "post-confirmation"]) {
+            const refs = importsOf(readFileSync(path.join(ROOT, "handlers", `${handler}.ts`), "utf8"));
+            assert.ok(refs.some((r) => r.specifier === "../pipeline/identity" && r.atLoad), `handlers/${handler}.ts`);
+        }
+    });
+
+    it("the pipeline/ modules the handlers load import no package (nothing heavy is packed into the Lambdas)", () => {
+        const pipelineFiles = [...loadGraph(sourcesUnder("handlers")).keys()].filter((f) => inDir(f, "pipeline"));
+        assert.ok(pipelineFiles.some((f) => rel(f) === "pipeline/identity.ts"));
+        const packages = pipelineFiles.flatMap((file) => importsOf(readFileSync(file, "utf8"), file)
+            .filter((r) => r.atLoad && !r.specifier.startsWith("."))
+            .map((r) => `${rel(file)} imports ${r.specifier}`));
+        assert.deepEqual(packages, []);
     });
 });

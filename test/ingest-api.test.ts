@@ -6,6 +6,7 @@ import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
 import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
 import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
+import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 
 const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/ce-bus`;
 const POOL_ARN = `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_Pool1`;
@@ -77,6 +78,14 @@ describe("IngestApi", () => {
         assert.deepStrictEqual(fn.inputs.environment.variables, { USER_POOL_ID: `${REGION}_Pool1`, USER_POOL_CLIENT_ID: "client123" });
         assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
         assert.deepStrictEqual(fn.inputs.architectures, ["arm64"]);
+    });
+
+    it("the authorizer's identity validation expression is the pipeline's: junk headers get 401 without invoking it", async () => {
+        const authorizer = await oneOf(prefix, "aws:apigateway/authorizer:Authorizer");
+        assert.strictEqual(authorizer.inputs.identityValidationExpression, AUTHORIZATION_HEADER_PATTERN);
+        const expression = new RegExp(authorizer.inputs.identityValidationExpression);
+        assert.ok(expression.test("Bearer aaa.bbb.ccc"));
+        assert.ok(!expression.test("Basic dXNlcjpwYXNz"));
     });
 
     it("API Gateway may invoke the authorizer, through this authorizer only", async () => {

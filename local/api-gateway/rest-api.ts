@@ -24,6 +24,11 @@ export interface RestApiSettings {
     authorizerResultTtlSeconds: number;
     /** Identity source header of the TOKEN authorizer. */
     identityHeader: string;
+    /**
+     * The TOKEN authorizer's identityValidationExpression (regular expression source): a header value
+     * that does not match gets 401 without invoking the authorizer. Absent: every value is passed on.
+     */
+    identityValidationExpression?: string;
     corsAllowOrigin: string;
 }
 
@@ -105,8 +110,11 @@ export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: stri
 export class LocalRestApi {
     private readonly validator = new RequestValidator(REQUEST_MODEL_SCHEMA);
     private readonly authCache = new Map<string, CachedAuthorization>();
+    private readonly identityValidation?: RegExp;
 
-    constructor(readonly settings: RestApiSettings, private readonly backends: RestApiBackends, private readonly log: Logger, private readonly now: () => number = Date.now) {}
+    constructor(readonly settings: RestApiSettings, private readonly backends: RestApiBackends, private readonly log: Logger, private readonly now: () => number = Date.now) {
+        if (settings.identityValidationExpression !== undefined) this.identityValidation = new RegExp(settings.identityValidationExpression);
+    }
 
     get resourcePath(): string {
         return "/event";
@@ -143,6 +151,10 @@ export class LocalRestApi {
         // 1. The TOKEN authorizer (API Gateway answers 401 itself when the identity source is empty).
         const token = header(request.headers, this.settings.identityHeader);
         if (!token || token.trim() === "") return this.gatewayResponse("UNAUTHORIZED", context, "no Authorization header");
+        // The validation expression: a mismatch is answered 401 before the authorizer (and its cache) is consulted.
+        if (this.identityValidation && !this.identityValidation.test(token)) {
+            return this.gatewayResponse("UNAUTHORIZED", context, "Authorization header fails the identity validation expression");
+        }
         const methodArn = this.methodArn(request.method);
         let authorization: APIGatewayAuthorizerResult;
         let cached = false;
