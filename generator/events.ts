@@ -50,8 +50,10 @@ export function makeEvent(options: EventFactoryOptions): ClientEvent {
             return {
                 eventType: LOYALTY_EVENT_TYPE,
                 schemaVersion: 1,
+                // itemSku is a number: the Zendesk rule opens a ticket only for a numeric itemSku.
                 data: {
                     runId,
+                    itemSku: sku,
                     orderId: `o-${randomInt(random, 1, 1e9)}`,
                     loyaltyTier: pick(random, ["silver", "gold", "platinum"]),
                     pointsEarned: randomInt(random, 10, 500),

@@ -86,6 +86,19 @@ describe("generator against local mode", function () {
         const details = files.flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).detail));
         assert.ok(details.every((d) => d.accountNumber === clientId));
         assert.ok(details.some((d) => typeof d.data?.query === "string" && d.data.query.includes("'")), "an event with an apostrophe was stored");
+
+        // Every loyalty purchase the generator sent opened exactly one ticket naming the client and the item.
+        const loyalty = details.filter((d) => d.eventType === "loyaltypurchase");
+        assert.strictEqual(loyalty.length, summary.acceptedByType.loyaltypurchase);
+        const ticketsFile = path.join(local.outputs.dataDir, "zendesk", "tickets.jsonl");
+        const tickets = fs.readFileSync(ticketsFile, "utf8").split("\n").filter(Boolean)
+            .map((l) => JSON.parse(JSON.parse(l).body).ticket as { comment: { body: string } });
+        assert.strictEqual(tickets.length, loyalty.length);
+        for (const event of loyalty) {
+            const matching = tickets.filter((t) => t.comment.body.includes(`item ${event.data.itemSku} `));
+            assert.strictEqual(matching.length, 1, `one ticket for item ${event.data.itemSku}`);
+            assert.ok(matching[0].comment.body.includes(clientId));
+        }
     });
 
     it("discovers local mode's settings with --local URL", async () => {
