@@ -9,7 +9,7 @@
 // SDK (about half a second); loadConfig, which runs inside a Pulumi program, loads it.
 import type * as pulumi from "@pulumi/pulumi";
 import { MAX_ENVIRONMENT_NAME_LENGTH } from "./pipeline/naming";
-import { DEFAULT_PARTITIONED_EVENT_TYPES, DEFAULT_MAX_SCHEMA_VERSION, validatePartitioningPolicy, type PartitioningPolicy } from "./pipeline/partitioning";
+import { BUFFERING, DEFAULT_PARTITIONED_EVENT_TYPES, DEFAULT_MAX_SCHEMA_VERSION, validatePartitioningPolicy, type PartitioningPolicy } from "./pipeline/partitioning";
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
@@ -253,8 +253,8 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         archiveTransitionStorageClass: r.oneOf("archiveTransitionStorageClass", DEFAULTS.archiveTransitionStorageClass as string, Object.keys(TRANSITION_MIN_DAYS)),
         archiveExpirationDays: r.integer("archiveExpirationDays", DEFAULTS.archiveExpirationDays, 0, 36500),
         archiveCompression: r.oneOf<"UNCOMPRESSED" | "GZIP">("archiveCompression", DEFAULTS.archiveCompression, ["UNCOMPRESSED", "GZIP"]),
-        firehoseBufferSizeMiB: r.integer("firehoseBufferSizeMiB", DEFAULTS.firehoseBufferSizeMiB, 64, 128),
-        firehoseBufferIntervalSeconds: r.integer("firehoseBufferIntervalSeconds", DEFAULTS.firehoseBufferIntervalSeconds, 0, 900),
+        firehoseBufferSizeMiB: r.integer("firehoseBufferSizeMiB", DEFAULTS.firehoseBufferSizeMiB, BUFFERING.minSizeMiB, BUFFERING.maxSizeMiB),
+        firehoseBufferIntervalSeconds: r.integer("firehoseBufferIntervalSeconds", DEFAULTS.firehoseBufferIntervalSeconds, BUFFERING.minIntervalSeconds, BUFFERING.maxIntervalSeconds),
         partitioning: {
             eventTypes: (r.value("partitionEventTypes") ?? DEFAULTS.partitionEventTypes).split(",").map((t) => t.trim()).filter((t) => t !== ""),
             maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),

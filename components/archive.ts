@@ -26,7 +26,7 @@ export interface ArchiveArgs {
     abortIncompleteUploadDays?: pulumi.Input<number>;
     /** Firehose buffer size, MiB: 64 to 128 (Firehose rejects less than 64 with dynamic partitioning). Default 64. */
     bufferingSizeMiB?: pulumi.Input<number>;
-    /** Firehose buffer interval, seconds: 0 to 900. Default 300. */
+    /** Firehose buffer interval, seconds: 60 to 900 (no zero buffering with dynamic partitioning). Default 300. */
     bufferingIntervalSeconds?: pulumi.Input<number>;
     /** "UNCOMPRESSED" (default) or "GZIP" (smaller objects; Athena reads both). */
     compression?: pulumi.Input<"UNCOMPRESSED" | "GZIP">;

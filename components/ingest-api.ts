@@ -9,7 +9,7 @@ import {
     REQUEST_CONTENT_TYPE, putEventsIntegrationUri,
 } from "../pipeline/mapping-template";
 import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
-import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, corsHeaders, staticHeaderParameters } from "../pipeline/gateway-responses";
+import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, corsHeaders, staticHeaderParameters } from "../pipeline/gateway-responses";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 
 export interface IngestApiArgs {
@@ -35,12 +35,13 @@ export interface IngestApiArgs {
     executionLogLevel?: pulumi.Input<string>;
     /**
      * Create the API Gateway account's CloudWatch Logs role (an account-wide, per-region setting that
-     * access and execution logging need). Default false: set it once per account and region.
+     * access and execution logging need). Default false: set it once per account and region. The role and
+     * the setting are kept when the stack is destroyed, since other APIs of the region log through them.
      */
     createCloudWatchRole?: boolean;
     /** The `Access-Control-Allow-Origin` value: "*" or one origin. Default "*". */
     corsAllowOrigin?: string;
-    /** Retention of the access log group and the authorizer's log group, days. Default 30. */
+    /** Retention of the access log group, the execution log group and the authorizer's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
 }
 
@@ -68,20 +69,36 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
     integrationLatency: "$context.integration.latency",
 });
 
+/** Milliseconds API Gateway waits for PutEvents (29 s, the REST API default maximum). */
+export const INTEGRATION_TIMEOUT_MS = 29000;
+
+/** The OPTIONS mock integration's request template: it selects the preflight answer's status. */
+export const PREFLIGHT_REQUEST_TEMPLATE = `{"statusCode": ${PREFLIGHT_STATUS_CODE}}`;
+
+/**
+ * The constant part of the API's definition: every value below reaches the stage only through a new
+ * deployment, so each one is hashed into the deployment's trigger (the values known only at deployment
+ * are added by the component).
+ */
+export const API_DEFINITION = {
+    model: REQUEST_MODEL_SCHEMA,
+    requestContentType: REQUEST_CONTENT_TYPE,
+    requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
+    requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
+    integrationHttpMethod: PUT_EVENTS_INTEGRATION_HTTP_METHOD,
+    integrationTimeoutMs: INTEGRATION_TIMEOUT_MS,
+    integrationResponses: PUT_EVENTS_INTEGRATION_RESPONSES,
+    methodResponses: METHOD_RESPONSE_STATUS_CODES,
+    gatewayResponses: GATEWAY_RESPONSES,
+    passthrough: PASSTHROUGH_BEHAVIOR,
+    identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
+    preflightRequestTemplate: PREFLIGHT_REQUEST_TEMPLATE,
+    preflightHeaders: PREFLIGHT_EXTRA_HEADERS,
+} as const;
+
 /** The API's whole definition as data: a change to any of it must produce a new deployment. */
 export function apiDefinitionHash(dynamic: unknown): string {
-    const definition = {
-        model: REQUEST_MODEL_SCHEMA,
-        requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
-        requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
-        integrationResponses: PUT_EVENTS_INTEGRATION_RESPONSES,
-        methodResponses: METHOD_RESPONSE_STATUS_CODES,
-        gatewayResponses: GATEWAY_RESPONSES,
-        passthrough: PASSTHROUGH_BEHAVIOR,
-        identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
-        dynamic,
-    };
-    return createHash("sha256").update(JSON.stringify(definition)).digest("hex");
+    return createHash("sha256").update(JSON.stringify({ ...API_DEFINITION, dynamic })).digest("hex");
 }
 
 /**
@@ -97,6 +114,8 @@ export class IngestApi extends pulumi.ComponentResource {
     /** The integration role's policy document (JSON), for inspection and tests. */
     public readonly integrationPolicyDocument: pulumi.Output<string>;
     public readonly accessLogGroup: aws.cloudwatch.LogGroup;
+    /** The group API Gateway writes execution logs to (`API-Gateway-Execution-Logs_<api id>/<stage>`), with retention. */
+    public readonly executionLogGroup: aws.cloudwatch.LogGroup;
     public readonly deployment: aws.apigateway.Deployment;
     /** The stage's base URL, e.g. https://abc123.execute-api.us-east-1.amazonaws.com/dev */
     public readonly url: pulumi.Output<string>;
@@ -204,7 +223,7 @@ export class IngestApi extends pulumi.ComponentResource {
             requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
             requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
             passthroughBehavior: PASSTHROUGH_BEHAVIOR,
-            timeoutMilliseconds: 29000,
+            timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
         }, { parent: this, dependsOn: [integrationPolicy] });
 
         const methodResponses = METHOD_RESPONSE_STATUS_CODES.map((statusCode) => new aws.apigateway.MethodResponse(`${name}-post-${statusCode}`, {
@@ -239,21 +258,21 @@ export class IngestApi extends pulumi.ComponentResource {
             resourceId: eventResource.id,
             httpMethod: options.httpMethod,
             type: "MOCK",
-            requestTemplates: { "application/json": `{"statusCode": 204}` },
+            requestTemplates: { "application/json": PREFLIGHT_REQUEST_TEMPLATE },
             passthroughBehavior: "WHEN_NO_MATCH",
         }, { parent: this });
-        const optionsResponse = new aws.apigateway.MethodResponse(`${name}-options-204`, {
+        const optionsResponse = new aws.apigateway.MethodResponse(`${name}-options-${PREFLIGHT_STATUS_CODE}`, {
             restApi: this.api.id,
             resourceId: eventResource.id,
             httpMethod: options.httpMethod,
-            statusCode: "204",
+            statusCode: String(PREFLIGHT_STATUS_CODE),
             responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
         }, { parent: this });
-        const optionsIntegrationResponse = new aws.apigateway.IntegrationResponse(`${name}-options-mock-204`, {
+        const optionsIntegrationResponse = new aws.apigateway.IntegrationResponse(`${name}-options-mock-${PREFLIGHT_STATUS_CODE}`, {
             restApi: this.api.id,
             resourceId: eventResource.id,
             httpMethod: options.httpMethod,
-            statusCode: "204",
+            statusCode: String(PREFLIGHT_STATUS_CODE),
             responseParameters: staticHeaderParameters("method.response", preflightHeaders),
             responseTemplates: { "application/json": "" },
         }, { parent: this, dependsOn: [optionsIntegration, optionsResponse] });
@@ -270,7 +289,7 @@ export class IngestApi extends pulumi.ComponentResource {
         // --- deployment: a new one whenever anything that defines the API changes ---
         const redeployment = pulumi.all([
             authorizer.id, this.integrationRole.arn, ttl, args.userPoolId, args.userPoolClientId, JSON.stringify(cors),
-            this.authorizer.function.arn, model.id, validator.id,
+            this.authorizer.function.arn, model.id, validator.id, region.apply(putEventsIntegrationUri),
         ]).apply((dynamic) => apiDefinitionHash(dynamic));
         this.deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
             restApi: this.api.id,
@@ -286,7 +305,14 @@ export class IngestApi extends pulumi.ComponentResource {
             retentionInDays: args.logRetentionDays ?? 30,
         }, { parent: this });
 
-        const stageDependencies: pulumi.Resource[] = [];
+        // API Gateway writes execution logs to this group, creating it without retention if it does not
+        // exist; created here first, it gets the same retention as the other groups and goes on destroy.
+        this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution-logs`, {
+            name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
+            retentionInDays: args.logRetentionDays ?? 30,
+        }, { parent: this });
+
+        const stageDependencies: pulumi.Resource[] = [this.executionLogGroup];
         if (args.createCloudWatchRole) {
             const cloudWatchRole = new aws.iam.Role(`${name}-cloudwatch-role`, {
                 description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
@@ -295,10 +321,12 @@ export class IngestApi extends pulumi.ComponentResource {
                     Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
                 }),
                 managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
-            }, { parent: this });
+            }, { parent: this, retainOnDelete: true });
+            // Account-wide: every API of the region logs through this role, so `pulumi destroy` of this
+            // stack leaves the role and the setting in place (deleting the role would stop their logs).
             stageDependencies.push(new aws.apigateway.Account(`${name}-account`, {
                 cloudwatchRoleArn: cloudWatchRole.arn,
-            }, { parent: this }));
+            }, { parent: this, retainOnDelete: true }));
         }
 
         this.stage = new aws.apigateway.Stage(`${name}-stage`, {

@@ -24,6 +24,9 @@ export function corsHeaders(allowOrigin: string): Record<string, string> {
     return headers;
 }
 
+/** Status of a preflight answer (no body). The deployed OPTIONS mock and local mode both answer it. */
+export const PREFLIGHT_STATUS_CODE = 204;
+
 /** Extra headers of a preflight answer. */
 export const PREFLIGHT_EXTRA_HEADERS: Record<string, string> = { "Access-Control-Max-Age": CORS_MAX_AGE_SECONDS };
 

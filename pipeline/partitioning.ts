@@ -171,12 +171,15 @@ export const RECORD_DELIMITER = "\n";
 /** The same delimiter as Firehose's AppendDelimiterToRecord processor takes it (an escaped string). */
 export const RECORD_DELIMITER_PARAMETER = "\\n";
 
-/** Buffering limits and defaults. Firehose rejects a buffer below 64 MiB when dynamic partitioning is on. */
+/**
+ * Buffering limits and defaults. With dynamic partitioning on, Firehose rejects a buffer below 64 MiB and
+ * offers no zero buffering (intervals below 60 s), so the interval is 60 to 900 s.
+ */
 export const BUFFERING = {
     minSizeMiB: 64,
     maxSizeMiB: 128,
     defaultSizeMiB: 64,
-    minIntervalSeconds: 0,
+    minIntervalSeconds: 60,
     maxIntervalSeconds: 900,
     defaultIntervalSeconds: 300,
 } as const;

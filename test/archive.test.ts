@@ -198,6 +198,8 @@ describe("Archive component: options", () => {
     it("refuses a buffer below 64 MiB or bad lifecycle days before creating anything", async () => {
         assert.throws(() => new Archive("arch-c", { bufferingSizeMiB: 32 }), /bufferingSizeMiB must be a whole number from 64 to 128/);
         assert.throws(() => new Archive("arch-c", { bufferingIntervalSeconds: 901 }), /bufferingIntervalSeconds/);
+        // No zero buffering with dynamic partitioning: Firehose needs 60 s at least.
+        assert.throws(() => new Archive("arch-c", { bufferingIntervalSeconds: 0 }), /bufferingIntervalSeconds must be a whole number from 60 to 900/);
         assert.throws(() => new Archive("arch-c", { transitionDays: 10 }), /STANDARD_IA after 30 days/);
         assert.deepStrictEqual(await resourcesOf("arch-c"), []);
     });

@@ -1,11 +1,11 @@
 import * as assert from "assert";
-import { ACCOUNT, REGION, oneOf, resourcesOf, valueOf } from "./support/pulumi-mocks";
-import { IngestApi, apiDefinitionHash } from "../components/ingest-api";
+import { ACCOUNT, REGION, oneOf, resources, resourcesOf, valueOf } from "./support/pulumi-mocks";
+import { API_DEFINITION, IngestApi, apiDefinitionHash } from "../components/ingest-api";
 import { isAllowed } from "./support/iam";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
 import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
-import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
+import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS } from "../pipeline/gateway-responses";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 
 const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/ce-bus`;
@@ -195,6 +195,15 @@ describe("IngestApi", () => {
         assert.strictEqual(logs.inputs.retentionInDays, 30);
     });
 
+    it("the execution log group exists before the stage, named as API Gateway names it, with retention", async () => {
+        // Otherwise API Gateway creates API-Gateway-Execution-Logs_<api id>/<stage> itself, kept forever.
+        const rest = await oneOf(prefix, "aws:apigateway/restApi:RestApi");
+        const logs = await byName(prefix, "aws:cloudwatch/logGroup:LogGroup", "-execution-logs");
+        assert.strictEqual(logs.inputs.name, `API-Gateway-Execution-Logs_${rest.name}-id/dev`);
+        assert.strictEqual(logs.inputs.retentionInDays, 30);
+        assert.ok(resources.indexOf(logs) < resources.indexOf(await oneOf(prefix, "aws:apigateway/stage:Stage")), "log group registered before the stage");
+    });
+
     it("method settings: metrics, ERROR execution logs without data trace, stage throttling", async () => {
         const settings = await oneOf(prefix, "aws:apigateway/methodSettings:MethodSettings");
         assert.strictEqual(settings.inputs.methodPath, "*/*");
@@ -213,6 +222,14 @@ describe("IngestApi", () => {
         assert.match(deployment.inputs.triggers.redeployment, /^[0-9a-f]{64}$/);
         assert.strictEqual(apiDefinitionHash(["a"]), apiDefinitionHash(["a"]));
         assert.notStrictEqual(apiDefinitionHash(["a"]), apiDefinitionHash(["b"]));
+        // Everything a stage serves only after a redeployment is in the hashed definition, the preflight
+        // (OPTIONS mock template and headers) and the integration's method and timeout included.
+        const options = (await resourcesOf(prefix, "aws:apigateway/integration:Integration")).find((i) => i.inputs.type === "MOCK")!;
+        assert.strictEqual(options.inputs.requestTemplates["application/json"], API_DEFINITION.preflightRequestTemplate);
+        assert.deepStrictEqual(API_DEFINITION.preflightHeaders, PREFLIGHT_EXTRA_HEADERS);
+        const putEvents = (await resourcesOf(prefix, "aws:apigateway/integration:Integration")).find((i) => i.inputs.type === "AWS")!;
+        assert.strictEqual(putEvents.inputs.timeoutMilliseconds, API_DEFINITION.integrationTimeoutMs);
+        assert.strictEqual(putEvents.inputs.integrationHttpMethod, API_DEFINITION.integrationHttpMethod);
     });
 
     it("outputs the stage URL and the event URL", async () => {
@@ -244,6 +261,7 @@ describe("IngestApi", () => {
             assert.strictEqual(settings.inputs.settings.throttlingBurstLimit, 20);
             assert.strictEqual(settings.inputs.settings.loggingLevel, "INFO");
             assert.strictEqual((await byName(custom, "aws:cloudwatch/logGroup:LogGroup", "-access-logs")).inputs.retentionInDays, 365);
+            assert.strictEqual((await byName(custom, "aws:cloudwatch/logGroup:LogGroup", "-execution-logs")).inputs.retentionInDays, 365);
             assert.strictEqual((await oneOf(custom, "aws:apigateway/stage:Stage")).inputs.stageName, "prod");
         });
 
@@ -262,6 +280,18 @@ describe("IngestApi", () => {
             const role = await byName(custom, "aws:iam/role:Role", "-cloudwatch-role");
             assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
             assert.deepStrictEqual(role.inputs.managedPolicyArns, ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
+        });
+
+        it("keeps the account-wide CloudWatch role and setting when the stack is destroyed", async () => {
+            // Mocks do not see resource options; a transformation on the component does.
+            const retained = new Map<string, boolean | undefined>();
+            const kept = new IngestApi("ingest-retain", args({ createCloudWatchRole: true }), {
+                transformations: [(a) => { retained.set(a.name, a.opts.retainOnDelete); return undefined; }],
+            });
+            await valueOf(kept.eventUrl);
+            assert.strictEqual(retained.get("ingest-retain-account"), true);
+            assert.strictEqual(retained.get("ingest-retain-cloudwatch-role"), true);
+            assert.notStrictEqual(retained.get("ingest-retain-api"), true, "only the account-wide pieces are kept");
         });
 
         it("a different TTL gives a different deployment trigger", async () => {

@@ -164,7 +164,7 @@ describe("local mode end to end", function () {
     it("answers the CORS preflight and unknown routes as deployed", async () => {
         const { local } = started;
         const pre = await fetch(local.outputs.apiUrl, { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" } });
-        assert.equal(pre.status, 200);
+        assert.equal(pre.status, 204); // the deployed OPTIONS mock's status (PREFLIGHT_STATUS_CODE)
         assert.equal(pre.headers.get("access-control-allow-origin"), "*");
         assert.match(pre.headers.get("access-control-allow-methods") ?? "", /POST/);
         const get = await fetch(local.outputs.apiUrl, { method: "GET" });

@@ -46,7 +46,7 @@ describe("config: routing keys", () => {
     it("reads every routing key", () => {
         const config = parseConfig({
             archiveTransitionDays: "0", archiveTransitionStorageClass: "GLACIER_IR", archiveExpirationDays: "0",
-            archiveCompression: "GZIP", firehoseBufferSizeMiB: "128", firehoseBufferIntervalSeconds: "0",
+            archiveCompression: "GZIP", firehoseBufferSizeMiB: "128", firehoseBufferIntervalSeconds: "60",
             partitionEventTypes: " checkout , search-v2 ", partitionMaxSchemaVersion: "5", eventArchiveRetentionDays: "0",
             ...ZENDESK, zendeskRatePerSecond: "1",
         }, "prod");
@@ -55,7 +55,7 @@ describe("config: routing keys", () => {
         assert.strictEqual(config.archiveExpirationDays, 0);
         assert.strictEqual(config.archiveCompression, "GZIP");
         assert.strictEqual(config.firehoseBufferSizeMiB, 128);
-        assert.strictEqual(config.firehoseBufferIntervalSeconds, 0);
+        assert.strictEqual(config.firehoseBufferIntervalSeconds, 60);
         assert.deepStrictEqual(config.partitioning, { eventTypes: ["checkout", "search-v2"], maxSchemaVersion: 5 });
         assert.strictEqual(config.eventArchiveRetentionDays, 0);
         assert.deepStrictEqual(config.zendesk, { email: "support@example.com", endpoint: "https://acme.zendesk.com/api/v2/tickets", ratePerSecond: 1, warnings: [] });
@@ -64,6 +64,8 @@ describe("config: routing keys", () => {
     const invalid: Array<[string, Record<string, string>, RegExp]> = [
         ["a buffer below 64 MiB", { firehoseBufferSizeMiB: "32" }, /client-events:firehoseBufferSizeMiB.*64 to 128/],
         ["a buffer interval above 900 s", { firehoseBufferIntervalSeconds: "901" }, /client-events:firehoseBufferIntervalSeconds/],
+        // Firehose: "Zero buffering feature is not available for dynamic partitioning" (intervals below 60 s).
+        ["a buffer interval below 60 s (no zero buffering with dynamic partitioning)", { firehoseBufferIntervalSeconds: "59" }, /client-events:firehoseBufferIntervalSeconds/],
         ["an unknown compression", { archiveCompression: "ZIP" }, /client-events:archiveCompression/],
         ["an unknown storage class", { archiveTransitionStorageClass: "TAPE" }, /client-events:archiveTransitionStorageClass/],
         ["STANDARD_IA before 30 days", { archiveTransitionDays: "7" }, /client-events:archiveTransitionDays.*30 days/],

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
-import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, corsHeaders, type GatewayResponseSpec } from "../../pipeline/gateway-responses";
+import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, corsHeaders, type GatewayResponseSpec } from "../../pipeline/gateway-responses";
 import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
@@ -144,7 +144,7 @@ export class LocalRestApi {
             return this.gatewayResponse("MISSING_AUTHENTICATION_TOKEN", context, `no route ${request.method} ${route}`);
         }
         if (request.method === "OPTIONS") {
-            return { status: 200, headers: { ...cors, ...PREFLIGHT_EXTRA_HEADERS, "Content-Type": "application/json" }, body: "", note: "CORS preflight" };
+            return { status: PREFLIGHT_STATUS_CODE, headers: { ...cors, ...PREFLIGHT_EXTRA_HEADERS, "Content-Type": "application/json" }, body: "", note: "CORS preflight" };
         }
         if (request.body.length > MAX_REQUEST_BYTES) return this.gatewayResponse("REQUEST_TOO_LARGE", context, "body over 10 MB");
 
