@@ -15,6 +15,7 @@ import {
     METHOD_RESPONSE_STATUS_CODES, selectIntegrationResponse,
 } from "../pipeline/integration-responses";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
+import { seededRandom } from "../generator/random";
 
 const CLIENT_ID = "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01";
 const STAGE_VARIABLES = { Environment: "dev", Bus: "client-events-dev-bus" };
@@ -58,17 +59,6 @@ function assertRoundTrip(entries: string[]): void {
     });
 }
 
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 describe("request model and limits", () => {
     const ajv = new Ajv({ allErrors: true });
@@ -214,7 +204,7 @@ describe("PutEvents request template", () => {
     });
 
     it("keeps 300 random JSON documents of random code points", () => {
-        const random = prng(20261127);
+        const random = seededRandom(20261127); // deterministic, so failures reproduce
         const pick = (): string => {
             const r = random();
             if (r < 0.3) return String.fromCharCode(Math.floor(random() * 0x80));
