@@ -61,7 +61,7 @@ const routing = new EventRouting(`${prefix}-routing`, {
     archiveStreamArn: archive.deliveryStreamArn,
     zendesk: zendesk?.target,
     alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : undefined,
-    replayArchive: config.eventArchiveRetentionDays > 0 ? { retentionDays: config.eventArchiveRetentionDays } : undefined,
+    replayArchive: config.eventArchiveRetentionDays > 0 ? { retentionDays: config.eventArchiveRetentionDays, namePrefix: `${prefix}-replay` } : undefined,
 });
 const busName: pulumi.Output<string> = routing.busName;
 const busArn: pulumi.Output<string> = routing.busArn;

@@ -144,7 +144,7 @@ export class Archive extends pulumi.ComponentResource {
         new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
 
         // --- transform Lambda ---------------------------------------------------------------------------
-        this.transform = new HandlerFunction(`${name}-transform`, {
+        this.transform = new HandlerFunction(`${name}-enrich`, {
             callback: transformHandler,
             description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
             // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
+import { replayArchiveName } from "../pipeline/naming";
 import { ARCHIVE_ROUTE, DEFAULT_RETRY_POLICY, DLQ_RETENTION_SECONDS, ROUTES, ZENDESK_ROUTE, type RetryPolicy } from "../pipeline/routes";
 
 // The routes' patterns and retry policies are plain data in pipeline/routes.ts (local mode runs them too).
@@ -45,6 +46,11 @@ export interface EventRoutingArgs {
     replayArchive?: {
         /** Days events are kept; 0 keeps them forever. */
         retentionDays: pulumi.Input<number>;
+        /**
+         * The archive's name before its suffix ("-" and 6 hex characters derived from the bus ARN: EventBridge
+         * allows 48 characters); default `<name>-replay`.
+         */
+        namePrefix?: pulumi.Input<string>;
     };
 }
 
@@ -121,6 +127,8 @@ export class EventRouting extends pulumi.ComponentResource {
 
         if (args.replayArchive) {
             this.replayArchive = new aws.cloudwatch.EventArchive(`${name}-replay`, {
+                name: pulumi.all([args.replayArchive.namePrefix ?? `${name}-replay`, this.bus.arn])
+                    .apply(([prefix, busArn]) => replayArchiveName(prefix, busArn)),
                 eventSourceArn: this.bus.arn,
                 retentionDays: args.replayArchive.retentionDays,
                 description: "Every event of the client-events bus, for replay",

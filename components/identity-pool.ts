@@ -46,7 +46,7 @@ export class IdentityPool extends pulumi.ComponentResource {
     constructor(name: string, args: IdentityPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:IdentityPool", name, {}, opts);
 
-        this.postConfirmation = new HandlerFunction(`${name}-post-confirmation`, {
+        this.postConfirmation = new HandlerFunction(`${name}-confirm`, {
             callbackFactory: createPostConfirmationHandler,
             description: "Cognito post-confirmation trigger: assigns each new user a unique custom:clientId",
             logRetentionDays: args.logRetentionDays,
@@ -81,12 +81,12 @@ export class IdentityPool extends pulumi.ComponentResource {
                 Resource: arn,
             }],
         }));
-        new aws.iam.RolePolicy(`${name}-post-confirmation-pool`, {
+        new aws.iam.RolePolicy(`${name}-confirm-pool`, {
             role: this.postConfirmation.role.id,
             policy: this.triggerPolicyDocument,
         }, { parent: this });
 
-        new aws.lambda.Permission(`${name}-post-confirmation-invoke`, {
+        new aws.lambda.Permission(`${name}-confirm-invoke`, {
             action: "lambda:InvokeFunction",
             function: this.postConfirmation.function.name,
             principal: "cognito-idp.amazonaws.com",

@@ -154,7 +154,7 @@ export class IngestApi extends pulumi.ComponentResource {
         }, { parent: this });
 
         // --- authorizer ---
-        this.authorizer = new HandlerFunction(`${name}-authorizer`, {
+        this.authorizer = new HandlerFunction(`${name}-auth`, {
             callbackFactory: createAuthorizerHandler,
             description: "TOKEN authorizer: verifies Cognito JWTs and resolves the user's clientId",
             environment: { USER_POOL_ID: args.userPoolId, USER_POOL_CLIENT_ID: args.userPoolClientId },
@@ -174,7 +174,7 @@ export class IngestApi extends pulumi.ComponentResource {
             authorizerResultTtlInSeconds: ttl,
         }, { parent: this });
 
-        new aws.lambda.Permission(`${name}-authorizer-invoke`, {
+        new aws.lambda.Permission(`${name}-auth-invoke`, {
             action: "lambda:InvokeFunction",
             function: this.authorizer.function.name,
             principal: "apigateway.amazonaws.com",
@@ -182,7 +182,7 @@ export class IngestApi extends pulumi.ComponentResource {
         }, { parent: this });
 
         // --- integration role: PutEvents on this bus only ---
-        this.integrationRole = new aws.iam.Role(`${name}-integration-role`, {
+        this.integrationRole = new aws.iam.Role(`${name}-putevents-role`, {
             description: "API Gateway -> EventBridge PutEvents on the client-events bus",
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
@@ -193,7 +193,7 @@ export class IngestApi extends pulumi.ComponentResource {
             Version: "2012-10-17",
             Statement: [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: busArn }],
         }));
-        const integrationPolicy = new aws.iam.RolePolicy(`${name}-integration-policy`, {
+        const integrationPolicy = new aws.iam.RolePolicy(`${name}-putevents-policy`, {
             role: this.integrationRole.id,
             policy: this.integrationPolicyDocument,
         }, { parent: this });
@@ -314,7 +314,7 @@ export class IngestApi extends pulumi.ComponentResource {
 
         const stageDependencies: pulumi.Resource[] = [this.executionLogGroup];
         if (args.createCloudWatchRole) {
-            const cloudWatchRole = new aws.iam.Role(`${name}-cloudwatch-role`, {
+            const cloudWatchRole = new aws.iam.Role(`${name}-logging-role`, {
                 description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",

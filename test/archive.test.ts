@@ -133,7 +133,7 @@ describe("Archive component", () => {
     });
 
     it("packs the transform alone (no dependency) and the packed code works", async () => {
-        const fn = await oneOf("arch-a-transform", "aws:lambda/function:Function");
+        const fn = await oneOf("arch-a-enrich", "aws:lambda/function:Function");
         const assets = await fn.inputs.code.assets;
         assert.deepStrictEqual(Object.keys(assets), ["__index.js"], "only the serialized handler, no node_modules");
         const source: string = await assets["__index.js"].text;
@@ -158,7 +158,7 @@ describe("Archive component", () => {
     it("runs the transform as a HandlerFunction with nothing beyond its own logs", async () => {
         const doc = JSON.parse(await valueOf(archive.transform.policyDocument));
         assert.deepStrictEqual(doc.Statement.map((s: { Sid: string }) => s.Sid), ["WriteOwnLogs"]);
-        const fn = await oneOf("arch-a-transform", "aws:lambda/function:Function");
+        const fn = await oneOf("arch-a-enrich", "aws:lambda/function:Function");
         assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
         assert.deepStrictEqual(fn.inputs.architectures, ["arm64"]);
         assert.strictEqual(fn.inputs.timeout, 60);

@@ -73,7 +73,7 @@ describe("config", () => {
 
     const invalid: Array<[string, Record<string, string>, string]> = [
         ["an environment with a space", { environment: "prod eu" }, "environment"],
-        ["an environment of 11 characters (AWS's resource name limits)", { environment: "e".repeat(11) }, "environment"],
+        ["an environment of 21 characters (AWS's resource name limits)", { environment: "e".repeat(21) }, "environment"],
         ["an environment with \"_\" (no S3 bucket name takes it)", { environment: "prod_eu" }, "environment"],
         ["a stack name that is not a stage name", {}, "environment"],
         ["a TTL above 3600", { authorizerCacheTtlSeconds: "3601" }, "authorizerCacheTtlSeconds"],

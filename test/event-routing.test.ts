@@ -3,6 +3,7 @@ import * as assert from "assert";
 import { ARCHIVE_RETRY_POLICY, DLQ_RETENTION_SECONDS, EventRouting } from "../components/event-routing";
 import { ZendeskDestination } from "../components/zendesk-destination";
 import { evaluate, isAllowed } from "./support/iam";
+import { replayArchiveName } from "../pipeline/naming";
 import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
 import { TICKET_INPUT_PATHS, TICKET_INPUT_TEMPLATE, ZENDESK_RETRY_POLICY } from "../pipeline/zendesk-ticket";
 
@@ -134,8 +135,12 @@ describe("EventRouting component", () => {
 
     it("archives the bus for replay with the configured retention", async () => {
         const archive = await oneOf("rt-a-replay", "aws:cloudwatch/eventArchive:EventArchive");
-        assert.strictEqual(archive.inputs.eventSourceArn, await valueOf(routing.busArn));
+        const busArn = await valueOf(routing.busArn);
+        assert.strictEqual(archive.inputs.eventSourceArn, busArn);
         assert.strictEqual(archive.inputs.retentionDays, 7);
+        // Named by the component (48-character limit): `<name>-replay` and 6 hex characters of the bus ARN's hash.
+        assert.strictEqual(archive.inputs.name, replayArchiveName("rt-a-replay", busArn));
+        assert.match(archive.inputs.name, /^rt-a-replay-[0-9a-f]{6}$/);
     });
 });
 

@@ -52,7 +52,7 @@ describe("IdentityPool", () => {
 
     it("user pool: the post-confirmation trigger is the HandlerFunction's Lambda", async () => {
         const up = await oneOf(prefix, "aws:cognito/userPool:UserPool");
-        const fn = await oneOf(`${prefix}-post-confirmation`, "aws:lambda/function:Function");
+        const fn = await oneOf(`${prefix}-confirm`, "aws:lambda/function:Function");
         assert.strictEqual(up.inputs.lambdaConfig.postConfirmation, fn.state.arn);
         assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
         assert.deepStrictEqual(fn.inputs.architectures, ["arm64"]);
@@ -83,7 +83,7 @@ describe("IdentityPool", () => {
     it("Lambda permission: only Cognito, only for this pool", async () => {
         const permission = await oneOf(prefix, "aws:lambda/permission:Permission");
         const up = await oneOf(prefix, "aws:cognito/userPool:UserPool");
-        const fn = await oneOf(`${prefix}-post-confirmation`, "aws:lambda/function:Function");
+        const fn = await oneOf(`${prefix}-confirm`, "aws:lambda/function:Function");
         assert.strictEqual(permission.inputs.principal, "cognito-idp.amazonaws.com");
         assert.strictEqual(permission.inputs.action, "lambda:InvokeFunction");
         assert.strictEqual(permission.inputs.sourceArn, up.state.arn);
@@ -95,10 +95,10 @@ describe("IdentityPool", () => {
         let poolArn: string;
         let logGroupArn: string;
         before(async () => {
-            const role = await oneOf(`${prefix}-post-confirmation`, "aws:iam/role:Role");
+            const role = await oneOf(`${prefix}-confirm`, "aws:iam/role:Role");
             policy = await rolePolicies(prefix, role.name);
             poolArn = (await oneOf(prefix, "aws:cognito/userPool:UserPool")).state.arn;
-            logGroupArn = (await oneOf(`${prefix}-post-confirmation`, "aws:cloudwatch/logGroup:LogGroup")).state.arn;
+            logGroupArn = (await oneOf(`${prefix}-confirm`, "aws:cloudwatch/logGroup:LogGroup")).state.arn;
             assert.strictEqual(await valueOf(pool.triggerPolicyDocument), JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{ Sid: "SetClientIdOfThisPool", Effect: "Allow", Action: "cognito-idp:AdminUpdateUserAttributes", Resource: poolArn }],
@@ -106,7 +106,7 @@ describe("IdentityPool", () => {
         });
 
         it("the pool statement is a separate policy (no pool <-> function cycle)", async () => {
-            const policies = await resourcesOf(`${prefix}-post-confirmation-pool`, "aws:iam/rolePolicy:RolePolicy");
+            const policies = await resourcesOf(`${prefix}-confirm-pool`, "aws:iam/rolePolicy:RolePolicy");
             assert.strictEqual(policies.length, 1);
         });
 
@@ -157,7 +157,7 @@ describe("IdentityPool", () => {
             assert.strictEqual(client.inputs.accessTokenValidity, 15);
             assert.strictEqual(client.inputs.idTokenValidity, 30);
             assert.strictEqual(client.inputs.refreshTokenValidity, 7);
-            const logs = await oneOf(`${custom}-post-confirmation`, "aws:cloudwatch/logGroup:LogGroup");
+            const logs = await oneOf(`${custom}-confirm`, "aws:cloudwatch/logGroup:LogGroup");
             assert.strictEqual(logs.inputs.retentionInDays, 90);
         });
     });

@@ -70,7 +70,7 @@ describe("IngestApi", () => {
 
     it("the authorizer: TOKEN on the Authorization header, results cached 300 s, the HandlerFunction's Lambda", async () => {
         const authorizer = await oneOf(prefix, "aws:apigateway/authorizer:Authorizer");
-        const fn = await oneOf(`${prefix}-authorizer`, "aws:lambda/function:Function");
+        const fn = await oneOf(`${prefix}-auth`, "aws:lambda/function:Function");
         assert.strictEqual(authorizer.inputs.type, "TOKEN");
         assert.strictEqual(authorizer.inputs.identitySource, "method.request.header.Authorization");
         assert.strictEqual(authorizer.inputs.authorizerResultTtlInSeconds, 300);
@@ -105,7 +105,7 @@ describe("IngestApi", () => {
 
     it("the integration: AWS service integration to PutEvents with the role and the pipeline's template", async () => {
         const integration = await byName(prefix, "aws:apigateway/integration:Integration", "-put-events");
-        const role = await byName(prefix, "aws:iam/role:Role", "-integration-role");
+        const role = await byName(prefix, "aws:iam/role:Role", "-putevents-role");
         assert.strictEqual(integration.inputs.type, "AWS");
         assert.strictEqual(integration.inputs.integrationHttpMethod, "POST");
         assert.strictEqual(integration.inputs.uri, `arn:aws:apigateway:${REGION}:events:action/PutEvents`);
@@ -164,10 +164,10 @@ describe("IngestApi", () => {
     });
 
     it("the integration role may PutEvents on this bus only (IAM simulation)", async () => {
-        const role = await byName(prefix, "aws:iam/role:Role", "-integration-role");
+        const role = await byName(prefix, "aws:iam/role:Role", "-putevents-role");
         assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "apigateway.amazonaws.com" });
         const doc = JSON.parse(await valueOf(api.integrationPolicyDocument));
-        const attached = await byName(prefix, "aws:iam/rolePolicy:RolePolicy", "-integration-policy");
+        const attached = await byName(prefix, "aws:iam/rolePolicy:RolePolicy", "-putevents-policy");
         assert.strictEqual(attached.inputs.role, `${role.name}-id`);
         assert.deepStrictEqual(JSON.parse(attached.inputs.policy), doc);
         assert.ok(await isAllowed(doc, "events:PutEvents", BUS_ARN));
@@ -277,7 +277,7 @@ describe("IngestApi", () => {
 
         it("the account's CloudWatch role, with the AWS managed push policy", async () => {
             const account = await oneOf(custom, "aws:apigateway/account:Account");
-            const role = await byName(custom, "aws:iam/role:Role", "-cloudwatch-role");
+            const role = await byName(custom, "aws:iam/role:Role", "-logging-role");
             assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
             assert.deepStrictEqual(role.inputs.managedPolicyArns, ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
         });
@@ -290,7 +290,7 @@ describe("IngestApi", () => {
             });
             await valueOf(kept.eventUrl);
             assert.strictEqual(retained.get("ingest-retain-account"), true);
-            assert.strictEqual(retained.get("ingest-retain-cloudwatch-role"), true);
+            assert.strictEqual(retained.get("ingest-retain-logging-role"), true);
             assert.notStrictEqual(retained.get("ingest-retain-api"), true, "only the account-wide pieces are kept");
         });
 

@@ -128,8 +128,8 @@ describe("Lambda packages", function () {
     });
 
     const lambdas: Array<{ title: string; prefix: string; packages: string[] }> = [
-        { title: "authorizer", prefix: "pkg-ingest-authorizer", packages: ["aws-jwt-verify"] },
-        { title: "post-confirmation", prefix: "pkg-idp-post-confirmation", packages: [] },
+        { title: "authorizer", prefix: "pkg-ingest-auth", packages: ["aws-jwt-verify"] },
+        { title: "post-confirmation", prefix: "pkg-idp-confirm", packages: [] },
     ];
     for (const { title, prefix, packages } of lambdas) {
         it(`${title}: only its own code and the packages it needs; no @pulumi, no AWS SDK, no devDependencies`, async () => {
@@ -176,7 +176,7 @@ describe("Lambda packages", function () {
     });
 
     it("the packed authorizer runs: garbage gets 401, missing configuration an error", async () => {
-        const { index } = await packageOf("pkg-ingest-authorizer");
+        const { index } = await packageOf("pkg-ingest-auth");
         const packed = load(index);
         const event = { type: "TOKEN", authorizationToken: "garbage", methodArn: "arn:aws:execute-api:us-east-1:1:a/s/POST/event" };
         delete process.env.USER_POOL_ID;
@@ -188,7 +188,7 @@ describe("Lambda packages", function () {
     });
 
     it("the packed post-confirmation trigger runs: a forgot-password confirmation is returned untouched", async () => {
-        const { index } = await packageOf("pkg-idp-post-confirmation");
+        const { index } = await packageOf("pkg-idp-confirm");
         const packed = load(index);
         const event = { triggerSource: "PostConfirmation_ConfirmForgotPassword", userPoolId: "us-east-1_Pkg", userName: "alice", request: { userAttributes: {} }, response: {} };
         assert.strictEqual(await packed.handler(event), event);

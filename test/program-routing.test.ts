@@ -54,6 +54,7 @@ describe("program (index.ts): routing with the default config", function () {
         assert.strictEqual(bucket.inputs.forceDestroy, false);
         const [replay] = await resourcesOf(`${PREFIX}-routing-replay`, "aws:cloudwatch/eventArchive:EventArchive");
         assert.strictEqual(replay.inputs.retentionDays, 7);
+        assert.match(replay.inputs.name, new RegExp(`^${PREFIX}-replay-[0-9a-f]{6}$`));
         assert.deepStrictEqual(await resourcesOf(`${PREFIX}-zendesk`), []);
         assert.deepStrictEqual(await resourcesOf(`${PREFIX}-routing-zendesk`), []);
     });

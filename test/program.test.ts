@@ -64,7 +64,7 @@ describe("program (index.ts)", function () {
     it("the authorizer trusts this pool and this app client", async () => {
         const pool = await oneOf(PREFIX, "aws:cognito/userPool:UserPool");
         const client = await oneOf(PREFIX, "aws:cognito/userPoolClient:UserPoolClient");
-        const authorizer = all.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-authorizer"));
+        const authorizer = all.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-auth"));
         assert.ok(authorizer);
         assert.deepStrictEqual(authorizer.inputs.environment.variables, { USER_POOL_ID: `${pool.name}-id`, USER_POOL_CLIENT_ID: `${client.name}-id` });
     });
@@ -76,7 +76,7 @@ describe("program (index.ts)", function () {
         const stage = await oneOf(PREFIX, "aws:apigateway/stage:Stage");
         assert.deepStrictEqual(stage.inputs.variables, { Environment: "test", Bus: bus.state.name });
         assert.strictEqual(await output("eventBusName"), bus.state.name);
-        const policy = all.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-integration-policy"));
+        const policy = all.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-putevents-policy"));
         assert.ok(policy);
         assert.deepStrictEqual(JSON.parse(policy.inputs.policy).Statement, [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: bus.state.arn }]);
     });

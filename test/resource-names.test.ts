@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseConfig } from "../config";
-import { AUTONAME_SUFFIX_LENGTH, MAX_ENVIRONMENT_NAME_LENGTH, resourcePrefix } from "../pipeline/naming";
+import { AUTONAME_SUFFIX_LENGTH, MAX_ENVIRONMENT_NAME_LENGTH, replayArchiveName, resourcePrefix } from "../pipeline/naming";
 
 /**
  * AWS's length limit of each named resource type, and the input that holds its name. `autoNamed`: Pulumi
@@ -118,12 +118,17 @@ describe("resource names at the longest environment", function () {
         assert.deepEqual(tooLong, []);
     });
 
-    it("the bound is tight: one more character would overflow a name", () => {
-        const tightest = resources.map((r) => ({ r, name: physicalName(r) })).filter((x) => x.name !== undefined)
-            .map(({ r, name }) => ({ spare: NAME_LIMITS[r.type].max - name!.length, what: `${r.type} ${name}` }))
-            .sort((a, b) => a.spare - b.spare)[0];
-        assert.equal(tightest.spare, 0, `tightest name: ${tightest.what}`);
-        assert.match(tightest.what, /identity-post-confirmation-role/);
+    it("the bound is tight: one more character would overflow these names", () => {
+        const full = resources.map((r) => ({ r, name: physicalName(r) })).filter((x) => x.name !== undefined)
+            .filter(({ r, name }) => name!.length === NAME_LIMITS[r.type].max)
+            .map(({ r, name }) => `${r.type.split(":")[1]} ${name!.replace(environment, "<env>").replace(/-[0-9a-fx]+$/, "-<suffix>")}`)
+            .sort();
+        assert.deepEqual(full, [
+            "cloudwatch/eventArchive client-events-<env>-replay-<suffix>",
+            "iam/role client-events-<env>-archive-firehose-role-<suffix>",
+            "iam/role client-events-<env>-identity-confirm-role-<suffix>",
+            "iam/role client-events-<env>-ingest-putevents-role-<suffix>",
+        ]);
     });
 
     it("config rejects a longer environment, naming the key and the fix (local mode's --config too)", () => {
@@ -131,7 +136,8 @@ describe("resource names at the longest environment", function () {
         assert.throws(() => parseConfig({ environment: tooLong }, "stack"),
             (err: Error) => new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-"`).test(err.message)
                 && /Fix: pulumi config set client-events:environment dev/.test(err.message));
-        assert.throws(() => parseConfig({}, "my-long-stack-name"), new RegExp(`client-events:environment is not set and its default "my-long-stack-name" does not fit; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+        assert.throws(() => parseConfig({}, "staging-ap-southeast-1"), new RegExp(`client-events:environment is not set and its default "staging-ap-southeast-1" does not fit; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+        assert.equal(parseConfig({}, "staging-us-east-1").environment, "staging-us-east-1");
         assert.throws(() => parseConfig({ environment: "prod_eu" }, "stack"), /client-events:environment is "prod_eu"/);
         assert.equal(parseConfig({ environment }, "stack").environment, environment);
         assert.equal(resourcePrefix(environment), `client-events-${environment}`);
@@ -142,6 +148,15 @@ describe("resource names at the longest environment", function () {
         const { tempDataDir } = await import("./support/local");
         await assert.rejects(startLocal({ port: 0, quiet: true, dataDir: tempDataDir(), config: { environment: "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1) } }),
             new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+    });
+
+    it("the replay archive's name suffix comes from the bus ARN: the same bus, the same name; another bus, another", () => {
+        const bus = "arn:aws:events:eu-west-1:123456789012:event-bus/client-events-prod-routing-bus-1a2b3c4";
+        const name = replayArchiveName("client-events-prod-replay", bus);
+        assert.match(name, /^client-events-prod-replay-[0-9a-f]{6}$/);
+        assert.equal(replayArchiveName("client-events-prod-replay", bus), name);
+        assert.notEqual(replayArchiveName("client-events-prod-replay", bus.replace("1a2b3c4", "5d6e7f8")), name);
+        assert.notEqual(replayArchiveName("client-events-prod-replay", bus.replace("eu-west-1", "us-east-1")), name);
     });
 
     it("the program itself stops with that message", () => {
