@@ -32,7 +32,7 @@ export function fullJitterDelay(retry: number, policy: RetryPolicy, random: () =
  * `Retry-After` in ms: delta-seconds or an HTTP-date (RFC 9110 section 10.2.3). Undefined when absent or
  * unreadable; never negative.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
     if (value === null || value === undefined) return undefined;
     const text = value.trim();
     if (/^\d+$/.test(text)) return Number(text) * 1000;

@@ -3,6 +3,7 @@
  * destination's invocation rate limit, and the outcome EventBridge derives from the HTTP answer
  * (retry 401, 407, 409, 429 and 5xx, honouring `Retry-After`; other answers are final).
  */
+import { parseRetryAfter } from "../client/backoff";
 import type { DeliveryOutcome } from "./eventbridge";
 
 export interface ApiDestinationSettings {
@@ -20,14 +21,8 @@ export interface ApiDestinationSettings {
 /** Statuses EventBridge retries for API destinations. */
 export const RETRIED_STATUSES = new Set([401, 407, 409, 429]);
 
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds from now. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-    if (!value) return undefined;
-    const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-    const date = Date.parse(trimmed);
-    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
-}
+// The client library's parser: one reading of RFC 9110's Retry-After for the whole project.
+export { parseRetryAfter };
 
 export class ApiDestination {
     private nextSlot = 0;
