@@ -26,7 +26,7 @@ import {
     prepareEvent,
     randomEventId,
 } from "./events";
-import { FetchLike, fetchWithTimeout, readText, tryParseJson } from "./http";
+import { FetchLike, fetchWithTimeout, isLoopback, readText, tryParseJson } from "./http";
 
 /** Options of {@link EventsClient}. */
 export interface EventsClientOptions {
@@ -345,6 +345,3 @@ function accepted(event: PreparedEvent, attempts: number, busEventId: string | u
     return { eventId: event.eventId, eventType: event.eventType, attempts, ...(busEventId ? { busEventId } : {}) };
 }
 
-function isLoopback(hostname: string): boolean {
-    return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\./.test(hostname);
-}

@@ -50,3 +50,8 @@ export function tryParseJson(text: string): unknown {
         return undefined;
     }
 }
+
+/** True for a loopback host name (localhost, 127.0.0.0/8, ::1): the only hosts plain HTTP may carry tokens to. */
+export function isLoopback(hostname: string): boolean {
+    return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\./.test(hostname);
+}

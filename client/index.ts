@@ -11,6 +11,7 @@ export type { EventsClientOptions, RequestInfo, SendResult, AcceptedEvent, Faile
 export { prepareEvent, planBatches, randomEventId, utf8Length, DEFAULT_LIMITS } from "./events";
 export type { ClientEvent, PreparedEvent, BatchLimits } from "./events";
 export { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter } from "./backoff";
+export { isLoopback } from "./http";
 export type { RetryPolicy } from "./backoff";
 export type { FetchLike } from "./http";
 export { EventQueue } from "./queue";

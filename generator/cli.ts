@@ -12,6 +12,7 @@ import {
     CognitoError,
     FetchLike,
     InvalidCredentialsError,
+    isLoopback,
     NetworkError,
     SessionExpiredError,
     TokenUse,
@@ -160,8 +161,7 @@ function withCode(err: unknown): CliError {
 
 function isLoopbackUrl(url: string): boolean {
     try {
-        const host = new URL(url).hostname;
-        return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+        return isLoopback(new URL(url).hostname);
     } catch {
         return false;
     }
