@@ -298,8 +298,8 @@ function routingChecks(r: ConfigReader, config: AppConfig): void {
     const rate = r.integer("zendeskRatePerSecond", DEFAULTS.zendeskRatePerSecond, 1, 300);
     try {
         if (!zendeskEnabled(settings)) return;
-        const email = validateZendeskEmail(settings.zendeskEmail!);
-        const endpoint = parseZendeskEndpoint(settings.zendeskEndpoint!).url;
+        const email = validateZendeskEmail(settings.zendeskEmail);
+        const endpoint = parseZendeskEndpoint(settings.zendeskEndpoint).url;
         config.zendesk = { email, endpoint, ratePerSecond: rate, warnings: validateZendeskRate(rate) };
     } catch (err) {
         r.errors.push((err as Error).message.replace(/\b(zendesk[A-Za-z]+)\b/g, (k) => key(k)));
@@ -331,7 +331,7 @@ export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];
 
 /** Reads and validates the current stack's config. */
 export function loadConfig(): AppConfig {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: local mode imports this module without the Pulumi SDK
     const sdk = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const config = new sdk.Config(CONFIG_NAMESPACE);
     const raw: RawConfig = {};

@@ -4,6 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/", ".local/", "**/*.d.ts"] },
+    { linterOptions: { reportUnusedDisableDirectives: "error" } },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -13,6 +14,8 @@ export default tseslint.config(
             "@typescript-eslint/no-non-null-assertion": "error",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
             "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+            // A `let` assigned once, after closures that read it were made, stays a `let`.
+            "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
             // The code matches control characters on purpose (escaping, validation, terminal colours).
             "no-control-regex": "off",
         },

@@ -25,8 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     const rows: BenchRow[] = [];
     let failed = false;
     for (const name of names) {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const mod = require(path.join(__dirname, name)) as Partial<BenchModule>;
+        const mod = (await import(path.join(__dirname, name))) as Partial<BenchModule>;
         if (typeof mod.run !== "function") continue;
         process.stderr.write(`bench: ${name}...\n`);
         try {

@@ -10,7 +10,7 @@ export function readJsonArgument(value: string, what: string): string {
     try {
         return fs.readFileSync(file, "utf8");
     } catch (e) {
-        throw new Error(`${what}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new Error(`${what}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
     }
 }
 

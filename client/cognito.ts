@@ -198,7 +198,7 @@ export class CognitoAuth {
         }
         const rawType = String(parsed?.__type ?? response.headers.get("x-amzn-errortype") ?? `HTTP${response.status}`);
         // `__type` may be namespaced (`com.amazon...#NotAuthorizedException`) or carry `:` suffixes in the header.
-        const code = rawType.split("#").pop()!.split(":")[0];
+        const code = rawType.slice(rawType.lastIndexOf("#") + 1).split(":")[0];
         const message = String(parsed?.message ?? parsed?.Message ?? (text || response.statusText));
         throw new CognitoError(code, `${operation}: ${code}: ${message}`, response.status);
     }

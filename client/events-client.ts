@@ -184,8 +184,7 @@ export class EventsClient {
             attempt: 1,
             refreshed: false,
         }));
-        while (queue.length > 0) {
-            const item = queue.shift()!;
+        for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
             const follow = await this.sendOnce(item, result);
             queue.unshift(...follow);
         }
@@ -247,7 +246,8 @@ export class EventsClient {
         const status = response.status;
         const message = typeof body?.message === "string" ? body.message : text.slice(0, 300) || response.statusText;
 
-        const perEntry = Array.isArray(body?.entries) && body!.entries.length === events.length ? body!.entries : undefined;
+        const entries = body?.entries;
+        const perEntry = Array.isArray(entries) && entries.length === events.length ? entries : undefined;
         if (status === 200 && !(perEntry && (body?.failedEntryCount ?? 0) > 0)) {
             events.forEach((e, i) => result.accepted.push(accepted(e, attempt, perEntry?.[i]?.eventId)));
             report(status, events.length, []);

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
 import { HandlerFunction, PolicyStatement } from "./handler-function";
 import { handler as transformHandler } from "../handlers/firehose-transform";
 import {
@@ -54,7 +55,7 @@ export class Archive extends pulumi.ComponentResource {
     public readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
     public readonly deliveryStreamName: pulumi.Output<string>;
     public readonly deliveryStreamArn: pulumi.Output<string>;
-    public readonly transform: HandlerFunction<any, any>;
+    public readonly transform: HandlerFunction<FirehoseTransformationEvent, FirehoseTransformationResult>;
     public readonly firehoseRole: aws.iam.Role;
     /** The Firehose role's policy document (JSON), for inspection and tests. */
     public readonly firehosePolicyDocument: pulumi.Output<string>;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import manifest from "../package.json";
 
 /** The Lambda runtime every handler runs on; it ships AWS SDK v3, so no SDK goes into a package. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
@@ -40,9 +41,7 @@ export interface HandlerFunctionArgs<E, R> {
 
 /** Root `dependencies` of package.json that are not Pulumi SDKs: the candidates for a Lambda package. */
 function runtimeDependencies(): string[] {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const manifest = require("../package.json") as { dependencies?: Record<string, string> };
-    return Object.keys(manifest.dependencies ?? {}).filter((name) => !name.startsWith("@pulumi/"));
+    return Object.keys((manifest as { dependencies?: Record<string, string> }).dependencies ?? {}).filter((name) => !name.startsWith("@pulumi/"));
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { HandlerFunction } from "./handler-function";
 import { createHandler as createPostConfirmationHandler } from "../handlers/post-confirmation";
 import {
@@ -39,7 +40,7 @@ export interface IdentityPoolArgs {
 export class IdentityPool extends pulumi.ComponentResource {
     public readonly userPool: aws.cognito.UserPool;
     public readonly client: aws.cognito.UserPoolClient;
-    public readonly postConfirmation: HandlerFunction<any, any>;
+    public readonly postConfirmation: HandlerFunction<PostConfirmationTriggerEvent, PostConfirmationTriggerEvent>;
     /** The trigger's access to the pool, as a policy document (JSON), for inspection and tests. */
     public readonly triggerPolicyDocument: pulumi.Output<string>;
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { HandlerFunction } from "./handler-function";
 import { createHandler as createAuthorizerHandler } from "../handlers/authorizer";
 import { REQUEST_MODEL_NAME, REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
@@ -109,7 +110,7 @@ export function apiDefinitionHash(dynamic: unknown): string {
 export class IngestApi extends pulumi.ComponentResource {
     public readonly api: aws.apigateway.RestApi;
     public readonly stage: aws.apigateway.Stage;
-    public readonly authorizer: HandlerFunction<any, any>;
+    public readonly authorizer: HandlerFunction<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>;
     public readonly integrationRole: aws.iam.Role;
     /** The integration role's policy document (JSON), for inspection and tests. */
     public readonly integrationPolicyDocument: pulumi.Output<string>;

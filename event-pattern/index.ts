@@ -34,7 +34,7 @@ class Compiled implements CompiledPattern {
             }
         } catch (e) {
             // Only arrays nested thousands deep can exhaust the stack; report it instead of crashing.
-            if (e instanceof RangeError) throw new TypeError("Event is nested too deeply to match");
+            if (e instanceof RangeError) throw new TypeError("Event is nested too deeply to match", { cause: e });
             throw e;
         }
         return false;
@@ -47,7 +47,7 @@ function toEventObject(event: object | string): Record<string, unknown> {
         try {
             value = JSON.parse(event);
         } catch (e) {
-            throw new TypeError(`Event is not valid JSON: ${(e as Error).message}`);
+            throw new TypeError(`Event is not valid JSON: ${(e as Error).message}`, { cause: e });
         }
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -24,7 +24,7 @@ import { eventTypes } from "./events";
 import { readManifest } from "./manifest";
 import { seededRandom } from "./random";
 import { runGenerator } from "./run";
-import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, resolveSettings, SettingName } from "./settings";
+import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, resolveSettings } from "./settings";
 import { formatSummary } from "./stats";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "./verify";
 
@@ -239,11 +239,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const userid = flags.userid ?? io.env.CLIENT_EVENTS_USERID;
         const password = flags.password ?? io.env.CLIENT_EVENTS_PASSWORD;
         if (!userid) throw new CliError("signup needs --userid (or CLIENT_EVENTS_USERID)");
-        const needs: SettingName[] = ["userPoolClientId", "cognitoEndpoint"];
+        // userPoolId is read only with --admin-confirm, which adds it to what must be resolved.
+        const needs: Array<"userPoolClientId" | "cognitoEndpoint" | "userPoolId"> = ["userPoolClientId", "cognitoEndpoint"];
         if (flags.adminConfirm) needs.push("userPoolId");
         const settings = await resolveSettings(flags, needs, deps);
-        const auth = new CognitoAuth({ clientId: settings.userPoolClientId!, endpoint: settings.cognitoEndpoint, fetch: io.fetch });
-        let confirmed = false;
+        const auth = new CognitoAuth({ clientId: settings.userPoolClientId, endpoint: settings.cognitoEndpoint, fetch: io.fetch });
+        let confirmed: boolean;
         if (flags.confirmCode) {
             await auth.confirmSignUp(userid, flags.confirmCode);
             confirmed = true;
@@ -261,7 +262,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
                 throw e;
             }
             if (flags.adminConfirm && !confirmed) {
-                await adminConfirm(settings.userPoolId!, settings.cognitoEndpoint!, settings.region, userid);
+                await adminConfirm(settings.userPoolId, settings.cognitoEndpoint, settings.region, userid);
                 confirmed = true;
             }
         }
@@ -313,8 +314,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
                 `(${eventTypes(flags.loyalty).join(", ")}) to ${settings.apiUrl}`);
         }
         const outcome = await runGenerator({
-            apiUrl: settings.apiUrl!,
-            cognito: { clientId: settings.userPoolClientId!, endpoint: settings.cognitoEndpoint },
+            apiUrl: settings.apiUrl,
+            cognito: { clientId: settings.userPoolClientId, endpoint: settings.cognitoEndpoint },
             userid,
             password,
             users: flags.users,
@@ -372,12 +373,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const dataDir = flags.dataDir ?? io.env.CLIENT_EVENTS_DATA_DIR;
         if (dataDir || (flags.local !== undefined && flags.local !== false)) {
             const settings = await resolveSettings({ ...flags, dataDir }, ["dataDir"], deps);
-            source = localObjects(settings.dataDir!, flags.bucket ?? (dataDir ? undefined : settings.bucketName));
+            source = localObjects(settings.dataDir, flags.bucket ?? (dataDir ? undefined : settings.bucketName));
             where = `${settings.dataDir}`;
         } else {
             const settings = await resolveSettings(flags, ["bucketName", "region"], deps);
             const s3 = io.s3Client ?? new S3Client({ region: settings.region });
-            source = s3Objects(s3, settings.bucketName!, flags.prefix);
+            source = s3Objects(s3, settings.bucketName, flags.prefix);
             where = `s3://${settings.bucketName}/${flags.prefix ?? ""}`;
         }
         const deadline = now() + flags.wait * 1000;

@@ -54,7 +54,7 @@ export function readManifest(path: string): Manifest {
     try {
         text = fs.readFileSync(path, "utf8");
     } catch (err) {
-        throw new Error(`cannot read the manifest ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new Error(`cannot read the manifest ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     const lines = text.split("\n").filter((l) => l.trim() !== "");
     const parse = (line: string, n: number) => {

@@ -90,7 +90,11 @@ export interface ResolveDeps {
  * Resolves the settings a command needs. Reads Pulumi (or local mode) only when flags and environment
  * leave something out; throws a CliError naming every way to provide what is still missing.
  */
-export async function resolveSettings(flags: ConnectionFlags, needs: SettingName[], deps: ResolveDeps): Promise<Settings> {
+export async function resolveSettings<N extends SettingName>(
+    flags: ConnectionFlags,
+    needs: N[],
+    deps: ResolveDeps,
+): Promise<Settings & Required<Pick<Settings, N>>> {
     const settings: Settings = {};
     const fromFlags: Settings = {
         apiUrl: flags.apiUrl,
@@ -125,7 +129,7 @@ export async function resolveSettings(flags: ConnectionFlags, needs: SettingName
         settings.apiUrl = `https://${flags.apiid}.execute-api.${settings.region}.amazonaws.com/${flags.stage ?? "dev"}/event`;
     }
     // Cognito's endpoint follows from the region unless given.
-    if (needs.includes("cognitoEndpoint") && !settings.cognitoEndpoint && settings.region) {
+    if ((needs as SettingName[]).includes("cognitoEndpoint") && !settings.cognitoEndpoint && settings.region) {
         settings.cognitoEndpoint = `https://cognito-idp.${settings.region}.amazonaws.com/`;
     }
     const still = missing();
@@ -133,7 +137,7 @@ export async function resolveSettings(flags: ConnectionFlags, needs: SettingName
         const how = still.map((n) => `  ${n}: ${FLAG_OF[n]} or $${ENV[n][0]}${source ? "" : ` or the stack output ${OUTPUT_NAMES[n][0]}`}`);
         throw new CliError(`missing settings${source ? ` (not in the ${source})` : ""}:\n${how.join("\n")}`, EXIT.CONFIG);
     }
-    return settings;
+    return settings as Settings & Required<Pick<Settings, N>>; // every needed setting was checked above
 }
 
 function fill(settings: Settings, outputs: Record<string, unknown>): void {

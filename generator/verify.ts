@@ -49,8 +49,7 @@ export function localObjects(dataDir: string, bucket?: string): ObjectSource {
         }
         if (!fs.existsSync(root)) return; // nothing delivered yet
         const stack = [root];
-        while (stack.length) {
-            const dir = stack.pop()!;
+        for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
             for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
                 const full = path.join(dir, entry.name);
                 if (entry.isDirectory()) stack.push(full);
@@ -87,10 +86,8 @@ export function objectText(body: Uint8Array): string {
 }
 
 interface Found {
-    /** eventId -> times stored. */
-    stored: Map<string, number>;
-    /** eventId -> eventType, for stored events of this run not in the manifest. */
-    types: Map<string, string>;
+    /** eventId -> how many times it was stored, and its eventType (for events of this run not in the manifest). */
+    stored: Map<string, { times: number; eventType: string }>;
     inErrorOutput: Set<string>;
     objects: number;
     records: number;
@@ -102,7 +99,7 @@ export async function verifyRun(manifest: Manifest, source: ObjectSource, option
     const runId = manifest.header.runId;
     const manifestIds = new Map(manifest.events.map((e) => [e.eventId, e]));
     const since = new Date(Date.parse(manifest.header.startedAt) - (options.sinceSlackMs ?? 10 * 60_000));
-    const found: Found = { stored: new Map(), types: new Map(), inErrorOutput: new Set(), objects: 0, records: 0, unreadable: 0 };
+    const found: Found = { stored: new Map(), inErrorOutput: new Set(), objects: 0, records: 0, unreadable: 0 };
 
     for await (const object of source(since)) {
         found.objects++;
@@ -125,8 +122,8 @@ export async function verifyRun(manifest: Manifest, source: ObjectSource, option
             }
             const event = eventOf(record, runId, manifestIds);
             if (!event) continue;
-            found.stored.set(event.eventId, (found.stored.get(event.eventId) ?? 0) + 1);
-            found.types.set(event.eventId, event.eventType);
+            const times = (found.stored.get(event.eventId)?.times ?? 0) + 1;
+            found.stored.set(event.eventId, { times, eventType: event.eventType });
         }
     }
     return reconcile(manifest, found);
@@ -162,7 +159,7 @@ function reconcile(manifest: Manifest, found: Found): VerifyReport {
         accepted.add(event.eventId);
         const c = counts(event.eventType);
         c.expected++;
-        const times = found.stored.get(event.eventId) ?? 0;
+        const times = found.stored.get(event.eventId)?.times ?? 0;
         if (times === 0) {
             c.missing++;
             sample(samples.missing, event.eventId);
@@ -170,8 +167,8 @@ function reconcile(manifest: Manifest, found: Found): VerifyReport {
             c.found++;
         }
     }
-    for (const [eventId, times] of found.stored) {
-        const c = counts(found.types.get(eventId)!);
+    for (const [eventId, { times, eventType }] of found.stored) {
+        const c = counts(eventType);
         if (times > 1) {
             c.duplicated += times - 1;
             sample(samples.duplicated, eventId);

@@ -198,10 +198,11 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
             ({ UserAttributes: attributes } = await cognito.send(new GetUserCommand({ AccessToken: accessToken })));
         } catch (err) {
             const name = (err as { name?: string }).name ?? "";
+            // eslint-disable-next-line preserve-caught-error -- API Gateway needs exactly "Unauthorized"; the reason stays out of it
             if (UNAUTHORIZED_GET_USER_ERRORS.includes(name)) throw new Error("Unauthorized");
             // Throttling or an outage: not the caller's fault; API Gateway answers 500 and does not cache it.
             console.error(JSON.stringify({ message: "Cognito GetUser failed", error: name }));
-            throw new Error("Cognito lookup failed");
+            throw new Error("Cognito lookup failed", { cause: err });
         }
         const value = attributes?.find((a) => a.Name === CLIENT_ID_ATTRIBUTE)?.Value ?? null;
         cache.set(sub, value);
@@ -220,6 +221,7 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
             // The reason only: never the token.
             const reason = (err as Error)?.constructor?.name || (err as Error)?.name || "Error";
             console.warn(JSON.stringify({ message: "token rejected", reason }));
+            // eslint-disable-next-line preserve-caught-error -- API Gateway needs exactly "Unauthorized"; the verifier's error may quote claims
             throw new Error("Unauthorized");
         }
         if (typeof claims.sub !== "string" || claims.sub === "") throw new Error("Unauthorized");

@@ -66,7 +66,7 @@ export class WasmJq implements JqEngine {
 
     private async fresh(): Promise<WasmInstance> {
         // The Emscripten factory behind jq-wasm's singleton: a new, independent instance per call.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped file inside jq-wasm, loaded on first use
         const factory = require("jq-wasm/dist/build/jq.js") as { default?: () => Promise<WasmInstance> } & (() => Promise<WasmInstance>);
         return (factory.default ?? factory)();
     }

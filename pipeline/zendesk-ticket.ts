@@ -108,7 +108,9 @@ export interface ZendeskSettingsPresence {
  * Zendesk is optional: all three keys unset means no Zendesk destination (the caller warns); some set
  * means a configuration error naming the missing keys. Returns whether Zendesk is enabled.
  */
-export function zendeskEnabled(settings: ZendeskSettingsPresence): boolean {
+export function zendeskEnabled(
+    settings: ZendeskSettingsPresence,
+): settings is ZendeskSettingsPresence & { zendeskEmail: string; zendeskEndpoint: string } {
     const present = {
         zendeskEmail: settings.zendeskEmail !== undefined && settings.zendeskEmail !== "",
         zendeskApiToken: settings.zendeskApiToken,

@@ -142,7 +142,6 @@ describe("Archive component", () => {
         // Run the packed text as Lambda would load it.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-transform-"));
         fs.writeFileSync(path.join(dir, "index.js"), source);
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
         const packed = require(path.join(dir, "index.js")) as { handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }> };
         const event = { resources: ["client-1"], detail: { eventType: "shopping", schemaVersion: 1 } };
         const out = await packed.handler({

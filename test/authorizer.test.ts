@@ -135,7 +135,6 @@ describe("authorizer", () => {
             ["HS256 signed with the public key as secret", () => {
                 const header = base64url(JSON.stringify({ alg: "HS256", kid: key.kid }));
                 const payload = base64url(JSON.stringify({ sub: "x", iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`, token_use: "id", aud: CLIENT, exp: now + 3600, "custom:clientId": CLIENT_ID }));
-                // eslint-disable-next-line @typescript-eslint/no-var-requires
                 const mac = require("crypto").createHmac("sha256", JSON.stringify(key.jwk)).update(`${header}.${payload}`).digest();
                 return `${header}.${payload}.${base64url(mac)}`;
             }],

@@ -16,7 +16,6 @@ const PASSWORD = "Corr3ct-horse!";
 
 describe("generator against local mode", function () {
     this.timeout(120_000);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let local: any;
     let tmp: string;
 

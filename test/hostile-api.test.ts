@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { MAX_REQUEST_BYTES } from "../local/api-gateway/rest-api";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
-import { archiveRecords, jsonLines, listFiles, postEntries, postRaw, signUpUser, startTestLocal, type StartedLocal, type TestUser } from "./support/local";
+import { archiveRecords, jsonLines, listFiles, postEntries, signUpUser, startTestLocal, type StartedLocal, type TestUser } from "./support/local";
 
 const ev = (eventType: string, data: unknown = {}, schemaVersion: unknown = 1) => JSON.stringify({ eventType, schemaVersion, data });
 

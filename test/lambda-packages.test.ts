@@ -74,7 +74,6 @@ function load(source: string): { handler: (event: unknown) => Promise<any> } {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     const file = path.join(dir, "index.js");
     fs.writeFileSync(file, source);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require(file);
 }
 

@@ -36,7 +36,7 @@ function render(entries: string[], stageVariables = STAGE_VARIABLES, clientId = 
     try {
         parsed = JSON.parse(output);
     } catch (err) {
-        throw new Error(`the rendered PutEvents request is not JSON (${(err as Error).message}):\n${output.slice(0, 500)}`);
+        throw new Error(`the rendered PutEvents request is not JSON (${(err as Error).message}):\n${output.slice(0, 500)}`, { cause: err });
     }
     return parsed;
 }

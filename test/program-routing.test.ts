@@ -17,7 +17,6 @@ describe("program (index.ts): routing with the default config", function () {
     this.timeout(120_000);
     let program: Record<string, unknown>;
     before(async () => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
         program = require("../index");
         for (const name of ["deliveryStreamName", "bucketName", "deadLetterQueueUrls", "eventBusName"]) await valueOf(program[name] as pulumi.Output<unknown>);
         await settled();

@@ -15,7 +15,6 @@ describe("program (index.ts)", function () {
     let all: MockedResource[];
 
     before(async () => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
         program = require("../index");
         await settled();
         all = await resourcesOf(PREFIX);

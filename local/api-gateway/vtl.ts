@@ -21,7 +21,7 @@ export interface TemplateContext {
     /** The raw body the template sees as `$input.body` (request body, or the integration's response body). */
     body: string;
     /** `$context`: requestId, authorizer, identity, ...; overrides are written into this object. */
-    context?: Record<string, any>;
+    context?: Record<string, unknown>;
     /** `$stageVariables`. */
     stageVariables?: Record<string, string>;
     /** Request headers, for `$input.params()`. */
@@ -220,8 +220,11 @@ function checkIndex(value: number, min: number, max: number, what: string): void
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`StringIndexOutOfBoundsException: ${what} ${value}`);
 }
 
-/** Java `java.lang.String` methods, by name: what a template calls on a string. */
-const JAVA_STRING_METHODS: Record<string, (s: string, ...args: any[]) => unknown> = {
+/**
+ * Java `java.lang.String` methods, by name: what a template calls on a string. Arguments are whatever the
+ * template passes (`never[]`: each method declares the types it reads).
+ */
+const JAVA_STRING_METHODS: Record<string, (s: string, ...args: never[]) => unknown> = {
     length: (s) => s.length,
     isEmpty: (s) => s.length === 0,
     charAt: (s, i: number) => { checkIndex(i, 0, s.length - 1, "index"); return s[i]; },
@@ -255,8 +258,8 @@ const javaStringHandler = {
     uid: "java.lang.String",
     match: ({ property, context }: { property: string; context: unknown }) =>
         typeof context === "string" && Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, property),
-    resolve: ({ property, context, params }: { property: string; context: any; params: any[] }) =>
-        JAVA_STRING_METHODS[property](context as string, ...params),
+    resolve: ({ property, context, params }: { property: string; context: unknown; params: unknown[] }) =>
+        JAVA_STRING_METHODS[property](context as string, ...(params as never[])),
 };
 
 /** Methods JavaScript has on strings but Java does not: calling them fails as it would on API Gateway. */
@@ -354,9 +357,9 @@ function makeInput(ctx: TemplateContext) {
 
 const astCache = new Map<string, ReturnType<typeof parse>>();
 
-function ensureObject(holder: Record<string, any>, key: string): Record<string, any> {
+function ensureObject(holder: Record<string, unknown>, key: string): Record<string, unknown> {
     if (holder[key] === undefined || holder[key] === null || typeof holder[key] !== "object") holder[key] = {};
-    return holder[key];
+    return holder[key] as Record<string, unknown>;
 }
 
 /** Renders a template and returns the text and the overrides it set. */
@@ -372,7 +375,7 @@ export function renderTemplateWithOverrides(template: string, ctx: TemplateConte
         asts = parse(template);
         astCache.set(template, asts);
     }
-    const compiler = new Compile(asts, { customMethodHandlers: [javaStringHandler, notJavaStringHandler] as any });
+    const compiler = new Compile(asts, { customMethodHandlers: [javaStringHandler, notJavaStringHandler] });
     const output = compiler.render({
         input: makeInput(ctx),
         util: makeUtil(),
@@ -386,7 +389,7 @@ export function renderTemplateWithOverrides(template: string, ctx: TemplateConte
         requestOverride: requestOverride as RenderResult["requestOverride"],
         responseOverride: {
             status: status === undefined || status === null || status === "" ? undefined : Number(status),
-            header: responseOverride.header,
+            header: responseOverride.header as Record<string, string>,
         },
     };
 }

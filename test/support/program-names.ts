@@ -14,7 +14,6 @@ async function main(): Promise<void> {
     pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...config }, Object.keys(config).filter((k) => k.endsWith("ApiToken")));
     let program: Record<string, unknown>;
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
         program = require("../../index");
     } catch (err) {
         process.stdout.write(JSON.stringify({ error: (err as Error).message }) + "\n");

@@ -16,7 +16,6 @@ export const ZENDESK_TEST_CONFIG = {
 
 async function main(): Promise<void> {
     pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...ZENDESK_TEST_CONFIG }, ["client-events:zendeskApiToken"]);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const program = require("../../index");
     const outputs: Record<string, unknown> = {};
     // Outputs resolve only once their resources are registered: wait for them, then for quiet.
