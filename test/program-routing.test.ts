@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { resourcesOf, settled, valueOf } from "./support/pulumi-mocks";
+import { resourcesOf, registrationsDone, valueOf } from "./support/pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
 import { buildPartitionKeysQuery, PARTITION_KEYS_JQ_QUERY, S3_PREFIX } from "../pipeline/partitioning";
@@ -18,8 +18,7 @@ describe("program (index.ts): routing with the default config", function () {
     let program: Record<string, unknown>;
     before(async () => {
         program = require("../index");
-        for (const name of ["deliveryStreamName", "bucketName", "deadLetterQueueUrls", "eventBusName"]) await valueOf(program[name] as pulumi.Output<unknown>);
-        await settled();
+        await registrationsDone();
     });
     const output = <T>(name: string) => valueOf(program[name] as pulumi.Output<T>);
 

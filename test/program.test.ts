@@ -3,7 +3,7 @@
  * wired to each other and the stack outputs are the ones the README and local mode rely on.
  */
 import * as assert from "assert";
-import { REGION, oneOf, resourcesOf, settled, valueOf, type MockedResource } from "./support/pulumi-mocks";
+import { REGION, oneOf, resourcesOf, registrationsDone, valueOf, type MockedResource } from "./support/pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 
 /** index.ts names everything `client-events-<environment>-...`; the mocked stack is "test". */
@@ -16,7 +16,7 @@ describe("program (index.ts)", function () {
 
     before(async () => {
         program = require("../index");
-        await settled();
+        await registrationsDone();
         all = await resourcesOf(PREFIX);
     });
 

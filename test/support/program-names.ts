@@ -3,7 +3,7 @@
  * program module loads once per process) and prints every resource's type, logical name and the inputs
  * that set a physical name, as one JSON line. A config error prints {"error": message} instead.
  */
-import { resources, settled } from "./pulumi-mocks";
+import { resources, registrationsDone } from "./pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Inputs that carry a physical name, by what AWS calls them. */
@@ -12,15 +12,13 @@ const NAME_INPUTS = ["name", "bucket", "stageName", "statementId", "namePrefix",
 async function main(): Promise<void> {
     const config = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
     pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...config }, Object.keys(config).filter((k) => k.endsWith("ApiToken")));
-    let program: Record<string, unknown>;
     try {
-        program = require("../../index");
+        require("../../index");
     } catch (err) {
         process.stdout.write(JSON.stringify({ error: (err as Error).message }) + "\n");
         process.exit(0);
     }
-    await new Promise((resolve) => (program.apiUrl as pulumi.Output<string>).apply((v) => { resolve(v); return v; }));
-    await settled();
+    await registrationsDone();
     process.stdout.write(JSON.stringify({
         resources: resources.map((r) => ({
             type: r.type,

@@ -2,7 +2,7 @@
  * Loads index.ts under the shared mocks with Zendesk configured (a separate process, because a program
  * module loads once per process) and prints what the routing tests assert on, as one JSON line.
  */
-import { resources, settled } from "./pulumi-mocks";
+import { registrationsDone, resources, valueOf } from "./pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 
 export const ZENDESK_TEST_CONFIG = {
@@ -17,12 +17,11 @@ export const ZENDESK_TEST_CONFIG = {
 async function main(): Promise<void> {
     pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...ZENDESK_TEST_CONFIG }, ["client-events:zendeskApiToken"]);
     const program = require("../../index");
+    await registrationsDone();
     const outputs: Record<string, unknown> = {};
-    // Outputs resolve only once their resources are registered: wait for them, then for quiet.
     for (const name of ["zendeskEnabled", "deadLetterQueueUrls", "eventBusName", "deliveryStreamName", "bucketName", "apiUrl"]) {
-        outputs[name] = await new Promise((resolve) => pulumi.output(program[name]).apply((v) => { resolve(v); return v; }));
+        outputs[name] = await valueOf(program[name]);
     }
-    await settled();
     const pick = (type: string) => resources.filter((r) => r.type === type).map((r) => ({ name: r.name, inputs: r.inputs, state: r.state }));
     process.stdout.write(JSON.stringify({
         outputs,

@@ -73,20 +73,30 @@ export function valueOf<T>(output: pulumi.Input<T> | pulumi.Output<T>): Promise<
     return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
 }
 
-/** Resolves once no resource has been registered for a few ticks: registration is asynchronous. */
-export async function settled(): Promise<void> {
-    let seen = -1;
-    let quiet = 0;
-    while (quiet < 8) {
-        await new Promise((r) => setTimeout(r, 25));
-        quiet = resources.length === seen ? quiet + 1 : 0;
-        seen = resources.length;
+/**
+ * Resolves once every resource registration and invoke started so far has completed, and so has every
+ * one those started: a resource created in an `apply` is registered only once the outputs it waits for
+ * are resolved. Each registration holds the SDK's RPC queue open until its outputs are resolved, and
+ * `waitForRPCs` (what Pulumi awaits before a program ends) resolves when that queue is empty. Between two
+ * waits, one turn of the event loop lets every `apply` callback those outputs unblocked run; when no new
+ * resource appeared, nothing is left. `waitForRPCs` is exported by the SDK's runtime but marked internal:
+ * @pulumi/pulumi is pinned to one minor version, and this fails loudly if it ever goes away.
+ */
+export async function registrationsDone(): Promise<void> {
+    const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+    if (typeof waitForRPCs !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs: update test/support/pulumi-mocks.ts");
+    for (;;) {
+        await waitForRPCs();
+        const seen = resources.length;
+        await new Promise((resolve) => setImmediate(resolve));
+        await waitForRPCs();
+        if (resources.length === seen) return;
     }
 }
 
-/** Every resource registered under a name prefix (and of a type, if given), once registration has settled. */
+/** Every resource registered under a name prefix (and of a type, if given), once every registration is done. */
 export async function resourcesOf(prefix: string, type?: string): Promise<MockedResource[]> {
-    await settled();
+    await registrationsDone();
     return resources.filter((r) => r.name.startsWith(prefix) && (type === undefined || r.type === type));
 }
 
