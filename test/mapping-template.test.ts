@@ -16,6 +16,7 @@ import {
 } from "../pipeline/integration-responses";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { seededRandom } from "../generator/random";
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 
 const CLIENT_ID = "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01";
 const STAGE_VARIABLES = { Environment: "dev", Bus: "client-events-dev-bus" };
@@ -65,8 +66,24 @@ describe("request model and limits", () => {
     const validate = ajv.compile(REQUEST_MODEL_SCHEMA as object);
     const body = (entries: unknown[]) => ({ entries });
 
-    it("is a draft-04 schema", () => {
+    it("is a draft-04 schema (API Gateway models are JSON Schema draft 4) that the draft-04 meta-schema accepts", () => {
         assert.strictEqual(REQUEST_MODEL_SCHEMA.$schema, "http://json-schema.org/draft-04/schema#");
+        assert.strictEqual(ajv.validateSchema(REQUEST_MODEL_SCHEMA), true, ajv.errorsText());
+        // Only draft-4 keywords (the draft's validation and core keywords), at every level of the schema.
+        const draft4 = new Set(["$schema", "id", "$ref", "title", "description", "default", "type", "enum", "allOf", "anyOf", "oneOf", "not",
+            "definitions", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
+            "items", "additionalItems", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required",
+            "properties", "patternProperties", "additionalProperties", "dependencies", "format"]);
+        const keywordsOf = (schema: unknown): string[] => {
+            if (typeof schema !== "object" || schema === null) return [];
+            const s = schema as Record<string, unknown>;
+            const nested = [s.items, s.additionalItems, s.additionalProperties, s.not, ...[s.allOf, s.anyOf, s.oneOf].flatMap((x) => (Array.isArray(x) ? x : [])),
+                ...[s.properties, s.patternProperties, s.definitions].flatMap((x) => (x && typeof x === "object" ? Object.values(x) : []))];
+            return [...Object.keys(s), ...nested.flatMap(keywordsOf)];
+        };
+        const used = keywordsOf(REQUEST_MODEL_SCHEMA);
+        assert.ok(used.includes("maxItems") && used.includes("maxLength"), "the walk reaches the item schema");
+        assert.deepStrictEqual(used.filter((k) => !draft4.has(k)), []);
     });
 
     it("accepts 1 to 10 entries of one non-empty string each", () => {
@@ -92,13 +109,12 @@ describe("request model and limits", () => {
         it(`rejects ${title}`, () => assert.strictEqual(validate(value), false));
     }
 
-    it("MAX_ENTRY_LENGTH follows from the documented PutEvents entry-size calculation", () => {
+    it("entry sizes and request limits are EventBridge's documented ones: 14 bytes for Time, UTF-8 bytes, 10 entries, 256 KiB", () => {
         // 14 bytes for Time (not sent) + UTF-8 bytes of Source, DetailType, Detail and each of Resources.
         assert.strictEqual(putEventsEntrySize({ Source: "ab", DetailType: "é", Detail: "😀", Resources: ["x", "yz"] }), 2 + 2 + 4 + 3);
         assert.strictEqual(putEventsEntrySize({ Time: new Date(), Source: "a", DetailType: "b" }), 14 + 2);
         assert.strictEqual(MAX_ENTRIES_PER_REQUEST, 10);
         assert.strictEqual(PUT_EVENTS_MAX_BYTES, 256 * 1024);
-        console.log(`      MAX_ENTRY_LENGTH = ${MAX_ENTRY_LENGTH} characters`);
     });
 
     const worstCases: Array<[string, string]> = [
@@ -121,6 +137,7 @@ describe("request model and limits", () => {
         });
     }
 
+    // With the test above, this one pins MAX_ENTRY_LENGTH: the largest length whose ten worst-case entries fit.
     it("the bound is tight: ten entries of one more 4-byte character would reach the limit", () => {
         const entry = "😀".repeat(MAX_ENTRY_LENGTH + 1);
         const total = 10 * putEventsEntrySize({ Source: EVENT_SOURCE, DetailType: "e".repeat(MAX_ENVIRONMENT_LENGTH), Detail: entry, Resources: ["c".repeat(MAX_CLIENT_ID_LENGTH)] });
@@ -128,14 +145,41 @@ describe("request model and limits", () => {
     });
 });
 
+/** The HTTP request the AWS SDK's EventBridge client sends for PutEvents (captured before it is signed and sent). */
+async function sdkPutEventsRequest(entries: PutEventsRequestEntry[], region = "eu-west-1"): Promise<{ hostname: string; headers: Record<string, string>; body: string }> {
+    const client = new EventBridgeClient({ region, credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example" } });
+    const command = new PutEventsCommand({ Entries: entries });
+    let captured: { hostname: string; headers: Record<string, string>; body: string } | undefined;
+    command.middlewareStack.add((_next) => async (args) => {
+        const request = args.request as { hostname: string; headers: Record<string, string>; body: unknown };
+        const body: unknown = request.body;
+        captured = { hostname: request.hostname, headers: request.headers, body: typeof body === "string" ? body : new TextDecoder().decode(body as Uint8Array) };
+        return { output: { $metadata: {} }, response: {} } as never;
+    }, { step: "build", priority: "low" });
+    await client.send(command);
+    assert.ok(captured, "the SDK built a request");
+    return captured;
+}
+
 describe("PutEvents request template", () => {
-    it("targets PutEvents with the JSON 1.1 protocol headers", () => {
-        assert.strictEqual(putEventsIntegrationUri("eu-west-1"), "arn:aws:apigateway:eu-west-1:events:action/PutEvents");
-        assert.deepStrictEqual(PUT_EVENTS_REQUEST_PARAMETERS, {
-            "integration.request.header.X-Amz-Target": "'AWSEvents.PutEvents'",
-            "integration.request.header.Content-Type": "'application/x-amz-json-1.1'",
-        });
-        assert.deepStrictEqual(PUT_EVENTS_REQUEST_HEADERS, { "X-Amz-Target": "AWSEvents.PutEvents", "Content-Type": "application/x-amz-json-1.1" });
+    it("targets PutEvents with the headers and the service the AWS SDK uses for it", async () => {
+        const sdk = await sdkPutEventsRequest([{ Source: EVENT_SOURCE, DetailType: "dev", Detail: "{}", EventBusName: "bus" }], "eu-west-1");
+        const header = (name: string) => Object.entries(sdk.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+        assert.deepStrictEqual(PUT_EVENTS_REQUEST_HEADERS, { "X-Amz-Target": header("X-Amz-Target"), "Content-Type": header("Content-Type") });
+        assert.deepStrictEqual(PUT_EVENTS_REQUEST_PARAMETERS, Object.fromEntries(
+            Object.entries(PUT_EVENTS_REQUEST_HEADERS).map(([name, value]) => [`integration.request.header.${name}`, `'${value}'`])));
+        // API Gateway names an AWS service action as arn:aws:apigateway:<region>:<service subdomain>:action/<action>.
+        const subdomain = sdk.hostname.split(".")[0];
+        assert.strictEqual(sdk.hostname, `${subdomain}.eu-west-1.amazonaws.com`);
+        assert.strictEqual(putEventsIntegrationUri("eu-west-1"), `arn:aws:apigateway:eu-west-1:${subdomain}:action/PutEvents`);
+    });
+
+    it("renders the body the AWS SDK sends for the same entries", async () => {
+        const entries = [`{"eventType":"shopping","schemaVersion":1,"data":{"itemSku":123}}`, `{"name":"O'Brien","path":"a\\b"}`];
+        const sdk = await sdkPutEventsRequest(entries.map((Detail) => ({
+            Source: EVENT_SOURCE, DetailType: STAGE_VARIABLES.Environment, EventBusName: STAGE_VARIABLES.Bus, Resources: [CLIENT_ID], Detail,
+        })));
+        assert.deepStrictEqual(render(entries), JSON.parse(sdk.body));
     });
 
     it("undoes escapeJavaScript's \\' with a Java regex of one backslash and an apostrophe", () => {
