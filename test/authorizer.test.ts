@@ -56,8 +56,6 @@ describe("authorizer", () => {
     after(() => cognitoMock.restore());
     const logged: string[] = [];
     const originals = { log: console.log, warn: console.warn, error: console.error, info: console.info };
-    const minted: string[] = [];
-    const mint = <T extends string>(token: T): T => { minted.push(token); return token; };
 
     before(() => {
         for (const level of ["log", "warn", "error", "info"] as const) {
@@ -72,7 +70,7 @@ describe("authorizer", () => {
     describe("valid tokens", () => {
         it("allows an access token and resolves the clientId with GetUser called with that token", async () => {
             givenUser("sub-1", CLIENT_ID);
-            const token = mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-1" }));
+            const token = accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-1" });
             const result = await authorizer()(event(token));
             allowed(result, CLIENT_ID);
             assert.strictEqual(result.principalId, "sub-1");
@@ -82,24 +80,24 @@ describe("authorizer", () => {
         });
 
         it("allows an ID token with the clientId from its custom:clientId claim, without calling Cognito", async () => {
-            const token = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-2", clientIdAttribute: CLIENT_ID }));
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-2", clientIdAttribute: CLIENT_ID });
             const result = await authorizer()(event(token));
             allowed(result, CLIENT_ID);
             assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 0);
         });
 
         it("accepts `Bearer <token>` in any case of the scheme", async () => {
-            const token = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID }));
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID });
             allowed(await authorizer()(event(`Bearer ${token}`)), CLIENT_ID);
             allowed(await authorizer()(event(`bearer   ${token}`)), CLIENT_ID);
         });
 
         it("accepts an issuer override with a pre-loaded JWKS (local mode)", async () => {
             const issuer = "http://127.0.0.1:9/us-east-1_TestPool1";
-            const token = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID, claims: { iss: issuer } }));
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID, claims: { iss: issuer } });
             allowed(await authorizer({ issuer })(event(token)), CLIENT_ID);
             // ... and then the Cognito issuer is the wrong one.
-            const cognitoToken = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID }));
+            const cognitoToken = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID });
             await rejectsUnauthorized(authorizer({ issuer })(event(cognitoToken)));
         });
     });
@@ -149,7 +147,7 @@ describe("authorizer", () => {
         for (const [title, make] of cases) {
             it(title, async () => {
                 givenUser("sub-x", CLIENT_ID);
-                await rejectsUnauthorized(authorizer()(event(mint(make()))));
+                await rejectsUnauthorized(authorizer()(event(make())));
             });
         }
 
@@ -159,26 +157,26 @@ describe("authorizer", () => {
 
         it("an access token that Cognito says is revoked (GetUser NotAuthorizedException)", async () => {
             cognitoMock.on(GetUserCommand).rejects(Object.assign(new Error("Access Token has been revoked"), { name: "NotAuthorizedException" }));
-            const token = mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key }));
+            const token = accessToken({ userPoolId: POOL, clientId: CLIENT, key });
             await rejectsUnauthorized(authorizer()(event(token)));
         });
     });
 
     describe("users without a usable clientId get a Deny (403)", () => {
         it("ID token without custom:clientId", async () => {
-            const token = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key }));
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key });
             denied(await authorizer()(event(token)));
         });
 
         it("access token of a user whose attributes have no clientId", async () => {
             givenUser("sub-3", undefined);
-            denied(await authorizer()(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-3" })))));
+            denied(await authorizer()(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-3" }))));
         });
 
         it("a clientId that would need escaping downstream", async () => {
-            const token = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "abc\",\"x" }));
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "abc\",\"x" });
             denied(await authorizer()(event(token)));
-            const empty = mint(idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "" }));
+            const empty = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "" });
             denied(await authorizer()(event(empty)));
         });
     });
@@ -187,8 +185,8 @@ describe("authorizer", () => {
         it("a second request of the same user makes no Cognito call", async () => {
             givenUser("sub-4", CLIENT_ID);
             const auth = authorizer();
-            allowed(await auth(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-4" })))), CLIENT_ID);
-            allowed(await auth(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-4" })))), CLIENT_ID);
+            allowed(await auth(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-4" }))), CLIENT_ID);
+            allowed(await auth(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-4" }))), CLIENT_ID);
             assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 1);
         });
 
@@ -196,12 +194,12 @@ describe("authorizer", () => {
             givenUser("sub-5", CLIENT_ID);
             let clock = 1_000_000;
             const auth = authorizer({ now: () => clock, clientIdCacheTtlMs: 60_000 });
-            await auth(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" }))));
+            await auth(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" })));
             clock += 59_999;
-            await auth(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" }))));
+            await auth(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" })));
             assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 1);
             clock += 2;
-            await auth(event(mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" }))));
+            await auth(event(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-5" })));
             assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 2);
         });
 
@@ -209,8 +207,14 @@ describe("authorizer", () => {
             cognitoMock.on(GetUserCommand).rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }))
                 .resolves({ Username: "alice", UserAttributes: [{ Name: "custom:clientId", Value: CLIENT_ID }] });
             const auth = authorizer();
-            const token = mint(accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-6" }));
-            await assert.rejects(auth(event(token)), (err: Error) => err.message !== "Unauthorized");
+            const token = accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-6" });
+            const before = logged.length;
+            await assert.rejects(auth(event(token)), (err: Error) => {
+                assert.strictEqual(err.message, "Cognito lookup failed");
+                assert.strictEqual((err.cause as Error | undefined)?.name, "TooManyRequestsException");
+                return true;
+            });
+            assert.deepStrictEqual(logged.slice(before).map((l) => JSON.parse(l)), [{ message: "Cognito GetUser failed", error: "TooManyRequestsException" }]);
             allowed(await auth(event(token)), CLIENT_ID);
         });
 
@@ -255,12 +259,30 @@ describe("authorizer", () => {
             }
         });
 
-        it("never logs a token", () => {
-            assert.ok(minted.length > 20, "the tests above minted tokens");
-            assert.ok(logged.length > 0, "the tests above logged rejections");
-            for (const token of minted) {
-                for (const part of token.split(".").filter((p) => p.length > 8)) {
-                    for (const line of logged) assert.ok(!line.includes(part), `a log line contains part of a token: ${line.slice(0, 80)}`);
+        it("never logs a token, whatever it refuses or allows", async () => {
+            const now = Math.floor(Date.now() / 1000);
+            const valid = accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-log" });
+            const [h, p, s] = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID }).split(".");
+            const tokens = [
+                valid,
+                accessToken({ userPoolId: POOL, clientId: CLIENT, key, now: now - 7200, lifetime: 3600 }),
+                accessToken({ userPoolId: POOL, clientId: "otherclient", key }),
+                idToken({ userPoolId: POOL, clientId: CLIENT, key: otherKey, clientIdAttribute: CLIENT_ID }),
+                idToken({ userPoolId: POOL, clientId: CLIENT, key }), // no clientId: Deny
+                `${h}.${p}.${s.slice(0, -4)}AAAA`,
+                `${h}.${base64url(JSON.stringify({ sub: "x", token_use: "id" }))}.${s}`,
+            ];
+            const from = logged.length;
+            givenUser("sub-log", CLIENT_ID);
+            const auth = authorizer();
+            for (const token of tokens) await auth(event(`Bearer ${token}`)).catch(() => undefined);
+            cognitoMock.on(GetUserCommand).rejects(Object.assign(new Error(`Invalid token ${valid}`), { name: "InternalErrorException" }));
+            await authorizer()(event(valid)).catch(() => undefined);
+            const lines = logged.slice(from);
+            assert.ok(lines.length >= tokens.length - 1, `every refusal is logged: ${lines.length} lines`);
+            for (const token of tokens) {
+                for (const part of token.split(".").filter((x) => x.length > 8)) {
+                    for (const line of lines) assert.ok(!line.includes(part), `a log line contains part of a token: ${line.slice(0, 80)}`);
                 }
             }
         });

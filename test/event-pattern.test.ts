@@ -32,21 +32,31 @@ function rejects(pattern: object | string, reason: RegExp): void {
 
 describe("event pattern engine", () => {
     describe("the program's own rules", () => {
-        const all = { source: ["clientevents"] };
-        const loyalty = { source: ["clientevents"], detail: { eventType: ["loyaltypurchase"] } };
+        // The deployed patterns themselves, so a change to them is tested here.
+        const all = ALL_CLIENT_EVENTS_PATTERN;
+        const loyalty = LOYALTY_PURCHASE_PATTERN;
+        const purchaseOf = (data: unknown, eventType: unknown = "loyaltypurchase") => ev({ eventType, schemaVersion: 1, data });
 
-        it("route every clientevents event, and loyalty purchases only to the ticket rule", () => {
+        it("route every clientevents event, and only loyalty purchases with a numeric itemSku to the ticket rule", () => {
             const shopping = ev({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 123 } });
-            const purchase = ev({ eventType: "loyaltypurchase", schemaVersion: 1, data: { points: 40 } });
+            const purchase = purchaseOf({ itemSku: 456, points: 40 });
             assert.strictEqual(match(all, shopping), true);
             assert.strictEqual(match(all, purchase), true);
             assert.strictEqual(match(loyalty, shopping), false);
             assert.strictEqual(match(loyalty, purchase), true);
             assert.strictEqual(match(all, { ...shopping, source: "other" }), false);
+            assert.strictEqual(match(loyalty, { ...purchase, source: "other" }), false);
+            // The ticket template inserts itemSku unescaped: only a number (0 or more) opens a ticket.
+            assert.strictEqual(match(loyalty, purchaseOf({ points: 40 })), false, "no itemSku");
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: '1","priority":"urgent' })), false, "a string itemSku");
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: "123" })), false, "a number in a string");
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: -1 })), false, "a negative itemSku");
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: 0 })), true);
+            assert.strictEqual(match(all, purchaseOf({ itemSku: "abc" })), true, "the archive still gets it");
             // Exact, case-sensitive string matching: no case folding or normalisation.
-            assert.strictEqual(match(loyalty, ev({ eventType: "LoyaltyPurchase" })), false);
-            assert.strictEqual(match(loyalty, ev({ eventType: ["shopping", "loyaltypurchase"] })), true);
-            assert.strictEqual(match(loyalty, ev({ eventtype: "loyaltypurchase" })), false);
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: 1 }, "LoyaltyPurchase")), false);
+            assert.strictEqual(match(loyalty, purchaseOf({ itemSku: 1 }, ["shopping", "loyaltypurchase"])), true);
+            assert.strictEqual(match(loyalty, ev({ eventtype: "loyaltypurchase", data: { itemSku: 1 } })), false);
         });
 
         it("the deployed patterns (pipeline/event-patterns.ts) are valid and route a loyalty purchase", () => {
@@ -58,10 +68,10 @@ describe("event pattern engine", () => {
 
         it("compiles once and matches many events, text or object", () => {
             const compiled = compilePattern(JSON.stringify(loyalty));
-            assert.deepStrictEqual(compiled.paths, [["source", "detail.eventType"]]);
+            assert.deepStrictEqual(compiled.paths, [["source", "detail.eventType", "detail.data.itemSku"]]);
             for (let i = 0; i < 3; i++) {
-                assert.strictEqual(compiled.matches(JSON.stringify(ev({ eventType: "loyaltypurchase" }))), true);
-                assert.strictEqual(compiled.matches(ev({ eventType: "shopping" })), false);
+                assert.strictEqual(compiled.matches(JSON.stringify(purchaseOf({ itemSku: i }))), true);
+                assert.strictEqual(compiled.matches(purchaseOf({ itemSku: i }, "shopping")), false);
             }
         });
     });

@@ -5,57 +5,22 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { builtinModules } from "module";
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { oneOf, valueOf } from "./support/pulumi-mocks";
+import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { valueOf } from "./support/pulumi-mocks";
+import { packageOf } from "./support/lambda-package";
+import { startCognitoProxy, type CognitoProxy } from "./support/cognito-proxy";
+import { signUpUser, startTestLocal, type StartedLocal } from "./support/local";
 import { IdentityPool } from "../components/identity-pool";
 import { IngestApi } from "../components/ingest-api";
 import { createAuthorizer, createHandler as createAuthorizerHandler } from "../handlers/authorizer";
 import { createHandler as createPostConfirmationEntry, createPostConfirmationHandler } from "../handlers/post-confirmation";
-import { accessToken, createSigningKey, jwksOf } from "./support/jwt";
 
 const ROOT = path.resolve(__dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
-
-interface PackedFile { path: string; bytes: number }
-
-function walk(dir: string, prefix: string): PackedFile[] {
-    const out: PackedFile[] = [];
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        const rel = `${prefix}/${entry.name}`;
-        if (entry.isDirectory()) out.push(...walk(full, rel));
-        else out.push({ path: rel, bytes: fs.statSync(full).size });
-    }
-    return out;
-}
-
-/** Every file of a mocked CallbackFunction's code archive, with its size, and the handler's source. */
-async function packageOf(prefix: string): Promise<{ files: PackedFile[]; index: string }> {
-    const fn = await oneOf(prefix, "aws:lambda/function:Function");
-    const assets = await fn.inputs.code.assets;
-    const files: PackedFile[] = [];
-    let index = "";
-    for (const [name, asset] of Object.entries<any>(assets)) {
-        if (asset.text !== undefined) {
-            const text = await asset.text;
-            if (name === "__index.js") index = text;
-            files.push({ path: name, bytes: Buffer.byteLength(text) });
-        } else if (asset.path !== undefined) {
-            const rel = await asset.path;
-            const full = path.resolve(ROOT, rel);
-            if (fs.statSync(full).isDirectory()) files.push(...walk(full, name));
-            else files.push({ path: name, bytes: fs.statSync(full).size });
-        } else {
-            assert.fail(`unexpected asset ${name}`);
-        }
-    }
-    return { files, index };
-}
 
 /** The packages a serialized handler requires (bare specifiers, without subpaths). */
 function requiredPackages(source: string): string[] {
@@ -77,28 +42,8 @@ function load(source: string): { handler: (event: unknown) => Promise<any> } {
     return require(file);
 }
 
-/** A loopback stand-in for Cognito's JSON API: answers GetUser and AdminUpdateUserAttributes, records calls. */
-async function fakeCognito(clientId: string): Promise<{ endpoint: string; calls: Array<{ target: string; body: any }>; close: () => Promise<void> }> {
-    const calls: Array<{ target: string; body: any }> = [];
-    const server = http.createServer((req, res) => {
-        let data = "";
-        req.on("data", (c) => (data += c));
-        req.on("end", () => {
-            const target = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
-            calls.push({ target, body: JSON.parse(data || "{}") });
-            res.setHeader("Content-Type", "application/x-amz-json-1.1");
-            if (target === "GetUser") res.end(JSON.stringify({ Username: "alice", UserAttributes: [{ Name: "custom:clientId", Value: clientId }] }));
-            else res.end("{}");
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as { port: number }).port;
-    return { endpoint: `http://127.0.0.1:${port}`, calls, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe("Lambda packages", function () {
     this.timeout(120_000);
-    const sizes: string[] = [];
     const savedEnv = { ...process.env };
     const savedConsole = { log: console.log, warn: console.warn };
 
@@ -123,7 +68,6 @@ describe("Lambda packages", function () {
         for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]) {
             if (savedEnv[key] === undefined) delete process.env[key]; else process.env[key] = savedEnv[key];
         }
-        console.log(`\n      Lambda package sizes:\n${sizes.map((s) => `        ${s}`).join("\n")}`);
     });
 
     const lambdas: Array<{ title: string; prefix: string; packages: string[] }> = [
@@ -151,7 +95,6 @@ describe("Lambda packages", function () {
             assert.ok(!/@pulumi\//.test(index), "no Pulumi code in the handler");
             const total = files.reduce((sum, f) => sum + f.bytes, 0);
             assert.ok(total < 2 * 1024 * 1024, `${total} bytes`);
-            sizes.push(`${title}: ${files.length} files, ${(total / 1024).toFixed(1)} KiB (handler ${(Buffer.byteLength(index) / 1024).toFixed(1)} KiB)`);
         });
     }
 
@@ -193,42 +136,53 @@ describe("Lambda packages", function () {
         assert.strictEqual(await packed.handler(event), event);
     });
 
-    it("the serialized authorizer factory verifies tokens, calls Cognito over HTTP once per user, and caches", async () => {
-        const cognito = await fakeCognito("7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01");
-        try {
-            const key = createSigningKey();
-            const jwks = jwksOf(key);
-            const endpoint = cognito.endpoint;
-            const factory = () => createAuthorizer({ userPoolId: "us-east-1_Pkg", clientId: "client", jwks, cognito: { endpoint, region: "us-east-1" } });
-            const packed = load((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
-            const methodArn = "arn:aws:execute-api:us-east-1:123456789012:api/pkg/POST/event";
-            for (let i = 0; i < 3; i++) {
-                const token = accessToken({ userPoolId: "us-east-1_Pkg", clientId: "client", key, sub: "sub-pkg" });
-                const result = await packed.handler({ type: "TOKEN", authorizationToken: `Bearer ${token}`, methodArn });
-                assert.strictEqual(result.policyDocument.Statement[0].Effect, "Allow");
-                assert.deepStrictEqual(result.context, { clientId: "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01" });
-            }
-            assert.deepStrictEqual(cognito.calls.map((c) => c.target), ["GetUser"], "one Cognito call for three requests of one user");
-            await assert.rejects(packed.handler({ type: "TOKEN", authorizationToken: "a.b.c", methodArn }), /Unauthorized/);
-        } finally {
-            await cognito.close();
-        }
-    });
+    describe("against local mode's Cognito", () => {
+        let started: StartedLocal;
+        let proxy: CognitoProxy;
+        before(async () => {
+            started = await startTestLocal();
+            proxy = await startCognitoProxy(started.local.outputs.cognitoEndpoint);
+        });
+        after(async () => {
+            await proxy?.close();
+            await started?.local.close();
+        });
 
-    it("the serialized post-confirmation factory writes a UUID clientId through Cognito's API", async () => {
-        const cognito = await fakeCognito("unused");
-        try {
-            const endpoint = cognito.endpoint;
-            const factory = () => createPostConfirmationHandler(new CognitoIdentityProviderClient({ endpoint, region: "us-east-1" }));
+        it("the serialized authorizer factory verifies tokens, calls Cognito over HTTP once per user, and caches", async () => {
+            const user = await signUpUser(started);
+            const { userPoolId, userPoolClientId, region } = started.local.outputs;
+            const jwks = started.local.cognito.jwks();
+            const endpoint = proxy.endpoint;
+            const factory = () => createAuthorizer({ userPoolId, clientId: userPoolClientId, jwks, cognito: { endpoint, region } });
             const packed = load((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
-            await packed.handler({ triggerSource: "PostConfirmation_ConfirmSignUp", userPoolId: "us-east-1_Pkg", userName: "alice", request: { userAttributes: {} }, response: {} });
-            assert.strictEqual(cognito.calls.length, 1);
-            assert.strictEqual(cognito.calls[0].target, "AdminUpdateUserAttributes");
-            assert.strictEqual(cognito.calls[0].body.UserPoolId, "us-east-1_Pkg");
-            assert.strictEqual(cognito.calls[0].body.Username, "alice");
-            assert.match(cognito.calls[0].body.UserAttributes[0].Value, /^[0-9a-f-]{36}$/);
-        } finally {
-            await cognito.close();
-        }
+            const methodArn = `arn:aws:execute-api:${region}:123456789012:api/pkg/POST/event`;
+            proxy.calls.length = 0;
+            for (let i = 0; i < 3; i++) {
+                // A new access token each time, from Cognito itself.
+                const auth = await started.cognito.send(new InitiateAuthCommand({
+                    ClientId: userPoolClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+                }));
+                const result = await packed.handler({ type: "TOKEN", authorizationToken: `Bearer ${auth.AuthenticationResult?.AccessToken}`, methodArn });
+                assert.strictEqual(result.policyDocument.Statement[0].Effect, "Allow");
+                assert.deepStrictEqual(result.context, { clientId: user.clientId });
+            }
+            assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["GetUser"], "one Cognito call for three requests of one user");
+            await assert.rejects(packed.handler({ type: "TOKEN", authorizationToken: "a.b.c", methodArn }), /Unauthorized/);
+        });
+
+        it("the serialized post-confirmation factory writes a UUID clientId through Cognito's API", async () => {
+            const { userPoolId, userPoolClientId, region } = started.local.outputs;
+            await started.cognito.send(new SignUpCommand({
+                ClientId: userPoolClientId, Username: "packed-user", Password: "Correct-Horse1", UserAttributes: [{ Name: "email", Value: "packed@example.com" }],
+            }));
+            const endpoint = proxy.endpoint;
+            const factory = () => createPostConfirmationHandler(new CognitoIdentityProviderClient({ endpoint, region }));
+            const packed = load((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
+            proxy.calls.length = 0;
+            await packed.handler({ triggerSource: "PostConfirmation_ConfirmSignUp", userPoolId, userName: "packed-user", request: { userAttributes: {} }, response: {} });
+            assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["AdminUpdateUserAttributes"]);
+            const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: "packed-user" }));
+            assert.match(stored.UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        });
     });
 });

@@ -7,35 +7,44 @@ import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { startTestLocal, signUpUser, postEntries, jsonLines, tempDataDir, type StartedLocal } from "./support/local";
+import { archiveRecords, startTestLocal, signUpUser, postEntries, jsonLines, tempDataDir, type StartedLocal } from "./support/local";
 import { ZENDESK_RULE } from "../local";
 
 interface Received {
     authorization?: string;
     body: string;
-    at: number;
 }
 
 /** A stand-in Zendesk whose answer to each request is chosen by the test. */
 async function fakeZendesk(answer: (req: Received, attempt: number) => { status: number; headers?: Record<string, string> }) {
     const received: Received[] = [];
     const attemptsByBody = new Map<string, number>();
+    /** Requests answered so far, and who waits for the nth answer. */
+    let answered = 0;
+    const waiters: Array<{ n: number; resolve: () => void }> = [];
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
-            const r: Received = { authorization: req.headers.authorization, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+            const r: Received = { authorization: req.headers.authorization, body: Buffer.concat(chunks).toString("utf8") };
             received.push(r);
             const attempt = (attemptsByBody.get(r.body) ?? 0) + 1;
             attemptsByBody.set(r.body, attempt);
             const { status, headers } = answer(r, attempt);
+            const n = received.length;
+            res.on("finish", () => {
+                answered++;
+                for (const w of waiters.filter((x) => x.n <= answered)) w.resolve();
+            });
             res.writeHead(status, { "Content-Type": "application/json", ...headers });
-            res.end(status < 300 ? JSON.stringify({ ticket: { id: received.length } }) : JSON.stringify({ error: "nope" }));
+            res.end(status < 300 ? JSON.stringify({ ticket: { id: n } }) : JSON.stringify({ error: "nope" }));
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2/tickets`;
-    return { url, received, attemptsByBody, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    /** Resolves once n requests have been answered. */
+    const answeredRequests = (n: number) => new Promise<void>((resolve) => (answered >= n ? resolve() : waiters.push({ n, resolve })));
+    return { url, received, attemptsByBody, answeredRequests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 const loyalty = (sku: number) => JSON.stringify({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: sku } });
@@ -54,17 +63,21 @@ describe("local mode API destination", function () {
         const server = await fakeZendesk((_r, attempt) =>
             attempt === 1 ? { status: 500 } : attempt === 2 ? { status: 429, headers: { "Retry-After": "1" } } : { status: 201 });
         try {
-            started = await startTestLocal({ zendesk: zendesk(server.url) });
+            // The bus reports each retry it schedules, with its delay: the events this test reads.
+            const lines: string[] = [];
+            started = await startTestLocal({ zendesk: zendesk(server.url), quiet: false, logLine: (line) => lines.push(line) });
             const user = await signUpUser(started);
             const res = await postEntries(started.local, user.accessToken, [loyalty(1), loyalty(2), loyalty(3)]);
             assert.equal(res.status, 200, res.body);
             await started.local.flush();
             assert.equal(server.attemptsByBody.size, 3, "three distinct tickets");
-            for (const [body, attempts] of server.attemptsByBody) {
-                assert.equal(attempts, 3, `ticket ${body} answered 500, 429, 201`);
-                const tries = server.received.filter((r) => r.body === body);
-                // The third attempt came no sooner than the second's Retry-After of 1 second.
-                assert.ok(tries[2].at - tries[1].at >= 950, `waited ${tries[2].at - tries[1].at} ms`);
+            for (const [body, attempts] of server.attemptsByBody) assert.equal(attempts, 3, `ticket ${body} answered 500, 429, 201`);
+            const retries = lines.map((l) => / -> .*: (\w+) \(.*\); retry (\d+) in (\d+) ms$/.exec(l)).filter((m) => m !== null).map((m) => ({ code: m[1], n: Number(m[2]), delay: Number(m[3]) }));
+            assert.equal(retries.length, 6, lines.join("\n"));
+            for (const { code, n, delay } of retries) {
+                // After the 500: the test's backoff (20 to 100 ms). After the 429: exactly its Retry-After of 1 second.
+                if (n === 1) assert.ok(code === "RETRYABLE_HTTP_ERROR" && delay >= 10 && delay <= 100, `${code} retry ${n} in ${delay} ms`);
+                else assert.deepEqual([code, delay], ["THROTTLING", 1000]);
             }
             assert.ok(server.received.every((r) => r.authorization === expectedAuth));
             assert.deepEqual(jsonLines(path.join(started.local.details.dlqDir, `${ZENDESK_RULE}.jsonl`)), []);
@@ -89,8 +102,12 @@ describe("local mode API destination", function () {
         assert.equal(dead[0].attributes.RETRY_ATTEMPTS, "3");
         assert.equal(dead[0].attributes.EXHAUSTED_RETRY_CONDITION, "MaximumRetryAttempts");
         assert.match(dead[0].attributes.RULE_ARN, new RegExp(`:rule/.+/${ZENDESK_RULE}$`));
-        // The archive still has it.
         assert.equal(started.local.bus.stats.deadLettered, 1);
+        // The archive has it all the same: the archive rule is a separate target.
+        const archived = archiveRecords(started.local).filter((r) => r.record.id === eventId);
+        assert.equal(archived.length, 1);
+        assert.equal(archived[0].record.detail.data.itemSku, 77);
+        assert.match(archived[0].key, /^events\/eventType=loyaltypurchase\//);
     });
 
     it("does not retry a final 4xx answer and dead-letters it at once", async () => {
@@ -117,9 +134,10 @@ describe("local mode API destination", function () {
         try {
             started = await startTestLocal({ dataDir, zendesk: zendesk(server.url) });
             const user = await signUpUser(started);
+            const firstAnswer = server.answeredRequests(1);
             await postEntries(started.local, user.accessToken, [loyalty(9)]);
-            // Wait until the first attempt was answered 503 (the delivery then sleeps for an hour).
-            for (let i = 0; i < 100 && server.received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+            // Once the first attempt was answered 503, the delivery sleeps for an hour.
+            await firstAnswer;
             assert.equal(server.received.length, 1);
             await started.local.close();
             started = undefined;

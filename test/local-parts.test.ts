@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { mock } from "node:test";
 import type { APIGatewayAuthorizerResult, FirehoseTransformationEvent } from "aws-lambda";
 import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
 import { MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
@@ -175,12 +176,22 @@ describe("local mode parts", function () {
             const bySize = stream(dataDir, { bufferSizeBytes: 200 });
             bySize.put(event({ eventType: "shopping", schemaVersion: 1, pad: "x".repeat(300) }));
             assert.equal(bySize.pendingRecords, 0, "a full buffer is delivered at once");
-            const byTime = stream(dataDir, { bufferIntervalSeconds: 0.05 });
-            byTime.put(event({ eventType: "paging", schemaVersion: 2 }));
-            assert.equal(byTime.pendingRecords, 1);
-            for (let i = 0; i < 100 && byTime.written.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
             await bySize.flush();
             assert.equal(bySize.written.length, 1);
+            // The interval runs on a mocked clock: 300 s pass in no time, to the millisecond.
+            mock.timers.enable({ apis: ["setTimeout"] });
+            let byTime: LocalFirehose;
+            try {
+                byTime = stream(dataDir, { bufferIntervalSeconds: 300 });
+                byTime.put(event({ eventType: "paging", schemaVersion: 2 }));
+                mock.timers.tick(299_999);
+                assert.equal(byTime.pendingRecords, 1, "still buffered 1 ms before the interval");
+                mock.timers.tick(1);
+                assert.equal(byTime.pendingRecords, 0, "delivered when the interval elapsed");
+            } finally {
+                mock.timers.reset();
+            }
+            await byTime.flush(); // nothing left to deliver: waits for the delivery the interval started
             assert.equal(byTime.written.length, 1);
             assert.ok(byTime.written[0].startsWith("events/eventType=paging/schemaVersion=2/"));
         });

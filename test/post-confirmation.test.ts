@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import { mockClient } from "aws-sdk-client-mock";
-import { AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { AdminGetUserCommand, AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { createPostConfirmationHandler, handler } from "../handlers/post-confirmation";
+import { startTestLocal, type StartedLocal } from "./support/local";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -81,20 +82,59 @@ describe("post-confirmation trigger", () => {
         assert.strictEqual(cognito.commandCalls(AdminUpdateUserAttributesCommand)[0].args[0].input.UserAttributes?.[0].Value, "fixed-id");
     });
 
-    it("fails when Cognito refuses, so Cognito retries the trigger", async () => {
-        cognito.on(AdminUpdateUserAttributesCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }));
-        const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
-        await assert.rejects(fn(trigger("PostConfirmation_ConfirmSignUp")), /Rate exceeded/);
+});
+
+describe("post-confirmation trigger against local mode's Cognito (real SDK, real HTTP)", function () {
+    this.timeout(30_000);
+    let started: StartedLocal;
+    let UserPoolId: string;
+    const quiet = console.log;
+    before(async () => {
+        started = await startTestLocal();
+        UserPoolId = started.local.outputs.userPoolId;
+        console.log = () => undefined;
+    });
+    after(async () => {
+        console.log = quiet;
+        await started?.local.close();
     });
 
-    it("the deployed handler uses a default client", async () => {
-        const saved = process.env.AWS_REGION;
-        process.env.AWS_REGION = "us-east-1";
+    /** A signed-up user without a clientId yet (local mode runs the trigger only on confirmation). */
+    async function unconfirmedUser(name: string): Promise<void> {
+        await started.cognito.send(new SignUpCommand({
+            ClientId: started.local.outputs.userPoolClientId, Username: name, Password: "Correct-Horse1", UserAttributes: [{ Name: "email", Value: `${name}@example.com` }],
+        }));
+    }
+    const clientIdOf = async (name: string) =>
+        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username: name }))).UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
+    const event = (userName: string, poolId = UserPoolId) => ({ ...trigger("PostConfirmation_ConfirmSignUp"), userPoolId: poolId, userName });
+
+    it("writes the clientId through Cognito's API", async () => {
+        await unconfirmedUser("dora");
+        assert.strictEqual(await clientIdOf("dora"), undefined);
+        await createPostConfirmationHandler(started.cognito)(event("dora"));
+        assert.match((await clientIdOf("dora")) ?? "", UUID);
+    });
+
+    it("fails when Cognito refuses, so Cognito retries the trigger", async () => {
+        const fn = createPostConfirmationHandler(started.cognito);
+        await assert.rejects(fn(event("nobody")), (err: Error) => err.name === "UserNotFoundException");
+        await assert.rejects(fn(event("dora", `${started.local.outputs.region}_OtherPool`)), (err: Error) => err.name === "ResourceNotFoundException");
+    });
+
+    it("the deployed handler's default client takes its region, credentials and endpoint from the environment", async () => {
+        await unconfirmedUser("erin");
+        const keys = ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"];
+        const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+        Object.assign(process.env, {
+            AWS_REGION: started.local.outputs.region, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
+            AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: started.local.outputs.cognitoEndpoint,
+        });
         try {
-            await handler(trigger("PostConfirmation_ConfirmSignUp"));
-            assert.strictEqual(cognito.commandCalls(AdminUpdateUserAttributesCommand).length, 1);
+            await handler(event("erin"));
         } finally {
-            if (saved === undefined) delete process.env.AWS_REGION; else process.env.AWS_REGION = saved;
+            for (const k of keys) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
         }
+        assert.match((await clientIdOf("erin")) ?? "", UUID);
     });
 });

@@ -1,4 +1,4 @@
-import { oneOf, resourcesOf, valueOf } from "./support/pulumi-mocks";
+import { oneOf, registrationsDone, resourcesOf, valueOf } from "./support/pulumi-mocks";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ZendeskDestination } from "../components/zendesk-destination";
@@ -13,9 +13,14 @@ const SECRET_MARKER = "1b47061264138c4ac30d75fd1eb44270";
 
 describe("ZendeskDestination component", () => {
     let zendesk: ZendeskDestination;
+    // pulumi.log.warn writes to console.warn under mocks: collect what the components warn.
+    const warnings: string[] = [];
+    const originalWarn = console.warn;
     before(() => {
+        console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); };
         zendesk = new ZendeskDestination("zd-a", { email: "support@example.com", apiToken: pulumi.secret(TOKEN), endpoint: ENDPOINT });
     });
+    after(() => { console.warn = originalWarn; });
 
     it("creates a BASIC-auth connection with the API-token username", async () => {
         const connection = await oneOf("zd-a-connection", "aws:cloudwatch/eventConnection:EventConnection");
@@ -44,7 +49,9 @@ describe("ZendeskDestination component", () => {
         assert.strictEqual(destination.inputs.httpMethod, "POST");
         assert.strictEqual(destination.inputs.connectionArn, connection.state.arn);
         assert.strictEqual(destination.inputs.invocationRateLimitPerSecond, 2);
-        assert.ok(destination.inputs.invocationRateLimitPerSecond * 60 <= 200, "within the smallest Zendesk plan");
+        // 120 requests a minute: Zendesk's smallest plans allow 200, so the default raises no warning.
+        await registrationsDone();
+        assert.deepStrictEqual(warnings.filter((w) => w.includes("zendeskRatePerSecond")), []);
     });
 
     it("describes a target that builds the ticket server-side, with retries", async () => {
@@ -63,10 +70,11 @@ describe("ZendeskDestination component", () => {
         assert.ok(!(await isAllowed(doc, "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/x")));
     });
 
-    it("honours a configured rate", async () => {
+    it("honours a configured rate, warning when it exceeds the smallest Zendesk plans (200 requests a minute)", async () => {
         new ZendeskDestination("zd-c", { email: "support@example.com", apiToken: TOKEN, endpoint: ENDPOINT, invocationRateLimitPerSecond: 5 });
         const destination = await oneOf("zd-c-api", "aws:cloudwatch/eventApiDestination:EventApiDestination");
         assert.strictEqual(destination.inputs.invocationRateLimitPerSecond, 5);
+        assert.deepStrictEqual(warnings.filter((w) => w.includes("zendeskRatePerSecond")).map((w) => /(\d+) requests a minute, above the (\d+)/.exec(w)?.slice(1)), [["300", "200"]]);
     });
 
     it("rejects a malformed endpoint, email or rate before creating anything, naming the config key", async () => {

@@ -1,0 +1,62 @@
+/**
+ * A recording, optionally fault-injecting, HTTP proxy in front of a Cognito JSON-protocol endpoint
+ * (local mode's, local/cognito.ts). Tests read which operations a client called and, where they need a
+ * fault Cognito would only show under conditions a test cannot create (a revoked refresh token), script it
+ * here; everything else is answered by the real emulator behind.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface CognitoCall {
+    operation: string;
+    input: Record<string, unknown>;
+}
+
+/** A scripted answer instead of the emulator's: HTTP status and Cognito error type. */
+export interface CognitoFault {
+    status: number;
+    type: string;
+    message: string;
+}
+
+export interface CognitoProxy {
+    /** The endpoint to give clients (`http://127.0.0.1:<port>/`). */
+    endpoint: string;
+    /** Every call, in order. */
+    calls: CognitoCall[];
+    /** Decides, per call, whether to answer with a fault instead of forwarding. */
+    fault?: (call: CognitoCall) => CognitoFault | undefined;
+    close(): Promise<void>;
+}
+
+export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
+    const proxy = { calls: [] as CognitoCall[] } as CognitoProxy;
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", async () => {
+            const body = Buffer.concat(chunks);
+            const amzTarget = String(req.headers["x-amz-target"] ?? "");
+            const call = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {} };
+            proxy.calls.push(call);
+            const fault = proxy.fault?.(call);
+            if (fault) {
+                res.writeHead(fault.status, { "Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": fault.type });
+                res.end(JSON.stringify({ __type: fault.type, message: fault.message }));
+                return;
+            }
+            const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length") as Array<[string, string]>);
+            const answer = await fetch(target, { method: req.method, headers, body: req.method === "POST" ? body : undefined });
+            res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([k]) => k !== "content-length" && k !== "transfer-encoding")));
+            res.end(Buffer.from(await answer.arrayBuffer()));
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    proxy.close = () =>
+        new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+        });
+    return proxy;
+}
