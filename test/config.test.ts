@@ -47,11 +47,39 @@ function errorOf(raw: Record<string, string>): string {
 }
 
 describe("config", () => {
-    it("defaults: the environment is the stack name, everything else from DEFAULTS", () => {
-        const config = parseConfig({}, "staging");
-        assert.deepStrictEqual(core(config), { environment: "staging", ...core(DEFAULTS) });
-        assert.strictEqual(config.authorizerCacheTtlSeconds, 300);
-        assert.strictEqual(config.threatProtection, "off");
+    it("defaults: the environment is the stack name, the rest the documented defaults", () => {
+        // Written out here on purpose: a changed default must be a deliberate change to this list too.
+        assert.deepStrictEqual(core(parseConfig({}, "staging")), {
+            environment: "staging",
+            threatProtection: "off", // Cognito threat protection needs the Plus tier
+            userPoolDeletionProtection: true,
+            accessTokenValidityMinutes: 60, // Cognito's defaults: 1 hour, 1 hour, 30 days
+            idTokenValidityMinutes: 60,
+            refreshTokenValidityDays: 30,
+            authorizerCacheTtlSeconds: 300, // API Gateway's default authorizer cache TTL
+            throttleRateLimit: 100,
+            throttleBurstLimit: 200,
+            apiExecutionLogLevel: "ERROR",
+            apiGatewayCloudWatchRole: false,
+            corsAllowOrigin: "*",
+            logRetentionDays: 30,
+        });
+    });
+
+    it("defaults: what Pulumi.yaml declares is what the program uses when a key is unset", () => {
+        const config = parseConfig({}, "staging") as unknown as Record<string, unknown>;
+        const schema = projectConfigSchema();
+        const typed = (type: string | undefined, text: string) => (type === "boolean" ? text === "true" : type === "integer" ? Number(text) : text);
+        const declared = Object.entries(schema).filter(([, s]) => s.default !== undefined);
+        const withZendesk = parseConfig({ zendeskEmail: "a@example.com", zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets", zendeskApiToken: "t" }, "staging");
+        assert.ok(declared.length >= 20, `${declared.length} declared defaults`);
+        for (const [key, { type, default: text }] of declared) {
+            const actual = key === "partitionEventTypes" ? config.partitioning && (config.partitioning as { eventTypes: string[] }).eventTypes.join(",")
+                : key === "partitionMaxSchemaVersion" ? (config.partitioning as { maxSchemaVersion: number }).maxSchemaVersion
+                : key === "zendeskRatePerSecond" ? withZendesk.zendesk?.ratePerSecond // read only when Zendesk is configured
+                : config[key];
+            assert.strictEqual(actual, typed(type, text as string), key);
+        }
     });
 
     it("reads every key", () => {
