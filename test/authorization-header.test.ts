@@ -5,10 +5,6 @@
  * API Gateway does (401 without invoking the authorizer, nothing cached).
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import {
     AUTHORIZATION_HEADER_PATTERN, MAX_AUTHORIZATION_HEADER_LENGTH, MAX_AUTHORIZATION_WHITESPACE, MAX_JWT_SEGMENT_LENGTH,
@@ -20,6 +16,7 @@ import { LocalRestApi } from "../local/api-gateway/rest-api";
 import { createLogger } from "../local/log";
 import { createSigningKey, idToken, accessToken, jwksOf } from "./support/jwt";
 import { pick as pickOne, randomInt, seededRandom } from "../generator/random";
+import { requireJava, runJava } from "./support/java";
 import { postEntries, signUpUser, startTestLocal, type StartedLocal } from "./support/local";
 
 const POOL = "us-east-1_HeaderPool";
@@ -204,16 +201,9 @@ describe("Authorization header validation expression", () => {
 
     it("means the same in Java's java.util.regex, with matches() and find(), with and without CASE_INSENSITIVE", function () {
         this.timeout(60_000);
-        const java = spawnSync("java", ["-version"], { encoding: "utf8" });
-        if (java.error || java.status !== 0) {
-            console.log("      (skipped: no Java runtime to compile the expression with)");
-            this.skip();
-        }
+        requireJava(this);
         const samples = [...accepted, ...junk, ...mutated];
-        const dir = mkdtempSync(path.join(os.tmpdir(), "ce-java-regex-"));
-        try {
-            const source = path.join(dir, "RegexCheck.java");
-            writeFileSync(source, `
+        const source = `
 import java.io.*;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -233,30 +223,25 @@ public class RegexCheck {
         System.out.print(out);
     }
 }
-`);
-            const input = [AUTHORIZATION_HEADER_PATTERN, ...samples].map((s) => Buffer.from(s, "utf8").toString("base64")).join("\n") + "\n";
-            const run = spawnSync("java", [source], { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-            assert.equal(run.status, 0, run.stderr);
-            const lines = run.stdout.trimEnd().split("\n");
-            assert.equal(lines.length, samples.length);
-            let lenient = 0;
-            samples.forEach((sample, i) => {
-                const expected = regex.test(sample) ? "1111" : "0000";
-                if (lines[i] === expected) return;
-                // Java's `$` also matches before a final line terminator, so find() (if API Gateway searches
-                // rather than fully matches) lets such a value through to the authorizer, which refuses it:
-                // never a false 401, at worst one invocation. HTTP header values cannot hold CR or LF anyway.
-                assert.equal(lines[i], "0101", JSON.stringify(sample.slice(0, 60)));
-                const stripped = sample.replace(/(?:\r\n|[\n\r\u0085\u2028\u2029])$/, "");
-                assert.notEqual(stripped, sample, `only a final line terminator may differ: ${JSON.stringify(sample.slice(-20))}`);
-                assert.ok(regex.test(stripped));
-                assert.equal(extractToken(sample), undefined);
-                lenient++;
-            });
-            assert.ok(lenient < samples.length / 20, `${lenient} samples differ`);
-        } finally {
-            rmSync(dir, { recursive: true, force: true });
-        }
+`;
+        const input = [AUTHORIZATION_HEADER_PATTERN, ...samples].map((s) => Buffer.from(s, "utf8").toString("base64")).join("\n") + "\n";
+        const lines = runJava("RegexCheck", source, input).trimEnd().split("\n");
+        assert.equal(lines.length, samples.length);
+        let lenient = 0;
+        samples.forEach((sample, i) => {
+            const expected = regex.test(sample) ? "1111" : "0000";
+            if (lines[i] === expected) return;
+            // Java's `$` also matches before a final line terminator, so find() (if API Gateway searches
+            // rather than fully matches) lets such a value through to the authorizer, which refuses it:
+            // never a false 401, at worst one invocation. HTTP header values cannot hold CR or LF anyway.
+            assert.equal(lines[i], "0101", JSON.stringify(sample.slice(0, 60)));
+            const stripped = sample.replace(/(?:\r\n|[\n\r\u0085\u2028\u2029])$/, "");
+            assert.notEqual(stripped, sample, `only a final line terminator may differ: ${JSON.stringify(sample.slice(-20))}`);
+            assert.ok(regex.test(stripped));
+            assert.equal(extractToken(sample), undefined);
+            lenient++;
+        });
+        assert.ok(lenient < samples.length / 20, `${lenient} samples differ`);
     });
 });
 

@@ -11,24 +11,18 @@ import { CognitoAuth, EventsClient } from "../client";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import type { RunSummary } from "../generator/stats";
 import type { VerifyReport } from "../generator/verify";
+import { startLocal, type LocalPipeline } from "../local";
 
 const PASSWORD = "Corr3ct-horse!";
 
 describe("generator against local mode", function () {
     this.timeout(120_000);
-    let local: any;
+    let local: LocalPipeline;
     let tmp: string;
 
-    before(async function () {
-        let startLocal;
-        try {
-            ({ startLocal } = await import("../local/index"));
-        } catch (err) {
-            console.log(`    (skipped: local mode unavailable: ${(err as Error).message.split("\n")[0]})`);
-            this.skip();
-        }
+    before(async () => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "generator-local-"));
-        local = await startLocal!({ port: 0, dataDir: path.join(tmp, "data"), quiet: true, bufferSeconds: 60 });
+        local = await startLocal({ port: 0, dataDir: path.join(tmp, "data"), quiet: true, bufferSeconds: 60 });
     });
     after(async () => {
         await local?.close();

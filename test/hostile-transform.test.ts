@@ -14,6 +14,7 @@ import { LocalEventBus, serializeEvent, type BusEvent } from "../local/eventbrid
 import { createLogger } from "../local/log";
 import { INVALID_PARTITION, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY, partitionKeysFor } from "../pipeline/partitioning";
 import { tempDataDir } from "./support/local";
+import { requireJq16 } from "./support/tools";
 
 const CLIENT_ID = "3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b";
 const b64 = (text: string | Buffer) => (typeof text === "string" ? Buffer.from(text, "utf8") : text).toString("base64");
@@ -153,7 +154,6 @@ describe("hostile records: the Firehose transform", () => {
 });
 
 describe("hostile records: partition keys", () => {
-    const jq16 = spawnSync("/usr/bin/jq", ["--version"], { encoding: "utf8" }).stdout?.trim() === "jq-1.6";
     const cases: Array<[string, string]> = [
         ["-0", "0"],
         ["-1e-400", "0"],
@@ -168,8 +168,8 @@ describe("hostile records: partition keys", () => {
     const records = cases.map(([v]) => `{"detail":{"eventType":"Shopping","schemaVersion":${v}}}`);
 
     it("jq 1.6 gives -0 the partition of 0 and never a partition that is not a listed version or a sentinel", function () {
-        if (!jq16) this.skip();
-        const run = spawnSync("/usr/bin/jq", ["-c", PARTITION_KEYS_JQ_QUERY], { input: records.join("\n"), encoding: "utf8" });
+        const jq16 = requireJq16(this);
+        const run = spawnSync(jq16, ["-c", PARTITION_KEYS_JQ_QUERY], { input: records.join("\n"), encoding: "utf8" });
         assert.equal(run.status, 0, run.stderr);
         const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
         cases.forEach(([v, expected], i) => assert.deepEqual(lines[i], { eventType: OTHER_PARTITION, schemaVersion: expected }, v));

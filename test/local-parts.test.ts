@@ -12,7 +12,8 @@ import { parseRetryAfter } from "../local/api-destination";
 import { LocalRestApi, policyAllows, substituteGatewayTemplate } from "../local/api-gateway/rest-api";
 import { LocalEventBus, type BusEvent, type DeliveryOutcome } from "../local/eventbridge";
 import { LocalFirehose, extractKeys, localObjectPath } from "../local/firehose";
-import { BinaryJq, WasmJq, extractKeysBatch, findJq16, type JqEngine } from "../local/jq";
+import { BinaryJq, WasmJq, extractKeysBatch, type JqEngine } from "../local/jq";
+import { requireJq16 } from "./support/tools";
 import { createLogger } from "../local/log";
 import { asLocalLambda } from "../local/lambda";
 import { jsonLines, listFiles, tempDataDir } from "./support/local";
@@ -196,9 +197,13 @@ describe("local mode parts", function () {
             assert.ok(byTime.written[0].startsWith("events/eventType=paging/schemaVersion=2/"));
         });
 
-        const engines: JqEngine[] = [new WasmJq(), ...(findJq16() ? [new BinaryJq("jq")] : [])];
-        for (const engine of engines) {
-            it(`${engine.name} gives the partition keys of the policy the partitioning tests check against jq 1.6`, async () => {
+        const engines: Array<[string, (context: Mocha.Context) => JqEngine]> = [
+            ["jq-wasm", () => new WasmJq()],
+            ["the jq 1.6 binary", (context) => new BinaryJq(requireJq16(context))],
+        ];
+        for (const [name, engineFor] of engines) {
+            it(`${name} gives the partition keys of the policy the partitioning tests check against jq 1.6`, async function () {
+                const engine = engineFor(this);
                 const details: unknown[] = [
                     { eventType: "shopping", schemaVersion: 1 }, { eventType: "shopping", schemaVersion: 1.0 }, { eventType: "paging", schemaVersion: 1.5 },
                     { eventType: "unknown-type", schemaVersion: 25 }, { eventType: "bad type", schemaVersion: -1 }, { eventType: 7, schemaVersion: "1" },

@@ -1,19 +1,15 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as jq from "jq-wasm";
+import { requireJq16 } from "./support/tools";
 import {
     buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, FIREHOSE_MAX_ACTIVE_PARTITIONS, formatTimestamp, INVALID_PARTITION,
     maxActivePartitions, MAX_QUERY_LENGTH, objectKeyFor, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY, partitionKeysFor, PartitioningPolicy,
     resolvePrefix, S3_ERROR_PREFIX, S3_PREFIX, validatePartitioningPolicy,
 } from "../pipeline/partitioning";
 
-const JQ = "/usr/bin/jq";
-const jqVersion = (() => {
-    const run = spawnSync(JQ, ["--version"], { encoding: "utf8" });
-    return run.status === 0 ? run.stdout.trim() : undefined;
-})();
 
 function event(detail: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -69,11 +65,7 @@ function expected(c: { keys: [string, string] }): { eventType: string; schemaVer
 
 describe("partitioning: the JQ query", () => {
     it("runs under the real jq 1.6 binary with the expected keys for every sample", function () {
-        if (!jqVersion) {
-            console.log(`      (skipped: ${JQ} not found; install Debian's jq 1.6 to run Firehose's engine)`);
-            this.skip();
-        }
-        assert.strictEqual(jqVersion, "jq-1.6", "Firehose runs jq 1.6");
+        const JQ = requireJq16(this); // Firehose runs jq 1.6
         // One jq process for all samples: jq reads a stream of JSON texts and answers one line each.
         const out = execFileSync(JQ, ["-c", PARTITION_KEYS_JQ_QUERY], { input: CASES.map((c) => c.json).join("\n"), encoding: "utf8" });
         const lines = out.trim().split("\n").map((l) => JSON.parse(l));
@@ -99,7 +91,8 @@ describe("partitioning: the JQ query", () => {
         }
     });
 
-    it("builds the query from a custom policy (allow-list and maximum version)", async () => {
+    it("builds the query from a custom policy (allow-list and maximum version)", async function () {
+        const JQ = requireJq16(this);
         const policy: PartitioningPolicy = { eventTypes: ["checkout", "Search-v2"], maxSchemaVersion: 3 };
         const query = buildPartitionKeysQuery(policy);
         const samples = [
@@ -110,7 +103,7 @@ describe("partitioning: the JQ query", () => {
         for (const [json, keys] of samples) {
             assert.deepStrictEqual(JSON.parse(await jq.raw(json, query, ["-c"])), keys, json);
             assert.deepStrictEqual(partitionKeysFor(JSON.parse(json), policy), keys, json);
-            if (jqVersion) assert.deepStrictEqual(JSON.parse(execFileSync(JQ, ["-c", query], { input: json, encoding: "utf8" })), keys, json);
+            assert.deepStrictEqual(JSON.parse(execFileSync(JQ, ["-c", query], { input: json, encoding: "utf8" })), keys, json);
         }
     });
 

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { escapeJavaScript, javaRegex, jsonPath, renderTemplate, renderTemplateWithOverrides, urlDecode, urlEncode } from "../local/api-gateway/vtl";
+import { pick, randomInt, seededRandom } from "../generator/random";
+import { COMMONS_LANG3_JAR, COMMONS_LANG_JAR, fromCodeUnits, requireJava, runJava, toCodeUnits } from "./support/java";
 
 const r = (template: string, extra: Record<string, unknown> = {}, body = "{}") =>
     renderTemplate(template, { body, context: { requestId: "req-1", ...extra }, stageVariables: { Environment: "dev", Bus: "bus-1" } });
@@ -27,6 +29,60 @@ describe("API Gateway Velocity renderer", () => {
                 assert.strictEqual(r("$util.escapeJavaScript($input.path('$.v'))", {}, JSON.stringify({ v: input })), expected);
             });
         }
+
+        // AWS does not say which Commons Lang API Gateway uses: Lang 2's escapeJavaScript and Lang 3's escapeEcmaScript
+        // must both give what the renderer gives.
+        it("agrees with Java's Commons Lang StringEscapeUtils (2: escapeJavaScript, 3: escapeEcmaScript), and with Java's replaceAll after it, on every UTF-16 unit", function () {
+            this.timeout(60_000);
+            requireJava(this, { commonsLang: true });
+            // Every code unit 0..0xFFFF (lone surrogates included) in strings of 512, the cases above, surrogate
+            // pairs, and random mixes of the characters escaping treats specially.
+            const samples: string[] = cases.map(([input]) => input);
+            for (let start = 0; start < 0x10000; start += 512) {
+                samples.push(Array.from({ length: 512 }, (_, i) => String.fromCharCode(start + i)).join(""));
+            }
+            samples.push("😀👍🏽🇫🇷𝄞", "\ud800", "\udfff", "a\udc00b\ud83d", "", "\\'", "\\\\''\\'");
+            const random = seededRandom(20261201);
+            const alphabet = ["'", "\"", "\\", "/", "\n", "\r", "\t", "\u0000", "\u001f", "\u007f", "\u0080", "é", "€", "\u2028", "😀", "\ud800", "a", " ", "$", "#"];
+            for (let n = 0; n < 300; n++) samples.push(Array.from({ length: randomInt(random, 0, 30) }, () => pick(random, alphabet)).join(""));
+            const output = runJava("EscapeCheck", `
+import java.io.*;
+import java.nio.charset.StandardCharsets;
+import org.apache.commons.lang.StringEscapeUtils;
+public class EscapeCheck {
+    static String decode(String line) {
+        if (line.isEmpty()) return "";
+        StringBuilder s = new StringBuilder();
+        for (String unit : line.split(",")) s.append((char) Integer.parseInt(unit, 16));
+        return s.toString();
+    }
+    static String encode(String s) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) out.append(i == 0 ? "" : ",").append(Integer.toHexString(s.charAt(i)));
+        return out.toString();
+    }
+    public static void main(String[] args) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        StringBuilder out = new StringBuilder();
+        for (String line; (line = in.readLine()) != null; ) {
+            String escaped = StringEscapeUtils.escapeJavaScript(decode(line));
+            if (!escaped.equals(org.apache.commons.lang3.StringEscapeUtils.escapeEcmaScript(decode(line)))) throw new IllegalStateException("Lang 2 and 3 differ on " + line);
+            // The mapping template's expression: escapeJavaScript(x).replaceAll("\\'", "'") (the regex \\').
+            out.append(encode(escaped)).append(' ').append(encode(escaped.replaceAll("\\\\\\\\'", "'"))).append('\\n');
+        }
+        System.out.print(out);
+    }
+}
+`, samples.map(toCodeUnits).join("\n") + "\n", [COMMONS_LANG_JAR, COMMONS_LANG3_JAR]);
+            const lines = output.split("\n").slice(0, -1);
+            assert.strictEqual(lines.length, samples.length);
+            samples.forEach((sample, i) => {
+                const [escaped, unescapedApostrophes] = lines[i].split(" ").map(fromCodeUnits);
+                assert.strictEqual(escapeJavaScript(sample), escaped, `sample ${i}: ${JSON.stringify(sample.slice(0, 40))}`);
+                const template = `$util.escapeJavaScript($input.path('$.v')).replaceAll("\\\\'","'")`;
+                assert.strictEqual(r(template, {}, JSON.stringify({ v: sample })), unescapedApostrophes, `template on sample ${i}`);
+            });
+        });
 
         it("its output is not JSON when the input has an apostrophe (why the template needs replaceAll)", () => {
             assert.throws(() => JSON.parse(`"${escapeJavaScript("it's")}"`));
