@@ -22,7 +22,10 @@ import {
     EventQueue,
 } from "../client";
 import { MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
-import { Fixture, startFixture } from "./client-fixture";
+import { AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { startApiFixture, type ApiFixture } from "./support/api-fixture";
+import { issuedTokens, startCognitoProxy, type CognitoProxy } from "./support/cognito-proxy";
+import { claimsOf, createUser, startTestLocal, type StartedLocal } from "./support/local";
 
 const PASSWORD = "Corr3ct-horse!";
 
@@ -30,15 +33,33 @@ function ev(i: number, extra: Record<string, unknown> = {}) {
     return { eventType: i % 2 ? "shopping" : "paging", schemaVersion: 1, data: { i }, ...extra };
 }
 
-describe("client library", () => {
-    let fixture: Fixture;
+describe("client library", function () {
+    this.timeout(30_000);
+    let started: StartedLocal;
+    let cognito: CognitoProxy;
+    let fixture: ApiFixture;
     let auth: CognitoAuth;
     let sleeps: number[];
+    /** The clients' clock (token expiry, Retry-After dates); whole seconds, as HTTP dates are. */
+    const clock = { now: 0 };
+    const startFixture = () => startApiFixture({ ...started.local.outputs, jwks: started.local.cognito.jwks() });
 
+    before(async () => {
+        // Local mode's Cognito, with 5-minute tokens (the shortest Cognito allows), behind a recording proxy.
+        started = await startTestLocal({ config: { accessTokenValidityMinutes: "5", idTokenValidityMinutes: "5" } });
+        cognito = await startCognitoProxy(started.local.outputs.cognitoEndpoint);
+        await createUser(started, "alice", PASSWORD);
+    });
+    after(async () => {
+        await cognito?.close();
+        await started?.local.close();
+    });
     beforeEach(async () => {
-        fixture = await startFixture({ clock: { now: 1_700_000_000_000 } });
-        fixture.users.set("alice", { password: PASSWORD, confirmed: true });
-        auth = new CognitoAuth({ clientId: "app-client", endpoint: fixture.cognitoEndpoint, now: () => fixture.clock.now });
+        clock.now = Math.floor(Date.now() / 1000) * 1000;
+        cognito.calls.length = 0;
+        cognito.fault = undefined;
+        fixture = await startFixture();
+        auth = new CognitoAuth({ clientId: started.local.outputs.userPoolClientId, endpoint: cognito.endpoint, now: () => clock.now });
         sleeps = [];
     });
     afterEach(() => fixture.close());
@@ -54,7 +75,7 @@ describe("client library", () => {
                 sleeps.push(ms);
             },
             random: () => 0.5,
-            now: () => fixture.clock.now,
+            now: () => clock.now,
             newId: () => `evt-${++id}`,
             onRequest: (info) => infos.push(info),
             ...options,
@@ -124,7 +145,7 @@ describe("client library", () => {
 
     describe("sending", () => {
         it("sends 25 events in three valid requests, each accepted once", async () => {
-            const { client: c, infos } = await client();
+            const { client: c, infos, session } = await client();
             const result = await c.send(Array.from({ length: 25 }, (_, i) => ev(i)));
             assert.strictEqual(result.accepted.length, 25);
             assert.strictEqual(result.failed.length, 0);
@@ -133,14 +154,15 @@ describe("client library", () => {
             assert.deepStrictEqual(fixture.requests.map((r) => [r.status, r.events.length]), [[200, 10], [200, 10], [200, 5]]);
             assert.deepStrictEqual(fixture.accepted.map((e) => e.eventId), Array.from({ length: 25 }, (_, i) => `evt-${i + 1}`));
             assert.ok(result.accepted.every((a) => a.busEventId?.startsWith("bus-")));
-            assert.ok(fixture.requests.every((r) => /^Bearer id-/.test(r.authorization ?? "")));
+            assert.ok(fixture.requests.every((r) => r.authorization === `Bearer ${session.tokens.idToken}`));
+            assert.strictEqual(claimsOf(session.tokens.idToken).token_use, "id");
             assert.deepStrictEqual(infos.map((i) => i.accepted), [10, 10, 5]);
         });
 
         it("sends the bare token when authScheme is none", async () => {
-            const { client: c } = await client({ authScheme: "none" });
+            const { client: c, session } = await client({ authScheme: "none" });
             await c.send([ev(1)]);
-            assert.match(fixture.requests[0].authorization!, /^id-\d+-alice$/);
+            assert.strictEqual(fixture.requests[0].authorization, session.tokens.idToken);
         });
 
         it("resends only the entries that failed with retryable codes, never an accepted one", async () => {
@@ -163,7 +185,7 @@ describe("client library", () => {
         });
 
         it("backs off on 429 honouring Retry-After (seconds and HTTP-date), on 503 with full jitter", async () => {
-            const date = new Date(fixture.clock.now + 7000).toUTCString();
+            const date = new Date(clock.now + 7000).toUTCString();
             fixture.faults.push({ status: 429, retryAfter: "3" }, { status: 503 }, { status: 429, retryAfter: date }, { status: 429 });
             const { client: c, infos } = await client();
             const result = await c.send([ev(1), ev(2)]);
@@ -261,32 +283,35 @@ describe("client library", () => {
     describe("authentication", () => {
         it("maps wrong credentials and unconfirmed users to typed errors", async () => {
             await assert.rejects(auth.signIn("alice", "wrong-password"), (err: unknown) => err instanceof InvalidCredentialsError && err.code === "NotAuthorizedException");
-            fixture.users.set("bob", { password: PASSWORD, confirmed: false });
+            await createUser(started, "bob", PASSWORD, false);
             await assert.rejects(auth.signIn("bob", PASSWORD), (err: unknown) => err instanceof UserNotConfirmedError && /not confirmed/.test(err.message));
         });
 
         it("signs up and confirms with the code; Cognito's error codes come through", async () => {
             const up = await auth.signUp({ username: "carol", password: PASSWORD, email: "carol@example.com" });
-            assert.deepStrictEqual(up, { userConfirmed: false, userSub: "sub-carol" });
-            assert.deepStrictEqual(fixture.users.get("carol"), { password: PASSWORD, confirmed: false, email: "carol@example.com" });
-            await assert.rejects(auth.confirmSignUp("carol", "000000"), (err: unknown) => err instanceof CognitoError && err.code === "CodeMismatchException");
-            await auth.confirmSignUp("carol", "123456");
+            assert.strictEqual(up.userConfirmed, false);
+            const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: "carol" }));
+            assert.strictEqual(up.userSub, stored.UserAttributes?.find((a) => a.Name === "sub")?.Value);
+            assert.strictEqual(stored.UserStatus, "UNCONFIRMED");
+            assert.strictEqual(stored.UserAttributes?.find((a) => a.Name === "email")?.Value, "carol@example.com");
+            const code = started.codes.get("carol") ?? assert.fail("no confirmation code");
+            await assert.rejects(auth.confirmSignUp("carol", code === "000000" ? "111111" : "000000"), (err: unknown) => err instanceof CognitoError && err.code === "CodeMismatchException");
+            await auth.confirmSignUp("carol", code);
             const session = await auth.signIn("carol", PASSWORD, "access");
-            assert.match(await session.getToken(), /^access-/);
+            assert.strictEqual(claimsOf(await session.getToken()).token_use, "access");
             await assert.rejects(auth.signUp({ username: "carol", password: PASSWORD }), (err: unknown) => err instanceof CognitoError && err.code === "UsernameExistsException");
         });
 
         it("refreshes the token shortly before it expires (injected clock), once for concurrent callers", async () => {
-            fixture.tokenLifetimeSeconds = 300;
-            const { client: c, session } = await client();
+            const { client: c, session } = await client(); // 5-minute tokens
             await c.send([ev(1)]);
             const first = fixture.requests[0].authorization;
-            fixture.clock.now += 200_000; // 100 s left: more than the 60 s margin
+            clock.now += 200_000; // 100 s left: more than the 60 s margin
             await c.send([ev(2)]);
             assert.strictEqual(fixture.requests[1].authorization, first);
-            fixture.clock.now += 50_000; // 50 s left: refresh
+            clock.now += 50_000; // 50 s left: refresh
             await Promise.all([c.send([ev(3)]), c.send([ev(4)]), session.getToken()]);
-            const refreshes = fixture.cognitoCalls.filter((call) => (call.body.AuthFlow as string) === "REFRESH_TOKEN_AUTH");
+            const refreshes = cognito.calls.filter((call) => call.input.AuthFlow === "REFRESH_TOKEN_AUTH");
             assert.strictEqual(refreshes.length, 1);
             assert.strictEqual(session.refreshCount, 1);
             assert.notStrictEqual(fixture.requests[2].authorization, first);
@@ -297,14 +322,15 @@ describe("client library", () => {
 
         it("refreshes once and resends after a 401; a revoked refresh token fails the events asking to sign in again", async () => {
             const { client: c } = await client();
-            fixture.revokeAccessTokens();
+            fixture.revoke(issuedTokens(cognito));
             const result = await c.send([ev(1)]);
             assert.deepStrictEqual(fixture.requests.map((r) => r.status), [401, 200]);
             assert.strictEqual(result.accepted.length, 1);
             assert.deepStrictEqual(sleeps, []);
 
-            fixture.revokeAccessTokens();
-            fixture.revokeRefreshTokens();
+            fixture.revoke(issuedTokens(cognito));
+            // What Cognito answers for a revoked refresh token (a fault: local mode has no RevokeToken).
+            cognito.fault = (call) => (call.input.AuthFlow === "REFRESH_TOKEN_AUTH" ? { status: 400, type: "NotAuthorizedException", message: "Refresh Token has been revoked" } : undefined);
             const lost = await c.send([ev(2)]);
             assert.strictEqual(lost.failed[0].errorCode, "NotAuthorizedException");
             assert.match(lost.failed[0].errorMessage, /sign in again/);

@@ -7,7 +7,10 @@ import * as zlib from "zlib";
 import { spawn } from "child_process";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { Fixture, startFixture } from "./client-fixture";
+import { AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { startApiFixture, type ApiFixture } from "./support/api-fixture";
+import { startCognitoProxy, type CognitoProxy } from "./support/cognito-proxy";
+import { createUser, startTestLocal, type StartedLocal } from "./support/local";
 import { runCli, CliIO } from "../generator/cli";
 import { makeEvent, eventTypes } from "../generator/events";
 import { seededRandom } from "../generator/random";
@@ -33,16 +36,33 @@ interface Captured extends CliIO {
     errText: string;
 }
 
-describe("generator", () => {
-    let fixture: Fixture;
+describe("generator", function () {
+    this.timeout(60_000);
+    let started: StartedLocal;
+    let cognito: CognitoProxy;
+    let fixture: ApiFixture;
     let tmp: string;
     const clock = { now: 1_700_000_000_000 };
+    let appClientId: string;
 
+    before(async () => {
+        // Local mode's Cognito, behind a recording proxy; the API is the fault-injecting fixture.
+        started = await startTestLocal();
+        cognito = await startCognitoProxy(started.local.outputs.cognitoEndpoint);
+        appClientId = started.local.outputs.userPoolClientId;
+        await createUser(started, "alice", PASSWORD);
+    });
+    after(async () => {
+        await cognito?.close();
+        await started?.local.close();
+    });
     beforeEach(async () => {
-        fixture = await startFixture({ clock });
-        fixture.users.set("alice", { password: PASSWORD, confirmed: true });
+        fixture = await startApiFixture({ ...started.local.outputs, jwks: started.local.cognito.jwks() });
+        cognito.calls.length = 0;
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "generator-test-"));
     });
+    const userStatus = async (name: string) =>
+        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: name }))).UserStatus;
     afterEach(async () => {
         await fixture.close();
         fs.rmSync(tmp, { recursive: true, force: true });
@@ -70,7 +90,7 @@ describe("generator", () => {
         return captured;
     }
 
-    const conn = () => ["--api-url", fixture.apiUrl, "--appclientid", "app", "--cognito-endpoint", fixture.cognitoEndpoint];
+    const conn = () => ["--api-url", fixture.apiUrl, "--appclientid", appClientId, "--cognito-endpoint", cognito.endpoint];
 
     describe("events", () => {
         it("makes valid JSON events of the seed's types, loyaltypurchase only with --loyalty, reproducibly", () => {
@@ -112,7 +132,7 @@ describe("generator", () => {
             const manifestPath = path.join(tmp, "run.jsonl");
             const outcome = await runGenerator({
                 apiUrl: fixture.apiUrl,
-                cognito: { clientId: "app", endpoint: fixture.cognitoEndpoint },
+                cognito: { clientId: appClientId, endpoint: cognito.endpoint },
                 userid: "alice",
                 password: PASSWORD,
                 users: 1,
@@ -179,7 +199,7 @@ describe("generator", () => {
             assert.match(tty.out, /3 users, 45 batches/);
             assert.match(tty.out, /sent {7}90\n/);
             assert.strictEqual(fixture.accepted.length, 90);
-            assert.strictEqual(fixture.cognitoCalls.filter((call) => call.operation === "InitiateAuth").length, 3);
+            assert.strictEqual(cognito.calls.filter((call) => call.operation === "InitiateAuth").length, 3);
             assert.match(tty.errText, /\r\x1b\[2Ksent \d+ {2}accepted \d+/);
 
             const plain = io();
@@ -191,7 +211,7 @@ describe("generator", () => {
             const calls: string[][] = [];
             const exec = async (file: string, args: string[]) => {
                 calls.push([file, ...args]);
-                return { stdout: JSON.stringify({ apiUrl: "https://wrong.example/dev", userPoolClientId: "app", region: "eu-west-1", cognitoEndpoint: fixture.cognitoEndpoint }), stderr: "" };
+                return { stdout: JSON.stringify({ apiUrl: "https://wrong.example/dev", userPoolClientId: appClientId, region: "eu-west-1", cognitoEndpoint: cognito.endpoint }), stderr: "" };
             };
             const c = io({ exec, env: { CLIENT_EVENTS_API_URL: fixture.apiUrl, CLIENT_EVENTS_PASSWORD: PASSWORD } });
             const code = await runCli(["run", "--userid", "alice", "--stack", "org/prod", "--batches", "1", "--json"], c);
@@ -228,21 +248,21 @@ describe("generator", () => {
             assert.strictEqual(await runCli(["run", "--userid", "alice", "--password", "nope-nope", ...conn()], wrong), 3);
             assert.match(wrong.errText, /sign-in failed for alice: .*Incorrect username or password/);
 
-            fixture.users.set("bob", { password: PASSWORD, confirmed: false });
+            await createUser(started, "bob", PASSWORD, false);
             const unconfirmed = io();
             assert.strictEqual(await runCli(["run", "--userid", "bob", "--password", PASSWORD, ...conn()], unconfirmed), 3);
             assert.match(unconfirmed.errText, /has not confirmed the sign-up/);
 
             const dead = await deadPort();
             const deadApi = io();
-            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", `http://127.0.0.1:${dead}/dev`, "--appclientid", "app", "--cognito-endpoint", fixture.cognitoEndpoint, "--batches", "5", "--max-attempts", "2"], deadApi);
+            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", `http://127.0.0.1:${dead}/dev`, "--appclientid", appClientId, "--cognito-endpoint", cognito.endpoint, "--batches", "5", "--max-attempts", "2"], deadApi);
             assert.strictEqual(code, 4);
             assert.ok(deadApi.errText.includes(`cannot reach the API at http://127.0.0.1:${dead}/dev`), deadApi.errText);
             assert.match(deadApi.out, /stopped early/);
             assert.match(deadApi.out, /sent {7}10\n/, "stops after the first batch");
 
             const deadCognito = io();
-            assert.strictEqual(await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", fixture.apiUrl, "--appclientid", "app", "--cognito-endpoint", `http://127.0.0.1:${dead}/`], deadCognito), 4);
+            assert.strictEqual(await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", fixture.apiUrl, "--appclientid", appClientId, "--cognito-endpoint", `http://127.0.0.1:${dead}/`], deadCognito), 4);
             assert.ok(deadCognito.errText.includes(`cannot reach http://127.0.0.1:${dead}/: ECONNREFUSED`), deadCognito.errText);
 
             for (let i = 0; i < 3; i++) fixture.faults.push({ failEntries: { 0: "MalformedDetail" } });
@@ -271,23 +291,30 @@ describe("generator", () => {
             const up = io();
             assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "carol@example.com", ...conn()], up), 0, up.errText);
             assert.match(up.out, /confirmation code to carol@example.com[\s\S]*signup --userid carol --confirm-code CODE/);
-            assert.strictEqual(fixture.users.get("carol")!.confirmed, false);
+            assert.strictEqual(await userStatus("carol"), "UNCONFIRMED");
 
             const confirm = io();
-            assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--confirm-code", "123456", ...conn()], confirm), 0, confirm.errText);
+            const code = started.codes.get("carol") ?? assert.fail("Cognito sent no code");
+            assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--confirm-code", code, ...conn()], confirm), 0, confirm.errText);
             assert.match(confirm.out, /User carol is confirmed/);
-            assert.strictEqual(fixture.users.get("carol")!.confirmed, true);
+            assert.strictEqual(await userStatus("carol"), "CONFIRMED");
 
             const again = io();
             assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "c@example.com", ...conn()], again), 2);
             assert.match(again.errText, /already exists/);
 
             const admin = io();
-            const code = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", "us-east-1_local", ...conn(), "--json"], admin);
-            assert.strictEqual(code, 0, admin.errText);
-            assert.deepStrictEqual(JSON.parse(admin.out), { userid: "dave", confirmed: true, clientId: null });
-            const adminCall = fixture.cognitoCalls.find((c) => c.operation === "AdminConfirmSignUp");
-            assert.deepStrictEqual(adminCall?.body, { UserPoolId: "us-east-1_local", Username: "dave" });
+            const poolId = started.local.outputs.userPoolId;
+            const adminCode = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", poolId, ...conn(), "--json"], admin);
+            assert.strictEqual(adminCode, 0, admin.errText);
+            // Local mode's Cognito runs the post-confirmation trigger: the CLI shows the clientId it gave dave.
+            const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: "dave" }));
+            const clientId = stored.UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
+            assert.match(clientId ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.deepStrictEqual(JSON.parse(admin.out), { userid: "dave", confirmed: true, clientId });
+            const adminCall = cognito.calls.find((c) => c.operation === "AdminConfirmSignUp");
+            assert.deepStrictEqual(adminCall?.input, { UserPoolId: poolId, Username: "dave" });
+            assert.strictEqual(await userStatus("dave"), "CONFIRMED");
         });
     });
 

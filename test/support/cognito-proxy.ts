@@ -10,6 +10,8 @@ import type { AddressInfo } from "node:net";
 export interface CognitoCall {
     operation: string;
     input: Record<string, unknown>;
+    /** The answer's body (parsed), once it came. */
+    output?: Record<string, unknown>;
 }
 
 /** A scripted answer instead of the emulator's: HTTP status and Cognito error type. */
@@ -29,6 +31,14 @@ export interface CognitoProxy {
     close(): Promise<void>;
 }
 
+/** The tokens Cognito issued through the proxy so far (InitiateAuth answers). */
+export function issuedTokens(proxy: CognitoProxy): string[] {
+    return proxy.calls.flatMap((call) => {
+        const result = (call.output?.AuthenticationResult ?? {}) as Record<string, unknown>;
+        return [result.IdToken, result.AccessToken].filter((t): t is string => typeof t === "string");
+    });
+}
+
 export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
     const proxy = { calls: [] as CognitoCall[] } as CognitoProxy;
     const server = http.createServer((req, res) => {
@@ -37,7 +47,7 @@ export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
         req.on("end", async () => {
             const body = Buffer.concat(chunks);
             const amzTarget = String(req.headers["x-amz-target"] ?? "");
-            const call = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {} };
+            const call: CognitoCall = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {} };
             proxy.calls.push(call);
             const fault = proxy.fault?.(call);
             if (fault) {
@@ -48,7 +58,9 @@ export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
             const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length") as Array<[string, string]>);
             const answer = await fetch(target, { method: req.method, headers, body: req.method === "POST" ? body : undefined });
             res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([k]) => k !== "content-length" && k !== "transfer-encoding")));
-            res.end(Buffer.from(await answer.arrayBuffer()));
+            const text = Buffer.from(await answer.arrayBuffer());
+            call.output = text.length ? JSON.parse(text.toString("utf8")) : {};
+            res.end(text);
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -56,6 +56,21 @@ export interface TestUser {
 
 let userCounter = 0;
 
+/** Signs a user up through Cognito's API and, unless `confirm` is false, confirms it with the "e-mailed" code. */
+export async function createUser(started: StartedLocal, username: string, password: string, confirm = true): Promise<void> {
+    const ClientId = started.local.outputs.userPoolClientId;
+    await started.cognito.send(new SignUpCommand({ ClientId, Username: username, Password: password, UserAttributes: [{ Name: "email", Value: `${username}@example.com` }] }));
+    if (!confirm) return;
+    const code = started.codes.get(username.toLowerCase());
+    if (!code) throw new Error(`no confirmation code for ${username}`);
+    await started.cognito.send(new ConfirmSignUpCommand({ ClientId, Username: username, ConfirmationCode: code }));
+}
+
+/** The claims of a JWT (not verified: for reading what a test was given). */
+export function claimsOf(token: string): Record<string, unknown> {
+    return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+}
+
 /** Signs up, confirms with the "e-mailed" code and signs in, all through the Cognito API. */
 export async function signUpUser(started: StartedLocal, name = `user${++userCounter}`): Promise<TestUser> {
     const { local, codes, cognito } = started;
