@@ -13,7 +13,7 @@ export async function run(): Promise<BenchRow[]> {
     const { BinaryJq, WasmJq, findJq16 } = await import("../local/jq");
     const { createLogger } = await import("../local/log");
     const { handler } = await import("../handlers/firehose-transform");
-    const { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
+    const { DEFAULT_PARTITIONED_EVENT_TYPES, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-"));
     try {
         const started = Date.now();
@@ -22,7 +22,7 @@ export async function run(): Promise<BenchRow[]> {
         await local.close();
 
         const records = 5000;
-        const types = ["shopping", "searching", "paging", "purchase", "loyaltypurchase"];
+        const types = DEFAULT_PARTITIONED_EVENT_TYPES;
         const engines = [new WasmJq(), ...(findJq16() ? [new BinaryJq("jq")] : [])];
         for (const engine of engines) {
             const firehose = new LocalFirehose({

@@ -5,7 +5,7 @@
  * every retry, so that storage can recognise an event delivered twice (the API cannot always tell the
  * client whether an entry got through, e.g. after a timeout).
  */
-import { MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
+import { MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_LENGTH, MAX_ENTRY_OVERHEAD_BYTES, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
 import { EventValidationError } from "./errors";
 
 /** An event as the app builds it. Extra top-level fields are sent as they are. */
@@ -47,8 +47,8 @@ export const DEFAULT_LIMITS: BatchLimits = {
     maxEntries: MAX_ENTRIES_PER_REQUEST,
     maxEntryLength: MAX_ENTRY_LENGTH,
     maxBatchBytes: PUT_EVENTS_MAX_BYTES - 1,
-    // "clientevents" + a 128-character environment + a 64-character clientId: the most the API adds.
-    entryOverheadBytes: 12 + 128 + 64,
+    // The event source, the longest environment and the longest clientId: the most the API adds.
+    entryOverheadBytes: MAX_ENTRY_OVERHEAD_BYTES,
 };
 
 const MAX_EVENT_TYPE_LENGTH = 256;

@@ -27,6 +27,7 @@ import { runGenerator } from "./run";
 import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, resolveSettings } from "./settings";
 import { formatSummary } from "./stats";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "./verify";
+import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
 
 /** What the CLI reads and writes; everything injectable for tests. */
 export interface CliIO {
@@ -276,7 +277,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         let clientId: string | undefined;
         if (password) {
             const session = await auth.signIn(userid, password, "id");
-            clientId = jwtClaim(session.tokens.idToken, "custom:clientId");
+            clientId = jwtClaim(session.tokens.idToken, CLIENT_ID_ATTRIBUTE);
         }
         out(flags.json ? JSON.stringify({ userid, confirmed: true, clientId: clientId ?? null }) :
             `User ${userid} is confirmed${clientId ? `; clientId ${clientId}` : ""}.`);

@@ -4,10 +4,13 @@
  * carries the run's id in `data.runId`, so `verify` can tell this run's events from others in storage.
  */
 import type { ClientEvent } from "../client";
+import { LOYALTY_PURCHASE_EVENT_TYPE } from "../pipeline/event-patterns";
+import { DEFAULT_PARTITIONED_EVENT_TYPES } from "../pipeline/partitioning";
 import { pick, randomInt } from "./random";
 
-export const BASE_EVENT_TYPES = ["shopping", "searching", "paging", "purchase"] as const;
-export const LOYALTY_EVENT_TYPE = "loyaltypurchase";
+/** The types the archive partitions by default, loyalty purchases apart (sent only with --loyalty). */
+export const BASE_EVENT_TYPES = DEFAULT_PARTITIONED_EVENT_TYPES.filter((t) => t !== LOYALTY_PURCHASE_EVENT_TYPE);
+export const LOYALTY_EVENT_TYPE = LOYALTY_PURCHASE_EVENT_TYPE;
 
 // Search terms include an apostrophe and non-ASCII text: the seed's mapping template lost whole requests
 // on the first, so the generator keeps exercising both.
@@ -46,7 +49,7 @@ export function makeEvent(options: EventFactoryOptions): ClientEvent {
                 data: { runId, orderId: `o-${randomInt(random, 1, 1e9)}`, items: [{ itemSku: sku, quantity }], total: cents(random, quantity), currency: "USD" },
             };
         }
-        default:
+        case LOYALTY_EVENT_TYPE:
             return {
                 eventType: LOYALTY_EVENT_TYPE,
                 schemaVersion: 1,
@@ -61,6 +64,8 @@ export function makeEvent(options: EventFactoryOptions): ClientEvent {
                     currency: "USD",
                 },
             };
+        default:
+            throw new Error(`the generator has no sample data for eventType ${eventType}`);
     }
 }
 

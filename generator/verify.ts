@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { tryParseJson } from "../client/http";
 import { CliError, EXIT } from "./errors";
 import type { Manifest } from "./manifest";
 
@@ -115,7 +116,7 @@ export async function verifyRun(manifest: Manifest, source: ObjectSource, option
             }
             // Firehose error output: the original record, base64, in rawData.
             if (typeof record.rawData === "string") {
-                const inner = tryJson(Buffer.from(record.rawData, "base64").toString("utf8"));
+                const inner = tryParseJson(Buffer.from(record.rawData, "base64").toString("utf8"));
                 const id = eventOf(inner, runId, manifestIds);
                 if (id) found.inErrorOutput.add(id.eventId);
                 continue;
@@ -127,14 +128,6 @@ export async function verifyRun(manifest: Manifest, source: ObjectSource, option
         }
     }
     return reconcile(manifest, found);
-}
-
-function tryJson(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return undefined;
-    }
 }
 
 /** The event of a stored EventBridge record, when it belongs to this run. */

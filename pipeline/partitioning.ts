@@ -18,6 +18,7 @@
  * itself is stored unchanged, so the original eventType and schemaVersion stay queryable.
  * The sentinels start with `_`, which a well-formed eventType cannot, so they never collide.
  */
+import { LOYALTY_PURCHASE_EVENT_TYPE } from "./event-patterns";
 
 /** Partition value for a key that is missing or unusable. */
 export const INVALID_PARTITION = "_invalid";
@@ -32,7 +33,7 @@ export const EVENT_TYPE_MAX_LENGTH = 64;
 export const EVENT_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** The event types the generator sends: the default allow-list. */
-export const DEFAULT_PARTITIONED_EVENT_TYPES: readonly string[] = ["shopping", "searching", "paging", "purchase", "loyaltypurchase"];
+export const DEFAULT_PARTITIONED_EVENT_TYPES: readonly string[] = ["shopping", "searching", "paging", "purchase", LOYALTY_PURCHASE_EVENT_TYPE];
 /** Highest schemaVersion kept as its own partition by default. */
 export const DEFAULT_MAX_SCHEMA_VERSION = 20;
 
