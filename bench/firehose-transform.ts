@@ -4,7 +4,8 @@ import { spawnSync } from "child_process";
 import * as jq from "jq-wasm";
 import type { FirehoseTransformationEvent } from "aws-lambda";
 import { transformBatch } from "../handlers/firehose-transform";
-import { PARTITION_KEYS_JQ_QUERY, partitionKeysFor } from "../pipeline/partitioning";
+import { PARTITION_KEYS_JQ_QUERY } from "../pipeline/partitioning";
+import { partitionKeysFor } from "../test/support/partitioning";
 import type { BenchRow } from "./table";
 
 const AREA = "firehose-transform";

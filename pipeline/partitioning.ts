@@ -131,30 +131,6 @@ export interface PartitionKeys {
     schemaVersion: string;
 }
 
-/**
- * The same policy in TypeScript, for callers that cannot run jq. The tests prove it agrees with the
- * query run by jq 1.6 on every sample event.
- */
-export function partitionKeysFor(record: unknown, policy: PartitioningPolicy = DEFAULT_PARTITIONING_POLICY): PartitionKeys {
-    const detail = record !== null && typeof record === "object" && !Array.isArray(record)
-        ? (record as Record<string, unknown>).detail : undefined;
-    const fields = detail !== null && typeof detail === "object" && !Array.isArray(detail) ? detail as Record<string, unknown> : {};
-    const type = fields.eventType;
-    const version = fields.schemaVersion;
-    let eventType = INVALID_PARTITION;
-    if (typeof type === "string" && [...type].length <= EVENT_TYPE_MAX_LENGTH && EVENT_TYPE_NAME.test(type)) {
-        eventType = policy.eventTypes.includes(type) ? type : OTHER_PARTITION;
-    }
-    let schemaVersion = INVALID_PARTITION;
-    if (typeof version === "number" && Number.isFinite(version) && version >= 0 && Number.isInteger(version)) {
-        schemaVersion = version <= policy.maxSchemaVersion ? String(version) : OTHER_PARTITION;
-    } else if (version === Infinity) {
-        // A number too large for a double (1e400): jq 1.6 reads it as the largest double, a whole number.
-        schemaVersion = OTHER_PARTITION;
-    }
-    return { eventType, schemaVersion };
-}
-
 /** Where delivered events go: Hive-style names so Athena (or Glue) can prune by type, version and day. */
 export const S3_PREFIX =
     "events/eventType=!{partitionKeyFromQuery:eventType}/schemaVersion=!{partitionKeyFromQuery:schemaVersion}/" +
@@ -282,9 +258,4 @@ export function resolvePrefix(prefix: string, context: PrefixContext): string {
  */
 export function objectNameSuffix(streamName: string, timestamp: Date, uuid: string, extension = "", streamVersion = 1): string {
     return `${streamName}-${streamVersion}-${formatTimestamp("yyyy-MM-dd-HH-mm-ss", timestamp)}-${uuid}${extension}`;
-}
-
-/** A full object key for a record: the resolved prefix plus Firehose's object name. */
-export function objectKeyFor(keys: PartitionKeys, streamName: string, timestamp: Date, uuid: string, extension = ""): string {
-    return resolvePrefix(S3_PREFIX, { partitionKeys: { ...keys }, timestamp }) + objectNameSuffix(streamName, timestamp, uuid, extension);
 }

@@ -12,7 +12,8 @@ import * as jqWasm from "jq-wasm";
 import { compactJson, handler, transformText } from "../handlers/firehose-transform";
 import { LocalEventBus, serializeEvent, type BusEvent } from "../local/eventbridge";
 import { createLogger } from "../local/log";
-import { INVALID_PARTITION, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY, partitionKeysFor } from "../pipeline/partitioning";
+import { INVALID_PARTITION, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY } from "../pipeline/partitioning";
+import { partitionKeysFor } from "./support/partitioning";
 import { tempDataDir } from "./support/local";
 import { requireJq16 } from "./support/tools";
 
