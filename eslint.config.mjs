@@ -21,11 +21,14 @@ export default tseslint.config(
         },
     },
     {
-        // TODO(issue 10): these functions are over 80 lines and are split in the restructuring step of issue 10;
-        // remove each file from this list once its function is split.
+        // TODO(issue 10): these functions are over 80 lines (as Prettier formats them) and are split in the
+        // restructuring step of issue 10; remove each file from this list once its function is split.
         files: [
+            "bench/local.ts", // run
             "client/events-client.ts", // sendOnce
             "components/archive.ts", // Archive constructor
+            "components/event-routing.ts", // EventRouting.createRoute
+            "components/identity-pool.ts", // IdentityPool constructor
             "components/ingest-api.ts", // IngestApi constructor
             "generator/cli.ts", // runCli
             "local/api-gateway/rest-api.ts", // LocalRestApi.process
