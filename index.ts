@@ -16,6 +16,7 @@ import { IngestApi } from "./components/ingest-api";
 import { Archive } from "./components/archive";
 import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
+import { compileSchemas } from "./schemas/compile";
 
 const config = loadConfig();
 const prefix = resourcePrefix(config.environment);
@@ -41,6 +42,8 @@ const archive = new Archive(`${prefix}-archive`, {
     bufferingIntervalSeconds: config.firehoseBufferIntervalSeconds,
     partitioning: config.partitioning,
     logRetentionDays: config.logRetentionDays,
+    // Compiled now from schemas/*/*.json, so the deployed validators always match the files.
+    schemas: { validators: compileSchemas().validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
 });
 
 // Zendesk is optional: config.ts has already rejected a partial Zendesk configuration.

@@ -9,15 +9,25 @@
  * JSON.stringify overflows the stack on deeply nested values (which would fail the whole invocation).
  * Only the top level of the event and of `detail` are rebuilt; every other value is copied as sent,
  * with whitespace outside strings removed so a record stays on one line.
+ *
+ * With a schema policy (`createTransformHandler`), an event whose eventType and schemaVersion have a
+ * schema is checked against it (compiled ahead of time, see schemas/compile.ts) before accountNumber is
+ * added; one that breaks it is ProcessingFailed too. Firehose's error record cannot carry our reason (it
+ * writes its own errorCode `Lambda.ProcessingFailedStatus`), so the handler logs the reason of the first
+ * few rejected records with their recordId and arrival time; `npm run cli -- validate-event` recomputes it
+ * from an error record.
  */
 import type {
     FirehoseTransformationEvent,
     FirehoseTransformationResult,
     FirehoseTransformationResultRecord,
 } from "aws-lambda";
+import { checkEvent, type SchemaPolicy } from "../pipeline/schemas";
 
 /** Why a record could not be transformed (logged; the record itself goes to the error prefix). */
-export type RejectReason = "not-json" | "not-an-event" | "no-detail" | "no-client-id" | "transform-error";
+export type RejectReason =
+    | "not-json" | "not-an-event" | "no-detail" | "no-client-id" | "transform-error"
+    | "schema-violation" | "unknown-schema";
 
 export type TransformOutcome =
     | { ok: true; event: Record<string, unknown> }
@@ -127,7 +137,10 @@ function objectText(members: Map<string, string>): string {
  * The transformed event as text: `resources` emptied, `detail.accountNumber` set to the clientId, and
  * every other value exactly as the record holds it.
  */
-export function transformText(text: string): { ok: true; text: string } | { ok: false; reason: RejectReason } {
+export function transformText(
+    text: string,
+    schemas?: SchemaPolicy,
+): { ok: true; text: string } | { ok: false; reason: RejectReason; message?: string } {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
@@ -136,6 +149,9 @@ export function transformText(text: string): { ok: true; text: string } | { ok: 
     }
     const outcome = transformEvent(parsed);
     if (!outcome.ok) return outcome;
+    // Schema check of the event as the client sent it, before accountNumber is added.
+    const verdict = schemas ? checkEvent(schemas, (parsed as Record<string, unknown>).detail) : { ok: true as const };
+    if (!verdict.ok) return verdict;
     const clientId = (outcome.event.detail as Record<string, unknown>).accountNumber as string;
     const event = objectMembers(text);
     const detail = objectMembers(event.get("detail") as string);
@@ -145,8 +161,11 @@ export function transformText(text: string): { ok: true; text: string } | { ok: 
     return { ok: true, text: objectText(event) };
 }
 
+/** A transformed record, with why it was rejected (kept out of the answer to Firehose). */
+export type TransformedRecord = FirehoseTransformationResultRecord & { reason?: RejectReason; message?: string };
+
 /** Transforms one record's base64 data into the output record (base64 JSON, no trailing newline). */
-export function transformRecord(recordId: string, data: string): FirehoseTransformationResultRecord & { reason?: RejectReason } {
+export function transformRecord(recordId: string, data: string, schemas?: SchemaPolicy): TransformedRecord {
     let text: string;
     try {
         // Strict UTF-8: bytes that are not UTF-8 are kept as they are (error prefix), never replaced by U+FFFD.
@@ -156,33 +175,62 @@ export function transformRecord(recordId: string, data: string): FirehoseTransfo
     }
     let outcome: ReturnType<typeof transformText>;
     try {
-        outcome = transformText(text);
+        outcome = transformText(text, schemas);
     } catch {
         // Never fail the whole invocation (Firehose would retry, then fail every record of the batch).
         outcome = { ok: false, reason: "transform-error" };
     }
-    if (!outcome.ok) return { recordId, result: "ProcessingFailed", data, reason: outcome.reason };
+    if (!outcome.ok) return { recordId, result: "ProcessingFailed", data, reason: outcome.reason, ...(outcome.message ? { message: outcome.message } : {}) };
     return { recordId, result: "Ok", data: Buffer.from(outcome.text, "utf8").toString("base64") };
 }
 
-/** Transforms a Firehose batch; the returned records keep the batch's order and recordIds. */
-export function transformBatch(event: FirehoseTransformationEvent): FirehoseTransformationResult & { rejected: Partial<Record<RejectReason, number>> } {
-    const rejected: Partial<Record<RejectReason, number>> = {};
-    const records = event.records.map((record) => {
-        const { reason, ...out } = transformRecord(record.recordId, record.data);
-        if (reason) rejected[reason] = (rejected[reason] ?? 0) + 1;
-        return out;
-    });
-    return { records, rejected };
+/** A rejected record's reason, as logged: Firehose's error record has the same arrivalTimestamp. */
+export interface RejectionExample {
+    recordId: string;
+    arrivalTimestamp: number;
+    reason: RejectReason;
+    /** Why, for schema rejections: type, version, JSON pointer and keyword (no values). */
+    message?: string;
 }
 
-/** The Lambda handler Firehose invokes. */
-export const handler = async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => {
-    const { records, rejected } = transformBatch(event);
-    const failed = Object.values(rejected).reduce((sum, n) => sum + (n ?? 0), 0);
-    if (failed > 0) {
-        // Counts only: record contents are client data and stay out of the logs.
-        console.warn(JSON.stringify({ message: "records sent to the processing-failed prefix", failed, total: records.length, rejected }));
-    }
-    return { records };
-};
+/** How many rejected records per invocation the log names one by one (the counts cover them all). */
+export const LOGGED_REJECTIONS = 5;
+
+/** Transforms a Firehose batch; the returned records keep the batch's order and recordIds. */
+export function transformBatch(event: FirehoseTransformationEvent, schemas?: SchemaPolicy): FirehoseTransformationResult & {
+    rejected: Partial<Record<RejectReason, number>>;
+    examples: RejectionExample[];
+} {
+    const rejected: Partial<Record<RejectReason, number>> = {};
+    const examples: RejectionExample[] = [];
+    const records = event.records.map((record) => {
+        const { reason, message, ...out } = transformRecord(record.recordId, record.data, schemas);
+        if (reason) {
+            rejected[reason] = (rejected[reason] ?? 0) + 1;
+            if (message && examples.length < LOGGED_REJECTIONS) {
+                examples.push({ recordId: record.recordId, arrivalTimestamp: record.approximateArrivalTimestamp, reason, message });
+            }
+        }
+        return out;
+    });
+    return { records, rejected, examples };
+}
+
+/**
+ * The Lambda handler Firehose invokes, checking events against `schemas` when given (the Archive
+ * component passes the compiled validators and the configured policy).
+ */
+export function createTransformHandler(schemas?: SchemaPolicy): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
+    return async (event) => {
+        const { records, rejected, examples } = transformBatch(event, schemas);
+        const failed = Object.values(rejected).reduce((sum, n) => sum + (n ?? 0), 0);
+        if (failed > 0) {
+            // Counts, and schema reasons (type, version, pointer, keyword): record contents are client data and stay out of the logs.
+            console.warn(JSON.stringify({ message: "records sent to the processing-failed prefix", failed, total: records.length, rejected, ...(examples.length ? { examples } : {}) }));
+        }
+        return { records };
+    };
+}
+
+/** The handler without schema checks. */
+export const handler = createTransformHandler();

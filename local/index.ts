@@ -21,7 +21,8 @@ import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
-import { handler as firehoseTransform } from "../handlers/firehose-transform";
+import { createTransformHandler } from "../handlers/firehose-transform";
+import { compileSchemas } from "../schemas/compile";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
 import {
     buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
@@ -77,6 +78,8 @@ export interface LocalOptions {
     zendeskRetryPolicy?: Partial<RetryPolicy>;
     /** Timeout of one API destination attempt, ms. Default 5000 (EventBridge's). */
     apiDestinationTimeoutMs?: number;
+    /** Directory of the JSON Schemas the transform enforces. Default: the program's schemas/. */
+    schemaDir?: string;
     /** Receives each Cognito confirmation code (the CLI prints them). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
 }
@@ -177,6 +180,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     });
 
     // Firehose --------------------------------------------------------------------------------------
+    // The schemas compiled as the Pulumi program compiles them, enforced by the same transform.
+    const schemas = compileSchemas(options.schemaDir);
+    log.info(`schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`);
+    const firehoseTransform = createTransformHandler({ validators: schemas.validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema });
     const firehose = new LocalFirehose({
         streamName: deliveryStreamName,
         streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
