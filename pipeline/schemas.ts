@@ -46,14 +46,7 @@ export type SchemaVerdict =
     | { ok: true; key?: string }
     | { ok: false; reason: "schema-violation" | "unknown-schema"; message: string };
 
-/**
- * Fields the client library stamps on every event (top level, beside eventType). Every schema must
- * accept them; schemas/compile.ts refuses one that does not.
- */
-export const STAMPED_FIELDS = ["eventId", "sessionId", "sequence"] as const;
-
-/** A session id as the client library and the schemas accept it: a UUID, either case. */
-export const SESSION_ID_PATTERN = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+export { MAX_SEQUENCE, SESSION_ID_PATTERN, STAMPED_FIELDS } from "./stamping";
 
 /** eventType values a schema directory may have (the well-formed partition values of pipeline/partitioning). */
 export const SCHEMA_EVENT_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
