@@ -58,18 +58,12 @@ export function schemaKey(eventType: unknown, schemaVersion: unknown): string | 
     return `${eventType}/${schemaVersion}`;
 }
 
-const MAX_SHOWN = 64;
-
-/** A client value shown in a message: JSON, cut at 64 characters (messages reach logs). */
-function shown(value: unknown): string {
-    const text = value === undefined ? "missing" : JSON.stringify(value) ?? String(value);
-    return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
-}
+const MAX_SEGMENT = 64;
 
 /** RFC 6901 escaping of one JSON pointer segment. */
 function pointerSegment(name: string): string {
     const escaped = name.replace(/~/g, "~0").replace(/\//g, "~1");
-    return escaped.length > MAX_SHOWN ? `${escaped.slice(0, MAX_SHOWN)}...` : escaped;
+    return escaped.length > MAX_SEGMENT ? `${escaped.slice(0, MAX_SEGMENT)}...` : escaped;
 }
 
 /**
@@ -101,11 +95,10 @@ export function checkEvent(policy: SchemaPolicy, event: unknown): SchemaVerdict 
     const validate = key !== undefined && Object.prototype.hasOwnProperty.call(policy.validators, key) ? policy.validators[key] : undefined;
     if (!validate) {
         if (policy.unknownSchema === "allow") return { ok: true };
-        return {
-            ok: false,
-            reason: "unknown-schema",
-            message: `no schema for eventType ${shown(eventType)} and schemaVersion ${shown(schemaVersion)}`,
-        };
+        // Well-formed names are letters, digits, "_" and "-" only, so the message carries no free client text.
+        const message = key !== undefined ? `no schema for ${key.replace("/", " version ")}`
+            : "no schema: eventType must be 1 to 64 letters, digits, \"_\" or \"-\" and schemaVersion a whole number to name one";
+        return { ok: false, reason: "unknown-schema", message };
     }
     if (validate(event)) return { ok: true, key };
     const first = validate.errors?.[0] ?? { instancePath: "", keyword: "unknown", params: {} };
