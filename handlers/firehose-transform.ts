@@ -14,8 +14,8 @@
  * schema is checked against it (compiled ahead of time, see schemas/compile.ts) before accountNumber is
  * added; one that breaks it is ProcessingFailed too. Firehose's error record cannot carry our reason (it
  * writes its own errorCode `Lambda.ProcessingFailedStatus`), so the handler logs the reason of the first
- * few rejected records with their recordId and arrival time; `npm run cli -- validate-event` recomputes it
- * from an error record.
+ * few rejected records with EventBridge's event id (also in the error record's rawData);
+ * `npm run cli -- validate-event` recomputes it from an error record.
  */
 import type {
     FirehoseTransformationEvent,
@@ -140,7 +140,7 @@ function objectText(members: Map<string, string>): string {
 export function transformText(
     text: string,
     schemas?: SchemaPolicy,
-): { ok: true; text: string } | { ok: false; reason: RejectReason; message?: string } {
+): { ok: true; text: string } | { ok: false; reason: RejectReason; message?: string; busEventId?: string } {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
@@ -151,7 +151,10 @@ export function transformText(
     if (!outcome.ok) return outcome;
     // Schema check of the event as the client sent it, before accountNumber is added.
     const verdict = schemas ? checkEvent(schemas, (parsed as Record<string, unknown>).detail) : { ok: true as const };
-    if (!verdict.ok) return verdict;
+    if (!verdict.ok) {
+        const id = (parsed as Record<string, unknown>).id;
+        return { ...verdict, ...(typeof id === "string" ? { busEventId: id.slice(0, 64) } : {}) };
+    }
     const clientId = (outcome.event.detail as Record<string, unknown>).accountNumber as string;
     const event = objectMembers(text);
     const detail = objectMembers(event.get("detail") as string);
@@ -162,7 +165,7 @@ export function transformText(
 }
 
 /** A transformed record, with why it was rejected (kept out of the answer to Firehose). */
-export type TransformedRecord = FirehoseTransformationResultRecord & { reason?: RejectReason; message?: string };
+export type TransformedRecord = FirehoseTransformationResultRecord & { reason?: RejectReason; message?: string; busEventId?: string };
 
 /** Transforms one record's base64 data into the output record (base64 JSON, no trailing newline). */
 export function transformRecord(recordId: string, data: string, schemas?: SchemaPolicy): TransformedRecord {
@@ -180,14 +183,19 @@ export function transformRecord(recordId: string, data: string, schemas?: Schema
         // Never fail the whole invocation (Firehose would retry, then fail every record of the batch).
         outcome = { ok: false, reason: "transform-error" };
     }
-    if (!outcome.ok) return { recordId, result: "ProcessingFailed", data, reason: outcome.reason, ...(outcome.message ? { message: outcome.message } : {}) };
+    if (!outcome.ok) {
+        const { reason, message, busEventId } = outcome;
+        return { recordId, result: "ProcessingFailed", data, reason, ...(message ? { message } : {}), ...(busEventId ? { busEventId } : {}) };
+    }
     return { recordId, result: "Ok", data: Buffer.from(outcome.text, "utf8").toString("base64") };
 }
 
-/** A rejected record's reason, as logged: Firehose's error record has the same arrivalTimestamp. */
+/** A rejected record's reason, as logged. The error record's rawData holds the same EventBridge `id`. */
 export interface RejectionExample {
     recordId: string;
     arrivalTimestamp: number;
+    /** EventBridge's id of the event (set by AWS, not by the client): finds the record in the error output. */
+    busEventId?: string;
     reason: RejectReason;
     /** Why, for schema rejections: type, version, JSON pointer and keyword (no values). */
     message?: string;
@@ -204,11 +212,11 @@ export function transformBatch(event: FirehoseTransformationEvent, schemas?: Sch
     const rejected: Partial<Record<RejectReason, number>> = {};
     const examples: RejectionExample[] = [];
     const records = event.records.map((record) => {
-        const { reason, message, ...out } = transformRecord(record.recordId, record.data, schemas);
+        const { reason, message, busEventId, ...out } = transformRecord(record.recordId, record.data, schemas);
         if (reason) {
             rejected[reason] = (rejected[reason] ?? 0) + 1;
             if (message && examples.length < LOGGED_REJECTIONS) {
-                examples.push({ recordId: record.recordId, arrivalTimestamp: record.approximateArrivalTimestamp, reason, message });
+                examples.push({ recordId: record.recordId, arrivalTimestamp: record.approximateArrivalTimestamp, ...(busEventId ? { busEventId } : {}), reason, message });
             }
         }
         return out;

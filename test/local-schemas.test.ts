@@ -80,14 +80,16 @@ describe("schema enforcement in local mode", function () {
                 assert.deepStrictEqual(original.detail, { ...sent, eventId: ids[i], sessionId: client.session.id, sequence: i + 1 });
             }
 
-            // The reason: the transform logs it with the record's arrival time, which the error record carries too.
+            // The reason: the transform logs it with EventBridge's event id, which the error record's rawData holds too.
             const line = logs.find((l) => l.includes("lambda firehose-transform:") && l.includes("processing-failed prefix"));
             assert.ok(line, logs.join("\n"));
             const logged = JSON.parse(line.slice(line.indexOf("{")));
             assert.deepStrictEqual(logged.rejected, { "schema-violation": 2 });
-            const reasons = new Map(logged.examples.map((e: { arrivalTimestamp: number; message: string }) => [e.arrivalTimestamp, e.message]));
-            assert.strictEqual(reasons.get(byId.get(ids[1])!.record.arrivalTimestamp), `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
-            assert.strictEqual(reasons.get(byId.get(ids[2])!.record.arrivalTimestamp), `paging version 1 breaks its schema at "/data/sort": must NOT have additional properties (additionalProperties)`);
+            const reasons = new Map(logged.examples.map((e: { busEventId: string; message: string }) => [e.busEventId, e.message]));
+            const busId = (i: number) => decode(byId.get(ids[i])!.record.rawData).id;
+            assert.strictEqual(reasons.get(busId(1)), `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
+            assert.strictEqual(reasons.get(busId(2)), `paging version 1 breaks its schema at "/data/sort": must NOT have additional properties (additionalProperties)`);
+            assert.deepStrictEqual([busId(1), busId(2)].sort(), result.accepted.slice(1, 3).map((a) => a.busEventId).sort(), "the id the API answered with");
             // validate-event replays the transform on the error record and gives the same reason.
             const replay = { validators: compileSchemas().validators, enforcement: "quarantine" as const, unknownSchema: "allow" as const };
             assert.deepStrictEqual(validateValue(byId.get(ids[1])!.record, replay), {

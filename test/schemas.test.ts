@@ -239,7 +239,7 @@ describe("event schemas", () => {
             try {
                 const records = Array.from({ length: 8 }, (_, i) => ({
                     recordId: `r-${i}`, approximateArrivalTimestamp: 1000 + i,
-                    data: b64(`{"resources":["c"],"detail":{"eventType":"shopping","schemaVersion":1,"data":{"itemSku":"secret-${i}"}}}`),
+                    data: b64(`{"id":"bus-${i}","resources":["c"],"detail":{"eventType":"shopping","schemaVersion":1,"data":{"itemSku":"secret-${i}"}}}`),
                 }));
                 records.push({ recordId: "ok", approximateArrivalTimestamp: 2000, data: b64(`{"resources":["c"],"detail":${JSON.stringify(minimal("paging"))}}`) });
                 const out = await createTransformHandler(policy())({ invocationId: "i", deliveryStreamArn: "arn", region: "us-east-1", records });
@@ -253,7 +253,7 @@ describe("event schemas", () => {
             assert.deepStrictEqual(logged.rejected, { "schema-violation": 8 });
             assert.strictEqual(logged.examples.length, LOGGED_REJECTIONS);
             assert.deepStrictEqual(logged.examples[0], {
-                recordId: "r-0", arrivalTimestamp: 1000, reason: "schema-violation",
+                recordId: "r-0", arrivalTimestamp: 1000, busEventId: "bus-0", reason: "schema-violation",
                 message: `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`,
             });
             assert.ok(!lines[0].includes("secret"), "no client value in the log");
