@@ -46,6 +46,19 @@ export function formatEstimate(e: CostEstimate): string {
     ].join("\n") + "\n";
 }
 
+/** docs/cost.md's table: $/month and $/M events by service, for each volume (10 events a request, 1,000 bytes). */
+export function comparisonTable(volumes: number[]): string {
+    const estimates = volumes.map((n) => estimateCost({ eventsPerMonth: n, eventsPerRequest: 10, eventBytes: 1000, region: PRICE_REGION }));
+    const label = (n: number) => (n >= 1e9 ? `${n / 1e9} B` : `${n / 1e6} M`);
+    const header = `| Service | ${volumes.map((n) => `${label(n)} events: $/month | $/M`).join(" | ")} |`;
+    const rule = `| --- | ${volumes.map(() => "---: | ---:").join(" | ")} |`;
+    const services = byService(estimates[0]).map((s) => s.service);
+    const row = (name: string, pick: (e: CostEstimate) => number) =>
+        `| ${name} | ${estimates.map((e) => `${usd(pick(e))} | ${usd(pick(e) / (e.inputs.eventsPerMonth / 1e6))}`).join(" | ")} |`;
+    const body = services.map((service) => row(service, (e) => byService(e).find((s) => s.service === service)!.monthly));
+    return [header, rule, ...body, row("**Total**", (e) => e.total)].join("\n");
+}
+
 /** Runs the CLI; returns the exit code (0, or 2 for a usage error). */
 export function runCostCli(argv: string[], out: (text: string) => void, err: (text: string) => void): number {
     const program = new Command("cost")

@@ -154,3 +154,10 @@ export function series(id: MetricId, dimensions: Readonly<Record<string, string>
 /** The reasons the transform rejects a record (handlers/firehose-transform.ts), each a Reason dimension value. */
 export const TRANSFORM_REJECT_REASONS = ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error"] as const;
 export type TransformRejectReason = (typeof TRANSFORM_REJECT_REASONS)[number];
+
+/** The definition's row in docs/operations.md's metric table. */
+export function metricTableRow(def: MetricDefinition): string {
+    const dims = def.dimensionKeys.length > 0 ? def.dimensionKeys.join(", ") : "none (account and region)";
+    const doc = def.doc.startsWith("https://") ? `[${new URL(def.doc).pathname.split("/").pop()}](${def.doc})` : "this page";
+    return `| \`${def.id}\` | ${def.namespace} | ${def.metricName} | ${dims} | ${def.stat} | ${doc} |`;
+}
