@@ -77,8 +77,14 @@ export interface AppConfig {
     partitioning: PartitioningPolicy;
     /** Days the EventBridge archive keeps events for replay; 0 means no archive. */
     eventArchiveRetentionDays: number;
-    /** SNS topic the dead-letter-queue alarms notify; undefined for alarms without actions. */
+    /** SNS topic the alarms notify (instead of the topic Monitoring creates); undefined: Monitoring's own topic. */
     alarmTopicArn?: string;
+
+    // --- monitoring (AlarmTopic, Monitoring) ---
+    /** Alarms, an alarm topic and a dashboard (default on). Off: only the dead-letter-queue alarms remain. */
+    monitoring: boolean;
+    /** An e-mail address subscribed to the alarm topic; undefined for none. */
+    alarmEmail?: string;
     /** Zendesk settings; undefined when none of the three Zendesk keys is set. */
     zendesk?: ZendeskSettings;
     /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
@@ -126,6 +132,7 @@ export const DEFAULTS = {
     partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
     eventArchiveRetentionDays: 7,
     zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
+    monitoring: true,
 } as const;
 
 /** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
@@ -260,9 +267,11 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
             maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),
         },
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
+        monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
         zendesk: undefined,
     };
     routingChecks(r, config);
+    monitoringChecks(r, config);
     if (config.throttleBurstLimit < config.throttleRateLimit) {
         r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
             `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
@@ -306,6 +315,23 @@ function routingChecks(r: ConfigReader, config: AppConfig): void {
     }
 }
 
+/** An e-mail address SNS can subscribe (a plain address; SNS checks it by mailing a confirmation link). */
+const EMAIL_PATTERN = /^[^\s@"<>,;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** The monitoring keys: the alarm e-mail address, which needs the monitoring's topic. */
+function monitoringChecks(r: ConfigReader, config: AppConfig): void {
+    const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+    const email = r.value("alarmEmail");
+    if (email === undefined) return;
+    if (!EMAIL_PATTERN.test(email) || email.length > 254) {
+        r.errors.push(`${key("alarmEmail")} is ${JSON.stringify(email)}; expected an e-mail address. Fix: pulumi config set ${key("alarmEmail")} ops@example.com`);
+    } else if (!config.monitoring) {
+        r.errors.push(`${key("alarmEmail")} is set but ${key("monitoring")} is false, so there is no alarm topic to subscribe it to. Fix: pulumi config set ${key("monitoring")} true`);
+    } else {
+        config.alarmEmail = email;
+    }
+}
+
 /** Every key this program reads (plain and secret), for loadConfig. */
 export const CONFIG_KEYS = [
     "environment", "threatProtection", "userPoolDeletionProtection", "accessTokenValidityMinutes",
@@ -316,6 +342,8 @@ export const CONFIG_KEYS = [
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
     "alarmTopicArn",
+    // --- monitoring keys ---
+    "monitoring", "alarmEmail",
 ];
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
@@ -324,6 +352,8 @@ export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
     "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
+    // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
+    "monitoring", "alarmEmail",
 ]);
 
 /** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */

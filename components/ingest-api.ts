@@ -47,6 +47,9 @@ export interface IngestApiArgs {
 
 /** Fields of each access log line (JSON); no Authorization header, no body. */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
+    // apiId and stage: the dimensions of the RequestsWithFailedEntries metric filter (pipeline/metrics.ts).
+    apiId: "$context.apiId",
+    stage: "$context.stage",
     requestId: "$context.requestId",
     extendedRequestId: "$context.extendedRequestId",
     requestTime: "$context.requestTime",

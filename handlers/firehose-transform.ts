@@ -15,9 +15,13 @@ import type {
     FirehoseTransformationResult,
     FirehoseTransformationResultRecord,
 } from "aws-lambda";
+import { TRANSFORM_REJECTS, type TransformRejectReason } from "../pipeline/metrics";
 
-/** Why a record could not be transformed (logged; the record itself goes to the error prefix). */
-export type RejectReason = "not-json" | "not-an-event" | "no-detail" | "no-client-id" | "transform-error";
+/**
+ * Why a record could not be transformed (counted in the reject metric; the record itself goes to the
+ * error prefix). The list of reasons lives in pipeline/metrics.ts, where the dashboard reads it.
+ */
+export type RejectReason = TransformRejectReason;
 
 export type TransformOutcome =
     | { ok: true; event: Record<string, unknown> }
@@ -176,13 +180,48 @@ export function transformBatch(event: FirehoseTransformationEvent): FirehoseTran
     return { records, rejected };
 }
 
+/**
+ * The batch's rejects as CloudWatch Embedded Metric Format log lines: one per reason, each publishing
+ * TransformRejectedRecords twice, under [DeliveryStreamName] (the total an alarm watches) and under
+ * [DeliveryStreamName, Reason] (the dashboard's breakdown). The stream's name comes from its ARN
+ * (`arn:aws:firehose:<region>:<account>:deliverystream/<name>`). Counts only: records are client data.
+ */
+export function rejectMetricLines(rejected: Partial<Record<RejectReason, number>>, deliveryStreamArn: string | undefined, timestamp: number, batchRecords: number): string[] {
+    const { namespace, metricName, unit, streamDimension, reasonDimension } = TRANSFORM_REJECTS;
+    const stream = /:deliverystream\/([^/]+)$/.exec(deliveryStreamArn ?? "")?.[1] ?? "unknown";
+    return Object.entries(rejected).filter(([, count]) => count).map(([reason, count]) => JSON.stringify({
+        message: "records sent to the processing-failed prefix",
+        batchRecords,
+        [streamDimension]: stream,
+        [reasonDimension]: reason,
+        [metricName]: count,
+        _aws: {
+            Timestamp: timestamp,
+            CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[streamDimension], [streamDimension, reasonDimension]], Metrics: [{ Name: metricName, Unit: unit }] }],
+        },
+    }));
+}
+
+/**
+ * Where the EMF lines go by default. In Lambda: straight to stdout, not console.log: with the Lambda JSON
+ * log format the runtime wraps console output in a JSON object of its own ({"timestamp", "level",
+ * "requestId", "message"}), and CloudWatch extracts EMF only from a log event that is itself the EMF
+ * object; direct stdout writes reach the log unchanged. Elsewhere (local mode, tests): console.warn,
+ * which local mode shows as the function's log.
+ */
+export function defaultWriteLine(line: string): void {
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${line}\n`);
+    else console.warn(line);
+}
+
+/** A Firehose transform handler that reports its rejects as EMF lines through `writeLine`. */
+export function createTransformHandler(writeLine: (line: string) => void = defaultWriteLine): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
+    return async (event) => {
+        const { records, rejected } = transformBatch(event);
+        for (const line of rejectMetricLines(rejected, event.deliveryStreamArn, Date.now(), records.length)) writeLine(line);
+        return { records };
+    };
+}
+
 /** The Lambda handler Firehose invokes. */
-export const handler = async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => {
-    const { records, rejected } = transformBatch(event);
-    const failed = Object.values(rejected).reduce((sum, n) => sum + (n ?? 0), 0);
-    if (failed > 0) {
-        // Counts only: record contents are client data and stay out of the logs.
-        console.warn(JSON.stringify({ message: "records sent to the processing-failed prefix", failed, total: records.length, rejected }));
-    }
-    return { records };
-};
+export const handler = createTransformHandler();

@@ -38,6 +38,9 @@ const NAME_LIMITS: Record<string, { input: string; max: number; autoNamed: boole
     "aws:apigateway/model:Model": { input: "name", max: 255, autoNamed: false },
     "aws:apigateway/authorizer:Authorizer": { input: "name", max: 255, autoNamed: false },
     "aws:apigateway/requestValidator:RequestValidator": { input: "name", max: 255, autoNamed: false },
+    "aws:sns/topic:Topic": { input: "name", max: 256, autoNamed: true },
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": { input: "name", max: 512, autoNamed: true },
+    "aws:cloudwatch/dashboard:Dashboard": { input: "dashboardName", max: 255, autoNamed: false },
 };
 
 /** Types whose name AWS does not limit in length (RestApi) or that have no name of their own. */
@@ -50,6 +53,7 @@ const UNNAMED_OR_UNLIMITED = new Set([
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
 ]);
 
 interface ProgramResource { type: string; name: string; inputs: Record<string, string> }
