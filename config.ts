@@ -83,6 +83,14 @@ export interface AppConfig {
     zendesk?: ZendeskSettings;
     /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
     zendeskApiToken?: pulumi.Output<string>;
+
+    // --- query (ArchiveQuery) ---
+    /** Deploy the Glue tables, Athena workgroup, named queries and analyst policy. */
+    queryEnabled: boolean;
+    /** Most bytes one Athena query may scan (at least 10 MiB). */
+    queryBytesScannedCutoffPerQuery: number;
+    /** Days Athena query results are kept. */
+    queryResultsExpirationDays: number;
 }
 
 /** The Zendesk destination's plain settings (the token is read separately, as a secret). */
@@ -126,6 +134,9 @@ export const DEFAULTS = {
     partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
     eventArchiveRetentionDays: 7,
     zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
+    queryEnabled: true,
+    queryBytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
+    queryResultsExpirationDays: 7,
 } as const;
 
 /** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
@@ -261,6 +272,10 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         },
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
         zendesk: undefined,
+        queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
+        // Athena refuses a limit below 10 MiB.
+        queryBytesScannedCutoffPerQuery: r.integer("queryBytesScannedCutoffPerQuery", DEFAULTS.queryBytesScannedCutoffPerQuery, 10 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+        queryResultsExpirationDays: r.integer("queryResultsExpirationDays", DEFAULTS.queryResultsExpirationDays, 1, 3650),
     };
     routingChecks(r, config);
     if (config.throttleBurstLimit < config.throttleRateLimit) {
@@ -316,6 +331,8 @@ export const CONFIG_KEYS = [
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
     "alarmTopicArn",
+    // --- query keys ---
+    "queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays",
 ];
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
@@ -325,6 +342,9 @@ export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
     "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
     "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
 ]);
+
+/** AppConfig fields and DEFAULTS keys of the ArchiveQuery component (tested in test/query-config.test.ts). */
+export const QUERY_FIELDS: ReadonlySet<string> = new Set(["queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays"]);
 
 /** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */
 export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];

@@ -6,6 +6,7 @@
  *   Archive       - S3 bucket fed by a Firehose stream (transform Lambda, jq partitioning, NDJSON)
  *   ZendeskDestination - EventBridge connection + API destination that opens Zendesk tickets (optional)
  *   EventRouting  - the client-events bus, its rules and targets (each with retries and a DLQ)
+ *   ArchiveQuery  - Glue tables over the archive, an Athena workgroup, named queries, an analyst policy (optional)
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,7 @@ import { IngestApi } from "./components/ingest-api";
 import { Archive } from "./components/archive";
 import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
+import { ArchiveQuery } from "./components/archive-query";
 
 const config = loadConfig();
 const prefix = resourcePrefix(config.environment);
@@ -83,6 +85,17 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
     logRetentionDays: config.logRetentionDays,
 });
 
+// --- query (on unless client-events:queryEnabled is false) ----------------------------------------
+const query = config.queryEnabled
+    ? new ArchiveQuery(`${prefix}-query`, {
+        bucketName: archive.bucketName,
+        bucketArn: archive.bucketArn,
+        partitioning: config.partitioning,
+        bytesScannedCutoffPerQuery: config.queryBytesScannedCutoffPerQuery,
+        resultsExpirationDays: config.queryResultsExpirationDays,
+    })
+    : undefined;
+
 // --- outputs --------------------------------------------------------------------------------------
 export const environment = config.environment;
 export const region = aws.getRegionOutput().region;
@@ -99,3 +112,11 @@ export const deliveryStreamName = archive.deliveryStreamName;
 /** Dead-letter queue URL by route ("archive", and "zendesk" when configured). */
 export const deadLetterQueueUrls = routing.deadLetterQueueUrls;
 export const zendeskEnabled = zendesk !== undefined;
+/** Query outputs (absent when queryEnabled is false): `npm run query` reads them. */
+export const queryDatabase = query?.databaseName;
+/** Table name by table: `{ events, errors }`. */
+export const queryTables = query?.tableNames;
+export const queryWorkgroup = query?.workgroupName;
+export const queryResultsBucket = query?.resultsBucketName;
+/** Attach this managed policy to the people or roles who query the archive. */
+export const queryAnalystPolicyArn = query?.analystPolicyArn;
