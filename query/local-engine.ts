@@ -59,7 +59,7 @@ async function openArchive(bucketDir: string): Promise<{ connection: DuckDBConne
             objects += count;
             await connection.run(duckdbViewSql(table, bucketDir, count > 0));
         }
-        if (objects === 0) throw new QueryUsageError(`No archive objects under ${bucketDir} yet. ${HOW_TO_ARCHIVE}`);
+        if (objects === 0) throw new QueryUsageError(`No archive in ${bucketDir} yet: no objects under events/ or errors/. ${HOW_TO_ARCHIVE}`);
         for (const macro of DUCKDB_COMPATIBILITY_MACROS) await connection.run(macro);
         // Firehose's partition dates are UTC, and so is Athena's current_date.
         await connection.run("SET TimeZone = 'UTC'");
@@ -77,7 +77,7 @@ async function openArchive(bucketDir: string): Promise<{ connection: DuckDBConne
 export async function runLocalQuery(dataDir: string, sql: string, parameters: ReadonlyArray<string | number> = []): Promise<QueryResult> {
     if (sql.replace(/--[^\n]*/g, "").trim() === "") throw new QueryUsageError("no SQL to run");
     const bucketDir = localBucketDir(dataDir);
-    if (!existsSync(bucketDir)) throw new QueryUsageError(`No archive in ${path.resolve(dataDir)} yet (${bucketDir} does not exist). ${HOW_TO_ARCHIVE}`);
+    if (!existsSync(bucketDir)) throw new QueryUsageError(`No archive in ${path.resolve(dataDir)} yet: ${bucketDir} does not exist. ${HOW_TO_ARCHIVE}`);
     const { connection, close } = await openArchive(bucketDir);
     try {
         const statements = await connection.extractStatements(sql).catch((err) => { throw new QueryFailed(`DuckDB: ${(err as Error).message}`); });
