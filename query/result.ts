@@ -64,7 +64,8 @@ function cellText(value: unknown): string {
     const text = typeof value === "string" ? value : JSON.stringify(value);
     // One line per row: control characters shown as escapes.
     // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+    return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]
+        ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** The result as an aligned text table with a row count (numbers right-aligned). */
