@@ -6,7 +6,7 @@
  */
 import type { AthenaClient } from "@aws-sdk/client-athena";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readStackOutputs, type Exec } from "../generator/settings";
+import { defaultExec, readStackOutputs, type Exec } from "../generator/settings";
 import { bindParameters, findNamedQuery, NAMED_QUERIES, sqlFor, type QueryEngine } from "../pipeline/named-queries";
 import type { AthenaRunOptions } from "./athena-engine";
 import { formatJson, formatTable, QueryFailed, QueryUsageError, type QueryResult } from "./result";
@@ -104,7 +104,7 @@ async function athenaSettings(flags: QueryFlags, io: QueryCliIO): Promise<{ regi
     if (!settings.workgroup || !settings.database || !settings.region) {
         let outputs: Record<string, unknown>;
         try {
-            outputs = await readStackOutputs(flags.stack, io.exec ?? (await import("../generator/settings")).defaultExec);
+            outputs = await readStackOutputs(flags.stack, io.exec ?? defaultExec);
         } catch (err) {
             throw new QueryUsageError(`${(err as Error).message} (or pass --workgroup, --database and --region; --local queries local mode)`);
         }
