@@ -89,6 +89,14 @@ export interface AppConfig {
     zendesk?: ZendeskSettings;
     /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
     zendeskApiToken?: pulumi.Output<string>;
+
+    // --- query (ArchiveQuery) ---
+    /** Deploy the Glue tables, Athena workgroup, named queries and analyst policy. */
+    queryEnabled: boolean;
+    /** Most bytes one Athena query may scan (at least 10 MiB). */
+    queryBytesScannedCutoffPerQuery: number;
+    /** Days Athena query results are kept. */
+    queryResultsExpirationDays: number;
 }
 
 /** The Zendesk destination's plain settings (the token is read separately, as a secret). */
@@ -133,6 +141,9 @@ export const DEFAULTS = {
     eventArchiveRetentionDays: 7,
     zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
     monitoring: true,
+    queryEnabled: true,
+    queryBytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
+    queryResultsExpirationDays: 7,
 } as const;
 
 /** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
@@ -269,6 +280,10 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
         monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
         zendesk: undefined,
+        queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
+        // Athena refuses a limit below 10 MiB.
+        queryBytesScannedCutoffPerQuery: r.integer("queryBytesScannedCutoffPerQuery", DEFAULTS.queryBytesScannedCutoffPerQuery, 10 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+        queryResultsExpirationDays: r.integer("queryResultsExpirationDays", DEFAULTS.queryResultsExpirationDays, 1, 3650),
     };
     routingChecks(r, config);
     monitoringChecks(r, config);
@@ -344,6 +359,8 @@ export const CONFIG_KEYS = [
     "alarmTopicArn",
     // --- monitoring keys ---
     "monitoring", "alarmEmail",
+    // --- query keys ---
+    "queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays",
 ];
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
@@ -355,6 +372,9 @@ export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
     // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
     "monitoring", "alarmEmail",
 ]);
+
+/** AppConfig fields and DEFAULTS keys of the ArchiveQuery component (tested in test/query-config.test.ts). */
+export const QUERY_FIELDS: ReadonlySet<string> = new Set(["queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays"]);
 
 /** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */
 export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];

@@ -7,6 +7,7 @@
  *   ZendeskDestination - EventBridge connection + API destination that opens Zendesk tickets (optional)
  *   EventRouting  - the client-events bus, its rules and targets (each with retries and a DLQ)
  *   AlarmTopic, Monitoring - the encrypted alarm topic; alarms wherever events can be lost, and a dashboard
+ *   ArchiveQuery  - Glue tables over the archive, an Athena workgroup, named queries, an analyst policy (optional)
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,6 +20,7 @@ import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
 import { AlarmTopic } from "./components/alarm-topic";
 import { Monitoring } from "./components/monitoring";
+import { ArchiveQuery } from "./components/archive-query";
 
 const config = loadConfig();
 const prefix = resourcePrefix(config.environment);
@@ -106,6 +108,17 @@ const monitoring = alarmTopic ? new Monitoring(`${prefix}-monitoring`, {
     otherAlarmArns: Object.values(routing.routes).map((r) => r.deadLetterAlarm.arn),
 }) : undefined;
 
+// --- query (on unless client-events:queryEnabled is false) ----------------------------------------
+const query = config.queryEnabled
+    ? new ArchiveQuery(`${prefix}-query`, {
+        bucketName: archive.bucketName,
+        bucketArn: archive.bucketArn,
+        partitioning: config.partitioning,
+        bytesScannedCutoffPerQuery: config.queryBytesScannedCutoffPerQuery,
+        resultsExpirationDays: config.queryResultsExpirationDays,
+    })
+    : undefined;
+
 // --- outputs --------------------------------------------------------------------------------------
 export const environment = config.environment;
 export const region = aws.getRegionOutput().region;
@@ -126,3 +139,11 @@ export const zendeskEnabled = zendesk !== undefined;
 export const alarmTopicArn = alarmTopicArnOrUnset;
 /** The CloudWatch dashboard that follows one event from request to S3 and Zendesk (with monitoring on). */
 export const dashboardName = monitoring?.dashboardName;
+/** Query outputs (absent when queryEnabled is false): `npm run query` reads them. */
+export const queryDatabase = query?.databaseName;
+/** Table name by table: `{ events, errors }`. */
+export const queryTables = query?.tableNames;
+export const queryWorkgroup = query?.workgroupName;
+export const queryResultsBucket = query?.resultsBucketName;
+/** Attach this managed policy to the people or roles who query the archive. */
+export const queryAnalystPolicyArn = query?.analystPolicyArn;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HandlerFunction, PolicyStatement } from "./handler-function";
 import { handler as transformHandler } from "../handlers/firehose-transform";
 import {
-    BUFFERING, buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
+    BUFFERING, buildPartitionKeysQuery, COMPRESSION_EXTENSIONS, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
     RECORD_DELIMITER_PARAMETER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
 import { validateLifecycle } from "../pipeline/archive-lifecycle";
@@ -213,6 +213,8 @@ export class Archive extends pulumi.ComponentResource {
                 bufferingSize,
                 bufferingInterval,
                 compressionFormat: args.compression ?? "UNCOMPRESSED",
+                // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
+                fileExtension: pulumi.output(args.compression ?? "UNCOMPRESSED").apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
                 dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
                 cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
                 processingConfiguration: {

@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
+import { COMPRESSION_EXTENSIONS, objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
 import { writeFileAtomic } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
 import type { Logger } from "./log";
@@ -288,7 +288,7 @@ export class LocalFirehose {
     private writeObject(prefix: string, timestamp: Date, body: Buffer, count: number, isError = false): void {
         // Firehose compresses delivered objects, not its error output.
         const gzip = this.settings.gzip && !isError;
-        const key = prefix + objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), gzip ? ".gz" : "");
+        const key = prefix + objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), COMPRESSION_EXTENSIONS[gzip ? "GZIP" : "UNCOMPRESSED"]);
         if (gzip) body = gzipSync(body);
         const file = localObjectPath(path.join(this.settings.s3Dir, this.settings.bucketName), key);
         writeFileAtomic(file, body);

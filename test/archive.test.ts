@@ -67,6 +67,7 @@ describe("Archive component", () => {
         assert.ok(s3.bufferingSize >= 64, "dynamic partitioning needs at least 64 MiB");
         assert.strictEqual(s3.bufferingInterval, 300);
         assert.strictEqual(s3.compressionFormat, "UNCOMPRESSED");
+        assert.strictEqual(s3.fileExtension, undefined, "plain objects keep Firehose's default name (no extension)");
         assert.strictEqual(s3.bucketArn, await valueOf(archive.bucketArn));
         const processors = s3.processingConfiguration.processors as Array<{ type: string; parameters: Array<{ parameterName: string; parameterValue: string }> }>;
         assert.strictEqual(s3.processingConfiguration.enabled, true);
@@ -178,6 +179,8 @@ describe("Archive component: options", () => {
         assert.strictEqual(bucket.inputs.forceDestroy, true);
         const s3 = (await oneOf("arch-b-stream", STREAM)).inputs.extendedS3Configuration;
         assert.strictEqual(s3.compressionFormat, "GZIP");
+        // Athena and DuckDB decompress JSON by the object's extension.
+        assert.strictEqual(s3.fileExtension, ".gz");
         assert.strictEqual(s3.bufferingSize, 128);
         assert.strictEqual(s3.bufferingInterval, 60);
         const query = s3.processingConfiguration.processors[1].parameters[0].parameterValue;

@@ -3,10 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import "./support/pulumi-mocks";
-import { CONFIG_KEYS, CONFIG_NAMESPACE, DEFAULTS, loadConfig, parseConfig, ROUTING_FIELDS } from "../config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, DEFAULTS, loadConfig, parseConfig, QUERY_FIELDS, ROUTING_FIELDS } from "../config";
 
-/** Without the routing keys (those are tested in test/routing-config.test.ts). */
-const core = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !ROUTING_FIELDS.has(k)));
+/** Without the routing and query keys (tested in test/routing-config.test.ts and test/query-config.test.ts). */
+const core = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !ROUTING_FIELDS.has(k) && !QUERY_FIELDS.has(k)));
 
 const ROOT = path.resolve(__dirname, "..");
 

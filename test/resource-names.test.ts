@@ -41,6 +41,11 @@ const NAME_LIMITS: Record<string, { input: string; max: number; autoNamed: boole
     "aws:sns/topic:Topic": { input: "name", max: 256, autoNamed: true },
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": { input: "name", max: 512, autoNamed: true },
     "aws:cloudwatch/dashboard:Dashboard": { input: "dashboardName", max: 255, autoNamed: false },
+    "aws:iam/policy:Policy": { input: "name", max: 128, autoNamed: true },
+    "aws:glue/catalogDatabase:CatalogDatabase": { input: "name", max: 255, autoNamed: true },
+    "aws:glue/catalogTable:CatalogTable": { input: "name", max: 255, autoNamed: true },
+    "aws:athena/workgroup:Workgroup": { input: "name", max: 128, autoNamed: true },
+    "aws:athena/namedQuery:NamedQuery": { input: "name", max: 128, autoNamed: true },
 };
 
 /** Types whose name AWS does not limit in length (RestApi) or that have no name of their own. */
