@@ -1,9 +1,12 @@
 /**
  * `npm run local`: runs the whole client-events pipeline on this machine. Prints one JSON line
  * (`{"ready":true,...}`) when it accepts requests, then a short summary; SIGINT / SIGTERM write every
- * buffer and pending delivery to disk before exiting.
+ * buffer before exiting (deliveries waiting for a retry stay in the journal). It exits 1 when accepted
+ * events could not be written (they remain in the journal for the next start), and refuses to start on a
+ * data directory another local mode is using.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { DataDirLockedError } from "./data-dir-lock";
 import { startLocal, type LocalPipeline } from "./index";
 
 function integer(name: string, min: number, max: number) {
@@ -112,7 +115,14 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         stopping = true;
         if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
         local.close().then(
-            () => process.exit(0),
+            (report) => {
+                // Accepted events that could not be written are in the journal: say so, and fail.
+                if (report.notWritten > 0) {
+                    process.stderr.write(`${report.summary}\n`);
+                    process.exit(1);
+                }
+                process.exit(0);
+            },
             (err) => {
                 process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
                 process.exit(1);
@@ -128,6 +138,8 @@ if (require.main === module) {
     main(process.argv).catch((err) => {
         const e = err as NodeJS.ErrnoException;
         if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
+        else if (err instanceof DataDirLockedError) process.stderr.write(`${e.message}\n`);
+        else if (e.code && e.syscall && e.path) process.stderr.write(`Cannot use the data directory: ${e.message}. Choose another with --data-dir, or fix its permissions.\n`);
         else if (/^Invalid configuration|^A Zendesk endpoint/.test(e.message)) process.stderr.write(`${e.message}\n`);
         else process.stderr.write(`${e.stack ?? e}\n`);
         process.exit(1);
