@@ -178,18 +178,25 @@ export class LocalEventBus {
      * resumed as soon as it can.
      */
     async recover(): Promise<number> {
-        const imported = await this.importLegacyPending();
+        // The journal first: what is imported next is appended to it and must not be resumed twice.
         const resumed = this.journal.recover((entries) => {
             for (const entry of entries) this.resume(entry);
         });
         if (resumed > 0) this.log.info(`eventbridge resumed ${resumed} events a previous run had not finished delivering`);
-        return resumed + imported;
+        return resumed + await this.importLegacyPending();
     }
 
     private resume(entry: RecoveredEntry): void {
-        const { e, d } = entry.data as JournaledEvent;
-        const event = { ...e, detail: JSON.parse(d) } as BusEvent;
-        detailTexts.set(event, d);
+        let event: BusEvent;
+        try {
+            const { e, d } = entry.data as JournaledEvent;
+            event = { ...e, detail: JSON.parse(d) } as BusEvent;
+            detailTexts.set(event, d);
+        } catch (err) {
+            // Not something this journal writes; kept in the file for a person to look at, never deleted.
+            this.log.warn(`eventbridge: journal entry ${entry.id} in ${this.journal.dir} is unreadable (${(err as Error).message}); it stays there`);
+            return;
+        }
         for (const key of entry.targets) {
             const found = this.targets.get(key);
             if (!found) {
@@ -208,11 +215,9 @@ export class LocalEventBus {
      */
     async adoptSerialized(payloads: string[], rule: string, target: string): Promise<number> {
         const events = payloads.map(parseSerializedEvent).filter((e): e is BusEvent => e !== undefined);
-        await this.journal.append(events.map((event) => this.journalEntry(event, [targetKey(rule, target)])));
-        const found = this.targets.get(targetKey(rule, target));
-        for (const event of events) {
-            if (found) this.track(this.deliverWithRetries(found.rule, found.target, event, 0, this.now()));
-        }
+        const entries = events.map((event) => this.journalEntry(event, [targetKey(rule, target)]));
+        await this.journal.append(entries);
+        for (const entry of entries) this.resume({ ...entry, attempts: {} });
         return events.length;
     }
 
@@ -235,11 +240,15 @@ export class LocalEventBus {
                 const text = `${JSON.stringify(envelope).slice(0, -1)},"detail":${saved.detailText ?? JSON.stringify(detail)}}`;
                 byTarget.set(targetKey(saved.rule, saved.target), [...(byTarget.get(targetKey(saved.rule, saved.target)) ?? []), text]);
             }
-            for (const [key, texts] of byTarget) {
-                const [rule, target] = key.split("/");
-                count += await this.adoptSerialized(texts, rule, target);
+            try {
+                for (const [key, texts] of byTarget) {
+                    const [rule, target] = key.split("/");
+                    count += await this.adoptSerialized(texts, rule, target);
+                }
+                unlinkSync(file);
+            } catch (err) {
+                this.log.warn(`eventbridge: cannot move ${file} into the journal (${(err as Error).message}); it stays there for the next start`);
             }
-            unlinkSync(file);
         }
         return count;
     }

@@ -14,7 +14,7 @@
  * finished, so a read-only partition delays only its own records and duplicates none.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
@@ -137,6 +137,17 @@ export class LocalFirehose {
 
     constructor(readonly settings: FirehoseSettings, private readonly log: Logger, private readonly now: () => number = Date.now) {
         this.problems = new ProblemLog(log);
+        // Objects are written there first; what a crash left is not an object, and never will be one.
+        try {
+            rmSync(this.incomingDir, { recursive: true, force: true });
+        } catch {
+            // not removable now (read-only): harmless leftovers, removed at a later start
+        }
+    }
+
+    /** Temporary files of objects being written (outside every bucket: no bucket name starts with a dot). */
+    private get incomingDir(): string {
+        return path.join(this.settings.s3Dir, `.incoming-${this.settings.streamName}`);
     }
 
     /** PutRecord: buffers one record; resolves when its object is written (rejects with FirehoseNotWritten if the stream closes first). */
@@ -198,9 +209,13 @@ export class LocalFirehose {
         await this.flush();
         this.closed = true;
         const problems = this.problems.current;
-        const left = [...this.parkedBatches.flat(), ...this.parkedObjects.flatMap((o) => o.records)];
+        // Parked records, and any put while the last flush ran.
+        const left = [...this.parkedBatches.flat(), ...this.parkedObjects.flatMap((o) => o.records), ...this.buffer];
         this.parkedBatches = [];
         this.parkedObjects = [];
+        this.buffer = [];
+        this.bufferBytes = 0;
+        if (this.timer) clearTimeout(this.timer);
         const error = new FirehoseNotWritten(problems[0] ?? `firehose ${this.settings.streamName} closed before writing it`);
         for (const record of left) record.settle(error);
         return { notWritten: left.length, problems };
@@ -222,7 +237,7 @@ export class LocalFirehose {
 
     private async writeOrPark(object: PendingObject): Promise<void> {
         try {
-            await writeFileDurable(object.file, object.body);
+            await writeFileDurable(object.file, object.body, { tmpDir: this.incomingDir });
         } catch (err) {
             const code = (err as NodeJS.ErrnoException).code ?? "error";
             this.problems.report(`write ${code}`, `firehose ${this.settings.streamName}: cannot write s3://${this.settings.bucketName}/${object.key} to ${object.file}: ` +

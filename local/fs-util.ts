@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { Logger } from "./log";
 
-function tempName(file: string): string {
-    return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+function tempName(file: string, dir = path.dirname(file)): string {
+    return path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
 /** Writes a file so readers see either the old or the complete new content, never a partial one. */
@@ -22,11 +22,14 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
 /**
  * Like writeFileAtomic, without blocking the event loop, and durable once it resolves: the data is
  * fsynced before the rename and the directory after it, so a power cut cannot leave an empty object.
+ * `tmpDir` (same file system) holds the temporary file, so a crash leaves no stray file beside `file`.
  */
-export async function writeFileDurable(file: string, data: Buffer, mode = 0o644): Promise<void> {
+export async function writeFileDurable(file: string, data: Buffer, options: { mode?: number; tmpDir?: string } = {}): Promise<void> {
     const dir = path.dirname(file);
     await fs.promises.mkdir(dir, { recursive: true });
-    const tmp = tempName(file);
+    if (options.tmpDir) await fs.promises.mkdir(options.tmpDir, { recursive: true });
+    const tmp = tempName(file, options.tmpDir);
+    const mode = options.mode ?? 0o644;
     try {
         const handle = await fs.promises.open(tmp, "wx", mode);
         try {

@@ -322,10 +322,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     postConfirmation = createPostConfirmationHandler(cognitoClient());
     lock.listening(address.port, base);
     await bus.recover();
-    // Records an earlier version of local mode spooled for Firehose: into the journal, then delivered.
-    const legacy = readLegacySpool(path.join(dataDir, "firehose", deliveryStreamName));
-    if (legacy.payloads.length > 0) await bus.adoptSerialized(legacy.payloads, ARCHIVE_RULE, "archive");
-    legacy.remove();
+    await importLegacySpool(bus, path.join(dataDir, "firehose", deliveryStreamName), log);
 
     outputs = {
         ready: true,
@@ -384,10 +381,22 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     };
 }
 
+/** Records an earlier version of local mode spooled for Firehose: into the journal, then delivered. */
+async function importLegacySpool(bus: LocalEventBus, dir: string, log: Logger): Promise<void> {
+    try {
+        const legacy = readLegacySpool(dir);
+        if (legacy.payloads.length > 0) await bus.adoptSerialized(legacy.payloads, ARCHIVE_RULE, "archive");
+        legacy.remove();
+    } catch (err) {
+        log.warn(`cannot import the records an earlier version left in ${dir} (${(err as Error).message}); they stay there for the next start`);
+    }
+}
+
 /** The closing line: everything written, or how many events remain in the journal, where and why. */
 function closeSummary(report: BusCloseReport): string {
     if (report.notWritten > 0) {
-        return `local mode stopped, but ${report.pendingEvents} accepted events are not fully written: they remain in the journal ${report.journalDir} ` +
+        const n = report.pendingEvents;
+        return `local mode stopped, but ${n} accepted ${n === 1 ? "event is" : "events are"} not fully written: ${n === 1 ? "it remains" : "they remain"} in the journal ${report.journalDir} ` +
             `and the next start (same --data-dir) writes them once the cause is fixed. Cause: ${report.problems.join(" | ") || "a storage failure"}`;
     }
     const notes: string[] = [];

@@ -90,21 +90,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
     });
 
-    process.stdout.write(JSON.stringify(local.outputs) + "\n");
-    if (!o.quiet) {
-        const { outputs: out, details } = local;
-        process.stdout.write([
-            `client-events local mode (environment ${details.environment}, region ${out.region})`,
-            `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
-            `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
-            `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
-            `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
-            `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
-            "  Ctrl-C writes every buffer to disk and stops.",
-            "",
-        ].join("\n"));
-    }
-
+    // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) {
@@ -131,6 +117,21 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+
+    process.stdout.write(JSON.stringify(local.outputs) + "\n");
+    if (!o.quiet) {
+        const { outputs: out, details } = local;
+        process.stdout.write([
+            `client-events local mode (environment ${details.environment}, region ${out.region})`,
+            `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
+            `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
+            `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
+            `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
+            `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+            "  Ctrl-C writes every buffer to disk and stops.",
+            "",
+        ].join("\n"));
+    }
     return local;
 }
 
