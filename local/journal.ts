@@ -11,7 +11,8 @@
  *   {"n":[["<id>","zendesk/zendesk",3], ...]}                       attempts made so far (saved at close)
  *
  * Group commit: appends that arrive while a write is in progress are written together by the next one,
- * with one write and one fsync for the whole group, whatever the number of requests and records. An
+ * with one write and one fsync for the whole group, whatever the number of requests and records (marks
+ * of finished deliveries are written the same way, and fsynced with the next group or at close). An
  * event counts only if its group's commit line follows it, so a group cut short by a crash or a failed
  * write is ignored at the next start (its callers were told it failed). Finished deliveries are marked in
  * the segment that holds the event; a segment whose events are all finished is deleted.
@@ -79,6 +80,8 @@ interface Segment {
     sealed: boolean;
     /** Marks of finished deliveries that could not be written. */
     unrecorded: number;
+    /** Marks written since the last fsync (made durable by the next group's fsync, or at close). */
+    unsynced: boolean;
 }
 
 interface QueuedWrite {
@@ -125,10 +128,10 @@ export class EventJournal {
     private blockedTimer: NodeJS.Timeout | undefined;
     private blockedAttempts = 0;
     private closed = false;
-    /** Counters for tests and the bench: writes and fsyncs issued (one each per group). */
+    /** Counters for tests and the bench: groups written, fsyncs issued (one per group of appends), events journaled. */
     readonly stats = { groups: 0, fsyncs: 0, appendedEvents: 0 };
 
-    constructor(readonly settings: JournalSettings, private readonly log: Logger) {
+    constructor(readonly settings: JournalSettings, log: Logger) {
         this.problems = new ProblemLog(log);
     }
 
@@ -186,7 +189,7 @@ export class EventJournal {
         const { entries, maxGroup } = parseSegment(text);
         const segment: Segment = {
             seq: this.seqOf(name), file, fd, size: Buffer.byteLength(text), live: new Set(), nextGroup: maxGroup + 1,
-            needsNewline: text.length > 0 && !text.endsWith("\n"), sealed: true, unrecorded: 0,
+            needsNewline: text.length > 0 && !text.endsWith("\n"), sealed: true, unrecorded: 0, unsynced: false,
         };
         this.segments.set(segment.seq, segment);
         for (const entry of entries) {
@@ -286,7 +289,7 @@ export class EventJournal {
             const seq = this.nextSeq++;
             this.current = {
                 seq, file: path.join(this.dir, `segment-${String(seq).padStart(6, "0")}.jsonl`), size: 0, live: new Set(),
-                nextGroup: 1, needsNewline: false, sealed: false, unrecorded: 0,
+                nextGroup: 1, needsNewline: false, sealed: false, unrecorded: 0, unsynced: false,
             };
             this.segments.set(seq, this.current);
         }
@@ -295,7 +298,11 @@ export class EventJournal {
 
     private enqueue(write: QueuedWrite): void {
         this.queue.push(write);
-        this.writing ??= this.writeLoop();
+        this.writing ??= this.writeLoop().catch((err) => {
+            // writeGroup handles disk errors itself; anything else is a defect, reported rather than thrown.
+            this.writing = undefined;
+            this.problems.report("loop", `eventbridge journal: writing failed unexpectedly: ${(err as Error).stack ?? err}`);
+        });
     }
 
     /** Writes what is queued, group after group, until the queue is empty. */
@@ -325,8 +332,15 @@ export class EventJournal {
             }
             this.stats.groups++;
             await writeAll(segment.fd, buffer);
-            this.stats.fsyncs++;
-            await fsync(segment.fd);
+            // Appends are answered only after the fsync. Marks alone are not: losing one to a power cut
+            // only delivers its event again, so they ride on the next group's fsync (or the one at close).
+            if (writes.some((w) => w.waiter)) {
+                this.stats.fsyncs++;
+                await fsync(segment.fd);
+                segment.unsynced = false;
+            } else {
+                segment.unsynced = true;
+            }
         } catch (err) {
             this.writeFailed(segment, writes, err);
             return;
@@ -400,7 +414,16 @@ export class EventJournal {
                 this.retire(segment);
                 if (!fs.existsSync(segment.file)) continue;
             }
-            if (segment.fd !== undefined) fs.closeSync(segment.fd);
+            if (segment.fd !== undefined) {
+                if (segment.unsynced) {
+                    try {
+                        fs.fsyncSync(segment.fd);
+                    } catch {
+                        // the marks are written; only a power cut could still lose them (then: delivered again)
+                    }
+                }
+                fs.closeSync(segment.fd);
+            }
             segment.fd = undefined;
             if (fs.existsSync(segment.file)) files.push(segment.file);
         }

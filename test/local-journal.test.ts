@@ -100,6 +100,36 @@ describe("local mode's event journal", () => {
         assert.deepEqual(segments(dir), [], "nothing left");
     });
 
+    it("a segment left by a previous run that cannot be opened for writing waits (retried with backoff) and is resumed once, when it can", async () => {
+        const dir = path.join(tempDataDir(), "journal");
+        const first = new EventJournal({ dir }, quiet);
+        await first.append([entry("a")]);
+        await first.close();
+        const [name] = segments(dir);
+        const mutable = fsModule as unknown as Record<string, (...args: any[]) => any>;
+        const openSync = mutable.openSync;
+        let readOnly = true;
+        mutable.openSync = (file: string, ...rest: unknown[]) => {
+            if (readOnly && file === path.join(dir, name)) throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES" });
+            return openSync(file, ...rest);
+        };
+        try {
+            const resumed: string[] = [];
+            let wake: () => void = () => undefined;
+            const second = new EventJournal({ dir, retryBaseMs: 5, retryMaxMs: 20 }, quiet);
+            assert.equal(second.recover((entries) => { resumed.push(...entries.map((e) => e.id)); wake(); }), 0, "not resumed while it cannot record progress");
+            assert.deepEqual(resumed, []);
+            const done = new Promise<void>((resolve) => { wake = resolve; });
+            readOnly = false;
+            await done;
+            assert.deepEqual(resumed, ["a"]);
+            second.markDone("a", "archive/archive");
+            assert.deepEqual((await second.close()).files, []);
+        } finally {
+            mutable.openSync = openSync;
+        }
+    });
+
     it("rotates a segment past its size and deletes it when its events are finished", async () => {
         const dir = path.join(tempDataDir(), "journal");
         const journal = new EventJournal({ dir, segmentBytes: 100 }, quiet);
