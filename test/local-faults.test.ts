@@ -120,6 +120,8 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
             assert.equal(full.status, 207, JSON.stringify(full.json));
             assert.deepEqual(full.json.entries.map((e: { errorCode: string; retryable: boolean }) => [e.errorCode, e.retryable]), entries.map(() => ["InternalFailure", true]));
         }
+        // Local mode logs each request after answering it: once both are logged, so is any warning they caused.
+        await child.waitForCount((l) => / api POST \/local\/event -> 207 /.test(l), 2, "both refused requests");
         const warnings = child.matching(/WARN eventbridge journal: cannot write .*ENOSPC/);
         assert.equal(warnings.length, 1, "logged once, not per request");
         assert.ok(warnings[0].includes(path.join(dataDir, "eventbridge", "journal", "segment-")) && warnings[0].includes("free space"), warnings[0]);

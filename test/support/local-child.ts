@@ -93,7 +93,9 @@ export class LocalChild {
     stderr = "";
     private partial = "";
     private readonly waiters = new Set<() => void>();
+    /** The exit code, once the process has exited and all its output is read ('close', not 'exit'). */
     readonly exited: Promise<number | null>;
+    private closed = false;
     ready: any;
 
     constructor(readonly child: ChildProcess) {
@@ -107,7 +109,11 @@ export class LocalChild {
             this.wake();
         });
         child.stderr!.on("data", (chunk: Buffer) => { this.stderr += chunk.toString("utf8"); });
-        this.exited = new Promise((resolve) => child.once("exit", (code) => { this.wake(); resolve(code); }));
+        this.exited = new Promise((resolve) => child.once("close", (code) => {
+            this.closed = true;
+            this.wake();
+            resolve(code);
+        }));
     }
 
     private wake(): void {
@@ -121,10 +127,15 @@ export class LocalChild {
     /** Waits for the first line (at or after index `from`) that matches. */
     async waitFor(test: RegExp | ((line: string) => boolean), what: string, from = 0): Promise<string> {
         const matches = typeof test === "function" ? test : (l: string) => test.test(l);
+        return (await this.waitForCount(matches, 1, what, from))[0];
+    }
+
+    /** Waits until `count` lines (at or after index `from`) match; returns them. */
+    async waitForCount(matches: (line: string) => boolean, count: number, what: string, from = 0): Promise<string[]> {
         for (;;) {
-            const found = this.lines.slice(from).find(matches);
-            if (found !== undefined) return found;
-            if (!this.running) throw new Error(`local mode exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}\nstdout:\n${this.lines.join("\n")}\nstderr:\n${this.stderr}`);
+            const found = this.lines.slice(from).filter(matches);
+            if (found.length >= count) return found;
+            if (this.closed) throw new Error(`local mode exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}\nstdout:\n${this.lines.join("\n")}\nstderr:\n${this.stderr}`);
             await new Promise<void>((resolve) => {
                 const w = () => { this.waiters.delete(w); resolve(); };
                 this.waiters.add(w);
