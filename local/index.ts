@@ -32,8 +32,9 @@ import {
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
-import { LocalEventBus, type RetryPolicy, type RuleDefinition } from "./eventbridge";
-import { LocalFirehose } from "./firehose";
+import { DataDirLock } from "./data-dir-lock";
+import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
+import { LocalFirehose, readLegacySpool } from "./firehose";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
 import { LocalServer } from "./server";
@@ -115,8 +116,17 @@ export interface LocalPipeline {
     firehose: LocalFirehose;
     /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
     flush(): Promise<void>;
-    /** Stops accepting requests, finishes deliveries (saving those waiting to retry), flushes buffers, closes. */
-    close(): Promise<void>;
+    /**
+     * Stops accepting requests, finishes deliveries (keeping those waiting to retry in the journal),
+     * writes the buffers, closes; says what is left in the journal for the next start.
+     */
+    close(): Promise<LocalCloseReport>;
+}
+
+/** What close() leaves for the next start (all of it in the journal). */
+export interface LocalCloseReport extends BusCloseReport {
+    /** A line for the log and the CLI: what was written, and what is left where. */
+    summary: string;
 }
 
 /** Rule names: the EventRouting component's route names (its rules are `<name>-<route>-rule`). */
@@ -130,6 +140,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const host = options.host ?? "127.0.0.1";
     const dataDir = path.resolve(options.dataDir ?? ".local");
     mkdirSync(dataDir, { recursive: true });
+    // Before anything reads or writes the directory: a second local mode on it stops here.
+    const lock = DataDirLock.acquire(dataDir);
+    try {
+        return await startPipeline(options, log, host, region, dataDir, lock);
+    } catch (err) {
+        lock.release();
+        throw err;
+    }
+}
+
+async function startPipeline(options: LocalOptions, log: Logger, host: string, region: string, dataDir: string, lock: DataDirLock): Promise<LocalPipeline> {
     const raw = { ...(options.config ?? {}) };
     // Zendesk comes from the zendesk option here (local mode may send to plain http and to its recorder).
     for (const key of ["zendeskEmail", "zendeskEndpoint", "zendeskApiToken"]) delete raw[key];
@@ -197,7 +218,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
         delimiter: RECORD_DELIMITER,
         gzip: config.archiveCompression === "GZIP",
-        spoolDir: path.join(dataDir, "firehose", deliveryStreamName),
+        retryBaseMs: options.retry?.baseMs,
+        retryMaxMs: options.retry?.maxDelayMs,
     }, log);
 
     // API destination ---------------------------------------------------------------------------------
@@ -217,8 +239,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         invocationRateLimitPerSecond: options.zendesk?.ratePerSecond ?? Number(raw.zendeskRatePerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND),
         timeoutMs: options.apiDestinationTimeoutMs ?? 5000,
     });
+    // The recorder keeps the Authorization header it receives only when it carries local mode's own credentials.
+    const fakeCredentials = zendeskEmail === LOCAL_ZENDESK_EMAIL && zendeskToken === LOCAL_ZENDESK_API_TOKEN;
     const recorder = useRecorder
-        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log)
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, { keepAuthorization: fakeCredentials })
         : undefined;
 
     // EventBridge -------------------------------------------------------------------------------------
@@ -240,10 +264,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
                 arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
                 retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
                 deadLetter: true,
-                deliver: async (payload) => {
-                    firehose.put(Buffer.from(payload, "utf8"));
-                    return { ok: true, detail: `firehose ${deliveryStreamName}` };
-                },
+                // Delivered once its object is in S3; until then the event stays in the bus's journal.
+                deliver: (payload) => firehose.put(Buffer.from(payload, "utf8")).then(
+                    () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
+                    (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
+                ),
             }],
         },
         {
@@ -295,8 +320,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     cognitoEndpoint = base;
     if (useRecorder) zendeskEndpoint = base + ZENDESK_RECORDER_PATH;
     postConfirmation = createPostConfirmationHandler(cognitoClient());
-    firehose.recover();
-    bus.resumePending();
+    lock.listening(address.port, base);
+    await bus.recover();
+    await importLegacySpool(bus, path.join(dataDir, "firehose", deliveryStreamName), log);
 
     outputs = {
         ready: true,
@@ -310,8 +336,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         dataDir,
     };
     // For tools that find local mode by its data directory (the generator's --local).
-    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(outputs, null, 2) + "\n");
-    let closed: Promise<void> | undefined;
+    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(outputs, null, 2) + "\n", 0o600);
+    let closed: Promise<LocalCloseReport> | undefined;
     return {
         outputs,
         details: {
@@ -329,18 +355,52 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         bus: bus,
         firehose,
         async flush() {
-            await bus.drain();
-            await firehose.flush();
+            // Archive deliveries finish when their object is written: flush whenever one waits in the buffer.
+            let idle = false;
+            const drained = bus.drain().then(() => { idle = true; });
+            while (!idle) {
+                await firehose.flush();
+                await Promise.race([drained, firehose.whenBuffered()]);
+            }
         },
         close() {
             closed ??= (async () => {
                 await server.drain();
-                await bus.close();
-                await firehose.flush();
+                bus.stopRetrying();
+                await firehose.close();
+                const report = await bus.close();
                 await server.close();
-                log.info("local mode stopped: every buffer is written");
+                lock.release();
+                const summary = closeSummary(report);
+                if (report.notWritten > 0) log.warn(summary);
+                else log.info(summary);
+                return { ...report, summary };
             })();
             return closed;
         },
     };
+}
+
+/** Records an earlier version of local mode spooled for Firehose: into the journal, then delivered. */
+async function importLegacySpool(bus: LocalEventBus, dir: string, log: Logger): Promise<void> {
+    try {
+        const legacy = readLegacySpool(dir);
+        if (legacy.payloads.length > 0) await bus.adoptSerialized(legacy.payloads, ARCHIVE_RULE, "archive");
+        legacy.remove();
+    } catch (err) {
+        log.warn(`cannot import the records an earlier version left in ${dir} (${(err as Error).message}); they stay there for the next start`);
+    }
+}
+
+/** The closing line: everything written, or how many events remain in the journal, where and why. */
+function closeSummary(report: BusCloseReport): string {
+    if (report.notWritten > 0) {
+        const n = report.pendingEvents;
+        return `local mode stopped, but ${n} accepted ${n === 1 ? "event is" : "events are"} not fully written: ${n === 1 ? "it remains" : "they remain"} in the journal ${report.journalDir} ` +
+            `and the next start (same --data-dir) writes them once the cause is fixed. Cause: ${report.problems.join(" | ") || "a storage failure"}`;
+    }
+    const notes: string[] = [];
+    if (report.waitingForRetry > 0) notes.push(`${report.waitingForRetry} deliveries waiting for a retry stay in the journal ${report.journalDir} and resume at the next start`);
+    if (report.unrecordedDeliveries > 0) notes.push(`${report.unrecordedDeliveries} finished deliveries could not be marked in the journal and will be delivered again at the next start`);
+    return `local mode stopped: every buffer is written${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`;
 }

@@ -1,9 +1,12 @@
 /**
  * `npm run local`: runs the whole client-events pipeline on this machine. Prints one JSON line
  * (`{"ready":true,...}`) when it accepts requests, then a short summary; SIGINT / SIGTERM write every
- * buffer and pending delivery to disk before exiting.
+ * buffer before exiting (deliveries waiting for a retry stay in the journal). It exits 1 when accepted
+ * events could not be written (they remain in the journal for the next start), and refuses to start on a
+ * data directory another local mode is using.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { DataDirLockedError } from "./data-dir-lock";
 import { startLocal, type LocalPipeline } from "./index";
 
 function integer(name: string, min: number, max: number) {
@@ -87,6 +90,34 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
     });
 
+    // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.
+    let stopping = false;
+    const stop = (signal: string) => {
+        if (stopping) {
+            // A second signal: the user insists. What is journaled is resumed at the next start.
+            process.stderr.write(`${signal} again: exiting without waiting; the next start resumes what was journaled\n`);
+            process.exit(130);
+        }
+        stopping = true;
+        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
+        local.close().then(
+            (report) => {
+                // Accepted events that could not be written are in the journal: say so, and fail.
+                if (report.notWritten > 0) {
+                    process.stderr.write(`${report.summary}\n`);
+                    process.exit(1);
+                }
+                process.exit(0);
+            },
+            (err) => {
+                process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+
     process.stdout.write(JSON.stringify(local.outputs) + "\n");
     if (!o.quiet) {
         const { outputs: out, details } = local;
@@ -101,26 +132,6 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
             "",
         ].join("\n"));
     }
-
-    let stopping = false;
-    const stop = (signal: string) => {
-        if (stopping) {
-            // A second signal: the user insists. What is journaled is resumed at the next start.
-            process.stderr.write(`${signal} again: exiting without waiting; the next start resumes what was journaled\n`);
-            process.exit(130);
-        }
-        stopping = true;
-        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
-        local.close().then(
-            () => process.exit(0),
-            (err) => {
-                process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
-                process.exit(1);
-            },
-        );
-    };
-    process.on("SIGINT", () => stop("SIGINT"));
-    process.on("SIGTERM", () => stop("SIGTERM"));
     return local;
 }
 
@@ -128,6 +139,8 @@ if (require.main === module) {
     main(process.argv).catch((err) => {
         const e = err as NodeJS.ErrnoException;
         if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
+        else if (err instanceof DataDirLockedError) process.stderr.write(`${e.message}\n`);
+        else if (e.code && e.syscall && e.path) process.stderr.write(`Cannot use the data directory: ${e.message}. Choose another with --data-dir, or fix its permissions.\n`);
         else if (/^Invalid configuration|^A Zendesk endpoint/.test(e.message)) process.stderr.write(`${e.message}\n`);
         else process.stderr.write(`${e.stack ?? e}\n`);
         process.exit(1);

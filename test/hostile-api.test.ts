@@ -182,14 +182,20 @@ describe("hostile clients against local mode", function () {
         if (errors.length === 1) assert.match(errors[0].key, /^errors\/partitioning-failed\//);
     });
 
-    it("a lone surrogate escaped in the request body itself is accepted and archived once, never breaking the PutEvents JSON", async () => {
-        // The body's own escape puts an unpaired UTF-16 unit into the entry string.
-        const body = `{"entries":[{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"x\\":\\"\\ud800\\"}"}]}`;
-        const res = await post(body);
-        assert.equal(res.status, 200, res.text);
-        const [[record]] = await stored([res.json.entries[0].eventId]);
-        // escapeJavaScript writes it as \uD800; the UTF-8 bytes of the stored record carry U+FFFD instead.
-        assert.equal(record.record.detail.x, "\ufffd");
+    it("a lone surrogate escaped in the request body itself is refused in its entry with a clear error, never stored changed; the other entries are stored", async () => {
+        // The body's own escape puts an unpaired UTF-16 unit into the entry string: it cannot be stored as
+        // UTF-8 without changing it (it used to be archived as U+FFFD).
+        const good = ev("shopping", { n: 1 });
+        const body = `{"entries":[{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"x\\":\\"\\ud800\\"}"},{"entry":${JSON.stringify(good)}}]}`;
+        const { result: res, accepted } = await published(() => post(body));
+        assert.equal(res.status, 207, res.text);
+        assert.equal(accepted, 1);
+        assert.equal(res.json.entries[0].errorCode, "MalformedDetail");
+        assert.equal(res.json.entries[0].retryable, false);
+        assert.match(res.json.entries[0].errorMessage, /character 47 is an unpaired UTF-16 surrogate \(U\+D800\)/);
+        const [[record]] = await stored([res.json.entries[1].eventId]);
+        assert.deepEqual(record.record.detail.data, { n: 1 });
+        assert.ok(!archiveRecords(started.local).some((r) => r.line.includes("\ufffd")), "nothing was stored with U+FFFD");
     });
 
     it("deep nesting inside an entry is archived once, or kept under the error prefix; never lost", async () => {
@@ -290,12 +296,21 @@ describe("hostile clients against local mode", function () {
         assert.equal(gz.accepted, 0);
     });
 
-    it("bytes that are not UTF-8 in the body are read as U+FFFD: the event is archived once, never a 5xx", async () => {
-        const body = Buffer.concat([Buffer.from(`{"entries":[{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"x\\":\\"`), Buffer.from([0xff]), Buffer.from(`\\"}"}]}`)]);
-        const res = await post(body);
-        assert.equal(res.status, 200, res.text);
-        const [[record]] = await stored([res.json.entries[0].eventId]);
-        assert.equal(record.record.detail.x, "\ufffd");
+    it("bytes that are not UTF-8 in the raw body (an encoded lone surrogate ED A0 80, a stray FF) refuse their entry with a clear error; the other entries are stored", async () => {
+        const before = Buffer.from(`{"entries":[{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"x\\":\\"`);
+        const after = Buffer.from(`\\"}"},{"entry":${JSON.stringify(ev("paging", { n: 2 }))}}]}`);
+        for (const [bytes, unit] of [[[0xed, 0xa0, 0x80], "DCED"], [[0xff], "DCFF"], [[0xc3, 0x28], "DCC3"]] as const) {
+            // Over real HTTP, byte for byte: what reaches the parser is decided by local mode, not the client.
+            const { result: res, accepted } = await published(() => post(Buffer.concat([before, Buffer.from(bytes), after])));
+            assert.equal(res.status, 207, res.text);
+            assert.equal(accepted, 1, "only the valid entry is accepted");
+            assert.equal(res.json.entries[0].errorCode, "MalformedDetail");
+            assert.equal(res.json.entries[0].retryable, false);
+            assert.ok(res.json.entries[0].errorMessage.includes(`character 47 is an unpaired UTF-16 surrogate (U+${unit})`), res.json.entries[0].errorMessage);
+            const [[record]] = await stored([res.json.entries[1].eventId]);
+            assert.deepEqual(record.record.detail.data, { n: 2 });
+        }
+        assert.ok(!archiveRecords(started.local).some((r) => r.line.includes("\ufffd")), "nothing was stored with U+FFFD");
     });
 
     it("Authorization variants: scheme case and spacing are accepted; two tokens, junk and huge values get 401", async () => {

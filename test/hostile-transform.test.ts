@@ -197,7 +197,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
             targets: [{ id: "t", arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: false, deliver: async (p) => { payloads.push(p); return { ok: true }; } }],
         }], createLogger({ quiet: true }));
         const detail = `{ "eventType": "shopping", "big": 12345678901234567890, "huge": 1e400, "z": 1, "1": 2 }`;
-        const res = local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }] }));
+        const res = await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }] }));
         assert.equal(JSON.parse(res.body).FailedEntryCount, 0);
         await local.drain();
         assert.equal(payloads.length, 1);
@@ -222,11 +222,11 @@ describe("hostile records: the local bus hands targets the detail as written", (
             }],
         }], createLogger({ quiet: true }));
         const first = make();
-        first.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        await first.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
         await first.close(); // the first attempt fails; the retry is saved instead of waited for
         up = true;
         const second = make();
-        assert.equal(second.resumePending(), 1);
+        assert.equal(await second.recover(), 1);
         await second.drain();
         assert.equal(payloads.length, 1);
         assert.ok(payloads[0].endsWith(`"detail":{"n":12345678901234567890}}`), payloads[0]);
@@ -239,7 +239,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
             eventPattern: { source: ["clientevents"] },
             targets: [{ id: "t", arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: true, deliver: async () => ({ ok: false, retryable: false, errorCode: "400", errorMessage: "bad" }) }],
         }], createLogger({ quiet: true }));
-        local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
         await local.drain();
         const lines = readFileSync(path.join(dataDir, "dlq", "all.jsonl"), "utf8").trim().split("\n");
         assert.equal(lines.length, 1);

@@ -41,20 +41,20 @@ describe("local mode parts", function () {
 
     describe("EventBridge PutEvents", () => {
         const b = bus(tempDataDir(), async () => ({ ok: true }));
-        it("rejects more than 10 entries, a body that is not JSON, and a request over 256 KiB as a whole", () => {
-            const eleven = b.putEvents(JSON.stringify({ Entries: Array.from({ length: 11 }, () => entry("{}")) }));
+        it("rejects more than 10 entries, a body that is not JSON, and a request over 256 KiB as a whole", async () => {
+            const eleven = await b.putEvents(JSON.stringify({ Entries: Array.from({ length: 11 }, () => entry("{}")) }));
             assert.equal(eleven.status, 400);
             assert.equal(JSON.parse(eleven.body).__type, "ValidationException");
-            assert.equal(b.putEvents("{").status, 400);
-            assert.equal(JSON.parse(b.putEvents("{").body).__type, "SerializationException");
+            assert.equal((await b.putEvents("{")).status, 400);
+            assert.equal(JSON.parse((await b.putEvents("{")).body).__type, "SerializationException");
             const big = JSON.stringify({ a: "x".repeat(Math.ceil(PUT_EVENTS_MAX_BYTES / 2)) });
-            const over = b.putEvents(JSON.stringify({ Entries: [entry(big), entry(big)] }));
+            const over = await b.putEvents(JSON.stringify({ Entries: [entry(big), entry(big)] }));
             assert.equal(over.status, 400);
             assert.match(JSON.parse(over.body).message, /Total size of the entries in the request is over the limit/);
         });
 
-        it("reports per-entry errors in order and accepts the rest", () => {
-            const res = b.putEvents(JSON.stringify({ Entries: [
+        it("reports per-entry errors in order and accepts the rest", async () => {
+            const res = await b.putEvents(JSON.stringify({ Entries: [
                 entry('{"eventType":"a","n":1}'), entry("[1]"), entry("{bad"), entry("{}", { Source: undefined }), entry("{}", { EventBusName: "other" }),
             ] }));
             assert.equal(res.status, 200);
@@ -67,10 +67,10 @@ describe("local mode parts", function () {
             assert.equal(body.Entries[4].ErrorCode, "NotFoundException");
         });
 
-        it("the request model's longest entry always fits PutEvents' size limit", () => {
+        it("the request model's longest entry always fits PutEvents' size limit", async () => {
             const worst = "😀".repeat(MAX_ENTRY_LENGTH / 2); // 4 UTF-8 bytes per 2 UTF-16 units
             const detail = JSON.stringify({ w: worst }).slice(0, MAX_ENTRY_LENGTH);
-            const res = b.putEvents(JSON.stringify({ Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })) }));
+            const res = await b.putEvents(JSON.stringify({ Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })) }));
             assert.equal(res.status, 200, res.body);
         });
     });
@@ -79,7 +79,7 @@ describe("local mode parts", function () {
         it("delivers matching events through the target's input, with the event's fields", async () => {
             const got: Array<{ payload: string; event: BusEvent }> = [];
             const b = bus(tempDataDir(), async (payload, event) => { got.push({ payload, event }); return { ok: true }; });
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":7}'), entry('{"eventType":"b","n":8}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":7}'), entry('{"eventType":"b","n":8}')] }));
             await b.drain();
             assert.equal(got.length, 1);
             assert.equal(got[0].payload, '{"only":7}');
@@ -93,7 +93,7 @@ describe("local mode parts", function () {
             const dataDir = tempDataDir();
             let calls = 0;
             const b = bus(dataDir, async () => { calls++; return { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "429" }; });
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.equal(calls, 3, "one attempt and two retries");
             const dead = jsonLines(path.join(dataDir, "dlq", "r1.jsonl"));
@@ -105,7 +105,7 @@ describe("local mode parts", function () {
         it("without a dead-letter queue an exhausted event is dropped, as in EventBridge", async () => {
             const dataDir = tempDataDir();
             const b = bus(dataDir, async () => ({ ok: false, retryable: false, errorCode: "HTTP_CLIENT_ERROR", errorMessage: "400" }), false);
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.deepEqual(listFiles(path.join(dataDir, "dlq")), []);
         });

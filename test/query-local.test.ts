@@ -217,7 +217,7 @@ describe("npm run query --local over an archive local mode wrote", function () {
         for (const r of raw) assert.ok(ERROR_OUTPUT_TYPES.includes(r.erroroutputtype as string));
 
         // "Last day" means since the start of yesterday (UTC): an object two days old is left out, one from yesterday counted.
-        const bucketDir = path.join(dataDir, "s3", readdirSync(path.join(dataDir, "s3"))[0]);
+        const bucketDir = path.join(dataDir, "s3", readdirSync(path.join(dataDir, "s3")).filter((n) => !n.startsWith("."))[0]);
         const object = listFiles(path.join(bucketDir, "errors"))[0];
         const moved = (daysAgo: number) => {
             const d = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
@@ -254,7 +254,7 @@ describe("npm run query --local over an archive local mode wrote", function () {
         const syntax = await query(["--local", "--data-dir", dataDir, "SELEC 1"]);
         assert.equal(syntax.code, 1);
         assert.match(syntax.stderr, /syntax error at or near "SELEC"/);
-        const bucketDir = path.join(dataDir, "s3", readdirSync(path.join(dataDir, "s3"))[0]);
+        const bucketDir = path.join(dataDir, "s3", readdirSync(path.join(dataDir, "s3")).filter((n) => !n.startsWith("."))[0]);
         for (const sql of [`COPY (SELECT * FROM events) TO '${bucketDir}/events/copy.csv'`, "CREATE TABLE t AS SELECT 1", "SELECT 1; SELECT 2", `ATTACH '${dataDir}/x.db'`]) {
             const run = await query(["--local", "--data-dir", dataDir, sql]);
             assert.notEqual(run.code, 0, sql);

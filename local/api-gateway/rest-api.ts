@@ -188,8 +188,9 @@ export class LocalRestApi {
         const template = PUT_EVENTS_REQUEST_TEMPLATES[contentType];
         if (!template && PASSTHROUGH_BEHAVIOR === "NEVER") return this.gatewayResponse("UNSUPPORTED_MEDIA_TYPE", context, `content type ${contentType}`);
 
-        // 3. The request model.
-        const body = request.body.toString("utf8");
+        // 3. The request model. Bytes that are not UTF-8 reach it as unpaired surrogates, never as U+FFFD,
+        // so PutEvents refuses the entry that holds them instead of storing changed data.
+        const body = decodeUtf8KeepingInvalidBytes(request.body);
         const validation = this.validator.check(body);
         if (!validation.valid) {
             context.error = { validationErrorString: validation.validationErrorString };
@@ -281,6 +282,52 @@ export function substituteGatewayTemplate(template: string, context: Record<stri
         if (value === undefined || value === null) return "";
         return escapeForJsonString(typeof value === "string" ? value : JSON.stringify(value));
     });
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes UTF-8. Each byte of an ill-formed sequence (an encoded surrogate such as ED A0 80, an overlong
+ * form, a stray continuation byte, a truncated sequence) becomes the unpaired surrogate U+DC00 + byte,
+ * as Python's "surrogateescape" does: the text stays distinguishable from a real U+FFFD, and whoever
+ * stores it can refuse it with a clear error instead of changing it.
+ */
+export function decodeUtf8KeepingInvalidBytes(bytes: Buffer): string {
+    try {
+        return strictUtf8.decode(bytes);
+    } catch {
+        // ill-formed somewhere: decode sequence by sequence below
+    }
+    let out = "";
+    let i = 0;
+    while (i < bytes.length) {
+        const length = wellFormedSequenceLength(bytes, i);
+        if (length === 0) {
+            out += String.fromCharCode(0xdc00 + bytes[i]);
+            i++;
+        } else {
+            out += bytes.toString("utf8", i, i + length);
+            i += length;
+        }
+    }
+    return out;
+}
+
+/** Length of the well-formed UTF-8 sequence at `i` (Unicode table 3-7), or 0 when there is none. */
+function wellFormedSequenceLength(b: Buffer, i: number): number {
+    const lead = b[i];
+    const inRange = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi;
+    if (lead <= 0x7f) return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) return inRange(1) ? 2 : 0;
+    if (lead >= 0xe0 && lead <= 0xef) {
+        const [lo, hi] = lead === 0xe0 ? [0xa0, 0xbf] : lead === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+        return inRange(1, lo, hi) && inRange(2) ? 3 : 0;
+    }
+    if (lead >= 0xf0 && lead <= 0xf4) {
+        const [lo, hi] = lead === 0xf0 ? [0x90, 0xbf] : lead === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+        return inRange(1, lo, hi) && inRange(2) && inRange(3) ? 4 : 0;
+    }
+    return 0;
 }
 
 function escapeForJsonString(value: string): string {
