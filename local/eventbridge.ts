@@ -13,6 +13,7 @@ import { compilePattern, type CompiledPattern } from "../event-pattern";
 import { compactJson } from "../handlers/firehose-transform";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
 import { appendJsonLine } from "./fs-util";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 /** An event as EventBridge delivers it to targets. */
@@ -64,6 +65,8 @@ export interface BusSettings {
     retryBaseMs: number;
     /** Longest delay between two attempts. */
     retryMaxDelayMs: number;
+    /** Where accepted events, matches, deliveries and dead letters are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 interface PendingDelivery {
@@ -243,6 +246,7 @@ export class LocalEventBus {
             detail,
         };
         detailTexts.set(event, compactJson(detailText));
+        this.settings.activity?.emit({ type: "event", event, detailText: detailTexts.get(event) });
         this.dispatch(event);
         return { EventId: event.id };
     }
@@ -251,6 +255,7 @@ export class LocalEventBus {
     private dispatch(event: BusEvent): void {
         for (const { rule, pattern } of this.rules) {
             if (!pattern.matches(event)) continue;
+            this.settings.activity?.emit({ type: "match", eventId: event.id, rule: rule.name });
             for (const target of rule.targets) this.track(this.deliverWithRetries(rule, target, event, 0, this.now()));
         }
     }
@@ -279,6 +284,7 @@ export class LocalEventBus {
             }
             if (outcome.ok) {
                 this.stats.delivered++;
+                this.settings.activity?.emit({ type: "delivery", eventId: event.id, rule: rule.name, target: target.id, attempts, detail: outcome.detail, payload });
                 this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`);
                 return;
             }
@@ -300,6 +306,7 @@ export class LocalEventBus {
                 return;
             }
             this.stats.retried++;
+            this.settings.activity?.emit({ type: "retry", eventId: event.id, rule: rule.name, target: target.id, attempt: attempts, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, delayMs: delay });
             this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: ${outcome.errorCode} (${outcome.errorMessage}); retry ${retriesUsed + 1} in ${delay} ms`);
             const woken = await this.sleep(delay);
             if (woken || this.closing) {
@@ -350,6 +357,7 @@ export class LocalEventBus {
         const file = path.join(this.settings.dataDir, "dlq", `${rule}.jsonl`);
         mkdirSync(path.dirname(file), { recursive: true });
         appendFileSync(file, `{"body":${serializeEvent(event)},${rest.slice(1)}\n`);
+        this.settings.activity?.emit({ type: "dead-letter", eventId: event.id, rule, attributes: (JSON.parse(rest) as { attributes: Record<string, string> }).attributes, body: serializeEvent(event) });
         this.log.warn(`eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`);
     }
 

@@ -16,6 +16,7 @@ import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "
 import { objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
 import { writeFileAtomic } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 export interface FirehoseSettings {
@@ -44,6 +45,8 @@ export interface FirehoseSettings {
      * next start delivers what the journal holds (at least once, as Firehose does).
      */
     spoolDir?: string;
+    /** Where incoming records and written objects are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 interface BufferedRecord {
@@ -139,6 +142,7 @@ export class LocalFirehose {
         }
         this.buffer.push({ data, arrival, recordId: `${arrival}-${++this.sequence}` });
         this.bufferBytes += data.length;
+        this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: data.length });
         if (this.bufferBytes >= this.settings.bufferSizeBytes) {
             this.flush();
         } else if (!this.timer) {
@@ -172,6 +176,7 @@ export class LocalFirehose {
                 // Written: the journal of these records is no longer needed.
                 for (const file of spools) unlinkSync(file);
             }).catch((err) => {
+                this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: batch.length, reason: (err as Error).message });
                 this.log.warn(`firehose ${this.settings.streamName}: delivery failed, records kept in the journal for the next start: ${(err as Error).stack ?? err}`);
             });
         }
@@ -293,6 +298,7 @@ export class LocalFirehose {
         const file = localObjectPath(path.join(this.settings.s3Dir, this.settings.bucketName), key);
         writeFileAtomic(file, body);
         this.written.push(key);
+        this.settings.activity?.emit({ type: "object", stream: this.settings.streamName, bucket: this.settings.bucketName, key, records: count, bytes: body.length, error: isError, body });
         const what = isError ? "error records" : "records";
         this.log.info(`firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${key} (${count} ${what}, ${body.length} bytes)`);
     }

@@ -29,13 +29,16 @@ import {
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername,
 } from "../pipeline/zendesk-ticket";
+import { ActivityFeed } from "./activity";
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
+import { CONSOLE_PATH, LocalConsole } from "./console/server";
 import { LocalEventBus, type RetryPolicy, type RuleDefinition } from "./eventbridge";
 import { LocalFirehose } from "./firehose";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
+import { LocalMetrics } from "./metrics";
 import { LocalServer } from "./server";
 import { ZENDESK_RECORDER_PATH, ZendeskRecorder } from "./zendesk-recorder";
 
@@ -79,6 +82,11 @@ export interface LocalOptions {
     apiDestinationTimeoutMs?: number;
     /** Receives each Cognito confirmation code (the CLI prints them). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
+    /**
+     * Serve the browser console and /_local/metrics even when `host` is not a loopback address (they
+     * show every event; by default they answer only on loopback).
+     */
+    consoleOnAnyAddress?: boolean;
 }
 
 /** The names the deployed stack exports, plus where local mode keeps things. */
@@ -109,7 +117,13 @@ export interface LocalPipeline {
         rules: string[];
         /** The engine that runs the partition query. */
         jqEngine: string;
+        /** The browser console's URL, or "" when it is off (a non-loopback host without consoleOnAnyAddress). */
+        consoleUrl: string;
     };
+    /** What every part reported (the console reads it). */
+    activity: ActivityFeed;
+    /** The figures of /_local/metrics. */
+    metrics: LocalMetrics;
     cognito: CognitoEmulator;
     bus: LocalEventBus;
     firehose: LocalFirehose;
@@ -142,6 +156,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const bucketName = `${prefix}-archive-${LOCAL_ACCOUNT_ID}`;
     const deliveryStreamName = `${prefix}-archive`;
     const s3Dir = path.join(dataDir, "s3");
+    const activity = new ActivityFeed();
 
     // Cognito ---------------------------------------------------------------------------------------
     let cognitoEndpoint = "";
@@ -171,7 +186,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     }, dataDir, log, {
         postConfirmation: async (event) => {
             if (!postConfirmation) throw new Error("local mode is still starting");
-            return asLocalLambda("post-confirmation", log, postConfirmation)(event);
+            return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
         },
         onConfirmationCode: options.onConfirmationCode,
     });
@@ -188,7 +203,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         bufferIntervalSeconds: options.bufferSeconds ?? 5,
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
-            handler: asLocalLambda("firehose-transform", log, firehoseTransform),
+            handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity),
             lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
@@ -198,6 +213,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         delimiter: RECORD_DELIMITER,
         gzip: config.archiveCompression === "GZIP",
         spoolDir: path.join(dataDir, "firehose", deliveryStreamName),
+        activity,
     }, log);
 
     // API destination ---------------------------------------------------------------------------------
@@ -216,9 +232,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         password: zendeskToken,
         invocationRateLimitPerSecond: options.zendesk?.ratePerSecond ?? Number(raw.zendeskRatePerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND),
         timeoutMs: options.apiDestinationTimeoutMs ?? 5000,
+        activity,
     });
     const recorder = useRecorder
-        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log)
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, activity)
         : undefined;
 
     // EventBridge -------------------------------------------------------------------------------------
@@ -229,6 +246,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         dataDir,
         retryBaseMs: options.retry?.baseMs ?? 1000,
         retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+        activity,
     };
     const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
     const rules: RuleDefinition[] = [
@@ -273,7 +291,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         let built: ReturnType<typeof createAuthorizer> | undefined;
         return (event: Parameters<ReturnType<typeof createAuthorizer>>[0]) => {
             built ??= createAuthorizer({ userPoolId, clientId: LOCAL_USER_POOL_CLIENT_ID, jwks: cognito.jwks(), cognito: cognitoClient() });
-            return asLocalLambda("authorizer", log, built)(event);
+            return asLocalLambda("authorizer", log, built, activity)(event);
         };
     })();
     const api = new LocalRestApi({
@@ -286,10 +304,26 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         identityHeader: "Authorization",
         identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
         corsAllowOrigin: config.corsAllowOrigin,
+        activity,
     }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
 
+    // Console and metrics ------------------------------------------------------------------------------
+    const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
+    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges });
+    const localConsole: LocalConsole = new LocalConsole({
+        feed: activity,
+        metrics,
+        // Called only once the server below listens.
+        address: (): { address: string; port: number } | undefined => server.server.address() as { address: string; port: number } | undefined,
+        onAnyAddress: options.consoleOnAnyAddress,
+        bucketDir: path.join(s3Dir, bucketName),
+        flushFirehose: () => firehose.flush(),
+        gauges,
+        settings: { environment, region, eventBusName, deliveryStreamName, bucketName, rules: rules.map((r) => r.name), bufferSeconds: options.bufferSeconds ?? 5 },
+    });
+
     let outputs: LocalOutputs | undefined;
-    const server = new LocalServer({ cognito, api, recorder, log, outputs: () => outputs });
+    const server: LocalServer = new LocalServer({ cognito, api, recorder, console: localConsole, log, outputs: () => outputs });
     const address = await server.listen(options.port ?? 4000, host);
     const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
     cognitoEndpoint = base;
@@ -324,7 +358,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
             deliveryStreamName,
             rules: rules.map((r) => r.name),
             jqEngine: firehose.jq.name,
+            consoleUrl: localConsole.enabled ? base + CONSOLE_PATH : "",
         },
+        activity,
+        metrics,
         cognito,
         bus: bus,
         firehose,
