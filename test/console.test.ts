@@ -25,12 +25,16 @@ describe("local console in a browser", function () {
     let browser: Browser;
     let page: Page;
     const pageErrors: string[] = [];
+    /** Requests the page made to anywhere but local mode (it needs no network). */
+    const elsewhere: string[] = [];
 
     before(async () => {
         scenario = await runConsoleScenario();
         browser = await launchChromium();
         page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         page.on("pageerror", (err) => pageErrors.push(err.message));
+        const origin = new URL(scenario.started.local.details.consoleUrl).origin;
+        page.on("request", (r) => { if (new URL(r.url()).origin !== origin) elsewhere.push(r.url()); });
         await page.addInitScript(CSP_RECORDER);
         const response = await page.goto(scenario.started.local.details.consoleUrl);
         assert.equal(response?.status(), 200);
@@ -137,6 +141,27 @@ describe("local console in a browser", function () {
         assert.equal(await eventRow(scenario.ids.deadLetter).getByTestId(`route-${ZENDESK_RULE}`).getAttribute("data-state"), "dead-letter");
     });
 
+    it("shows each request with its status, user, entries and per-entry results", async () => {
+        await tab("Requests");
+        const rows = page.getByTestId("request-row");
+        await rows.first().waitFor();
+        assert.deepEqual((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")))).sort(), ["200", "200", "207", "401"]);
+        const mixed = page.locator('[data-testid="request-row"][data-status="207"]');
+        assert.equal(await mixed.locator("td").nth(3).locator("span").getAttribute("title"), scenario.user.clientId);
+        await mixed.click();
+        const entries = page.getByTestId("request-entry");
+        assert.deepEqual(await entries.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-result"))), ["accepted", "failed", "accepted", "accepted"]);
+        assert.equal(await entries.nth(1).locator("td").nth(1).textContent(), "not json");
+        assert.equal(await entries.nth(1).locator("td").nth(2).textContent(), "MalformedDetail: Detail is malformed.");
+        assert.equal(await entries.nth(0).locator("td").nth(2).textContent(), `accepted ${scenario.ids.hostile}`);
+        const request = JSON.parse((await page.locator("pre[aria-label='The request as JSON']").textContent())!);
+        assert.equal(request.status, 207);
+        assert.equal(request.clientId, scenario.user.clientId);
+        assert.match(request.principalId, /^[0-9a-f-]{36}$/, "the user: the authorizer's principal (the Cognito sub)");
+        assert.equal(request.entryCount, 4);
+        assert.equal(request.failedEntryCount, 1);
+    });
+
     it("filters by eventType, clientId and status", async () => {
         await tab("Events");
         const rows = page.getByTestId("event-row");
@@ -178,6 +203,7 @@ describe("local console in a browser", function () {
         assert.equal(await page.locator("script").count(), 1, "only the console's own script");
         assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Probe).__cspViolations), []);
         assert.deepEqual(pageErrors, []);
+        assert.deepEqual(elsewhere, [], "the page loads everything from local mode");
     });
 
     it("draws the rate chart and saves a screenshot", async () => {

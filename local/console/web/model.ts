@@ -125,9 +125,10 @@ function linkTicket(state: ConsoleState, hash: string): void {
     ticket.eventId = eventId;
 }
 
-/** Folds one record into the state. */
+/** Folds one record into the state; a record already folded (two polls overlapping) is ignored. */
 export function applyRecord(state: ConsoleState, r: Activity): void {
-    state.lastSeq = Math.max(state.lastSeq, r.seq);
+    if (r.seq <= state.lastSeq) return;
+    state.lastSeq = r.seq;
     switch (r.type) {
         case "request":
             applyRequest(state, r);
