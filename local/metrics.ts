@@ -160,6 +160,8 @@ export class LocalMetrics {
     private readonly rules = new Set<string>();
     private readonly functions = new Set<string>();
     private readonly timeline: TimelineBucket[] = [];
+    /** The bus dispatches one event to all its rules at once, so its match records are consecutive. */
+    private lastMatchedEvent = "";
 
     constructor(private readonly feed: ActivityFeed, private readonly context: MetricsContext, private readonly now: () => number = Date.now) {
         feed.subscribe((record) => this.count(record));
@@ -218,7 +220,9 @@ export class LocalMetrics {
             }
             case "match":
                 this.rules.add(r.rule);
-                this.add(`bus.${bus.matched}`, 1, r.at);
+                // On the bus, MatchedEvents counts events that matched any rule; per rule, its matches.
+                if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
+                this.lastMatchedEvent = r.eventId;
                 this.add(`rule.${r.rule}.${bus.matched}`, 1, r.at);
                 break;
             case "delivery":
@@ -253,6 +257,8 @@ export class LocalMetrics {
                     this.errorRecordsByType.set(type, (this.errorRecordsByType.get(type) ?? 0) + r.records);
                     const rejected = (r.errorRecords ?? []).filter((e) => e.errorCode === "Lambda.ProcessingFailed").length;
                     if (rejected > 0) this.add(`transform.${transform.rejected}`, rejected, r.at);
+                    // The transform accepted these; partitioning failed after it.
+                    if (type === "partitioning-failed") this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);
                 } else {
                     this.add(`firehose.${firehose.deliveredRecords}`, r.records, r.at);
                     this.add(`firehose.${firehose.deliveredBytes}`, r.bytes, r.at);
