@@ -28,7 +28,8 @@ export type ActivityInput =
     }
     | { type: "event"; event: { id: string }; detailText?: string }
     | { type: "match"; eventId: string; rule: string }
-    | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payload: string }
+    /** `payload`: the target's input when an input transformer built it (a ticket), to pair it with its answer. */
+    | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payload?: string }
     | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
     | { type: "firehose-put"; stream: string; bytes: number }
@@ -86,7 +87,7 @@ export type Activity = { seq: number; at: number } & (
         detailText?: string;
     }
     | { type: "match"; eventId: string; rule: string }
-    | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash: string }
+    | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash?: string }
     | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
     | { type: "firehose-put"; stream: string; bytes: number }
@@ -137,9 +138,15 @@ const JSON_SECRET_MEMBER = new RegExp(`("(?:${SECRET_KEY_SOURCE})"\\s*:\\s*)"(?:
 
 export const REDACTED = "[redacted]";
 
+/**
+ * Whether a text could hold anything the patterns above redact: a cheap scan first, since most events
+ * hold none and the full patterns cost far more per event.
+ */
+const MAY_HOLD_SECRET = /eyJ|bearer|basic|pass|token|secret|auth|api.?key|cookie|credential/i;
+
 /** Redacts credentials inside a text (JSON or not) and bounds its length. */
 export function redactText(text: string, max = MAX_TEXT): string {
-    const cleaned = text
+    const cleaned = !MAY_HOLD_SECRET.test(text) ? text : text
         .replace(JSON_SECRET_MEMBER, `$1"${REDACTED}"`)
         .replace(JWT, REDACTED)
         .replace(SCHEME_CREDENTIALS, `$1 ${REDACTED}`);
@@ -213,8 +220,13 @@ function requestActivity(input: Extract<ActivityInput, { type: "request" }>): Om
     };
 }
 
-/** The event id inside an archived line (the transform keeps the envelope's `id`). */
+/** How every archived record starts (the envelope as the bus serializes it, kept by the transform). */
+const ENVELOPE_START = /^\{"version":"0","id":"([^"\\]{1,64})"/;
+
+/** The event id inside an archived line. */
 function eventIdOf(line: string): string | undefined {
+    const fast = ENVELOPE_START.exec(line);
+    if (fast) return fast[1];
     const parsed = parseJson(line);
     return isObject(parsed) && typeof parsed.id === "string" ? parsed.id : undefined;
 }
@@ -265,7 +277,9 @@ function ticketActivity(input: Extract<ActivityInput, { type: "destination-respo
 }
 
 function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<Extract<Activity, { type: "event" }>, "seq" | "at"> {
-    const event = redactValue(input.event) as Record<string, unknown>;
+    // Only the detail comes from the client: when its text holds nothing to redact, the event is kept as is.
+    const clean = input.detailText !== undefined && !MAY_HOLD_SECRET.test(input.detailText) && input.detailText.length <= MAX_TEXT;
+    const event = (clean ? input.event : redactValue(input.event)) as Record<string, unknown>;
     const detail = isObject(event.detail) ? event.detail : {};
     const resources = Array.isArray(event.resources) ? event.resources : [];
     return {
@@ -288,7 +302,7 @@ export function normalize(input: ActivityInput): ActivityBody {
         case "object": return objectActivity(input);
         case "delivery": {
             const { payload, ...rest } = input;
-            return { ...rest, detail: input.detail === undefined ? undefined : redactText(input.detail, 500), payloadHash: hashText(payload) };
+            return { ...rest, detail: input.detail === undefined ? undefined : redactText(input.detail, 500), ...(payload !== undefined ? { payloadHash: hashText(payload) } : {}) };
         }
         case "retry": return { ...input, errorMessage: redactText(input.errorMessage, 1000) };
         case "dead-letter": return { ...input, attributes: redactValue(input.attributes) as Record<string, string>, body: redactText(input.body) };
@@ -302,13 +316,15 @@ export function normalize(input: ActivityInput): ActivityBody {
 // ---------------------------------------------------------------------------------------------------
 
 export class ActivityFeed implements ActivitySink {
-    private readonly ring: Activity[] = [];
+    /** A circular buffer: record `seq` lives at `(seq - 1) % capacity`. */
+    private readonly ring: Array<Activity | undefined>;
     private nextSeq = 1;
     private readonly listeners = new Set<(record: Activity) => void>();
     readonly startedAt: number;
 
     constructor(private readonly capacity = DEFAULT_CAPACITY, private readonly now: () => number = Date.now) {
         this.startedAt = now();
+        this.ring = new Array<Activity | undefined>(capacity);
     }
 
     /** Never throws: a problem in the feed must not fail a request or a delivery. */
@@ -319,8 +335,7 @@ export class ActivityFeed implements ActivitySink {
         } catch {
             return;
         }
-        this.ring.push(record);
-        if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+        this.ring[(record.seq - 1) % this.capacity] = record;
         for (const listener of this.listeners) {
             try {
                 listener(record);
@@ -338,8 +353,10 @@ export class ActivityFeed implements ActivitySink {
 
     /** Records with a sequence number above `after`, oldest first, at most `limit`. */
     since(after: number, limit = this.capacity): Activity[] {
-        const start = this.ring.findIndex((r) => r.seq > after);
-        return start < 0 ? [] : this.ring.slice(start, start + limit);
+        const out: Activity[] = [];
+        const last = Math.min(this.lastSeq, Math.max(after + 1, this.oldestSeq) + limit - 1);
+        for (let seq = Math.max(after + 1, this.oldestSeq); seq <= last; seq++) out.push(this.ring[(seq - 1) % this.capacity]!);
+        return out;
     }
 
     /** Sequence number of the last record (0 before any). */
@@ -349,6 +366,6 @@ export class ActivityFeed implements ActivitySink {
 
     /** Sequence number of the oldest record still kept. */
     get oldestSeq(): number {
-        return this.ring[0]?.seq ?? this.nextSeq;
+        return Math.max(1, this.nextSeq - this.capacity);
     }
 }

@@ -160,7 +160,6 @@ export class LocalMetrics {
     private readonly rules = new Set<string>();
     private readonly functions = new Set<string>();
     private readonly timeline: TimelineBucket[] = [];
-    /** The bus dispatches one event to all its rules at once, so its match records are consecutive. */
     private lastMatchedEvent = "";
 
     constructor(private readonly feed: ActivityFeed, private readonly context: MetricsContext, private readonly now: () => number = Date.now) {
@@ -196,98 +195,98 @@ export class LocalMetrics {
     }
 
     private count(r: Activity): void {
-        const { api, bus, firehose, lambda, deadLetters, transform, zendesk } = METRIC_NAMES;
         switch (r.type) {
-            case "request": {
-                this.add(`api.${api.requests}`, 1, r.at);
-                if (r.status >= 400 && r.status < 500) this.add(`api.${api.clientErrors}`, 1, r.at);
-                if (r.status >= 500) this.add(`api.${api.serverErrors}`, 1, r.at);
-                this.histogram(`api.${api.latency}`).add(r.latencyMs);
-                this.byStatus.set(r.status, (this.byStatus.get(r.status) ?? 0) + 1);
-                const b = this.bucket(r.at);
-                b.requests++;
-                b.entries += r.entries.filter((e) => e.eventId !== undefined).length;
-                b.failedEntries += r.failedEntryCount;
-                if (r.status >= 400) b.errors++;
-                if (b.latencies.length < 1000) b.latencies.push(r.latencyMs);
-                // PutEvents saw the entries only when the request got past the gateway (200 or 207).
-                if (r.status === 200 || r.status === 207) {
-                    this.add(`bus.${bus.entries}`, r.entryCount, r.at);
-                    this.add(`bus.${bus.failedEntries}`, r.failedEntryCount, r.at);
-                    for (const e of r.entries) if (e.errorCode) this.failedByCode.set(e.errorCode, (this.failedByCode.get(e.errorCode) ?? 0) + 1);
-                }
-                break;
-            }
-            case "match":
-                this.rules.add(r.rule);
-                // On the bus, MatchedEvents counts events that matched any rule; per rule, its matches.
-                if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
-                this.lastMatchedEvent = r.eventId;
-                this.add(`rule.${r.rule}.${bus.matched}`, 1, r.at);
-                break;
-            case "delivery":
-                this.rules.add(r.rule);
-                this.add(`rule.${r.rule}.${bus.invocations}`, 1, r.at);
-                this.add(`rule.${r.rule}.${bus.successfulAttempts}`, 1, r.at);
-                this.add(`rule.${r.rule}.${bus.attempts}`, 1, r.at);
-                break;
-            case "retry":
-                this.rules.add(r.rule);
-                this.add(`rule.${r.rule}.${bus.retries}`, 1, r.at);
-                this.add(`rule.${r.rule}.${bus.attempts}`, 1, r.at);
-                break;
-            case "dead-letter": {
-                this.rules.add(r.rule);
-                this.add(`rule.${r.rule}.${bus.invocations}`, 1, r.at);
-                this.add(`rule.${r.rule}.${bus.failedInvocations}`, 1, r.at);
-                this.add(`rule.${r.rule}.${bus.sentToDlq}`, 1, r.at);
-                // The final failed attempt (an input that could not be transformed was never attempted).
-                if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") this.add(`rule.${r.rule}.${bus.attempts}`, 1, r.at);
-                this.add(`dlq.${r.rule}.${deadLetters.sent}`, 1, r.at);
-                break;
-            }
-            case "firehose-put":
-                this.add(`firehose.${firehose.incomingRecords}`, 1, r.at);
-                this.add(`firehose.${firehose.incomingBytes}`, r.bytes, r.at);
-                break;
-            case "object":
-                this.add(`firehose.objectsWritten`, 1, r.at);
-                if (r.error) {
-                    const type = r.errorType ?? "unknown";
-                    this.errorRecordsByType.set(type, (this.errorRecordsByType.get(type) ?? 0) + r.records);
-                    const rejected = (r.errorRecords ?? []).filter((e) => e.errorCode === "Lambda.ProcessingFailed").length;
-                    if (rejected > 0) this.add(`transform.${transform.rejected}`, rejected, r.at);
-                    // The transform accepted these; partitioning failed after it.
-                    if (type === "partitioning-failed") this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);
-                } else {
-                    this.add(`firehose.${firehose.deliveredRecords}`, r.records, r.at);
-                    this.add(`firehose.${firehose.deliveredBytes}`, r.bytes, r.at);
-                    this.add(`firehose.${firehose.objects}`, 1, r.at);
-                    this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);
-                    const p = this.partitions.get(r.partition) ?? { objects: 0, records: 0 };
-                    p.objects++;
-                    p.records += r.records;
-                    this.partitions.set(r.partition, p);
-                }
-                break;
-            case "firehose-failed":
-                this.add(`firehose.failedDeliveries`, 1, r.at);
-                break;
-            case "lambda":
+            case "request": return this.countRequest(r);
+            case "match": case "delivery": case "retry": case "dead-letter": return this.countRouting(r);
+            case "firehose-put": case "object": case "firehose-failed": return this.countFirehose(r);
+            case "lambda": {
+                const { lambda } = METRIC_NAMES;
                 this.functions.add(r.name);
                 this.add(`lambda.${r.name}.${lambda.invocations}`, 1, r.at);
                 if (r.error) this.add(`lambda.${r.name}.${lambda.errors}`, 1, r.at);
                 this.histogram(`lambda.${r.name}.${lambda.duration}`).add(r.durationMs);
-                break;
-            case "ticket":
-                this.add(`zendesk.${zendesk.tickets}`, 1, r.at);
-                break;
-            case "ticket-refused":
-                this.add(`zendesk.${zendesk.refused}`, 1, r.at);
-                break;
-            default:
-                break;
+                return;
+            }
+            case "ticket": return this.add(`zendesk.${METRIC_NAMES.zendesk.tickets}`, 1, r.at);
+            case "ticket-refused": return this.add(`zendesk.${METRIC_NAMES.zendesk.refused}`, 1, r.at);
+            default: return;
         }
+    }
+
+    private countRequest(r: Extract<Activity, { type: "request" }>): void {
+        const { api, bus } = METRIC_NAMES;
+        this.add(`api.${api.requests}`, 1, r.at);
+        if (r.status >= 400 && r.status < 500) this.add(`api.${api.clientErrors}`, 1, r.at);
+        if (r.status >= 500) this.add(`api.${api.serverErrors}`, 1, r.at);
+        this.histogram(`api.${api.latency}`).add(r.latencyMs);
+        this.byStatus.set(r.status, (this.byStatus.get(r.status) ?? 0) + 1);
+        const b = this.bucket(r.at);
+        b.requests++;
+        b.entries += r.entries.filter((e) => e.eventId !== undefined).length;
+        b.failedEntries += r.failedEntryCount;
+        if (r.status >= 400) b.errors++;
+        if (b.latencies.length < 1000) b.latencies.push(r.latencyMs);
+        // PutEvents saw the entries only when the request got past the gateway (200 or 207).
+        if (r.status === 200 || r.status === 207) {
+            this.add(`bus.${bus.entries}`, r.entryCount, r.at);
+            this.add(`bus.${bus.failedEntries}`, r.failedEntryCount, r.at);
+            for (const e of r.entries) if (e.errorCode) this.failedByCode.set(e.errorCode, (this.failedByCode.get(e.errorCode) ?? 0) + 1);
+        }
+    }
+
+    private countRouting(r: Extract<Activity, { type: "match" | "delivery" | "retry" | "dead-letter" }>): void {
+        const { bus, deadLetters } = METRIC_NAMES;
+        const rule = (name: string, n = 1) => this.add(`rule.${r.rule}.${name}`, n, r.at);
+        this.rules.add(r.rule);
+        if (r.type === "match") {
+            // On the bus, MatchedEvents counts events that matched any rule (the bus matches an event against
+            // all its rules at once, so its match records are consecutive); per rule, its matches.
+            if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
+            this.lastMatchedEvent = r.eventId;
+            rule(bus.matched);
+        } else if (r.type === "delivery") {
+            rule(bus.invocations);
+            rule(bus.successfulAttempts);
+            rule(bus.attempts);
+        } else if (r.type === "retry") {
+            rule(bus.retries);
+            rule(bus.attempts);
+        } else {
+            rule(bus.invocations);
+            rule(bus.failedInvocations);
+            rule(bus.sentToDlq);
+            // The final failed attempt (an input that could not be transformed was never attempted).
+            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") rule(bus.attempts);
+            this.add(`dlq.${r.rule}.${deadLetters.sent}`, 1, r.at);
+        }
+    }
+
+    private countFirehose(r: Extract<Activity, { type: "firehose-put" | "object" | "firehose-failed" }>): void {
+        const { firehose, transform } = METRIC_NAMES;
+        if (r.type === "firehose-put") {
+            this.add(`firehose.${firehose.incomingRecords}`, 1, r.at);
+            this.add(`firehose.${firehose.incomingBytes}`, r.bytes, r.at);
+            return;
+        }
+        if (r.type === "firehose-failed") return this.add("firehose.failedDeliveries", 1, r.at);
+        this.add("firehose.objectsWritten", 1, r.at);
+        if (r.error) {
+            const type = r.errorType ?? "unknown";
+            this.errorRecordsByType.set(type, (this.errorRecordsByType.get(type) ?? 0) + r.records);
+            const rejected = (r.errorRecords ?? []).filter((e) => e.errorCode === "Lambda.ProcessingFailed").length;
+            if (rejected > 0) this.add(`transform.${transform.rejected}`, rejected, r.at);
+            // The transform accepted these; partitioning failed after it.
+            if (type === "partitioning-failed") this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);
+            return;
+        }
+        this.add(`firehose.${firehose.deliveredRecords}`, r.records, r.at);
+        this.add(`firehose.${firehose.deliveredBytes}`, r.bytes, r.at);
+        this.add(`firehose.${firehose.objects}`, 1, r.at);
+        this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);
+        const p = this.partitions.get(r.partition) ?? { objects: 0, records: 0 };
+        p.objects++;
+        p.records += r.records;
+        this.partitions.set(r.partition, p);
     }
 
     private figure(name: string): { sum: number; ratePerSecond: number } {

@@ -33,7 +33,7 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
 
 /** Headers of every console answer. */
 export const SECURITY_HEADERS: Record<string, string> = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -116,7 +116,14 @@ function applyObject(state: ConsoleState, r: ObjectView): void {
     }
 }
 
+/** Bounds a pairing map (insertion order: the oldest goes first). */
+function trim<K, V>(map: Map<K, V>): void {
+    while (map.size > KEEP) map.delete(map.keys().next().value as K);
+}
+
 function linkTicket(state: ConsoleState, hash: string): void {
+    trim(state.payloadEvents);
+    trim(state.payloadTickets);
     const eventId = state.payloadEvents.get(hash);
     const ticket = state.payloadTickets.get(hash);
     if (eventId === undefined || ticket === undefined) return;
@@ -148,8 +155,10 @@ export function applyRecord(state: ConsoleState, r: Activity): void {
         case "delivery": {
             const view = eventView(state, r.eventId);
             if (view) view.deliveries[r.rule] = { state: "delivered", attempts: r.attempts, detail: r.detail };
-            state.payloadEvents.set(r.payloadHash, r.eventId);
-            linkTicket(state, r.payloadHash);
+            if (r.payloadHash !== undefined) {
+                state.payloadEvents.set(r.payloadHash, r.eventId);
+                linkTicket(state, r.payloadHash);
+            }
             break;
         }
         case "retry": {
