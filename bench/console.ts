@@ -11,12 +11,12 @@ export async function run(): Promise<BenchRow[]> {
     new LocalMetrics(feed, { stage: "bench", eventBusName: "bench", deliveryStreamName: "bench" });
     const detail = { eventType: "searching", schemaVersion: 1, eventId: "5f0c1a9e-2b1c-4c1e-9f0a-1b2c3d4e5f60", data: { query: "it's a bench", itemSku: 1234 } };
     const detailText = JSON.stringify(detail);
-    const envelope = { version: "0", "detail-type": "local", source: "clientevents", account: "000000000000", time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: ["c0ffee00-0000-4000-8000-000000000000"] };
+    const envelope = { "detail-type": "local", source: "clientevents", account: "000000000000", time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: ["c0ffee00-0000-4000-8000-000000000000"] };
     const events = 200_000;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < events; i++) {
         const id = `5f0c1a9e-2b1c-4c1e-9f0a-${String(i).padStart(12, "0")}`;
-        feed.emit({ type: "event", event: { id, ...envelope, detail }, detailText });
+        feed.emit({ type: "event", event: { version: "0", id, ...envelope, detail } as { id: string }, detailText });
         feed.emit({ type: "match", eventId: id, rule: "archive" });
         feed.emit({ type: "delivery", eventId: id, rule: "archive", target: "archive", attempts: 1, detail: "firehose bench" });
         feed.emit({ type: "firehose-put", stream: "bench", bytes: 300 });
