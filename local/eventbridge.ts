@@ -16,6 +16,7 @@ import { compactJson } from "../handlers/firehose-transform";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
 import { appendDurable, backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
 import { EventJournal, type JournalCloseReport, type JournalEntry, type RecoveredEntry } from "./journal";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 /** An event as EventBridge delivers it to targets. */
@@ -71,6 +72,8 @@ export interface BusSettings {
     retryBaseMs: number;
     /** Longest delay between two attempts. */
     retryMaxDelayMs: number;
+    /** Where accepted events, matches, deliveries and dead letters are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 /** A PutEvents error for the whole request (HTTP 400, AWS JSON protocol). */
@@ -273,6 +276,7 @@ export class LocalEventBus {
             // An event no rule matches is accepted and goes nowhere, as on EventBridge: nothing to journal.
             const deliveries = this.matchingTargets(outcome);
             if (deliveries.length > 0) accepted.push({ index, event: outcome, deliveries });
+            else this.report(outcome, []);
         });
         try {
             await this.journal.append(accepted.map(({ event, deliveries }) => this.journalEntry(event, deliveries.map((d) => targetKey(d.rule.name, d.target.id)))));
@@ -286,6 +290,7 @@ export class LocalEventBus {
             accepted.length = 0;
         }
         for (const { event, deliveries } of accepted) {
+            this.report(event, deliveries);
             for (const { rule, target } of deliveries) this.track(this.deliverWithRetries(rule, target, event, 0, this.now()));
         }
         const failed = results.filter((r) => "ErrorCode" in r).length;
@@ -395,6 +400,14 @@ export class LocalEventBus {
         return { id: event.id, acceptedAt: this.now(), targets, data };
     }
 
+    /** Tells the activity feed (console, /_local/metrics) of an accepted event and the rules it matched. */
+    private report(event: BusEvent, deliveries: Delivery[]): void {
+        const activity = this.settings.activity;
+        if (!activity) return;
+        activity.emit({ type: "event", event, detailText: detailTexts.get(event) });
+        for (const rule of new Set(deliveries.map((d) => d.rule.name))) activity.emit({ type: "match", eventId: event.id, rule });
+    }
+
     /** The targets of every rule the event matches. */
     private matchingTargets(event: BusEvent): Delivery[] {
         const out: Delivery[] = [];
@@ -447,6 +460,7 @@ export class LocalEventBus {
             if (outcome.ok) {
                 this.stats.delivered++;
                 this.settle(event, key, "done");
+                this.settings.activity?.emit({ type: "delivery", eventId: event.id, rule: rule.name, target: target.id, attempts, detail: outcome.detail, payload: target.input ? payload : undefined });
                 this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`);
                 return;
             }
@@ -460,6 +474,7 @@ export class LocalEventBus {
                 return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumEventAgeInSeconds");
             }
             this.stats.retried++;
+            this.settings.activity?.emit({ type: "retry", eventId: event.id, rule: rule.name, target: target.id, attempt: attempts, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, delayMs: delay });
             this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: ${outcome.errorCode} (${outcome.errorMessage}); retry ${retriesUsed + 1} in ${delay} ms`);
             const woken = await this.sleep(delay);
             if (woken || this.closing) {
@@ -524,6 +539,7 @@ export class LocalEventBus {
             }
         }
         this.stats.deadLettered++;
+        this.settings.activity?.emit({ type: "dead-letter", eventId: event.id, rule, attributes: (JSON.parse(rest) as { attributes: Record<string, string> }).attributes, body: serializeEvent(event) });
         this.log.warn(`eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`);
         return true;
     }

@@ -21,6 +21,7 @@ import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "
 import { COMPRESSION_EXTENSIONS, objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
 import { backoffDelay, describeFsError, fixHint, ProblemLog, writeFileDurable } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 export interface FirehoseSettings {
@@ -47,6 +48,8 @@ export interface FirehoseSettings {
     /** Retry timing of objects that could not be written: first delay (default 500 ms), doubling up to the maximum (30 s). */
     retryBaseMs?: number;
     retryMaxMs?: number;
+    /** Where incoming records and written objects are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 /** put() rejects with this when the stream closed before the record's object could be written. */
@@ -157,6 +160,7 @@ export class LocalFirehose {
             const arrival = this.now();
             this.buffer.push({ data, arrival, recordId: `${arrival}-${++this.sequence}`, settle: (error) => (error ? reject(error) : resolve()) });
             this.bufferBytes += data.length;
+            this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: data.length });
             for (const wake of this.bufferedWaiters.splice(0)) wake();
             if (this.bufferBytes >= this.settings.bufferSizeBytes) {
                 void this.flush();
@@ -228,6 +232,7 @@ export class LocalFirehose {
         } catch (err) {
             this.problems.report("prepare", `firehose ${this.settings.streamName}: processing a batch of ${batch.length} records failed (${(err as Error).message}); ` +
                 "they stay in the journal and are processed again with backoff");
+            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: batch.length, reason: (err as Error).message });
             this.parkedBatches.push(batch);
             this.scheduleRetry();
             return;
@@ -242,11 +247,13 @@ export class LocalFirehose {
             const code = (err as NodeJS.ErrnoException).code ?? "error";
             this.problems.report(`write ${code}`, `firehose ${this.settings.streamName}: cannot write s3://${this.settings.bucketName}/${object.key} to ${object.file}: ` +
                 `${describeFsError(err)}; its ${object.records.length} ${object.what} stay in the journal and the write is retried with backoff: ${fixHint(err, object.file)}`);
+            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: object.records.length, reason: describeFsError(err) });
             this.parkedObjects.push(object);
             this.scheduleRetry();
             return;
         }
         this.written.push(object.key);
+        this.settings.activity?.emit({ type: "object", stream: this.settings.streamName, bucket: this.settings.bucketName, key: object.key, records: object.records.length, bytes: object.body.length, error: object.what !== "records", body: object.body });
         this.log.info(`firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${object.key} (${object.records.length} ${object.what}, ${object.body.length} bytes)`);
         for (const record of object.records) record.settle();
     }

@@ -29,14 +29,17 @@ import {
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername,
 } from "../pipeline/zendesk-ticket";
+import { ActivityFeed } from "./activity";
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
+import { CONSOLE_PATH, LocalConsole } from "./console/server";
 import { DataDirLock } from "./data-dir-lock";
 import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
 import { LocalFirehose, readLegacySpool } from "./firehose";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
+import { LocalMetrics } from "./metrics";
 import { LocalServer } from "./server";
 import { ZENDESK_RECORDER_PATH, ZendeskRecorder } from "./zendesk-recorder";
 
@@ -80,6 +83,11 @@ export interface LocalOptions {
     apiDestinationTimeoutMs?: number;
     /** Receives each Cognito confirmation code (the CLI prints them). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
+    /**
+     * Serve the browser console and /_local/metrics even when `host` is not a loopback address (they
+     * show every event; by default they answer only on loopback).
+     */
+    consoleOnAnyAddress?: boolean;
 }
 
 /** The names the deployed stack exports, plus where local mode keeps things. */
@@ -110,7 +118,13 @@ export interface LocalPipeline {
         rules: string[];
         /** The engine that runs the partition query. */
         jqEngine: string;
+        /** The browser console's URL, or "" when it is off (a non-loopback host without consoleOnAnyAddress). */
+        consoleUrl: string;
     };
+    /** What every part reported (the console reads it). */
+    activity: ActivityFeed;
+    /** The figures of /_local/metrics. */
+    metrics: LocalMetrics;
     cognito: CognitoEmulator;
     bus: LocalEventBus;
     firehose: LocalFirehose;
@@ -163,6 +177,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     const bucketName = `${prefix}-archive-${LOCAL_ACCOUNT_ID}`;
     const deliveryStreamName = `${prefix}-archive`;
     const s3Dir = path.join(dataDir, "s3");
+    const activity = new ActivityFeed();
 
     // Cognito ---------------------------------------------------------------------------------------
     let cognitoEndpoint = "";
@@ -192,7 +207,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     }, dataDir, log, {
         postConfirmation: async (event) => {
             if (!postConfirmation) throw new Error("local mode is still starting");
-            return asLocalLambda("post-confirmation", log, postConfirmation)(event);
+            return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
         },
         onConfirmationCode: options.onConfirmationCode,
     });
@@ -209,7 +224,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         bufferIntervalSeconds: options.bufferSeconds ?? 5,
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
-            handler: asLocalLambda("firehose-transform", log, firehoseTransform),
+            handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity),
             lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
@@ -220,6 +235,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         gzip: config.archiveCompression === "GZIP",
         retryBaseMs: options.retry?.baseMs,
         retryMaxMs: options.retry?.maxDelayMs,
+        activity,
     }, log);
 
     // API destination ---------------------------------------------------------------------------------
@@ -238,11 +254,12 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         password: zendeskToken,
         invocationRateLimitPerSecond: options.zendesk?.ratePerSecond ?? Number(raw.zendeskRatePerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND),
         timeoutMs: options.apiDestinationTimeoutMs ?? 5000,
+        activity,
     });
     // The recorder keeps the Authorization header it receives only when it carries local mode's own credentials.
     const fakeCredentials = zendeskEmail === LOCAL_ZENDESK_EMAIL && zendeskToken === LOCAL_ZENDESK_API_TOKEN;
     const recorder = useRecorder
-        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, { keepAuthorization: fakeCredentials })
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, { keepAuthorization: fakeCredentials, activity })
         : undefined;
 
     // EventBridge -------------------------------------------------------------------------------------
@@ -253,6 +270,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         dataDir,
         retryBaseMs: options.retry?.baseMs ?? 1000,
         retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+        activity,
     };
     const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
     const rules: RuleDefinition[] = [
@@ -298,7 +316,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         let built: ReturnType<typeof createAuthorizer> | undefined;
         return (event: Parameters<ReturnType<typeof createAuthorizer>>[0]) => {
             built ??= createAuthorizer({ userPoolId, clientId: LOCAL_USER_POOL_CLIENT_ID, jwks: cognito.jwks(), cognito: cognitoClient() });
-            return asLocalLambda("authorizer", log, built)(event);
+            return asLocalLambda("authorizer", log, built, activity)(event);
         };
     })();
     const api = new LocalRestApi({
@@ -311,10 +329,26 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         identityHeader: "Authorization",
         identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
         corsAllowOrigin: config.corsAllowOrigin,
+        activity,
     }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
 
+    // Console and metrics ------------------------------------------------------------------------------
+    const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
+    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges });
+    const localConsole: LocalConsole = new LocalConsole({
+        feed: activity,
+        metrics,
+        // Called only once the server below listens.
+        address: (): { address: string; port: number } | undefined => server.server.address() as { address: string; port: number } | undefined,
+        onAnyAddress: options.consoleOnAnyAddress,
+        bucketDir: path.join(s3Dir, bucketName),
+        flushFirehose: () => firehose.flush(),
+        gauges,
+        settings: { environment, region, eventBusName, deliveryStreamName, bucketName, rules: rules.map((r) => r.name), bufferSeconds: options.bufferSeconds ?? 5 },
+    });
+
     let outputs: LocalOutputs | undefined;
-    const server = new LocalServer({ cognito, api, recorder, log, outputs: () => outputs });
+    const server: LocalServer = new LocalServer({ cognito, api, recorder, console: localConsole, log, outputs: () => outputs });
     const address = await server.listen(options.port ?? 4000, host);
     const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
     cognitoEndpoint = base;
@@ -350,7 +384,10 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
             deliveryStreamName,
             rules: rules.map((r) => r.name),
             jqEngine: firehose.jq.name,
+            consoleUrl: localConsole.enabled ? base + CONSOLE_PATH : "",
         },
+        activity,
+        metrics,
         cognito,
         bus: bus,
         firehose,

@@ -57,12 +57,13 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
                 if (i <= 0) throw new InvalidArgumentError("expected key=value");
                 return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
             })
+        .option("--console-on-any-address", "serve the browser console and /_local/metrics even when --host is not a loopback address")
         .option("--quiet", "print only the ready line and confirmation codes")
         .showHelpAfterError();
     program.parse(argv);
     const o = program.opts<{
         port: number; host: string; dataDir: string; bufferSeconds: number; environment: string; region: string;
-        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean;
+        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean; consoleOnAnyAddress?: boolean;
         config?: Record<string, string>;
     }>();
     const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         bufferSeconds: o.bufferSeconds,
         region: o.region,
         quiet: o.quiet,
+        consoleOnAnyAddress: o.consoleOnAnyAddress,
         config: { environment: o.environment, ...(o.config ?? {}) },
         zendesk: {
             endpoint: zendeskEndpoint || undefined,
@@ -128,6 +130,9 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
             `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
             `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
             `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+            details.consoleUrl
+                ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
+                : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
             "  Ctrl-C writes every buffer to disk and stops.",
             "",
         ].join("\n"));

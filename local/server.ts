@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { CognitoEmulator, CognitoError } from "./cognito";
 import type { LocalRestApi } from "./api-gateway/rest-api";
 import { MAX_REQUEST_BYTES } from "./api-gateway/rest-api";
+import type { LocalConsole } from "./console/server";
 import type { Logger } from "./log";
 import { ZENDESK_RECORDER_PATH, type ZendeskRecorder } from "./zendesk-recorder";
 
@@ -21,6 +22,8 @@ export interface ServerParts {
     cognito: CognitoEmulator;
     api: LocalRestApi;
     recorder?: ZendeskRecorder;
+    /** The browser console and /_local/metrics. */
+    console?: LocalConsole;
     log: Logger;
 }
 
@@ -101,6 +104,10 @@ export class LocalServer {
         const target = req.headers["x-amz-target"];
         if (path === "/" && (req.method === "OPTIONS" || typeof target === "string")) {
             await this.cognito(req, res, typeof target === "string" ? target : "");
+            return;
+        }
+        if (this.parts.console?.owns(path)) {
+            await this.parts.console.handle(req, res, path, url.searchParams);
             return;
         }
         if (req.method === "GET" && path === OUTPUTS_PATH && this.parts.outputs) {

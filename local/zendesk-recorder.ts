@@ -12,6 +12,7 @@ import { chmodSync, existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
 import { appendJsonLine, describeFsError, fixHint, ProblemLog } from "./fs-util";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 /** Path of the recorder under local mode's HTTP server. */
@@ -20,6 +21,8 @@ export const ZENDESK_RECORDER_PATH = "/zendesk/api/v2/tickets";
 export interface RecorderOptions {
     /** Record the Authorization header as received (only for local mode's own fake credentials). */
     keepAuthorization?: boolean;
+    /** Receives each refused ticket with the reason (the API destination reports accepted ones). */
+    activity?: ActivitySink;
 }
 
 /** `Basic [masked: user local@example.com/token]`: the scheme and user stay readable, the secret does not. */
@@ -58,12 +61,14 @@ export class ZendeskRecorder {
         const authorization = req.headers.authorization;
         if (authorization !== this.expectedAuthorization) {
             this.log.warn("zendesk recorder: 401 (credentials differ from the configured ones)");
+            this.options.activity?.emit({ type: "ticket-refused", status: 401, reason: "credentials differ from the configured ones" });
             return send(401, { error: "Couldn't authenticate you" });
         }
         const text = body.toString("utf8");
         const problems = ticketShapeErrors(text);
         if (problems.length > 0) {
             this.log.warn(`zendesk recorder: 422 (${problems.join("; ")})`);
+            this.options.activity?.emit({ type: "ticket-refused", status: 422, reason: problems.join("; ") });
             return send(422, { error: "RecordInvalid", description: problems.join("; ") });
         }
         const ticket = (JSON.parse(text) as { ticket: Record<string, unknown> }).ticket;

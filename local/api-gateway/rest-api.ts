@@ -10,6 +10,7 @@ import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, cors
 import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
+import type { ActivitySink } from "../activity";
 import type { Logger } from "../log";
 import { RequestValidator } from "./validation";
 import { renderTemplate, renderTemplateWithOverrides } from "./vtl";
@@ -30,6 +31,8 @@ export interface RestApiSettings {
      */
     identityValidationExpression?: string;
     corsAllowOrigin: string;
+    /** Where each answered request is reported (the console and /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 export interface RestApiBackends {
@@ -132,12 +135,14 @@ export class LocalRestApi {
 
     async handle(request: ApiRequest): Promise<ApiResponse> {
         const requestId = randomUUID();
-        const response = await this.process(request, requestId);
+        const started = performance.now();
+        const context = this.baseContext(request, requestId);
+        const response = await this.process(request, context);
+        this.settings.activity?.emit({ type: "request", requestId, method: request.method, path: request.path, status: response.status, latencyMs: performance.now() - started, note: response.note, authorizer: context.authorizer as Record<string, unknown> | undefined, requestBody: request.body.length <= MAX_REQUEST_BYTES ? request.body.toString("utf8") : "", responseBody: response.body });
         return { ...response, requestId, headers: { ...response.headers, "x-amzn-RequestId": requestId } };
     }
 
-    private async process(request: ApiRequest, requestId: string): Promise<ApiResponse> {
-        const context = this.baseContext(request, requestId);
+    private async process(request: ApiRequest, context: Record<string, unknown>): Promise<ApiResponse> {
         const cors = corsHeaders(this.settings.corsAllowOrigin);
         const route = request.path.slice(this.settings.stage.length + 1).replace(/\/+$/, "") || "/";
         if (route !== this.resourcePath || !["POST", "OPTIONS"].includes(request.method)) {
