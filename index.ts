@@ -78,7 +78,7 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
     throttleRateLimit: config.throttleRateLimit,
     throttleBurstLimit: config.throttleBurstLimit,
     executionLogLevel: config.apiExecutionLogLevel,
-    createCloudWatchRole: config.apiGatewayCloudWatchRole,
+    cloudWatchRole: config.apiGatewayCloudWatchRole,
     corsAllowOrigin: config.corsAllowOrigin,
     logRetentionDays: config.logRetentionDays,
 });
