@@ -173,13 +173,14 @@ describe("IngestApi", () => {
         });
     });
 
-    it("gateway responses: 400 with the validation error, 401, 403, defaults, all with CORS headers", async () => {
+    it("gateway responses: the pipeline's fixed-message 400, 401, 403, defaults, all with CORS headers", async () => {
         const responses = await resourcesOf(prefix, "aws:apigateway/response:Response");
         assert.deepStrictEqual(responses.map((r) => r.inputs.responseType).sort(), GATEWAY_RESPONSES.map((g) => g.responseType).sort());
         for (const r of responses) assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'*'");
         const bad = responses.find((r) => r.inputs.responseType === "BAD_REQUEST_BODY")!;
         assert.strictEqual(bad.inputs.statusCode, "400");
-        assert.ok(bad.inputs.responseTemplates["application/json"].includes("$context.error.validationErrorString"));
+        assert.strictEqual(bad.inputs.responseTemplates["application/json"], GATEWAY_RESPONSES.find((g) => g.responseType === "BAD_REQUEST_BODY")!.template);
+        for (const r of responses) assert.ok(!/validationErrorString|messageString/.test(r.inputs.responseTemplates["application/json"]), r.inputs.responseType);
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "UNAUTHORIZED")!.inputs.statusCode, "401");
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "ACCESS_DENIED")!.inputs.statusCode, "403");
     });
