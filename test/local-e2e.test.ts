@@ -3,7 +3,7 @@
  * tests read what the archive and the Zendesk recorder wrote.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as path from "node:path";
 import { createSign, generateKeyPairSync } from "node:crypto";
@@ -29,7 +29,7 @@ describe("local mode end to end", function () {
     });
 
     it("gives a confirmed user a clientId through the real post-confirmation handler", () => {
-        assert.match(user.clientId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        assert.match(user.clientId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     });
 
     it("archives every accepted event exactly once, byte-for-byte, under its eventType/schemaVersion partition", async () => {
@@ -179,7 +179,12 @@ describe("local mode end to end", function () {
         const { local } = started;
         const served = await (await fetch(`${local.outputs.cognitoEndpoint}/_local/outputs`)).json();
         assert.deepEqual(served, local.outputs);
-        assert.deepEqual(JSON.parse(readFileSync(path.join(local.outputs.dataDir, "outputs.json"), "utf8")), local.outputs);
+        assert.ok(!JSON.stringify(served).includes(local.credentials.secretAccessKey), "no secret over HTTP");
+        // The file adds the secret key, readable by its owner only.
+        const file = path.join(local.outputs.dataDir, "outputs.json");
+        assert.equal(local.outputs.credentials.file, file);
+        assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { ...local.outputs, credentials: { ...local.outputs.credentials, ...local.credentials } });
+        assert.equal(statSync(file).mode & 0o777, 0o600);
     });
 
     it("opens exactly one ticket per loyalty purchase with the connection's Basic auth", async () => {

@@ -51,8 +51,8 @@ describe("program (index.ts)", function () {
         const { startTestLocal } = await import("./support/local");
         const { local } = await startTestLocal({ config: { environment: "test" } });
         try {
-            // Local-only fields: where its Cognito listens and where it keeps data.
-            const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir"].includes(k));
+            // Local-only fields: where its Cognito listens, where it keeps data, its admin credentials.
+            const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir", "credentials"].includes(k));
             assert.deepStrictEqual(shared.filter((k) => !(k in program)), [], "every shared ready-line name is a stack output");
             assert.match(local.outputs.apiUrl, /\/test\/event$/);
             assert.match(await output<string>("apiUrl"), /\/test\/event$/);

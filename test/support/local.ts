@@ -43,7 +43,7 @@ export async function startTestLocal(options: LocalOptions = {}): Promise<Starte
     const cognito = new CognitoIdentityProviderClient({
         endpoint: local.outputs.cognitoEndpoint,
         region: local.outputs.region,
-        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        credentials: { ...local.credentials }, // Admin* and ListUsers are signed with local mode's own credentials (the SDK marks the object)
     });
     return { local, codes, cognito, logs };
 }
