@@ -431,6 +431,7 @@ export class CognitoEmulator {
         }
         const temporary = typeof input.TemporaryPassword === "string" && input.TemporaryPassword !== "" ? input.TemporaryPassword : generatePassword(this.settings.passwordPolicy);
         this.checkPassword(temporary);
+        const now = this.nowSeconds();
         let user = this.findUser(username, false);
         if (action === "RESEND") {
             if (!user) throw new CognitoError("UserNotFoundException", "User does not exist.");
@@ -443,14 +444,14 @@ export class CognitoEmulator {
             const storedName = this.settings.caseInsensitiveUsernames ? username.toLowerCase() : username;
             user = {
                 username: storedName, passwordHash: "", salt: "", attributes: { sub: randomUUID(), ...attributes },
-                status: "FORCE_CHANGE_PASSWORD", enabled: true, createdAt: this.nowSeconds(), modifiedAt: this.nowSeconds(),
+                status: "FORCE_CHANGE_PASSWORD", enabled: true, createdAt: now, modifiedAt: now,
             };
             if (user.attributes.email && user.attributes.email_verified === undefined) user.attributes.email_verified = "false";
             this.state.users[storedName] = user;
         }
         user.salt = randomBytes(16).toString("hex");
         user.passwordHash = scryptSync(temporary, user.salt, 32).toString("hex");
-        user.temporaryPasswordExpires = this.nowSeconds() + (this.settings.passwordPolicy.temporaryPasswordValidityDays ?? 7) * 86400;
+        user.temporaryPasswordExpires = now + (this.settings.passwordPolicy.temporaryPasswordValidityDays ?? 7) * 86400;
         this.save();
         this.log.info(`cognito AdminCreateUser ${user.username} (FORCE_CHANGE_PASSWORD)`);
         if (action !== "SUPPRESS") this.hooks.onInvitation?.(user.username, temporary, user.attributes.email ?? "");
