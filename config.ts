@@ -23,6 +23,8 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 export type ThreatProtection = "off" | "audit" | "enforced";
 export type ExecutionLogLevel = "OFF" | "ERROR" | "INFO";
+/** Where the API's logging gets API Gateway's account-wide CloudWatch Logs role (docs/deploy.md). */
+export type ApiGatewayCloudWatchRole = "create" | "existing" | "off" | `arn:${string}`;
 
 export interface AppConfig {
     /** Names the API stage and is every event's DetailType. */
@@ -49,8 +51,8 @@ export interface AppConfig {
     throttleBurstLimit: number;
     /** API Gateway execution logging level. */
     apiExecutionLogLevel: ExecutionLogLevel;
-    /** Create the account-wide API Gateway CloudWatch Logs role (aws.apigateway.Account). */
-    apiGatewayCloudWatchRole: boolean;
+    /** API Gateway's account-wide CloudWatch Logs role: create it, set a given role, rely on the existing one, or log nothing. */
+    apiGatewayCloudWatchRole: ApiGatewayCloudWatchRole;
     /** The `Access-Control-Allow-Origin` the API answers with. */
     corsAllowOrigin: string;
 
@@ -127,7 +129,7 @@ export const DEFAULTS = {
     throttleRateLimit: 100,
     throttleBurstLimit: 200,
     apiExecutionLogLevel: "ERROR",
-    apiGatewayCloudWatchRole: false,
+    apiGatewayCloudWatchRole: "create",
     corsAllowOrigin: "*",
     logRetentionDays: 30,
     archiveTransitionDays: 30,
@@ -260,7 +262,7 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         throttleRateLimit: r.number("throttleRateLimit", DEFAULTS.throttleRateLimit, 1, 1_000_000),
         throttleBurstLimit: r.integer("throttleBurstLimit", DEFAULTS.throttleBurstLimit, 1, 1_000_000),
         apiExecutionLogLevel: r.oneOf<ExecutionLogLevel>("apiExecutionLogLevel", DEFAULTS.apiExecutionLogLevel, ["OFF", "ERROR", "INFO"]),
-        apiGatewayCloudWatchRole: r.boolean("apiGatewayCloudWatchRole", DEFAULTS.apiGatewayCloudWatchRole),
+        apiGatewayCloudWatchRole: cloudWatchRole(r),
         corsAllowOrigin: r.string("corsAllowOrigin", DEFAULTS.corsAllowOrigin, /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
             `"*" or one origin such as https://app.example.com`, "'*'"),
         logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
@@ -287,6 +289,7 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
     };
     routingChecks(r, config);
     monitoringChecks(r, config);
+    loggingChecks(r, config);
     if (config.throttleBurstLimit < config.throttleRateLimit) {
         r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
             `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
@@ -295,6 +298,37 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
     }
     return config;
+}
+
+/** An IAM role ARN (with an optional path), as the account's CloudWatch Logs role setting takes it. */
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * apiGatewayCloudWatchRole: "create" (default), "existing", "off" or a role ARN. The boolean values of
+ * earlier versions still work: true meant "create the role", false "the account already has one".
+ */
+function cloudWatchRole(r: ConfigReader): ApiGatewayCloudWatchRole {
+    const raw = r.value("apiGatewayCloudWatchRole");
+    if (raw === undefined) return DEFAULTS.apiGatewayCloudWatchRole;
+    if (raw === "create" || raw === "existing" || raw === "off") return raw;
+    if (raw === "true") return "create";
+    if (raw === "false") return "existing";
+    if (ROLE_ARN_PATTERN.test(raw)) return raw as `arn:${string}`;
+    const key = `${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole`;
+    r.errors.push(`${key} is ${JSON.stringify(raw)}; expected create, existing, off or an IAM role ARN (arn:aws:iam::123456789012:role/NAME). ` +
+        `Fix: pulumi config set ${key} create`);
+    return DEFAULTS.apiGatewayCloudWatchRole;
+}
+
+/** With apiGatewayCloudWatchRole "off" there is no execution logging: an explicit log level contradicts it. */
+function loggingChecks(r: ConfigReader, config: AppConfig): void {
+    if (config.apiGatewayCloudWatchRole !== "off") return;
+    const level = r.value("apiExecutionLogLevel");
+    if (level !== undefined && level !== "OFF") {
+        r.errors.push(`${CONFIG_NAMESPACE}:apiExecutionLogLevel is ${level}, but ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole is off (no API logging). ` +
+            `Fix: pulumi config set ${CONFIG_NAMESPACE}:apiExecutionLogLevel OFF, or pulumi config set ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole create`);
+    }
+    config.apiExecutionLogLevel = "OFF";
 }
 
 /** Cross-key checks of the routing keys; each error names its key and fix. */

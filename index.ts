@@ -87,7 +87,7 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
     throttleRateLimit: config.throttleRateLimit,
     throttleBurstLimit: config.throttleBurstLimit,
     executionLogLevel: config.apiExecutionLogLevel,
-    createCloudWatchRole: config.apiGatewayCloudWatchRole,
+    cloudWatchRole: config.apiGatewayCloudWatchRole,
     corsAllowOrigin: config.corsAllowOrigin,
     logRetentionDays: config.logRetentionDays,
 });
@@ -95,7 +95,7 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
 // --- monitoring -----------------------------------------------------------------------------------
 const monitoring = alarmTopic ? new Monitoring(`${prefix}-monitoring`, {
     alarmTopicArn: alarmTopic.topicArn,
-    api: { name: ingest.api.name, id: ingest.api.id, stage: ingest.stage.stageName, accessLogGroupName: ingest.accessLogGroup.name },
+    api: { name: ingest.api.name, id: ingest.api.id, stage: ingest.stage.stageName, accessLogGroupName: ingest.accessLogGroup?.name },
     functions: {
         authorizer: ingest.authorizer.function.name,
         postConfirmation: identity.postConfirmation.function.name,

@@ -14,7 +14,8 @@ export interface MonitoringArgs {
         name: pulumi.Input<string>;
         id: pulumi.Input<string>;
         stage: pulumi.Input<string>;
-        accessLogGroupName: pulumi.Input<string>;
+        /** Unset when the API logs nothing (apiGatewayCloudWatchRole off): no 207 count then. */
+        accessLogGroupName?: pulumi.Input<string>;
     };
     /** Names of the authorizer, post-confirmation trigger and Firehose transform Lambdas. */
     functions: Record<FunctionRole, pulumi.Input<string>>;
@@ -41,7 +42,8 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly alarms: Record<string, aws.cloudwatch.MetricAlarm>;
     public readonly dashboard: aws.cloudwatch.Dashboard;
     public readonly dashboardName: pulumi.Output<string>;
-    public readonly failedEntriesFilter: aws.cloudwatch.LogMetricFilter;
+    /** Counts 207 answers from the access log (absent when the API logs nothing). */
+    public readonly failedEntriesFilter?: aws.cloudwatch.LogMetricFilter;
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:Monitoring", name, {}, opts);
@@ -55,7 +57,7 @@ export class Monitoring extends pulumi.ComponentResource {
         };
 
         // One metric per 207 answer (PutEvents failed some entries), with the API's id and stage as dimensions.
-        this.failedEntriesFilter = new aws.cloudwatch.LogMetricFilter(`${name}-failed-entries`, {
+        this.failedEntriesFilter = args.api.accessLogGroupName === undefined ? undefined : new aws.cloudwatch.LogMetricFilter(`${name}-failed-entries`, {
             logGroupName: args.api.accessLogGroupName,
             pattern: REQUESTS_WITH_FAILED_ENTRIES.filterPattern,
             metricTransformation: {

@@ -6,8 +6,8 @@
  *   app client (`client_id` of access tokens, `aud` of ID tokens) with aws-jwt-verify.
  * - clientId: the `custom:clientId` claim of an ID token; for an access token, Cognito `GetUser` called
  *   with that access token. GetUser needs no IAM permission (the token is the credential) and rejects
- *   revoked tokens; its result is cached per user (`sub`) across invocations, since a clientId never
- *   changes once set (the app client cannot write it).
+ *   revoked tokens; a clientId it returns is cached per user (`sub`) across invocations, since a clientId
+ *   never changes once set (the app client cannot write it); "no clientId" is not cached.
  * - Any invalid token: `throw new Error("Unauthorized")`, which API Gateway answers with 401.
  *   A valid user without a usable clientId: a Deny policy (403).
  * - The policy covers every method and path of the stage, because API Gateway caches the result per token.
@@ -186,7 +186,7 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
     if (!options.userPoolId || !options.clientId) throw new Error("createAuthorizer needs userPoolId and clientId");
     const verify = createVerifier(options);
     const now = options.now ?? Date.now;
-    const cache = createTtlCache<string | null>(options.clientIdCacheTtlMs ?? 15 * 60 * 1000, options.clientIdCacheMaxEntries ?? 10_000, now);
+    const cache = createTtlCache<string>(options.clientIdCacheTtlMs ?? 15 * 60 * 1000, options.clientIdCacheMaxEntries ?? 10_000, now);
     let cognito: CognitoIdentityProviderClient | undefined;
 
     async function clientIdOfAccessToken(sub: string, accessToken: string): Promise<string | null> {
@@ -204,7 +204,9 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
             throw new Error("Cognito lookup failed");
         }
         const value = attributes?.find((a) => a.Name === CLIENT_ID_ATTRIBUTE)?.Value ?? null;
-        cache.set(sub, value);
+        // Only a clientId is cached: a user without one may get it any moment (pre-token-generation
+        // trigger, assign-client-ids), and must not stay refused for the cache's lifetime.
+        if (value !== null && value !== "") cache.set(sub, value);
         return value;
     }
 

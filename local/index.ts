@@ -15,7 +15,7 @@ import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-
 import { parseConfig, type RawConfig } from "../config";
 import {
     ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, CUSTOM_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY,
-    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
 } from "../pipeline/identity";
 import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
@@ -23,6 +23,7 @@ import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
 import { handler as firehoseTransform } from "../handlers/firehose-transform";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
+import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
     buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
@@ -41,6 +42,7 @@ import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
 import { LocalMetrics } from "./metrics";
 import { LocalServer } from "./server";
+import type { LocalCredentials } from "./sigv4";
 import { ZENDESK_RECORDER_PATH, ZendeskRecorder } from "./zendesk-recorder";
 
 /** The account id local mode uses in ARNs and events. */
@@ -88,6 +90,8 @@ export interface LocalOptions {
      * show every event; by default they answer only on loopback).
      */
     consoleOnAnyAddress?: boolean;
+    /** Receives each AdminCreateUser invitation's temporary password (the CLI prints them). */
+    onInvitation?: (username: string, temporaryPassword: string, destination: string) => void;
 }
 
 /** The names the deployed stack exports, plus where local mode keeps things. */
@@ -102,6 +106,11 @@ export interface LocalOutputs {
     region: string;
     cognitoEndpoint: string;
     dataDir: string;
+    /**
+     * The credentials Cognito's Admin* and ListUsers requests must be signed with: the access key id here,
+     * the secret only in `file` (`<dataDir>/outputs.json`, mode 0600), never on the ready line or over HTTP.
+     */
+    credentials: { accessKeyId: string; file: string };
 }
 
 export interface LocalPipeline {
@@ -126,6 +135,8 @@ export interface LocalPipeline {
     /** The figures of /_local/metrics. */
     metrics: LocalMetrics;
     cognito: CognitoEmulator;
+    /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
+    credentials: LocalCredentials;
     bus: LocalEventBus;
     firehose: LocalFirehose;
     /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
@@ -184,9 +195,10 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     const cognitoClient = () => new CognitoIdentityProviderClient({
         endpoint: cognitoEndpoint,
         region,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        credentials: cognito.credentials, // the triggers' AdminUpdateUserAttributes is signed, as in Lambda
     });
     let postConfirmation: PostConfirmationHandler | undefined;
+    let preTokenGeneration: PreTokenGenerationHandler | undefined;
     const cognito = new CognitoEmulator({
         region,
         userPoolId,
@@ -198,6 +210,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS,
         autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
         customAttributes: CUSTOM_ATTRIBUTES,
+        requiredAttributes: SCHEMA_ATTRIBUTES.filter((a) => a.required).map((a) => a.name),
         readAttributes: READ_ATTRIBUTES,
         writeAttributes: WRITE_ATTRIBUTES,
         explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
@@ -209,7 +222,12 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
             if (!postConfirmation) throw new Error("local mode is still starting");
             return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
         },
+        preTokenGeneration: async (event) => {
+            if (!preTokenGeneration) throw new Error("local mode is still starting");
+            return asLocalLambda("pre-token-generation", log, preTokenGeneration)(event);
+        },
         onConfirmationCode: options.onConfirmationCode,
+        onInvitation: options.onInvitation,
     });
 
     // Firehose --------------------------------------------------------------------------------------
@@ -354,6 +372,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     cognitoEndpoint = base;
     if (useRecorder) zendeskEndpoint = base + ZENDESK_RECORDER_PATH;
     postConfirmation = createPostConfirmationHandler(cognitoClient());
+    preTokenGeneration = createPreTokenGenerationHandler(cognitoClient());
     lock.listening(address.port, base);
     await bus.recover();
     await importLegacySpool(bus, path.join(dataDir, "firehose", deliveryStreamName), log);
@@ -368,9 +387,11 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         region,
         cognitoEndpoint,
         dataDir,
+        credentials: { accessKeyId: cognito.credentials.accessKeyId, file: path.join(dataDir, "outputs.json") },
     };
-    // For tools that find local mode by its data directory (the generator's --local).
-    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(outputs, null, 2) + "\n", 0o600);
+    // For tools that find local mode by its data directory (the generator's --local); it holds the secret key.
+    const published = { ...outputs, credentials: { ...outputs.credentials, ...cognito.credentials } };
+    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(published, null, 2) + "\n", 0o600);
     let closed: Promise<LocalCloseReport> | undefined;
     return {
         outputs,
@@ -389,6 +410,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         activity,
         metrics,
         cognito,
+        credentials: cognito.credentials,
         bus: bus,
         firehose,
         async flush() {

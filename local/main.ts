@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
 
     if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
         process.stderr.write(`warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
-            "access control (any credentials pass its admin operations). Prefer the default 127.0.0.1.\n");
+            "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n");
     }
     const local = await startLocal({
         port: o.port,
@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         },
         // What Cognito would e-mail: always shown, since nobody can confirm a sign-up without it.
         onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
+        onInvitation: (username, password) => process.stdout.write(`temporary password for ${username}: ${password}\n`),
     });
 
     // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.

@@ -167,7 +167,8 @@ export class LocalServer {
             return;
         }
         try {
-            const output = await this.parts.cognito.call(operation, input);
+            // The request as received: IAM-authorized operations verify its SigV4 signature.
+            const output = await this.parts.cognito.call(operation, input, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body: raw });
             send(200, output);
         } catch (err) {
             if (err instanceof CognitoError) {

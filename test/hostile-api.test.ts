@@ -10,7 +10,9 @@ import { gzipSync } from "node:zlib";
 import { MAX_REQUEST_BYTES } from "../local/api-gateway/rest-api";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
-import { archiveRecords, jsonLines, listFiles, postEntries, postRaw, signUpUser, startTestLocal, type StartedLocal, type TestUser } from "./support/local";
+import {
+    archiveRecords, jsonLines, listFiles, postEntries, postRaw, signUpUser, startTestLocal, validationErrorOf, type StartedLocal, type TestUser,
+} from "./support/local";
 
 const ev = (eventType: string, data: unknown = {}, schemaVersion: unknown = 1) => JSON.stringify({ eventType, schemaVersion, data });
 
@@ -54,7 +56,10 @@ describe("hostile clients against local mode", function () {
             .filter((r) => r.raw.includes(id));
     }
 
-    it("rejects bodies of the wrong shape with 400 naming the problem, and publishes nothing", async () => {
+    /** The model's complaint about a 400 answer (logged, not answered: pipeline/gateway-responses.ts). */
+    const complaint = (res: { json: { requestId?: string } }) => validationErrorOf(started, res.json);
+
+    it("rejects bodies of the wrong shape with 400 (the problem in the log), and publishes nothing", async () => {
         const cases: Array<[string, RegExp]> = [
             ['{"entries":{"entry":"{}"}}', /instance type \(object\) does not match any allowed primitive type \(allowed: \["array"\]\)/],
             ['{"entries":null}', /instance type \(null\) does not match/],
@@ -81,7 +86,7 @@ describe("hostile clients against local mode", function () {
         result.forEach((res, i) => {
             assert.equal(res.status, 400, `${cases[i][0]} -> ${res.text}`);
             assert.match(res.json.message, /^Invalid request body/);
-            assert.match(res.json.message, cases[i][1], `${cases[i][0]} -> ${res.json.message}`);
+            assert.match(complaint(res), cases[i][1], `${cases[i][0]} -> ${complaint(res)}`);
         });
         assert.equal(accepted, 0);
     });
@@ -93,8 +98,8 @@ describe("hostile clients against local mode", function () {
             post(`{"entries":[{"entry":"{}"}],"x":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`),
         ]));
         assert.deepEqual(result.map((r) => r.status), [400, 400]);
-        assert.match(result[0].json.message, /instance type \(array\) does not match any allowed primitive type \(allowed: \["object"\]\)/);
-        assert.match(result[1].json.message, /not allowed by the schema: \["x"\]/);
+        assert.match(complaint(result[0]), /instance type \(array\) does not match any allowed primitive type \(allowed: \["object"\]\)/);
+        assert.match(complaint(result[1]), /not allowed by the schema: \["x"\]/);
         assert.equal(accepted, 0);
     });
 
@@ -103,7 +108,7 @@ describe("hostile clients against local mode", function () {
         const eleven = JSON.stringify(Array.from({ length: 11 }, () => ({ entry: ev("shopping") })));
         const hidden = await published(() => post(`{"entries":[{"entry":${JSON.stringify(ev("shopping"))}}],"entries":${eleven}}`));
         assert.equal(hidden.result.status, 400);
-        assert.match(hidden.result.json.message, /at most 10 elements but instance has 11/);
+        assert.match(complaint(hidden.result), /at most 10 elements but instance has 11/);
         assert.equal(hidden.accepted, 0);
 
         const last = await published(() => post(`{"entries":${eleven},"entries":[{"entry":${JSON.stringify(ev("paging", { n: "last" }))}}]}`));
@@ -364,6 +369,8 @@ describe("hostile clients against local mode", function () {
         const res = await post(`{"entries":[{"entry":"{}"}],${JSON.stringify(field)}:1}`);
         assert.equal(res.status, 400);
         assert.ok(res.json, `the answer is JSON: ${res.text}`);
-        assert.ok(res.json.message.includes(`["${field}"]`), res.json.message);
+        assert.equal(res.json.type, "BAD_REQUEST_BODY");
+        assert.ok(!res.text.includes("script"), "no request text is echoed");
+        assert.ok(complaint(res).includes(`["${field}"]`), complaint(res));
     });
 });

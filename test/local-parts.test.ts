@@ -3,7 +3,6 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { APIGatewayAuthorizerResult, FirehoseTransformationEvent } from "aws-lambda";
-import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
 import { MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
 import { S3_ERROR_PREFIX, S3_PREFIX, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, partitionKeysFor } from "../pipeline/partitioning";
 import { handler as rawTransform } from "../handlers/firehose-transform";
@@ -265,10 +264,15 @@ describe("local mode parts", function () {
             assert.equal(policyAllows(allow, "arn:aws:execute-api:eu-west-1:000000000000:api/prod/POST/event"), false);
         });
 
-        it("renders gateway responses as valid JSON even when the validation message holds quotes", () => {
-            const template = GATEWAY_RESPONSES.find((r) => r.responseType === "BAD_REQUEST_BODY")!.template;
-            const body = substituteGatewayTemplate(template, { requestId: "r", error: { message: "Invalid request body", validationErrorString: '[object has missing required properties (["entries"])]' } }, {});
-            assert.match(JSON.parse(body).message, /\["entries"\]/);
+        it("answers a body the model refuses with the fixed 400 body, and logs the complaint with the request id", async () => {
+            const lines: string[] = [];
+            const logged = new LocalRestApi(settings, { authorizer: async () => allow, putEvents: () => ({ status: 200, body: "{}" }) }, { info: (l) => lines.push(l), warn: (l) => lines.push(l) });
+            const res = await logged.handle({ ...request("t"), body: Buffer.from('{"entries":[{"entry":"{}"}],"a\\"b":1}') });
+            assert.equal(res.status, 400);
+            const body = JSON.parse(res.body);
+            assert.equal(body.type, "BAD_REQUEST_BODY");
+            assert.equal(body.requestId, res.requestId);
+            assert.match(res.note, new RegExp(`\\(request ${res.requestId}\\): .*not allowed by the schema: \\["a"b"\\]`));
             const generic = substituteGatewayTemplate('{"message":$context.error.messageString}', { error: { message: null } }, {});
             assert.deepEqual(JSON.parse(generic), { message: null });
         });

@@ -59,6 +59,7 @@ const UNNAMED_OR_UNLIMITED = new Set([
     "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventTarget:EventTarget",
     "aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 ]);
 
 interface ProgramResource { type: string; name: string; inputs: Record<string, string> }
@@ -70,7 +71,7 @@ function fullConfig(environment: string): Record<string, string> {
         "client-events:zendeskEmail": "support@example.com",
         "client-events:zendeskEndpoint": "https://acme.zendesk.com/api/v2/tickets",
         "client-events:zendeskApiToken": "zd-secret-token-42",
-        "client-events:apiGatewayCloudWatchRole": "true",
+        "client-events:apiGatewayCloudWatchRole": "create",
         "client-events:eventArchiveRetentionDays": "7",
     };
 }

@@ -199,7 +199,8 @@ export class LocalRestApi {
         const validation = this.validator.check(body);
         if (!validation.valid) {
             context.error = { validationErrorString: validation.validationErrorString };
-            return this.gatewayResponse("BAD_REQUEST_BODY", context, `invalid body ${validation.validationErrorString}`);
+            // Not in the answer (see pipeline/gateway-responses.ts): in the log, as in the deployed access log.
+            return this.gatewayResponse("BAD_REQUEST_BODY", context, `invalid body (request ${String(context.requestId)}): ${validation.validationErrorString}`);
         }
 
         // 4. The mapping template, 5. the PutEvents integration.
@@ -264,7 +265,7 @@ export class LocalRestApi {
         const spec: GatewayResponseSpec | undefined = GATEWAY_RESPONSES.find((r) => r.responseType === type) ?? GATEWAY_RESPONSES.find((r) => r.responseType === family);
         const status = spec?.statusCode ? Number(spec.statusCode) : defaults.status;
         const error = { ...((context.error as object | undefined) ?? {}), message: defaults.message, responseType: type };
-        const template = spec?.template ?? `{"message":$context.error.messageString}`;
+        const template = spec?.template ?? `{"message":$context.error.messageString}`; // API Gateway's default
         const body = substituteGatewayTemplate(template, { ...context, error }, this.settings.stageVariables);
         return { status, headers: { ...corsHeaders(this.settings.corsAllowOrigin), "Content-Type": "application/json" }, body, note: `${type}: ${note}` };
     }
@@ -272,20 +273,22 @@ export class LocalRestApi {
 
 /**
  * Gateway response templates are not Velocity: API Gateway substitutes `$context.*` and `$stageVariables.*`
- * only. `messageString` is the message as a quoted JSON string; string values are inserted JSON-escaped.
+ * only, and documents no escaping, so values are inserted as they are (a quote in a value would break the
+ * JSON there too: pipeline/gateway-responses.ts uses only values that hold none). `messageString` is the
+ * message between double quotes, as API Gateway defines it.
  */
 export function substituteGatewayTemplate(template: string, context: Record<string, unknown>, stageVariables: Record<string, string>): string {
     return template.replace(/\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)/g, (_whole, root: string, dotted: string) => {
         const names = dotted.slice(1).split(".");
-        if (root === "stageVariables") return escapeForJsonString(stageVariables[names[0]] ?? "");
+        if (root === "stageVariables") return stageVariables[names[0]] ?? "";
         if (names[0] === "error" && names[1] === "messageString") {
             const message = (context.error as { message?: string | null } | undefined)?.message;
-            return message === null || message === undefined ? "null" : JSON.stringify(message);
+            return message === null || message === undefined ? "null" : `"${message}"`;
         }
         let value: unknown = context;
         for (const name of names) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
         if (value === undefined || value === null) return "";
-        return escapeForJsonString(typeof value === "string" ? value : JSON.stringify(value));
+        return typeof value === "string" ? value : JSON.stringify(value);
     });
 }
 
@@ -333,10 +336,6 @@ function wellFormedSequenceLength(b: Buffer, i: number): number {
         return inRange(1, lo, hi) && inRange(2) && inRange(3) ? 4 : 0;
     }
     return 0;
-}
-
-function escapeForJsonString(value: string): string {
-    return JSON.stringify(value).slice(1, -1);
 }
 
 function flatHeaders(headers: ApiRequest["headers"]): Record<string, string> {
