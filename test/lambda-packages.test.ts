@@ -4,6 +4,7 @@
  * Set turned into a plain object) only show when the serialized text is executed, so it is.
  */
 import * as assert from "assert";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -16,7 +17,7 @@ import { IdentityPool } from "../components/identity-pool";
 import { IngestApi } from "../components/ingest-api";
 import { createAuthorizer, createHandler as createAuthorizerHandler } from "../handlers/authorizer";
 import { createHandler as createPostConfirmationEntry, createPostConfirmationHandler } from "../handlers/post-confirmation";
-import { accessToken, createSigningKey, jwksOf } from "./support/jwt";
+import { accessToken, createSigningKey, idToken, jwksOf } from "./support/jwt";
 
 const ROOT = path.resolve(__dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
@@ -70,12 +71,17 @@ function requiredPackages(source: string): string[] {
 
 /** Loads serialized handler text as a module (its node_modules resolve to the repository's). */
 function load(source: string): { handler: (event: unknown) => Promise<any> } {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(write(source));
+}
+
+/** Writes serialized handler text as index.js of a new directory whose node_modules are the repository's. */
+function write(source: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-lambda-"));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     const file = path.join(dir, "index.js");
     fs.writeFileSync(file, source);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require(file);
+    return file;
 }
 
 /** A loopback stand-in for Cognito's JSON API: answers GetUser and AdminUpdateUserAttributes, records calls. */
@@ -211,6 +217,40 @@ describe("Lambda packages", function () {
             }
             assert.deepStrictEqual(cognito.calls.map((c) => c.target), ["GetUser"], "one Cognito call for three requests of one user");
             await assert.rejects(packed.handler({ type: "TOKEN", authorizationToken: "a.b.c", methodArn }), /Unauthorized/);
+        } finally {
+            await cognito.close();
+        }
+    });
+
+    it("the packed authorizer loads the Cognito SDK only when an access token needs GetUser (cold start)", async () => {
+        const cognito = await fakeCognito("7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01");
+        try {
+            const key = createSigningKey();
+            const jwks = jwksOf(key);
+            const endpoint = cognito.endpoint;
+            const factory = () => createAuthorizer({ userPoolId: "us-east-1_Pkg", clientId: "client", jwks, cognito: { endpoint, region: "us-east-1" } });
+            const file = write((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
+            const methodArn = "arn:aws:execute-api:us-east-1:123456789012:api/pkg/POST/event";
+            const tokens = [
+                idToken({ userPoolId: "us-east-1_Pkg", clientId: "client", key, clientIdAttribute: "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01" }),
+                accessToken({ userPoolId: "us-east-1_Pkg", clientId: "client", key }),
+            ];
+            // A fresh process, as a Lambda cold start: which modules are loaded after each kind of token.
+            const script = `
+                const sdkLoaded = () => Object.keys(require.cache).some((p) => p.includes("client-cognito-identity-provider"));
+                const { handler } = require(${JSON.stringify(file)});
+                (async () => {
+                    const seen = [sdkLoaded()];
+                    for (const token of ${JSON.stringify(tokens)}) {
+                        const result = await handler({ type: "TOKEN", authorizationToken: token, methodArn: ${JSON.stringify(methodArn)} });
+                        seen.push([result.policyDocument.Statement[0].Effect, sdkLoaded()]);
+                    }
+                    process.stdout.write(JSON.stringify(seen));
+                })();`;
+            const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDTEST", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" };
+            const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], { env }, (err, out, stderr) => (err ? reject(new Error(stderr)) : resolve(out))));
+            assert.deepStrictEqual(JSON.parse(stdout), [false, ["Allow", false], ["Allow", true]]);
+            assert.deepStrictEqual(cognito.calls.map((c) => c.target), ["GetUser"]);
         } finally {
             await cognito.close();
         }
