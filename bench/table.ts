@@ -54,72 +54,48 @@ export function targetMet(row: BenchRow): boolean | undefined {
     return (row.target.atMost === undefined || x <= row.target.atMost) && (row.target.atLeast === undefined || x >= row.target.atLeast);
 }
 
-function cpuMicros(): number {
-    const { user, system } = process.cpuUsage();
-    return user + system;
+function nowMicros(): number {
+    return Number(process.hrtime.bigint()) / 1000;
 }
 
 /**
- * The cost of one call of each variant, in microseconds of this process's CPU time. The variants run in
- * alternating slices, so load from other processes falls on all of them alike, and each figure is the median
- * over the slices. A variant that returns a promise is awaited. Use it for figures compared with a floor.
+ * The cost of one call of each variant, in microseconds. The variants run in alternating short slices, so
+ * load from other processes falls on all of them alike, and each figure is the 10th percentile over the
+ * slices: on a shared machine a slice is only ever slowed down (preempted, its cache shared), never sped up,
+ * so the low end of the distribution is the code's own cost. A variant that returns a promise is awaited.
+ * Use it for figures compared with a floor.
  */
-export async function compareCosts(variants: Record<string, () => unknown>, slices = 41, sliceMs = 8): Promise<Record<string, number>> {
+export async function compareCosts(variants: Record<string, () => unknown>, slices = 101, sliceMs = 2): Promise<Record<string, number>> {
     const names = Object.keys(variants);
     const calls: Record<string, number> = {};
     const samples: Record<string, number[]> = {};
     for (const name of names) {
-        // Warm up, and size a slice to about sliceMs.
+        // Warm up (the JIT), and size a slice to about sliceMs.
         const fn = variants[name];
-        const start = cpuMicros();
+        const warmUntil = nowMicros() + 100_000;
         let n = 0;
-        while (cpuMicros() - start < sliceMs * 1000 || n < 20) {
+        while (nowMicros() < warmUntil || n < 20) {
             const r = fn();
             if (r instanceof Promise) await r;
             n++;
         }
-        calls[name] = n;
+        calls[name] = Math.max(1, Math.round(n * sliceMs / 100));
         samples[name] = [];
     }
     for (let s = 0; s < slices; s++) {
         for (const name of names) {
             const fn = variants[name];
             const n = calls[name];
-            const start = cpuMicros();
+            const start = nowMicros();
             for (let i = 0; i < n; i++) {
                 const r = fn();
                 if (r instanceof Promise) await r;
             }
-            samples[name].push((cpuMicros() - start) / n);
+            samples[name].push((nowMicros() - start) / n);
         }
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    return Object.fromEntries(names.map((name) => [name, median(samples[name])]));
-}
-
-/**
- * Calls `fn(i)` in batches until at least `ms` milliseconds have passed (after a short warm-up) and returns
- * the rate in calls per second. `fn` should return something derived from its work so it cannot be skipped.
- */
-export function measureRate(fn: (i: number) => unknown, ms = 1000): number {
-    let sink = 0;
-    const warmUntil = Date.now() + Math.min(200, ms / 4);
-    let i = 0;
-    while (Date.now() < warmUntil) if (fn(i++)) sink++;
-    let calls = 0;
-    let batch = 1000;
-    const start = process.hrtime.bigint();
-    const limit = BigInt(ms) * 1_000_000n;
-    for (;;) {
-        for (let b = 0; b < batch; b++) if (fn(calls + b)) sink++;
-        calls += batch;
-        const elapsed = process.hrtime.bigint() - start;
-        if (elapsed >= limit) {
-            if (sink < 0) console.log(sink); // keeps the work observable
-            return calls / (Number(elapsed) / 1e9);
-        }
-        if (elapsed < limit / 10n) batch *= 2;
-    }
+    const low = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 10)];
+    return Object.fromEntries(names.map((name) => [name, low(samples[name])]));
 }
 
 function formatValue(v: number): string {
