@@ -15,14 +15,18 @@ export interface BenchRow {
      * in the same unit (absolute figures on a shared machine are noisy; the ratio holds).
      */
     floor?: { case: string; value: number };
-    /** What the figure must be to meet its target: the ratio value / floor, or the value itself. */
+    /** What the figure must be to meet its target: bounds on the ratio value / floor and on the value itself. */
     target?: Target;
 }
 
-export interface Target {
-    of: "ratio" | "value";
-    atMost?: number;
+export interface Bounds {
     atLeast?: number;
+    atMost?: number;
+}
+
+export interface Target {
+    ratio?: Bounds;
+    value?: Bounds;
 }
 
 /** A bench module: `bench/<name>.ts` exporting `run`, and for `--help` what it measures. */
@@ -40,18 +44,25 @@ export function ratioOf(row: BenchRow): number | undefined {
 }
 
 export function targetText(target: Target | undefined): string {
-    if (!target) return "";
-    const what = target.of === "ratio" ? "ratio" : "value";
-    return [target.atLeast !== undefined ? `${what} >= ${target.atLeast}` : "", target.atMost !== undefined ? `${what} <= ${target.atMost}` : ""]
-        .filter(Boolean).join(", ");
+    const parts: string[] = [];
+    for (const what of ["ratio", "value"] as const) {
+        const bounds = target?.[what];
+        if (bounds?.atLeast !== undefined) parts.push(`${what} >= ${bounds.atLeast}`);
+        if (bounds?.atMost !== undefined) parts.push(`${what} <= ${bounds.atMost}`);
+    }
+    return parts.join(", ");
+}
+
+function within(x: number | undefined, bounds: Bounds | undefined): boolean {
+    if (!bounds) return true;
+    if (x === undefined || !Number.isFinite(x)) return false;
+    return (bounds.atMost === undefined || x <= bounds.atMost) && (bounds.atLeast === undefined || x >= bounds.atLeast);
 }
 
 /** Whether the row meets its target; undefined without one. */
 export function targetMet(row: BenchRow): boolean | undefined {
     if (!row.target) return undefined;
-    const x = row.target.of === "ratio" ? ratioOf(row) : row.value;
-    if (x === undefined || !Number.isFinite(x)) return false;
-    return (row.target.atMost === undefined || x <= row.target.atMost) && (row.target.atLeast === undefined || x >= row.target.atLeast);
+    return within(ratioOf(row), row.target.ratio) && within(row.value, row.target.value);
 }
 
 function nowMicros(): number {
@@ -96,6 +107,31 @@ export async function compareCosts(variants: Record<string, () => unknown>, slic
     }
     const low = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 10)];
     return Object.fromEntries(names.map((name) => [name, low(samples[name])]));
+}
+
+/**
+ * Calls `fn(i)` in batches until at least `ms` milliseconds have passed (after a short warm-up) and returns
+ * the rate in calls per second. `fn` should return something derived from its work so it cannot be skipped.
+ */
+export function measureRate(fn: (i: number) => unknown, ms = 1000): number {
+    let sink = 0;
+    const warmUntil = Date.now() + Math.min(200, ms / 4);
+    let i = 0;
+    while (Date.now() < warmUntil) if (fn(i++)) sink++;
+    let calls = 0;
+    let batch = 1000;
+    const start = process.hrtime.bigint();
+    const limit = BigInt(ms) * 1_000_000n;
+    for (;;) {
+        for (let b = 0; b < batch; b++) if (fn(calls + b)) sink++;
+        calls += batch;
+        const elapsed = process.hrtime.bigint() - start;
+        if (elapsed >= limit) {
+            if (sink < 0) console.log(sink); // keeps the work observable
+            return calls / (Number(elapsed) / 1e9);
+        }
+        if (elapsed < limit / 10n) batch *= 2;
+    }
 }
 
 function formatValue(v: number): string {
