@@ -37,7 +37,8 @@ function help(): string {
         "",
         "Figures with a floor are compared with it in the same run (ratio = value / floor); absolute figures on a shared",
         "machine are noisy, the ratios hold. Prerequisites: Node 22 through `npx -p node@22 node` (else the current Node),",
-        "Debian's jq 1.6 (optional) and wrk (`apt-get install wrk`, for local-load).",
+        "Debian's jq 1.6 (optional) and wrk (`apt-get install wrk`, for local-load). BENCH_LOAD_SECONDS=3 shortens",
+        "local-load's 15 s per server while working on the bench itself.",
         "",
     ];
     for (const name of allModules()) {
@@ -67,8 +68,10 @@ function markdown(rows: BenchRow[], names: string[], started: Date): string {
         `- Targets met: ${targets.filter((r) => targetMet(r)).length} of ${targets.length}`,
         "",
         "Each figure that has a floor stands beside it: the same work done the simplest way, measured in the same run",
-        "(ratio = value / floor). Costs per call are medians of this process's CPU time over alternating slices, so the",
-        "ratios hold on a shared machine even when absolute figures move. What each case measures: `npm run bench -- --help`.",
+        "(ratio = value / floor). A cost per call is the 10th percentile of short slices that alternate between a figure and",
+        "its floor, so the ratios hold on a shared machine even when absolute figures move. Child-process figures (starts,",
+        "cold starts, local-load) are medians of interleaved runs or one run under the same load as their floor. What each",
+        "case measures: `npm run bench -- --help`.",
         "",
         formatMarkdownTable(rows),
         "",
