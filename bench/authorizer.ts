@@ -23,6 +23,7 @@ export const about = "the Lambda authorizer: warm path per token, and cold start
 export const cases = [
     "warm, ID token: aws-jwt-verify alone and the authorizer; floor: crypto.verify of the RS256 signature + payload parse",
     "warm, ID token: the authorizer beside aws-jwt-verify alone",
+    "warm, ID token: the authorizer as Pulumi packs it (what the Lambda runs); same floor",
     "cold start, ID token: spawn to answer; floor: an empty Node process (node -e 0)",
     "cold start, access token (loads the Cognito SDK, GetUser on a loopback stub): spawn to answer",
 ];
@@ -56,13 +57,32 @@ async function warmRows(): Promise<BenchRow[]> {
     const result = await authorize(event);
     if (result.context?.clientId !== CLIENT_ID) throw new Error("the authorizer did not allow the bench token");
 
-    const us = await compareCosts({ floor, library: () => verifier.verify(token), authorizer: () => authorize(event) });
+    const packed = await packedAuthorizer(jwksOf(key));
+    if ((await packed(event)).context?.clientId !== CLIENT_ID) throw new Error("the packed authorizer did not allow the bench token");
+
+    const us = await compareCosts({ floor, library: () => verifier.verify(token), authorizer: () => authorize(event), packed: () => packed(event) });
     const floorRow = { case: "crypto.verify (RS256) + payload parse", value: us.floor };
     return [
+        { area: AREA, case: "warm, ID token: the authorizer as Pulumi packs it", value: us.packed, unit: "us/token", floor: floorRow,
+            note: "what the Lambda runs (serializeFunction of the factory, JWKS captured)" },
         { area: AREA, case: "warm, ID token: aws-jwt-verify alone", value: us.library, unit: "us/token", floor: floorRow },
         { area: AREA, case: "warm, ID token: authorizer", value: us.authorizer, unit: "us/token", floor: floorRow, target: { ratio: { atMost: 1.4 } } },
         { area: AREA, case: "warm, ID token: authorizer vs aws-jwt-verify", value: us.authorizer, unit: "us/token", floor: { case: "aws-jwt-verify alone", value: us.library } },
     ];
+}
+
+/** The authorizer as the Lambda runs it: Pulumi's serialized factory, loaded as a module and run once. */
+async function packedAuthorizer(jwks: ReturnType<typeof jwksOf>): Promise<ReturnType<typeof createAuthorizer>> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-authorizer-warm-"));
+    try {
+        const factory = () => createAuthorizer({ userPoolId: POOL, clientId: CLIENT, jwks });
+        fs.symlinkSync(path.resolve(__dirname, "..", "node_modules"), path.join(dir, "node_modules"), "dir");
+        fs.writeFileSync(path.join(dir, "index.js"), (await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        return require(path.join(dir, "index.js")).handler;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 /** A loopback stand-in for Cognito's GetUser. */
