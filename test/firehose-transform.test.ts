@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from "aws-lambda";
-import { handler, transformEvent } from "../handlers/firehose-transform";
+import { compactJson, handler, transformEvent } from "../handlers/firehose-transform";
 import { TRANSFORM_INVOCATION } from "../pipeline/partitioning";
 
 const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
@@ -157,5 +157,11 @@ describe("firehose transform: packaging", () => {
         const serialized = await pulumi.runtime.serializeFunction(handler);
         assert.match(serialized.text, /accountNumber/);
         assert.doesNotMatch(serialized.text, /@pulumi\//, "no Pulumi SDK inside the handler");
+    });
+
+    it("packs no state of this process: the same text after local mode's compactJson has run", async () => {
+        const before = (await pulumi.runtime.serializeFunction(handler)).text;
+        assert.strictEqual(compactJson(` { "a" : 1 } `), `{"a":1}`);
+        assert.strictEqual((await pulumi.runtime.serializeFunction(handler)).text, before);
     });
 });

@@ -5,8 +5,10 @@
  * process and on Node 22, the Lambda runtime's major (test/support/packed-runtimes.ts).
  */
 import * as assert from "assert";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { builtinModules } from "module";
@@ -18,7 +20,7 @@ import { createAuthorizer, createHandler as createAuthorizerHandler } from "../h
 import { createHandler as createPostConfirmationEntry, createPostConfirmationHandler } from "../handlers/post-confirmation";
 import { createHandler as createPreTokenGenerationEntry, createPreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import { clientIdFor } from "../pipeline/identity";
-import { accessToken, createSigningKey, jwksOf } from "./support/jwt";
+import { accessToken, createSigningKey, idToken, jwksOf } from "./support/jwt";
 import { inProcessRuntime, node22Binary, node22Runtime, type PackedRuntime } from "./support/packed-runtimes";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -69,6 +71,15 @@ function requiredPackages(source: string): string[] {
         names.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
     }
     return [...names].sort();
+}
+
+/** Writes serialized handler text as index.js of a new directory whose node_modules are the repository's. */
+function write(source: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-lambda-"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+    const file = path.join(dir, "index.js");
+    fs.writeFileSync(file, source);
+    return file;
 }
 
 /** A loopback stand-in for Cognito's JSON API: answers GetUser and AdminUpdateUserAttributes, records calls. */
@@ -272,4 +283,39 @@ describe("Lambda packages", function () {
             });
         });
     }
+
+    it("the packed authorizer loads the Cognito SDK only when an access token needs GetUser (cold start)", async () => {
+        const cognito = await fakeCognito("7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01");
+        try {
+            const key = createSigningKey();
+            const jwks = jwksOf(key);
+            const endpoint = cognito.endpoint;
+            const factory = () => createAuthorizer({ userPoolId: "us-east-1_Pkg", clientId: "client", jwks, cognito: { endpoint, region: "us-east-1" } });
+            const file = write((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
+            const methodArn = "arn:aws:execute-api:us-east-1:123456789012:api/pkg/POST/event";
+            const tokens = [
+                idToken({ userPoolId: "us-east-1_Pkg", clientId: "client", key, clientIdAttribute: "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01" }),
+                accessToken({ userPoolId: "us-east-1_Pkg", clientId: "client", key }),
+            ];
+            // A fresh process, as a Lambda cold start: which modules are loaded after each kind of token.
+            const script = `
+                const sdkLoaded = () => Object.keys(require.cache).some((p) => p.includes("client-cognito-identity-provider"));
+                const { handler } = require(${JSON.stringify(file)});
+                (async () => {
+                    const seen = [sdkLoaded()];
+                    for (const token of ${JSON.stringify(tokens)}) {
+                        const result = await handler({ type: "TOKEN", authorizationToken: token, methodArn: ${JSON.stringify(methodArn)} });
+                        seen.push([result.policyDocument.Statement[0].Effect, sdkLoaded()]);
+                    }
+                    process.stdout.write(JSON.stringify(seen));
+                })();`;
+            const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDTEST", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" };
+            const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], { env }, (err, out, stderr) => (err ? reject(new Error(stderr)) : resolve(out))));
+            assert.deepStrictEqual(JSON.parse(stdout), [false, ["Allow", false], ["Allow", true]]);
+            assert.deepStrictEqual(cognito.calls.map((c) => c.target), ["GetUser"]);
+        } finally {
+            await cognito.close();
+        }
+    });
+
 });
