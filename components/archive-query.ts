@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
+import { tlsOnlyBucketPolicy } from "./tls-only-bucket-policy";
 import {
     ARCHIVE_TABLES, glueColumns, gluePartitionKeys, INPUT_FORMAT, JSON_SERDE, OUTPUT_FORMAT, serdeParameters, tableLocation,
     tableParameters, type ArchiveTable,
@@ -271,17 +272,7 @@ export class ArchiveQuery extends pulumi.ComponentResource {
         }, parent);
         new aws.s3.BucketPolicy(`${name}-results-policy`, {
             bucket: bucket.id,
-            policy: bucket.arn.apply((arn) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Sid: "DenyInsecureTransport",
-                    Effect: "Deny",
-                    Principal: "*",
-                    Action: "s3:*",
-                    Resource: [arn, `${arn}/*`],
-                    Condition: { Bool: { "aws:SecureTransport": "false" } },
-                }],
-            })),
+            policy: bucket.arn.apply(tlsOnlyBucketPolicy),
         }, { parent: this, dependsOn: [publicAccess, ownership] });
         return bucket;
     }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsOnlyBucketPolicy } from "./tls-only-bucket-policy";
 import { HandlerFunction, PolicyStatement } from "./handler-function";
 import { handler as transformHandler } from "../handlers/firehose-transform";
 import {
@@ -130,17 +131,7 @@ export class Archive extends pulumi.ComponentResource {
         });
         new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: this.bucket.id, rules: lifecycleRules }, { parent: this, dependsOn: [versioning] });
 
-        this.bucketPolicyDocument = this.bucket.arn.apply((arn) => JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [arn, `${arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            }],
-        }));
+        this.bucketPolicyDocument = this.bucket.arn.apply(tlsOnlyBucketPolicy);
         new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
 
         // --- transform Lambda ---------------------------------------------------------------------------
