@@ -1,10 +1,28 @@
 // Command-line tools for client-events: `npm run cli -- <command> ...`, `npm run cli -- --help`.
 import * as fs from "fs";
 import { Command, Option } from "commander";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { InvalidEventPatternError } from "../event-pattern";
+import { isLoopback } from "../client/http";
+import { readLocalCredentials } from "../generator/settings";
+import { assignClientIds, formatAssignReport } from "./assign-client-ids";
 import { formatResult, testEventPattern } from "./test-event-pattern";
 import { validateEvents } from "./validate-event";
 import { compileSchemas, moduleText } from "../schemas/compile";
+
+interface AssignFlags { userPoolId: string; region?: string; endpoint?: string; dataDir?: string; dryRun?: boolean; json?: boolean }
+
+/** A Cognito client for the pool's region; against local mode (a loopback endpoint), signed with its published credentials. */
+async function cognitoFor(flags: AssignFlags): Promise<CognitoIdentityProviderClient> {
+    const region = flags.region ?? process.env.AWS_REGION ?? flags.userPoolId.split("_")[0];
+    const local = flags.endpoint !== undefined && isLoopback(new URL(flags.endpoint).hostname);
+    // Local mode's own credentials first (real AWS credentials in the environment would be refused there).
+    const credentials = local ? await readLocalCredentials(flags.endpoint!, flags.dataDir, { env: process.env }) : undefined;
+    return new CognitoIdentityProviderClient({
+        region, maxAttempts: 8, retryMode: "adaptive", // ListUsers and AdminUpdateUserAttributes have low request quotas
+        ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(credentials ? { credentials } : {}),
+    });
+}
 
 export function buildProgram(): Command {
     const program = new Command();
@@ -87,12 +105,43 @@ Example:
             }
         });
 
+    program
+        .command("assign-client-ids")
+        .description(
+            "Give every user of the pool who has no clientId the one the Cognito triggers would give it " +
+            "(for users created before the pre-token-generation trigger, e.g. with AdminCreateUser). Idempotent.",
+        )
+        .requiredOption("--user-pool-id <id>", "the user pool (stack output userPoolId)")
+        .option("--region <region>", "AWS region (default: AWS_REGION, else the pool id's prefix)")
+        .option("--endpoint <url>", "Cognito endpoint, e.g. local mode's http://127.0.0.1:4000")
+        .option("--data-dir <dir>", "local mode's data directory, whose outputs.json holds its credentials (default .local)")
+        .option("--dry-run", "list who would get a clientId; change nothing")
+        .option("--json", "print the report as JSON")
+        .addHelpText("after", `
+Needs cognito-idp:ListUsers and cognito-idp:AdminUpdateUserAttributes on the pool (AWS credentials as for the
+AWS CLI). Against local mode, the credentials it published in <data-dir>/outputs.json are used.
+Exits 0 when every user has a clientId (or would, with --dry-run), 1 when an update failed.
+
+Example:
+  npm run cli -- assign-client-ids --user-pool-id "$(pulumi stack output userPoolId)" --dry-run`)
+        .action(async (flags: AssignFlags) => {
+            const cognito = await cognitoFor(flags);
+            try {
+                const report = await assignClientIds(cognito, { userPoolId: flags.userPoolId, dryRun: flags.dryRun });
+                process.stdout.write((flags.json ? JSON.stringify(report) : formatAssignReport(report)) + "\n");
+                if (report.failed.length > 0) process.exitCode = 1;
+            } finally {
+                cognito.destroy();
+            }
+        });
+
     return program;
 }
 
 if (require.main === module) {
     buildProgram().parseAsync(process.argv).catch((e: unknown) => {
-        process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+        const name = e instanceof Error && e.name !== "Error" ? `${e.name}: ` : "";
+        process.stderr.write(`error: ${name}${e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 1;
     });
 }

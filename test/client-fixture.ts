@@ -44,7 +44,8 @@ export interface Fixture {
     /** An entry containing this text makes the whole request a 400 (like an invalid body). */
     poison?: string;
     requests: ApiRequestRecord[];
-    cognitoCalls: Array<{ operation: string; body: Record<string, unknown> }>;
+    /** Each Cognito call, with the Authorization header it came with (a SigV4 signature, or none). */
+    cognitoCalls: Array<{ operation: string; body: Record<string, unknown>; authorization?: string }>;
     /** Accepted events in order of acceptance. */
     accepted: Array<Record<string, unknown>>;
     /** Revoke every token issued so far (the API then answers 401). */
@@ -67,7 +68,7 @@ export async function startFixture(options: { clock?: { now: number } } = {}): P
         users: new Map<string, FixtureUser>(),
         faults: [] as ApiFault[],
         requests: [] as ApiRequestRecord[],
-        cognitoCalls: [] as Array<{ operation: string; body: Record<string, unknown> }>,
+        cognitoCalls: [] as Array<{ operation: string; body: Record<string, unknown>; authorization?: string }>,
         accepted: [] as Array<Record<string, unknown>>,
         revokeAccessTokens: () => tokens.clear(),
         revokeRefreshTokens: () => refreshTokens.clear(),
@@ -94,8 +95,8 @@ export async function startFixture(options: { clock?: { now: number } } = {}): P
         return result;
     }
 
-    function cognito(operation: string, body: Record<string, unknown>): [number, object] {
-        fixture.cognitoCalls.push({ operation, body });
+    function cognito(operation: string, body: Record<string, unknown>, authorization?: string): [number, object] {
+        fixture.cognitoCalls.push({ operation, body, authorization });
         const error = (type: string, message: string): [number, object] => [400, { __type: type, message }];
         const username = String(body.Username ?? "");
         switch (operation) {
@@ -201,7 +202,7 @@ export async function startFixture(options: { clock?: { now: number } } = {}): P
             const text = Buffer.concat(chunks).toString("utf8");
             const target = req.headers["x-amz-target"];
             if (req.method === "POST" && req.url === "/cognito/" && typeof target === "string") {
-                const [status, body] = cognito(target.split(".").pop()!, JSON.parse(text || "{}"));
+                const [status, body] = cognito(target.split(".").pop()!, JSON.parse(text || "{}"), req.headers.authorization);
                 res.writeHead(status, { "Content-Type": "application/x-amz-json-1.1" });
                 res.end(JSON.stringify(body));
                 return;

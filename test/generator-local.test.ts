@@ -101,6 +101,27 @@ describe("generator against local mode", function () {
         }
     });
 
+    it("--admin-confirm signs with local mode's published credentials: a wrong secret is refused as AWS refuses it", async () => {
+        // Without the running local mode's answer, the generator reads <data-dir>/outputs.json: here a wrong secret.
+        const wrongDir = path.join(tmp, "wrong");
+        fs.mkdirSync(wrongDir);
+        fs.writeFileSync(path.join(wrongDir, "outputs.json"), JSON.stringify({ credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: "not-the-secret" } }));
+        const refused = io();
+        const unreachableOutputs = (url: string, init: RequestInit) => url.endsWith("/_local/outputs") ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init);
+        const code = await runCli(["signup", "--userid", "frank", "--password", PASSWORD, "--email", "frank@example.com", "--admin-confirm", ...flags(), "--data-dir", wrongDir],
+            Object.assign(refused, { fetch: unreachableOutputs }));
+        assert.notStrictEqual(code, 0);
+        assert.match(refused.errText, /InvalidSignatureException|signature we calculated does not match/);
+        const status = (await local.cognito.call("AdminGetUser", { UserPoolId: local.outputs.userPoolId, Username: "frank" }, undefined).catch((e: Error) => e)) as Error;
+        assert.match(status.message, /Missing Authentication Token/, "unsigned admin calls are refused in-process too");
+
+        // The running local mode names its outputs file; the generator signs with the secret in it.
+        const confirmed = io();
+        const admin = await runCli(["signup", "--userid", "gina", "--password", PASSWORD, "--email", "gina@example.com", "--admin-confirm", ...flags(), "--json"], confirmed);
+        assert.strictEqual(admin, 0, confirmed.errText);
+        assert.strictEqual(JSON.parse(confirmed.out).confirmed, true);
+    });
+
     it("discovers local mode's settings with --local URL", async () => {
         const c = io();
         // The user from the first test; --local alone gives API URL, app client and Cognito endpoint.

@@ -282,12 +282,17 @@ describe("generator", () => {
             assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "c@example.com", ...conn()], again), 2);
             assert.match(again.errText, /already exists/);
 
+            // A loopback Cognito: the generator signs with the credentials local mode publishes in <data-dir>/outputs.json.
+            const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gen-admin-"));
+            fs.writeFileSync(path.join(dataDir, "outputs.json"), JSON.stringify({ credentials: { accessKeyId: "LOCALTESTKEY", secretAccessKey: "local-secret" } }), { mode: 0o600 });
             const admin = io();
-            const code = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", "us-east-1_local", ...conn(), "--json"], admin);
+            const code = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", "us-east-1_local", "--data-dir", dataDir, ...conn(), "--json"], admin);
             assert.strictEqual(code, 0, admin.errText);
             assert.deepStrictEqual(JSON.parse(admin.out), { userid: "dave", confirmed: true, clientId: null });
             const adminCall = fixture.cognitoCalls.find((c) => c.operation === "AdminConfirmSignUp");
             assert.deepStrictEqual(adminCall?.body, { UserPoolId: "us-east-1_local", Username: "dave" });
+            assert.match(adminCall?.authorization ?? "", /^AWS4-HMAC-SHA256 Credential=LOCALTESTKEY\/\d{8}\/us-east-1\/cognito-idp\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
+            fs.rmSync(dataDir, { recursive: true, force: true });
         });
     });
 

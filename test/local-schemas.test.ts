@@ -6,6 +6,7 @@
  * as a process.
  */
 import * as assert from "assert";
+import { readRejectLog } from "./support/transform-log";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -81,9 +82,7 @@ describe("schema enforcement in local mode", function () {
             }
 
             // The reason: the transform logs it with EventBridge's event id, which the error record's rawData holds too.
-            const line = logs.find((l) => l.includes("lambda firehose-transform:") && l.includes("processing-failed prefix"));
-            assert.ok(line, logs.join("\n"));
-            const logged = JSON.parse(line.slice(line.indexOf("{")));
+            const logged = readRejectLog(logs.filter((l) => l.includes("lambda firehose-transform:")));
             assert.deepStrictEqual(logged.rejected, { "schema-violation": 2 });
             const reasons = new Map(logged.examples.map((e: { busEventId: string; message: string }) => [e.busEventId, e.message]));
             const busId = (i: number) => decode(byId.get(ids[i])!.record.rawData).id;

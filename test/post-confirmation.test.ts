@@ -3,10 +3,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { createPostConfirmationHandler, handler } from "../handlers/post-confirmation";
+import { clientIdFor } from "../pipeline/identity";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function trigger(triggerSource: string, attributes: Record<string, string> = {}): PostConfirmationTriggerEvent {
+function trigger(triggerSource: string, attributes: Record<string, string> = {}, sub = "5f0c7a3e-0000-4000-8000-000000000001"): PostConfirmationTriggerEvent {
     return {
         version: "1",
         region: "us-east-1",
@@ -14,7 +15,7 @@ function trigger(triggerSource: string, attributes: Record<string, string> = {})
         userName: "alice",
         triggerSource,
         callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "testclient123456" },
-        request: { userAttributes: { sub: "5f0c7a3e-0000-4000-8000-000000000001", email: "alice@example.com", ...attributes } },
+        request: { userAttributes: { sub, email: "alice@example.com", ...attributes } },
         response: {},
     } as PostConfirmationTriggerEvent;
 }
@@ -33,7 +34,7 @@ describe("post-confirmation trigger", () => {
         cognito.on(AdminUpdateUserAttributesCommand).resolves({});
     });
 
-    it("gives a newly confirmed user a new UUID clientId, on this pool and user, and returns the event", async () => {
+    it("gives a newly confirmed user its UUID clientId (derived from pool and sub), on this pool and user, and returns the event", async () => {
         const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
         const input = trigger("PostConfirmation_ConfirmSignUp");
         const output = await fn(input);
@@ -46,11 +47,12 @@ describe("post-confirmation trigger", () => {
         assert.strictEqual(request.UserAttributes?.length, 1);
         assert.strictEqual(request.UserAttributes?.[0].Name, "custom:clientId");
         assert.match(request.UserAttributes?.[0].Value ?? "", UUID);
+        assert.strictEqual(request.UserAttributes?.[0].Value, clientIdFor("us-east-1_TestPool1", "5f0c7a3e-0000-4000-8000-000000000001"));
     });
 
     it("gives different users different clientIds", async () => {
         const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
-        for (let i = 0; i < 20; i++) await fn(trigger("PostConfirmation_ConfirmSignUp"));
+        for (let i = 0; i < 20; i++) await fn(trigger("PostConfirmation_ConfirmSignUp", {}, `5f0c7a3e-0000-4000-8000-${String(i).padStart(12, "0")}`));
         const ids = cognito.commandCalls(AdminUpdateUserAttributesCommand).map((c) => c.args[0].input.UserAttributes?.[0].Value);
         assert.strictEqual(new Set(ids).size, 20);
     });
