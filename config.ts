@@ -14,6 +14,10 @@ import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
 import { TRANSITION_MIN_DAYS, validateLifecycle } from "./pipeline/archive-lifecycle";
+import {
+    DEFAULT_SCHEMA_ENFORCEMENT, DEFAULT_UNKNOWN_SCHEMA, SCHEMA_ENFORCEMENT_VALUES, UNKNOWN_SCHEMA_VALUES,
+    type SchemaEnforcement, type UnknownSchemaPolicy,
+} from "./pipeline/schemas";
 
 /** The Pulumi project name, i.e. the config namespace. */
 export const CONFIG_NAMESPACE = "client-events";
@@ -23,6 +27,8 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 export type ThreatProtection = "off" | "audit" | "enforced";
 export type ExecutionLogLevel = "OFF" | "ERROR" | "INFO";
+/** Where the API's logging gets API Gateway's account-wide CloudWatch Logs role (docs/deploy.md). */
+export type ApiGatewayCloudWatchRole = "create" | "existing" | "off" | `arn:${string}`;
 
 export interface AppConfig {
     /** Names the API stage and is every event's DetailType. */
@@ -49,8 +55,8 @@ export interface AppConfig {
     throttleBurstLimit: number;
     /** API Gateway execution logging level. */
     apiExecutionLogLevel: ExecutionLogLevel;
-    /** Create the account-wide API Gateway CloudWatch Logs role (aws.apigateway.Account). */
-    apiGatewayCloudWatchRole: boolean;
+    /** API Gateway's account-wide CloudWatch Logs role: create it, set a given role, rely on the existing one, or log nothing. */
+    apiGatewayCloudWatchRole: ApiGatewayCloudWatchRole;
     /** The `Access-Control-Allow-Origin` the API answers with. */
     corsAllowOrigin: string;
 
@@ -77,12 +83,31 @@ export interface AppConfig {
     partitioning: PartitioningPolicy;
     /** Days the EventBridge archive keeps events for replay; 0 means no archive. */
     eventArchiveRetentionDays: number;
-    /** SNS topic the dead-letter-queue alarms notify; undefined for alarms without actions. */
+    /** SNS topic the alarms notify (instead of the topic Monitoring creates); undefined: Monitoring's own topic. */
     alarmTopicArn?: string;
+
+    // --- monitoring (AlarmTopic, Monitoring) ---
+    /** Alarms, an alarm topic and a dashboard (default on). Off: only the dead-letter-queue alarms remain. */
+    monitoring: boolean;
+    /** An e-mail address subscribed to the alarm topic; undefined for none. */
+    alarmEmail?: string;
     /** Zendesk settings; undefined when none of the three Zendesk keys is set. */
     zendesk?: ZendeskSettings;
     /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
     zendeskApiToken?: pulumi.Output<string>;
+
+    // --- schemas (the Firehose transform, see docs/schemas.md) ---
+    /** `quarantine`: events that break their schema go to errors/processing-failed/; `off`: no checks. */
+    schemaEnforcement: SchemaEnforcement;
+    /** Events whose eventType and schemaVersion have no schema: archived (`allow`) or quarantined. */
+    unknownSchema: UnknownSchemaPolicy;
+    // --- query (ArchiveQuery) ---
+    /** Deploy the Glue tables, Athena workgroup, named queries and analyst policy. */
+    queryEnabled: boolean;
+    /** Most bytes one Athena query may scan (at least 10 MiB). */
+    queryBytesScannedCutoffPerQuery: number;
+    /** Days Athena query results are kept. */
+    queryResultsExpirationDays: number;
 }
 
 /** The Zendesk destination's plain settings (the token is read separately, as a secret). */
@@ -113,7 +138,7 @@ export const DEFAULTS = {
     throttleRateLimit: 100,
     throttleBurstLimit: 200,
     apiExecutionLogLevel: "ERROR",
-    apiGatewayCloudWatchRole: false,
+    apiGatewayCloudWatchRole: "create",
     corsAllowOrigin: "*",
     logRetentionDays: 30,
     archiveTransitionDays: 30,
@@ -126,6 +151,12 @@ export const DEFAULTS = {
     partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
     eventArchiveRetentionDays: 7,
     zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
+    schemaEnforcement: DEFAULT_SCHEMA_ENFORCEMENT,
+    unknownSchema: DEFAULT_UNKNOWN_SCHEMA,
+    monitoring: true,
+    queryEnabled: true,
+    queryBytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
+    queryResultsExpirationDays: 7,
 } as const;
 
 /** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
@@ -242,7 +273,7 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         throttleRateLimit: r.number("throttleRateLimit", DEFAULTS.throttleRateLimit, 1, 1_000_000),
         throttleBurstLimit: r.integer("throttleBurstLimit", DEFAULTS.throttleBurstLimit, 1, 1_000_000),
         apiExecutionLogLevel: r.oneOf<ExecutionLogLevel>("apiExecutionLogLevel", DEFAULTS.apiExecutionLogLevel, ["OFF", "ERROR", "INFO"]),
-        apiGatewayCloudWatchRole: r.boolean("apiGatewayCloudWatchRole", DEFAULTS.apiGatewayCloudWatchRole),
+        apiGatewayCloudWatchRole: cloudWatchRole(r),
         corsAllowOrigin: r.string("corsAllowOrigin", DEFAULTS.corsAllowOrigin, /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
             `"*" or one origin such as https://app.example.com`, "'*'"),
         logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
@@ -260,9 +291,22 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
             maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),
         },
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
+        monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
         zendesk: undefined,
+        schemaEnforcement: r.oneOf("schemaEnforcement", DEFAULTS.schemaEnforcement as SchemaEnforcement, SCHEMA_ENFORCEMENT_VALUES),
+        unknownSchema: r.oneOf("unknownSchema", DEFAULTS.unknownSchema as UnknownSchemaPolicy, UNKNOWN_SCHEMA_VALUES),
+        queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
+        // Athena refuses a limit below 10 MiB.
+        queryBytesScannedCutoffPerQuery: r.integer("queryBytesScannedCutoffPerQuery", DEFAULTS.queryBytesScannedCutoffPerQuery, 10 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+        queryResultsExpirationDays: r.integer("queryResultsExpirationDays", DEFAULTS.queryResultsExpirationDays, 1, 3650),
     };
     routingChecks(r, config);
+    monitoringChecks(r, config);
+    loggingChecks(r, config);
+    if (config.schemaEnforcement === "off" && config.unknownSchema === "quarantine") {
+        r.errors.push(`${CONFIG_NAMESPACE}:unknownSchema is "quarantine" but ${CONFIG_NAMESPACE}:schemaEnforcement is "off", which checks nothing. ` +
+            `Fix: pulumi config set ${CONFIG_NAMESPACE}:schemaEnforcement quarantine`);
+    }
     if (config.throttleBurstLimit < config.throttleRateLimit) {
         r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
             `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
@@ -271,6 +315,37 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
     }
     return config;
+}
+
+/** An IAM role ARN (with an optional path), as the account's CloudWatch Logs role setting takes it. */
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * apiGatewayCloudWatchRole: "create" (default), "existing", "off" or a role ARN. The boolean values of
+ * earlier versions still work: true meant "create the role", false "the account already has one".
+ */
+function cloudWatchRole(r: ConfigReader): ApiGatewayCloudWatchRole {
+    const raw = r.value("apiGatewayCloudWatchRole");
+    if (raw === undefined) return DEFAULTS.apiGatewayCloudWatchRole;
+    if (raw === "create" || raw === "existing" || raw === "off") return raw;
+    if (raw === "true") return "create";
+    if (raw === "false") return "existing";
+    if (ROLE_ARN_PATTERN.test(raw)) return raw as `arn:${string}`;
+    const key = `${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole`;
+    r.errors.push(`${key} is ${JSON.stringify(raw)}; expected create, existing, off or an IAM role ARN (arn:aws:iam::123456789012:role/NAME). ` +
+        `Fix: pulumi config set ${key} create`);
+    return DEFAULTS.apiGatewayCloudWatchRole;
+}
+
+/** With apiGatewayCloudWatchRole "off" there is no execution logging: an explicit log level contradicts it. */
+function loggingChecks(r: ConfigReader, config: AppConfig): void {
+    if (config.apiGatewayCloudWatchRole !== "off") return;
+    const level = r.value("apiExecutionLogLevel");
+    if (level !== undefined && level !== "OFF") {
+        r.errors.push(`${CONFIG_NAMESPACE}:apiExecutionLogLevel is ${level}, but ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole is off (no API logging). ` +
+            `Fix: pulumi config set ${CONFIG_NAMESPACE}:apiExecutionLogLevel OFF, or pulumi config set ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole create`);
+    }
+    config.apiExecutionLogLevel = "OFF";
 }
 
 /** Cross-key checks of the routing keys; each error names its key and fix. */
@@ -306,6 +381,23 @@ function routingChecks(r: ConfigReader, config: AppConfig): void {
     }
 }
 
+/** An e-mail address SNS can subscribe (a plain address; SNS checks it by mailing a confirmation link). */
+const EMAIL_PATTERN = /^[^\s@"<>,;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** The monitoring keys: the alarm e-mail address, which needs the monitoring's topic. */
+function monitoringChecks(r: ConfigReader, config: AppConfig): void {
+    const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+    const email = r.value("alarmEmail");
+    if (email === undefined) return;
+    if (!EMAIL_PATTERN.test(email) || email.length > 254) {
+        r.errors.push(`${key("alarmEmail")} is ${JSON.stringify(email)}; expected an e-mail address. Fix: pulumi config set ${key("alarmEmail")} ops@example.com`);
+    } else if (!config.monitoring) {
+        r.errors.push(`${key("alarmEmail")} is set but ${key("monitoring")} is false, so there is no alarm topic to subscribe it to. Fix: pulumi config set ${key("monitoring")} true`);
+    } else {
+        config.alarmEmail = email;
+    }
+}
+
 /** Every key this program reads (plain and secret), for loadConfig. */
 export const CONFIG_KEYS = [
     "environment", "threatProtection", "userPoolDeletionProtection", "accessTokenValidityMinutes",
@@ -316,6 +408,12 @@ export const CONFIG_KEYS = [
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
     "alarmTopicArn",
+    // --- schema keys ---
+    "schemaEnforcement", "unknownSchema",
+    // --- monitoring keys ---
+    "monitoring", "alarmEmail",
+    // --- query keys ---
+    "queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays",
 ];
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
@@ -324,7 +422,13 @@ export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
     "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
+    "schemaEnforcement", "unknownSchema",
+    // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
+    "monitoring", "alarmEmail",
 ]);
+
+/** AppConfig fields and DEFAULTS keys of the ArchiveQuery component (tested in test/query-config.test.ts). */
+export const QUERY_FIELDS: ReadonlySet<string> = new Set(["queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays"]);
 
 /** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */
 export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];

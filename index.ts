@@ -6,6 +6,8 @@
  *   Archive       - S3 bucket fed by a Firehose stream (transform Lambda, jq partitioning, NDJSON)
  *   ZendeskDestination - EventBridge connection + API destination that opens Zendesk tickets (optional)
  *   EventRouting  - the client-events bus, its rules and targets (each with retries and a DLQ)
+ *   AlarmTopic, Monitoring - the encrypted alarm topic; alarms wherever events can be lost, and a dashboard
+ *   ArchiveQuery  - Glue tables over the archive, an Athena workgroup, named queries, an analyst policy (optional)
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +18,10 @@ import { IngestApi } from "./components/ingest-api";
 import { Archive } from "./components/archive";
 import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
+import { compileSchemas } from "./schemas/compile";
+import { AlarmTopic } from "./components/alarm-topic";
+import { Monitoring } from "./components/monitoring";
+import { ArchiveQuery } from "./components/archive-query";
 
 const config = loadConfig();
 const prefix = resourcePrefix(config.environment);
@@ -41,6 +47,8 @@ const archive = new Archive(`${prefix}-archive`, {
     bufferingIntervalSeconds: config.firehoseBufferIntervalSeconds,
     partitioning: config.partitioning,
     logRetentionDays: config.logRetentionDays,
+    // Compiled now from schemas/*/*.json, so the deployed validators always match the files.
+    schemas: { validators: compileSchemas().validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
 });
 
 // Zendesk is optional: config.ts has already rejected a partial Zendesk configuration.
@@ -57,10 +65,14 @@ if (!zendesk) {
         "Set client-events:zendeskEmail, client-events:zendeskEndpoint and (with --secret) client-events:zendeskApiToken to enable it.");
 }
 
+// The alarm topic comes before the routes: their dead-letter-queue alarms notify it too.
+const alarmTopic = config.monitoring ? new AlarmTopic(`${prefix}-alarms`, { topicArn: config.alarmTopicArn, email: config.alarmEmail }) : undefined;
+const alarmTopicArnOrUnset = alarmTopic?.topicArn ?? config.alarmTopicArn;
+
 const routing = new EventRouting(`${prefix}-routing`, {
     archiveStreamArn: archive.deliveryStreamArn,
     zendesk: zendesk?.target,
-    alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : undefined,
+    alarmActions: alarmTopicArnOrUnset ? [alarmTopicArnOrUnset] : undefined,
     replayArchive: config.eventArchiveRetentionDays > 0 ? { retentionDays: config.eventArchiveRetentionDays, namePrefix: `${prefix}-replay` } : undefined,
 });
 const busName: pulumi.Output<string> = routing.busName;
@@ -78,10 +90,37 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
     throttleRateLimit: config.throttleRateLimit,
     throttleBurstLimit: config.throttleBurstLimit,
     executionLogLevel: config.apiExecutionLogLevel,
-    createCloudWatchRole: config.apiGatewayCloudWatchRole,
+    cloudWatchRole: config.apiGatewayCloudWatchRole,
     corsAllowOrigin: config.corsAllowOrigin,
     logRetentionDays: config.logRetentionDays,
 });
+
+// --- monitoring -----------------------------------------------------------------------------------
+const monitoring = alarmTopic ? new Monitoring(`${prefix}-monitoring`, {
+    alarmTopicArn: alarmTopic.topicArn,
+    api: { name: ingest.api.name, id: ingest.api.id, stage: ingest.stage.stageName, accessLogGroupName: ingest.accessLogGroup?.name },
+    functions: {
+        authorizer: ingest.authorizer.function.name,
+        postConfirmation: identity.postConfirmation.function.name,
+        transform: archive.transform.function.name,
+    },
+    eventBusName: busName,
+    routes: Object.fromEntries(Object.entries(routing.routes).map(([route, r]) => [route, { ruleName: r.rule.name, deadLetterQueueName: r.deadLetterQueue.name }])),
+    deliveryStreamName: archive.deliveryStreamName,
+    bufferIntervalSeconds: config.firehoseBufferIntervalSeconds,
+    otherAlarmArns: Object.values(routing.routes).map((r) => r.deadLetterAlarm.arn),
+}) : undefined;
+
+// --- query (on unless client-events:queryEnabled is false) ----------------------------------------
+const query = config.queryEnabled
+    ? new ArchiveQuery(`${prefix}-query`, {
+        bucketName: archive.bucketName,
+        bucketArn: archive.bucketArn,
+        partitioning: config.partitioning,
+        bytesScannedCutoffPerQuery: config.queryBytesScannedCutoffPerQuery,
+        resultsExpirationDays: config.queryResultsExpirationDays,
+    })
+    : undefined;
 
 // --- outputs --------------------------------------------------------------------------------------
 export const environment = config.environment;
@@ -99,3 +138,15 @@ export const deliveryStreamName = archive.deliveryStreamName;
 /** Dead-letter queue URL by route ("archive", and "zendesk" when configured). */
 export const deadLetterQueueUrls = routing.deadLetterQueueUrls;
 export const zendeskEnabled = zendesk !== undefined;
+/** The SNS topic the alarms notify (unset with monitoring off and no alarmTopicArn). */
+export const alarmTopicArn = alarmTopicArnOrUnset;
+/** The CloudWatch dashboard that follows one event from request to S3 and Zendesk (with monitoring on). */
+export const dashboardName = monitoring?.dashboardName;
+/** Query outputs (absent when queryEnabled is false): `npm run query` reads them. */
+export const queryDatabase = query?.databaseName;
+/** Table name by table: `{ events, errors }`. */
+export const queryTables = query?.tableNames;
+export const queryWorkgroup = query?.workgroupName;
+export const queryResultsBucket = query?.resultsBucketName;
+/** Attach this managed policy to the people or roles who query the archive. */
+export const queryAnalystPolicyArn = query?.analystPolicyArn;

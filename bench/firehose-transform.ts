@@ -1,14 +1,72 @@
 // Firehose transform throughput on batches like those Firehose sends (1 MiB processor buffer, and a
 // batch near Lambda's 6 MB payload limit), and the partitioning query under jq-wasm and jq 1.6.
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as jq from "jq-wasm";
 import type { FirehoseTransformationEvent } from "aws-lambda";
-import { transformBatch } from "../handlers/firehose-transform";
+import { handler, textTools, transformBatch, transformRecord } from "../handlers/firehose-transform";
 import { PARTITION_KEYS_JQ_QUERY } from "../pipeline/partitioning";
 import { partitionKeysFor } from "../test/support/partitioning";
-import type { BenchRow } from "./table";
+import { compileSchemas } from "../schemas/compile";
+import { makeEvent } from "../generator/events";
+import { seededRandom } from "../generator/random";
+import { compareCosts, type BenchRow } from "./table";
 
 const AREA = "firehose-transform";
+
+export const about = "the Firehose transform Lambda's code on batches like Firehose sends, and the partitioning query's engines";
+export const cases = [
+    "per record: transformRecord; floor: a bare loop that base64-decodes, parses, changes the field and re-encodes",
+    "per record, the handler as Pulumi packs it (serializeFunction), batches of 100; same floor",
+    "1 MiB batch and ~6 MB batch: ms per batch and records/s",
+    "partition keys: TypeScript reference, jq-wasm (one call per record), jq 1.6 binary (one process for 2000 records)",
+];
+
+/**
+ * The floor: what any transform must do for a record, the simplest way (JSON.stringify of the parsed copy,
+ * which the real transform cannot use: it would round big numbers and overflow on deep nesting).
+ */
+function bareTransform(data: string): string {
+    const event = JSON.parse(Buffer.from(data, "base64").toString("utf8"));
+    event.detail.accountNumber = event.resources[0];
+    event.resources = [];
+    return Buffer.from(JSON.stringify(event), "utf8").toString("base64");
+}
+
+async function perRecordRows(): Promise<BenchRow[]> {
+    const datas = Array.from({ length: 1000 }, (_, i) => Buffer.from(JSON.stringify(sampleEvent(i))).toString("base64"));
+    for (const data of datas.slice(0, 20)) {
+        // Same output as the floor on these records, or the comparison means nothing.
+        if (transformRecord("r", data).data !== bareTransform(data)) throw new Error("the transform and the floor disagree on a sample record");
+    }
+    // The handler as the Lambda runs it: Pulumi's serialized text, loaded as a module.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transform-"));
+    const file = path.join(dir, "index.js");
+    fs.writeFileSync(file, (await pulumi.runtime.serializeFunction(handler)).text);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the serialized Lambda module, written at run time
+    const packed = require(file).handler as typeof handler;
+    fs.rmSync(dir, { recursive: true, force: true });
+    const batch = { invocationId: "bench", deliveryStreamArn: "arn", region: "us-east-1", records: datas.slice(0, 100).map((data, i) => ({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data })) };
+    if ((await packed(batch)).records[0].data !== bareTransform(datas[0])) throw new Error("the packed handler and the floor disagree on a sample record");
+    let a = 0;
+    let b = 0;
+    const tools = textTools(); // as transformBatch does, once per batch
+    const us = await compareCosts({
+        floor: () => bareTransform(datas[a++ % datas.length]),
+        transform: () => transformRecord("r", datas[b++ % datas.length], undefined, tools),
+        floorBatch: () => batch.records.map((r) => bareTransform(r.data)),
+        packed: () => packed(batch),
+    });
+    const floor = { case: "bare loop: base64-decode, JSON.parse, set the field, JSON.stringify, base64-encode", value: us.floor };
+    return [
+        { area: AREA, case: "per record: transformRecord", value: us.transform, unit: "us/record", floor, target: { ratio: { atMost: 1.5 } }, note: "the module, in this process" },
+        { area: AREA, case: "per record: the handler as Pulumi packs it, batches of 100", value: us.packed / 100, unit: "us/record",
+            floor: { ...floor, value: us.floorBatch / 100 }, note: "what the Lambda runs: every module-level function it calls goes through a wrapper of Pulumi's serializer" },
+    ];
+}
 
 function sampleEvent(i: number): Record<string, unknown> {
     return {
@@ -18,11 +76,11 @@ function sampleEvent(i: number): Record<string, unknown> {
     };
 }
 
-function batchOf(bytes: number): FirehoseTransformationEvent {
+function batchOf(bytes: number, event: (i: number) => Record<string, unknown> = sampleEvent): FirehoseTransformationEvent {
     const records: FirehoseTransformationEvent["records"] = [];
     let size = 0;
     for (let i = 0; size < bytes; i++) {
-        const data = Buffer.from(JSON.stringify(sampleEvent(i))).toString("base64");
+        const data = Buffer.from(JSON.stringify(event(i))).toString("base64");
         records.push({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data });
         size += data.length + 80;
     }
@@ -37,13 +95,25 @@ function timeMs(fn: () => unknown, repeat: number): number {
 }
 
 export async function run(): Promise<BenchRow[]> {
-    const rows: BenchRow[] = [];
+    const rows: BenchRow[] = await perRecordRows();
     for (const [label, bytes] of [["1 MiB batch (configured processor buffer)", 1024 * 1024 * 4 / 3], ["~6 MB batch (Lambda payload limit)", 5.9 * 1024 * 1024]] as const) {
         const batch = batchOf(bytes);
         const ms = timeMs(() => transformBatch(batch), 10);
         rows.push({ area: AREA, case: `${label}: ${batch.records.length} records`, value: Math.round(ms * 10) / 10, unit: "ms/batch" });
         rows.push({ area: AREA, case: `${label}: throughput`, value: Math.round(batch.records.length / (ms / 1000)), unit: "records/s" });
     }
+
+    // The generator's events (all valid), checked against the compiled schemas as the deployed transform does.
+    const random = seededRandom(1);
+    const generated = (i: number) => ({ ...sampleEvent(i), detail: { ...makeEvent({ runId: "bench", loyalty: true, random }), sessionId: "2c5e8f1a-4b7d-4c3e-9a6f-8d1b2e3c4f5a", sequence: i + 1 } });
+    const schemas = { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "allow" } as const;
+    const checked = batchOf(1024 * 1024 * 4 / 3, generated);
+    const withSchemas = timeMs(() => transformBatch(checked, schemas), 10);
+    const without = timeMs(() => transformBatch(checked), 10);
+    rows.push({
+        area: AREA, case: `1 MiB batch of generator events (${checked.records.length} records), with schema checks (schemaEnforcement quarantine)`,
+        value: Math.round(withSchemas * 10) / 10, unit: "ms/batch", floor: { case: "the same batch without schema checks", value: Math.round(without * 10) / 10 },
+    });
 
     const events = Array.from({ length: 2000 }, (_, i) => JSON.stringify(sampleEvent(i)));
     const reference = timeMs(() => events.forEach((e) => partitionKeysFor(JSON.parse(e))), 5);

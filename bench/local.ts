@@ -7,6 +7,9 @@ import type { BenchRow } from "./table";
 
 const AREA = "local";
 
+export const about = "local mode in this process: startLocal to ready, and the Firehose stage's flush rate with each JQ engine";
+export const cases = ["startLocal to ready (modules already loaded)", "Firehose flush of 5000 records with jq-wasm, and with jq 1.6 when installed"];
+
 export async function run(): Promise<BenchRow[]> {
     const { startLocal } = await import("../local/index");
     const { LocalFirehose } = await import("../local/firehose");

@@ -8,6 +8,9 @@ import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import { packageOf } from "../test/support/lambda-package";
 import type { BenchRow } from "./table";
 
+export const about = "Lambda package sizes as Pulumi builds them, and MAX_ENTRY_LENGTH (sizes, not speeds)";
+export const cases = ["lambda-packages: authorizer, post-confirmation, pre-token-generation, firehose-transform", "request-model: MAX_ENTRY_LENGTH"];
+
 export async function run(): Promise<BenchRow[]> {
     new IdentityPool("bench-idp", {});
     new IngestApi("bench-ingest", {
@@ -16,7 +19,7 @@ export async function run(): Promise<BenchRow[]> {
     });
     new Archive("bench-archive", {});
     const rows: BenchRow[] = [];
-    for (const [title, prefix] of [["authorizer", "bench-ingest-auth"], ["post-confirmation", "bench-idp-confirm"], ["firehose-transform", "bench-archive-enrich"]]) {
+    for (const [title, prefix] of [["authorizer", "bench-ingest-auth"], ["post-confirmation", "bench-idp-confirm"], ["pre-token-generation", "bench-idp-token"], ["firehose-transform", "bench-archive-enrich"]]) {
         const { files, index } = await packageOf(prefix);
         const total = files.reduce((sum, f) => sum + f.bytes, 0);
         rows.push({

@@ -1,10 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
+import { tlsOnlyBucketPolicy } from "./tls-only-bucket-policy";
 import { HandlerFunction, PolicyStatement } from "./handler-function";
-import { handler as transformHandler } from "../handlers/firehose-transform";
+import { createTransformHandler } from "../handlers/firehose-transform";
+import type { SchemaPolicy } from "../pipeline/schemas";
 import {
-    BUFFERING, buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
+    BUFFERING, buildPartitionKeysQuery, COMPRESSION_EXTENSIONS, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
     RECORD_DELIMITER_PARAMETER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
 import { validateLifecycle } from "../pipeline/archive-lifecycle";
@@ -35,6 +37,11 @@ export interface ArchiveArgs {
     partitioning?: pulumi.Input<PartitioningPolicy>;
     /** Retention of the Firehose error log group and the transform's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
+    /**
+     * Schema enforcement in the transform: the compiled validators (`compileSchemas()` from schemas/compile.ts)
+     * and the policy. Plain values, not Inputs: they are serialized into the Lambda's code. Default: no checks.
+     */
+    schemas?: SchemaPolicy;
 }
 
 /** Name of the CloudWatch log stream Firehose writes S3 delivery errors to. */
@@ -131,22 +138,14 @@ export class Archive extends pulumi.ComponentResource {
         });
         new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: this.bucket.id, rules: lifecycleRules }, { parent: this, dependsOn: [versioning] });
 
-        this.bucketPolicyDocument = this.bucket.arn.apply((arn) => JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [arn, `${arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            }],
-        }));
+        this.bucketPolicyDocument = this.bucket.arn.apply(tlsOnlyBucketPolicy);
         new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
 
         // --- transform Lambda ---------------------------------------------------------------------------
+        const schemas = args.schemas;
         this.transform = new HandlerFunction(`${name}-enrich`, {
-            callback: transformHandler,
+            // A factory, so the validators are set up once per cold start rather than on every invocation.
+            callbackFactory: () => createTransformHandler({ schemas }),
             description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
             // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.
             timeout: 60,
@@ -214,6 +213,8 @@ export class Archive extends pulumi.ComponentResource {
                 bufferingSize,
                 bufferingInterval,
                 compressionFormat: args.compression ?? "UNCOMPRESSED",
+                // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
+                fileExtension: pulumi.output(args.compression ?? "UNCOMPRESSED").apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
                 dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
                 cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
                 processingConfiguration: {

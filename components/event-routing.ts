@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
 import { replayArchiveName } from "../pipeline/naming";
+import { DEAD_LETTER_ALARM } from "../pipeline/alarms";
+import { METRICS } from "../pipeline/metrics";
 import { ARCHIVE_ROUTE, DEFAULT_RETRY_POLICY, DLQ_RETENTION_SECONDS, ROUTES, ZENDESK_ROUTE, type RetryPolicy } from "../pipeline/routes";
 
 // The routes' patterns and retry policies are plain data in pipeline/routes.ts (local mode runs them too).
@@ -205,18 +207,20 @@ export class EventRouting extends pulumi.ComponentResource {
             deadLetterConfig: { arn: deadLetterQueue.arn },
         }, { parent: this, dependsOn });
 
-        // A dead letter is an event a target never got: worth a look every time.
+        // A dead letter is an event a target never got: worth a look every time (pipeline/alarms.ts).
+        const dlqMetric = METRICS.dlqVisible;
         const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${prefix}-dlq-alarm`, {
             alarmDescription: pulumi.interpolate`Events of route "${route}" could not be delivered and wait in ${deadLetterQueue.name} (see the README: dead-letter queues and redrive)`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: deadLetterQueue.name },
-            statistic: "Maximum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
+            namespace: dlqMetric.namespace,
+            metricName: dlqMetric.metricName,
+            dimensions: { [dlqMetric.dimensionKeys[0]]: deadLetterQueue.name },
+            statistic: dlqMetric.stat,
+            period: DEAD_LETTER_ALARM.periodSeconds,
+            evaluationPeriods: DEAD_LETTER_ALARM.evaluationPeriods,
+            datapointsToAlarm: DEAD_LETTER_ALARM.datapointsToAlarm,
+            threshold: DEAD_LETTER_ALARM.threshold,
+            comparisonOperator: DEAD_LETTER_ALARM.comparison,
+            treatMissingData: DEAD_LETTER_ALARM.treatMissingData,
             alarmActions: alarmActions ?? [],
             okActions: alarmActions ?? [],
         }, parent);

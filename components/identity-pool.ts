@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PostConfirmationTriggerEvent } from "aws-lambda";
+import type { PostConfirmationTriggerEvent, PreTokenGenerationTriggerEvent } from "aws-lambda";
 import { HandlerFunction } from "./handler-function";
 import { createHandler as createPostConfirmationHandler } from "../handlers/post-confirmation";
+import { createHandler as createPreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
     ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY, PREVENT_USER_EXISTENCE_ERRORS,
     READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
@@ -33,15 +34,19 @@ export interface IdentityPoolArgs {
  * - Sign-in with the username, or the email address as an alias; email verified automatically. These settings
  *   are plain data in pipeline/identity.ts, which local mode's Cognito enforces too.
  * - `custom:clientId`: a mutable string (the trigger writes it) that the app client may read but not write.
- * - A post-confirmation trigger assigns the clientId; its role may only call AdminUpdateUserAttributes on
- *   this pool. That statement is a separate RolePolicy created after the pool, because the pool needs the
- *   function's ARN first.
+ * - Every user who can sign in has a clientId before the first request: the post-confirmation trigger
+ *   assigns it at self sign-up; the pre-token-generation trigger at any sign-in of a user who has none
+ *   (users created with AdminCreateUser, which post-confirmation never sees), and puts it in that ID token.
+ * - Each trigger's role may only call AdminUpdateUserAttributes on this pool. That statement is a separate
+ *   RolePolicy created after the pool, because the pool needs the functions' ARNs first.
  */
 export class IdentityPool extends pulumi.ComponentResource {
     public readonly userPool: aws.cognito.UserPool;
     public readonly client: aws.cognito.UserPoolClient;
     public readonly postConfirmation: HandlerFunction<PostConfirmationTriggerEvent, PostConfirmationTriggerEvent>;
-    /** The trigger's access to the pool, as a policy document (JSON), for inspection and tests. */
+    /** The pre-token-generation trigger: assigns a missing clientId at sign-in (AdminCreateUser users). */
+    public readonly preTokenGeneration: HandlerFunction<PreTokenGenerationTriggerEvent, PreTokenGenerationTriggerEvent>;
+    /** Each trigger's access to the pool, as a policy document (JSON), for inspection and tests. */
     public readonly triggerPolicyDocument: pulumi.Output<string>;
 
     constructor(name: string, args: IdentityPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -52,6 +57,12 @@ export class IdentityPool extends pulumi.ComponentResource {
             description: "Cognito post-confirmation trigger: assigns each new user a unique custom:clientId",
             logRetentionDays: args.logRetentionDays,
             timeout: 5, // Cognito waits at most 5 s for a trigger
+        }, { parent: this });
+        this.preTokenGeneration = new HandlerFunction(`${name}-token`, {
+            callbackFactory: createPreTokenGenerationHandler,
+            description: "Cognito pre-token-generation trigger: gives a user without a clientId one before the tokens are issued",
+            logRetentionDays: args.logRetentionDays,
+            timeout: 5,
         }, { parent: this });
 
         const threatProtection = pulumi.output(args.threatProtection ?? "off");
@@ -70,7 +81,12 @@ export class IdentityPool extends pulumi.ComponentResource {
             userPoolAddOns: {
                 advancedSecurityMode: threatProtection.apply((mode) => mode.toUpperCase()),
             },
-            lambdaConfig: { postConfirmation: this.postConfirmation.function.arn },
+            lambdaConfig: {
+                postConfirmation: this.postConfirmation.function.arn,
+                // Event version 1 (ID token claims) works on every feature plan; the access token needs no
+                // claim, since the authorizer reads the clientId of access tokens with GetUser.
+                preTokenGenerationConfig: { lambdaArn: this.preTokenGeneration.function.arn, lambdaVersion: "V1_0" },
+            },
         }, { parent: this });
 
         this.triggerPolicyDocument = this.userPool.arn.apply((arn) => JSON.stringify({
@@ -82,17 +98,18 @@ export class IdentityPool extends pulumi.ComponentResource {
                 Resource: arn,
             }],
         }));
-        new aws.iam.RolePolicy(`${name}-confirm-pool`, {
-            role: this.postConfirmation.role.id,
-            policy: this.triggerPolicyDocument,
-        }, { parent: this });
-
-        new aws.lambda.Permission(`${name}-confirm-invoke`, {
-            action: "lambda:InvokeFunction",
-            function: this.postConfirmation.function.name,
-            principal: "cognito-idp.amazonaws.com",
-            sourceArn: this.userPool.arn,
-        }, { parent: this });
+        for (const [suffix, trigger] of [["confirm", this.postConfirmation], ["token", this.preTokenGeneration]] as const) {
+            new aws.iam.RolePolicy(`${name}-${suffix}-pool`, {
+                role: trigger.role.id,
+                policy: this.triggerPolicyDocument,
+            }, { parent: this });
+            new aws.lambda.Permission(`${name}-${suffix}-invoke`, {
+                action: "lambda:InvokeFunction",
+                function: trigger.function.name,
+                principal: "cognito-idp.amazonaws.com",
+                sourceArn: this.userPool.arn,
+            }, { parent: this });
+        }
 
         this.client = new aws.cognito.UserPoolClient(`${name}-client`, {
             userPoolId: this.userPool.id,
@@ -112,6 +129,7 @@ export class IdentityPool extends pulumi.ComponentResource {
             userPool: this.userPool,
             client: this.client,
             postConfirmation: this.postConfirmation,
+            preTokenGeneration: this.preTokenGeneration,
         });
     }
 }

@@ -35,19 +35,33 @@ export interface IngestApiArgs {
     /** Execution logging level: "OFF", "ERROR" or "INFO". Default "ERROR". */
     executionLogLevel?: pulumi.Input<string>;
     /**
-     * Create the API Gateway account's CloudWatch Logs role (an account-wide, per-region setting that
-     * access and execution logging need). Default false: set it once per account and region. The role and
-     * the setting are kept when the stack is destroyed, since other APIs of the region log through them.
+     * Where the stage's access and execution logs get API Gateway's account-wide CloudWatch Logs role (one
+     * setting per account and region; a stage with logging is refused until it is set). Default "create".
+     * - "create": a role with AWS's push policy, set as the account's role; the stage waits for it.
+     * - an IAM role ARN: that role is set as the account's role (e.g. the one the account already uses).
+     * - "existing": the account already has a working role; the setting is left alone.
+     * - "off": no access or execution logs (and no account-wide change); `executionLogLevel` must be OFF.
+     * The role and the setting are kept when the stack is destroyed, since every API of the region logs
+     * through them (docs/deploy.md explains the trade-off).
      */
-    createCloudWatchRole?: boolean;
+    cloudWatchRole?: CloudWatchRoleSetting;
     /** The `Access-Control-Allow-Origin` value: "*" or one origin. Default "*". */
     corsAllowOrigin?: string;
     /** Retention of the access log group, the execution log group and the authorizer's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
 }
 
+/** How the stage's logging gets the account's CloudWatch Logs role; see IngestApiArgs.cloudWatchRole. */
+export type CloudWatchRoleSetting = "create" | "existing" | "off" | `arn:${string}`;
+
+/** AWS's managed policy that lets API Gateway create log groups and streams and put log events. */
+export const API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+
 /** Fields of each access log line (JSON); no Authorization header, no body. */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
+    // apiId and stage: the dimensions of the RequestsWithFailedEntries metric filter (pipeline/metrics.ts).
+    apiId: "$context.apiId",
+    stage: "$context.stage",
     requestId: "$context.requestId",
     extendedRequestId: "$context.extendedRequestId",
     requestTime: "$context.requestTime",
@@ -114,9 +128,14 @@ export class IngestApi extends pulumi.ComponentResource {
     public readonly integrationRole: aws.iam.Role;
     /** The integration role's policy document (JSON), for inspection and tests. */
     public readonly integrationPolicyDocument: pulumi.Output<string>;
-    public readonly accessLogGroup: aws.cloudwatch.LogGroup;
+    /** The access log group; absent when `cloudWatchRole` is "off". */
+    public readonly accessLogGroup?: aws.cloudwatch.LogGroup;
     /** The group API Gateway writes execution logs to (`API-Gateway-Execution-Logs_<api id>/<stage>`), with retention. */
-    public readonly executionLogGroup: aws.cloudwatch.LogGroup;
+    public readonly executionLogGroup?: aws.cloudwatch.LogGroup;
+    /** The account-wide CloudWatch Logs role setting this stack manages ("create" or a role ARN). */
+    public readonly accountSetting?: aws.apigateway.Account;
+    /** The role set as the account's CloudWatch Logs role (only with "create"). */
+    public readonly cloudWatchLogsRole?: aws.iam.Role;
     public readonly deployment: aws.apigateway.Deployment;
     /** The stage's base URL, e.g. https://abc123.execute-api.us-east-1.amazonaws.com/dev */
     public readonly url: pulumi.Output<string>;
@@ -302,32 +321,26 @@ export class IngestApi extends pulumi.ComponentResource {
         });
 
         // --- stage, logs, metrics, throttling ---
-        this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
-
-        // API Gateway writes execution logs to this group, creating it without retention if it does not
-        // exist; created here first, it gets the same retention as the other groups and goes on destroy.
-        this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution-logs`, {
-            name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
-
-        const stageDependencies: pulumi.Resource[] = [this.executionLogGroup];
-        if (args.createCloudWatchRole) {
-            const cloudWatchRole = new aws.iam.Role(`${name}-logging-role`, {
-                description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
-                managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
-            }, { parent: this, retainOnDelete: true });
-            // Account-wide: every API of the region logs through this role, so `pulumi destroy` of this
-            // stack leaves the role and the setting in place (deleting the role would stop their logs).
-            stageDependencies.push(new aws.apigateway.Account(`${name}-account`, {
-                cloudwatchRoleArn: cloudWatchRole.arn,
-            }, { parent: this, retainOnDelete: true }));
+        const cloudWatchRole = args.cloudWatchRole ?? "create";
+        const logging = cloudWatchRole !== "off";
+        const executionLogLevel = args.executionLogLevel ?? (logging ? "ERROR" : "OFF");
+        if (!logging && args.executionLogLevel !== undefined && args.executionLogLevel !== "OFF") {
+            throw new Error(`IngestApi ${name}: executionLogLevel ${args.executionLogLevel} needs logging, but cloudWatchRole is "off"`);
+        }
+        const stageDependencies: pulumi.Resource[] = [];
+        if (logging) {
+            this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
+                retentionInDays: args.logRetentionDays ?? 30,
+            }, { parent: this });
+            // API Gateway writes execution logs to this group, creating it without retention if it does not
+            // exist; created here first, it gets the same retention as the other groups and goes on destroy.
+            this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution-logs`, {
+                name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
+                retentionInDays: args.logRetentionDays ?? 30,
+            }, { parent: this });
+            stageDependencies.push(this.executionLogGroup);
+            ({ account: this.accountSetting, role: this.cloudWatchLogsRole } = this.createAccountSetting(name, cloudWatchRole));
+            if (this.accountSetting) stageDependencies.push(this.accountSetting);
         }
 
         this.stage = new aws.apigateway.Stage(`${name}-stage`, {
@@ -339,10 +352,7 @@ export class IngestApi extends pulumi.ComponentResource {
                 Environment: args.environment,
                 Bus: args.eventBusName,
             },
-            accessLogSettings: {
-                destinationArn: this.accessLogGroup.arn,
-                format: ACCESS_LOG_FORMAT,
-            },
+            accessLogSettings: this.accessLogGroup ? { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT } : undefined,
         }, { parent: this, dependsOn: stageDependencies });
 
         new aws.apigateway.MethodSettings(`${name}-method-settings`, {
@@ -350,13 +360,13 @@ export class IngestApi extends pulumi.ComponentResource {
             stageName: this.stage.stageName,
             methodPath: "*/*",
             settings: {
-                metricsEnabled: true,
-                loggingLevel: args.executionLogLevel ?? "ERROR",
+                metricsEnabled: true, // CloudWatch metrics need no logging role
+                loggingLevel: executionLogLevel,
                 dataTraceEnabled: false, // full request logging would write tokens' effects and bodies to logs
                 throttlingRateLimit: args.throttleRateLimit ?? 100,
                 throttlingBurstLimit: args.throttleBurstLimit ?? 200,
             },
-        }, { parent: this });
+        }, { parent: this, dependsOn: this.accountSetting ? [this.accountSetting] : [] });
 
         this.url = pulumi.interpolate`https://${this.api.id}.execute-api.${region}.amazonaws.com/${this.stage.stageName}`;
         this.eventUrl = pulumi.interpolate`${this.url}/event`;
@@ -367,5 +377,32 @@ export class IngestApi extends pulumi.ComponentResource {
             url: this.url,
             eventUrl: this.eventUrl,
         });
+    }
+
+    /**
+     * The account's CloudWatch Logs role setting, for "create" (with a new role) or a role ARN; undefined for
+     * "existing". Account-wide: every API of the region logs through it, so `pulumi destroy` leaves the
+     * role, its policy attachment and the setting in place (deleting them would stop those APIs' logs, and
+     * the provider's delete would reset the setting).
+     */
+    private createAccountSetting(name: string, setting: CloudWatchRoleSetting): { account?: aws.apigateway.Account; role?: aws.iam.Role } {
+        if (setting === "existing" || setting === "off") return {};
+        if (setting !== "create") {
+            return { account: new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: setting }, { parent: this, retainOnDelete: true }) };
+        }
+        const role = new aws.iam.Role(`${name}-logging-role`, {
+            description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+        }, { parent: this, retainOnDelete: true });
+        const push = new aws.iam.RolePolicyAttachment(`${name}-logging-push`, {
+            role: role.name,
+            policyArn: API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN,
+        }, { parent: this, retainOnDelete: true });
+        // After the attachment: API Gateway checks the role's permissions when the setting is made.
+        const account = new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, { parent: this, retainOnDelete: true, dependsOn: [push] });
+        return { account, role };
     }
 }

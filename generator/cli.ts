@@ -24,7 +24,7 @@ import { eventTypes } from "./events";
 import { readManifest } from "./manifest";
 import { seededRandom } from "./random";
 import { runGenerator } from "./run";
-import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, resolveSettings } from "./settings";
+import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, readLocalCredentials, resolveSettings, type Settings } from "./settings";
 import { formatSummary } from "./stats";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "./verify";
 import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
@@ -192,7 +192,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             .option("--password <password>", "password (env CLIENT_EVENTS_PASSWORD)")
             .option("--email <address>", "e-mail address that receives the confirmation code")
             .addOption(new Option("--confirm-code <code>", "confirm an earlier sign-up with the code Cognito e-mailed (skips SignUp)").conflicts("adminConfirm"))
-            .option("--admin-confirm", "confirm at once with AdminConfirmSignUp (needs AWS credentials with cognito-idp:AdminConfirmSignUp; local mode allows it)")
+            .option("--admin-confirm", "confirm at once with AdminConfirmSignUp (needs AWS credentials with cognito-idp:AdminConfirmSignUp; against local mode, the credentials it published in outputs.json)")
+            .option("--data-dir <dir>", "local mode's data directory, whose outputs.json holds the credentials --admin-confirm signs with when local mode does not answer (env CLIENT_EVENTS_DATA_DIR; default .local)")
             .addHelpText("after", EXIT_HELP),
     ).action(async (flags: SignupFlags) => {
         exitCode = await signup(flags);
@@ -263,7 +264,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
                 throw e;
             }
             if (flags.adminConfirm && !confirmed) {
-                await adminConfirm(settings.userPoolId, settings.cognitoEndpoint, settings.region, userid);
+                await adminConfirm(settings.userPoolId, settings.cognitoEndpoint, settings, userid);
                 confirmed = true;
             }
         }
@@ -284,11 +285,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return EXIT.OK;
     }
 
-    async function adminConfirm(userPoolId: string, endpoint: string, region: string | undefined, userid: string): Promise<void> {
+    async function adminConfirm(userPoolId: string, endpoint: string, settings: Settings, userid: string): Promise<void> {
         const local = isLoopbackUrl(endpoint);
+        // Local mode verifies the signature like AWS: sign with the credentials it published in outputs.json.
+        const credentials = local ? await readLocalCredentials(endpoint, settings.dataDir, deps) : undefined;
         const client = new CognitoIdentityProviderClient({
-            region: region ?? "us-east-1",
-            ...(local ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+            region: settings.region ?? "us-east-1",
+            ...(local ? { endpoint, ...(credentials ? { credentials } : {}) } : {}),
             ...(!local && !/\.amazonaws\.com/.test(endpoint) ? { endpoint } : {}),
         });
         try {

@@ -229,3 +229,42 @@ export async function readLocalOutputs(url: string, dataDir: string | undefined,
         reachable ? EXIT.CONFIG : EXIT.NETWORK,
     );
 }
+
+/** Credentials for local mode's IAM-authorized Cognito operations (AdminConfirmSignUp...). */
+export interface LocalAdminCredentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+}
+
+function credentialsIn(file: string): LocalAdminCredentials | undefined {
+    try {
+        const credentials = (JSON.parse(fs.readFileSync(file, "utf8")) as { credentials?: Partial<LocalAdminCredentials> }).credentials;
+        if (typeof credentials?.accessKeyId === "string" && typeof credentials.secretAccessKey === "string") {
+            return { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+        }
+    } catch {
+        // unreadable or not JSON: not local mode's outputs
+    }
+    return undefined;
+}
+
+/**
+ * The credentials local mode published for its admin operations. The running local mode at `endpoint`
+ * names its outputs file (`GET /_local/outputs` gives the access key id and the file, never the secret);
+ * the secret is in that file (mode 0600, so only its owner can sign). Without a running local mode,
+ * `<data-dir>/outputs.json`. Undefined when neither holds them (the AWS SDK's own credential chain applies).
+ */
+export async function readLocalCredentials(endpoint: string, dataDir: string | undefined, deps: ResolveDeps): Promise<LocalAdminCredentials | undefined> {
+    const fetchImpl = deps.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+    try {
+        const response = await fetchImpl(`${endpoint.replace(/\/+$/, "")}/_local/outputs`, { signal: AbortSignal.timeout(5000) });
+        const published = ((await response.json()) as { credentials?: { accessKeyId?: string; file?: string } }).credentials;
+        if (response.ok && typeof published?.file === "string") {
+            const found = credentialsIn(published.file);
+            if (found && found.accessKeyId === published.accessKeyId) return found;
+        }
+    } catch {
+        // not reachable or not local mode: try the data directory
+    }
+    return credentialsIn(path.join(path.resolve(dataDir ?? DEFAULT_LOCAL_DATA_DIR), "outputs.json"));
+}

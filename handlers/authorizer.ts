@@ -6,16 +6,20 @@
  *   app client (`client_id` of access tokens, `aud` of ID tokens) with aws-jwt-verify.
  * - clientId: the `custom:clientId` claim of an ID token; for an access token, Cognito `GetUser` called
  *   with that access token. GetUser needs no IAM permission (the token is the credential) and rejects
- *   revoked tokens; its result is cached per user (`sub`) across invocations, since a clientId never
- *   changes once set (the app client cannot write it).
+ *   revoked tokens; a clientId it returns is cached per user (`sub`) across invocations, since a clientId
+ *   never changes once set (the app client cannot write it); "no clientId" is not cached.
  * - Any invalid token: `throw new Error("Unauthorized")`, which API Gateway answers with 401.
  *   A valid user without a usable clientId: a Deny policy (403).
  * - The policy covers every method and path of the stage, because API Gateway caches the result per token.
  * - Never logs a token.
+ * - Cold start: the Cognito SDK (about 100 ms to load) is required only when the first access token needs
+ *   GetUser; ID tokens never load it. Warm path: the signature is checked synchronously once the pool's key
+ *   is cached (no fetch, no await).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
-import { CognitoIdentityProviderClient, GetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { CognitoJwtVerifier, JwtVerifier } from "aws-jwt-verify";
+import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { SimpleJwksCache, type Jwks } from "aws-jwt-verify/jwk";
 import { tokenOfAuthorizationHeader } from "../pipeline/authorization-header";
 import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
@@ -79,12 +83,12 @@ export function stageWideResource(methodArn: string): string {
     return `${apiArn}/${stage}/*/*`;
 }
 
-function policy(principalId: string, effect: "Allow" | "Deny", methodArn: string, clientId?: string): APIGatewayAuthorizerResult {
+function policy(principalId: string, effect: "Allow" | "Deny", resource: string, clientId?: string): APIGatewayAuthorizerResult {
     const result: APIGatewayAuthorizerResult = {
         principalId,
         policyDocument: {
             Version: "2012-10-17",
-            Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: stageWideResource(methodArn) }],
+            Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }],
         },
     };
     if (clientId !== undefined) result.context = { clientId };
@@ -133,8 +137,25 @@ const offlineFetcher = {
     },
 };
 
-/** Verifies a JWT's signature, exp, nbf, iss and Cognito fields; resolves to its claims. */
-type Verify = (token: string) => Promise<Claims>;
+/**
+ * Verifies a JWT's signature, exp, nbf, iss and Cognito fields and gives its claims: synchronously when the
+ * signing key is cached (the warm path), else as a promise that fetches the JWKS first.
+ */
+type Verify = (token: string) => Claims | Promise<Claims>;
+
+/** A verifier's synchronous check, falling back to the asynchronous one when the key must be fetched. */
+function syncFirst(verifier: { verifySync(token: string): unknown; verify(token: string): Promise<unknown> }): Verify {
+    return (token) => {
+        try {
+            return verifier.verifySync(token) as Claims;
+        } catch (err) {
+            if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) {
+                return verifier.verify(token) as Promise<Claims>;
+            }
+            throw err;
+        }
+    };
+}
 
 function createVerifier(options: AuthorizerOptions): Verify {
     const extra = options.jwks ? { jwksCache: new SimpleJwksCache({ fetcher: offlineFetcher }) } : undefined;
@@ -145,7 +166,7 @@ function createVerifier(options: AuthorizerOptions): Verify {
             jwksUri: options.jwksUri ?? `${options.issuer.replace(/\/$/, "")}/.well-known/jwks.json`,
         }, extra);
         if (options.jwks) verifier.cacheJwks(options.jwks);
-        return async (token) => (await verifier.verify(token)) as Claims;
+        return syncFirst(verifier);
     }
     const verifier = CognitoJwtVerifier.create({
         userPoolId: options.userPoolId,
@@ -153,7 +174,7 @@ function createVerifier(options: AuthorizerOptions): Verify {
         tokenUse: null, // access or id: both are accepted, and checked below
     }, extra);
     if (options.jwks) verifier.cacheJwks(options.jwks);
-    return async (token) => (await verifier.verify(token)) as Claims;
+    return syncFirst(verifier);
 }
 
 /** Throws unless the token is an access or ID token of the expected app client. */
@@ -170,12 +191,26 @@ function assertCognitoClaims(claims: Claims, clientId: string): "access" | "id" 
     throw new Error("wrong token_use");
 }
 
+/**
+ * The Cognito client for GetUser. The SDK is required here, on first use, not when this module loads: only
+ * access tokens need it. (A plain `require` inside the function: Pulumi's serializer leaves it as it is, where
+ * a module value from a dynamic `import()` captured by the closure stalled serialization.)
+ */
 function cognitoClient(option: AuthorizerOptions["cognito"]): CognitoIdentityProviderClient {
-    if (option instanceof CognitoIdentityProviderClient) return option;
+    if (option && typeof (option as CognitoIdentityProviderClient).send === "function") return option as CognitoIdentityProviderClient;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see above)
+    const sdk = require("@aws-sdk/client-cognito-identity-provider") as typeof import("@aws-sdk/client-cognito-identity-provider");
     if (option && typeof option === "object" && "endpoint" in option) {
-        return new CognitoIdentityProviderClient({ endpoint: option.endpoint, region: option.region ?? process.env.AWS_REGION });
+        return new sdk.CognitoIdentityProviderClient({ endpoint: option.endpoint, region: option.region ?? process.env.AWS_REGION });
     }
-    return new CognitoIdentityProviderClient({});
+    return new sdk.CognitoIdentityProviderClient({});
+}
+
+/** GetUser with an access token, through the SDK loaded on first use. */
+async function getUserAttributes(cognito: CognitoIdentityProviderClient, accessToken: string) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see cognitoClient)
+    const { GetUserCommand } = require("@aws-sdk/client-cognito-identity-provider") as typeof import("@aws-sdk/client-cognito-identity-provider");
+    return (await cognito.send(new GetUserCommand({ AccessToken: accessToken }))).UserAttributes;
 }
 
 /** Cognito errors of GetUser that mean "this token does not belong to a usable user". */
@@ -186,8 +221,18 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
     if (!options.userPoolId || !options.clientId) throw new Error("createAuthorizer needs userPoolId and clientId");
     const verify = createVerifier(options);
     const now = options.now ?? Date.now;
-    const cache = createTtlCache<string | null>(options.clientIdCacheTtlMs ?? 15 * 60 * 1000, options.clientIdCacheMaxEntries ?? 10_000, now);
+    const cache = createTtlCache<string>(options.clientIdCacheTtlMs ?? 15 * 60 * 1000, options.clientIdCacheMaxEntries ?? 10_000, now);
     let cognito: CognitoIdentityProviderClient | undefined;
+    // One stage calls this function, so the methodArn rarely changes: its stage-wide resource is kept.
+    let lastMethodArn: string | undefined;
+    let lastResource = "";
+    const resourceOf = (methodArn: string): string => {
+        if (methodArn !== lastMethodArn) {
+            lastResource = stageWideResource(methodArn);
+            lastMethodArn = methodArn;
+        }
+        return lastResource;
+    };
 
     async function clientIdOfAccessToken(sub: string, accessToken: string): Promise<string | null> {
         const cached = cache.get(sub);
@@ -195,7 +240,7 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
         cognito ??= cognitoClient(options.cognito);
         let attributes;
         try {
-            ({ UserAttributes: attributes } = await cognito.send(new GetUserCommand({ AccessToken: accessToken })));
+            attributes = await getUserAttributes(cognito, accessToken);
         } catch (err) {
             const name = (err as { name?: string }).name ?? "";
             // eslint-disable-next-line preserve-caught-error -- API Gateway needs exactly "Unauthorized"; the reason stays out of it
@@ -205,7 +250,9 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
             throw new Error("Cognito lookup failed", { cause: err });
         }
         const value = attributes?.find((a) => a.Name === CLIENT_ID_ATTRIBUTE)?.Value ?? null;
-        cache.set(sub, value);
+        // Only a clientId is cached: a user without one may get it any moment (pre-token-generation
+        // trigger, assign-client-ids), and must not stay refused for the cache's lifetime.
+        if (value !== null && value !== "") cache.set(sub, value);
         return value;
     }
 
@@ -215,7 +262,8 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
         let claims: Claims;
         let use: "access" | "id";
         try {
-            claims = await verify(token);
+            const verified = verify(token);
+            claims = verified instanceof Promise ? await verified : verified;
             use = assertCognitoClaims(claims, options.clientId);
         } catch (err) {
             // The reason only: never the token.
@@ -229,9 +277,9 @@ export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {
         const raw = use === "id" ? claims[CLIENT_ID_ATTRIBUTE] : await clientIdOfAccessToken(sub, token);
         if (typeof raw !== "string" || !CLIENT_ID_PATTERN.test(raw)) {
             console.warn(JSON.stringify({ message: "user has no usable clientId", sub }));
-            return policy(sub, "Deny", event.methodArn);
+            return policy(sub, "Deny", resourceOf(event.methodArn));
         }
-        return policy(sub, "Allow", event.methodArn, raw);
+        return policy(sub, "Allow", resourceOf(event.methodArn), raw);
     };
 }
 

@@ -1,17 +1,19 @@
 /**
- * Cognito post-confirmation trigger: gives a newly signed-up user a unique clientId (a UUID in
- * `custom:clientId`).
+ * Cognito post-confirmation trigger: gives a newly signed-up user a clientId (a UUID in `custom:clientId`,
+ * derived from the pool and the user's `sub`: pipeline/identity.ts `clientIdFor`).
  *
  * - Acts only on `PostConfirmation_ConfirmSignUp`; a forgot-password confirmation
  *   (`PostConfirmation_ConfirmForgotPassword`) must not change the user's clientId.
- * - Writes a new UUID only when the user has none, so Cognito's retries (it retries a trigger that fails
- *   or times out) and admin re-runs do not replace an id events were already published under.
+ * - Writes only when the user has none, so Cognito's retries (it retries a trigger that fails or times out)
+ *   and admin re-runs never replace an id events were already published under.
+ * - Users created by an administrator (AdminCreateUser) never pass through here: the pre-token-generation
+ *   trigger (handlers/pre-token-generation.ts) gives them theirs at their first sign-in.
  * - Needs exactly `cognito-idp:AdminUpdateUserAttributes` on its pool.
  */
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
-import { AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { randomUUID } from "crypto";
-import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { CLIENT_ID_ATTRIBUTE, hasClientId } from "../pipeline/identity";
+import { clientIdOfEvent, storeClientId } from "./client-id";
 
 /** The only trigger source the function acts on. */
 export const CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp";
@@ -21,18 +23,13 @@ export type PostConfirmationHandler = (event: PostConfirmationTriggerEvent) => P
 /** Builds the trigger around a Cognito client (local mode passes one pointed at its own endpoint). */
 export function createPostConfirmationHandler(
     cognito: Pick<CognitoIdentityProviderClient, "send">,
-    newClientId: () => string = randomUUID,
+    newClientId: (event: PostConfirmationTriggerEvent) => string = clientIdOfEvent,
 ): PostConfirmationHandler {
     return async (event) => {
         if (event.triggerSource !== CONFIRM_SIGN_UP) return event;
-        const existing = event.request?.userAttributes?.[CLIENT_ID_ATTRIBUTE];
-        if (typeof existing === "string" && existing !== "") return event;
-        const clientId = newClientId();
-        await cognito.send(new AdminUpdateUserAttributesCommand({
-            UserPoolId: event.userPoolId,
-            Username: event.userName,
-            UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
-        }));
+        if (hasClientId(event.request?.userAttributes?.[CLIENT_ID_ATTRIBUTE])) return event;
+        const clientId = newClientId(event);
+        await storeClientId(cognito, event, clientId);
         console.log(JSON.stringify({ message: "clientId assigned", userPoolId: event.userPoolId, sub: event.request?.userAttributes?.sub }));
         return event;
     };

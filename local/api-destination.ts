@@ -4,6 +4,7 @@
  * (retry 401, 407, 409, 429 and 5xx, honouring `Retry-After`; other answers are final).
  */
 import { parseRetryAfter } from "../client/backoff";
+import type { ActivitySink } from "./activity";
 import type { DeliveryOutcome } from "./eventbridge";
 
 export interface ApiDestinationSettings {
@@ -16,6 +17,8 @@ export interface ApiDestinationSettings {
     invocationRateLimitPerSecond: number;
     /** How long one HTTP attempt may take (EventBridge allows 5 seconds). */
     timeoutMs: number;
+    /** Where each accepted request (the ticket sent and the answer) is reported. */
+    activity?: ActivitySink;
 }
 
 /** Statuses EventBridge retries for API destinations. */
@@ -45,6 +48,7 @@ export class ApiDestination {
     async deliver(payload: string): Promise<DeliveryOutcome> {
         await this.takeSlot();
         let response: Response;
+        let responseBody: string;
         try {
             response = await fetch(this.settings.endpoint, {
                 method: this.settings.httpMethod,
@@ -56,15 +60,18 @@ export class ApiDestination {
                 body: payload,
                 signal: AbortSignal.timeout(this.settings.timeoutMs),
             });
-            // Drain the body so the connection can be reused.
-            await response.arrayBuffer().catch(() => undefined);
+            // Read the body (the ticket Zendesk created), which also lets the connection be reused.
+            responseBody = await response.text().catch(() => "");
         } catch (err) {
             const error = err as Error & { cause?: { code?: string } };
             const reason = error.name === "TimeoutError" ? `timed out after ${this.settings.timeoutMs} ms` : (error.cause?.code ?? error.message);
             return { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: `Unable to invoke ${this.settings.name}: ${reason}` };
         }
         const status = response.status;
-        if (status >= 200 && status < 300) return { ok: true, detail: `HTTP ${status}` };
+        if (status >= 200 && status < 300) {
+            this.settings.activity?.emit({ type: "destination-response", destination: this.settings.name, status, payload, responseBody });
+            return { ok: true, detail: `HTTP ${status}` };
+        }
         const retryable = status >= 500 || RETRIED_STATUSES.has(status);
         return {
             ok: false,

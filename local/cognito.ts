@@ -4,15 +4,19 @@
  * and the AWS CLI work against it with an endpoint override. Tokens are RS256 JWTs with Cognito's claims
  * and issuer; the public key is served as the pool's JWKS document.
  *
- * State (signing key, users) is kept in `<data-dir>/cognito/state.json` so users and tokens survive a restart.
+ * The IAM-authorized operations (Admin*, ListUsers) need a request signed with AWS Signature Version 4 by
+ * local mode's own credentials (`credentials`, published in outputs.json), as on AWS; the others are public,
+ * as Cognito's are. State (signing key, credentials, users) is kept in `<data-dir>/cognito/<pool>.json`
+ * (mode 0600) so users and tokens survive a restart.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomInt, randomUUID, scryptSync, sign, timingSafeEqual, verify, KeyObject } from "node:crypto";
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
-import type { PostConfirmationTriggerEvent } from "aws-lambda";
+import type { PostConfirmationTriggerEvent, PreTokenGenerationTriggerEvent } from "aws-lambda";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { writeFileAtomic } from "./fs-util";
 import type { Logger } from "./log";
+import { SignatureError, verifySigV4, type LocalCredentials, type SignedRequest } from "./sigv4";
 
 export interface PasswordPolicy {
     minimumLength: number;
@@ -20,6 +24,8 @@ export interface PasswordPolicy {
     requireUppercase: boolean;
     requireNumbers: boolean;
     requireSymbols: boolean;
+    /** Days a temporary password (AdminCreateUser) works. Default 7. */
+    temporaryPasswordValidityDays?: number;
 }
 
 export interface CognitoPoolSettings {
@@ -37,6 +43,8 @@ export interface CognitoPoolSettings {
     autoVerifiedAttributes: string[];
     /** Custom attributes of the schema, without the `custom:` prefix. */
     customAttributes: string[];
+    /** Attributes every user must have (asked for at an invited user's first sign-in if missing). */
+    requiredAttributes?: string[];
     /** Attributes the app client may read (GetUser, ID token claims); `sub` is always readable. */
     readAttributes: string[];
     /** Attributes the app client may write (SignUp, UpdateUserAttributes). */
@@ -51,6 +59,10 @@ export interface CognitoPoolSettings {
 export interface CognitoHooks {
     /** Runs after a sign-up is confirmed, as the PostConfirmation trigger. */
     postConfirmation?: (event: PostConfirmationTriggerEvent) => Promise<unknown>;
+    /** Runs before tokens are issued, as the PreTokenGeneration trigger (event version 1). */
+    preTokenGeneration?: (event: PreTokenGenerationTriggerEvent) => Promise<PreTokenGenerationTriggerEvent>;
+    /** Receives each invitation's temporary password (what Cognito would e-mail after AdminCreateUser). */
+    onInvitation?: (username: string, temporaryPassword: string, destination: string) => void;
     /** Receives each confirmation code (what Cognito would e-mail). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
 }
@@ -61,7 +73,10 @@ interface StoredUser {
     passwordHash: string;
     salt: string;
     attributes: Record<string, string>;
-    status: "UNCONFIRMED" | "CONFIRMED";
+    /** FORCE_CHANGE_PASSWORD: created by AdminCreateUser, signs in with its temporary password once. */
+    status: "UNCONFIRMED" | "CONFIRMED" | "FORCE_CHANGE_PASSWORD";
+    /** Until when the temporary password of a FORCE_CHANGE_PASSWORD user works, seconds. */
+    temporaryPasswordExpires?: number;
     enabled: boolean;
     createdAt: number;
     modifiedAt: number;
@@ -72,6 +87,8 @@ interface StoredUser {
 interface StoredState {
     keyId: string;
     privateKeyPem: string;
+    /** The credentials IAM-authorized operations must be signed with (generated once per data directory). */
+    credentials?: LocalCredentials;
     users: Record<string, StoredUser>;
     /** By SHA-256 of the token. */
     refreshTokens: Record<string, { username: string; expires: number }>;
@@ -92,12 +109,26 @@ const STANDARD_ATTRIBUTES = new Set([
 
 const SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
+/** Operations Cognito authorizes with IAM (a SigV4-signed request); the others are public. */
+export const IAM_OPERATIONS = new Set(["AdminConfirmSignUp", "AdminCreateUser", "AdminGetUser", "AdminUpdateUserAttributes", "ListUsers"]);
+
+/** Claims a pre-token-generation trigger cannot change (Cognito's documented list). */
+const PROTECTED_CLAIMS = new Set([
+    "acr", "amr", "aud", "at_hash", "auth_time", "azp", "cognito:username", "exp", "iat", "identities", "iss", "jti",
+    "nbf", "nonce", "origin_jti", "sub", "token_use",
+]);
+
+/** How long a challenge session (NEW_PASSWORD_REQUIRED) is valid: Cognito's default, 3 minutes. */
+const SESSION_SECONDS = 180;
+
 function b64url(data: Buffer | string): string {
     return Buffer.from(data).toString("base64url");
 }
 
 export class CognitoEmulator {
     private state: StoredState;
+    /** Open NEW_PASSWORD_REQUIRED challenges by hash of their session string (in memory: they last 3 minutes). */
+    private readonly sessions = new Map<string, { username: string; expires: number }>();
     private readonly privateKey: KeyObject;
     private readonly publicKey: KeyObject;
     private readonly statePath: string;
@@ -113,9 +144,22 @@ export class CognitoEmulator {
         mkdirSync(dir, { recursive: true });
         this.statePath = path.join(dir, `${settings.userPoolId}.json`);
         this.state = existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, "utf8")) as StoredState) : this.freshState();
+        this.state.credentials ??= freshCredentials();
         this.privateKey = createPrivateKey(this.state.privateKeyPem);
         this.publicKey = createPublicKey(this.privateKey);
         this.save();
+    }
+
+    /** The state's credentials: made when the state is created or loaded, so missing ones mean a broken state. */
+    private signingCredentials(): LocalCredentials {
+        const credentials = this.state.credentials;
+        if (!credentials) throw new Error("local Cognito: the state has no admin credentials (it is created with them on load)");
+        return credentials;
+    }
+
+    /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
+    get credentials(): LocalCredentials {
+        return { ...this.signingCredentials() };
     }
 
     get issuer(): string {
@@ -140,20 +184,37 @@ export class CognitoEmulator {
         return this.tokensFor(user, issuedAtSeconds);
     }
 
-    /** Handles one JSON-protocol call. */
-    async call(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    /**
+     * Handles one JSON-protocol call. IAM-authorized operations need `request` (the HTTP request as received)
+     * signed with `credentials`; without it they are refused as an unsigned request.
+     */
+    async call(operation: string, input: Record<string, unknown>, request?: SignedRequest): Promise<unknown> {
+        if (IAM_OPERATIONS.has(operation)) await this.checkSignature(request);
         switch (operation) {
             case "SignUp": return this.signUp(input);
             case "ConfirmSignUp": return this.confirmSignUp(input);
             case "ResendConfirmationCode": return this.resendConfirmationCode(input);
             case "AdminConfirmSignUp": return this.adminConfirmSignUp(input);
+            case "AdminCreateUser": return this.adminCreateUser(input);
             case "InitiateAuth": return this.initiateAuth(input);
+            case "RespondToAuthChallenge": return this.respondToAuthChallenge(input);
             case "GetUser": return this.getUser(input);
             case "AdminGetUser": return this.adminGetUser(input);
+            case "ListUsers": return this.listUsers(input);
             case "UpdateUserAttributes": return this.updateUserAttributes(input);
             case "AdminUpdateUserAttributes": return this.adminUpdateUserAttributes(input);
             default:
                 throw new CognitoError("UnknownOperationException", `Operation ${operation} is not supported by local mode.`);
+        }
+    }
+
+    private async checkSignature(request: SignedRequest | undefined): Promise<void> {
+        try {
+            if (!request) throw new SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token");
+            await verifySigV4(request, this.signingCredentials(), { region: this.settings.region, service: "cognito-idp", now: this.now() });
+        } catch (err) {
+            if (err instanceof SignatureError) throw new CognitoError(err.type, err.message, err.status);
+            throw err;
         }
     }
 
@@ -236,8 +297,8 @@ export class CognitoEmulator {
     private async adminConfirmSignUp(input: Record<string, unknown>): Promise<unknown> {
         this.checkPool(input.UserPoolId);
         const user = this.userOrNotFound(requiredString(input, "Username"), "User does not exist.");
-        if (user.status === "CONFIRMED") {
-            throw new CognitoError("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED");
+        if (user.status !== "UNCONFIRMED") {
+            throw new CognitoError("NotAuthorizedException", `User cannot be confirmed. Current status is ${user.status}`);
         }
         await this.confirm(user, "CLIENT_ID_NOT_APPLICABLE", input.ClientMetadata as Record<string, string> | undefined);
         return {};
@@ -247,31 +308,10 @@ export class CognitoEmulator {
         this.checkClient(input.ClientId);
         const flow = requiredString(input, "AuthFlow");
         const params = (input.AuthParameters ?? {}) as Record<string, string>;
+        const metadata = input.ClientMetadata as Record<string, string> | undefined;
         if (flow === "USER_PASSWORD_AUTH") {
             this.checkFlow("ALLOW_USER_PASSWORD_AUTH", flow);
-            const user = params.USERNAME ? this.findUser(params.USERNAME) : undefined;
-            if (!params.USERNAME || params.PASSWORD === undefined) {
-                throw new CognitoError("InvalidParameterException", "Missing required parameter USERNAME or PASSWORD");
-            }
-            if (!user || !this.passwordMatches(user, params.PASSWORD)) {
-                this.log.info(`cognito InitiateAuth failed: incorrect username or password`);
-                throw new CognitoError("NotAuthorizedException", "Incorrect username or password.");
-            }
-            if (!user.enabled) throw new CognitoError("NotAuthorizedException", "User is disabled.");
-            if (user.status !== "CONFIRMED") throw new CognitoError("UserNotConfirmedException", "User is not confirmed.");
-            const now = this.nowSeconds();
-            for (const [token, stored] of Object.entries(this.state.refreshTokens)) if (stored.expires < now) delete this.state.refreshTokens[token];
-            const refreshToken = b64url(randomBytes(48));
-            this.state.refreshTokens[hashToken(refreshToken)] = {
-                username: user.username,
-                expires: this.nowSeconds() + this.settings.refreshTokenValiditySeconds,
-            };
-            this.save();
-            this.log.info(`cognito InitiateAuth USER_PASSWORD_AUTH ${user.username}`);
-            return {
-                ChallengeParameters: {},
-                AuthenticationResult: { ...this.tokensFor(user), ExpiresIn: this.settings.accessTokenValiditySeconds, TokenType: "Bearer", RefreshToken: refreshToken },
-            };
+            return this.passwordAuth(params, metadata);
         }
         if (flow === "REFRESH_TOKEN_AUTH" || flow === "REFRESH_TOKEN") {
             this.checkFlow("ALLOW_REFRESH_TOKEN_AUTH", flow);
@@ -280,12 +320,97 @@ export class CognitoEmulator {
             const user = this.findUser(stored.username, false);
             if (!user || !user.enabled) throw new CognitoError("NotAuthorizedException", "Invalid Refresh Token");
             this.log.info(`cognito InitiateAuth REFRESH_TOKEN_AUTH ${user.username}`);
-            return {
-                ChallengeParameters: {},
-                AuthenticationResult: { ...this.tokensFor(user), ExpiresIn: this.settings.accessTokenValiditySeconds, TokenType: "Bearer" },
-            };
+            return this.authenticationResult(user, "TokenGeneration_RefreshTokens", metadata, false);
         }
         throw new CognitoError("InvalidParameterException", `Auth flow ${flow} is not supported by local mode (use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH).`);
+    }
+
+    private async passwordAuth(params: Record<string, string>, metadata?: Record<string, string>): Promise<unknown> {
+        const user = params.USERNAME ? this.findUser(params.USERNAME) : undefined;
+        if (!params.USERNAME || params.PASSWORD === undefined) {
+            throw new CognitoError("InvalidParameterException", "Missing required parameter USERNAME or PASSWORD");
+        }
+        if (!user || !this.passwordMatches(user, params.PASSWORD)) {
+            this.log.info(`cognito InitiateAuth failed: incorrect username or password`);
+            throw new CognitoError("NotAuthorizedException", "Incorrect username or password.");
+        }
+        if (!user.enabled) throw new CognitoError("NotAuthorizedException", "User is disabled.");
+        if (user.status === "FORCE_CHANGE_PASSWORD") return this.newPasswordChallenge(user);
+        if (user.status !== "CONFIRMED") throw new CognitoError("UserNotConfirmedException", "User is not confirmed.");
+        this.log.info(`cognito InitiateAuth USER_PASSWORD_AUTH ${user.username}`);
+        return this.authenticationResult(user, "TokenGeneration_Authentication", metadata, true);
+    }
+
+    /** The first sign-in of an invited user: a new password before any token (Cognito's NEW_PASSWORD_REQUIRED). */
+    private newPasswordChallenge(user: StoredUser): unknown {
+        if ((user.temporaryPasswordExpires ?? 0) < this.nowSeconds()) {
+            throw new CognitoError("NotAuthorizedException", "Temporary password has expired and must be reset by an administrator.");
+        }
+        const session = b64url(randomBytes(48));
+        const now = this.nowSeconds();
+        for (const [key, open] of this.sessions) if (open.expires < now) this.sessions.delete(key);
+        this.sessions.set(hashToken(session), { username: user.username, expires: now + SESSION_SECONDS });
+        const attributes = Object.fromEntries(Object.entries(this.readable(user.attributes)).filter(([name]) => name !== "sub"));
+        this.log.info(`cognito InitiateAuth USER_PASSWORD_AUTH ${user.username}: NEW_PASSWORD_REQUIRED`);
+        return {
+            ChallengeName: "NEW_PASSWORD_REQUIRED",
+            Session: session,
+            ChallengeParameters: {
+                USER_ID_FOR_SRP: user.username,
+                requiredAttributes: JSON.stringify(this.missingRequiredAttributes(user).map((name) => `userAttributes.${name}`)),
+                userAttributes: JSON.stringify(attributes),
+            },
+        };
+    }
+
+    private async respondToAuthChallenge(input: Record<string, unknown>): Promise<unknown> {
+        this.checkClient(input.ClientId);
+        const challenge = requiredString(input, "ChallengeName");
+        if (challenge !== "NEW_PASSWORD_REQUIRED") {
+            throw new CognitoError("InvalidParameterException", `Challenge ${challenge} is not supported by local mode (only NEW_PASSWORD_REQUIRED).`);
+        }
+        const responses = (input.ChallengeResponses ?? {}) as Record<string, string>;
+        const key = hashToken(requiredString(input, "Session"));
+        const open = this.sessions.get(key);
+        const user = open && open.expires >= this.nowSeconds() ? this.findUser(open.username, false) : undefined;
+        if (!user || user.status !== "FORCE_CHANGE_PASSWORD" || (responses.USERNAME !== undefined && this.findUser(responses.USERNAME)?.username !== user.username)) {
+            throw new CognitoError("NotAuthorizedException", "Invalid session for the user, session is expired.");
+        }
+        const password = responses.NEW_PASSWORD;
+        if (typeof password !== "string" || password === "") throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
+        this.checkPassword(password);
+        const attributes = Object.fromEntries(Object.entries(responses).filter(([name]) => name.startsWith("userAttributes.")).map(([name, value]) => [name.slice(15), value]));
+        this.checkWritable(Object.keys(attributes));
+        this.checkSchema(Object.keys(attributes));
+        const missing = this.missingRequiredAttributes({ ...user, attributes: { ...user.attributes, ...attributes } });
+        if (missing.length > 0) throw new CognitoError("InvalidParameterException", `Missing required attribute ${missing.join(", ")}`);
+        this.sessions.delete(key);
+        Object.assign(user.attributes, attributes);
+        user.salt = randomBytes(16).toString("hex");
+        user.passwordHash = scryptSync(password, user.salt, 32).toString("hex");
+        user.status = "CONFIRMED";
+        user.temporaryPasswordExpires = undefined;
+        user.modifiedAt = this.nowSeconds();
+        this.save();
+        this.log.info(`cognito RespondToAuthChallenge NEW_PASSWORD_REQUIRED ${user.username} (CONFIRMED)`);
+        return this.authenticationResult(user, "TokenGeneration_NewPasswordChallenge", input.ClientMetadata as Record<string, string> | undefined, true);
+    }
+
+    /** Tokens after the pre-token-generation trigger (and, for a sign-in, a new refresh token). */
+    private async authenticationResult(user: StoredUser, source: string, metadata: Record<string, string> | undefined, withRefresh: boolean): Promise<unknown> {
+        const tokens = await this.tokensAfterTrigger(user, source, metadata);
+        let refreshToken: string | undefined;
+        if (withRefresh) {
+            const now = this.nowSeconds();
+            for (const [token, stored] of Object.entries(this.state.refreshTokens)) if (stored.expires < now) delete this.state.refreshTokens[token];
+            refreshToken = b64url(randomBytes(48));
+            this.state.refreshTokens[hashToken(refreshToken)] = { username: user.username, expires: now + this.settings.refreshTokenValiditySeconds };
+            this.save();
+        }
+        return {
+            ChallengeParameters: {},
+            AuthenticationResult: { ...tokens, ExpiresIn: this.settings.accessTokenValiditySeconds, TokenType: "Bearer", ...(refreshToken ? { RefreshToken: refreshToken } : {}) },
+        };
     }
 
     private async getUser(input: Record<string, unknown>): Promise<unknown> {
@@ -296,13 +421,72 @@ export class CognitoEmulator {
     private async adminGetUser(input: Record<string, unknown>): Promise<unknown> {
         this.checkPool(input.UserPoolId);
         const user = this.userOrNotFound(requiredString(input, "Username"), "User does not exist.");
+        const { Attributes, ...rest } = userType(user);
+        return { ...rest, UserAttributes: Attributes };
+    }
+
+    /** An administrator creates a user (invited, imported): FORCE_CHANGE_PASSWORD with a temporary password. */
+    private async adminCreateUser(input: Record<string, unknown>): Promise<unknown> {
+        this.checkPool(input.UserPoolId);
+        const username = requiredString(input, "Username");
+        const attributes = attributeList(input.UserAttributes, "UserAttributes");
+        this.checkSchema(Object.keys(attributes));
+        if ("sub" in attributes) throw new CognitoError("InvalidParameterException", "Cannot modify the non-mutable attribute sub");
+        const action = input.MessageAction;
+        if (action !== undefined && action !== "SUPPRESS" && action !== "RESEND") {
+            throw new CognitoError("InvalidParameterException", `1 validation error detected: Value '${String(action)}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [SUPPRESS, RESEND]`);
+        }
+        const temporary = typeof input.TemporaryPassword === "string" && input.TemporaryPassword !== "" ? input.TemporaryPassword : generatePassword(this.settings.passwordPolicy);
+        this.checkPassword(temporary);
+        const now = this.nowSeconds();
+        let user = this.findUser(username, false);
+        if (action === "RESEND") {
+            if (!user) throw new CognitoError("UserNotFoundException", "User does not exist.");
+            if (user.status !== "FORCE_CHANGE_PASSWORD") throw new CognitoError("UnsupportedUserStateException", `Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`);
+        } else {
+            if (user) throw new CognitoError("UsernameExistsException", "User account already exists");
+            if (this.settings.aliasAttributes.includes("email") && /^[^@\s]+@[^@\s]+$/.test(username)) {
+                throw new CognitoError("InvalidParameterException", "Username cannot be of email format, since user pool is configured for email alias.");
+            }
+            const storedName = this.settings.caseInsensitiveUsernames ? username.toLowerCase() : username;
+            user = {
+                username: storedName, passwordHash: "", salt: "", attributes: { sub: randomUUID(), ...attributes },
+                status: "FORCE_CHANGE_PASSWORD", enabled: true, createdAt: now, modifiedAt: now,
+            };
+            if (user.attributes.email && user.attributes.email_verified === undefined) user.attributes.email_verified = "false";
+            this.state.users[storedName] = user;
+        }
+        user.salt = randomBytes(16).toString("hex");
+        user.passwordHash = scryptSync(temporary, user.salt, 32).toString("hex");
+        user.temporaryPasswordExpires = now + (this.settings.passwordPolicy.temporaryPasswordValidityDays ?? 7) * 86400;
+        this.save();
+        this.log.info(`cognito AdminCreateUser ${user.username} (FORCE_CHANGE_PASSWORD)`);
+        if (action !== "SUPPRESS") this.hooks.onInvitation?.(user.username, temporary, user.attributes.email ?? "");
+        return { User: userType(user) };
+    }
+
+    /** Users in username order, `Limit` (1 to 60) a page, with an opaque PaginationToken. No Filter. */
+    private async listUsers(input: Record<string, unknown>): Promise<unknown> {
+        this.checkPool(input.UserPoolId);
+        if (input.Filter !== undefined && input.Filter !== "") {
+            throw new CognitoError("InvalidParameterException", "local mode's ListUsers does not support Filter: list every user and filter on the client.");
+        }
+        const limit = input.Limit ?? 60;
+        if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 60) {
+            throw new CognitoError("InvalidParameterException", `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 60`);
+        }
+        const names = Object.keys(this.state.users).sort();
+        let start = 0;
+        if (input.PaginationToken !== undefined) {
+            const after = typeof input.PaginationToken === "string" ? Buffer.from(input.PaginationToken, "base64url").toString("utf8") : "";
+            if (!(after in this.state.users)) throw new CognitoError("InvalidParameterException", "Invalid pagination token");
+            start = names.indexOf(after) + 1;
+        }
+        const wanted = input.AttributesToGet === undefined ? undefined : new Set(attributeNames(input.AttributesToGet));
+        const page = names.slice(start, start + limit);
         return {
-            Username: user.username,
-            UserAttributes: toAttributeList(user.attributes),
-            UserCreateDate: user.createdAt,
-            UserLastModifiedDate: user.modifiedAt,
-            Enabled: user.enabled,
-            UserStatus: user.status,
+            Users: page.map((name) => userType(this.state.users[name], wanted)),
+            ...(start + limit < names.length ? { PaginationToken: Buffer.from(page[page.length - 1], "utf8").toString("base64url") } : {}),
         };
     }
 
@@ -386,12 +570,48 @@ export class CognitoEmulator {
         return destination;
     }
 
-    private tokensFor(user: StoredUser, issuedAtSeconds?: number): { AccessToken: string; IdToken: string } {
+    /**
+     * Runs the pre-token-generation trigger, then signs the tokens. As Cognito does, the ID token is built
+     * from the attributes the trigger was sent (not re-read after it), with the trigger's claim changes.
+     */
+    private async tokensAfterTrigger(user: StoredUser, source: string, metadata?: Record<string, string>): Promise<{ AccessToken: string; IdToken: string }> {
+        const attributes = { ...user.attributes };
+        if (!this.hooks.preTokenGeneration) return this.tokensFor(user, undefined, attributes);
+        const event = {
+            version: "1",
+            triggerSource: source,
+            region: this.settings.region,
+            userPoolId: this.settings.userPoolId,
+            userName: user.username,
+            callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: this.settings.clientId },
+            request: {
+                userAttributes: { ...attributes, "cognito:user_status": user.status },
+                groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: null },
+                ...(metadata ? { clientMetadata: metadata } : {}),
+            },
+            response: { claimsOverrideDetails: null },
+        } as unknown as PreTokenGenerationTriggerEvent;
+        let result: PreTokenGenerationTriggerEvent;
+        try {
+            result = await this.hooks.preTokenGeneration(event);
+        } catch (err) {
+            this.log.warn(`cognito PreTokenGeneration trigger failed for ${user.username}: ${(err as Error).message}`);
+            throw new CognitoError("UserLambdaValidationException", `PreTokenGeneration failed with error ${(err as Error).message}.`);
+        }
+        return this.tokensFor(user, undefined, attributes, result?.response?.claimsOverrideDetails ?? undefined);
+    }
+
+    private tokensFor(
+        user: StoredUser,
+        issuedAtSeconds?: number,
+        attributes: Record<string, string> = user.attributes,
+        overrides?: { claimsToAddOrOverride?: Record<string, string>; claimsToSuppress?: string[] },
+    ): { AccessToken: string; IdToken: string } {
         const iat = issuedAtSeconds ?? this.nowSeconds();
         const originJti = randomUUID();
         const eventId = randomUUID();
         const access = {
-            sub: user.attributes.sub,
+            sub: attributes.sub,
             iss: this.issuer,
             client_id: this.settings.clientId,
             origin_jti: originJti,
@@ -405,9 +625,9 @@ export class CognitoEmulator {
             username: user.username,
         };
         const id: Record<string, unknown> = {
-            sub: user.attributes.sub,
-            ...(this.settings.readAttributes.includes("email_verified") && user.attributes.email_verified !== undefined
-                ? { email_verified: user.attributes.email_verified === "true" } : {}),
+            sub: attributes.sub,
+            ...(this.settings.readAttributes.includes("email_verified") && attributes.email_verified !== undefined
+                ? { email_verified: attributes.email_verified === "true" } : {}),
             iss: this.issuer,
             "cognito:username": user.username,
             origin_jti: originJti,
@@ -419,9 +639,11 @@ export class CognitoEmulator {
             iat,
             jti: randomUUID(),
         };
-        for (const [name, value] of Object.entries(this.readable(user.attributes))) {
+        for (const [name, value] of Object.entries(this.readable(attributes))) {
             if (name !== "sub" && name !== "email_verified") id[name] = value;
         }
+        for (const [name, value] of Object.entries(overrides?.claimsToAddOrOverride ?? {})) if (!PROTECTED_CLAIMS.has(name)) id[name] = value;
+        for (const name of overrides?.claimsToSuppress ?? []) if (!PROTECTED_CLAIMS.has(name)) delete id[name];
         return { AccessToken: this.signJwt(access), IdToken: this.signJwt(id) };
     }
 
@@ -488,6 +710,10 @@ export class CognitoEmulator {
         const user = this.findUser(name);
         if (!user) throw new CognitoError("UserNotFoundException", message);
         return user;
+    }
+
+    private missingRequiredAttributes(user: StoredUser): string[] {
+        return (this.settings.requiredAttributes ?? []).filter((name) => !user.attributes[name]);
     }
 
     private passwordMatches(user: StoredUser, password: string): boolean {
@@ -568,4 +794,37 @@ function attributeList(value: unknown, name: string): Record<string, string> {
 
 function toAttributeList(attributes: Record<string, string>): Array<{ Name: string; Value: string }> {
     return Object.entries(attributes).map(([Name, Value]) => ({ Name, Value }));
+}
+
+/** Local mode's credentials: an access key id shaped like AWS's and a 40-character secret. */
+function freshCredentials(): LocalCredentials {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const id = Array.from(randomBytes(15), (b) => alphabet[b % 32]).join("");
+    return { accessKeyId: `LOCAL${id}`, secretAccessKey: randomBytes(30).toString("base64") };
+}
+
+/** A temporary password that meets the policy (what Cognito generates when the admin gives none). */
+function generatePassword(policy: PasswordPolicy): string {
+    const pick = (chars: string) => chars[randomInt(chars.length)];
+    const letters = "abcdefghijkmnopqrstuvwxyz";
+    const required = [pick(letters), pick(letters.toUpperCase()), pick("23456789"), pick("!#%+-=?@^_")];
+    const rest = Array.from({ length: Math.max(policy.minimumLength, 12) - required.length }, () => pick(letters + letters.toUpperCase() + "23456789"));
+    return [...required, ...rest].join("");
+}
+
+/** Cognito's UserType (ListUsers, AdminCreateUser), optionally with only some attributes. */
+function userType(user: StoredUser, attributes?: Set<string>): Record<string, unknown> {
+    return {
+        Username: user.username,
+        Attributes: toAttributeList(attributes ? Object.fromEntries(Object.entries(user.attributes).filter(([name]) => attributes.has(name))) : user.attributes),
+        UserCreateDate: user.createdAt,
+        UserLastModifiedDate: user.modifiedAt,
+        Enabled: user.enabled,
+        UserStatus: user.status,
+    };
+}
+
+function attributeNames(value: unknown): string[] {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw new CognitoError("InvalidParameterException", "AttributesToGet must be a list of attribute names.");
+    return value as string[];
 }

@@ -3,16 +3,20 @@
  * matched by the pattern engine, target input (InputPath / input transformer), each target's retry
  * policy, and a dead-letter store (`<data-dir>/dlq/<rule>.jsonl`) for events that exhaust it.
  *
- * Deliveries waiting for a retry when the bus closes are written to `<data-dir>/eventbridge/pending.jsonl`
- * and resumed at the next start, so stopping local mode loses nothing.
+ * PutEvents reports an entry as accepted only once it is in the journal (`local/journal.ts`, under
+ * `<data-dir>/eventbridge/journal/`), written and fsynced; an entry that cannot be journaled fails with
+ * the retryable `InternalFailure`. An event leaves the journal when every target has it, so a crash, a
+ * failing disk or a stop with deliveries waiting for a retry loses nothing: the next start resumes them.
  */
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { compilePattern, type CompiledPattern } from "../event-pattern";
 import { compactJson } from "../handlers/firehose-transform";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
-import { appendJsonLine } from "./fs-util";
+import { appendDurable, backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
+import { EventJournal, type JournalCloseReport, type JournalEntry, type RecoveredEntry } from "./journal";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 /** An event as EventBridge delivers it to targets. */
@@ -28,10 +32,14 @@ export interface BusEvent {
     detail: unknown;
 }
 
-/** What a target's delivery attempt reports. */
+/**
+ * What a target's delivery attempt reports. `keep`: the target could not take the event before the bus
+ * closed (its storage failed); it stays in the journal for the next start and counts as not written.
+ */
 export type DeliveryOutcome =
     | { ok: true; detail?: string }
-    | { ok: false; retryable: boolean; errorCode: string; errorMessage: string; retryAfterMs?: number };
+    | { ok: false; retryable: boolean; errorCode: string; errorMessage: string; retryAfterMs?: number }
+    | { ok: false; keep: true; reason: string };
 
 export interface RetryPolicy {
     maximumRetryAttempts: number;
@@ -64,22 +72,31 @@ export interface BusSettings {
     retryBaseMs: number;
     /** Longest delay between two attempts. */
     retryMaxDelayMs: number;
-}
-
-interface PendingDelivery {
-    rule: string;
-    target: string;
-    event: BusEvent;
-    /** The detail as the client wrote it (see detailTexts). */
-    detailText?: string;
-    attempts: number;
-    firstAttemptAt: number;
+    /** Where accepted events, matches, deliveries and dead letters are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 /** A PutEvents error for the whole request (HTTP 400, AWS JSON protocol). */
 export interface PutEventsResponse {
     status: number;
     body: string;
+}
+
+/** What close() leaves for the next start. */
+export interface BusCloseReport extends JournalCloseReport {
+    journalDir: string;
+    /** Deliveries that were waiting for a retry (a target answering errors): resumed at the next start. */
+    waitingForRetry: number;
+    /** Deliveries a storage failure kept from finishing (an object or dead letter not written). */
+    notWritten: number;
+    /** Why they were not written, as logged. */
+    problems: string[];
+}
+
+/** What the journal keeps of an event: the envelope, and the detail as the client wrote it. */
+interface JournaledEvent {
+    e: Omit<BusEvent, "detail">;
+    d: string;
 }
 
 /** EventBridge's time format: seconds precision, UTC. */
@@ -89,6 +106,12 @@ function eventTime(ms: number): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The first unpaired UTF-16 surrogate in a string (index), or -1. */
+export function unpairedSurrogateAt(text: string): number {
+    const match = /\p{Cs}/u.exec(text);
+    return match ? match.index : -1;
 }
 
 /**
@@ -106,18 +129,42 @@ export function serializeEvent(event: BusEvent): string {
     return `${JSON.stringify(envelope).slice(0, -1)},"detail":${text}}`;
 }
 
+/** The inverse of serializeEvent (the detail comes last, so its text is what follows `,"detail":`). */
+export function parseSerializedEvent(text: string): BusEvent | undefined {
+    const at = text.indexOf(',"detail":');
+    if (at < 0 || !text.endsWith("}")) return undefined;
+    try {
+        const envelope = JSON.parse(text.slice(0, at) + "}") as Omit<BusEvent, "detail">;
+        const detailText = text.slice(at + ',"detail":'.length, -1);
+        const event = { ...envelope, detail: JSON.parse(detailText) } as BusEvent;
+        detailTexts.set(event, compactJson(detailText));
+        return typeof event.id === "string" ? event : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+type Delivery = { rule: RuleDefinition; target: TargetDefinition };
+
+const targetKey = (rule: string, target: string) => `${rule}/${target}`;
+
 export class LocalEventBus {
     private readonly rules: Array<{ rule: RuleDefinition; pattern: CompiledPattern }>;
+    private readonly targets = new Map<string, Delivery>();
     private readonly inFlight = new Set<Promise<void>>();
     private readonly sleepers = new Set<() => void>();
     private closing = false;
-    private readonly pendingFile: string;
+    readonly journal: EventJournal;
+    private readonly problems: ProblemLog;
+    private readonly left = { retry: 0, notWritten: 0, reasons: new Set<string>() };
     /** Counters for the summary and tests. */
     readonly stats = { accepted: 0, failedEntries: 0, delivered: 0, retried: 0, deadLettered: 0 };
 
     constructor(readonly settings: BusSettings, rules: RuleDefinition[], private readonly log: Logger, private readonly now: () => number = Date.now) {
         this.rules = rules.map((rule) => ({ rule, pattern: compilePattern(rule.eventPattern) }));
-        this.pendingFile = path.join(settings.dataDir, "eventbridge", "pending.jsonl");
+        for (const rule of rules) for (const target of rule.targets) this.targets.set(targetKey(rule.name, target.id), { rule, target });
+        this.journal = new EventJournal({ dir: path.join(settings.dataDir, "eventbridge", "journal"), retryBaseMs: settings.retryBaseMs, retryMaxMs: settings.retryMaxDelayMs }, log);
+        this.problems = new ProblemLog(log);
     }
 
     get arn(): string {
@@ -128,33 +175,132 @@ export class LocalEventBus {
         return `arn:aws:events:${this.settings.region}:${this.settings.accountId}:rule/${this.settings.name}/${rule}`;
     }
 
-    /** Re-dispatches deliveries a previous run left pending. */
-    resumePending(): number {
-        if (!existsSync(this.pendingFile)) return 0;
-        const claimed = `${this.pendingFile}.${process.pid}.resuming`;
-        renameSync(this.pendingFile, claimed);
-        const lines = readFileSync(claimed, "utf8").split("\n").filter((l) => l.trim() !== "");
-        for (const line of lines) {
-            const pending = JSON.parse(line) as PendingDelivery;
-            if (typeof pending.detailText === "string") detailTexts.set(pending.event, pending.detailText);
-            const found = this.rules.find((r) => r.rule.name === pending.rule);
-            const target = found?.rule.targets.find((t) => t.id === pending.target);
-            if (!found || !target) {
-                this.deadLetter(pending.rule, target?.arn ?? pending.target, pending.event, "RULE_OR_TARGET_GONE", "The rule or target no longer exists.", pending.attempts);
+    /**
+     * Resumes the deliveries previous runs left in the journal (and in the files of earlier versions of
+     * local mode). Returns the number of events resumed now; a segment that cannot be opened yet is
+     * resumed as soon as it can.
+     */
+    async recover(): Promise<number> {
+        // The journal first: what is imported next is appended to it and must not be resumed twice.
+        const resumed = this.journal.recover((entries) => {
+            for (const entry of entries) this.resume(entry);
+        });
+        if (resumed > 0) this.log.info(`eventbridge resumed ${resumed} events a previous run had not finished delivering`);
+        return resumed + await this.importLegacyPending();
+    }
+
+    private resume(entry: RecoveredEntry): void {
+        let event: BusEvent;
+        try {
+            const { e, d } = entry.data as JournaledEvent;
+            event = { ...e, detail: JSON.parse(d) } as BusEvent;
+            detailTexts.set(event, d);
+        } catch (err) {
+            // Not something this journal writes; kept in the file for a person to look at, never deleted.
+            this.log.warn(`eventbridge: journal entry ${entry.id} in ${this.journal.dir} is unreadable (${(err as Error).message}); it stays there`);
+            return;
+        }
+        for (const key of entry.targets) {
+            const found = this.targets.get(key);
+            if (!found) {
+                const [rule] = key.split("/");
+                this.track(this.deadLetter(rule, undefined, key, event, "RULE_OR_TARGET_GONE", "The rule or target no longer exists.", entry.attempts[key] ?? 0)
+                    .then((stored) => this.settle(event, key, stored ? "done" : "not-written")));
                 continue;
             }
-            this.track(this.deliverWithRetries(found.rule, target, pending.event, pending.attempts, pending.firstAttemptAt));
+            this.track(this.deliverWithRetries(found.rule, found.target, event, entry.attempts[key] ?? 0, entry.acceptedAt));
         }
-        unlinkSync(claimed);
-        if (lines.length > 0) this.log.info(`eventbridge resumed ${lines.length} pending deliveries from the last run`);
-        return lines.length;
+    }
+
+    /**
+     * Journals events serialized by serializeEvent for one target (Firehose records an earlier version of
+     * local mode spooled), then dispatches them. Returns how many were taken.
+     */
+    async adoptSerialized(payloads: string[], rule: string, target: string): Promise<number> {
+        const events = payloads.map(parseSerializedEvent).filter((e): e is BusEvent => e !== undefined);
+        const entries = events.map((event) => this.journalEntry(event, [targetKey(rule, target)]));
+        await this.journal.append(entries);
+        for (const entry of entries) this.resume({ ...entry, attempts: {} });
+        return events.length;
+    }
+
+    /** `<data-dir>/eventbridge/pending.jsonl` (and `.resuming` copies) of earlier versions: moved into the journal. */
+    private async importLegacyPending(): Promise<number> {
+        const dir = path.join(this.settings.dataDir, "eventbridge");
+        if (!existsSync(dir)) return 0;
+        let count = 0;
+        for (const name of readdirSync(dir).filter((n) => /^pending\.jsonl(\..+\.resuming)?$/.test(n))) {
+            const file = path.join(dir, name);
+            const byTarget = new Map<string, string[]>();
+            for (const line of readFileSync(file, "utf8").split("\n")) {
+                let saved: { rule: string; target: string; event: BusEvent; detailText?: string };
+                try {
+                    saved = JSON.parse(line);
+                } catch {
+                    continue;
+                }
+                const { detail, ...envelope } = saved.event;
+                const text = `${JSON.stringify(envelope).slice(0, -1)},"detail":${saved.detailText ?? JSON.stringify(detail)}}`;
+                byTarget.set(targetKey(saved.rule, saved.target), [...(byTarget.get(targetKey(saved.rule, saved.target)) ?? []), text]);
+            }
+            try {
+                for (const [key, texts] of byTarget) {
+                    const [rule, target] = key.split("/");
+                    count += await this.adoptSerialized(texts, rule, target);
+                }
+                unlinkSync(file);
+            } catch (err) {
+                this.log.warn(`eventbridge: cannot move ${file} into the journal (${(err as Error).message}); it stays there for the next start`);
+            }
+        }
+        return count;
     }
 
     /**
      * PutEvents over the AWS JSON protocol: `body` is the request as sent (a string, which may not even be
-     * JSON when a mapping template produced something broken).
+     * JSON when a mapping template produced something broken). Resolves once every entry reported as
+     * accepted is journaled.
      */
-    putEvents(body: string): PutEventsResponse {
+    async putEvents(body: string): Promise<PutEventsResponse> {
+        const entries = this.validateRequest(body);
+        if (!Array.isArray(entries)) return entries;
+        const results: Array<Record<string, string>> = [];
+        const accepted: Array<{ index: number; event: BusEvent; deliveries: Delivery[] }> = [];
+        entries.forEach((raw, index) => {
+            const outcome = this.acceptEntry(raw);
+            if ("ErrorCode" in outcome) {
+                results[index] = outcome;
+                return;
+            }
+            results[index] = { EventId: outcome.id };
+            // An event no rule matches is accepted and goes nowhere, as on EventBridge: nothing to journal.
+            const deliveries = this.matchingTargets(outcome);
+            if (deliveries.length > 0) accepted.push({ index, event: outcome, deliveries });
+            else this.report(outcome, []);
+        });
+        try {
+            await this.journal.append(accepted.map(({ event, deliveries }) => this.journalEntry(event, deliveries.map((d) => targetKey(d.rule.name, d.target.id)))));
+        } catch (err) {
+            for (const { index } of accepted) {
+                results[index] = {
+                    ErrorCode: "InternalFailure",
+                    ErrorMessage: `The event was not stored: local mode cannot write its journal (${describeFsError((err as { cause?: unknown }).cause ?? err)}). Nothing of it was kept; send it again.`,
+                };
+            }
+            accepted.length = 0;
+        }
+        for (const { event, deliveries } of accepted) {
+            this.report(event, deliveries);
+            for (const { rule, target } of deliveries) this.track(this.deliverWithRetries(rule, target, event, 0, this.now()));
+        }
+        const failed = results.filter((r) => "ErrorCode" in r).length;
+        this.stats.accepted += entries.length - failed;
+        this.stats.failedEntries += failed;
+        return { status: 200, body: JSON.stringify({ Entries: results, FailedEntryCount: failed }) };
+    }
+
+    /** The request's entries, or the error PutEvents answers for the whole request. */
+    private validateRequest(body: string): Array<Record<string, unknown>> | PutEventsResponse {
         const error = (type: string, message: string, status = 400): PutEventsResponse =>
             ({ status, body: JSON.stringify({ __type: type, message }) });
         let request: unknown;
@@ -195,20 +341,11 @@ export class LocalEventBus {
         if (total > PUT_EVENTS_MAX_BYTES) {
             return error("ValidationException", "Total size of the entries in the request is over the limit.");
         }
-
-        const results: Array<Record<string, string>> = [];
-        let failed = 0;
-        for (const raw of entries as Array<Record<string, unknown>>) {
-            const outcome = this.acceptEntry(raw);
-            if ("ErrorCode" in outcome) failed++;
-            results.push(outcome);
-        }
-        this.stats.accepted += entries.length - failed;
-        this.stats.failedEntries += failed;
-        return { status: 200, body: JSON.stringify({ Entries: results, FailedEntryCount: failed }) };
+        return entries as Array<Record<string, unknown>>;
     }
 
-    private acceptEntry(entry: Record<string, unknown>): Record<string, string> {
+    /** The event an entry makes, or the entry's error. */
+    private acceptEntry(entry: Record<string, unknown>): BusEvent | { ErrorCode: string; ErrorMessage: string } {
         const source = entry.Source as string | undefined;
         const detailType = entry.DetailType as string | undefined;
         const detailText = entry.Detail as string | undefined;
@@ -218,6 +355,17 @@ export class LocalEventBus {
         const bus = (entry.EventBusName as string | undefined) || "default";
         if (bus !== this.settings.name && bus !== this.arn) {
             return { ErrorCode: "NotFoundException", ErrorMessage: `Event bus ${bus} does not exist.` };
+        }
+        // Text that is not Unicode cannot be stored as UTF-8 without changing it: refuse it rather than
+        // replace it with U+FFFD (JSON must be UTF-8: RFC 8259 section 8.1; I-JSON forbids surrogates).
+        const lone = unpairedSurrogateAt(detailText);
+        if (lone >= 0) {
+            const unit = detailText.charCodeAt(lone).toString(16).toUpperCase();
+            return {
+                ErrorCode: "MalformedDetail",
+                ErrorMessage: `Detail is malformed: character ${lone} is an unpaired UTF-16 surrogate (U+${unit}), which is not Unicode text ` +
+                    "(bytes that are not UTF-8 in the request arrive as such). Send the event as valid UTF-8.",
+            };
         }
         let detail: unknown;
         try {
@@ -243,16 +391,30 @@ export class LocalEventBus {
             detail,
         };
         detailTexts.set(event, compactJson(detailText));
-        this.dispatch(event);
-        return { EventId: event.id };
+        return event;
     }
 
-    /** Routes an accepted event to the targets of every matching rule (asynchronously, as EventBridge does). */
-    private dispatch(event: BusEvent): void {
+    private journalEntry(event: BusEvent, targets: string[]): JournalEntry {
+        const { detail: _detail, ...envelope } = event;
+        const data: JournaledEvent = { e: envelope, d: detailTexts.get(event) ?? JSON.stringify(event.detail) };
+        return { id: event.id, acceptedAt: this.now(), targets, data };
+    }
+
+    /** Tells the activity feed (console, /_local/metrics) of an accepted event and the rules it matched. */
+    private report(event: BusEvent, deliveries: Delivery[]): void {
+        const activity = this.settings.activity;
+        if (!activity) return;
+        activity.emit({ type: "event", event, detailText: detailTexts.get(event) });
+        for (const rule of new Set(deliveries.map((d) => d.rule.name))) activity.emit({ type: "match", eventId: event.id, rule });
+    }
+
+    /** The targets of every rule the event matches. */
+    private matchingTargets(event: BusEvent): Delivery[] {
+        const out: Delivery[] = [];
         for (const { rule, pattern } of this.rules) {
-            if (!pattern.matches(event)) continue;
-            for (const target of rule.targets) this.track(this.deliverWithRetries(rule, target, event, 0, this.now()));
+            if (pattern.matches(event)) for (const target of rule.targets) out.push({ rule, target });
         }
+        return out;
     }
 
     private track(promise: Promise<void>): void {
@@ -260,13 +422,31 @@ export class LocalEventBus {
         this.inFlight.add(tracked);
     }
 
+    /** Records how a delivery ended: finished (journal mark), or left in the journal for the next start. */
+    private settle(event: BusEvent, key: string, how: "done" | "retry" | "not-written", attempts = 0, reason?: string): void {
+        if (how === "done") {
+            this.journal.markDone(event.id, key);
+            return;
+        }
+        this.journal.noteAttempts(event.id, key, attempts);
+        if (how === "retry") this.left.retry++;
+        else {
+            this.left.notWritten++;
+            if (reason) this.left.reasons.add(reason);
+        }
+    }
+
     private async deliverWithRetries(rule: RuleDefinition, target: TargetDefinition, event: BusEvent, attemptsSoFar: number, firstAttemptAt: number): Promise<void> {
+        const key = targetKey(rule.name, target.id);
+        const giveUp = async (errorCode: string, errorMessage: string, retries: number, exhausted?: string) => {
+            const stored = await this.deadLetter(rule.name, target, target.arn, event, errorCode, errorMessage, retries, exhausted);
+            this.settle(event, key, stored ? "done" : "not-written", retries + 1, stored ? undefined : `dead-letter store of ${rule.name}`);
+        };
         let payload: string;
         try {
             payload = target.input ? target.input(event) : serializeEvent(event);
         } catch (err) {
-            this.deadLetter(rule.name, target.arn, event, "INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
-            return;
+            return giveUp("INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
         }
         let attempts = attemptsSoFar;
         for (;;) {
@@ -279,33 +459,28 @@ export class LocalEventBus {
             }
             if (outcome.ok) {
                 this.stats.delivered++;
+                this.settle(event, key, "done");
+                this.settings.activity?.emit({ type: "delivery", eventId: event.id, rule: rule.name, target: target.id, attempts, detail: outcome.detail, payload: target.input ? payload : undefined });
                 this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`);
                 return;
             }
+            if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;
-            const ageMs = this.now() - firstAttemptAt;
-            const maxAgeMs = target.retryPolicy.maximumEventAgeSeconds * 1000;
-            if (!outcome.retryable) {
-                this.deadLetter(rule.name, target.arn, event, outcome.errorCode, outcome.errorMessage, retriesUsed);
-                return;
-            }
-            if (retriesUsed >= target.retryPolicy.maximumRetryAttempts) {
-                this.deadLetter(rule.name, target.arn, event, outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumRetryAttempts");
-                return;
-            }
+            if (!outcome.retryable) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed);
+            if (retriesUsed >= target.retryPolicy.maximumRetryAttempts) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumRetryAttempts");
             const backoff = Math.min(this.settings.retryMaxDelayMs, this.settings.retryBaseMs * 2 ** retriesUsed);
             const delay = outcome.retryAfterMs ?? Math.round(backoff / 2 + Math.random() * (backoff / 2));
-            if (ageMs + delay > maxAgeMs) {
-                this.deadLetter(rule.name, target.arn, event, outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumEventAgeInSeconds");
-                return;
+            if (this.now() - firstAttemptAt + delay > target.retryPolicy.maximumEventAgeSeconds * 1000) {
+                return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumEventAgeInSeconds");
             }
             this.stats.retried++;
+            this.settings.activity?.emit({ type: "retry", eventId: event.id, rule: rule.name, target: target.id, attempt: attempts, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, delayMs: delay });
             this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: ${outcome.errorCode} (${outcome.errorMessage}); retry ${retriesUsed + 1} in ${delay} ms`);
             const woken = await this.sleep(delay);
             if (woken || this.closing) {
-                // Stopping: keep the delivery on disk for the next run instead of waiting.
-                appendJsonLine(this.pendingFile, { rule: rule.name, target: target.id, event, detailText: detailTexts.get(event), attempts, firstAttemptAt } satisfies PendingDelivery);
-                this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: event ${event.id} saved for the next run (retry pending)`);
+                // Stopping: the delivery stays in the journal, with its attempts, for the next run.
+                this.settle(event, key, "retry", attempts);
+                this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: event ${event.id} kept in the journal for the next run (retry pending)`);
                 return;
             }
         }
@@ -328,14 +503,17 @@ export class LocalEventBus {
         });
     }
 
-    private deadLetter(rule: string, targetArn: string, event: BusEvent, errorCode: string, errorMessage: string, retryAttempts: number, exhausted?: string): void {
-        const target = this.rules.find((r) => r.rule.name === rule)?.rule.targets.find((t) => t.arn === targetArn);
+    /**
+     * Writes the SQS message EventBridge would send to the dead-letter queue. Resolves true once it is
+     * stored (or dropped: a target without a dead-letter queue), false when the bus closed before the store
+     * could be written (the event then stays in the journal). Write failures are retried with backoff.
+     */
+    private async deadLetter(rule: string, target: TargetDefinition | undefined, targetArn: string, event: BusEvent, errorCode: string, errorMessage: string, retryAttempts: number, exhausted?: string): Promise<boolean> {
         if (target && !target.deadLetter) {
             this.log.warn(`eventbridge ${rule}: event ${event.id} dropped (${errorCode}: ${errorMessage}); the target has no dead-letter queue`);
-            return;
+            return true;
         }
-        this.stats.deadLettered++;
-        // The SQS message EventBridge sends: the event as body (its detail as written), the reason as message attributes.
+        // The event as body (its detail as written), the reason as message attributes.
         const rest = JSON.stringify({
             attributes: {
                 ERROR_CODE: errorCode,
@@ -348,9 +526,22 @@ export class LocalEventBus {
             sentAt: new Date(this.now()).toISOString(),
         });
         const file = path.join(this.settings.dataDir, "dlq", `${rule}.jsonl`);
-        mkdirSync(path.dirname(file), { recursive: true });
-        appendFileSync(file, `{"body":${serializeEvent(event)},${rest.slice(1)}\n`);
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await appendDurable(file, `{"body":${serializeEvent(event)},${rest.slice(1)}\n`);
+                this.problems.resolve(file, `eventbridge ${rule}: the dead-letter store ${file} is writable again`);
+                break;
+            } catch (err) {
+                this.problems.report(file, `eventbridge ${rule}: cannot write the dead-letter store ${file}: ${describeFsError(err)}; ` +
+                    `its events stay in the journal and the write is retried: ${fixHint(err, file)}`);
+                if (this.closing) return false;
+                await this.sleep(backoffDelay(attempt, this.settings.retryBaseMs, this.settings.retryMaxDelayMs));
+            }
+        }
+        this.stats.deadLettered++;
+        this.settings.activity?.emit({ type: "dead-letter", eventId: event.id, rule, attributes: (JSON.parse(rest) as { attributes: Record<string, string> }).attributes, body: serializeEvent(event) });
         this.log.warn(`eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`);
+        return true;
     }
 
     /** Deliveries that have not finished yet (including those waiting to retry). */
@@ -358,15 +549,29 @@ export class LocalEventBus {
         return this.inFlight.size;
     }
 
-    /** Resolves when every delivery started so far has finished (delivered, dead-lettered or saved). */
+    /** Resolves when every delivery started so far has finished (delivered, dead-lettered or kept). */
     async drain(): Promise<void> {
         while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+        await this.journal.settle();
     }
 
-    /** Stops retrying: attempts in progress finish, deliveries waiting for a retry are saved to disk. */
-    async close(): Promise<void> {
+    /** Stops retrying: deliveries waiting for a retry stay in the journal; attempts in progress finish. */
+    stopRetrying(): void {
         this.closing = true;
         for (const wake of [...this.sleepers]) wake();
+    }
+
+    /** Stops retrying, waits for the deliveries in progress, closes the journal; says what is left in it. */
+    async close(): Promise<BusCloseReport> {
+        this.stopRetrying();
         await this.drain();
+        const journal = await this.journal.close();
+        return {
+            ...journal,
+            journalDir: this.journal.dir,
+            waitingForRetry: this.left.retry,
+            notWritten: this.left.notWritten,
+            problems: [...this.left.reasons, ...this.problems.current],
+        };
     }
 }

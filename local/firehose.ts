@@ -3,19 +3,25 @@
  *
  * Records are buffered by size and interval; a full buffer goes through the processors in Firehose's
  * order (Lambda transform with Firehose's event shape, JQ metadata extraction, delimiter), is grouped by
- * resolved prefix and written as one object per prefix to `<data-dir>/s3/<bucket>/<key>` (atomically:
- * a temp file renamed into place). Records the transform marks ProcessingFailed (or a failed invocation)
+ * resolved prefix and written as one object per prefix to `<data-dir>/s3/<bucket>/<key>` (a temp file,
+ * fsynced, renamed into place). Records the transform marks ProcessingFailed (or a failed invocation)
  * and records whose partition keys cannot be extracted go under the error prefix, in Firehose's error
  * record format.
+ *
+ * The stream keeps its buffer in memory: put() resolves once the record's object is written, and the
+ * caller (the event bus and its journal) keeps the record durable until then. An object that cannot be
+ * written is retried with backoff, alone: the other objects of its batch are written and their records
+ * finished, so a read-only partition delays only its own records and duplicates none.
  */
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
-import { writeFileAtomic } from "./fs-util";
+import { COMPRESSION_EXTENSIONS, objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
+import { backoffDelay, describeFsError, fixHint, ProblemLog, writeFileDurable } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 export interface FirehoseSettings {
@@ -39,17 +45,31 @@ export interface FirehoseSettings {
     delimiter?: string;
     /** CompressionFormat GZIP: each object gzipped, with a `.gz` name. */
     gzip?: boolean;
-    /**
-     * Where accepted records are journaled until their object is written, so a crash loses nothing: the
-     * next start delivers what the journal holds (at least once, as Firehose does).
-     */
-    spoolDir?: string;
+    /** Retry timing of objects that could not be written: first delay (default 500 ms), doubling up to the maximum (30 s). */
+    retryBaseMs?: number;
+    retryMaxMs?: number;
+    /** Where incoming records and written objects are reported (the console, /_local/metrics). */
+    activity?: ActivitySink;
 }
+
+/** put() rejects with this when the stream closed before the record's object could be written. */
+export class FirehoseNotWritten extends Error {}
 
 interface BufferedRecord {
     data: Buffer;
     arrival: number;
     recordId: string;
+    /** Resolves (or rejects) the put() of this record. */
+    settle: (error?: Error) => void;
+}
+
+/** An object ready to be written, and the records it holds. */
+interface PendingObject {
+    key: string;
+    file: string;
+    body: Buffer;
+    records: BufferedRecord[];
+    what: string;
 }
 
 interface ErrorRecord {
@@ -73,16 +93,43 @@ export function localObjectPath(bucketDir: string, key: string): string {
     return full;
 }
 
+/**
+ * What an earlier version of local mode spooled under `<data-dir>/firehose/<stream>/` (records accepted
+ * and not yet written, as the archive target's payloads), and a function that removes those files.
+ */
+export function readLegacySpool(dir: string): { payloads: string[]; remove: () => void } {
+    if (!existsSync(dir)) return { payloads: [], remove: () => undefined };
+    const files = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).map((n) => path.join(dir, n));
+    const payloads: string[] = [];
+    for (const file of files) {
+        for (const line of readFileSync(file, "utf8").split("\n")) {
+            try {
+                payloads.push(Buffer.from((JSON.parse(line) as { data: string }).data, "base64").toString("utf8"));
+            } catch {
+                // empty, or cut short by a crash: that record was never acknowledged
+            }
+        }
+    }
+    return { payloads, remove: () => files.forEach((f) => unlinkSync(f)) };
+}
+
 export class LocalFirehose {
     private buffer: BufferedRecord[] = [];
     private bufferBytes = 0;
     private timer: NodeJS.Timeout | undefined;
     private chain: Promise<void> = Promise.resolve();
     private sequence = 0;
+    /** Objects that could not be written yet, and batches whose processing failed: retried with backoff. */
+    private parkedObjects: PendingObject[] = [];
+    private parkedBatches: BufferedRecord[][] = [];
+    private retryTimer: NodeJS.Timeout | undefined;
+    private retryAttempt = 0;
+    private closing = false;
+    private closed = false;
+    private readonly bufferedWaiters: Array<() => void> = [];
+    private readonly problems: ProblemLog;
     /** Objects written so far (keys), for the summary and tests. */
     readonly written: string[] = [];
-    /** Journal files whose records are all in the current buffer. */
-    private bufferedSpools: string[] = [];
     private engine: JqEngine | undefined;
 
     /** The JQ engine (chosen at first use). */
@@ -91,102 +138,161 @@ export class LocalFirehose {
         return this.engine;
     }
 
-    constructor(readonly settings: FirehoseSettings, private readonly log: Logger, private readonly now: () => number = Date.now) {}
-
-    private get currentSpool(): string | undefined {
-        return this.settings.spoolDir ? path.join(this.settings.spoolDir, "current.jsonl") : undefined;
+    constructor(readonly settings: FirehoseSettings, private readonly log: Logger, private readonly now: () => number = Date.now) {
+        this.problems = new ProblemLog(log);
+        // Objects are written there first; what a crash left is not an object, and never will be one.
+        try {
+            rmSync(this.incomingDir, { recursive: true, force: true });
+        } catch {
+            // not removable now (read-only): harmless leftovers, removed at a later start
+        }
     }
 
-    /** Re-buffers what a previous run accepted but did not write (after a crash). Returns the record count. */
-    recover(): number {
-        const dir = this.settings.spoolDir;
-        if (!dir || !existsSync(dir)) return 0;
-        let count = 0;
-        for (const name of readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort()) {
-            // Claim the file under a new name so the journal of this run starts empty.
-            const claimed = path.join(dir, `recovered-${Date.now()}-${randomUUID()}.jsonl`);
-            renameSync(path.join(dir, name), claimed);
-            for (const line of readFileSync(claimed, "utf8").split("\n")) {
-                if (line.trim() === "") continue;
-                let saved: { arrival: number; data: string };
-                try {
-                    saved = JSON.parse(line);
-                } catch {
-                    continue; // a line cut short by the crash: its record was never acknowledged
-                }
-                this.buffer.push({ data: Buffer.from(saved.data, "base64"), arrival: saved.arrival, recordId: `${saved.arrival}-${++this.sequence}` });
-                this.bufferBytes += this.buffer[this.buffer.length - 1].data.length;
-                count++;
+    /** Temporary files of objects being written (outside every bucket: no bucket name starts with a dot). */
+    private get incomingDir(): string {
+        return path.join(this.settings.s3Dir, `.incoming-${this.settings.streamName}`);
+    }
+
+    /** PutRecord: buffers one record; resolves when its object is written (rejects with FirehoseNotWritten if the stream closes first). */
+    put(data: Buffer): Promise<void> {
+        if (this.closed) return Promise.reject(new FirehoseNotWritten(`firehose ${this.settings.streamName} is closed`));
+        return new Promise<void>((resolve, reject) => {
+            const arrival = this.now();
+            this.buffer.push({ data, arrival, recordId: `${arrival}-${++this.sequence}`, settle: (error) => (error ? reject(error) : resolve()) });
+            this.bufferBytes += data.length;
+            this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: data.length });
+            for (const wake of this.bufferedWaiters.splice(0)) wake();
+            if (this.bufferBytes >= this.settings.bufferSizeBytes) {
+                void this.flush();
+            } else if (!this.timer) {
+                this.timer = setTimeout(() => void this.flush(), this.settings.bufferIntervalSeconds * 1000);
             }
-            this.bufferedSpools.push(claimed);
-        }
-        if (count === 0) {
-            for (const file of this.bufferedSpools.splice(0)) unlinkSync(file);
-        } else {
-            this.log.info(`firehose ${this.settings.streamName}: recovered ${count} records a previous run had not written`);
-            this.flush();
-        }
-        return count;
+        });
     }
 
-    /** PutRecord: buffers one record. */
-    put(data: Buffer): void {
-        const arrival = this.now();
-        const spool = this.currentSpool;
-        if (spool) {
-            mkdirSync(path.dirname(spool), { recursive: true });
-            appendFileSync(spool, JSON.stringify({ arrival, data: data.toString("base64") }) + "\n");
-        }
-        this.buffer.push({ data, arrival, recordId: `${arrival}-${++this.sequence}` });
-        this.bufferBytes += data.length;
-        if (this.bufferBytes >= this.settings.bufferSizeBytes) {
-            this.flush();
-        } else if (!this.timer) {
-            this.timer = setTimeout(() => this.flush(), this.settings.bufferIntervalSeconds * 1000);
-        }
-    }
-
-    /** Records accepted but not yet written. */
+    /** Records buffered and not yet handed to a delivery. */
     get pendingRecords(): number {
         return this.buffer.length;
     }
 
-    /** Delivers what is buffered now; resolves when it (and every earlier delivery) is on disk. */
+    /** Records whose object could not be written yet (waiting for a retry). */
+    get parkedRecords(): number {
+        return this.parkedObjects.reduce((n, o) => n + o.records.length, 0) + this.parkedBatches.reduce((n, b) => n + b.length, 0);
+    }
+
+    /** Resolves as soon as the buffer holds a record. */
+    whenBuffered(): Promise<void> {
+        if (this.buffer.length > 0) return Promise.resolve();
+        return new Promise((resolve) => this.bufferedWaiters.push(resolve));
+    }
+
+    /** Delivers what is buffered now and retries what waits for a retry; resolves when that is done (written or parked). */
     flush(): Promise<void> {
         if (this.timer) clearTimeout(this.timer);
         this.timer = undefined;
         const batch = this.buffer;
         this.buffer = [];
         this.bufferBytes = 0;
-        const spools = this.bufferedSpools;
-        this.bufferedSpools = [];
-        const current = this.currentSpool;
-        if (current && existsSync(current)) {
-            const segment = path.join(path.dirname(current), `segment-${Date.now()}-${randomUUID()}.jsonl`);
-            renameSync(current, segment);
-            spools.push(segment);
-        }
-        if (batch.length > 0) {
-            this.chain = this.chain.then(async () => {
-                await this.deliver(batch);
-                // Written: the journal of these records is no longer needed.
-                for (const file of spools) unlinkSync(file);
-            }).catch((err) => {
-                this.log.warn(`firehose ${this.settings.streamName}: delivery failed, records kept in the journal for the next start: ${(err as Error).stack ?? err}`);
-            });
-        }
+        this.chain = this.chain.then(async () => {
+            if (batch.length > 0) await this.deliver(batch);
+            await this.retryParked();
+        }).catch((err) => {
+            // Not a disk error (those are handled where they happen): a defect, logged rather than thrown from a timer.
+            this.log.warn(`firehose ${this.settings.streamName}: delivery failed unexpectedly: ${(err as Error).stack ?? err}`);
+        });
         return this.chain;
     }
 
+    /**
+     * Writes the buffer and tries what waits for a retry once more, then refuses new records. Records still
+     * not written are given up on here (their put() rejects): the caller's journal keeps them.
+     */
+    async close(): Promise<{ notWritten: number; problems: string[] }> {
+        this.closing = true;
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        await this.flush();
+        this.closed = true;
+        const problems = this.problems.current;
+        // Parked records, and any put while the last flush ran.
+        const left = [...this.parkedBatches.flat(), ...this.parkedObjects.flatMap((o) => o.records), ...this.buffer];
+        this.parkedBatches = [];
+        this.parkedObjects = [];
+        this.buffer = [];
+        this.bufferBytes = 0;
+        if (this.timer) clearTimeout(this.timer);
+        const error = new FirehoseNotWritten(problems[0] ?? `firehose ${this.settings.streamName} closed before writing it`);
+        for (const record of left) record.settle(error);
+        return { notWritten: left.length, problems };
+    }
+
     private async deliver(batch: BufferedRecord[]): Promise<void> {
+        let objects: PendingObject[];
+        try {
+            objects = await this.prepare(batch);
+        } catch (err) {
+            this.problems.report("prepare", `firehose ${this.settings.streamName}: processing a batch of ${batch.length} records failed (${(err as Error).message}); ` +
+                "they stay in the journal and are processed again with backoff");
+            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: batch.length, reason: (err as Error).message });
+            this.parkedBatches.push(batch);
+            this.scheduleRetry();
+            return;
+        }
+        for (const object of objects) await this.writeOrPark(object);
+    }
+
+    private async writeOrPark(object: PendingObject): Promise<void> {
+        try {
+            await writeFileDurable(object.file, object.body, { tmpDir: this.incomingDir });
+        } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code ?? "error";
+            this.problems.report(`write ${code}`, `firehose ${this.settings.streamName}: cannot write s3://${this.settings.bucketName}/${object.key} to ${object.file}: ` +
+                `${describeFsError(err)}; its ${object.records.length} ${object.what} stay in the journal and the write is retried with backoff: ${fixHint(err, object.file)}`);
+            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: object.records.length, reason: describeFsError(err) });
+            this.parkedObjects.push(object);
+            this.scheduleRetry();
+            return;
+        }
+        this.written.push(object.key);
+        this.settings.activity?.emit({ type: "object", stream: this.settings.streamName, bucket: this.settings.bucketName, key: object.key, records: object.records.length, bytes: object.body.length, error: object.what !== "records", body: object.body });
+        this.log.info(`firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${object.key} (${object.records.length} ${object.what}, ${object.body.length} bytes)`);
+        for (const record of object.records) record.settle();
+    }
+
+    /** One more attempt at everything parked. */
+    private async retryParked(): Promise<void> {
+        if (this.parkedBatches.length === 0 && this.parkedObjects.length === 0) return;
+        const batches = this.parkedBatches.splice(0);
+        const objects = this.parkedObjects.splice(0);
+        for (const batch of batches) await this.deliver(batch);
+        for (const object of objects) await this.writeOrPark(object);
+        if (this.parkedBatches.length === 0 && this.parkedObjects.length === 0) {
+            this.problems.resolveAll(`firehose ${this.settings.streamName}: every object waiting for a retry is written (after ${this.retryAttempt + 1} attempts)`);
+            this.retryAttempt = 0;
+        }
+    }
+
+    private scheduleRetry(): void {
+        if (this.closing || this.retryTimer) return;
+        const delay = backoffDelay(++this.retryAttempt, this.settings.retryBaseMs ?? 500, this.settings.retryMaxMs ?? 30_000);
+        this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            void this.flush();
+        }, delay);
+        this.retryTimer.unref();
+    }
+
+    /** The objects a batch makes: the processors, then one object per resolved prefix (and per error prefix). */
+    private async prepare(batch: BufferedRecord[]): Promise<PendingObject[]> {
         const oldest = new Date(Math.min(...batch.map((r) => r.arrival)));
-        const objects = new Map<string, Buffer[]>();
-        const errors = new Map<string, ErrorRecord[]>();
-        const addError = (type: string, record: ErrorRecord) => {
+        const bucketDir = path.join(this.settings.s3Dir, this.settings.bucketName);
+        const objects = new Map<string, { chunks: Buffer[]; records: BufferedRecord[] }>();
+        const errors = new Map<string, { lines: ErrorRecord[]; records: BufferedRecord[] }>();
+        const addError = (type: string, record: BufferedRecord, error: ErrorRecord) => {
             const prefix = resolvePrefix(this.settings.errorPrefix, { timestamp: oldest, errorOutputType: type });
-            const list = errors.get(prefix);
-            if (list) list.push(record);
-            else errors.set(prefix, [record]);
+            const group = errors.get(prefix) ?? { lines: [], records: [] };
+            group.lines.push(error);
+            group.records.push(record);
+            errors.set(prefix, group);
         };
 
         // 1. Lambda transform, in invocations of at most batchBytes.
@@ -201,7 +307,7 @@ export class LocalFirehose {
             if (query) {
                 const result = extracted[i];
                 if ("error" in result) {
-                    addError("partitioning-failed", this.errorRecord(record, data, "DynamicPartitioning.MetadataExtractionFailed", result.error));
+                    addError("partitioning-failed", record, this.errorRecord(record, data, "DynamicPartitioning.MetadataExtractionFailed", result.error));
                     continue;
                 }
                 keys = { ...keys, ...result.keys };
@@ -209,25 +315,37 @@ export class LocalFirehose {
             let prefix: string;
             try {
                 prefix = resolvePrefix(this.settings.prefix, { partitionKeys: keys, timestamp: oldest });
+                localObjectPath(bucketDir, prefix + "object"); // a key the local filesystem cannot hold fails here, not at every retry
             } catch (err) {
-                addError("partitioning-failed", this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", (err as Error).message));
+                addError("partitioning-failed", record, this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", (err as Error).message));
                 continue;
             }
             const chunk = this.settings.delimiter ? Buffer.concat([data, Buffer.from(this.settings.delimiter, "utf8")]) : data;
-            const list = objects.get(prefix);
-            if (list) list.push(chunk);
-            else objects.set(prefix, [chunk]);
+            const group = objects.get(prefix) ?? { chunks: [], records: [] };
+            group.chunks.push(chunk);
+            group.records.push(record);
+            objects.set(prefix, group);
         }
 
-        for (const [prefix, chunks] of objects) this.writeObject(prefix, oldest, Buffer.concat(chunks), chunks.length);
-        for (const [prefix, records] of errors) {
-            this.writeObject(prefix, oldest, Buffer.from(records.map((r) => JSON.stringify(r) + "\n").join(""), "utf8"), records.length, true);
+        const out: PendingObject[] = [];
+        for (const [prefix, { chunks, records }] of objects) out.push(this.object(prefix, oldest, Buffer.concat(chunks), records, false));
+        for (const [prefix, { lines, records }] of errors) {
+            out.push(this.object(prefix, oldest, Buffer.from(lines.map((r) => JSON.stringify(r) + "\n").join(""), "utf8"), records, true));
         }
+        return out;
+    }
+
+    private object(prefix: string, timestamp: Date, body: Buffer, records: BufferedRecord[], isError: boolean): PendingObject {
+        // Firehose compresses delivered objects, not its error output.
+        const gzip = this.settings.gzip && !isError;
+        const key = prefix + objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), COMPRESSION_EXTENSIONS[gzip ? "GZIP" : "UNCOMPRESSED"]);
+        const file = localObjectPath(path.join(this.settings.s3Dir, this.settings.bucketName), key);
+        return { key, file, body: gzip ? gzipSync(body) : body, records, what: isError ? "error records" : "records" };
     }
 
     private async transform(
         batch: BufferedRecord[],
-        addError: (type: string, record: ErrorRecord) => void,
+        addError: (type: string, record: BufferedRecord, error: ErrorRecord) => void,
     ): Promise<Array<{ record: BufferedRecord; data: Buffer; lambdaKeys: Record<string, string> }>> {
         const transform = this.settings.transform;
         if (!transform) return batch.map((record) => ({ record, data: record.data, lambdaKeys: {} }));
@@ -254,16 +372,18 @@ export class LocalFirehose {
             const byId = new Map((result?.records ?? []).map((r) => [r.recordId, r]));
             for (const record of invocation) {
                 if (!result) {
-                    addError("processing-failed", this.errorRecord(record, record.data, "Lambda.FunctionError", `The Lambda function was invoked and returned an error: ${lastError}`, attempts, transform.lambdaArn));
+                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.FunctionError", `The Lambda function was invoked and returned an error: ${lastError}`, attempts, transform.lambdaArn));
                     continue;
                 }
                 const answer = byId.get(record.recordId);
                 if (!answer) {
-                    addError("processing-failed", this.errorRecord(record, record.data, "Lambda.MissingRecordId", "The Lambda function did not return this recordId.", attempts, transform.lambdaArn));
+                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.MissingRecordId", "The Lambda function did not return this recordId.", attempts, transform.lambdaArn));
                 } else if (answer.result === "Dropped") {
+                    record.settle(); // nothing to write: the record is done
                     continue;
                 } else if (answer.result !== "Ok") {
-                    addError("processing-failed", this.errorRecord(record, record.data, "Lambda.ProcessingFailed", "The Lambda function returned result ProcessingFailed for this record.", attempts, transform.lambdaArn));
+                    // The code and the fixed message Firehose writes: the function cannot supply its own.
+                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", attempts, transform.lambdaArn));
                 } else {
                     const keys = (answer as { metadata?: { partitionKeys?: Record<string, string> } }).metadata?.partitionKeys ?? {};
                     out.push({ record, data: Buffer.from(String(answer.data ?? ""), "base64"), lambdaKeys: keys });
@@ -283,18 +403,6 @@ export class LocalFirehose {
             rawData: data.toString("base64"),
             ...(lambdaArn ? { lambdaArn } : {}),
         };
-    }
-
-    private writeObject(prefix: string, timestamp: Date, body: Buffer, count: number, isError = false): void {
-        // Firehose compresses delivered objects, not its error output.
-        const gzip = this.settings.gzip && !isError;
-        const key = prefix + objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), gzip ? ".gz" : "");
-        if (gzip) body = gzipSync(body);
-        const file = localObjectPath(path.join(this.settings.s3Dir, this.settings.bucketName), key);
-        writeFileAtomic(file, body);
-        this.written.push(key);
-        const what = isError ? "error records" : "records";
-        this.log.info(`firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${key} (${count} ${what}, ${body.length} bytes)`);
     }
 }
 

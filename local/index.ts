@@ -15,28 +15,35 @@ import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-
 import { parseConfig, type RawConfig } from "../config";
 import {
     ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, CUSTOM_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY,
-    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
 } from "../pipeline/identity";
 import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
-import { handler as firehoseTransform } from "../handlers/firehose-transform";
+import { createTransformHandler } from "../handlers/firehose-transform";
+import { compileSchemas } from "../schemas/compile";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
+import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
     buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
 import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername,
 } from "../pipeline/zendesk-ticket";
+import { ActivityFeed } from "./activity";
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
-import { LocalEventBus, type RetryPolicy, type RuleDefinition } from "./eventbridge";
-import { LocalFirehose } from "./firehose";
+import { CONSOLE_PATH, LocalConsole } from "./console/server";
+import { DataDirLock } from "./data-dir-lock";
+import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
+import { LocalFirehose, readLegacySpool } from "./firehose";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
+import { LocalMetrics } from "./metrics";
 import { LocalServer } from "./server";
+import type { LocalCredentials } from "./sigv4";
 import { ZENDESK_RECORDER_PATH, ZendeskRecorder } from "./zendesk-recorder";
 
 /** The account id local mode uses in ARNs and events. */
@@ -77,8 +84,17 @@ export interface LocalOptions {
     zendeskRetryPolicy?: Partial<RetryPolicy>;
     /** Timeout of one API destination attempt, ms. Default 5000 (EventBridge's). */
     apiDestinationTimeoutMs?: number;
+    /** Directory of the JSON Schemas the transform enforces. Default: the program's schemas/. */
+    schemaDir?: string;
     /** Receives each Cognito confirmation code (the CLI prints them). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
+    /**
+     * Serve the browser console and /_local/metrics even when `host` is not a loopback address (they
+     * show every event; by default they answer only on loopback).
+     */
+    consoleOnAnyAddress?: boolean;
+    /** Receives each AdminCreateUser invitation's temporary password (the CLI prints them). */
+    onInvitation?: (username: string, temporaryPassword: string, destination: string) => void;
 }
 
 /** The names the deployed stack exports, plus where local mode keeps things. */
@@ -93,6 +109,11 @@ export interface LocalOutputs {
     region: string;
     cognitoEndpoint: string;
     dataDir: string;
+    /**
+     * The credentials Cognito's Admin* and ListUsers requests must be signed with: the access key id here,
+     * the secret only in `file` (`<dataDir>/outputs.json`, mode 0600), never on the ready line or over HTTP.
+     */
+    credentials: { accessKeyId: string; file: string };
 }
 
 export interface LocalPipeline {
@@ -109,14 +130,31 @@ export interface LocalPipeline {
         rules: string[];
         /** The engine that runs the partition query. */
         jqEngine: string;
+        /** The browser console's URL, or "" when it is off (a non-loopback host without consoleOnAnyAddress). */
+        consoleUrl: string;
     };
+    /** What every part reported (the console reads it). */
+    activity: ActivityFeed;
+    /** The figures of /_local/metrics. */
+    metrics: LocalMetrics;
     cognito: CognitoEmulator;
+    /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
+    credentials: LocalCredentials;
     bus: LocalEventBus;
     firehose: LocalFirehose;
     /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
     flush(): Promise<void>;
-    /** Stops accepting requests, finishes deliveries (saving those waiting to retry), flushes buffers, closes. */
-    close(): Promise<void>;
+    /**
+     * Stops accepting requests, finishes deliveries (keeping those waiting to retry in the journal),
+     * writes the buffers, closes; says what is left in the journal for the next start.
+     */
+    close(): Promise<LocalCloseReport>;
+}
+
+/** What close() leaves for the next start (all of it in the journal). */
+export interface LocalCloseReport extends BusCloseReport {
+    /** A line for the log and the CLI: what was written, and what is left where. */
+    summary: string;
 }
 
 /** Rule names: the EventRouting component's route names (its rules are `<name>-<route>-rule`). */
@@ -130,6 +168,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const host = options.host ?? "127.0.0.1";
     const dataDir = path.resolve(options.dataDir ?? ".local");
     mkdirSync(dataDir, { recursive: true });
+    // Before anything reads or writes the directory: a second local mode on it stops here.
+    const lock = DataDirLock.acquire(dataDir);
+    try {
+        return await startPipeline(options, log, host, region, dataDir, lock);
+    } catch (err) {
+        lock.release();
+        throw err;
+    }
+}
+
+async function startPipeline(options: LocalOptions, log: Logger, host: string, region: string, dataDir: string, lock: DataDirLock): Promise<LocalPipeline> {
     const raw = { ...(options.config ?? {}) };
     // Zendesk comes from the zendesk option here (local mode may send to plain http and to its recorder).
     for (const key of ["zendeskEmail", "zendeskEndpoint", "zendeskApiToken"]) delete raw[key];
@@ -142,15 +191,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     const bucketName = `${prefix}-archive-${LOCAL_ACCOUNT_ID}`;
     const deliveryStreamName = `${prefix}-archive`;
     const s3Dir = path.join(dataDir, "s3");
+    const activity = new ActivityFeed();
 
     // Cognito ---------------------------------------------------------------------------------------
     let cognitoEndpoint = "";
     const cognitoClient = () => new CognitoIdentityProviderClient({
         endpoint: cognitoEndpoint,
         region,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        credentials: cognito.credentials, // the triggers' AdminUpdateUserAttributes is signed, as in Lambda
     });
     let postConfirmation: PostConfirmationHandler | undefined;
+    let preTokenGeneration: PreTokenGenerationHandler | undefined;
     const cognito = new CognitoEmulator({
         region,
         userPoolId,
@@ -162,6 +213,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS,
         autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
         customAttributes: CUSTOM_ATTRIBUTES,
+        requiredAttributes: SCHEMA_ATTRIBUTES.filter((a) => a.required).map((a) => a.name),
         readAttributes: READ_ATTRIBUTES,
         writeAttributes: WRITE_ATTRIBUTES,
         explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
@@ -171,12 +223,21 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     }, dataDir, log, {
         postConfirmation: async (event) => {
             if (!postConfirmation) throw new Error("local mode is still starting");
-            return asLocalLambda("post-confirmation", log, postConfirmation)(event);
+            return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
+        },
+        preTokenGeneration: async (event) => {
+            if (!preTokenGeneration) throw new Error("local mode is still starting");
+            return asLocalLambda("pre-token-generation", log, preTokenGeneration)(event);
         },
         onConfirmationCode: options.onConfirmationCode,
+        onInvitation: options.onInvitation,
     });
 
     // Firehose --------------------------------------------------------------------------------------
+    // The schemas compiled as the Pulumi program compiles them, enforced by the same transform.
+    const schemas = compileSchemas(options.schemaDir);
+    log.info(`schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`);
+    const firehoseTransform = createTransformHandler({ schemas: { validators: schemas.validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema } });
     const firehose = new LocalFirehose({
         streamName: deliveryStreamName,
         streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
@@ -188,7 +249,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         bufferIntervalSeconds: options.bufferSeconds ?? 5,
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
-            handler: asLocalLambda("firehose-transform", log, firehoseTransform),
+            handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity),
             lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
@@ -197,7 +258,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
         delimiter: RECORD_DELIMITER,
         gzip: config.archiveCompression === "GZIP",
-        spoolDir: path.join(dataDir, "firehose", deliveryStreamName),
+        retryBaseMs: options.retry?.baseMs,
+        retryMaxMs: options.retry?.maxDelayMs,
+        activity,
     }, log);
 
     // API destination ---------------------------------------------------------------------------------
@@ -216,9 +279,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         password: zendeskToken,
         invocationRateLimitPerSecond: options.zendesk?.ratePerSecond ?? Number(raw.zendeskRatePerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND),
         timeoutMs: options.apiDestinationTimeoutMs ?? 5000,
+        activity,
     });
+    // The recorder keeps the Authorization header it receives only when it carries local mode's own credentials.
+    const fakeCredentials = zendeskEmail === LOCAL_ZENDESK_EMAIL && zendeskToken === LOCAL_ZENDESK_API_TOKEN;
     const recorder = useRecorder
-        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log)
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, { keepAuthorization: fakeCredentials, activity })
         : undefined;
 
     // EventBridge -------------------------------------------------------------------------------------
@@ -229,6 +295,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         dataDir,
         retryBaseMs: options.retry?.baseMs ?? 1000,
         retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+        activity,
     };
     const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
     const rules: RuleDefinition[] = [
@@ -240,10 +307,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
                 arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
                 retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
                 deadLetter: true,
-                deliver: async (payload) => {
-                    firehose.put(Buffer.from(payload, "utf8"));
-                    return { ok: true, detail: `firehose ${deliveryStreamName}` };
-                },
+                // Delivered once its object is in S3; until then the event stays in the bus's journal.
+                deliver: (payload) => firehose.put(Buffer.from(payload, "utf8")).then(
+                    () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
+                    (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
+                ),
             }],
         },
         {
@@ -273,7 +341,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         let built: ReturnType<typeof createAuthorizer> | undefined;
         return (event: Parameters<ReturnType<typeof createAuthorizer>>[0]) => {
             built ??= createAuthorizer({ userPoolId, clientId: LOCAL_USER_POOL_CLIENT_ID, jwks: cognito.jwks(), cognito: cognitoClient() });
-            return asLocalLambda("authorizer", log, built)(event);
+            return asLocalLambda("authorizer", log, built, activity)(event);
         };
     })();
     const api = new LocalRestApi({
@@ -286,17 +354,35 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         identityHeader: "Authorization",
         identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
         corsAllowOrigin: config.corsAllowOrigin,
+        activity,
     }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
 
+    // Console and metrics ------------------------------------------------------------------------------
+    const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
+    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges });
+    const localConsole: LocalConsole = new LocalConsole({
+        feed: activity,
+        metrics,
+        // Called only once the server below listens.
+        address: (): { address: string; port: number } | undefined => server.server.address() as { address: string; port: number } | undefined,
+        onAnyAddress: options.consoleOnAnyAddress,
+        bucketDir: path.join(s3Dir, bucketName),
+        flushFirehose: () => firehose.flush(),
+        gauges,
+        settings: { environment, region, eventBusName, deliveryStreamName, bucketName, rules: rules.map((r) => r.name), bufferSeconds: options.bufferSeconds ?? 5 },
+    });
+
     let outputs: LocalOutputs | undefined;
-    const server = new LocalServer({ cognito, api, recorder, log, outputs: () => outputs });
+    const server: LocalServer = new LocalServer({ cognito, api, recorder, console: localConsole, log, outputs: () => outputs });
     const address = await server.listen(options.port ?? 4000, host);
     const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
     cognitoEndpoint = base;
     if (useRecorder) zendeskEndpoint = base + ZENDESK_RECORDER_PATH;
     postConfirmation = createPostConfirmationHandler(cognitoClient());
-    firehose.recover();
-    bus.resumePending();
+    preTokenGeneration = createPreTokenGenerationHandler(cognitoClient());
+    lock.listening(address.port, base);
+    await bus.recover();
+    await importLegacySpool(bus, path.join(dataDir, "firehose", deliveryStreamName), log);
 
     outputs = {
         ready: true,
@@ -308,10 +394,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
         region,
         cognitoEndpoint,
         dataDir,
+        credentials: { accessKeyId: cognito.credentials.accessKeyId, file: path.join(dataDir, "outputs.json") },
     };
-    // For tools that find local mode by its data directory (the generator's --local).
-    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(outputs, null, 2) + "\n");
-    let closed: Promise<void> | undefined;
+    // For tools that find local mode by its data directory (the generator's --local); it holds the secret key.
+    const published = { ...outputs, credentials: { ...outputs.credentials, ...cognito.credentials } };
+    writeFileAtomic(path.join(dataDir, "outputs.json"), JSON.stringify(published, null, 2) + "\n", 0o600);
+    let closed: Promise<LocalCloseReport> | undefined;
     return {
         outputs,
         details: {
@@ -324,23 +412,61 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
             deliveryStreamName,
             rules: rules.map((r) => r.name),
             jqEngine: firehose.jq.name,
+            consoleUrl: localConsole.enabled ? base + CONSOLE_PATH : "",
         },
+        activity,
+        metrics,
         cognito,
+        credentials: cognito.credentials,
         bus: bus,
         firehose,
         async flush() {
-            await bus.drain();
-            await firehose.flush();
+            // Archive deliveries finish when their object is written: flush whenever one waits in the buffer.
+            let idle = false;
+            const drained = bus.drain().then(() => { idle = true; });
+            while (!idle) {
+                await firehose.flush();
+                await Promise.race([drained, firehose.whenBuffered()]);
+            }
         },
         close() {
             closed ??= (async () => {
                 await server.drain();
-                await bus.close();
-                await firehose.flush();
+                bus.stopRetrying();
+                await firehose.close();
+                const report = await bus.close();
                 await server.close();
-                log.info("local mode stopped: every buffer is written");
+                lock.release();
+                const summary = closeSummary(report);
+                if (report.notWritten > 0) log.warn(summary);
+                else log.info(summary);
+                return { ...report, summary };
             })();
             return closed;
         },
     };
+}
+
+/** Records an earlier version of local mode spooled for Firehose: into the journal, then delivered. */
+async function importLegacySpool(bus: LocalEventBus, dir: string, log: Logger): Promise<void> {
+    try {
+        const legacy = readLegacySpool(dir);
+        if (legacy.payloads.length > 0) await bus.adoptSerialized(legacy.payloads, ARCHIVE_RULE, "archive");
+        legacy.remove();
+    } catch (err) {
+        log.warn(`cannot import the records an earlier version left in ${dir} (${(err as Error).message}); they stay there for the next start`);
+    }
+}
+
+/** The closing line: everything written, or how many events remain in the journal, where and why. */
+function closeSummary(report: BusCloseReport): string {
+    if (report.notWritten > 0) {
+        const n = report.pendingEvents;
+        return `local mode stopped, but ${n} accepted ${n === 1 ? "event is" : "events are"} not fully written: ${n === 1 ? "it remains" : "they remain"} in the journal ${report.journalDir} ` +
+            `and the next start (same --data-dir) writes them once the cause is fixed. Cause: ${report.problems.join(" | ") || "a storage failure"}`;
+    }
+    const notes: string[] = [];
+    if (report.waitingForRetry > 0) notes.push(`${report.waitingForRetry} deliveries waiting for a retry stay in the journal ${report.journalDir} and resume at the next start`);
+    if (report.unrecordedDeliveries > 0) notes.push(`${report.unrecordedDeliveries} finished deliveries could not be marked in the journal and will be delivered again at the next start`);
+    return `local mode stopped: every buffer is written${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`;
 }

@@ -1,9 +1,12 @@
 /**
  * `npm run local`: runs the whole client-events pipeline on this machine. Prints one JSON line
  * (`{"ready":true,...}`) when it accepts requests, then a short summary; SIGINT / SIGTERM write every
- * buffer and pending delivery to disk before exiting.
+ * buffer before exiting (deliveries waiting for a retry stay in the journal). It exits 1 when accepted
+ * events could not be written (they remain in the journal for the next start), and refuses to start on a
+ * data directory another local mode is using.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { DataDirLockedError } from "./data-dir-lock";
 import { startLocal, type LocalPipeline } from "./index";
 
 function integer(name: string, min: number, max: number) {
@@ -54,12 +57,13 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
                 if (i <= 0) throw new InvalidArgumentError("expected key=value");
                 return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
             })
+        .option("--console-on-any-address", "serve the browser console and /_local/metrics even when --host is not a loopback address")
         .option("--quiet", "print only the ready line and confirmation codes")
         .showHelpAfterError();
     program.parse(argv);
     const o = program.opts<{
         port: number; host: string; dataDir: string; bufferSeconds: number; environment: string; region: string;
-        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean;
+        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean; consoleOnAnyAddress?: boolean;
         config?: Record<string, string>;
     }>();
     const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
@@ -67,7 +71,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
 
     if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
         process.stderr.write(`warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
-            "access control (any credentials pass its admin operations). Prefer the default 127.0.0.1.\n");
+            "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n");
     }
     const local = await startLocal({
         port: o.port,
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         bufferSeconds: o.bufferSeconds,
         region: o.region,
         quiet: o.quiet,
+        consoleOnAnyAddress: o.consoleOnAnyAddress,
         config: { environment: o.environment, ...(o.config ?? {}) },
         zendesk: {
             endpoint: zendeskEndpoint || undefined,
@@ -85,7 +90,36 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         },
         // What Cognito would e-mail: always shown, since nobody can confirm a sign-up without it.
         onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
+        onInvitation: (username, password) => process.stdout.write(`temporary password for ${username}: ${password}\n`),
     });
+
+    // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.
+    let stopping = false;
+    const stop = (signal: string) => {
+        if (stopping) {
+            // A second signal: the user insists. What is journaled is resumed at the next start.
+            process.stderr.write(`${signal} again: exiting without waiting; the next start resumes what was journaled\n`);
+            process.exit(130);
+        }
+        stopping = true;
+        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
+        local.close().then(
+            (report) => {
+                // Accepted events that could not be written are in the journal: say so, and fail.
+                if (report.notWritten > 0) {
+                    process.stderr.write(`${report.summary}\n`);
+                    process.exit(1);
+                }
+                process.exit(0);
+            },
+            (err) => {
+                process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
 
     process.stdout.write(JSON.stringify(local.outputs) + "\n");
     if (!o.quiet) {
@@ -97,30 +131,13 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
             `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
             `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
             `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+            details.consoleUrl
+                ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
+                : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
             "  Ctrl-C writes every buffer to disk and stops.",
             "",
         ].join("\n"));
     }
-
-    let stopping = false;
-    const stop = (signal: string) => {
-        if (stopping) {
-            // A second signal: the user insists. What is journaled is resumed at the next start.
-            process.stderr.write(`${signal} again: exiting without waiting; the next start resumes what was journaled\n`);
-            process.exit(130);
-        }
-        stopping = true;
-        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
-        local.close().then(
-            () => process.exit(0),
-            (err) => {
-                process.stderr.write(`failed to stop cleanly: ${(err as Error).stack ?? err}\n`);
-                process.exit(1);
-            },
-        );
-    };
-    process.on("SIGINT", () => stop("SIGINT"));
-    process.on("SIGTERM", () => stop("SIGTERM"));
     return local;
 }
 
@@ -128,6 +145,8 @@ if (require.main === module) {
     main(process.argv).catch((err) => {
         const e = err as NodeJS.ErrnoException;
         if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
+        else if (err instanceof DataDirLockedError) process.stderr.write(`${e.message}\n`);
+        else if (e.code && e.syscall && e.path) process.stderr.write(`Cannot use the data directory: ${e.message}. Choose another with --data-dir, or fix its permissions.\n`);
         else if (/^Invalid configuration|^A Zendesk endpoint/.test(e.message)) process.stderr.write(`${e.message}\n`);
         else process.stderr.write(`${e.stack ?? e}\n`);
         process.exit(1);

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { CognitoEmulator, CognitoError } from "./cognito";
 import type { LocalRestApi } from "./api-gateway/rest-api";
 import { MAX_REQUEST_BYTES } from "./api-gateway/rest-api";
+import type { LocalConsole } from "./console/server";
 import type { Logger } from "./log";
 import { ZENDESK_RECORDER_PATH, type ZendeskRecorder } from "./zendesk-recorder";
 
@@ -21,6 +22,8 @@ export interface ServerParts {
     cognito: CognitoEmulator;
     api: LocalRestApi;
     recorder?: ZendeskRecorder;
+    /** The browser console and /_local/metrics. */
+    console?: LocalConsole;
     log: Logger;
 }
 
@@ -103,6 +106,10 @@ export class LocalServer {
             await this.cognito(req, res, typeof target === "string" ? target : "");
             return;
         }
+        if (this.parts.console?.owns(path)) {
+            await this.parts.console.handle(req, res, path, url.searchParams);
+            return;
+        }
         if (req.method === "GET" && path === OUTPUTS_PATH && this.parts.outputs) {
             res.writeHead(200, { "Content-Type": "application/json" });
             res.end(JSON.stringify(this.parts.outputs()));
@@ -160,7 +167,8 @@ export class LocalServer {
             return;
         }
         try {
-            const output = await this.parts.cognito.call(operation, input);
+            // The request as received: IAM-authorized operations verify its SigV4 signature.
+            const output = await this.parts.cognito.call(operation, input, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body: raw });
             send(200, output);
         } catch (err) {
             if (err instanceof CognitoError) {

@@ -1,26 +1,55 @@
 /**
  * A stand-in for Zendesk's `POST /api/v2/tickets`: checks the Basic credentials and the ticket's shape,
- * appends each ticket (with the Authorization header it received) to `<data-dir>/zendesk/tickets.jsonl`
- * and answers 201 like Zendesk. Served by local mode's own HTTP server.
+ * appends each ticket to `<data-dir>/zendesk/tickets.jsonl` (mode 0600) and answers 201 like Zendesk.
+ * Served by local mode's own HTTP server.
+ *
+ * The file keeps the Authorization header each ticket arrived with only when it carries local mode's own
+ * fake credentials; a real API token (configured without an endpoint) is recorded masked. When the file
+ * cannot be written the recorder answers 503, which the API destination retries, so no ticket is lost.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
-import { appendJsonLine } from "./fs-util";
+import { appendJsonLine, describeFsError, fixHint, ProblemLog } from "./fs-util";
+import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
 /** Path of the recorder under local mode's HTTP server. */
 export const ZENDESK_RECORDER_PATH = "/zendesk/api/v2/tickets";
 
+export interface RecorderOptions {
+    /** Record the Authorization header as received (only for local mode's own fake credentials). */
+    keepAuthorization?: boolean;
+    /** Receives each refused ticket with the reason (the API destination reports accepted ones). */
+    activity?: ActivitySink;
+}
+
+/** `Basic [masked: user local@example.com/token]`: the scheme and user stay readable, the secret does not. */
+export function maskAuthorization(header: string): string {
+    const [scheme, value = ""] = header.split(/\s+/, 2);
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    const user = decoded.includes(":") ? decoded.slice(0, decoded.indexOf(":")) : "";
+    return `${scheme} [masked${user ? `: user ${user}` : ""}]`;
+}
+
 export class ZendeskRecorder {
     private nextId = 1;
     readonly file: string;
+    private readonly problems: ProblemLog;
 
-    constructor(dataDir: string, private readonly expectedAuthorization: string, private readonly log: Logger) {
+    constructor(dataDir: string, private readonly expectedAuthorization: string, private readonly log: Logger, private readonly options: RecorderOptions = {}) {
         this.file = path.join(dataDir, "zendesk", "tickets.jsonl");
-        // Ticket ids continue after those of earlier runs.
-        if (existsSync(this.file)) this.nextId = readFileSync(this.file, "utf8").split("\n").filter((l) => l !== "").length + 1;
+        this.problems = new ProblemLog(log);
+        if (existsSync(this.file)) {
+            // Ticket ids continue after those of earlier runs; a file an older version left world-readable is closed.
+            this.nextId = readFileSync(this.file, "utf8").split("\n").filter((l) => l !== "").length + 1;
+            try {
+                chmodSync(this.file, 0o600);
+            } catch {
+                // not ours to change (another owner): left as it is
+            }
+        }
     }
 
     handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -29,25 +58,34 @@ export class ZendeskRecorder {
             res.end(JSON.stringify(value));
         };
         if (req.method !== "POST") return send(405, { error: "MethodNotAllowed" });
-        if (req.headers.authorization !== this.expectedAuthorization) {
+        const authorization = req.headers.authorization;
+        if (authorization !== this.expectedAuthorization) {
             this.log.warn("zendesk recorder: 401 (credentials differ from the configured ones)");
+            this.options.activity?.emit({ type: "ticket-refused", status: 401, reason: "credentials differ from the configured ones" });
             return send(401, { error: "Couldn't authenticate you" });
         }
         const text = body.toString("utf8");
         const problems = ticketShapeErrors(text);
         if (problems.length > 0) {
             this.log.warn(`zendesk recorder: 422 (${problems.join("; ")})`);
+            this.options.activity?.emit({ type: "ticket-refused", status: 422, reason: problems.join("; ") });
             return send(422, { error: "RecordInvalid", description: problems.join("; ") });
         }
         const ticket = (JSON.parse(text) as { ticket: Record<string, unknown> }).ticket;
+        try {
+            appendJsonLine(this.file, {
+                receivedAt: new Date().toISOString(),
+                authorization: this.options.keepAuthorization ? authorization : maskAuthorization(authorization),
+                contentType: req.headers["content-type"],
+                userAgent: req.headers["user-agent"],
+                body: text,
+            }, 0o600);
+        } catch (err) {
+            this.problems.report("write", `zendesk recorder: cannot write ${this.file}: ${describeFsError(err)}; answering 503 so the ticket is retried: ${fixHint(err, this.file)}`);
+            return send(503, { error: "ServiceUnavailable", description: "The recorder cannot store tickets right now." });
+        }
+        this.problems.resolve("write", `zendesk recorder: ${this.file} is writable again`);
         const id = this.nextId++;
-        appendJsonLine(this.file, {
-            receivedAt: new Date().toISOString(),
-            authorization: req.headers.authorization,
-            contentType: req.headers["content-type"],
-            userAgent: req.headers["user-agent"],
-            body: text,
-        });
         this.log.info(`zendesk recorder: ticket ${id} recorded (${ticket.subject})`);
         send(201, { ticket: { id, ...ticket, status: "new" } });
     }

@@ -43,9 +43,14 @@ export const AUTHORIZATION_HEADER_PATTERN =
 /** The longest header value the expression accepts, in characters. */
 export const MAX_AUTHORIZATION_HEADER_LENGTH = 3 * MAX_WS + "Bearer".length + header + payload + signature + 2;
 
+/**
+ * The expression, compiled once: without the g or y flag, exec keeps no lastIndex state, and Pulumi's function
+ * serializer writes a captured RegExp back as `new RegExp(source, flags)`.
+ */
+const AUTHORIZATION_HEADER_REGEX = new RegExp(AUTHORIZATION_HEADER_PATTERN);
+
 /** The token of an Authorization header value, or undefined when the value is not one the API accepts. */
 export function tokenOfAuthorizationHeader(value: string | undefined | null): string | undefined {
     if (typeof value !== "string" || value.length > MAX_AUTHORIZATION_HEADER_LENGTH) return undefined;
-    // A fresh RegExp per call: no shared lastIndex state, and it survives Pulumi's function serialization.
-    return new RegExp(AUTHORIZATION_HEADER_PATTERN).exec(value)?.[1];
+    return AUTHORIZATION_HEADER_REGEX.exec(value)?.[1];
 }

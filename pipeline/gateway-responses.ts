@@ -4,6 +4,7 @@
  * templates are NOT Velocity: API Gateway only substitutes `$context.*` / `$stageVariables.*` in them.
  * Every one carries the CORS headers, so a browser app can read the error.
  */
+import { MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_LENGTH } from "./limits";
 
 /** Headers a browser may send on `POST /event`. */
 export const CORS_ALLOW_HEADERS = "Authorization,Content-Type";
@@ -35,35 +36,58 @@ export function staticHeaderParameters(prefix: string, headers: Record<string, s
     return Object.fromEntries(Object.entries(headers).map(([name, value]) => [`${prefix}.header.${name}`, `'${value}'`]));
 }
 
-/** The generic body: API Gateway's own message (already a quoted JSON string) and the request id. */
-const GENERIC_BODY = `{"message": $context.error.messageString, "requestId": "$context.requestId"}`;
+/**
+ * Context variables a template may put inside a JSON string, with the characters their values can hold.
+ * API Gateway substitutes `$context.*` into gateway responses without escaping (it documents none), so a
+ * value holding `"` or `\` would break the JSON: `$context.error.validationErrorString` holds quotes
+ * (`[object has missing required properties (["entries"])]`), and `$context.error.message` (and its
+ * "quoted" form `messageString`) can echo request text. Only API Gateway's own ids and enums are safe.
+ */
+export const JSON_SAFE_CONTEXT_VARIABLES: Record<string, RegExp> = {
+    /** A UUID that API Gateway generates. */
+    "$context.requestId": /^[0-9a-f-]+$/,
+    /** The gateway response type, e.g. BAD_REQUEST_BODY. */
+    "$context.error.responseType": /^[A-Z0-9_]+$/,
+};
+
+/** A JSON body with a fixed message, the response type and the request id (which finds the access log line). */
+function body(message: string): string {
+    return `{"message": ${JSON.stringify(message)}, "type": "$context.error.responseType", "requestId": "$context.requestId"}`;
+}
 
 export interface GatewayResponseSpec {
     /** API Gateway response type. */
     responseType: string;
     /** Status code; absent keeps API Gateway's default for the type. */
     statusCode?: string;
-    /** application/json body template (simple substitution only). */
+    /** application/json body template (simple substitution only, no escaping: see JSON_SAFE_CONTEXT_VARIABLES). */
     template: string;
 }
 
 /**
- * The gateway responses this API customizes. DEFAULT_4XX / DEFAULT_5XX cover every other type
- * (THROTTLED 429, REQUEST_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, ...) with CORS headers too.
+ * The gateway responses this API customizes: each has a fixed message, so every body is JSON whatever the
+ * request held. The validation error of a 400 is in the access log line (`validationError`) of its
+ * `requestId`, and in local mode's log. DEFAULT_4XX / DEFAULT_5XX cover every other type with CORS headers
+ * too; their `type` names the case.
  */
 export const GATEWAY_RESPONSES: GatewayResponseSpec[] = [
-    { responseType: "DEFAULT_4XX", template: GENERIC_BODY },
-    { responseType: "DEFAULT_5XX", template: GENERIC_BODY },
+    { responseType: "DEFAULT_4XX", template: body("The request was refused") },
+    { responseType: "DEFAULT_5XX", template: body("Internal server error") },
     // Missing, malformed or invalid token: the authorizer threw "Unauthorized".
-    { responseType: "UNAUTHORIZED", statusCode: "401", template: GENERIC_BODY },
+    { responseType: "UNAUTHORIZED", statusCode: "401", template: body("Unauthorized") },
     // Valid token, but the user has no clientId (the authorizer's Deny policy).
-    { responseType: "ACCESS_DENIED", statusCode: "403", template: `{"message": "Forbidden: this user has no clientId", "requestId": "$context.requestId"}` },
+    { responseType: "ACCESS_DENIED", statusCode: "403", template: body("Forbidden: this user has no clientId") },
     // The body failed the request model.
     {
         responseType: "BAD_REQUEST_BODY",
         statusCode: "400",
-        template: `{"message": "Invalid request body: $context.error.validationErrorString", "requestId": "$context.requestId"}`,
+        template: body(`Invalid request body: expected {"entries": [{"entry": "<one event as a JSON string>"}, ...]} ` +
+            `with 1 to ${MAX_ENTRIES_PER_REQUEST} entries of at most ${MAX_ENTRY_LENGTH} characters and no other fields`),
     },
     // Unknown path or method (API Gateway says "Missing Authentication Token" there by default).
-    { responseType: "MISSING_AUTHENTICATION_TOKEN", statusCode: "404", template: `{"message": "Not found: use POST /event", "requestId": "$context.requestId"}` },
+    { responseType: "MISSING_AUTHENTICATION_TOKEN", statusCode: "404", template: body("Not found: use POST /event") },
+    // API Gateway's own messages of these types, made fixed.
+    { responseType: "UNSUPPORTED_MEDIA_TYPE", template: body("Unsupported Media Type") },
+    { responseType: "REQUEST_TOO_LARGE", template: body("Request Too Long") },
+    { responseType: "THROTTLED", template: body("Too Many Requests") },
 ];

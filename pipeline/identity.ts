@@ -3,10 +3,38 @@
  * deploys them and local mode's Cognito emulator enforces them, so offline runs sign users in exactly as
  * the deployed pool does (alias sign-in, case-insensitive usernames, password policy, write attributes...).
  */
+import { createHash } from "crypto";
 import { MAX_CLIENT_ID_LENGTH } from "./limits";
 
 /** The user attribute that holds the clientId. */
 export const CLIENT_ID_ATTRIBUTE = "custom:clientId";
+
+/** The namespace of client-events' name-based clientIds (a fixed random UUID). */
+export const CLIENT_ID_NAMESPACE = "3b1e6c52-8f0a-4d7e-9a61-2c5f0e9b7d14";
+
+/** An RFC 9562 version 5 (name-based, SHA-1) UUID of `name` in `namespace`. */
+export function uuidV5(namespace: string, name: string): string {
+    const hash = createHash("sha1").update(Buffer.from(namespace.replace(/-/g, ""), "hex")).update(name, "utf8").digest();
+    hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
+    hash[8] = (hash[8] & 0x3f) | 0x80; // RFC variant
+    const hex = hash.subarray(0, 16).toString("hex");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The clientId of a user: a UUID derived from the pool and the user's `sub` (unique and never reused in a
+ * pool). Every writer (the post-confirmation and pre-token-generation triggers, `assign-client-ids`)
+ * computes the same value, so concurrent writers agree and a retry never changes it. A clientId already
+ * stored (e.g. a random one of an earlier version) is never replaced.
+ */
+export function clientIdFor(userPoolId: string, sub: string): string {
+    return uuidV5(CLIENT_ID_NAMESPACE, `${userPoolId}/${sub}`);
+}
+
+/** Whether a stored clientId value counts as set (Cognito has no empty attribute; an empty value is none). */
+export function hasClientId(value: unknown): value is string {
+    return typeof value === "string" && value !== "";
+}
 
 /** The password policy of the original sample: 8+ characters with upper case, lower case and a symbol. */
 export const PASSWORD_POLICY = {

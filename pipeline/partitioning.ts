@@ -131,17 +131,95 @@ export interface PartitionKeys {
     schemaVersion: string;
 }
 
-/** Where delivered events go: Hive-style names so Athena (or Glue) can prune by type, version and day. */
-export const S3_PREFIX =
-    "events/eventType=!{partitionKeyFromQuery:eventType}/schemaVersion=!{partitionKeyFromQuery:schemaVersion}/" +
-    "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/";
+/**
+ * Where one partition value comes from when Firehose writes an object: a key of the metadata-extraction
+ * query, a field of the arrival timestamp (UTC), or the error output type.
+ */
+export type PartitionSource =
+    | { partitionKey: keyof PartitionKeys }
+    | { timestamp: "yyyy" | "MM" | "dd" }
+    | { errorOutputType: true };
 
 /**
- * Where records Firehose could not deliver go, one folder per error type (processing-failed for records
- * the transform rejected, partitioning errors, S3 errors), so each kind can be inspected and replayed.
+ * One folder level of the S3 layout. The Firehose prefix and the Athena/DuckDB tables (see
+ * pipeline/archive-table.ts) are both generated from this list, so they cannot drift apart.
  */
-export const S3_ERROR_PREFIX =
-    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/";
+export interface PartitionSegment {
+    /** The table's partition column (lower case: Glue lower-cases column names). */
+    column: string;
+    /** The folder's `label=` (Hive style); undefined for a bare value (`errors/processing-failed/`). */
+    label?: string;
+    source: PartitionSource;
+}
+
+/** Where delivered events and where records Firehose could not deliver are kept in the bucket. */
+export const EVENTS_ROOT = "events/";
+export const ERRORS_ROOT = "errors/";
+
+const DATE_SEGMENTS: readonly PartitionSegment[] = [
+    { column: "year", label: "year", source: { timestamp: "yyyy" } },
+    { column: "month", label: "month", source: { timestamp: "MM" } },
+    { column: "day", label: "day", source: { timestamp: "dd" } },
+];
+
+/** The event layout: Hive-style names so Athena (or Glue) can prune by type, version and day. */
+export const EVENT_SEGMENTS: readonly PartitionSegment[] = [
+    { column: "eventtype", label: "eventType", source: { partitionKey: "eventType" } },
+    { column: "schemaversion", label: "schemaVersion", source: { partitionKey: "schemaVersion" } },
+    ...DATE_SEGMENTS,
+];
+
+/**
+ * The error layout: one folder per error type (processing-failed for records the transform rejected,
+ * partitioning-failed for keys jq could not extract), so each kind can be inspected and replayed. It never
+ * depends on partition keys, which may be what failed.
+ */
+export const ERROR_SEGMENTS: readonly PartitionSegment[] = [
+    { column: "erroroutputtype", source: { errorOutputType: true } },
+    ...DATE_SEGMENTS,
+];
+
+/** The Firehose expression that yields a segment's value. */
+export function firehoseExpression(source: PartitionSource): string {
+    if ("partitionKey" in source) return `!{partitionKeyFromQuery:${source.partitionKey}}`;
+    if ("timestamp" in source) return `!{timestamp:${source.timestamp}}`;
+    return "!{firehose:error-output-type}";
+}
+
+/** A layout as a path, each segment's value written by `value` (`label=value/` or `value/`). */
+export function layoutPath(root: string, segments: readonly PartitionSegment[], value: (segment: PartitionSegment) => string): string {
+    return root + segments.map((s) => `${s.label !== undefined ? `${s.label}=` : ""}${value(s)}/`).join("");
+}
+
+/** Where delivered events go (Firehose's Prefix). */
+export const S3_PREFIX = layoutPath(EVENTS_ROOT, EVENT_SEGMENTS, (s) => firehoseExpression(s.source));
+
+/** Where records Firehose could not deliver go (Firehose's ErrorOutputPrefix). */
+export const S3_ERROR_PREFIX = layoutPath(ERRORS_ROOT, ERROR_SEGMENTS, (s) => firehoseExpression(s.source));
+
+/**
+ * The values of `!{firehose:error-output-type}` this pipeline can produce with an S3 destination: the
+ * transform's rejections and failed partition-key extraction (format conversion is not used, but listed so
+ * that turning it on does not hide its errors from the errors table).
+ */
+export const ERROR_OUTPUT_TYPES: readonly string[] = ["processing-failed", "partitioning-failed", "format-conversion-failed"];
+
+/** Every eventType partition a policy can produce: the listed types, then `_other` and `_invalid`. */
+export function eventTypePartitions(policy: PartitioningPolicy): string[] {
+    return [...policy.eventTypes, OTHER_PARTITION, INVALID_PARTITION];
+}
+
+/** Every schemaVersion partition a policy can produce: 0 to the maximum, then `_other` and `_invalid`. */
+export function schemaVersionPartitions(policy: PartitioningPolicy): string[] {
+    return [...Array.from({ length: policy.maxSchemaVersion + 1 }, (_, v) => String(v)), OTHER_PARTITION, INVALID_PARTITION];
+}
+
+/**
+ * The extension Firehose gives an object of each compression format. The Archive sets it explicitly
+ * (FileExtension) so that readers which decide by name (Athena, DuckDB) see `.gz` on every gzip object.
+ */
+export const COMPRESSION_EXTENSIONS = { UNCOMPRESSED: "", GZIP: ".gz" } as const;
+export type ArchiveCompression = keyof typeof COMPRESSION_EXTENSIONS;
 
 /** The delimiter written after every record: newline-delimited JSON, one row per event for Athena. */
 export const RECORD_DELIMITER = "\n";
@@ -259,3 +337,4 @@ export function resolvePrefix(prefix: string, context: PrefixContext): string {
 export function objectNameSuffix(streamName: string, timestamp: Date, uuid: string, extension = "", streamVersion = 1): string {
     return `${streamName}-${streamVersion}-${formatTimestamp("yyyy-MM-dd-HH-mm-ss", timestamp)}-${uuid}${extension}`;
 }
+

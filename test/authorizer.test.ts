@@ -203,6 +203,16 @@ describe("authorizer", () => {
             assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 2);
         });
 
+        it("a user without a clientId is not cached: once one is assigned (at sign-in or by assign-client-ids), the next request passes", async () => {
+            givenUser("sub-7", undefined);
+            const auth = authorizer();
+            const token = () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-7" });
+            denied(await auth(event(token())));
+            givenUser("sub-7", CLIENT_ID);
+            allowed(await auth(event(token())), CLIENT_ID);
+            assert.strictEqual(cognitoMock.commandCalls(GetUserCommand).length, 2);
+        });
+
         it("a Cognito outage is an error (API Gateway answers 500), not a 401, and is not cached", async () => {
             cognitoMock.on(GetUserCommand).rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }))
                 .resolves({ Username: "alice", UserAttributes: [{ Name: "custom:clientId", Value: CLIENT_ID }] });

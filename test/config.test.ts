@@ -3,10 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import "./support/pulumi-mocks";
-import { CONFIG_KEYS, CONFIG_NAMESPACE, DEFAULTS, loadConfig, parseConfig, ROUTING_FIELDS } from "../config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, DEFAULTS, loadConfig, parseConfig, QUERY_FIELDS, ROUTING_FIELDS } from "../config";
 
-/** Without the routing keys (those are tested in test/routing-config.test.ts). */
-const core = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !ROUTING_FIELDS.has(k)));
+/** Without the routing and query keys (tested in test/routing-config.test.ts and test/query-config.test.ts). */
+const core = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !ROUTING_FIELDS.has(k) && !QUERY_FIELDS.has(k)));
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -60,7 +60,7 @@ describe("config", () => {
             throttleRateLimit: 100,
             throttleBurstLimit: 200,
             apiExecutionLogLevel: "ERROR",
-            apiGatewayCloudWatchRole: false,
+            apiGatewayCloudWatchRole: "create", // a role made for the account, so a fresh account deploys
             corsAllowOrigin: "*",
             logRetentionDays: 30,
         });
@@ -87,14 +87,14 @@ describe("config", () => {
             environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: "false",
             accessTokenValidityMinutes: "15", idTokenValidityMinutes: "20", refreshTokenValidityDays: "3650",
             authorizerCacheTtlSeconds: "0", throttleRateLimit: "12.5", throttleBurstLimit: "25",
-            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "true", corsAllowOrigin: "https://app.example.com:8443",
+            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "existing", corsAllowOrigin: "https://app.example.com:8443",
             logRetentionDays: "365",
         }, "dev");
         assert.deepStrictEqual(core(config), {
             environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: false,
             accessTokenValidityMinutes: 15, idTokenValidityMinutes: 20, refreshTokenValidityDays: 3650,
             authorizerCacheTtlSeconds: 0, throttleRateLimit: 12.5, throttleBurstLimit: 25,
-            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: true, corsAllowOrigin: "https://app.example.com:8443",
+            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "existing", corsAllowOrigin: "https://app.example.com:8443",
             logRetentionDays: 365,
         });
     });
@@ -117,6 +117,9 @@ describe("config", () => {
         ["a log retention CloudWatch does not offer", { logRetentionDays: "15" }, "logRetentionDays"],
         ["an unknown log level", { apiExecutionLogLevel: "DEBUG" }, "apiExecutionLogLevel"],
         ["a CORS origin with a path", { corsAllowOrigin: "https://app.example.com/x" }, "corsAllowOrigin"],
+        ["an unknown CloudWatch role mode", { apiGatewayCloudWatchRole: "yes" }, "apiGatewayCloudWatchRole"],
+        ["a CloudWatch role ARN that is not a role", { apiGatewayCloudWatchRole: "arn:aws:iam::123456789012:user/alice" }, "apiGatewayCloudWatchRole"],
+        ["execution logs with API logging off", { apiGatewayCloudWatchRole: "off", apiExecutionLogLevel: "INFO" }, "apiExecutionLogLevel"],
         ["a CORS origin that is not http(s)", { corsAllowOrigin: "javascript:alert(1)" }, "corsAllowOrigin"],
     ];
     for (const [title, raw, key] of invalid) {
@@ -131,6 +134,18 @@ describe("config", () => {
             assert.ok(message!.includes(`pulumi config set ${CONFIG_NAMESPACE}:${key} `), message!);
         });
     }
+
+    it("apiGatewayCloudWatchRole: create by default (deploys in a fresh account), the other modes, a role ARN, the old booleans", () => {
+        assert.strictEqual(parseConfig({}, "dev").apiGatewayCloudWatchRole, "create");
+        for (const mode of ["create", "existing", "off"]) assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: mode }, "dev").apiGatewayCloudWatchRole, mode);
+        const arn = "arn:aws:iam::123456789012:role/service-role/apigw-logs";
+        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: arn }, "dev").apiGatewayCloudWatchRole, arn);
+        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "true" }, "dev").apiGatewayCloudWatchRole, "create");
+        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "false" }, "dev").apiGatewayCloudWatchRole, "existing");
+        // off: no execution logging unless asked for, which is an error (the key and its fix named above).
+        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "off" }, "dev").apiExecutionLogLevel, "OFF");
+        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "off", apiExecutionLogLevel: "OFF" }, "dev").apiExecutionLogLevel, "OFF");
+    });
 
     it("lists every problem at once", () => {
         const message = errorOf({ authorizerCacheTtlSeconds: "x", threatProtection: "y", logRetentionDays: "2" });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from "aws-lambda";
-import { handler, transformEvent } from "../handlers/firehose-transform";
+import { compactJson, handler, transformEvent } from "../handlers/firehose-transform";
 import { TRANSFORM_INVOCATION } from "../pipeline/partitioning";
 
 const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
@@ -90,9 +90,10 @@ describe("firehose transform: the Firehose contract", () => {
             assert.strictEqual(record.data, input.records[i].data, "the original bytes go to the error prefix");
             assert.strictEqual(record.recordId, input.records[i].recordId);
         });
-        // Counts only: client data stays out of the logs.
-        assert.deepStrictEqual(JSON.parse(warnings[0]).rejected, { "not-json": 2, "not-an-event": 3, "no-detail": 2, "no-client-id": 4 });
-        assert.ok(!warnings[0].includes("shopping"));
+        // Counts only (one EMF line per reason, see test/transform-metrics.test.ts): client data stays out of the logs.
+        const counts = Object.fromEntries(warnings.map((line) => JSON.parse(line)).map((doc) => [doc.Reason, doc.TransformRejectedRecords]));
+        assert.deepStrictEqual(counts, { "not-json": 2, "not-an-event": 3, "no-detail": 2, "no-client-id": 4 });
+        assert.ok(!warnings.some((line) => line.includes("shopping")));
     });
 
     it("treats invalid UTF-8 / binary data as unparseable, never as a crash", async () => {
@@ -156,5 +157,11 @@ describe("firehose transform: packaging", () => {
         const serialized = await pulumi.runtime.serializeFunction(handler);
         assert.match(serialized.text, /accountNumber/);
         assert.doesNotMatch(serialized.text, /@pulumi\//, "no Pulumi SDK inside the handler");
+    });
+
+    it("packs no state of this process: the same text after local mode's compactJson has run", async () => {
+        const before = (await pulumi.runtime.serializeFunction(handler)).text;
+        assert.strictEqual(compactJson(` { "a" : 1 } `), `{"a":1}`);
+        assert.strictEqual((await pulumi.runtime.serializeFunction(handler)).text, before);
     });
 });

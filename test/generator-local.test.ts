@@ -94,6 +94,27 @@ describe("generator against local mode", function () {
         }
     });
 
+    it("--admin-confirm signs with local mode's published credentials: a wrong secret is refused as AWS refuses it", async () => {
+        // Without the running local mode's answer, the generator reads <data-dir>/outputs.json: here a wrong secret.
+        const wrongDir = path.join(tmp, "wrong");
+        fs.mkdirSync(wrongDir);
+        fs.writeFileSync(path.join(wrongDir, "outputs.json"), JSON.stringify({ credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: "not-the-secret" } }));
+        const refused = io();
+        const unreachableOutputs = (url: string, init: RequestInit) => url.endsWith("/_local/outputs") ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init);
+        const code = await runCli(["signup", "--userid", "frank", "--password", PASSWORD, "--email", "frank@example.com", "--admin-confirm", ...flags(), "--data-dir", wrongDir],
+            Object.assign(refused, { fetch: unreachableOutputs }));
+        assert.notStrictEqual(code, 0);
+        assert.match(refused.errText, /InvalidSignatureException|signature we calculated does not match/);
+        const status = (await local.cognito.call("AdminGetUser", { UserPoolId: local.outputs.userPoolId, Username: "frank" }, undefined).catch((e: Error) => e)) as Error;
+        assert.match(status.message, /Missing Authentication Token/, "unsigned admin calls are refused in-process too");
+
+        // The running local mode names its outputs file; the generator signs with the secret in it.
+        const confirmed = io();
+        const admin = await runCli(["signup", "--userid", "gina", "--password", PASSWORD, "--email", "gina@example.com", "--admin-confirm", ...flags(), "--json"], confirmed);
+        assert.strictEqual(admin, 0, confirmed.errText);
+        assert.strictEqual(JSON.parse(confirmed.out).confirmed, true);
+    });
+
     it("discovers local mode's settings with --local URL", async () => {
         const c = io();
         // The user from the first test; --local alone gives API URL, app client and Cognito endpoint.
@@ -109,11 +130,13 @@ describe("generator against local mode", function () {
     it("the library's limits match the deployed request model: ten entries of MAX_ENTRY_LENGTH are accepted", async () => {
         const auth = new CognitoAuth({ clientId: local.outputs.userPoolClientId, endpoint: local.outputs.cognitoEndpoint });
         const session = await auth.signIn("erin", PASSWORD);
-        const client = new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session });
-        const skeleton = JSON.stringify({ eventType: "paging", schemaVersion: 1, data: "", eventId: "x".repeat(36) }).length;
+        // Sessions continued at sequence 10, so every stamped sequence number has two digits.
+        const resumed = () => ({ id: "5b0c8a3e-7d2f-4e1a-9c6b-2f4e8d1a3c5b", lastSequence: 9 });
+        const client = new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed() });
+        const skeleton = JSON.stringify({ eventType: "paging", schemaVersion: 1, data: "", sessionId: resumed().id, sequence: 10, eventId: "x".repeat(36) }).length;
         const events = Array.from({ length: 10 }, () => ({ eventType: "paging", schemaVersion: 1, data: "é".repeat(MAX_ENTRY_LENGTH - skeleton) }));
         const requests: number[] = [];
-        const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, onRequest: (i) => requests.push(i.status) }).send(events);
+        const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed(), onRequest: (i) => requests.push(i.status) }).send(events);
         assert.deepStrictEqual([result.accepted.length, result.failed.length], [10, 0], JSON.stringify(result.failed[0]));
         assert.deepStrictEqual(requests, [200], "one request");
         // One character more is refused locally, before any request.

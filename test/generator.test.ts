@@ -12,6 +12,7 @@ import { startApiFixture, type ApiFixture } from "./support/api-fixture";
 import { startCognitoProxy, type CognitoProxy } from "./support/cognito-proxy";
 import { createUser, startTestLocal, type StartedLocal } from "./support/local";
 import { runCli, CliIO } from "../generator/cli";
+import { clientIdFor } from "../pipeline/identity";
 import { makeEvent, eventTypes } from "../generator/events";
 import { seededRandom } from "../generator/random";
 import { percentile, formatSummary, RunSummary } from "../generator/stats";
@@ -305,15 +306,20 @@ describe("generator", function () {
 
             const admin = io();
             const poolId = started.local.outputs.userPoolId;
-            const adminCode = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", poolId, ...conn(), "--json"], admin);
+            // A loopback Cognito: the generator signs with the credentials local mode publishes in <data-dir>/outputs.json.
+            const dataDir = started.local.outputs.dataDir;
+            const adminCode = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", poolId, "--data-dir", dataDir, ...conn(), "--json"], admin);
             assert.strictEqual(adminCode, 0, admin.errText);
             // Local mode's Cognito runs the post-confirmation trigger: the CLI shows the clientId it gave dave.
             const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: "dave" }));
             const clientId = stored.UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
-            assert.match(clientId ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            const sub = stored.UserAttributes?.find((a) => a.Name === "sub")?.Value ?? "";
+            assert.strictEqual(clientId, clientIdFor(poolId, sub), "the clientId derived from the pool and the user's sub");
             assert.deepStrictEqual(JSON.parse(admin.out), { userid: "dave", confirmed: true, clientId });
             const adminCall = cognito.calls.find((c) => c.operation === "AdminConfirmSignUp");
             assert.deepStrictEqual(adminCall?.input, { UserPoolId: poolId, Username: "dave" });
+            const keyId = started.local.outputs.credentials.accessKeyId;
+            assert.match(adminCall?.authorization ?? "", new RegExp(`^AWS4-HMAC-SHA256 Credential=${keyId}/\\d{8}/us-east-1/cognito-idp/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$`));
             assert.strictEqual(await userStatus("dave"), "CONFIRMED");
         });
     });

@@ -16,6 +16,7 @@ import { INVALID_PARTITION, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY } from "../
 import { partitionKeysFor } from "./support/partitioning";
 import { tempDataDir } from "./support/local";
 import { requireJq16 } from "./support/tools";
+import { seededRandom } from "../generator/random";
 
 const CLIENT_ID = "3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b";
 const b64 = (text: string | Buffer) => (typeof text === "string" ? Buffer.from(text, "utf8") : text).toString("base64");
@@ -148,6 +149,33 @@ describe("hostile records: the Firehose transform", () => {
         assert.ok(size < 6 * 1024 * 1024, `${records.length} records: response ${size} bytes`);
     });
 
+    it("any layout of an event gives the compact text of the event with resources emptied and accountNumber set", () => {
+        const random = seededRandom(20261201); // deterministic, so failures reproduce
+        const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+        const keys = ["eventType", "data", "note", "a\"b", "back\\slash", "tab\t", "é", "__proto__", "x y", "\u0001", "accountNumber"];
+        const values = (depth: number): unknown => {
+            const kind = Math.floor(random() * (depth > 2 ? 4 : 6));
+            if (kind === 0) return pick(["", "it's", "two  spaces", "q\"uote", "nl\n", "😀 日本", "\u2028"]);
+            if (kind === 1) return pick([0, -1.5, 1e21, 42]);
+            if (kind === 2) return pick([true, false, null]);
+            if (kind === 3) return [];
+            if (kind === 4) return Array.from({ length: 1 + Math.floor(random() * 3) }, () => values(depth + 1));
+            return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [pick(keys), values(depth + 1)]));
+        };
+        for (let i = 0; i < 300; i++) {
+            const detail = Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [pick(keys), values(1)]));
+            const event = random() < 0.5
+                ? { version: "0", id: `e-${i}`, resources: [CLIENT_ID, "x"], detail }
+                : { version: "0", id: `e-${i}`, detail, resources: [CLIENT_ID] };
+            const text = JSON.stringify(event, null, pick([0, 1, 2, "\t", " \r\n "]));
+            const out = transformText(text);
+            assert.ok(out.ok, text);
+            // What JavaScript makes of the same event (these keys and numbers survive JSON.parse and JSON.stringify).
+            const parsed = JSON.parse(text);
+            assert.equal(out.text, JSON.stringify({ ...parsed, resources: [], detail: { ...parsed.detail, accountNumber: CLIENT_ID } }), text);
+        }
+    });
+
     it("compactJson removes only whitespace outside strings", () => {
         assert.equal(compactJson(` { "a" : [ 1 , "x y" , { } ] , "b\\" c" : null } `), `{"a":[1,"x y",{}],"b\\" c":null}`);
         assert.equal(compactJson(` 12345678901234567890 `), "12345678901234567890");
@@ -198,7 +226,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
             targets: [{ id: "t", arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: false, deliver: async (p) => { payloads.push(p); return { ok: true }; } }],
         }], createLogger({ quiet: true }));
         const detail = `{ "eventType": "shopping", "big": 12345678901234567890, "huge": 1e400, "z": 1, "1": 2 }`;
-        const res = local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }] }));
+        const res = await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }] }));
         assert.equal(JSON.parse(res.body).FailedEntryCount, 0);
         await local.drain();
         assert.equal(payloads.length, 1);
@@ -223,11 +251,11 @@ describe("hostile records: the local bus hands targets the detail as written", (
             }],
         }], createLogger({ quiet: true }));
         const first = make();
-        first.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        await first.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
         await first.close(); // the first attempt fails; the retry is saved instead of waited for
         up = true;
         const second = make();
-        assert.equal(second.resumePending(), 1);
+        assert.equal(await second.recover(), 1);
         await second.drain();
         assert.equal(payloads.length, 1);
         assert.ok(payloads[0].endsWith(`"detail":{"n":12345678901234567890}}`), payloads[0]);
@@ -240,7 +268,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
             eventPattern: { source: ["clientevents"] },
             targets: [{ id: "t", arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: true, deliver: async () => ({ ok: false, retryable: false, errorCode: "400", errorMessage: "bad" }) }],
         }], createLogger({ quiet: true }));
-        local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
         await local.drain();
         const lines = readFileSync(path.join(dataDir, "dlq", "all.jsonl"), "utf8").trim().split("\n");
         assert.equal(lines.length, 1);

@@ -77,56 +77,69 @@ describe("IdentityPool", () => {
         assert.deepStrictEqual(client.inputs.tokenValidityUnits, { accessToken: "minutes", idToken: "minutes", refreshToken: "days" });
     });
 
-    it("Lambda permission: only Cognito, only for this pool", async () => {
-        const permission = await oneOf(prefix, "aws:lambda/permission:Permission");
+    it("user pool: the pre-token-generation trigger (event version 1) gives users without a clientId one at sign-in", async () => {
         const up = await oneOf(prefix, "aws:cognito/userPool:UserPool");
-        const fn = await oneOf(`${prefix}-confirm`, "aws:lambda/function:Function");
-        assert.strictEqual(permission.inputs.principal, "cognito-idp.amazonaws.com");
-        assert.strictEqual(permission.inputs.action, "lambda:InvokeFunction");
-        assert.strictEqual(permission.inputs.sourceArn, up.state.arn);
-        assert.strictEqual(permission.inputs.function, fn.state.name);
+        const fn = await oneOf(`${prefix}-token`, "aws:lambda/function:Function");
+        assert.deepStrictEqual(up.inputs.lambdaConfig.preTokenGenerationConfig, { lambdaArn: fn.state.arn, lambdaVersion: "V1_0" });
+        assert.strictEqual(up.inputs.lambdaConfig.preTokenGeneration, undefined, "the legacy field is not set as well");
+        assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
+        assert.ok(fn.inputs.timeout <= 5, "Cognito waits at most 5 s");
+        assert.notStrictEqual((await oneOf(`${prefix}-token`, "aws:iam/role:Role")).name, (await oneOf(`${prefix}-confirm`, "aws:iam/role:Role")).name, "one role per trigger");
     });
 
-    describe("trigger role (IAM simulation)", () => {
-        let policy: { Version: string; Statement: any[] };
-        let poolArn: string;
-        let logGroupArn: string;
-        before(async () => {
-            const role = await oneOf(`${prefix}-confirm`, "aws:iam/role:Role");
-            policy = await rolePolicies(prefix, role.name);
-            poolArn = (await oneOf(prefix, "aws:cognito/userPool:UserPool")).state.arn;
-            logGroupArn = (await oneOf(`${prefix}-confirm`, "aws:cloudwatch/logGroup:LogGroup")).state.arn;
-            assert.strictEqual(await valueOf(pool.triggerPolicyDocument), JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Sid: "SetClientIdOfThisPool", Effect: "Allow", Action: "cognito-idp:AdminUpdateUserAttributes", Resource: poolArn }],
-            }));
+    for (const trigger of ["confirm", "token"]) {
+        it(`${trigger} trigger's Lambda permission: only Cognito, only for this pool`, async () => {
+            const permission = await oneOf(`${prefix}-${trigger}-invoke`, "aws:lambda/permission:Permission");
+            const up = await oneOf(prefix, "aws:cognito/userPool:UserPool");
+            const fn = await oneOf(`${prefix}-${trigger}`, "aws:lambda/function:Function");
+            assert.strictEqual(permission.inputs.principal, "cognito-idp.amazonaws.com");
+            assert.strictEqual(permission.inputs.action, "lambda:InvokeFunction");
+            assert.strictEqual(permission.inputs.sourceArn, up.state.arn);
+            assert.strictEqual(permission.inputs.function, fn.state.name);
         });
 
-        it("the pool statement is a separate policy (no pool <-> function cycle)", async () => {
-            const policies = await resourcesOf(`${prefix}-confirm-pool`, "aws:iam/rolePolicy:RolePolicy");
-            assert.strictEqual(policies.length, 1);
-        });
-
-        it("allows AdminUpdateUserAttributes on this pool", async () => {
-            assert.ok(await isAllowed(policy, "cognito-idp:AdminUpdateUserAttributes", poolArn));
-        });
-
-        it("denies it on another pool", async () => {
-            assert.ok(!(await isAllowed(policy, "cognito-idp:AdminUpdateUserAttributes", OTHER_POOL)));
-        });
-
-        for (const action of ["cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminCreateUser", "cognito-idp:ListUsers", "cognito-idp:DeleteUserPool"]) {
-            it(`denies ${action} on this pool`, async () => {
-                assert.ok(!(await isAllowed(policy, action, poolArn)));
+        describe(`${trigger} trigger role (IAM simulation)`, () => {
+            let policy: { Version: string; Statement: any[] };
+            let poolArn: string;
+            let logGroupArn: string;
+            before(async () => {
+                const role = await oneOf(`${prefix}-${trigger}`, "aws:iam/role:Role");
+                policy = await rolePolicies(prefix, role.name);
+                poolArn = (await oneOf(prefix, "aws:cognito/userPool:UserPool")).state.arn;
+                logGroupArn = (await oneOf(`${prefix}-${trigger}`, "aws:cloudwatch/logGroup:LogGroup")).state.arn;
+                assert.strictEqual(await valueOf(pool.triggerPolicyDocument), JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Sid: "SetClientIdOfThisPool", Effect: "Allow", Action: "cognito-idp:AdminUpdateUserAttributes", Resource: poolArn }],
+                }));
             });
-        }
 
-        it("may write only its own log group", async () => {
-            assert.ok(await isAllowed(policy, "logs:PutLogEvents", `${logGroupArn}:log-stream:abc`));
-            assert.ok(!(await isAllowed(policy, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:other:log-stream:abc`)));
-            assert.ok(!(await isAllowed(policy, "logs:DeleteLogGroup", `${logGroupArn}:*`)));
+            it("the pool statement is a separate policy (no pool <-> function cycle)", async () => {
+                const policies = await resourcesOf(`${prefix}-${trigger}-pool`, "aws:iam/rolePolicy:RolePolicy");
+                assert.strictEqual(policies.length, 1);
+                assert.strictEqual(policies[0].inputs.role, `${(await oneOf(`${prefix}-${trigger}`, "aws:iam/role:Role")).name}-id`);
+            });
+
+            it("allows AdminUpdateUserAttributes on this pool", async () => {
+                assert.ok(await isAllowed(policy, "cognito-idp:AdminUpdateUserAttributes", poolArn));
+            });
+
+            it("denies it on another pool", async () => {
+                assert.ok(!(await isAllowed(policy, "cognito-idp:AdminUpdateUserAttributes", OTHER_POOL)));
+            });
+
+            for (const action of ["cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminCreateUser", "cognito-idp:ListUsers", "cognito-idp:DeleteUserPool"]) {
+                it(`denies ${action} on this pool`, async () => {
+                    assert.ok(!(await isAllowed(policy, action, poolArn)));
+                });
+            }
+
+            it("may write only its own log group", async () => {
+                assert.ok(await isAllowed(policy, "logs:PutLogEvents", `${logGroupArn}:log-stream:abc`));
+                assert.ok(!(await isAllowed(policy, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:other:log-stream:abc`)));
+                assert.ok(!(await isAllowed(policy, "logs:DeleteLogGroup", `${logGroupArn}:*`)));
+            });
         });
-    });
+    }
 
     describe("with options", () => {
         const custom = "idp-custom";

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, REGION, oneOf, resources, resourcesOf, valueOf } from "./support/pulumi-mocks";
-import { API_DEFINITION, IngestApi, apiDefinitionHash } from "../components/ingest-api";
+import { API_DEFINITION, API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN, IngestApi, apiDefinitionHash, type IngestApiArgs } from "../components/ingest-api";
 import { isAllowed } from "./support/iam";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
@@ -22,6 +22,26 @@ function args(overrides: Record<string, unknown> = {}) {
         userPoolClientId: "client123",
         ...overrides,
     };
+}
+
+/** Each child's resource options, by logical name (mocks do not see options; a transformation does). */
+interface Captured { dependsOn: string[]; retainOnDelete?: boolean }
+
+/** An IngestApi whose children's options (dependsOn by logical name, retainOnDelete) are recorded. */
+function capturingIngestApi(name: string, extra: Partial<IngestApiArgs>): { api: IngestApi; options: { get(name: string): Captured | undefined } } {
+    const names = new Map<pulumi.Resource, string>();
+    const raw = new Map<string, pulumi.ResourceOptions>();
+    const api = new IngestApi(name, args(extra) as IngestApiArgs, {
+        transformations: [(a) => { names.set(a.resource, a.name); raw.set(a.name, a.opts); return undefined; }],
+    });
+    // Read lazily: a dependency has a name once its own transformation has run.
+    const get = (child: string): Captured | undefined => {
+        const opts = raw.get(child);
+        if (!opts) return undefined;
+        const deps = ([] as unknown[]).concat(opts.dependsOn ?? []) as pulumi.Resource[];
+        return { dependsOn: deps.map((d) => names.get(d) ?? "?"), retainOnDelete: opts.retainOnDelete };
+    };
+    return { api, options: { get } };
 }
 
 async function byName(prefix: string, type: string, suffix: string) {
@@ -150,13 +170,14 @@ describe("IngestApi", () => {
         });
     });
 
-    it("gateway responses: 400 with the validation error, 401, 403, defaults, all with CORS headers", async () => {
+    it("gateway responses: the pipeline's fixed-message 400, 401, 403, defaults, all with CORS headers", async () => {
         const responses = await resourcesOf(prefix, "aws:apigateway/response:Response");
         assert.deepStrictEqual(responses.map((r) => r.inputs.responseType).sort(), GATEWAY_RESPONSES.map((g) => g.responseType).sort());
         for (const r of responses) assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'*'");
         const bad = responses.find((r) => r.inputs.responseType === "BAD_REQUEST_BODY")!;
         assert.strictEqual(bad.inputs.statusCode, "400");
-        assert.ok(bad.inputs.responseTemplates["application/json"].includes("$context.error.validationErrorString"));
+        assert.strictEqual(bad.inputs.responseTemplates["application/json"], GATEWAY_RESPONSES.find((g) => g.responseType === "BAD_REQUEST_BODY")!.template);
+        for (const r of responses) assert.ok(!/validationErrorString|messageString/.test(r.inputs.responseTemplates["application/json"]), r.inputs.responseType);
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "UNAUTHORIZED")!.inputs.statusCode, "401");
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "ACCESS_DENIED")!.inputs.statusCode, "403");
     });
@@ -211,8 +232,103 @@ describe("IngestApi", () => {
         });
     });
 
-    it("no account-wide CloudWatch role unless asked", async () => {
-        assert.strictEqual((await resourcesOf(prefix, "aws:apigateway/account:Account")).length, 0);
+    describe("logging in a fresh account: the default manages the account's CloudWatch Logs role", () => {
+        const fresh = "ingest-fresh";
+        let options: { get(name: string): Captured | undefined };
+        before(async () => {
+            const built = capturingIngestApi(fresh, {});
+            options = built.options;
+            await valueOf(built.api.eventUrl);
+            await valueOf(built.api.deployment.id);
+        });
+
+        it("creates a role API Gateway can assume, with AWS's push policy attached as its own resource", async () => {
+            const role = await byName(fresh, "aws:iam/role:Role", "-logging-role");
+            assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+                { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            assert.strictEqual(role.inputs.managedPolicyArns, undefined, "managedPolicyArns is deprecated");
+            const attachment = await oneOf(fresh, "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+            assert.strictEqual(attachment.inputs.role, role.state.name);
+            assert.strictEqual(attachment.inputs.policyArn, API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN);
+            assert.strictEqual(API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs");
+        });
+
+        it("sets that role as the account's CloudWatch Logs role", async () => {
+            const account = await oneOf(fresh, "aws:apigateway/account:Account");
+            const role = await byName(fresh, "aws:iam/role:Role", "-logging-role");
+            assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
+        });
+
+        it("orders the deployment: policy attached, then the account setting, then the stage and its method settings", async () => {
+            assert.deepStrictEqual(options.get(`${fresh}-account`)?.dependsOn, [`${fresh}-logging-push`]);
+            assert.ok(options.get(`${fresh}-stage`)?.dependsOn.includes(`${fresh}-account`), JSON.stringify(options.get(`${fresh}-stage`)));
+            assert.ok(options.get(`${fresh}-method-settings`)?.dependsOn.includes(`${fresh}-account`));
+            // The mock engine registers a resource only once its dependencies are registered.
+            const at = (suffix: string, type: string) => resources.findIndex((r) => r.name === `${fresh}${suffix}` && r.type === type);
+            const push = at("-logging-push", "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+            const account = at("-account", "aws:apigateway/account:Account");
+            const stage = at("-stage", "aws:apigateway/stage:Stage");
+            assert.ok(push >= 0 && push < account && account < stage, `${push} < ${account} < ${stage}`);
+        });
+
+        it("keeps the role, its attachment and the setting when the stack is destroyed; nothing else", async () => {
+            for (const suffix of ["-logging-role", "-logging-push", "-account"]) {
+                assert.strictEqual(options.get(`${fresh}${suffix}`)?.retainOnDelete, true, suffix);
+            }
+            for (const suffix of ["-api", "-stage", "-access-logs", "-execution-logs"]) {
+                assert.notStrictEqual(options.get(`${fresh}${suffix}`)?.retainOnDelete, true, suffix);
+            }
+        });
+
+        it("logs: JSON access logs and ERROR execution logs", async () => {
+            const stage = await oneOf(fresh, "aws:apigateway/stage:Stage");
+            assert.ok(stage.inputs.accessLogSettings.destinationArn);
+            assert.strictEqual((await oneOf(fresh, "aws:apigateway/methodSettings:MethodSettings")).inputs.settings.loggingLevel, "ERROR");
+        });
+    });
+
+    describe("in an account that already has the role", () => {
+        it("existing: logs on, the account setting left alone, no role created", async () => {
+            const name = "ingest-existing";
+            const built = capturingIngestApi(name, { cloudWatchRole: "existing" });
+            await valueOf(built.api.eventUrl);
+            assert.strictEqual((await resourcesOf(name, "aws:apigateway/account:Account")).length, 0);
+            assert.strictEqual((await resourcesOf(name, "aws:iam/role:Role")).filter((r) => r.name.endsWith("-logging-role")).length, 0);
+            assert.ok((await oneOf(name, "aws:apigateway/stage:Stage")).inputs.accessLogSettings.destinationArn);
+            assert.strictEqual((await oneOf(name, "aws:apigateway/methodSettings:MethodSettings")).inputs.settings.loggingLevel, "ERROR");
+            assert.deepStrictEqual(built.options.get(`${name}-stage`)?.dependsOn, [`${name}-execution-logs`]);
+        });
+
+        it("a role ARN: that role becomes the account's role, kept on destroy, and the stage waits for it", async () => {
+            const name = "ingest-arn";
+            const arn = `arn:aws:iam::${ACCOUNT}:role/service-role/apigw-cloudwatch`;
+            const built = capturingIngestApi(name, { cloudWatchRole: arn });
+            await valueOf(built.api.eventUrl);
+            assert.strictEqual((await oneOf(name, "aws:apigateway/account:Account")).inputs.cloudwatchRoleArn, arn);
+            assert.strictEqual((await resourcesOf(name, "aws:iam/role:Role")).filter((r) => r.name.endsWith("-logging-role")).length, 0);
+            assert.strictEqual(built.options.get(`${name}-account`)?.retainOnDelete, true);
+            assert.ok(built.options.get(`${name}-stage`)?.dependsOn.includes(`${name}-account`));
+        });
+    });
+
+    describe("logging off", () => {
+        it("no access logs, execution logging OFF, no log groups, no account-wide change; metrics still on", async () => {
+            const name = "ingest-nolog";
+            const api = new IngestApi(name, args({ cloudWatchRole: "off" }) as IngestApiArgs);
+            await valueOf(api.eventUrl);
+            const stage = await oneOf(name, "aws:apigateway/stage:Stage");
+            assert.strictEqual(stage.inputs.accessLogSettings, undefined);
+            const settings = (await oneOf(name, "aws:apigateway/methodSettings:MethodSettings")).inputs.settings;
+            assert.strictEqual(settings.loggingLevel, "OFF");
+            assert.strictEqual(settings.metricsEnabled, true);
+            assert.strictEqual((await resourcesOf(name, "aws:apigateway/account:Account")).length, 0);
+            assert.strictEqual((await resourcesOf(name, "aws:cloudwatch/logGroup:LogGroup")).filter((g) => !g.name.startsWith(`${name}-auth`)).length, 0);
+        });
+
+        it("refuses an execution log level it cannot honour", () => {
+            assert.throws(() => new IngestApi("ingest-nolog-bad", args({ cloudWatchRole: "off", executionLogLevel: "INFO" }) as IngestApiArgs), /executionLogLevel INFO needs logging/);
+        });
     });
 
     it("the deployment's trigger is a SHA-256 over the API definition; the hash depends on what it is given", async () => {
@@ -244,9 +360,10 @@ describe("IngestApi", () => {
         const methodResponses = await resourcesOf(`${prefix}-post-`, "aws:apigateway/methodResponse:MethodResponse");
         assert.deepStrictEqual(methodResponses.map((m) => m.inputs.statusCode), [...API_DEFINITION.methodResponses]);
         const gateway = await resourcesOf(prefix, "aws:apigateway/response:Response");
+        const byType = (a: { responseType: string }, b: { responseType: string }) => a.responseType.localeCompare(b.responseType);
         assert.deepStrictEqual(
-            gateway.map((g) => ({ responseType: g.inputs.responseType, statusCode: g.inputs.statusCode, template: g.inputs.responseTemplates["application/json"] })),
-            API_DEFINITION.gatewayResponses.map((g) => ({ responseType: g.responseType, statusCode: g.statusCode, template: g.template })),
+            gateway.map((g) => ({ responseType: g.inputs.responseType, statusCode: g.inputs.statusCode, template: g.inputs.responseTemplates["application/json"] })).sort(byType),
+            API_DEFINITION.gatewayResponses.map((g) => ({ responseType: g.responseType, statusCode: g.statusCode, template: g.template })).sort(byType),
         );
         // The preflight answer's headers: the CORS ones (hashed with the arguments, see below) and the hashed constant ones.
         const preflight = await byName(prefix, "aws:apigateway/integrationResponse:IntegrationResponse", "-options-mock-204");
@@ -271,7 +388,6 @@ describe("IngestApi", () => {
                 throttleRateLimit: 10,
                 throttleBurstLimit: 20,
                 executionLogLevel: "INFO",
-                createCloudWatchRole: true,
                 corsAllowOrigin: "https://app.example.com",
                 logRetentionDays: 365,
             }));
@@ -297,25 +413,6 @@ describe("IngestApi", () => {
             for (const r of await resourcesOf(`${custom}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse")) {
                 assert.strictEqual(r.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], "'https://app.example.com'");
             }
-        });
-
-        it("the account's CloudWatch role, with the AWS managed push policy", async () => {
-            const account = await oneOf(custom, "aws:apigateway/account:Account");
-            const role = await byName(custom, "aws:iam/role:Role", "-logging-role");
-            assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
-            assert.deepStrictEqual(role.inputs.managedPolicyArns, ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
-        });
-
-        it("keeps the account-wide CloudWatch role and setting when the stack is destroyed", async () => {
-            // Mocks do not see resource options; a transformation on the component does.
-            const retained = new Map<string, boolean | undefined>();
-            const kept = new IngestApi("ingest-retain", args({ createCloudWatchRole: true }), {
-                transformations: [(a) => { retained.set(a.name, a.opts.retainOnDelete); return undefined; }],
-            });
-            await valueOf(kept.eventUrl);
-            assert.strictEqual(retained.get("ingest-retain-account"), true);
-            assert.strictEqual(retained.get("ingest-retain-logging-role"), true);
-            assert.notStrictEqual(retained.get("ingest-retain-api"), true, "only the account-wide pieces are kept");
         });
 
         it("the deployment trigger follows each argument the stage serves, and nothing else", async () => {

@@ -139,16 +139,21 @@ describe("local mode API destination", function () {
             // Once the first attempt was answered 503, the delivery sleeps for an hour.
             await firstAnswer;
             assert.equal(server.received.length, 1);
-            await started.local.close();
+            const report = await started.local.close();
             started = undefined;
-            assert.equal(jsonLines(path.join(dataDir, "eventbridge", "pending.jsonl")).length, 1);
+            assert.equal(report.waitingForRetry, 1, report.summary);
+            assert.equal(report.notWritten, 0, report.summary);
+            assert.equal(report.pendingEvents, 1, "the loyalty purchase stays in the journal");
 
             up = true;
             started = await startTestLocal({ dataDir, zendesk: zendesk(server.url) });
             await started.local.flush();
             assert.equal(server.received.length, 2);
             assert.equal(server.received[1].body, server.received[0].body);
-            assert.deepEqual(jsonLines(path.join(dataDir, "eventbridge", "pending.jsonl")), []);
+            const closing = await started.local.close();
+            started = undefined;
+            assert.equal(closing.pendingEvents, 0, closing.summary);
+            assert.deepEqual(closing.files, [], "the journal is empty");
             assert.deepEqual(jsonLines(path.join(dataDir, "dlq", `${ZENDESK_RULE}.jsonl`)), []);
         } finally {
             await server.close();

@@ -3,12 +3,14 @@
  * tests read what the archive and the Zendesk recorder wrote.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as path from "node:path";
 import { createSign, generateKeyPairSync } from "node:crypto";
 import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { startTestLocal, signUpUser, postEntries, postRaw, archiveRecords, jsonLines, listFiles, type StartedLocal, type TestUser } from "./support/local";
+import {
+    startTestLocal, signUpUser, postEntries, postRaw, archiveRecords, jsonLines, listFiles, validationErrorOf, type StartedLocal, type TestUser,
+} from "./support/local";
 
 const ev = (eventType: string | undefined, data: unknown, schemaVersion: unknown = 1) =>
     JSON.stringify(eventType === undefined ? { schemaVersion, data } : { eventType, schemaVersion, data });
@@ -19,7 +21,9 @@ describe("local mode end to end", function () {
     let user: TestUser;
 
     before(async () => {
-        started = await startTestLocal({ zendesk: { ratePerSecond: 100 } });
+        // These tests follow arbitrary (schema-less) content from the API to the archive byte for byte;
+        // schema enforcement has its own end-to-end tests (test/local-schemas.test.ts).
+        started = await startTestLocal({ zendesk: { ratePerSecond: 100 }, config: { schemaEnforcement: "off" } });
         user = await signUpUser(started, "Alice");
     });
     after(async () => {
@@ -27,7 +31,7 @@ describe("local mode end to end", function () {
     });
 
     it("gives a confirmed user a clientId through the real post-confirmation handler", () => {
-        assert.match(user.clientId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        assert.match(user.clientId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     });
 
     it("archives every accepted event exactly once, byte-for-byte, under its eventType/schemaVersion partition", async () => {
@@ -98,19 +102,20 @@ describe("local mode end to end", function () {
         const { local } = started;
         const eleven = await postEntries(local, user.accessToken, Array.from({ length: 11 }, () => ev("shopping", {})));
         assert.equal(eleven.status, 400);
-        assert.match(eleven.json.message, /^Invalid request body: .*array is too long: must have at most 10 elements but instance has 11 elements/);
+        assert.match(eleven.json.message, /^Invalid request body: expected \{"entries"/);
+        assert.match(validationErrorOf(started, eleven.json), /array is too long: must have at most 10 elements but instance has 11 elements/);
 
         const huge = await postEntries(local, user.accessToken, [ev("shopping", { blob: "x".repeat(7000) })]);
         assert.equal(huge.status, 400);
-        assert.match(huge.json.message, /is too long \(length: \d+, maximum allowed: \d+\)/);
+        assert.match(validationErrorOf(started, huge.json), /is too long \(length: \d+, maximum allowed: \d+\)/);
 
         const empty = await postEntries(local, user.accessToken, []);
         assert.equal(empty.status, 400);
-        assert.match(empty.json.message, /array is too short/);
+        assert.match(validationErrorOf(started, empty.json), /array is too short/);
 
         const extra = await postRaw(local, JSON.stringify({ entries: [{ entry: "{}", other: 1 }] }), { Authorization: user.accessToken });
         assert.equal(extra.status, 400);
-        assert.match(extra.json.message, /not allowed by the schema: \["other"\]/);
+        assert.match(validationErrorOf(started, extra.json), /not allowed by the schema: \["other"\]/);
 
         const notJson = await postRaw(local, "entries=1", { Authorization: user.accessToken });
         assert.equal(notJson.status, 400);
@@ -176,7 +181,12 @@ describe("local mode end to end", function () {
         const { local } = started;
         const served = await (await fetch(`${local.outputs.cognitoEndpoint}/_local/outputs`)).json();
         assert.deepEqual(served, local.outputs);
-        assert.deepEqual(JSON.parse(readFileSync(path.join(local.outputs.dataDir, "outputs.json"), "utf8")), local.outputs);
+        assert.ok(!JSON.stringify(served).includes(local.credentials.secretAccessKey), "no secret over HTTP");
+        // The file adds the secret key, readable by its owner only.
+        const file = path.join(local.outputs.dataDir, "outputs.json");
+        assert.equal(local.outputs.credentials.file, file);
+        assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { ...local.outputs, credentials: { ...local.outputs.credentials, ...local.credentials } });
+        assert.equal(statSync(file).mode & 0o777, 0o600);
     });
 
     it("opens exactly one ticket per loyalty purchase with the connection's Basic auth", async () => {
@@ -216,7 +226,7 @@ describe("local mode with program configuration", function () {
             const { local } = started;
             assert.match(local.outputs.apiUrl, /\/dev\/event$/);
             const user = await signUpUser(started, "cfg");
-            const res = await postEntries(local, user.accessToken, [ev("shopping", {}), ev("paging", {})]);
+            const res = await postEntries(local, user.accessToken, [ev("shopping", { itemSku: 1 }), ev("paging", { page: 1 })]);
             assert.equal(res.status, 200, res.body);
             await local.flush();
             const bucketDir = path.join(local.details.s3Dir, local.outputs.bucketName);

@@ -4,7 +4,6 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { mock } from "node:test";
 import type { APIGatewayAuthorizerResult, FirehoseTransformationEvent } from "aws-lambda";
-import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
 import { MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
 import { S3_ERROR_PREFIX, S3_PREFIX, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER } from "../pipeline/partitioning";
 import { partitionKeysFor } from "./support/partitioning";
@@ -44,20 +43,20 @@ describe("local mode parts", function () {
 
     describe("EventBridge PutEvents", () => {
         const b = bus(tempDataDir(), async () => ({ ok: true }));
-        it("rejects more than 10 entries, a body that is not JSON, and a request over 256 KiB as a whole", () => {
-            const eleven = b.putEvents(JSON.stringify({ Entries: Array.from({ length: 11 }, () => entry("{}")) }));
+        it("rejects more than 10 entries, a body that is not JSON, and a request over 256 KiB as a whole", async () => {
+            const eleven = await b.putEvents(JSON.stringify({ Entries: Array.from({ length: 11 }, () => entry("{}")) }));
             assert.equal(eleven.status, 400);
             assert.equal(JSON.parse(eleven.body).__type, "ValidationException");
-            assert.equal(b.putEvents("{").status, 400);
-            assert.equal(JSON.parse(b.putEvents("{").body).__type, "SerializationException");
+            assert.equal((await b.putEvents("{")).status, 400);
+            assert.equal(JSON.parse((await b.putEvents("{")).body).__type, "SerializationException");
             const big = JSON.stringify({ a: "x".repeat(Math.ceil(PUT_EVENTS_MAX_BYTES / 2)) });
-            const over = b.putEvents(JSON.stringify({ Entries: [entry(big), entry(big)] }));
+            const over = await b.putEvents(JSON.stringify({ Entries: [entry(big), entry(big)] }));
             assert.equal(over.status, 400);
             assert.match(JSON.parse(over.body).message, /Total size of the entries in the request is over the limit/);
         });
 
-        it("reports per-entry errors in order and accepts the rest", () => {
-            const res = b.putEvents(JSON.stringify({ Entries: [
+        it("reports per-entry errors in order and accepts the rest", async () => {
+            const res = await b.putEvents(JSON.stringify({ Entries: [
                 entry('{"eventType":"a","n":1}'), entry("[1]"), entry("{bad"), entry("{}", { Source: undefined }), entry("{}", { EventBusName: "other" }),
             ] }));
             assert.equal(res.status, 200);
@@ -70,10 +69,10 @@ describe("local mode parts", function () {
             assert.equal(body.Entries[4].ErrorCode, "NotFoundException");
         });
 
-        it("the request model's longest entry always fits PutEvents' size limit", () => {
+        it("the request model's longest entry always fits PutEvents' size limit", async () => {
             const worst = "😀".repeat(MAX_ENTRY_LENGTH / 2); // 4 UTF-8 bytes per 2 UTF-16 units
             const detail = JSON.stringify({ w: worst }).slice(0, MAX_ENTRY_LENGTH);
-            const res = b.putEvents(JSON.stringify({ Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })) }));
+            const res = await b.putEvents(JSON.stringify({ Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })) }));
             assert.equal(res.status, 200, res.body);
         });
     });
@@ -82,7 +81,7 @@ describe("local mode parts", function () {
         it("delivers matching events through the target's input, with the event's fields", async () => {
             const got: Array<{ payload: string; event: BusEvent }> = [];
             const b = bus(tempDataDir(), async (payload, event) => { got.push({ payload, event }); return { ok: true }; });
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":7}'), entry('{"eventType":"b","n":8}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":7}'), entry('{"eventType":"b","n":8}')] }));
             await b.drain();
             assert.equal(got.length, 1);
             assert.equal(got[0].payload, '{"only":7}');
@@ -96,7 +95,7 @@ describe("local mode parts", function () {
             const dataDir = tempDataDir();
             let calls = 0;
             const b = bus(dataDir, async () => { calls++; return { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "429" }; });
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.equal(calls, 3, "one attempt and two retries");
             const dead = jsonLines(path.join(dataDir, "dlq", "r1.jsonl"));
@@ -108,7 +107,7 @@ describe("local mode parts", function () {
         it("without a dead-letter queue an exhausted event is dropped, as in EventBridge", async () => {
             const dataDir = tempDataDir();
             const b = bus(dataDir, async () => ({ ok: false, retryable: false, errorCode: "HTTP_CLIENT_ERROR", errorMessage: "400" }), false);
-            b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
+            await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.deepEqual(listFiles(path.join(dataDir, "dlq")), []);
         });
@@ -145,7 +144,7 @@ describe("local mode parts", function () {
             assert.equal(Buffer.from(records[0].rawData, "base64").toString(), bad.toString());
             assert.equal(Buffer.from(records[1].rawData, "base64").toString(), "not json");
             for (const r of records) {
-                assert.equal(r.errorCode, "Lambda.ProcessingFailed");
+                assert.equal(r.errorCode, "Lambda.ProcessingFailedStatus");
                 assert.equal(typeof r.arrivalTimestamp, "number");
                 assert.equal(typeof r.attemptEndingTimestamp, "number");
                 assert.equal(r.lambdaArn, "arn:aws:lambda:eu-west-1:000000000000:function:t");
@@ -282,10 +281,15 @@ describe("local mode parts", function () {
             assert.equal(policyAllows(allow, "arn:aws:execute-api:eu-west-1:000000000000:api/prod/POST/event"), false);
         });
 
-        it("renders gateway responses as valid JSON even when the validation message holds quotes", () => {
-            const template = GATEWAY_RESPONSES.find((r) => r.responseType === "BAD_REQUEST_BODY")!.template;
-            const body = substituteGatewayTemplate(template, { requestId: "r", error: { message: "Invalid request body", validationErrorString: '[object has missing required properties (["entries"])]' } }, {});
-            assert.match(JSON.parse(body).message, /\["entries"\]/);
+        it("answers a body the model refuses with the fixed 400 body, and logs the complaint with the request id", async () => {
+            const lines: string[] = [];
+            const logged = new LocalRestApi(settings, { authorizer: async () => allow, putEvents: () => ({ status: 200, body: "{}" }) }, { info: (l) => lines.push(l), warn: (l) => lines.push(l) });
+            const res = await logged.handle({ ...request("t"), body: Buffer.from('{"entries":[{"entry":"{}"}],"a\\"b":1}') });
+            assert.equal(res.status, 400);
+            const body = JSON.parse(res.body);
+            assert.equal(body.type, "BAD_REQUEST_BODY");
+            assert.equal(body.requestId, res.requestId);
+            assert.match(res.note, new RegExp(`\\(request ${res.requestId}\\): .*not allowed by the schema: \\["a"b"\\]`));
             const generic = substituteGatewayTemplate('{"message":$context.error.messageString}', { error: { message: null } }, {});
             assert.deepEqual(JSON.parse(generic), { message: null });
         });

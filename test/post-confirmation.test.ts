@@ -4,10 +4,11 @@ import { AdminGetUserCommand, AdminUpdateUserAttributesCommand, CognitoIdentityP
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { createPostConfirmationHandler, handler } from "../handlers/post-confirmation";
 import { startTestLocal, type StartedLocal } from "./support/local";
+import { clientIdFor } from "../pipeline/identity";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function trigger(triggerSource: string, attributes: Record<string, string> = {}): PostConfirmationTriggerEvent {
+function trigger(triggerSource: string, attributes: Record<string, string> = {}, sub = "5f0c7a3e-0000-4000-8000-000000000001"): PostConfirmationTriggerEvent {
     return {
         version: "1",
         region: "us-east-1",
@@ -15,7 +16,7 @@ function trigger(triggerSource: string, attributes: Record<string, string> = {})
         userName: "alice",
         triggerSource,
         callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "testclient123456" },
-        request: { userAttributes: { sub: "5f0c7a3e-0000-4000-8000-000000000001", email: "alice@example.com", ...attributes } },
+        request: { userAttributes: { sub, email: "alice@example.com", ...attributes } },
         response: {},
     } as PostConfirmationTriggerEvent;
 }
@@ -34,7 +35,7 @@ describe("post-confirmation trigger", () => {
         cognito.on(AdminUpdateUserAttributesCommand).resolves({});
     });
 
-    it("gives a newly confirmed user a new UUID clientId, on this pool and user, and returns the event", async () => {
+    it("gives a newly confirmed user its UUID clientId (derived from pool and sub), on this pool and user, and returns the event", async () => {
         const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
         const input = trigger("PostConfirmation_ConfirmSignUp");
         const output = await fn(input);
@@ -47,11 +48,12 @@ describe("post-confirmation trigger", () => {
         assert.strictEqual(request.UserAttributes?.length, 1);
         assert.strictEqual(request.UserAttributes?.[0].Name, "custom:clientId");
         assert.match(request.UserAttributes?.[0].Value ?? "", UUID);
+        assert.strictEqual(request.UserAttributes?.[0].Value, clientIdFor("us-east-1_TestPool1", "5f0c7a3e-0000-4000-8000-000000000001"));
     });
 
     it("gives different users different clientIds", async () => {
         const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
-        for (let i = 0; i < 20; i++) await fn(trigger("PostConfirmation_ConfirmSignUp"));
+        for (let i = 0; i < 20; i++) await fn(trigger("PostConfirmation_ConfirmSignUp", {}, `5f0c7a3e-0000-4000-8000-${String(i).padStart(12, "0")}`));
         const ids = cognito.commandCalls(AdminUpdateUserAttributesCommand).map((c) => c.args[0].input.UserAttributes?.[0].Value);
         assert.strictEqual(new Set(ids).size, 20);
     });
@@ -127,7 +129,9 @@ describe("post-confirmation trigger against local mode's Cognito (real SDK, real
         const keys = ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"];
         const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
         Object.assign(process.env, {
-            AWS_REGION: started.local.outputs.region, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
+            // Local mode checks the SigV4 signature of Admin* calls against its own credentials, as AWS checks IAM.
+            AWS_REGION: started.local.outputs.region, AWS_ACCESS_KEY_ID: started.local.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: started.local.credentials.secretAccessKey,
             AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: started.local.outputs.cognitoEndpoint,
         });
         try {

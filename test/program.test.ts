@@ -50,8 +50,8 @@ describe("program (index.ts)", function () {
         const { startTestLocal } = await import("./support/local");
         const { local } = await startTestLocal({ config: { environment: "test" } });
         try {
-            // Local-only fields: where its Cognito listens and where it keeps data.
-            const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir"].includes(k));
+            // Local-only fields: where its Cognito listens, where it keeps data, its admin credentials.
+            const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir", "credentials"].includes(k));
             assert.deepStrictEqual(shared.filter((k) => !(k in program)), [], "every shared ready-line name is a stack output");
             assert.match(local.outputs.apiUrl, /\/test\/event$/);
             assert.match(await output<string>("apiUrl"), /\/test\/event$/);
@@ -85,7 +85,24 @@ describe("program (index.ts)", function () {
         const settings = (await resourcesOf(PREFIX, "aws:apigateway/methodSettings:MethodSettings"))[0];
         assert.strictEqual(settings.inputs.settings.throttlingRateLimit, 100);
         assert.strictEqual((await oneOf(PREFIX, "aws:cognito/userPool:UserPool")).inputs.userPoolAddOns.advancedSecurityMode, "OFF");
-        assert.strictEqual((await resourcesOf(PREFIX, "aws:apigateway/account:Account")).length, 0, "no account-wide change by default");
+    });
+
+    it("deploys in an account that never set API Gateway's CloudWatch Logs role: it sets one before the logging stage", async () => {
+        const account = await oneOf(PREFIX, "aws:apigateway/account:Account");
+        const role = all.find((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-ingest-logging-role"));
+        assert.ok(role, "the logging role");
+        assert.strictEqual(account.inputs.cloudwatchRoleArn, role.state.arn);
+        const stage = await oneOf(PREFIX, "aws:apigateway/stage:Stage");
+        assert.ok(stage.inputs.accessLogSettings.destinationArn, "access logs on by default");
+        assert.ok(all.indexOf(account) < all.indexOf(stage), "the account setting is registered before the stage");
+    });
+
+    it("no IAM role uses the deprecated managedPolicyArns; managed policies are RolePolicyAttachments", async () => {
+        const roles = all.filter((r) => r.type === "aws:iam/role:Role");
+        assert.ok(roles.length >= 5);
+        for (const role of roles) assert.strictEqual(role.inputs.managedPolicyArns, undefined, role.name);
+        const attachments = all.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+        assert.deepStrictEqual(attachments.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
     });
 
     it("every Lambda: nodejs22.x, arm64, its own role, JSON logs to its own log group", async () => {
@@ -105,6 +122,15 @@ describe("program (index.ts)", function () {
             assert.strictEqual(fn.inputs.loggingConfig.logFormat, "JSON");
             assert.ok(logGroups.has(fn.inputs.loggingConfig.logGroup), `${fn.name} logs to a log group with retention`);
         }
+    });
+
+    it("the transform Lambda carries the compiled schemas of schemas/ and enforces them (default: quarantine)", async () => {
+        const fn = await oneOf(`${PREFIX}-archive-enrich`, "aws:lambda/function:Function");
+        const assets = await fn.inputs.code.assets;
+        const source: string = await assets["__index.js"].text;
+        for (const key of ["shopping/1", "searching/1", "paging/1", "purchase/1", "loyaltypurchase/1"]) assert.ok(source.includes(`["${key}"]`), key);
+        assert.match(source, /enforcement = "quarantine"/);
+        assert.match(source, /unknownSchema = "allow"/);
     });
 
     it("every log group has a retention", () => {

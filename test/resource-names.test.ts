@@ -38,6 +38,14 @@ const NAME_LIMITS: Record<string, { input: string; max: number; autoNamed: boole
     "aws:apigateway/model:Model": { input: "name", max: 255, autoNamed: false },
     "aws:apigateway/authorizer:Authorizer": { input: "name", max: 255, autoNamed: false },
     "aws:apigateway/requestValidator:RequestValidator": { input: "name", max: 255, autoNamed: false },
+    "aws:sns/topic:Topic": { input: "name", max: 256, autoNamed: true },
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": { input: "name", max: 512, autoNamed: true },
+    "aws:cloudwatch/dashboard:Dashboard": { input: "dashboardName", max: 255, autoNamed: false },
+    "aws:iam/policy:Policy": { input: "name", max: 128, autoNamed: true },
+    "aws:glue/catalogDatabase:CatalogDatabase": { input: "name", max: 255, autoNamed: true },
+    "aws:glue/catalogTable:CatalogTable": { input: "name", max: 255, autoNamed: true },
+    "aws:athena/workgroup:Workgroup": { input: "name", max: 128, autoNamed: true },
+    "aws:athena/namedQuery:NamedQuery": { input: "name", max: 128, autoNamed: true },
 };
 
 /** Types whose name AWS does not limit in length (RestApi) or that have no name of their own. */
@@ -50,6 +58,8 @@ const UNNAMED_OR_UNLIMITED = new Set([
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 ]);
 
 interface ProgramResource { type: string; name: string; inputs: Record<string, string> }
@@ -61,7 +71,7 @@ function fullConfig(environment: string): Record<string, string> {
         "client-events:zendeskEmail": "support@example.com",
         "client-events:zendeskEndpoint": "https://acme.zendesk.com/api/v2/tickets",
         "client-events:zendeskApiToken": "zd-secret-token-42",
-        "client-events:apiGatewayCloudWatchRole": "true",
+        "client-events:apiGatewayCloudWatchRole": "create",
         "client-events:eventArchiveRetentionDays": "7",
     };
 }

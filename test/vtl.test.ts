@@ -228,4 +228,50 @@ public class EscapeCheck {
             assert.strictEqual(context.responseOverride.status, undefined);
         });
     });
+
+    describe("rendering again (one compiler reused per template)", () => {
+        // Each template is rendered with every body in turn; the later renders must not see what earlier ones left.
+        const cases: Array<{ title: string; template: string; renders: Array<[body: object, expected: string]> }> = [
+            {
+                title: "#stop in one render does not stop the next",
+                template: "#if($input.path('$.stop'))#stop()#end|after", // velocityjs takes #stop as a macro call
+                renders: [[{ stop: true }, ""], [{}, "|after"]],
+            },
+            {
+                title: "a #macro defined in one render is unknown in the next",
+                template: "#if($input.path('$.define'))#macro(greet)hi#end#end[#greet()]",
+                renders: [[{ define: true }, "[hi]"], [{}, "[]"]],
+            },
+            {
+                title: "a #define of one render is gone in the next",
+                template: "#if($input.path('$.define'))#define($block)B#end#end[$!block]",
+                renders: [[{ define: true }, "[B]"], [{}, "[]"]],
+            },
+            {
+                title: "#break and the loop variables start over",
+                template: "#foreach($x in $input.path('$.xs'))$x$foreach.count#if($x == 2)#break#end#end|",
+                renders: [[{ xs: [1, 2, 3] }, "1122|"], [{ xs: [3, 4] }, "3142|"]],
+            },
+            {
+                title: "a double-quoted literal is evaluated with each render's values",
+                template: `#set($s = "<$input.path('$.v')>")$s`,
+                renders: [[{ v: "a" }, "<a>"], [{ v: "b" }, "<b>"]],
+            },
+        ];
+        for (const { title, template, renders } of cases) {
+            it(title, () => {
+                for (const uncached of [false, true]) {
+                    for (const [body, expected] of [...renders, ...renders]) {
+                        assert.strictEqual(renderTemplate(template, { body: JSON.stringify(body) }, { uncached }), expected, `${JSON.stringify(body)}, uncached: ${uncached}`);
+                    }
+                }
+            });
+        }
+
+        it("a template that throws leaves its compiler usable", () => {
+            const template = "#set($v = $input.path('$.v'))$v.substring(0, 2)";
+            assert.throws(() => renderTemplate(template, { body: JSON.stringify({ v: "a" }) }), /StringIndexOutOfBounds/);
+            assert.strictEqual(renderTemplate(template, { body: JSON.stringify({ v: "abc" }) }), "ab");
+        });
+    });
 });

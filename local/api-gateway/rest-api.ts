@@ -10,6 +10,7 @@ import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, cors
 import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
+import type { ActivitySink } from "../activity";
 import type { Logger } from "../log";
 import { RequestValidator } from "./validation";
 import { renderTemplate, renderTemplateWithOverrides } from "./vtl";
@@ -30,6 +31,8 @@ export interface RestApiSettings {
      */
     identityValidationExpression?: string;
     corsAllowOrigin: string;
+    /** Where each answered request is reported (the console and /_local/metrics). */
+    activity?: ActivitySink;
 }
 
 export interface RestApiBackends {
@@ -132,12 +135,14 @@ export class LocalRestApi {
 
     async handle(request: ApiRequest): Promise<ApiResponse> {
         const requestId = randomUUID();
-        const response = await this.process(request, requestId);
+        const started = performance.now();
+        const context = this.baseContext(request, requestId);
+        const response = await this.process(request, context);
+        this.settings.activity?.emit({ type: "request", requestId, method: request.method, path: request.path, status: response.status, latencyMs: performance.now() - started, note: response.note, authorizer: context.authorizer as Record<string, unknown> | undefined, requestBody: request.body.length <= MAX_REQUEST_BYTES ? request.body.toString("utf8") : "", responseBody: response.body });
         return { ...response, requestId, headers: { ...response.headers, "x-amzn-RequestId": requestId } };
     }
 
-    private async process(request: ApiRequest, requestId: string): Promise<ApiResponse> {
-        const context = this.baseContext(request, requestId);
+    private async process(request: ApiRequest, context: Record<string, unknown>): Promise<ApiResponse> {
         const cors = corsHeaders(this.settings.corsAllowOrigin);
         const route = request.path.slice(this.settings.stage.length + 1).replace(/\/+$/, "") || "/";
         if (route !== this.resourcePath || !["POST", "OPTIONS"].includes(request.method)) {
@@ -188,12 +193,14 @@ export class LocalRestApi {
         const template = PUT_EVENTS_REQUEST_TEMPLATES[contentType];
         if (!template && PASSTHROUGH_BEHAVIOR === "NEVER") return this.gatewayResponse("UNSUPPORTED_MEDIA_TYPE", context, `content type ${contentType}`);
 
-        // 3. The request model.
-        const body = request.body.toString("utf8");
+        // 3. The request model. Bytes that are not UTF-8 reach it as unpaired surrogates, never as U+FFFD,
+        // so PutEvents refuses the entry that holds them instead of storing changed data.
+        const body = decodeUtf8KeepingInvalidBytes(request.body);
         const validation = this.validator.check(body);
         if (!validation.valid) {
             context.error = { validationErrorString: validation.validationErrorString };
-            return this.gatewayResponse("BAD_REQUEST_BODY", context, `invalid body ${validation.validationErrorString}`);
+            // Not in the answer (see pipeline/gateway-responses.ts): in the log, as in the deployed access log.
+            return this.gatewayResponse("BAD_REQUEST_BODY", context, `invalid body (request ${String(context.requestId)}): ${validation.validationErrorString}`);
         }
 
         // 4. The mapping template, 5. the PutEvents integration.
@@ -258,7 +265,7 @@ export class LocalRestApi {
         const spec: GatewayResponseSpec | undefined = GATEWAY_RESPONSES.find((r) => r.responseType === type) ?? GATEWAY_RESPONSES.find((r) => r.responseType === family);
         const status = spec?.statusCode ? Number(spec.statusCode) : defaults.status;
         const error = { ...((context.error as object | undefined) ?? {}), message: defaults.message, responseType: type };
-        const template = spec?.template ?? `{"message":$context.error.messageString}`;
+        const template = spec?.template ?? `{"message":$context.error.messageString}`; // API Gateway's default
         const body = substituteGatewayTemplate(template, { ...context, error }, this.settings.stageVariables);
         return { status, headers: { ...corsHeaders(this.settings.corsAllowOrigin), "Content-Type": "application/json" }, body, note: `${type}: ${note}` };
     }
@@ -266,25 +273,69 @@ export class LocalRestApi {
 
 /**
  * Gateway response templates are not Velocity: API Gateway substitutes `$context.*` and `$stageVariables.*`
- * only. `messageString` is the message as a quoted JSON string; string values are inserted JSON-escaped.
+ * only, and documents no escaping, so values are inserted as they are (a quote in a value would break the
+ * JSON there too: pipeline/gateway-responses.ts uses only values that hold none). `messageString` is the
+ * message between double quotes, as API Gateway defines it.
  */
 export function substituteGatewayTemplate(template: string, context: Record<string, unknown>, stageVariables: Record<string, string>): string {
     return template.replace(/\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)/g, (_whole, root: string, dotted: string) => {
         const names = dotted.slice(1).split(".");
-        if (root === "stageVariables") return escapeForJsonString(stageVariables[names[0]] ?? "");
+        if (root === "stageVariables") return stageVariables[names[0]] ?? "";
         if (names[0] === "error" && names[1] === "messageString") {
             const message = (context.error as { message?: string | null } | undefined)?.message;
-            return message === null || message === undefined ? "null" : JSON.stringify(message);
+            return message === null || message === undefined ? "null" : `"${message}"`;
         }
         let value: unknown = context;
         for (const name of names) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
         if (value === undefined || value === null) return "";
-        return escapeForJsonString(typeof value === "string" ? value : JSON.stringify(value));
+        return typeof value === "string" ? value : JSON.stringify(value);
     });
 }
 
-function escapeForJsonString(value: string): string {
-    return JSON.stringify(value).slice(1, -1);
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes UTF-8. Each byte of an ill-formed sequence (an encoded surrogate such as ED A0 80, an overlong
+ * form, a stray continuation byte, a truncated sequence) becomes the unpaired surrogate U+DC00 + byte,
+ * as Python's "surrogateescape" does: the text stays distinguishable from a real U+FFFD, and whoever
+ * stores it can refuse it with a clear error instead of changing it.
+ */
+export function decodeUtf8KeepingInvalidBytes(bytes: Buffer): string {
+    try {
+        return strictUtf8.decode(bytes);
+    } catch {
+        // ill-formed somewhere: decode sequence by sequence below
+    }
+    let out = "";
+    let i = 0;
+    while (i < bytes.length) {
+        const length = wellFormedSequenceLength(bytes, i);
+        if (length === 0) {
+            out += String.fromCharCode(0xdc00 + bytes[i]);
+            i++;
+        } else {
+            out += bytes.toString("utf8", i, i + length);
+            i += length;
+        }
+    }
+    return out;
+}
+
+/** Length of the well-formed UTF-8 sequence at `i` (Unicode table 3-7), or 0 when there is none. */
+function wellFormedSequenceLength(b: Buffer, i: number): number {
+    const lead = b[i];
+    const inRange = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi;
+    if (lead <= 0x7f) return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) return inRange(1) ? 2 : 0;
+    if (lead >= 0xe0 && lead <= 0xef) {
+        const [lo, hi] = lead === 0xe0 ? [0xa0, 0xbf] : lead === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+        return inRange(1, lo, hi) && inRange(2) ? 3 : 0;
+    }
+    if (lead >= 0xf0 && lead <= 0xf4) {
+        const [lo, hi] = lead === 0xf0 ? [0x90, 0xbf] : lead === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+        return inRange(1, lo, hi) && inRange(2) && inRange(3) ? 4 : 0;
+    }
+    return 0;
 }
 
 function flatHeaders(headers: ApiRequest["headers"]): Record<string, string> {

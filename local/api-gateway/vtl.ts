@@ -32,6 +32,14 @@ export interface TemplateContext {
     querystring?: Record<string, string>;
 }
 
+export interface RenderOptions {
+    /**
+     * A new velocityjs compiler for this render, which parses string literals again at each evaluation (how
+     * this module rendered before it reused compilers; the bench's "before"). Same output, slower.
+     */
+    uncached?: boolean;
+}
+
 export interface RenderResult {
     /** The rendered text. */
     output: string;
@@ -49,35 +57,37 @@ function hex(code: number): string {
     return code.toString(16).toUpperCase();
 }
 
+/** What escapeJavaScript writes for one UTF-16 unit that it escapes. */
+function escapedUnit(code: number): string {
+    if (code > 0xfff) return "\\u" + hex(code);
+    if (code > 0xff) return "\\u0" + hex(code);
+    if (code > 0x7f) return "\\u00" + hex(code);
+    switch (code) {
+        case 0x08: return "\\b";
+        case 0x0a: return "\\n";
+        case 0x09: return "\\t";
+        case 0x0c: return "\\f";
+        case 0x0d: return "\\r";
+        case 0x27: return "\\'";
+        case 0x22: return "\\\"";
+        case 0x5c: return "\\\\";
+        case 0x2f: return "\\/";
+        default: return (code > 0xf ? "\\u00" : "\\u000") + hex(code);
+    }
+}
+
 /** Apache Commons Lang 2 `StringEscapeUtils.escapeJavaScript`, which API Gateway's `$util.escapeJavaScript` is. */
 export function escapeJavaScript(input: string): string {
     let out = "";
+    let copied = 0; // input before this index is in `out`; runs of plain characters are copied in one slice
     for (let i = 0; i < input.length; i++) {
         const code = input.charCodeAt(i);
-        if (code > 0xfff) out += "\\u" + hex(code);
-        else if (code > 0xff) out += "\\u0" + hex(code);
-        else if (code > 0x7f) out += "\\u00" + hex(code);
-        else if (code < 32) {
-            switch (code) {
-                case 0x08: out += "\\b"; break;
-                case 0x0a: out += "\\n"; break;
-                case 0x09: out += "\\t"; break;
-                case 0x0c: out += "\\f"; break;
-                case 0x0d: out += "\\r"; break;
-                default: out += (code > 0xf ? "\\u00" : "\\u000") + hex(code);
-            }
-        } else {
-            const ch = input[i];
-            switch (ch) {
-                case "'": out += "\\'"; break;
-                case "\"": out += "\\\""; break;
-                case "\\": out += "\\\\"; break;
-                case "/": out += "\\/"; break;
-                default: out += ch;
-            }
-        }
+        const plain = code >= 0x20 && code <= 0x7f && code !== 0x27 && code !== 0x22 && code !== 0x5c && code !== 0x2f;
+        if (plain) continue;
+        out += input.slice(copied, i) + escapedUnit(code);
+        copied = i + 1;
     }
-    return out;
+    return copied === 0 ? input : out + input.slice(copied);
 }
 
 /** Java `URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space as `+`, the rest %XX. */
@@ -138,6 +148,24 @@ export function javaRegex(pattern: string, flags = ""): RegExp {
     return new RegExp(source, Array.from(new Set(flags + extra)).join(""));
 }
 
+const regexCache = new Map<string, RegExp>();
+
+/**
+ * javaRegex, compiled once per pattern and flags (templates call replaceAll with the same few literals on every
+ * entry). Callers reset `lastIndex` before a global search; rendering is synchronous, so nothing interleaves.
+ */
+function cachedJavaRegex(pattern: string, flags = ""): RegExp {
+    const key = `${flags}/${pattern}`;
+    let re = regexCache.get(key);
+    if (!re) {
+        re = javaRegex(pattern, flags);
+        if (regexCache.size >= 1000) regexCache.delete(regexCache.keys().next().value as string);
+        regexCache.set(key, re);
+    }
+    re.lastIndex = 0;
+    return re;
+}
+
 /** Applies a Java replacement string (`$n`, `${name}`, `\x` = literal x) to one match. */
 function javaReplacement(replacement: string, match: RegExpExecArray): string {
     let out = "";
@@ -174,7 +202,7 @@ function javaReplacement(replacement: string, match: RegExpExecArray): string {
 }
 
 function javaReplace(input: string, regex: string, replacement: string, all: boolean): string {
-    const re = javaRegex(regex, "g");
+    const re = cachedJavaRegex(regex, "g");
     let out = "";
     let last = 0;
     let match: RegExpExecArray | null;
@@ -195,10 +223,10 @@ function javaReplace(input: string, regex: string, replacement: string, all: boo
 /** Java `String.split(regex)`: trailing empty strings removed; a leading empty string from a zero-width match too. */
 function javaSplit(input: string, regex: string, limit = 0): string[] {
     if (input === "") return [""];
-    let parts = input.split(javaRegex(regex));
+    let parts = input.split(cachedJavaRegex(regex));
     if (limit > 0 && parts.length > limit) {
         // Rebuild with a limit: split again keeping the remainder in the last part.
-        const re = javaRegex(regex, "g");
+        const re = cachedJavaRegex(regex, "g");
         parts = [];
         let last = 0;
         let match: RegExpExecArray | null;
@@ -211,7 +239,7 @@ function javaSplit(input: string, regex: string, limit = 0): string[] {
         parts.push(input.slice(last));
         return parts;
     }
-    if (parts.length > 1 && parts[0] === "" && javaRegex(regex).exec(input)?.[0] === "") parts.shift();
+    if (parts.length > 1 && parts[0] === "" && cachedJavaRegex(regex).exec(input)?.[0] === "") parts.shift();
     if (limit === 0) while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
     return parts;
 }
@@ -248,7 +276,7 @@ const JAVA_STRING_METHODS: Record<string, (s: string, ...args: never[]) => unkno
     replace: (s, target: unknown, replacement: unknown) => s.split(String(target)).join(String(replacement)),
     replaceAll: (s, regex: string, replacement: string) => javaReplace(s, String(regex), String(replacement), true),
     replaceFirst: (s, regex: string, replacement: string) => javaReplace(s, String(regex), String(replacement), false),
-    matches: (s, regex: string) => javaRegex(`^(?:${String(regex)})$`).test(s),
+    matches: (s, regex: string) => cachedJavaRegex(`^(?:${String(regex)})$`).test(s),
     split: (s, regex: string, limit?: number) => javaSplit(s, String(regex), limit ?? 0),
     toString: (s: string) => s,
     hashCode: (s) => { let h = 0; for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0; return h; },
@@ -355,7 +383,70 @@ function makeInput(ctx: TemplateContext) {
 // rendering
 // ------------------------------------------------------------------------------------------------
 
-const astCache = new Map<string, ReturnType<typeof parse>>();
+type Asts = ReturnType<typeof parse>;
+
+/** A Map that forgets its oldest entry beyond `max` entries (caches keyed by template text stay bounded). */
+function boundedCache<V>(max: number): { get(key: string): V | undefined; set(key: string, value: V): void } {
+    const entries = new Map<string, V>();
+    return {
+        get: (key) => entries.get(key),
+        set(key, value) {
+            if (entries.size >= max) entries.delete(entries.keys().next().value as string);
+            entries.set(key, value);
+        },
+    };
+}
+
+/** Parsed templates, and parsed double-quoted string literals ("$!e.ErrorCode"): parsing is pure. */
+const parsedCache = boundedCache<Asts>(1000);
+
+function parsed(text: string): Asts {
+    let asts = parsedCache.get(text);
+    if (!asts) {
+        asts = parse(text);
+        parsedCache.set(text, asts);
+    }
+    return asts;
+}
+
+const METHOD_HANDLERS = [javaStringHandler, notJavaStringHandler];
+
+/**
+ * velocityjs's compiler, made reusable: a double-quoted string literal is parsed once (velocityjs parses it
+ * again each time it is evaluated), and `reset` returns the render state to that of a new compiler, so one
+ * instance serves every render of its template (rendering is synchronous).
+ */
+class ReusableCompile extends Compile {
+    inUse = false;
+
+    protected evalStr(str: string): string {
+        return this.renderAstList(parsed(str), this.contextId);
+    }
+
+    reset(): void {
+        this.defines = {};
+        this.conditions = [];
+        this.local = {};
+        this.contextId = "";
+        this.macrosStore = {};
+        this.runState = { stop: false, break: false };
+    }
+}
+
+const compilerCache = boundedCache<ReusableCompile>(100);
+
+/** The template's compiler; a new one when `uncached` or when that template is already rendering. */
+function compilerFor(template: string, uncached: boolean): Compile & { inUse?: boolean } {
+    if (uncached) return new Compile(parsed(template), { customMethodHandlers: METHOD_HANDLERS });
+    let compiler = compilerCache.get(template);
+    if (!compiler) {
+        compiler = new ReusableCompile(parsed(template), { customMethodHandlers: METHOD_HANDLERS });
+        compilerCache.set(template, compiler);
+    }
+    if (compiler.inUse) return new ReusableCompile(parsed(template), { customMethodHandlers: METHOD_HANDLERS });
+    compiler.reset();
+    return compiler;
+}
 
 function ensureObject(holder: Record<string, unknown>, key: string): Record<string, unknown> {
     if (holder[key] === undefined || holder[key] === null || typeof holder[key] !== "object") holder[key] = {};
@@ -363,25 +454,26 @@ function ensureObject(holder: Record<string, unknown>, key: string): Record<stri
 }
 
 /** Renders a template and returns the text and the overrides it set. */
-export function renderTemplateWithOverrides(template: string, ctx: TemplateContext): RenderResult {
+export function renderTemplateWithOverrides(template: string, ctx: TemplateContext, options: RenderOptions = {}): RenderResult {
     const context = ctx.context ?? {};
     const requestOverride = ensureObject(context, "requestOverride");
     for (const key of ["header", "querystring", "path"]) ensureObject(requestOverride, key);
     const responseOverride = ensureObject(context, "responseOverride");
     ensureObject(responseOverride, "header");
 
-    let asts = astCache.get(template);
-    if (!asts) {
-        asts = parse(template);
-        astCache.set(template, asts);
+    const compiler = compilerFor(template, options.uncached === true);
+    let output: string;
+    compiler.inUse = true;
+    try {
+        output = compiler.render({
+            input: makeInput(ctx),
+            util: makeUtil(),
+            context,
+            stageVariables: { ...(ctx.stageVariables ?? {}) },
+        }, undefined, true);
+    } finally {
+        compiler.inUse = false;
     }
-    const compiler = new Compile(asts, { customMethodHandlers: [javaStringHandler, notJavaStringHandler] });
-    const output = compiler.render({
-        input: makeInput(ctx),
-        util: makeUtil(),
-        context,
-        stageVariables: { ...(ctx.stageVariables ?? {}) },
-    }, undefined, true);
 
     const status = responseOverride.status;
     return {
@@ -398,6 +490,6 @@ export function renderTemplateWithOverrides(template: string, ctx: TemplateConte
  * Renders a mapping template as API Gateway would. Overrides the template sets are written into
  * `ctx.context.requestOverride` / `ctx.context.responseOverride` (created when absent).
  */
-export function renderTemplate(template: string, ctx: TemplateContext): string {
-    return renderTemplateWithOverrides(template, ctx).output;
+export function renderTemplate(template: string, ctx: TemplateContext, options: RenderOptions = {}): string {
+    return renderTemplateWithOverrides(template, ctx, options).output;
 }

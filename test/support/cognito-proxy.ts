@@ -10,6 +10,8 @@ import type { AddressInfo } from "node:net";
 export interface CognitoCall {
     operation: string;
     input: Record<string, unknown>;
+    /** The Authorization header the call came with (a SigV4 signature for Admin* calls, or none). */
+    authorization?: string;
     /** The answer's body (parsed), once it came. */
     output?: Record<string, unknown>;
 }
@@ -39,6 +41,38 @@ export function issuedTokens(proxy: CognitoProxy): string[] {
     });
 }
 
+interface Answer {
+    status: number;
+    headers: http.OutgoingHttpHeaders;
+    body: Buffer;
+}
+
+/** Sends the request on to the emulator at `target`, path and headers unchanged. */
+function forward(target: string, req: http.IncomingMessage, body: Buffer): Promise<Answer> {
+    const url = new URL(req.url ?? "/", target);
+    return new Promise((resolve, reject) => {
+        const out = http.request(url, { method: req.method, headers: req.headers }, (answer) => {
+            const chunks: Buffer[] = [];
+            answer.on("data", (c: Buffer) => chunks.push(c));
+            answer.on("end", () => {
+                const headers = Object.fromEntries(Object.entries(answer.headers).filter(([k]) => k !== "content-length" && k !== "transfer-encoding"));
+                resolve({ status: answer.statusCode ?? 502, headers, body: Buffer.concat(chunks) });
+            });
+            answer.on("error", reject);
+        });
+        out.on("error", reject);
+        out.end(body);
+    });
+}
+
+function parseJsonOrText(body: Buffer): Record<string, unknown> {
+    try {
+        return JSON.parse(body.toString("utf8"));
+    } catch {
+        return { text: body.toString("utf8") };
+    }
+}
+
 export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
     const proxy = { calls: [] as CognitoCall[] } as CognitoProxy;
     const server = http.createServer((req, res) => {
@@ -47,7 +81,7 @@ export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
         req.on("end", async () => {
             const body = Buffer.concat(chunks);
             const amzTarget = String(req.headers["x-amz-target"] ?? "");
-            const call: CognitoCall = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {} };
+            const call: CognitoCall = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {}, authorization: req.headers.authorization };
             proxy.calls.push(call);
             const fault = proxy.fault?.(call);
             if (fault) {
@@ -55,12 +89,11 @@ export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
                 res.end(JSON.stringify({ __type: fault.type, message: fault.message }));
                 return;
             }
-            const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length") as Array<[string, string]>);
-            const answer = await fetch(target, { method: req.method, headers, body: req.method === "POST" ? body : undefined });
-            res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([k]) => k !== "content-length" && k !== "transfer-encoding")));
-            const text = Buffer.from(await answer.arrayBuffer());
-            call.output = text.length ? JSON.parse(text.toString("utf8")) : {};
-            res.end(text);
+            // Forwarded with every header as sent, Host included: Admin* calls carry a SigV4 signature over it.
+            const answer = await forward(target, req, body);
+            res.writeHead(answer.status, answer.headers);
+            call.output = answer.body.length ? parseJsonOrText(answer.body) : {};
+            res.end(answer.body);
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

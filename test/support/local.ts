@@ -23,15 +23,18 @@ export interface StartedLocal {
     local: LocalPipeline;
     codes: Map<string, string>;
     cognito: CognitoIdentityProviderClient;
+    /** Local mode's log lines (kept in memory, not printed). */
+    logs: string[];
 }
 
-/** Starts local mode on a free port in a fresh temp directory, quiet, with fast retries. */
+/** Starts local mode on a free port in a fresh temp directory, its log kept in `logs`, with fast retries. */
 export async function startTestLocal(options: LocalOptions = {}): Promise<StartedLocal> {
     const codes = new Map<string, string>();
+    const logs: string[] = [];
     const local = await startLocal({
         port: 0,
         dataDir: tempDataDir(),
-        quiet: true,
+        logLine: (line) => logs.push(line),
         bufferSeconds: 60, // tests call flush(); the interval must not split what they send
         retry: { baseMs: 20, maxDelayMs: 100 },
         ...options,
@@ -40,9 +43,20 @@ export async function startTestLocal(options: LocalOptions = {}): Promise<Starte
     const cognito = new CognitoIdentityProviderClient({
         endpoint: local.outputs.cognitoEndpoint,
         region: local.outputs.region,
-        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        credentials: { ...local.credentials }, // Admin* and ListUsers are signed with local mode's own credentials (the SDK marks the object)
     });
-    return { local, codes, cognito };
+    return { local, codes, cognito, logs };
+}
+
+/**
+ * The request model's complaint about a refused body, from local mode's log: the 400 answer holds a fixed
+ * message and the request id only (pipeline/gateway-responses.ts), as the deployed access log does.
+ */
+export function validationErrorOf(started: StartedLocal, answer: { requestId?: string }): string {
+    const marker = `(request ${answer.requestId}): `;
+    const line = started.logs.find((l) => l.includes(marker));
+    if (!answer.requestId || !line) throw new Error(`no validation error logged for request ${answer.requestId}`);
+    return line.slice(line.indexOf(marker) + marker.length);
 }
 
 export interface TestUser {

@@ -7,7 +7,7 @@ import { resources, registrationsDone } from "./pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Inputs that carry a physical name, by what AWS calls them. */
-const NAME_INPUTS = ["name", "bucket", "stageName", "statementId", "namePrefix", "bucketPrefix"];
+const NAME_INPUTS = ["name", "bucket", "stageName", "statementId", "namePrefix", "bucketPrefix", "dashboardName"];
 
 async function main(): Promise<void> {
     const config = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;

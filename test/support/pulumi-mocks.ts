@@ -39,6 +39,10 @@ function arnFor(type: string, name: string, inputs: Record<string, any>): string
         case "aws:cloudwatch/logGroup:LogGroup": return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${physical}`;
         case "aws:kms/key:Key": return `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}`;
         case "aws:apigateway/restApi:RestApi": return `arn:aws:apigateway:${REGION}::/restapis/${name}-id`;
+        case "aws:sns/topic:Topic": return `arn:aws:sns:${REGION}:${ACCOUNT}:${physical}`;
+        case "aws:cloudwatch/metricAlarm:MetricAlarm": return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${physical}`;
+        case "aws:athena/workgroup:Workgroup": return `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/${physical}`;
+        case "aws:iam/policy:Policy": return `arn:aws:iam::${ACCOUNT}:policy/${physical}`;
         default: return `arn:aws:mock:${REGION}:${ACCOUNT}:${type.split(":")[1]?.split("/")[0] ?? "x"}/${physical}`;
     }
 }
