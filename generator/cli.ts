@@ -19,6 +19,7 @@ import {
     UserNotConfirmedError,
 } from "../client";
 import { MAX_ENTRIES_PER_REQUEST } from "../pipeline/limits";
+import { DEFAULT_ACTIVE_MINUTES } from "../pipeline/named-queries";
 import { CliError, EXIT } from "./errors";
 import { eventTypes } from "./events";
 import { readManifest } from "./manifest";
@@ -231,7 +232,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             .description("Reconcile a run's manifest with storage (missing, duplicated and extra events by eventType), or, with --completeness, every session's sequence numbers with storage.")
             .addOption(new Option("--manifest <path>", "manifest written by run --manifest").conflicts("completeness"))
             .option("--completeness", "no manifest: run the completeness named query (DuckDB over local mode's archive with --local/--data-dir, else Athena in the stack) and fail when finished sessions miss events")
-            .option("--active-minutes <n>", "with --completeness: sessions whose last stored event is this recent are still active, reported apart (0: every session finished; default: the query's)", int("--active-minutes", 0, 525_600))
+            .option("--active-minutes <n>", `with --completeness: sessions whose last stored event is this recent are still active, reported apart (0: every session finished; default: ${DEFAULT_ACTIVE_MINUTES}, a few minutes past Firehose's default buffer)`, int("--active-minutes", 0, 525_600))
             .option("--data-dir <dir>", "local mode's data directory (env CLIENT_EVENTS_DATA_DIR); otherwise S3")
             .option("--bucket <name>", "archive bucket (default: stack output bucketName; env CLIENT_EVENTS_BUCKET)")
             .option("--prefix <prefix>", "only read S3 keys under this prefix")
