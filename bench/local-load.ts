@@ -246,8 +246,11 @@ async function idToken(ready: Record<string, any>): Promise<string> {
 export async function run(): Promise<BenchRow[]> {
     if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install wrk (Debian's package)");
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const localCommand = (require(path.join(ROOT, "package.json")) as { scripts: Record<string, string> }).scripts.local;
-    const floorCommand = localCommand.replace("local/main.ts", "bench/support/floor-server.ts");
+    const script = (require(path.join(ROOT, "package.json")) as { scripts: Record<string, string> }).scripts.local;
+    // BENCH_CPU_PROFILE=<dir>: local mode writes a CPU profile of its main thread there (node --cpu-prof).
+    const profileDir = process.env.BENCH_CPU_PROFILE;
+    const localCommand = profileDir ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `) : script;
+    const floorCommand = script.replace("local/main.ts", "bench/support/floor-server.ts");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-load-"));
     try {
         // The floor, under the same load, in the same run.
