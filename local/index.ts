@@ -21,7 +21,6 @@ import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
-import { handler as firehoseTransform } from "../handlers/firehose-transform";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
 import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
@@ -37,7 +36,8 @@ import { CognitoEmulator } from "./cognito";
 import { CONSOLE_PATH, LocalConsole } from "./console/server";
 import { DataDirLock } from "./data-dir-lock";
 import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
-import { LocalFirehose, readLegacySpool } from "./firehose";
+import { readLegacySpool } from "./firehose";
+import { WorkerFirehose } from "./firehose-worker";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
 import { LocalMetrics } from "./metrics";
@@ -138,7 +138,7 @@ export interface LocalPipeline {
     /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
     credentials: LocalCredentials;
     bus: LocalEventBus;
-    firehose: LocalFirehose;
+    firehose: WorkerFirehose;
     /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
     flush(): Promise<void>;
     /**
@@ -231,7 +231,8 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     });
 
     // Firehose --------------------------------------------------------------------------------------
-    const firehose = new LocalFirehose({
+    // In a worker thread: the transform, jq and object writes never stall the thread that answers requests.
+    const firehose = new WorkerFirehose({ quiet: options.quiet ?? false, firehose: {
         streamName: deliveryStreamName,
         streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
         region,
@@ -242,7 +243,6 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         bufferIntervalSeconds: options.bufferSeconds ?? 5,
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
-            handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity),
             lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
@@ -253,8 +253,8 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         gzip: config.archiveCompression === "GZIP",
         retryBaseMs: options.retry?.baseMs,
         retryMaxMs: options.retry?.maxDelayMs,
-        activity,
-    }, log);
+    } }, log, activity);
+    const jqEngine = await firehose.ready;
 
     // API destination ---------------------------------------------------------------------------------
     const useRecorder = !options.zendesk?.endpoint;
@@ -289,6 +289,8 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         retryBaseMs: options.retry?.baseMs ?? 1000,
         retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
         activity,
+        // Backpressure: while too many records wait for their object, new events wait before they are accepted.
+        admit: () => firehose.admit(),
     };
     const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
     const rules: RuleDefinition[] = [
@@ -301,7 +303,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
                 retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
                 deadLetter: true,
                 // Delivered once its object is in S3; until then the event stays in the bus's journal.
-                deliver: (payload) => firehose.put(Buffer.from(payload, "utf8")).then(
+                deliver: (payload) => firehose.put(payload).then(
                     () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
                 ),
@@ -404,7 +406,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
             zendeskEndpoint: useRecorder ? zendeskEndpoint : zendeskEndpoint.replace(/\/\/[^/@]*@/, "//"),
             deliveryStreamName,
             rules: rules.map((r) => r.name),
-            jqEngine: firehose.jq.name,
+            jqEngine,
             consoleUrl: localConsole.enabled ? base + CONSOLE_PATH : "",
         },
         activity,

@@ -264,7 +264,7 @@ export class LocalMetrics {
     private countFirehose(r: Extract<Activity, { type: "firehose-put" | "object" | "firehose-failed" }>): void {
         const { firehose, transform } = METRIC_NAMES;
         if (r.type === "firehose-put") {
-            this.add(`firehose.${firehose.incomingRecords}`, 1, r.at);
+            this.add(`firehose.${firehose.incomingRecords}`, r.records ?? 1, r.at);
             this.add(`firehose.${firehose.incomingBytes}`, r.bytes, r.at);
             return;
         }
