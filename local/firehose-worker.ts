@@ -15,6 +15,9 @@ import type { ActivityFeed, ActivityRecordBody } from "./activity";
 import { FirehoseNotWritten, type FirehoseSettings } from "./firehose";
 import type { Logger } from "./log";
 
+/** Records settled per turn of the event loop. */
+const SETTLE_SLICE = 500;
+
 /** What the worker thread is started with (plain data: no functions cross threads). */
 export interface ThreadSettings {
     firehose: Omit<FirehoseSettings, "transform" | "jq" | "activity"> & { transform?: Omit<NonNullable<FirehoseSettings["transform"]>, "handler"> };
@@ -58,6 +61,9 @@ export class WorkerFirehose {
     /** What the thread last reported: records received in all, buffered and parked now. */
     private remote = { received: 0, buffered: 0, parked: 0 };
     private putCount = 0;
+    /** Records the thread reported written (or failed, with the reason) and not settled yet. */
+    private toSettle: Array<[number, string?]> = [];
+    private settleScheduled = false;
     private bufferedWaiters: Array<() => void> = [];
     private admitWaiters: Array<() => void> = [];
     private closed = false;
@@ -113,16 +119,35 @@ export class WorkerFirehose {
 
     private receive(m: FromThread): void {
         if (m.t === "batch") {
-            for (const id of m.written) this.settle(id);
-            for (const [id, message] of m.failed) this.settle(id, new FirehoseNotWritten(message));
+            this.toSettle.push(...m.written.map((id): [number, string?] => [id]), ...m.failed);
+            this.settleSlice();
             for (const body of m.activity) this.activity?.record(body);
             for (const [level, line] of m.logs) this.log[level](line);
             this.remote = { received: m.received, buffered: m.buffered, parked: m.parked };
-            if (this.waiting.size < this.maxInFlight) for (const wake of this.admitWaiters.splice(0)) wake();
         } else if (m.t === "done") {
             const call = this.calls.get(m.call);
             this.calls.delete(m.call);
-            call?.(m.result);
+            // After the records it wrote are settled.
+            void this.settled().then(() => call?.(m.result));
+        }
+        this.setRef();
+    }
+
+    /**
+     * Settles written records a slice at a time: each put() resumes its delivery (journal mark, activity), and
+     * a whole object's worth at once (20,000 records) would hold the request thread for half a second.
+     */
+    private settleSlice(): void {
+        if (this.settleScheduled) return;
+        const slice = this.toSettle.splice(0, SETTLE_SLICE);
+        for (const [id, message] of slice) this.settle(id, message === undefined ? undefined : new FirehoseNotWritten(message));
+        if (this.waiting.size < this.maxInFlight) for (const wake of this.admitWaiters.splice(0)) wake();
+        if (this.toSettle.length > 0) {
+            this.settleScheduled = true;
+            setImmediate(() => {
+                this.settleScheduled = false;
+                this.settleSlice();
+            });
         }
         this.setRef();
     }
@@ -162,6 +187,10 @@ export class WorkerFirehose {
             this.setRef();
             this.worker.postMessage({ t, call } satisfies ToThread);
         });
+    }
+
+    private async settled(): Promise<void> {
+        while (this.toSettle.length > 0 || this.settleScheduled) await new Promise((resolve) => setImmediate(resolve));
     }
 
     /** Resolves when fewer than maxInFlightRecords records wait for their object (PutEvents waits on it). */

@@ -35,6 +35,7 @@ import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
 import { CONSOLE_PATH, LocalConsole } from "./console/server";
 import { DataDirLock } from "./data-dir-lock";
+import { EventLoopMonitor } from "./event-loop";
 import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
 import { readLegacySpool } from "./firehose";
 import { WorkerFirehose } from "./firehose-worker";
@@ -354,7 +355,9 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
 
     // Console and metrics ------------------------------------------------------------------------------
     const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
-    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges });
+    const eventLoop = new EventLoopMonitor();
+    const processFigures = () => ({ eventLoopDelay: eventLoop.snapshot(), firehoseRecordsInFlight: firehose.inFlightRecords });
+    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges, process: processFigures });
     const localConsole: LocalConsole = new LocalConsole({
         feed: activity,
         metrics,
@@ -431,6 +434,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
                 await firehose.close();
                 const report = await bus.close();
                 await server.close();
+                eventLoop.close();
                 lock.release();
                 const summary = closeSummary(report);
                 if (report.notWritten > 0) log.warn(summary);
