@@ -4,6 +4,7 @@
 // until everything is written, and the archive read back: every accepted eventId must be there exactly once.
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
@@ -243,7 +244,16 @@ interface Stalls {
 
 /** The event-loop delay local mode measured in the seconds since `from` (epoch seconds), from /_local/metrics. */
 async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
-    const metrics = await (await fetch(`${base}/_local/metrics`)).json() as { process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } } };
+    // A new connection (agent: false): a pooled one went stale while spawnSync(wrk) held this thread.
+    const text = await new Promise<string>((resolve, reject) => {
+        http.get(`${base}/_local/metrics`, { agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve(body));
+        }).on("error", reject);
+    });
+    const metrics = JSON.parse(text) as { process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } } };
     const seconds = (metrics.process?.eventLoopDelay?.perSecond ?? []).filter((s) => s.at >= from);
     if (seconds.length === 0) throw new Error("/_local/metrics has no event-loop delay for the load's seconds");
     return { maxMs: Math.max(...seconds.map((s) => s.maxMs)), p99Ms: Math.max(...seconds.map((s) => s.p99Ms)), seconds: seconds.length };
