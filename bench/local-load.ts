@@ -312,7 +312,7 @@ export async function run(): Promise<BenchRow[]> {
             { area: AREA, case: `${label}: lost events (accepted, not archived)`, value: mode.lost, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.lost}` },
             { area: AREA, case: `${label}: duplicated events in the archive`, value: mode.duplicated, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.duplicated}` },
             { area: AREA, case: `${label}: longest event-loop stall of the request thread`, value: stalls.maxMs, unit: "ms", target: { value: { atMost: 50 } },
-                note: `largest per-second p99 ${stalls.p99Ms} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)` },
+                note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)` },
             { area: AREA, case: `${label}: peak RSS (all its processes)`, value: mode.peakRssMiB, unit: "MiB", floor: { case: "bare Node server", value: floor.peakRssMiB } },
             { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
         ];

@@ -19,7 +19,7 @@ export interface EventLoopSecond {
 const RESOLUTION_MS = 10;
 
 /** A sample's delay beyond the resolution, in milliseconds. */
-const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - RESOLUTION_MS);
+const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4 - RESOLUTION_MS * 100) / 100);
 
 export class EventLoopMonitor {
     private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
