@@ -14,6 +14,10 @@ import {
     DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
 import { TRANSITION_MIN_DAYS, validateLifecycle } from "./pipeline/archive-lifecycle";
+import {
+    DEFAULT_SCHEMA_ENFORCEMENT, DEFAULT_UNKNOWN_SCHEMA, SCHEMA_ENFORCEMENT_VALUES, UNKNOWN_SCHEMA_VALUES,
+    type SchemaEnforcement, type UnknownSchemaPolicy,
+} from "./pipeline/schemas";
 
 /** The Pulumi project name, i.e. the config namespace. */
 export const CONFIG_NAMESPACE = "client-events";
@@ -92,6 +96,11 @@ export interface AppConfig {
     /** The Zendesk API token, a secret Output (set by loadConfig, never by parseConfig). */
     zendeskApiToken?: pulumi.Output<string>;
 
+    // --- schemas (the Firehose transform, see docs/schemas.md) ---
+    /** `quarantine`: events that break their schema go to errors/processing-failed/; `off`: no checks. */
+    schemaEnforcement: SchemaEnforcement;
+    /** Events whose eventType and schemaVersion have no schema: archived (`allow`) or quarantined. */
+    unknownSchema: UnknownSchemaPolicy;
     // --- query (ArchiveQuery) ---
     /** Deploy the Glue tables, Athena workgroup, named queries and analyst policy. */
     queryEnabled: boolean;
@@ -142,6 +151,8 @@ export const DEFAULTS = {
     partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
     eventArchiveRetentionDays: 7,
     zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
+    schemaEnforcement: DEFAULT_SCHEMA_ENFORCEMENT,
+    unknownSchema: DEFAULT_UNKNOWN_SCHEMA,
     monitoring: true,
     queryEnabled: true,
     queryBytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
@@ -282,6 +293,8 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
         monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
         zendesk: undefined,
+        schemaEnforcement: r.oneOf("schemaEnforcement", DEFAULTS.schemaEnforcement as SchemaEnforcement, SCHEMA_ENFORCEMENT_VALUES),
+        unknownSchema: r.oneOf("unknownSchema", DEFAULTS.unknownSchema as UnknownSchemaPolicy, UNKNOWN_SCHEMA_VALUES),
         queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
         // Athena refuses a limit below 10 MiB.
         queryBytesScannedCutoffPerQuery: r.integer("queryBytesScannedCutoffPerQuery", DEFAULTS.queryBytesScannedCutoffPerQuery, 10 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
@@ -290,6 +303,10 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
     routingChecks(r, config);
     monitoringChecks(r, config);
     loggingChecks(r, config);
+    if (config.schemaEnforcement === "off" && config.unknownSchema === "quarantine") {
+        r.errors.push(`${CONFIG_NAMESPACE}:unknownSchema is "quarantine" but ${CONFIG_NAMESPACE}:schemaEnforcement is "off", which checks nothing. ` +
+            `Fix: pulumi config set ${CONFIG_NAMESPACE}:schemaEnforcement quarantine`);
+    }
     if (config.throttleBurstLimit < config.throttleRateLimit) {
         r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
             `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
@@ -391,6 +408,8 @@ export const CONFIG_KEYS = [
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
     "alarmTopicArn",
+    // --- schema keys ---
+    "schemaEnforcement", "unknownSchema",
     // --- monitoring keys ---
     "monitoring", "alarmEmail",
     // --- query keys ---
@@ -403,6 +422,7 @@ export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
     "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
     "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
     "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
+    "schemaEnforcement", "unknownSchema",
     // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
     "monitoring", "alarmEmail",
 ]);

@@ -18,6 +18,7 @@ import { IngestApi } from "./components/ingest-api";
 import { Archive } from "./components/archive";
 import { EventRouting } from "./components/event-routing";
 import { ZendeskDestination } from "./components/zendesk-destination";
+import { compileSchemas } from "./schemas/compile";
 import { AlarmTopic } from "./components/alarm-topic";
 import { Monitoring } from "./components/monitoring";
 import { ArchiveQuery } from "./components/archive-query";
@@ -46,6 +47,8 @@ const archive = new Archive(`${prefix}-archive`, {
     bufferingIntervalSeconds: config.firehoseBufferIntervalSeconds,
     partitioning: config.partitioning,
     logRetentionDays: config.logRetentionDays,
+    // Compiled now from schemas/*/*.json, so the deployed validators always match the files.
+    schemas: { validators: compileSchemas().validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
 });
 
 // Zendesk is optional: config.ts has already rejected a partial Zendesk configuration.

@@ -9,6 +9,9 @@ import * as jq from "jq-wasm";
 import type { FirehoseTransformationEvent } from "aws-lambda";
 import { handler, textTools, transformBatch, transformRecord } from "../handlers/firehose-transform";
 import { PARTITION_KEYS_JQ_QUERY, partitionKeysFor } from "../pipeline/partitioning";
+import { compileSchemas } from "../schemas/compile";
+import { makeEvent } from "../generator/events";
+import { seededRandom } from "../generator/random";
 import { compareCosts, type BenchRow } from "./table";
 
 const AREA = "firehose-transform";
@@ -52,7 +55,7 @@ async function perRecordRows(): Promise<BenchRow[]> {
     const tools = textTools(); // as transformBatch does, once per batch
     const us = await compareCosts({
         floor: () => bareTransform(datas[a++ % datas.length]),
-        transform: () => transformRecord("r", datas[b++ % datas.length], tools),
+        transform: () => transformRecord("r", datas[b++ % datas.length], undefined, tools),
         floorBatch: () => batch.records.map((r) => bareTransform(r.data)),
         packed: () => packed(batch),
     });
@@ -72,11 +75,11 @@ function sampleEvent(i: number): Record<string, unknown> {
     };
 }
 
-function batchOf(bytes: number): FirehoseTransformationEvent {
+function batchOf(bytes: number, event: (i: number) => Record<string, unknown> = sampleEvent): FirehoseTransformationEvent {
     const records: FirehoseTransformationEvent["records"] = [];
     let size = 0;
     for (let i = 0; size < bytes; i++) {
-        const data = Buffer.from(JSON.stringify(sampleEvent(i))).toString("base64");
+        const data = Buffer.from(JSON.stringify(event(i))).toString("base64");
         records.push({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data });
         size += data.length + 80;
     }
@@ -98,6 +101,18 @@ export async function run(): Promise<BenchRow[]> {
         rows.push({ area: AREA, case: `${label}: ${batch.records.length} records`, value: Math.round(ms * 10) / 10, unit: "ms/batch" });
         rows.push({ area: AREA, case: `${label}: throughput`, value: Math.round(batch.records.length / (ms / 1000)), unit: "records/s" });
     }
+
+    // The generator's events (all valid), checked against the compiled schemas as the deployed transform does.
+    const random = seededRandom(1);
+    const generated = (i: number) => ({ ...sampleEvent(i), detail: { ...makeEvent({ runId: "bench", loyalty: true, random }), sessionId: "2c5e8f1a-4b7d-4c3e-9a6f-8d1b2e3c4f5a", sequence: i + 1 } });
+    const schemas = { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "allow" } as const;
+    const checked = batchOf(1024 * 1024 * 4 / 3, generated);
+    const withSchemas = timeMs(() => transformBatch(checked, schemas), 10);
+    const without = timeMs(() => transformBatch(checked), 10);
+    rows.push({
+        area: AREA, case: `1 MiB batch of generator events (${checked.records.length} records), with schema checks (schemaEnforcement quarantine)`,
+        value: Math.round(withSchemas * 10) / 10, unit: "ms/batch", floor: { case: "the same batch without schema checks", value: Math.round(without * 10) / 10 },
+    });
 
     const events = Array.from({ length: 2000 }, (_, i) => JSON.stringify(sampleEvent(i)));
     const reference = timeMs(() => events.forEach((e) => partitionKeysFor(JSON.parse(e))), 5);

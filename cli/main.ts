@@ -1,11 +1,14 @@
 // Command-line tools for client-events: `npm run cli -- <command> ...`, `npm run cli -- --help`.
-import { Command } from "commander";
+import * as fs from "fs";
+import { Command, Option } from "commander";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { InvalidEventPatternError } from "../event-pattern";
 import { isLoopback } from "../client/http";
 import { readLocalCredentials } from "../generator/settings";
 import { assignClientIds, formatAssignReport } from "./assign-client-ids";
 import { formatResult, testEventPattern } from "./test-event-pattern";
+import { validateEvents } from "./validate-event";
+import { compileSchemas, moduleText } from "../schemas/compile";
 
 interface AssignFlags { userPoolId: string; region?: string; endpoint?: string; dataDir?: string; dryRun?: boolean; json?: boolean }
 
@@ -55,6 +58,50 @@ Example:
                     process.stderr.write(`error: ${message}\n`);
                 }
                 process.exitCode = 1;
+            }
+        });
+
+    program
+        .command("validate-event")
+        .description("Check an event against its JSON Schema in schemas/, with the Firehose transform's own verdict.")
+        .requiredOption("--event <json>", "the event, as JSON text or file://path: a client event, an EventBridge event, or a Firehose error record (also newline-delimited)")
+        .option("--schemas <dir>", "directory of the schemas (<eventType>/<schemaVersion>.json)")
+        .addOption(new Option("--unknown-schema <policy>", "an event of a type and version without schema").choices(["allow", "quarantine"]).default("allow"))
+        .addHelpText("after", `
+Prints one JSON line per event: {"valid":true,"schema":"shopping/1",...} or
+{"valid":false,"reason":"schema-violation","message":"shopping version 1 breaks its schema at \"/data/itemSku\": must be integer (type)",...}.
+For a line of errors/processing-failed/ it decodes rawData and replays the transform, so it tells why the record was rejected.
+
+Exit codes: 0 every event passes; 1 an event breaks its schema (or has none, with --unknown-schema quarantine,
+or was rejected by the transform for another reason); 2 the input or the schemas cannot be read.
+
+Example:
+  npm run cli -- validate-event --event file://events/event.json`)
+        .action((opts: { event: string; schemas?: string; unknownSchema: "allow" | "quarantine" }) => {
+            try {
+                const results = validateEvents(opts.event, { schemaDir: opts.schemas, unknownSchema: opts.unknownSchema });
+                for (const r of results) process.stdout.write(JSON.stringify(r) + "\n");
+                process.exitCode = results.every((r) => r.valid) ? 0 : 1;
+            } catch (e) {
+                process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+                process.exitCode = 2;
+            }
+        });
+
+    program
+        .command("compile-schemas")
+        .description("Write the schemas' compiled validators as one self-contained module, for apps that use client/schemas.")
+        .option("--out <file>", "where to write the module (default: standard output)")
+        .addOption(new Option("--format <format>", "module format").choices(["cjs", "esm"]).default("cjs"))
+        .option("--schemas <dir>", "directory of the schemas (<eventType>/<schemaVersion>.json)")
+        .action((opts: { out?: string; format: "cjs" | "esm"; schemas?: string }) => {
+            try {
+                const text = moduleText(compileSchemas(opts.schemas).source, opts.format);
+                if (opts.out) fs.writeFileSync(opts.out, text);
+                else process.stdout.write(text);
+            } catch (e) {
+                process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+                process.exitCode = 2;
             }
         });
 

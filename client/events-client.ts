@@ -9,7 +9,9 @@
  *   jitter, waiting at least what `Retry-After` asks;
  * - a 400 for a multi-entry request is split in halves until the invalid entry is isolated, so one bad
  *   entry does not take valid ones down with it;
- * - a 401 refreshes the token once and resends.
+ * - a 401 refreshes the token once and resends;
+ * - every event is stamped, when the app hands it over, with this client's `sessionId` and the next
+ *   `sequence` number, kept through every retry (see pipeline/stamping.ts).
  * After a timeout or a network error the client cannot know whether the API published the entries; it
  * resends them with the same `eventId`, so storage can drop the duplicate.
  */
@@ -17,10 +19,12 @@ import { RETRYABLE_ENTRY_ERROR_CODES } from "../pipeline/integration-responses";
 import { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter, RetryPolicy } from "./backoff";
 import { TokenProvider } from "./cognito";
 import { ClientEventsError, ConfigurationError, NetworkError } from "./errors";
+import { MAX_SEQUENCE, SESSION_ID_PATTERN } from "../pipeline/stamping";
 import {
     BatchLimits,
     ClientEvent,
     DEFAULT_LIMITS,
+    EventCheck,
     planBatches,
     PreparedEvent,
     prepareEvent,
@@ -54,6 +58,16 @@ export interface EventsClientOptions {
     newId?: () => string;
     /** Called after every HTTP request (metrics, progress). */
     onRequest?: (info: RequestInfo) => void;
+    /**
+     * The session to continue: a UUID the app keeps per install, and the last sequence number it stamped
+     * (save `client.session` after handing events over). Default: a new UUID per client, starting at 1.
+     */
+    session?: { id: string; lastSequence?: number };
+    /**
+     * Checks each event before it is sent, e.g. `schemaCheck(validators)` from client/schemas (an optional
+     * import); an event it refuses fails with its code (`SchemaViolation`) and is not sent.
+     */
+    check?: EventCheck;
 }
 
 /** What one HTTP request did. */
@@ -76,6 +90,8 @@ export interface RequestInfo {
 export interface AcceptedEvent {
     eventId: string;
     eventType: string;
+    /** The sequence number stamped on the event. */
+    sequence?: number;
     /** EventBridge's id of the published event, when the API returned it. */
     busEventId?: string;
     /** Attempts it took. */
@@ -86,7 +102,9 @@ export interface AcceptedEvent {
 export interface FailedEvent {
     eventId: string;
     eventType: string;
-    /** Final error code: a PutEvents entry code, `HTTP<status>`, `NetworkError`, `InvalidEvent`, `EntryTooLarge`... */
+    /** The sequence number stamped on the event (absent for a value that is not an object). */
+    sequence?: number;
+    /** Final error code: a PutEvents entry code, `HTTP<status>`, `NetworkError`, `InvalidEvent`, `EntryTooLarge`, `SchemaViolation`... */
     errorCode: string;
     errorMessage: string;
     attempts: number;
@@ -132,6 +150,8 @@ export class EventsClient {
     private readonly random: () => number;
     private readonly now: () => number;
     private readonly newId: () => string;
+    private sessionId?: string;
+    private lastSequence: number;
 
     constructor(options: EventsClientOptions) {
         if (!options.apiUrl) throw new ConfigurationError("EventsClient needs apiUrl");
@@ -155,6 +175,34 @@ export class EventsClient {
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
         this.newId = options.newId ?? randomEventId;
+        const session = options.session;
+        if (session !== undefined && (typeof session.id !== "string" || !SESSION_ID_PATTERN.test(session.id))) {
+            throw new ConfigurationError(`session.id must be a UUID (got ${JSON.stringify(session.id)})`);
+        }
+        const last = session?.lastSequence ?? 0;
+        if (!Number.isSafeInteger(last) || last < 0 || last >= MAX_SEQUENCE) {
+            throw new ConfigurationError(`session.lastSequence must be a whole number from 0 (got ${JSON.stringify(session?.lastSequence)})`);
+        }
+        this.sessionId = session?.id;
+        this.lastSequence = last;
+    }
+
+    /** This client's session and the last sequence number it stamped: what an app persists to continue it. */
+    get session(): { id: string; lastSequence: number } {
+        // Made on first use, so a client whose platform lacks crypto.randomUUID fails only when it stamps.
+        this.sessionId ??= randomEventId();
+        return { id: this.sessionId, lastSequence: this.lastSequence };
+    }
+
+    /**
+     * Stamps an event handed over now with this session's id and the next sequence number, on a copy. An
+     * event already stamped by this session (a resend, or one stamped by EventQueue.track) keeps its stamp.
+     */
+    stamp(event: ClientEvent): ClientEvent {
+        const { id } = this.session;
+        const seq = event.sequence;
+        if (event.sessionId === id && typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 1 && seq <= this.lastSequence) return event;
+        return { ...event, sessionId: id, sequence: ++this.lastSequence };
     }
 
     /**
@@ -165,14 +213,17 @@ export class EventsClient {
     async send(events: ClientEvent[]): Promise<SendResult> {
         const result: SendResult = { accepted: [], failed: [], retried: 0, requests: 0 };
         const prepared: PreparedEvent[] = [];
-        for (const event of events) {
+        for (const handed of events) {
+            // Stamped at hand-over, before any check: a refused event leaves a gap in the sequence, as a lost one does.
+            const event = isObject(handed) ? this.stamp(handed) : handed;
             try {
-                prepared.push(prepareEvent(event, this.newId, this.limits));
+                prepared.push(prepareEvent(event, this.newId, this.limits, this.options.check));
             } catch (err) {
                 if (!(err instanceof ClientEventsError)) throw err;
                 result.failed.push({
                     eventId: typeof event?.eventId === "string" ? event.eventId : "",
                     eventType: typeof event?.eventType === "string" ? event.eventType : "",
+                    ...(isObject(event) && typeof event.sequence === "number" ? { sequence: event.sequence } : {}),
                     errorCode: err.code,
                     errorMessage: err.message,
                     attempts: 0,
@@ -336,12 +387,20 @@ export class EventsClient {
 
     private fail(result: SendResult, events: PreparedEvent[], errorCode: string, errorMessage: string, attempts: number): void {
         for (const e of events) {
-            result.failed.push({ eventId: e.eventId, eventType: e.eventType, errorCode, errorMessage, attempts });
+            result.failed.push({ eventId: e.eventId, eventType: e.eventType, ...sequenceOf(e), errorCode, errorMessage, attempts });
         }
     }
 }
 
+function isObject(value: unknown): value is ClientEvent {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sequenceOf(event: PreparedEvent): { sequence?: number } {
+    return event.sequence !== undefined ? { sequence: event.sequence } : {};
+}
+
 function accepted(event: PreparedEvent, attempts: number, busEventId: string | undefined): AcceptedEvent {
-    return { eventId: event.eventId, eventType: event.eventType, attempts, ...(busEventId ? { busEventId } : {}) };
+    return { eventId: event.eventId, eventType: event.eventType, ...sequenceOf(event), attempts, ...(busEventId ? { busEventId } : {}) };
 }
 

@@ -3,7 +3,8 @@
  *
  * Every event gets an `eventId` (a UUID unless the caller set one) before its first send, and keeps it on
  * every retry, so that storage can recognise an event delivered twice (the API cannot always tell the
- * client whether an entry got through, e.g. after a timeout).
+ * client whether an entry got through, e.g. after a timeout). The EventsClient also stamps `sessionId` and
+ * `sequence` (see pipeline/stamping.ts) when the app hands the event over.
  */
 import { MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
 import { EventValidationError } from "./errors";
@@ -16,6 +17,10 @@ export interface ClientEvent {
     schemaVersion: number;
     /** Unique id; assigned by the client when absent. */
     eventId?: string;
+    /** The client's session (a UUID); stamped by the EventsClient. */
+    sessionId?: string;
+    /** 1, 2, 3, ... per session in hand-over order; stamped by the EventsClient. */
+    sequence?: number;
     /** The event's payload. */
     data?: unknown;
     [key: string]: unknown;
@@ -25,6 +30,8 @@ export interface ClientEvent {
 export interface PreparedEvent {
     eventId: string;
     eventType: string;
+    /** The sequence number stamped on the event, if any. */
+    sequence?: number;
     /** The event as a JSON string: one `entries[i].entry` of the request body. */
     entry: string;
     /** UTF-8 size of `entry`. */
@@ -50,6 +57,12 @@ export const DEFAULT_LIMITS: BatchLimits = {
     // "clientevents" + a 128-character environment + a 64-character clientId: the most the API adds.
     entryOverheadBytes: 12 + 128 + 64,
 };
+
+/**
+ * A check of the event as it will be sent (parsed back from its JSON), e.g. against the compiled schemas
+ * (`schemaCheck` from client/schemas). Returns the failure, or undefined when the event passes.
+ */
+export type EventCheck = (event: unknown) => { code: string; message: string } | undefined;
 
 const MAX_EVENT_TYPE_LENGTH = 256;
 const MAX_EVENT_ID_LENGTH = 128;
@@ -83,12 +96,14 @@ export function randomEventId(): string {
 
 /**
  * Validates an event, gives it an id and serializes it. Throws EventValidationError with codes
- * `InvalidEvent` (shape) or `EntryTooLarge` (over the API's per-entry limit).
+ * `InvalidEvent` (shape), `EntryTooLarge` (over the API's per-entry limit) or the code `check` returns
+ * (e.g. `SchemaViolation`).
  */
 export function prepareEvent(
     event: ClientEvent,
     newId: () => string = randomEventId,
     limits: BatchLimits = DEFAULT_LIMITS,
+    check?: EventCheck,
 ): PreparedEvent {
     if (typeof event !== "object" || event === null || Array.isArray(event)) {
         throw new EventValidationError("InvalidEvent", "an event must be a JSON object");
@@ -123,7 +138,11 @@ export function prepareEvent(
             `event ${eventType} (${eventId}) is ${entry.length} characters as JSON; the API accepts at most ${limits.maxEntryLength}`,
         );
     }
-    return { eventId, eventType, entry, bytes: utf8Length(entry) };
+    // Checked as the pipeline will see it: the JSON text parsed back (undefined fields gone, NaN as null...).
+    const failure = check?.(JSON.parse(entry));
+    if (failure) throw new EventValidationError(failure.code, `event ${eventId}: ${failure.message}`);
+    const sequence = typeof event.sequence === "number" ? event.sequence : undefined;
+    return { eventId, eventType, ...(sequence !== undefined ? { sequence } : {}), entry, bytes: utf8Length(entry) };
 }
 
 /**

@@ -9,7 +9,7 @@ export type { CognitoAuthOptions, Tokens, TokenProvider, TokenUse } from "./cogn
 export { EventsClient } from "./events-client";
 export type { EventsClientOptions, RequestInfo, SendResult, AcceptedEvent, FailedEvent } from "./events-client";
 export { prepareEvent, planBatches, randomEventId, utf8Length, DEFAULT_LIMITS } from "./events";
-export type { ClientEvent, PreparedEvent, BatchLimits } from "./events";
+export type { ClientEvent, PreparedEvent, BatchLimits, EventCheck } from "./events";
 export { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter } from "./backoff";
 export { isLoopback } from "./http";
 export type { RetryPolicy } from "./backoff";

@@ -44,14 +44,18 @@ export class EventQueue {
         return this.queued.length;
     }
 
-    /** Queues an event and returns its eventId. Throws QueueFull when `maxQueued` events wait, or after close(). */
+    /**
+     * Queues an event, stamps it with the client's session and next sequence number, and returns its
+     * eventId. Throws QueueFull when `maxQueued` events wait, or after close().
+     */
     track(event: ClientEvent): string {
         if (this.closed) throw new ClientEventsError("QueueClosed", "the event queue is closed");
         if (this.queued.length >= this.options.maxQueued) {
             throw new ClientEventsError("QueueFull", `${this.queued.length} events are waiting to be sent; try again later`);
         }
         const eventId = event.eventId ?? this.options.newId();
-        this.queued.push({ ...event, eventId });
+        // Handed over now: the session's next sequence number is assigned here, not when the batch goes out.
+        this.queued.push(this.client.stamp({ ...event, eventId }));
         if (this.queued.length >= this.options.batchSize) void this.flush();
         else if (!this.timer && this.options.flushIntervalMs > 0) {
             this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "./tls-only-bucket-policy";
 import { HandlerFunction, PolicyStatement } from "./handler-function";
-import { handler as transformHandler } from "../handlers/firehose-transform";
+import { createTransformHandler } from "../handlers/firehose-transform";
+import type { SchemaPolicy } from "../pipeline/schemas";
 import {
     BUFFERING, buildPartitionKeysQuery, COMPRESSION_EXTENSIONS, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
     RECORD_DELIMITER_PARAMETER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
@@ -35,6 +36,11 @@ export interface ArchiveArgs {
     partitioning?: pulumi.Input<PartitioningPolicy>;
     /** Retention of the Firehose error log group and the transform's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
+    /**
+     * Schema enforcement in the transform: the compiled validators (`compileSchemas()` from schemas/compile.ts)
+     * and the policy. Plain values, not Inputs: they are serialized into the Lambda's code. Default: no checks.
+     */
+    schemas?: SchemaPolicy;
 }
 
 /** Name of the CloudWatch log stream Firehose writes S3 delivery errors to. */
@@ -135,8 +141,10 @@ export class Archive extends pulumi.ComponentResource {
         new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
 
         // --- transform Lambda ---------------------------------------------------------------------------
+        const schemas = args.schemas;
         this.transform = new HandlerFunction(`${name}-enrich`, {
-            callback: transformHandler,
+            // A factory, so the validators are set up once per cold start rather than on every invocation.
+            callbackFactory: () => createTransformHandler({ schemas }),
             description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
             // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.
             timeout: 60,

@@ -9,6 +9,13 @@
  * JSON.stringify overflows the stack on deeply nested values (which would fail the whole invocation).
  * Only the top level of the event and of `detail` are rebuilt; every other value is copied as sent,
  * with whitespace outside strings removed so a record stays on one line.
+ *
+ * With a schema policy (`createTransformHandler({ schemas })`), an event whose eventType and schemaVersion
+ * have a schema is checked against it (compiled ahead of time, see schemas/compile.ts) before accountNumber
+ * is added; one that breaks it is ProcessingFailed too. Firehose's error record cannot carry our reason (it
+ * writes its own errorCode `Lambda.ProcessingFailedStatus`), so the handler logs the reason of the first few
+ * rejected records with EventBridge's event id (also in the error record's rawData);
+ * `npm run cli -- validate-event` recomputes it from an error record.
  */
 import { isUtf8 } from "buffer";
 import type {
@@ -17,6 +24,7 @@ import type {
     FirehoseTransformationResultRecord,
 } from "aws-lambda";
 import { TRANSFORM_REJECTS, type TransformRejectReason } from "../pipeline/metrics";
+import { checkEvent, type SchemaPolicy } from "../pipeline/schemas";
 
 /**
  * Why a record could not be transformed (counted in the reject metric; the record itself goes to the
@@ -262,11 +270,21 @@ function transformWithDuplicateKeys(text: string, clientId: string, tools: TextT
     return objectText(event);
 }
 
+/** Why transformText refused a record: the reason, and for a schema violation its description and the event's bus id. */
+export type TextRejection = { ok: false; reason: RejectReason; message?: string; busEventId?: string };
+
+/** The schema verdict on a parsed event (checked as the client sent it, before accountNumber is added). */
+function schemaRejection(schemas: SchemaPolicy | undefined, event: Record<string, unknown>): TextRejection | undefined {
+    const verdict = schemas ? checkEvent(schemas, event.detail) : undefined;
+    if (!verdict || verdict.ok) return undefined;
+    return { ...verdict, ...(typeof event.id === "string" ? { busEventId: event.id.slice(0, 64) } : {}) };
+}
+
 /**
  * The transformed event as text: `resources` emptied, `detail.accountNumber` set to the clientId, and
  * every other value exactly as the record holds it.
  */
-export function transformText(text: string, tools: TextTools = textTools()): { ok: true; text: string } | { ok: false; reason: RejectReason } {
+export function transformText(text: string, schemas?: SchemaPolicy, tools: TextTools = textTools()): { ok: true; text: string } | TextRejection {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
@@ -278,36 +296,67 @@ export function transformText(text: string, tools: TextTools = textTools()): { o
     if (!found.ok) return found;
     const clientId = found.clientId;
     const event = parsed as Record<string, unknown>;
+    const rejection = schemaRejection(schemas, event);
+    if (rejection) return rejection;
     return { ok: true, text: tools.transformInOnePass(text, event, clientId) ?? transformWithDuplicateKeys(text, clientId, tools) };
 }
 
+/** A transformed record, with why it was rejected (kept out of the answer to Firehose). */
+export type TransformedRecord = FirehoseTransformationResultRecord & { reason?: RejectReason; message?: string; busEventId?: string };
+
 /** Transforms one record's base64 data into the output record (base64 JSON, no trailing newline). */
-export function transformRecord(recordId: string, data: string, tools: TextTools = textTools()): FirehoseTransformationResultRecord & { reason?: RejectReason } {
+export function transformRecord(recordId: string, data: string, schemas?: SchemaPolicy, tools: TextTools = textTools()): TransformedRecord {
     // Strict UTF-8: bytes that are not UTF-8 are kept as they are (error prefix), never replaced by U+FFFD.
     const bytes = Buffer.from(data, "base64");
     if (!isUtf8(bytes)) return { recordId, result: "ProcessingFailed", data, reason: "not-json" };
     const text = bytes.toString("utf8");
     let outcome: ReturnType<typeof transformText>;
     try {
-        outcome = transformText(text, tools);
+        outcome = transformText(text, schemas, tools);
     } catch {
         // Never fail the whole invocation (Firehose would retry, then fail every record of the batch).
         outcome = { ok: false, reason: "transform-error" };
     }
-    if (!outcome.ok) return { recordId, result: "ProcessingFailed", data, reason: outcome.reason };
+    if (!outcome.ok) {
+        const { reason, message, busEventId } = outcome;
+        return { recordId, result: "ProcessingFailed", data, reason, ...(message ? { message } : {}), ...(busEventId ? { busEventId } : {}) };
+    }
     return { recordId, result: "Ok", data: Buffer.from(outcome.text, "utf8").toString("base64") };
 }
 
+/** A rejected record's reason, as logged. The error record's rawData holds the same EventBridge `id`. */
+export interface RejectionExample {
+    recordId: string;
+    arrivalTimestamp: number;
+    /** EventBridge's id of the event (set by AWS, not by the client): finds the record in the error output. */
+    busEventId?: string;
+    reason: RejectReason;
+    /** Why, for schema rejections: type, version, JSON pointer and keyword (no values). */
+    message?: string;
+}
+
+/** How many rejected records per invocation the log names one by one (the counts cover them all). */
+export const LOGGED_REJECTIONS = 5;
+
 /** Transforms a Firehose batch; the returned records keep the batch's order and recordIds. */
-export function transformBatch(event: FirehoseTransformationEvent): FirehoseTransformationResult & { rejected: Partial<Record<RejectReason, number>> } {
+export function transformBatch(event: FirehoseTransformationEvent, schemas?: SchemaPolicy): FirehoseTransformationResult & {
+    rejected: Partial<Record<RejectReason, number>>;
+    examples: RejectionExample[];
+} {
     const rejected: Partial<Record<RejectReason, number>> = {};
+    const examples: RejectionExample[] = [];
     const tools = textTools();
     const records = event.records.map((record) => {
-        const { reason, ...out } = transformRecord(record.recordId, record.data, tools);
-        if (reason) rejected[reason] = (rejected[reason] ?? 0) + 1;
+        const { reason, message, busEventId, ...out } = transformRecord(record.recordId, record.data, schemas, tools);
+        if (reason) {
+            rejected[reason] = (rejected[reason] ?? 0) + 1;
+            if (message && examples.length < LOGGED_REJECTIONS) {
+                examples.push({ recordId: record.recordId, arrivalTimestamp: record.approximateArrivalTimestamp, ...(busEventId ? { busEventId } : {}), reason, message });
+            }
+        }
         return out;
     });
-    return { records, rejected };
+    return { records, rejected, examples };
 }
 
 /**
@@ -344,14 +393,26 @@ export function defaultWriteLine(line: string): void {
     else console.warn(line);
 }
 
-/** A Firehose transform handler that reports its rejects as EMF lines through `writeLine`. */
-export function createTransformHandler(writeLine: (line: string) => void = defaultWriteLine): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
+export interface TransformHandlerOptions {
+    /** Compiled validators and the policy applying them (the Archive component passes the configured ones); none: no schema checks. */
+    schemas?: SchemaPolicy;
+    /** Where the EMF and rejection lines go (default `defaultWriteLine`). */
+    writeLine?: (line: string) => void;
+}
+
+/**
+ * A Firehose transform handler. It reports its rejects as EMF lines and, for schema rejections, names the first
+ * few (type, version, pointer and keyword: record contents are client data and stay out of the logs).
+ */
+export function createTransformHandler(options: TransformHandlerOptions = {}): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
+    const { schemas, writeLine = defaultWriteLine } = options;
     return async (event) => {
-        const { records, rejected } = transformBatch(event);
+        const { records, rejected, examples } = transformBatch(event, schemas);
         for (const line of rejectMetricLines(rejected, event.deliveryStreamArn, Date.now(), records.length)) writeLine(line);
+        if (examples.length > 0) writeLine(JSON.stringify({ message: "schema rejections (the first of the batch)", examples }));
         return { records };
     };
 }
 
-/** The Lambda handler Firehose invokes. */
+/** The Lambda handler Firehose invokes, without schema checks. */
 export const handler = createTransformHandler();

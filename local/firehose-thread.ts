@@ -5,7 +5,8 @@
  * show (already normalized, so the request thread does not decode objects) and log lines.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { handler as firehoseTransform } from "../handlers/firehose-transform";
+import { createTransformHandler } from "../handlers/firehose-transform";
+import { loadValidators } from "../schemas/compile";
 import { normalize, type ActivityInput } from "./activity";
 import { LocalFirehose } from "./firehose";
 import { asLocalLambda } from "./lambda";
@@ -52,6 +53,9 @@ const activity = {
         }
     },
 };
+
+const policy = settings.schemas && { ...settings.schemas, validators: loadValidators(settings.schemas.source) };
+const firehoseTransform = createTransformHandler({ schemas: policy });
 
 const { transform, ...rest } = settings.firehose;
 const firehose = new LocalFirehose({

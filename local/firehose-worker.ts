@@ -14,6 +14,7 @@ import { Worker } from "node:worker_threads";
 import type { ActivityFeed, ActivityRecordBody } from "./activity";
 import { FirehoseNotWritten, type FirehoseSettings } from "./firehose";
 import type { Logger } from "./log";
+import type { SchemaEnforcement, UnknownSchemaPolicy } from "../pipeline/schemas";
 
 /** Records settled per turn of the event loop. */
 const SETTLE_SLICE = 500;
@@ -22,6 +23,8 @@ const SETTLE_SLICE = 500;
 export interface ThreadSettings {
     firehose: Omit<FirehoseSettings, "transform" | "jq" | "activity"> & { transform?: Omit<NonNullable<FirehoseSettings["transform"]>, "handler"> };
     quiet: boolean;
+    /** What the transform enforces: the compiled validators' code (schemas/compile.ts) and the policy; none: no schema checks. */
+    schemas?: { source: string; enforcement: SchemaEnforcement; unknownSchema: UnknownSchemaPolicy };
 }
 
 export type ToThread =
@@ -75,7 +78,7 @@ export class WorkerFirehose {
     constructor(private readonly options: WorkerFirehoseOptions, private readonly log: Logger, private readonly activity?: ActivityFeed) {
         this.maxInFlight = options.maxInFlightRecords ?? 60_000;
         this.flushEvery = options.flushEveryRecords ?? 20_000;
-        this.worker = startThread({ firehose: options.firehose, quiet: options.quiet });
+        this.worker = startThread({ firehose: options.firehose, quiet: options.quiet, schemas: options.schemas });
         this.ready = new Promise((resolve, reject) => {
             this.worker.once("message", (m: FromThread) => (m.t === "ready" ? resolve(m.jq) : reject(new Error("firehose thread did not start"))));
             this.worker.once("error", reject);

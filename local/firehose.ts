@@ -383,7 +383,8 @@ export class LocalFirehose {
                     record.settle(); // nothing to write: the record is done
                     continue;
                 } else if (answer.result !== "Ok") {
-                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.ProcessingFailed", "The Lambda function returned result ProcessingFailed for this record.", attempts, transform.lambdaArn));
+                    // The code and the fixed message Firehose writes: the function cannot supply its own.
+                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", attempts, transform.lambdaArn));
                 } else {
                     const keys = (answer as { metadata?: { partitionKeys?: Record<string, string> } }).metadata?.partitionKeys ?? {};
                     out.push({ record, data: Buffer.from(String(answer.data ?? ""), "base64"), lambdaKeys: keys });

@@ -21,6 +21,7 @@ import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
+import { compileSchemas } from "../schemas/compile";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
 import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
@@ -84,6 +85,8 @@ export interface LocalOptions {
     zendeskRetryPolicy?: Partial<RetryPolicy>;
     /** Timeout of one API destination attempt, ms. Default 5000 (EventBridge's). */
     apiDestinationTimeoutMs?: number;
+    /** Directory of the JSON Schemas the transform enforces. Default: the program's schemas/. */
+    schemaDir?: string;
     /** Receives each Cognito confirmation code (the CLI prints them). */
     onConfirmationCode?: (username: string, code: string, destination: string) => void;
     /**
@@ -232,8 +235,15 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     });
 
     // Firehose --------------------------------------------------------------------------------------
+    // The schemas compiled as the Pulumi program compiles them, enforced by the same transform (in the thread,
+    // from the compiled code: functions cannot cross threads).
+    const schemas = compileSchemas(options.schemaDir);
+    log.info(`schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`);
     // In a worker thread: the transform, jq and object writes never stall the thread that answers requests.
-    const firehose = new WorkerFirehose({ quiet: options.quiet ?? false, firehose: {
+    const firehose = new WorkerFirehose({
+        quiet: options.quiet ?? false,
+        schemas: { source: schemas.source, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
+        firehose: {
         streamName: deliveryStreamName,
         streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
         region,

@@ -275,7 +275,7 @@ export class LocalMetrics {
         if (r.error) {
             const type = r.errorType ?? "unknown";
             this.errorRecordsByType.set(type, (this.errorRecordsByType.get(type) ?? 0) + r.records);
-            const rejected = (r.errorRecords ?? []).filter((e) => e.errorCode === "Lambda.ProcessingFailed").length;
+            const rejected = (r.errorRecords ?? []).filter((e) => e.errorCode === "Lambda.ProcessingFailedStatus").length;
             if (rejected > 0) this.add(`transform.${transform.rejected}`, rejected, r.at);
             // The transform accepted these; partitioning failed after it.
             if (type === "partitioning-failed") this.add(`firehose.${firehose.processedRecords}`, r.records, r.at);

@@ -96,7 +96,7 @@ export const ERRORS_TABLE: ArchiveTable = {
     columns: [
         { name: "attemptsmade", key: "attemptsMade", type: "int", comment: "Delivery attempts" },
         { name: "arrivaltimestamp", key: "arrivalTimestamp", type: "bigint", comment: "When Firehose received the record (ms since the epoch)" },
-        text("errorcode", "errorCode", "e.g. Lambda.ProcessingFailed, DynamicPartitioning.MetadataExtractionFailed"),
+        text("errorcode", "errorCode", "e.g. Lambda.ProcessingFailedStatus, DynamicPartitioning.MetadataExtractionFailed"),
         text("errormessage", "errorMessage", "Firehose's explanation"),
         { name: "attemptendingtimestamp", key: "attemptEndingTimestamp", type: "bigint", comment: "When the last attempt ended (ms since the epoch)" },
         text("rawdata", "rawData", "The record as received, base64: from_utf8(from_base64(rawdata))"),

@@ -152,7 +152,7 @@ export function series(id: MetricId, dimensions: Readonly<Record<string, string>
 }
 
 /** The reasons the transform rejects a record (handlers/firehose-transform.ts), each a Reason dimension value. */
-export const TRANSFORM_REJECT_REASONS = ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error"] as const;
+export const TRANSFORM_REJECT_REASONS = ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error", "schema-violation", "unknown-schema"] as const;
 export type TransformRejectReason = (typeof TRANSFORM_REJECT_REASONS)[number];
 
 /** The definition's row in docs/operations.md's metric table. */

@@ -1,4 +1,5 @@
 import { ACCOUNT, oneOf, REGION, resourcesOf, valueOf } from "./support/pulumi-mocks";
+import { readRejectLog } from "./support/transform-log";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,6 +9,7 @@ import { Archive, validateLifecycle } from "../components/archive";
 import { evaluate, isAllowed } from "./support/iam";
 import { PARTITION_KEYS_JQ_QUERY, S3_ERROR_PREFIX, S3_PREFIX, buildPartitionKeysQuery } from "../pipeline/partitioning";
 import { handler } from "../handlers/firehose-transform";
+import { compileSchemas } from "../schemas/compile";
 
 const STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
 
@@ -139,7 +141,7 @@ describe("Archive component", () => {
         assert.deepStrictEqual(Object.keys(assets), ["__index.js"], "only the serialized handler, no node_modules");
         const source: string = await assets["__index.js"].text;
         // The handler's own code as Pulumi serializes it (comments included), and nothing else.
-        assert.ok(Buffer.byteLength(source) < 16_000, `package ${Buffer.byteLength(source)} bytes`);
+        assert.ok(Buffer.byteLength(source) < 24_000, `package ${Buffer.byteLength(source)} bytes`);
         assert.doesNotMatch(source, /require\("(?!crypto|buffer|util)[^".][^"]*"\)/, "requires no package");
         // Run the packed text as Lambda would load it.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-transform-"));
@@ -147,14 +149,65 @@ describe("Archive component", () => {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const packed = require(path.join(dir, "index.js")) as { handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }> };
         const event = { resources: ["client-1"], detail: { eventType: "shopping", schemaVersion: 1 } };
-        const out = await packed.handler({
-            invocationId: "i", deliveryStreamArn: "arn", region: REGION,
-            records: [{ recordId: "a", approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify(event)).toString("base64") },
-                { recordId: "b", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") }],
-        });
+        const saved = console.warn;
+        const warned: string[] = [];
+        console.warn = (line: string) => warned.push(line); // the reject's EMF line, kept out of the test output
+        let out: Awaited<ReturnType<typeof packed.handler>>;
+        try {
+            out = await packed.handler({
+                invocationId: "i", deliveryStreamArn: "arn", region: REGION,
+                records: [{ recordId: "a", approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify(event)).toString("base64") },
+                    { recordId: "b", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") }],
+            });
+        } finally {
+            console.warn = saved;
+        }
+        assert.deepStrictEqual(readRejectLog(warned).rejected, { "not-json": 1 });
         assert.deepStrictEqual(out.records.map((r) => [r.recordId, r.result]), [["a", "Ok"], ["b", "ProcessingFailed"]]);
         assert.strictEqual(JSON.parse(Buffer.from(out.records[0].data, "base64").toString()).detail.accountNumber, "client-1");
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("packs the compiled schema validators into the transform, with no package, and the packed code enforces them", async () => {
+        new Archive("arch-s", { schemas: { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "quarantine" } });
+        const fn = await oneOf("arch-s-enrich", "aws:lambda/function:Function");
+        const assets = await fn.inputs.code.assets;
+        assert.deepStrictEqual(Object.keys(assets), ["__index.js"], "only the serialized handler: no ajv, no node_modules");
+        const source: string = await assets["__index.js"].text;
+        // About 72 KB of generated validation code; carrying ajv instead would add about 1.5 MB (ajv and its dependencies).
+        assert.ok(Buffer.byteLength(source) < 100_000, `package ${Buffer.byteLength(source)} bytes`);
+        assert.doesNotMatch(source, /require\("(?!crypto|buffer|util)[^".][^"]*"\)/, "requires no package (ajv's runtime helpers are inlined)");
+        // Run the packed text as Lambda would load it, in a directory with no node_modules in reach.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-transform-"));
+        try {
+            fs.writeFileSync(path.join(dir, "index.js"), source);
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const packed = require(path.join(dir, "index.js")) as { handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }> };
+            const record = (recordId: string, detail: unknown) => ({ recordId, approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify({ resources: ["client-1"], detail })).toString("base64") });
+            const saved = console.warn;
+            const warned: string[] = [];
+            console.warn = (line: string) => warned.push(line);
+            let out: Awaited<ReturnType<typeof packed.handler>>;
+            try {
+                out = await packed.handler({
+                    invocationId: "i", deliveryStreamArn: "arn", region: REGION, records: [
+                        record("ok", { eventType: "purchase", schemaVersion: 1, data: { orderId: "o-1", items: [{ itemSku: 1, quantity: 1 }], total: 9.5, currency: "EUR" } }),
+                        record("bad", { eventType: "shopping", schemaVersion: 1, data: { itemSku: "123" } }),
+                        record("long", { eventType: "paging", schemaVersion: 1, data: { page: 1, category: "😀".repeat(65) } }),
+                        record("unknown", { eventType: "checkout", schemaVersion: 1, data: {} }),
+                    ],
+                });
+            } finally {
+                console.warn = saved;
+            }
+            assert.deepStrictEqual(out.records.map((r) => [r.recordId, r.result]), [["ok", "Ok"], ["bad", "ProcessingFailed"], ["long", "ProcessingFailed"], ["unknown", "ProcessingFailed"]]);
+            const logged = readRejectLog(warned);
+            assert.deepStrictEqual(logged.rejected, { "schema-violation": 2, "unknown-schema": 1 });
+            assert.strictEqual(logged.examples[0].message, `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
+            assert.strictEqual(logged.examples[1].message, `paging version 1 breaks its schema at "/data/category": must NOT have more than 64 characters (maxLength)`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("runs the transform as a HandlerFunction with nothing beyond its own logs", async () => {

@@ -111,7 +111,7 @@ describe("local console in a browser", function () {
         assert.equal(await rejected.getByTestId("entry-text").textContent(), "not json");
         const errors = page.locator('[data-testid="error-type"][data-error-type="processing-failed"] [data-testid="error-record"]');
         await errors.first().waitFor();
-        assert.equal(await errors.getAttribute("data-error-code"), "Lambda.ProcessingFailed");
+        assert.equal(await errors.getAttribute("data-error-code"), "Lambda.ProcessingFailedStatus");
         assert.equal(await errors.getByTestId("raw-data").textContent(), scenario.rejectedRecord);
         assert.equal(await page.locator('[data-testid="refused-request"][data-status="401"]').count(), 1);
     });

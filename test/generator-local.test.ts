@@ -137,11 +137,13 @@ describe("generator against local mode", function () {
     it("the library's limits match the deployed request model: ten entries of MAX_ENTRY_LENGTH are accepted", async () => {
         const auth = new CognitoAuth({ clientId: local.outputs.userPoolClientId, endpoint: local.outputs.cognitoEndpoint });
         const session = await auth.signIn("erin", PASSWORD);
-        const client = new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session });
-        const skeleton = JSON.stringify({ eventType: "paging", schemaVersion: 1, data: "", eventId: "x".repeat(36) }).length;
+        // Sessions continued at sequence 10, so every stamped sequence number has two digits.
+        const resumed = () => ({ id: "5b0c8a3e-7d2f-4e1a-9c6b-2f4e8d1a3c5b", lastSequence: 9 });
+        const client = new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed() });
+        const skeleton = JSON.stringify({ eventType: "paging", schemaVersion: 1, data: "", sessionId: resumed().id, sequence: 10, eventId: "x".repeat(36) }).length;
         const events = Array.from({ length: 10 }, () => ({ eventType: "paging", schemaVersion: 1, data: "é".repeat(MAX_ENTRY_LENGTH - skeleton) }));
         const requests: number[] = [];
-        const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, onRequest: (i) => requests.push(i.status) }).send(events);
+        const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed(), onRequest: (i) => requests.push(i.status) }).send(events);
         assert.deepStrictEqual([result.accepted.length, result.failed.length], [10, 0], JSON.stringify(result.failed[0]));
         assert.deepStrictEqual(requests, [200], "one request");
         // One character more is refused locally, before any request.

@@ -15,7 +15,7 @@ import { archiveRecords, postEntries, signUpUser, startTestLocal, type StartedLo
 
 const TEMPORARY = "Temp-Passw0rd!";
 const PASSWORD = "Chosen-Passw0rd!";
-const ev = (n: number) => JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { n } });
+const ev = (n: number) => JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { itemSku: n } });
 
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8"));
 

@@ -43,7 +43,7 @@ describe("local mode /_local/metrics", function () {
         assert.equal(code, 0, run.errText);
         summary = JSON.parse(run.out) as RunSummary;
         // Beside the generator: one request with a rejected entry, one without a token.
-        const mixed = await postEntries(local, user.accessToken, [JSON.stringify({ eventType: "paging", schemaVersion: 1, data: {} }), "not json"]);
+        const mixed = await postEntries(local, user.accessToken, [JSON.stringify({ eventType: "paging", schemaVersion: 1, data: { page: 1 } }), "not json"]);
         assert.equal(mixed.status, 207);
         assert.equal((await postRaw(local, JSON.stringify({ entries: [{ entry: "{}" }] }))).status, 401);
         await local.flush();

@@ -141,7 +141,7 @@ describe("local mode parts", function () {
             assert.equal(Buffer.from(records[0].rawData, "base64").toString(), bad.toString());
             assert.equal(Buffer.from(records[1].rawData, "base64").toString(), "not json");
             for (const r of records) {
-                assert.equal(r.errorCode, "Lambda.ProcessingFailed");
+                assert.equal(r.errorCode, "Lambda.ProcessingFailedStatus");
                 assert.equal(typeof r.arrivalTimestamp, "number");
                 assert.equal(typeof r.attemptEndingTimestamp, "number");
                 assert.equal(r.lambdaArn, "arn:aws:lambda:eu-west-1:000000000000:function:t");

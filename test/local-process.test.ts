@@ -65,7 +65,7 @@ async function startProcess(dataDir: string) {
 }
 
 const events = (n: number) => Array.from({ length: n }, (_, i) =>
-    JSON.stringify({ eventType: i === n - 1 ? "loyaltypurchase" : "shopping", schemaVersion: 1, data: { itemSku: i, note: "it's \"quoted\" 😀" } }));
+    JSON.stringify({ eventType: i === n - 1 ? "loyaltypurchase" : "shopping", schemaVersion: 1, data: { itemSku: i, runId: "it's \"quoted\" 😀" } }));
 
 describe("local mode as a process", function () {
     this.timeout(60_000);

@@ -157,7 +157,7 @@ async function publishedSeries(list: R[]): Promise<(ns: string, name: string, di
     const filter = list.find((r) => r.type === "aws:cloudwatch/logMetricFilter:LogMetricFilter")!;
     // The transform's EMF lines, from the real handler, for a record it rejects.
     const lines: string[] = [];
-    await createTransformHandler((line) => lines.push(line))({
+    await createTransformHandler({ writeLine: (line) => lines.push(line) })({
         invocationId: "i", deliveryStreamArn: p.streamArn, region: REGION,
         records: [{ recordId: "r", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") }],
     });
@@ -181,7 +181,7 @@ async function publishedSeries(list: R[]): Promise<(ns: string, name: string, di
         if (ns === "ClientEvents" && name === emf._aws.CloudWatchMetrics[0].Metrics[0].Name) {
             if (!emfSets.some((set) => [...set].sort().join() === keys.join())) return "not a dimension set the transform publishes";
             if (dims.DeliveryStreamName !== emf.DeliveryStreamName) return "another stream";
-            return dims.Reason === undefined || ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error"].includes(dims.Reason) ? undefined : "unknown reason";
+            return dims.Reason === undefined || ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error", "schema-violation", "unknown-schema"].includes(dims.Reason) ? undefined : "unknown reason";
         }
         if (ns === filter.inputs.metricTransformation.namespace && name === filter.inputs.metricTransformation.name) {
             if (filter.inputs.logGroupName !== p.accessLogGroup) return "the filter is not on the API's access log";

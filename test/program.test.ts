@@ -125,6 +125,15 @@ describe("program (index.ts)", function () {
         }
     });
 
+    it("the transform Lambda carries the compiled schemas of schemas/ and enforces them (default: quarantine)", async () => {
+        const fn = await oneOf(`${PREFIX}-archive-enrich`, "aws:lambda/function:Function");
+        const assets = await fn.inputs.code.assets;
+        const source: string = await assets["__index.js"].text;
+        for (const key of ["shopping/1", "searching/1", "paging/1", "purchase/1", "loyaltypurchase/1"]) assert.ok(source.includes(`["${key}"]`), key);
+        assert.match(source, /enforcement = "quarantine"/);
+        assert.match(source, /unknownSchema = "allow"/);
+    });
+
     it("every log group has a retention", () => {
         for (const group of all.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")) {
             assert.ok(typeof group.inputs.retentionInDays === "number" && group.inputs.retentionInDays > 0, group.name);

@@ -153,7 +153,7 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
     it("writes one valid EMF line per reason, counting that reason's records, and nothing for the good ones", async () => {
         const lines: string[] = [];
         const before = Date.now();
-        const result = await createTransformHandler((line) => lines.push(line))(batch([GOOD, ...BAD, GOOD]));
+        const result = await createTransformHandler({ writeLine: (line) => lines.push(line) })(batch([GOOD, ...BAD, GOOD]));
         assert.equal(result.records.filter((r) => r.result === "Ok").length, 2);
         assert.equal(lines.length, 4, "four distinct reasons");
         for (const line of lines) assert.deepEqual(emfProblems(line), [], line);
@@ -180,7 +180,7 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
         }
         assert.equal(directive.Dimensions.length, 2, "no other dimension set (each one is a billed custom metric)");
         // Every reason the handler can name is one the dashboard lists.
-        const lines = await (async () => { const out: string[] = []; await createTransformHandler((l) => out.push(l))(batch(BAD)); return out; })();
+        const lines = await (async () => { const out: string[] = []; await createTransformHandler({ writeLine: (l) => out.push(l) })(batch(BAD)); return out; })();
         for (const doc of lines.map((l) => JSON.parse(l))) assert.ok((TRANSFORM_REJECT_REASONS as readonly string[]).includes(doc.Reason), doc.Reason);
     });
 
