@@ -84,7 +84,7 @@ describe("schema enforcement in local mode", function () {
             // The reason: the transform logs it with EventBridge's event id, which the error record's rawData holds too.
             const logged = readRejectLog(logs.filter((l) => l.includes("lambda firehose-transform:")));
             assert.deepStrictEqual(logged.rejected, { "schema-violation": 2 });
-            const reasons = new Map(logged.examples.map((e: { busEventId: string; message: string }) => [e.busEventId, e.message]));
+            const reasons = new Map(logged.examples.map((e) => [e.busEventId, e.message]));
             const busId = (i: number) => decode(byId.get(ids[i])!.record.rawData).id;
             assert.strictEqual(reasons.get(busId(1)), `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
             assert.strictEqual(reasons.get(busId(2)), `paging version 1 breaks its schema at "/data/sort": must NOT have additional properties (additionalProperties)`);
