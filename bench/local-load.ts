@@ -4,6 +4,7 @@
 // until everything is written, and the archive read back: every accepted eventId must be there exactly once.
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
@@ -27,6 +28,7 @@ export const cases = [
     "request latency p50 and p99",
     "time from SIGTERM to everything written",
     "lost (accepted, not in the archive) and duplicated events, reading the archive back",
+    "longest event-loop stall of the thread that answers requests during the load (from /_local/metrics)",
     "peak RSS of the server's processes",
 ];
 
@@ -244,6 +246,29 @@ function outcome(load: Load, archive: { ids: Map<string, number>; errorLines: nu
     };
 }
 
+interface Stalls {
+    maxMs: number;
+    p99Ms: number;
+    seconds: number;
+}
+
+/** The event-loop delay local mode measured in the seconds since `from` (epoch seconds), from /_local/metrics. */
+async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
+    // A new connection (agent: false): a pooled one went stale while spawnSync(wrk) held this thread.
+    const text = await new Promise<string>((resolve, reject) => {
+        http.get(`${base}/_local/metrics`, { agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve(body));
+        }).on("error", reject);
+    });
+    const metrics = JSON.parse(text) as { process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } } };
+    const seconds = (metrics.process?.eventLoopDelay?.perSecond ?? []).filter((s) => s.at >= from);
+    if (seconds.length === 0) throw new Error("/_local/metrics has no event-loop delay for the load's seconds");
+    return { maxMs: Math.max(...seconds.map((s) => s.maxMs)), p99Ms: Math.max(...seconds.map((s) => s.p99Ms)), seconds: seconds.length };
+}
+
 async function idToken(ready: ReadyLine): Promise<string> {
     const conn = ["--api-url", ready.apiUrl, "--appclientid", ready.userPoolClientId, "--cognito-endpoint", ready.cognitoEndpoint, "--user-pool-id", ready.userPoolId, "--region", ready.region];
     const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false };
@@ -255,8 +280,11 @@ async function idToken(ready: ReadyLine): Promise<string> {
 
 export async function run(): Promise<BenchRow[]> {
     if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install wrk (Debian's package)");
-    const localCommand = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.local;
-    const floorCommand = localCommand.replace("local/main.ts", "bench/support/floor-server.ts");
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.local;
+    // BENCH_CPU_PROFILE=<dir>: local mode writes a CPU profile of its main thread there (node --cpu-prof).
+    const profileDir = process.env.BENCH_CPU_PROFILE;
+    const localCommand = profileDir ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `) : script;
+    const floorCommand = script.replace("local/main.ts", "bench/support/floor-server.ts");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-load-"));
     try {
         // The floor, under the same load, in the same run.
@@ -269,8 +297,12 @@ export async function run(): Promise<BenchRow[]> {
         const dataDir = path.join(scratch, "local");
         const local = await startServer(localCommand, ["--port", "0", "--data-dir", dataDir, "--quiet"]);
         let load: Load;
+        let stalls: Stalls;
         try {
-            load = runWrk(local.ready.apiUrl, await idToken(local.ready), path.join(scratch, "wrk-local"));
+            const token = await idToken(local.ready);
+            const loadStart = Math.floor(Date.now() / 1000);
+            load = runWrk(local.ready.apiUrl, token, path.join(scratch, "wrk-local"));
+            stalls = await eventLoopStalls(local.ready.cognitoEndpoint, loadStart);
         } catch (err) {
             await local.stop();
             throw err;
@@ -288,6 +320,8 @@ export async function run(): Promise<BenchRow[]> {
                 target: { value: { atMost: 60 } }, note: mode.storeSeconds === undefined ? `not done after ${STORE_LIMIT_S} s: killed` : undefined },
             { area: AREA, case: `${label}: lost events (accepted, not archived)`, value: mode.lost, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.lost}` },
             { area: AREA, case: `${label}: duplicated events in the archive`, value: mode.duplicated, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.duplicated}` },
+            { area: AREA, case: `${label}: longest event-loop stall of the request thread`, value: stalls.maxMs, unit: "ms", target: { value: { atMost: 50 } },
+                note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)` },
             { area: AREA, case: `${label}: peak RSS (all its processes)`, value: mode.peakRssMiB, unit: "MiB", floor: { case: "bare Node server", value: floor.peakRssMiB } },
             { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
         ];

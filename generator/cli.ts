@@ -19,12 +19,14 @@ import {
     UserNotConfirmedError,
 } from "../client";
 import { MAX_ENTRIES_PER_REQUEST } from "../pipeline/limits";
+import { DEFAULT_ACTIVE_MINUTES } from "../pipeline/named-queries";
 import { CliError, EXIT } from "./errors";
 import { eventTypes } from "./events";
 import { readManifest } from "./manifest";
 import { seededRandom } from "./random";
 import { runGenerator } from "./run";
-import { ConnectionFlags, DEFAULT_LOCAL_URL, ENV, Exec, readLocalCredentials, resolveSettings, type Settings } from "./settings";
+import { ConnectionFlags, DEFAULT_LOCAL_DATA_DIR, DEFAULT_LOCAL_URL, defaultExec, ENV, Exec, readLocalCredentials, resolveSettings, type Settings } from "./settings";
+import { checkCompleteness, formatCompleteness } from "./completeness";
 import { formatSummary } from "./stats";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "./verify";
 import { CLIENT_ID_ATTRIBUTE } from "../pipeline/identity";
@@ -77,14 +79,17 @@ interface SignupFlags extends CommonOptions {
 }
 
 interface VerifyFlags extends CommonOptions {
-    manifest: string;
+    manifest?: string;
+    completeness?: boolean;
+    activeMinutes?: number;
     prefix?: string;
     wait: number;
     poll: number;
 }
 
 const EXIT_HELP = `
-Exit codes: 0 ok; 1 events lost (run) or missing from storage (verify); 2 bad flags or missing settings;
+Exit codes: 0 ok; 1 events lost (run) or missing from storage (verify; with --completeness: missing among
+finished sessions); 2 bad flags, missing settings, no archive or a failed query;
 3 wrong credentials, unconfirmed user or token refused; 4 Cognito, the API or storage unreachable.
 
 Settings come from flags, then environment variables:
@@ -225,8 +230,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     connectionOptions(
         program
             .command("verify")
-            .description("Reconcile a run's manifest with storage: missing, duplicated and extra events by eventType.")
-            .requiredOption("--manifest <path>", "manifest written by run --manifest")
+            .description("Reconcile a run's manifest with storage (missing, duplicated and extra events by eventType), or, with --completeness, every session's sequence numbers with storage.")
+            .addOption(new Option("--manifest <path>", "manifest written by run --manifest").conflicts("completeness"))
+            .option("--completeness", "no manifest: run the completeness named query (DuckDB over local mode's archive with --local/--data-dir, else Athena in the stack) and fail when finished sessions miss events")
+            .option("--active-minutes <n>", `with --completeness: sessions whose last stored event is this recent are still active, reported apart (0: every session finished; default: ${DEFAULT_ACTIVE_MINUTES}, a few minutes past Firehose's default buffer)`, int("--active-minutes", 0, 525_600))
             .option("--data-dir <dir>", "local mode's data directory (env CLIENT_EVENTS_DATA_DIR); otherwise S3")
             .option("--bucket <name>", "archive bucket (default: stack output bucketName; env CLIENT_EVENTS_BUCKET)")
             .option("--prefix <prefix>", "only read S3 keys under this prefix")
@@ -364,10 +371,25 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return EXIT.OK;
     }
 
+    async function verifyCompleteness(flags: VerifyFlags): Promise<number> {
+        const dataDir = flags.dataDir ?? io.env.CLIENT_EVENTS_DATA_DIR;
+        const local = dataDir !== undefined || (flags.local !== undefined && flags.local !== false);
+        const target = local
+            ? { local: true as const, dataDir: (await resolveSettings({ ...flags, dataDir }, ["dataDir"], deps)).dataDir ?? DEFAULT_LOCAL_DATA_DIR }
+            : { local: false as const, stack: flags.stack, region: flags.region, exec: io.exec ?? defaultExec };
+        const { report, result } = await checkCompleteness(target, flags.activeMinutes);
+        out(flags.json ? JSON.stringify(report) : formatCompleteness(report, result));
+        return report.totals.missing > 0 ? EXIT.LOST : EXIT.OK;
+    }
+
     async function verify(flags: VerifyFlags): Promise<number> {
+        if (flags.completeness) return verifyCompleteness(flags);
+        if (flags.activeMinutes !== undefined) throw new CliError("--active-minutes goes with --completeness");
+        if (flags.manifest === undefined) throw new CliError("verify needs --manifest <path> (written by run --manifest), or --completeness");
+        const manifestPath = flags.manifest;
         const manifest = (() => {
             try {
-                return readManifest(flags.manifest);
+                return readManifest(manifestPath);
             } catch (e) {
                 throw new CliError((e as Error).message, EXIT.CONFIG);
             }

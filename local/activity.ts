@@ -32,7 +32,8 @@ export type ActivityInput =
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payload?: string }
     | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
-    | { type: "firehose-put"; stream: string; bytes: number }
+    /** `records`: how many records those bytes are (default 1). */
+    | { type: "firehose-put"; stream: string; bytes: number; records?: number }
     | { type: "object"; stream: string; bucket: string; key: string; records: number; bytes: number; error: boolean; body: Buffer }
     | { type: "firehose-failed"; stream: string; records: number; reason: string }
     | { type: "lambda"; name: string; durationMs: number; error: boolean }
@@ -90,7 +91,7 @@ export type Activity = { seq: number; at: number } & (
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash?: string }
     | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
-    | { type: "firehose-put"; stream: string; bytes: number }
+    | { type: "firehose-put"; stream: string; bytes: number; records?: number }
     | {
         type: "object";
         stream: string;
@@ -293,6 +294,8 @@ function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<E
 }
 
 type ActivityBody = Activity extends infer A ? (A extends unknown ? Omit<A, "seq" | "at"> : never) : never;
+/** A record as normalize() makes it, before the feed numbers it (the Firehose thread sends these). */
+export type ActivityRecordBody = ActivityBody;
 
 /** Turns an emitted input into the record the feed keeps. */
 export function normalize(input: ActivityInput): ActivityBody {
@@ -329,12 +332,18 @@ export class ActivityFeed implements ActivitySink {
 
     /** Never throws: a problem in the feed must not fail a request or a delivery. */
     emit(input: ActivityInput): void {
-        let record: Activity;
+        let body: ActivityBody;
         try {
-            record = { seq: this.nextSeq++, at: this.now(), ...normalize(input) } as Activity;
+            body = normalize(input);
         } catch {
             return;
         }
+        this.record(body);
+    }
+
+    /** Keeps a record another thread normalized (the Firehose delivery thread). */
+    record(body: ActivityRecordBody): void {
+        const record = { seq: this.nextSeq++, at: this.now(), ...body } as Activity;
         this.ring[(record.seq - 1) % this.capacity] = record;
         for (const listener of this.listeners) {
             try {

@@ -74,6 +74,8 @@ export interface BusSettings {
     retryMaxDelayMs: number;
     /** Where accepted events, matches, deliveries and dead letters are reported (the console, /_local/metrics). */
     activity?: ActivitySink;
+    /** Awaited before events are journaled, when it returns a promise: a target that falls behind slows acceptance. */
+    admit?: () => Promise<void> | undefined;
 }
 
 /** A PutEvents error for the whole request (HTTP 400, AWS JSON protocol). */
@@ -278,6 +280,7 @@ export class LocalEventBus {
             if (deliveries.length > 0) accepted.push({ index, event: outcome, deliveries });
             else this.report(outcome, []);
         });
+        if (accepted.length > 0) await this.settings.admit?.();
         try {
             await this.journal.append(accepted.map(({ event, deliveries }) => this.journalEntry(event, deliveries.map((d) => targetKey(d.rule.name, d.target.id)))));
         } catch (err) {

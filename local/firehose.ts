@@ -220,6 +220,7 @@ export class LocalFirehose {
         this.buffer = [];
         this.bufferBytes = 0;
         if (this.timer) clearTimeout(this.timer);
+        if (!this.settings.jq) this.engine?.close?.(); // the engine this stream started
         const error = new FirehoseNotWritten(problems[0] ?? `firehose ${this.settings.streamName} closed before writing it`);
         for (const record of left) record.settle(error);
         return { notWritten: left.length, problems };

@@ -21,7 +21,6 @@ import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
-import { createTransformHandler } from "../handlers/firehose-transform";
 import { compileSchemas } from "../schemas/compile";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
 import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
@@ -37,8 +36,10 @@ import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
 import { CONSOLE_PATH, LocalConsole } from "./console/server";
 import { DataDirLock } from "./data-dir-lock";
+import { EventLoopMonitor } from "./event-loop";
 import { LocalEventBus, type BusCloseReport, type RetryPolicy, type RuleDefinition } from "./eventbridge";
-import { LocalFirehose, readLegacySpool } from "./firehose";
+import { readLegacySpool } from "./firehose";
+import { WorkerFirehose } from "./firehose-worker";
 import { asLocalLambda } from "./lambda";
 import { createLogger, type Logger } from "./log";
 import { LocalMetrics } from "./metrics";
@@ -141,7 +142,7 @@ export interface LocalPipeline {
     /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
     credentials: LocalCredentials;
     bus: LocalEventBus;
-    firehose: LocalFirehose;
+    firehose: WorkerFirehose;
     /** Writes every Firehose buffer now and waits for every delivery in progress (retries included). */
     flush(): Promise<void>;
     /**
@@ -234,11 +235,15 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     });
 
     // Firehose --------------------------------------------------------------------------------------
-    // The schemas compiled as the Pulumi program compiles them, enforced by the same transform.
+    // The schemas compiled as the Pulumi program compiles them, enforced by the same transform (in the thread,
+    // from the compiled code: functions cannot cross threads).
     const schemas = compileSchemas(options.schemaDir);
     log.info(`schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`);
-    const firehoseTransform = createTransformHandler({ schemas: { validators: schemas.validators, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema } });
-    const firehose = new LocalFirehose({
+    // In a worker thread: the transform, jq and object writes never stall the thread that answers requests.
+    const firehose = new WorkerFirehose({
+        quiet: options.quiet ?? false,
+        schemas: { source: schemas.source, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
+        firehose: {
         streamName: deliveryStreamName,
         streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
         region,
@@ -249,7 +254,6 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         bufferIntervalSeconds: options.bufferSeconds ?? 5,
         bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
         transform: {
-            handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity),
             lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
             batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
             numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
@@ -260,8 +264,8 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         gzip: config.archiveCompression === "GZIP",
         retryBaseMs: options.retry?.baseMs,
         retryMaxMs: options.retry?.maxDelayMs,
-        activity,
-    }, log);
+    } }, log, activity);
+    const jqEngine = await firehose.ready;
 
     // API destination ---------------------------------------------------------------------------------
     const useRecorder = !options.zendesk?.endpoint;
@@ -296,6 +300,8 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         retryBaseMs: options.retry?.baseMs ?? 1000,
         retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
         activity,
+        // Backpressure: while too many records wait for their object, new events wait before they are accepted.
+        admit: () => firehose.admit(),
     };
     const ruleArn = (rule: string) => `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${eventBusName}/${rule}`;
     const rules: RuleDefinition[] = [
@@ -308,7 +314,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
                 retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
                 deadLetter: true,
                 // Delivered once its object is in S3; until then the event stays in the bus's journal.
-                deliver: (payload) => firehose.put(Buffer.from(payload, "utf8")).then(
+                deliver: (payload) => firehose.put(payload).then(
                     () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
                 ),
@@ -359,7 +365,9 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
 
     // Console and metrics ------------------------------------------------------------------------------
     const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
-    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges });
+    const eventLoop = new EventLoopMonitor();
+    const processFigures = () => ({ eventLoopDelay: eventLoop.snapshot(), firehoseRecordsInFlight: firehose.inFlightRecords });
+    const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges, process: processFigures });
     const localConsole: LocalConsole = new LocalConsole({
         feed: activity,
         metrics,
@@ -411,7 +419,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
             zendeskEndpoint: useRecorder ? zendeskEndpoint : zendeskEndpoint.replace(/\/\/[^/@]*@/, "//"),
             deliveryStreamName,
             rules: rules.map((r) => r.name),
-            jqEngine: firehose.jq.name,
+            jqEngine,
             consoleUrl: localConsole.enabled ? base + CONSOLE_PATH : "",
         },
         activity,
@@ -436,6 +444,7 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
                 await firehose.close();
                 const report = await bus.close();
                 await server.close();
+                eventLoop.close();
                 lock.release();
                 const summary = closeSummary(report);
                 if (report.notWritten > 0) log.warn(summary);

@@ -1,16 +1,25 @@
 /**
- * Runs Firehose's MetadataExtraction query on many records. Two engines:
- * - the `jq` 1.6 binary when one is on the PATH: Firehose's own JQ engine version, one process per batch;
+ * Runs Firehose's MetadataExtraction query on many records. The engines:
+ * - the `jq` 1.6 binary when one is on the PATH: Firehose's own JQ engine version, either one long-lived
+ *   process fed a stream (StreamingJq, local/jq-stream.ts: what local mode uses) or one process per batch;
  * - jq-wasm otherwise (jq 1.7.1 compiled to WebAssembly). One jq-wasm instance fails after a few hundred
  *   runs ("memory access out of bounds"), so instances are replaced regularly and records go in batches.
  * Both take the records as one stream of JSON values and give one output line per record.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { StreamingJq } from "./jq-stream";
+
+/** What the query gave for one record: its one output line, or why there is none. */
+export type JqResult = { line: string } | { error: string };
 
 export interface JqEngine {
     readonly name: string;
     /** Runs `query` over each input (one JSON text each); resolves to one output line per input, or rejects. */
     run(inputs: string[], query: string): Promise<string[]>;
+    /** A result per input, so one record's failure does not fail the others (rejects only when nothing could run). */
+    runEach?(inputs: string[], query: string): Promise<JqResult[]>;
+    /** Stops what the engine keeps running. */
+    close?(): void;
 }
 
 /** The `jq` binary, when it is jq 1.6 (Firehose's JsonParsingEngine JQ-1.6). */
@@ -102,10 +111,10 @@ export class WasmJq implements JqEngine {
     }
 }
 
-/** The engine local mode uses: jq 1.6 when installed, else jq-wasm. */
+/** The engine local mode uses: jq 1.6 when installed (one long-lived process), else jq-wasm. */
 export function defaultJqEngine(): JqEngine {
     const binary = findJq16();
-    return binary ? new BinaryJq(binary) : new WasmJq();
+    return binary ? new StreamingJq(binary) : new WasmJq();
 }
 
 export type KeysOrError = { keys: Record<string, string> } | { error: string };
@@ -146,6 +155,11 @@ export async function extractKeysBatch(engine: JqEngine, records: Buffer[], quer
         }
     });
     if (texts.length === 0) return results;
+    if (engine.runEach) {
+        const each = await engine.runEach(texts, query);
+        each.forEach((r, k) => (results[positions[k]] = "error" in r ? r : toKeys(r.line)));
+        return results;
+    }
     let lines: string[] | undefined;
     try {
         lines = await engine.run(texts, query);

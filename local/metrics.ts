@@ -148,6 +148,8 @@ export interface MetricsContext {
     deliveryStreamName: string;
     /** Gauges read at each request (records waiting in the Firehose buffer, deliveries in progress). */
     gauges?: () => Record<string, number>;
+    /** Figures of the local process itself (event-loop delay), shown under `process`. */
+    process?: () => Record<string, unknown>;
 }
 
 export class LocalMetrics {
@@ -264,7 +266,7 @@ export class LocalMetrics {
     private countFirehose(r: Extract<Activity, { type: "firehose-put" | "object" | "firehose-failed" }>): void {
         const { firehose, transform } = METRIC_NAMES;
         if (r.type === "firehose-put") {
-            this.add(`firehose.${firehose.incomingRecords}`, 1, r.at);
+            this.add(`firehose.${firehose.incomingRecords}`, r.records ?? 1, r.at);
             this.add(`firehose.${firehose.incomingBytes}`, r.bytes, r.at);
             return;
         }
@@ -351,6 +353,7 @@ export class LocalMetrics {
             }])),
             zendesk: { local: true, ...this.figures("zendesk", [zendesk.tickets, zendesk.refused]) },
             timeline: this.timelineSnapshot(),
+            ...(ctx.process ? { process: { local: true, ...ctx.process() } } : {}),
         };
     }
 

@@ -76,6 +76,8 @@ export const EVENTS_TABLE: ArchiveTable = {
                 text("schemaversion", "schemaVersion", "schemaVersion as sent (any JSON value, as text)"),
                 text("eventid", "eventId", "The client's id of the event (resends keep it)"),
                 text("accountnumber", "accountNumber", "The sender's clientId (from Cognito, never from the client)"),
+                text("sessionid", "sessionId", "The client library's session id (a UUID per client lifetime or app install)"),
+                text("sequence", "sequence", "The client library's number of the event in its session (1, 2, 3, ...), as text"),
                 text("data", "data", "The client's data as JSON text: read it with json_extract / json_extract_scalar"),
             ],
         },
@@ -252,4 +254,8 @@ export const DUCKDB_COMPATIBILITY_MACROS: readonly string[] = [
     // Trino returns NULL for objects and arrays; DuckDB's json_extract_string would return their text.
     "CREATE OR REPLACE TEMP MACRO json_extract_scalar(j, p) AS CASE WHEN json_valid(j) " +
         "AND json_type(system.main.json_extract(j, p)) NOT IN ('OBJECT', 'ARRAY') THEN system.main.json_extract_string(j, p) END",
+    // Trino's regexp_like is a partial match, as regexp_matches is (anchor the pattern for a whole match).
+    "CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)",
+    // Trino: ISO-8601 text -> timestamp with time zone (it fails on other text; wrap it in try() there).
+    "CREATE OR REPLACE TEMP MACRO from_iso8601_timestamp(s) AS TRY_CAST(s AS TIMESTAMPTZ)",
 ];

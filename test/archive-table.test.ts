@@ -209,6 +209,7 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
             "mapping.schemaversion": "schemaVersion",
             "mapping.eventid": "eventId",
             "mapping.accountnumber": "accountNumber",
+            "mapping.sessionid": "sessionId",
         });
         assert.deepEqual(serdeParameters(ERRORS_TABLE), {
             "ignore.malformed.json": "true",
@@ -228,7 +229,7 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
     it("columns: the envelope and detail as strings, Glue's lower-case names, Hive types", () => {
         assert.deepEqual(glueColumns(EVENTS_TABLE).map((c) => `${c.name} ${c.type}`), [
             "id string", "detail_type string", "source string", "account string", "time string", "region string",
-            "detail struct<eventtype:string,schemaversion:string,eventid:string,accountnumber:string,data:string>",
+            "detail struct<eventtype:string,schemaversion:string,eventid:string,accountnumber:string,sessionid:string,sequence:string,data:string>",
         ]);
         assert.deepEqual(glueColumns(ERRORS_TABLE).map((c) => `${c.name} ${c.type}`), [
             "attemptsmade int", "arrivaltimestamp bigint", "errorcode string", "errormessage string", "attemptendingtimestamp bigint",
@@ -247,7 +248,7 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
 
     it("every column reads a key the transform writes", () => {
         const sent = { version: "0", id: "x", "detail-type": "dev", source: "clientevents", account: "1", time: "t", region: "r", resources: ["client-1"],
-            detail: { eventType: "shopping", schemaVersion: 1, eventId: "e", data: {} } };
+            detail: { eventType: "shopping", schemaVersion: 1, eventId: "e", sessionId: "s", sequence: 1, data: {} } };
         const out = transformEvent(sent);
         assert.ok(out.ok);
         const stored = out.event as Record<string, Record<string, unknown>>;

@@ -4,7 +4,7 @@
  * CLI's result formatting. Each query's results are checked against a real archive in query-local.test.ts.
  */
 import * as assert from "node:assert/strict";
-import { athenaLiteral, bindParameters, findNamedQuery, NAMED_QUERIES, sqlFor, type NamedQuery } from "../pipeline/named-queries";
+import { athenaLiteral, bindParameters, DEFAULT_ACTIVE_MINUTES, findNamedQuery, NAMED_QUERIES, sqlFor, type NamedQuery } from "../pipeline/named-queries";
 import { formatJson, formatTable, MAX_CELL_LENGTH, normalizeValue } from "../query/result";
 
 /** Positions of `?` outside string literals and quoted identifiers. */
@@ -61,6 +61,18 @@ describe("named queries", () => {
         assert.throws(() => bindParameters(q, { a: "x", b: "1.5" }), /b must be a whole number, got "1.5"/);
         assert.throws(() => bindParameters(q, { a: "x", b: "1; DROP TABLE events" }), /whole number/);
         assert.deepEqual(bindParameters(findNamedQuery("duplicate-events")!, {}), []);
+    });
+
+    it("a parameter's default is bound when none is given; completeness's activeMinutes defaults past Firehose's default buffer", () => {
+        const completeness = findNamedQuery("completeness")!;
+        // Firehose's default buffer (300 s) and the transform's (60 s) are 6 minutes; 5 more for retries.
+        assert.equal(DEFAULT_ACTIVE_MINUTES, 11);
+        assert.deepEqual(bindParameters(completeness, {}), [11]);
+        assert.deepEqual(bindParameters(completeness, { activeMinutes: "0" }), [0]);
+        assert.throws(() => bindParameters(completeness, { activeMinutes: "soon" }), /activeMinutes must be a whole number/);
+        assert.throws(() => bindParameters(completeness, { minutes: "1" }), /--param activeMinutes=<integer> \(default 11\)/);
+        // The one placeholder compares the session's last event with now: the parameter is minutes.
+        assert.match(sqlFor(completeness, "athena"), /WHERE try\(from_iso8601_timestamp\(last_time\)\) > current_timestamp - \? \* INTERVAL '1' MINUTE/);
     });
 
     it("Athena execution parameters are SQL literals: strings quoted with quotes doubled, numbers bare", () => {

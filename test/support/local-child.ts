@@ -48,7 +48,9 @@ export function compiledLocal(): string {
     const out = mkdtempSync(path.join(os.tmpdir(), "client-events-compiled-"));
     cleanups.push(() => rmSync(out, { recursive: true, force: true }));
     chmodSync(out, 0o755);
-    for (const file of importClosure([path.join(ROOT, "local", "main.ts"), path.join(__dirname, "fault-preload.ts")])) {
+    // The Firehose thread's module is loaded by path (new Worker), not imported.
+    const roots = [path.join(ROOT, "local", "main.ts"), path.join(ROOT, "local", "firehose-thread.ts"), path.join(__dirname, "fault-preload.ts")];
+    for (const file of importClosure(roots)) {
         const target = path.join(out, path.relative(ROOT, file)).replace(/\.ts$/, ".js");
         mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
         const text = readFileSync(file, "utf8");
