@@ -9,21 +9,37 @@
 // SDK (about half a second); loadConfig, which runs inside a Pulumi program, loads it.
 import type * as pulumi from "@pulumi/pulumi";
 import { MAX_ENVIRONMENT_NAME_LENGTH } from "./pipeline/naming";
-import { BUFFERING, DEFAULT_PARTITIONED_EVENT_TYPES, DEFAULT_MAX_SCHEMA_VERSION, validatePartitioningPolicy, type PartitioningPolicy } from "./pipeline/partitioning";
 import {
-    DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, validateZendeskEmail, validateZendeskRate, zendeskEnabled,
+    BUFFERING,
+    DEFAULT_PARTITIONED_EVENT_TYPES,
+    DEFAULT_MAX_SCHEMA_VERSION,
+    validatePartitioningPolicy,
+    type PartitioningPolicy,
+} from "./pipeline/partitioning";
+import {
+    DEFAULT_ZENDESK_RATE_PER_SECOND,
+    parseZendeskEndpoint,
+    validateZendeskEmail,
+    validateZendeskRate,
+    zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
 import { TRANSITION_MIN_DAYS, validateLifecycle } from "./pipeline/archive-lifecycle";
 import {
-    DEFAULT_SCHEMA_ENFORCEMENT, DEFAULT_UNKNOWN_SCHEMA, SCHEMA_ENFORCEMENT_VALUES, UNKNOWN_SCHEMA_VALUES,
-    type SchemaEnforcement, type UnknownSchemaPolicy,
+    DEFAULT_SCHEMA_ENFORCEMENT,
+    DEFAULT_UNKNOWN_SCHEMA,
+    SCHEMA_ENFORCEMENT_VALUES,
+    UNKNOWN_SCHEMA_VALUES,
+    type SchemaEnforcement,
+    type UnknownSchemaPolicy,
 } from "./pipeline/schemas";
 
 /** The Pulumi project name, i.e. the config namespace. */
 export const CONFIG_NAMESPACE = "client-events";
 
 /** Log retention values CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 export type ThreatProtection = "off" | "audit" | "enforced";
 export type ExecutionLogLevel = "OFF" | "ERROR" | "INFO";
@@ -168,9 +184,15 @@ export class ConfigReader {
     constructor(private readonly raw: RawConfig) {}
 
     private fail(key: string, value: string | undefined, expected: string, example: string, fallback?: string): void {
-        const shown = value !== undefined ? `is ${JSON.stringify(value)}`
-            : fallback !== undefined ? `is not set and its default ${JSON.stringify(fallback)} does not fit` : "is not set";
-        this.errors.push(`${CONFIG_NAMESPACE}:${key} ${shown}; expected ${expected}. Fix: pulumi config set ${CONFIG_NAMESPACE}:${key} ${example}`);
+        const shown =
+            value !== undefined
+                ? `is ${JSON.stringify(value)}`
+                : fallback !== undefined
+                  ? `is not set and its default ${JSON.stringify(fallback)} does not fit`
+                  : "is not set";
+        this.errors.push(
+            `${CONFIG_NAMESPACE}:${key} ${shown}; expected ${expected}. Fix: pulumi config set ${CONFIG_NAMESPACE}:${key} ${example}`,
+        );
     }
 
     /** The raw value, trimmed; undefined when unset or empty. */
@@ -259,9 +281,14 @@ export const ENVIRONMENT_PATTERN = new RegExp(`^[A-Za-z0-9-]{1,${MAX_ENVIRONMENT
  */
 export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
     const r = new ConfigReader(raw);
-    const environment = r.string("environment", stackName, ENVIRONMENT_PATTERN,
+    const environment = r.string(
+        "environment",
+        stackName,
+        ENVIRONMENT_PATTERN,
         `1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-" (it is part of every resource name, and AWS limits ` +
-        `their length, e.g. IAM role names to 64 characters; default: the stack name)`, "dev");
+            `their length, e.g. IAM role names to 64 characters; default: the stack name)`,
+        "dev",
+    );
     const config: AppConfig = {
         environment,
         threatProtection: r.oneOf<ThreatProtection>("threatProtection", DEFAULTS.threatProtection, ["off", "audit", "enforced"]),
@@ -274,20 +301,42 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         throttleBurstLimit: r.integer("throttleBurstLimit", DEFAULTS.throttleBurstLimit, 1, 1_000_000),
         apiExecutionLogLevel: r.oneOf<ExecutionLogLevel>("apiExecutionLogLevel", DEFAULTS.apiExecutionLogLevel, ["OFF", "ERROR", "INFO"]),
         apiGatewayCloudWatchRole: cloudWatchRole(r),
-        corsAllowOrigin: r.string("corsAllowOrigin", DEFAULTS.corsAllowOrigin, /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
-            `"*" or one origin such as https://app.example.com`, "'*'"),
+        corsAllowOrigin: r.string(
+            "corsAllowOrigin",
+            DEFAULTS.corsAllowOrigin,
+            /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
+            `"*" or one origin such as https://app.example.com`,
+            "'*'",
+        ),
         logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
 
         // --- routing keys (EventRouting, Archive, ZendeskDestination) ---
         archiveForceDestroy: r.boolean("archiveForceDestroy", isDevStack(stackName, environment)),
         archiveTransitionDays: r.integer("archiveTransitionDays", DEFAULTS.archiveTransitionDays, 0, 36500),
-        archiveTransitionStorageClass: r.oneOf("archiveTransitionStorageClass", DEFAULTS.archiveTransitionStorageClass as string, Object.keys(TRANSITION_MIN_DAYS)),
+        archiveTransitionStorageClass: r.oneOf(
+            "archiveTransitionStorageClass",
+            DEFAULTS.archiveTransitionStorageClass as string,
+            Object.keys(TRANSITION_MIN_DAYS),
+        ),
         archiveExpirationDays: r.integer("archiveExpirationDays", DEFAULTS.archiveExpirationDays, 0, 36500),
         archiveCompression: r.oneOf<"UNCOMPRESSED" | "GZIP">("archiveCompression", DEFAULTS.archiveCompression, ["UNCOMPRESSED", "GZIP"]),
-        firehoseBufferSizeMiB: r.integer("firehoseBufferSizeMiB", DEFAULTS.firehoseBufferSizeMiB, BUFFERING.minSizeMiB, BUFFERING.maxSizeMiB),
-        firehoseBufferIntervalSeconds: r.integer("firehoseBufferIntervalSeconds", DEFAULTS.firehoseBufferIntervalSeconds, BUFFERING.minIntervalSeconds, BUFFERING.maxIntervalSeconds),
+        firehoseBufferSizeMiB: r.integer(
+            "firehoseBufferSizeMiB",
+            DEFAULTS.firehoseBufferSizeMiB,
+            BUFFERING.minSizeMiB,
+            BUFFERING.maxSizeMiB,
+        ),
+        firehoseBufferIntervalSeconds: r.integer(
+            "firehoseBufferIntervalSeconds",
+            DEFAULTS.firehoseBufferIntervalSeconds,
+            BUFFERING.minIntervalSeconds,
+            BUFFERING.maxIntervalSeconds,
+        ),
         partitioning: {
-            eventTypes: (r.value("partitionEventTypes") ?? DEFAULTS.partitionEventTypes).split(",").map((t) => t.trim()).filter((t) => t !== ""),
+            eventTypes: (r.value("partitionEventTypes") ?? DEFAULTS.partitionEventTypes)
+                .split(",")
+                .map((t) => t.trim())
+                .filter((t) => t !== ""),
             maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),
         },
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
@@ -297,19 +346,28 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         unknownSchema: r.oneOf("unknownSchema", DEFAULTS.unknownSchema as UnknownSchemaPolicy, UNKNOWN_SCHEMA_VALUES),
         queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
         // Athena refuses a limit below 10 MiB.
-        queryBytesScannedCutoffPerQuery: r.integer("queryBytesScannedCutoffPerQuery", DEFAULTS.queryBytesScannedCutoffPerQuery, 10 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+        queryBytesScannedCutoffPerQuery: r.integer(
+            "queryBytesScannedCutoffPerQuery",
+            DEFAULTS.queryBytesScannedCutoffPerQuery,
+            10 * 1024 * 1024,
+            Number.MAX_SAFE_INTEGER,
+        ),
         queryResultsExpirationDays: r.integer("queryResultsExpirationDays", DEFAULTS.queryResultsExpirationDays, 1, 3650),
     };
     routingChecks(r, config);
     monitoringChecks(r, config);
     loggingChecks(r, config);
     if (config.schemaEnforcement === "off" && config.unknownSchema === "quarantine") {
-        r.errors.push(`${CONFIG_NAMESPACE}:unknownSchema is "quarantine" but ${CONFIG_NAMESPACE}:schemaEnforcement is "off", which checks nothing. ` +
-            `Fix: pulumi config set ${CONFIG_NAMESPACE}:schemaEnforcement quarantine`);
+        r.errors.push(
+            `${CONFIG_NAMESPACE}:unknownSchema is "quarantine" but ${CONFIG_NAMESPACE}:schemaEnforcement is "off", which checks nothing. ` +
+                `Fix: pulumi config set ${CONFIG_NAMESPACE}:schemaEnforcement quarantine`,
+        );
     }
     if (config.throttleBurstLimit < config.throttleRateLimit) {
-        r.errors.push(`${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
-            `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`);
+        r.errors.push(
+            `${CONFIG_NAMESPACE}:throttleBurstLimit (${config.throttleBurstLimit}) is below throttleRateLimit (${config.throttleRateLimit}); ` +
+                `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`,
+        );
     }
     if (r.errors.length > 0) {
         throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
@@ -332,8 +390,10 @@ function cloudWatchRole(r: ConfigReader): ApiGatewayCloudWatchRole {
     if (raw === "false") return "existing";
     if (ROLE_ARN_PATTERN.test(raw)) return raw as `arn:${string}`;
     const key = `${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole`;
-    r.errors.push(`${key} is ${JSON.stringify(raw)}; expected create, existing, off or an IAM role ARN (arn:aws:iam::123456789012:role/NAME). ` +
-        `Fix: pulumi config set ${key} create`);
+    r.errors.push(
+        `${key} is ${JSON.stringify(raw)}; expected create, existing, off or an IAM role ARN (arn:aws:iam::123456789012:role/NAME). ` +
+            `Fix: pulumi config set ${key} create`,
+    );
     return DEFAULTS.apiGatewayCloudWatchRole;
 }
 
@@ -342,8 +402,10 @@ function loggingChecks(r: ConfigReader, config: AppConfig): void {
     if (config.apiGatewayCloudWatchRole !== "off") return;
     const level = r.value("apiExecutionLogLevel");
     if (level !== undefined && level !== "OFF") {
-        r.errors.push(`${CONFIG_NAMESPACE}:apiExecutionLogLevel is ${level}, but ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole is off (no API logging). ` +
-            `Fix: pulumi config set ${CONFIG_NAMESPACE}:apiExecutionLogLevel OFF, or pulumi config set ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole create`);
+        r.errors.push(
+            `${CONFIG_NAMESPACE}:apiExecutionLogLevel is ${level}, but ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole is off (no API logging). ` +
+                `Fix: pulumi config set ${CONFIG_NAMESPACE}:apiExecutionLogLevel OFF, or pulumi config set ${CONFIG_NAMESPACE}:apiGatewayCloudWatchRole create`,
+        );
     }
     config.apiExecutionLogLevel = "OFF";
 }
@@ -353,17 +415,23 @@ function routingChecks(r: ConfigReader, config: AppConfig): void {
     const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
     const topic = r.value("alarmTopicArn");
     if (topic !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topic)) {
-        r.errors.push(`${key("alarmTopicArn")} is ${JSON.stringify(topic)}; expected an SNS topic ARN. Fix: pulumi config set ${key("alarmTopicArn")} arn:aws:sns:us-east-1:123456789012:ops-alerts`);
+        r.errors.push(
+            `${key("alarmTopicArn")} is ${JSON.stringify(topic)}; expected an SNS topic ARN. Fix: pulumi config set ${key("alarmTopicArn")} arn:aws:sns:us-east-1:123456789012:ops-alerts`,
+        );
     } else {
         config.alarmTopicArn = topic;
     }
     try {
         validateLifecycle(config.archiveTransitionDays, config.archiveTransitionStorageClass, config.archiveExpirationDays);
     } catch (err) {
-        r.errors.push(`${key("archiveTransitionDays")} / ${key("archiveExpirationDays")}: ${(err as Error).message}. Fix: pulumi config set ${key("archiveTransitionDays")} 30`);
+        r.errors.push(
+            `${key("archiveTransitionDays")} / ${key("archiveExpirationDays")}: ${(err as Error).message}. Fix: pulumi config set ${key("archiveTransitionDays")} 30`,
+        );
     }
     for (const problem of validatePartitioningPolicy(config.partitioning)) {
-        r.errors.push(`${problem.replace(/\b(partitionEventTypes|partitionMaxSchemaVersion)\b/g, (k) => key(k))}. Fix: pulumi config set ${key("partitionEventTypes")} ${DEFAULTS.partitionEventTypes}`);
+        r.errors.push(
+            `${problem.replace(/\b(partitionEventTypes|partitionMaxSchemaVersion)\b/g, (k) => key(k))}. Fix: pulumi config set ${key("partitionEventTypes")} ${DEFAULTS.partitionEventTypes}`,
+        );
     }
     const settings = {
         zendeskEmail: r.value("zendeskEmail"),
@@ -390,9 +458,13 @@ function monitoringChecks(r: ConfigReader, config: AppConfig): void {
     const email = r.value("alarmEmail");
     if (email === undefined) return;
     if (!EMAIL_PATTERN.test(email) || email.length > 254) {
-        r.errors.push(`${key("alarmEmail")} is ${JSON.stringify(email)}; expected an e-mail address. Fix: pulumi config set ${key("alarmEmail")} ops@example.com`);
+        r.errors.push(
+            `${key("alarmEmail")} is ${JSON.stringify(email)}; expected an e-mail address. Fix: pulumi config set ${key("alarmEmail")} ops@example.com`,
+        );
     } else if (!config.monitoring) {
-        r.errors.push(`${key("alarmEmail")} is set but ${key("monitoring")} is false, so there is no alarm topic to subscribe it to. Fix: pulumi config set ${key("monitoring")} true`);
+        r.errors.push(
+            `${key("alarmEmail")} is set but ${key("monitoring")} is false, so there is no alarm topic to subscribe it to. Fix: pulumi config set ${key("monitoring")} true`,
+        );
     } else {
         config.alarmEmail = email;
     }
@@ -400,31 +472,70 @@ function monitoringChecks(r: ConfigReader, config: AppConfig): void {
 
 /** Every key this program reads (plain and secret), for loadConfig. */
 export const CONFIG_KEYS = [
-    "environment", "threatProtection", "userPoolDeletionProtection", "accessTokenValidityMinutes",
-    "idTokenValidityMinutes", "refreshTokenValidityDays", "authorizerCacheTtlSeconds", "throttleRateLimit",
-    "throttleBurstLimit", "apiExecutionLogLevel", "apiGatewayCloudWatchRole", "corsAllowOrigin", "logRetentionDays",
+    "environment",
+    "threatProtection",
+    "userPoolDeletionProtection",
+    "accessTokenValidityMinutes",
+    "idTokenValidityMinutes",
+    "refreshTokenValidityDays",
+    "authorizerCacheTtlSeconds",
+    "throttleRateLimit",
+    "throttleBurstLimit",
+    "apiExecutionLogLevel",
+    "apiGatewayCloudWatchRole",
+    "corsAllowOrigin",
+    "logRetentionDays",
     // --- routing keys ---
-    "archiveForceDestroy", "archiveTransitionDays", "archiveTransitionStorageClass", "archiveExpirationDays",
-    "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
-    "partitionMaxSchemaVersion", "eventArchiveRetentionDays", "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond",
+    "archiveForceDestroy",
+    "archiveTransitionDays",
+    "archiveTransitionStorageClass",
+    "archiveExpirationDays",
+    "archiveCompression",
+    "firehoseBufferSizeMiB",
+    "firehoseBufferIntervalSeconds",
+    "partitionEventTypes",
+    "partitionMaxSchemaVersion",
+    "eventArchiveRetentionDays",
+    "zendeskEmail",
+    "zendeskEndpoint",
+    "zendeskRatePerSecond",
     "alarmTopicArn",
     // --- schema keys ---
-    "schemaEnforcement", "unknownSchema",
+    "schemaEnforcement",
+    "unknownSchema",
     // --- monitoring keys ---
-    "monitoring", "alarmEmail",
+    "monitoring",
+    "alarmEmail",
     // --- query keys ---
-    "queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays",
+    "queryEnabled",
+    "queryBytesScannedCutoffPerQuery",
+    "queryResultsExpirationDays",
 ];
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
 export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
-    "archiveForceDestroy", "archiveTransitionDays", "archiveTransitionStorageClass", "archiveExpirationDays",
-    "archiveCompression", "firehoseBufferSizeMiB", "firehoseBufferIntervalSeconds", "partitionEventTypes",
-    "partitionMaxSchemaVersion", "partitioning", "eventArchiveRetentionDays", "zendesk", "zendeskApiToken",
-    "zendeskEmail", "zendeskEndpoint", "zendeskRatePerSecond", "alarmTopicArn",
-    "schemaEnforcement", "unknownSchema",
+    "archiveForceDestroy",
+    "archiveTransitionDays",
+    "archiveTransitionStorageClass",
+    "archiveExpirationDays",
+    "archiveCompression",
+    "firehoseBufferSizeMiB",
+    "firehoseBufferIntervalSeconds",
+    "partitionEventTypes",
+    "partitionMaxSchemaVersion",
+    "partitioning",
+    "eventArchiveRetentionDays",
+    "zendesk",
+    "zendeskApiToken",
+    "zendeskEmail",
+    "zendeskEndpoint",
+    "zendeskRatePerSecond",
+    "alarmTopicArn",
+    "schemaEnforcement",
+    "unknownSchema",
     // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
-    "monitoring", "alarmEmail",
+    "monitoring",
+    "alarmEmail",
 ]);
 
 /** AppConfig fields and DEFAULTS keys of the ArchiveQuery component (tested in test/query-config.test.ts). */

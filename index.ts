@@ -52,28 +52,36 @@ const archive = new Archive(`${prefix}-archive`, {
 });
 
 // Zendesk is optional: config.ts has already rejected a partial Zendesk configuration.
-const zendesk = config.zendesk && config.zendeskApiToken
-    ? new ZendeskDestination(`${prefix}-zendesk`, {
-        email: config.zendesk.email,
-        apiToken: config.zendeskApiToken,
-        endpoint: config.zendesk.endpoint,
-        invocationRateLimitPerSecond: config.zendesk.ratePerSecond,
-    })
-    : undefined;
+const zendesk =
+    config.zendesk && config.zendeskApiToken
+        ? new ZendeskDestination(`${prefix}-zendesk`, {
+              email: config.zendesk.email,
+              apiToken: config.zendeskApiToken,
+              endpoint: config.zendesk.endpoint,
+              invocationRateLimitPerSecond: config.zendesk.ratePerSecond,
+          })
+        : undefined;
 if (!zendesk) {
-    pulumi.log.warn("Zendesk is not configured: loyalty purchases are archived but open no ticket. " +
-        "Set client-events:zendeskEmail, client-events:zendeskEndpoint and (with --secret) client-events:zendeskApiToken to enable it.");
+    pulumi.log.warn(
+        "Zendesk is not configured: loyalty purchases are archived but open no ticket. " +
+            "Set client-events:zendeskEmail, client-events:zendeskEndpoint and (with --secret) client-events:zendeskApiToken to enable it.",
+    );
 }
 
 // The alarm topic comes before the routes: their dead-letter-queue alarms notify it too.
-const alarmTopic = config.monitoring ? new AlarmTopic(`${prefix}-alarms`, { topicArn: config.alarmTopicArn, email: config.alarmEmail }) : undefined;
+const alarmTopic = config.monitoring
+    ? new AlarmTopic(`${prefix}-alarms`, { topicArn: config.alarmTopicArn, email: config.alarmEmail })
+    : undefined;
 const alarmTopicArnOrUnset = alarmTopic?.topicArn ?? config.alarmTopicArn;
 
 const routing = new EventRouting(`${prefix}-routing`, {
     archiveStreamArn: archive.deliveryStreamArn,
     zendesk: zendesk?.target,
     alarmActions: alarmTopicArnOrUnset ? [alarmTopicArnOrUnset] : undefined,
-    replayArchive: config.eventArchiveRetentionDays > 0 ? { retentionDays: config.eventArchiveRetentionDays, namePrefix: `${prefix}-replay` } : undefined,
+    replayArchive:
+        config.eventArchiveRetentionDays > 0
+            ? { retentionDays: config.eventArchiveRetentionDays, namePrefix: `${prefix}-replay` }
+            : undefined,
 });
 const busName: pulumi.Output<string> = routing.busName;
 const busArn: pulumi.Output<string> = routing.busArn;
@@ -96,30 +104,37 @@ const ingest = new IngestApi(`${prefix}-ingest`, {
 });
 
 // --- monitoring -----------------------------------------------------------------------------------
-const monitoring = alarmTopic ? new Monitoring(`${prefix}-monitoring`, {
-    alarmTopicArn: alarmTopic.topicArn,
-    api: { name: ingest.api.name, id: ingest.api.id, stage: ingest.stage.stageName, accessLogGroupName: ingest.accessLogGroup?.name },
-    functions: {
-        authorizer: ingest.authorizer.function.name,
-        postConfirmation: identity.postConfirmation.function.name,
-        transform: archive.transform.function.name,
-    },
-    eventBusName: busName,
-    routes: Object.fromEntries(Object.entries(routing.routes).map(([route, r]) => [route, { ruleName: r.rule.name, deadLetterQueueName: r.deadLetterQueue.name }])),
-    deliveryStreamName: archive.deliveryStreamName,
-    bufferIntervalSeconds: config.firehoseBufferIntervalSeconds,
-    otherAlarmArns: Object.values(routing.routes).map((r) => r.deadLetterAlarm.arn),
-}) : undefined;
+const monitoring = alarmTopic
+    ? new Monitoring(`${prefix}-monitoring`, {
+          alarmTopicArn: alarmTopic.topicArn,
+          api: { name: ingest.api.name, id: ingest.api.id, stage: ingest.stage.stageName, accessLogGroupName: ingest.accessLogGroup?.name },
+          functions: {
+              authorizer: ingest.authorizer.function.name,
+              postConfirmation: identity.postConfirmation.function.name,
+              transform: archive.transform.function.name,
+          },
+          eventBusName: busName,
+          routes: Object.fromEntries(
+              Object.entries(routing.routes).map(([route, r]) => [
+                  route,
+                  { ruleName: r.rule.name, deadLetterQueueName: r.deadLetterQueue.name },
+              ]),
+          ),
+          deliveryStreamName: archive.deliveryStreamName,
+          bufferIntervalSeconds: config.firehoseBufferIntervalSeconds,
+          otherAlarmArns: Object.values(routing.routes).map((r) => r.deadLetterAlarm.arn),
+      })
+    : undefined;
 
 // --- query (on unless client-events:queryEnabled is false) ----------------------------------------
 const query = config.queryEnabled
     ? new ArchiveQuery(`${prefix}-query`, {
-        bucketName: archive.bucketName,
-        bucketArn: archive.bucketArn,
-        partitioning: config.partitioning,
-        bytesScannedCutoffPerQuery: config.queryBytesScannedCutoffPerQuery,
-        resultsExpirationDays: config.queryResultsExpirationDays,
-    })
+          bucketName: archive.bucketName,
+          bucketArn: archive.bucketArn,
+          partitioning: config.partitioning,
+          bytesScannedCutoffPerQuery: config.queryBytesScannedCutoffPerQuery,
+          resultsExpirationDays: config.queryResultsExpirationDays,
+      })
     : undefined;
 
 // --- outputs --------------------------------------------------------------------------------------

@@ -31,7 +31,11 @@ export const cases = [
 /** Node 22 (the Lambda runtime's major) when npx provides it, else this Node. */
 export function lambdaNode(): { path: string; version: string } {
     try {
-        const out = execFileSync("npx", ["-y", "-p", "node@22", "node", "-e", "process.stdout.write(process.execPath + ' ' + process.version)"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] });
+        const out = execFileSync(
+            "npx",
+            ["-y", "-p", "node@22", "node", "-e", "process.stdout.write(process.execPath + ' ' + process.version)"],
+            { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] },
+        );
         const [execPath, version] = out.trim().split(" ");
         if (execPath && fs.existsSync(execPath)) return { path: execPath, version };
     } catch {
@@ -60,14 +64,38 @@ async function warmRows(): Promise<BenchRow[]> {
     const packed = await packedAuthorizer(jwksOf(key));
     if ((await packed(event)).context?.clientId !== CLIENT_ID) throw new Error("the packed authorizer did not allow the bench token");
 
-    const us = await compareCosts({ floor, library: () => verifier.verify(token), authorizer: () => authorize(event), packed: () => packed(event) });
+    const us = await compareCosts({
+        floor,
+        library: () => verifier.verify(token),
+        authorizer: () => authorize(event),
+        packed: () => packed(event),
+    });
     const floorRow = { case: "crypto.verify (RS256) + payload parse", value: us.floor };
     return [
-        { area: AREA, case: "warm, ID token: the authorizer as Pulumi packs it", value: us.packed, unit: "us/token", floor: floorRow,
-            note: "what the Lambda runs (serializeFunction of the factory, JWKS captured)" },
+        {
+            area: AREA,
+            case: "warm, ID token: the authorizer as Pulumi packs it",
+            value: us.packed,
+            unit: "us/token",
+            floor: floorRow,
+            note: "what the Lambda runs (serializeFunction of the factory, JWKS captured)",
+        },
         { area: AREA, case: "warm, ID token: aws-jwt-verify alone", value: us.library, unit: "us/token", floor: floorRow },
-        { area: AREA, case: "warm, ID token: authorizer", value: us.authorizer, unit: "us/token", floor: floorRow, target: { ratio: { atMost: 1.4 } } },
-        { area: AREA, case: "warm, ID token: authorizer vs aws-jwt-verify", value: us.authorizer, unit: "us/token", floor: { case: "aws-jwt-verify alone", value: us.library } },
+        {
+            area: AREA,
+            case: "warm, ID token: authorizer",
+            value: us.authorizer,
+            unit: "us/token",
+            floor: floorRow,
+            target: { ratio: { atMost: 1.4 } },
+        },
+        {
+            area: AREA,
+            case: "warm, ID token: authorizer vs aws-jwt-verify",
+            value: us.authorizer,
+            unit: "us/token",
+            floor: { case: "aws-jwt-verify alone", value: us.library },
+        },
     ];
 }
 
@@ -102,11 +130,13 @@ async function fakeCognito(): Promise<{ endpoint: string; close(): Promise<void>
 /** Milliseconds from spawning `node args` to its exit, checking that it printed `expect`. */
 function spawnMs(node: string, args: string[], env: NodeJS.ProcessEnv, expect = ""): Promise<number> {
     const start = process.hrtime.bigint();
-    return new Promise((resolve, reject) => execFile(node, args, { env }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${err.message}: ${stderr.slice(0, 300)}`));
-        else if (stdout !== expect) reject(new Error(`unexpected answer ${JSON.stringify(stdout.slice(0, 200))}`));
-        else resolve(Number(process.hrtime.bigint() - start) / 1e6);
-    }));
+    return new Promise((resolve, reject) =>
+        execFile(node, args, { env }, (err, stdout, stderr) => {
+            if (err) reject(new Error(`${err.message}: ${stderr.slice(0, 300)}`));
+            else if (stdout !== expect) reject(new Error(`unexpected answer ${JSON.stringify(stdout.slice(0, 200))}`));
+            else resolve(Number(process.hrtime.bigint() - start) / 1e6);
+        }),
+    );
 }
 
 async function coldRows(): Promise<BenchRow[]> {
@@ -125,9 +155,15 @@ async function coldRows(): Promise<BenchRow[]> {
         const answer = (token: string) => [
             "-e",
             `require(${JSON.stringify(file)}).handler({ type: "TOKEN", authorizationToken: ${JSON.stringify(token)}, methodArn: ${JSON.stringify(METHOD_ARN)} })` +
-            ".then((r) => process.stdout.write(r.policyDocument.Statement[0].Effect))",
+                ".then((r) => process.stdout.write(r.policyDocument.Statement[0].Effect))",
         ];
-        const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDBENCH", AWS_SECRET_ACCESS_KEY: "bench", AWS_REGION: "us-east-1", NODE_NO_WARNINGS: "1" };
+        const env = {
+            ...process.env,
+            AWS_ACCESS_KEY_ID: "AKIDBENCH",
+            AWS_SECRET_ACCESS_KEY: "bench",
+            AWS_REGION: "us-east-1",
+            NODE_NO_WARNINGS: "1",
+        };
         const id = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID });
         const access = accessToken({ userPoolId: POOL, clientId: CLIENT, key });
         const samples = { empty: [] as number[], id: [] as number[], access: [] as number[] };
@@ -140,8 +176,22 @@ async function coldRows(): Promise<BenchRow[]> {
         const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         const floor = { case: `empty Node process (node -e 0), Node ${node.version}`, value: median(samples.empty) };
         return [
-            { area: AREA, case: "cold start, ID token: spawn to answer", value: median(samples.id), unit: "ms", floor, note: "median of 7; the Cognito SDK is not loaded" },
-            { area: AREA, case: "cold start, access token: spawn to answer", value: median(samples.access), unit: "ms", floor, note: "loads the Cognito SDK and calls GetUser on a loopback stub" },
+            {
+                area: AREA,
+                case: "cold start, ID token: spawn to answer",
+                value: median(samples.id),
+                unit: "ms",
+                floor,
+                note: "median of 7; the Cognito SDK is not loaded",
+            },
+            {
+                area: AREA,
+                case: "cold start, access token: spawn to answer",
+                value: median(samples.access),
+                unit: "ms",
+                floor,
+                note: "loads the Cognito SDK and calls GetUser on a loopback stub",
+            },
         ];
     } finally {
         await cognito.close();
@@ -150,5 +200,5 @@ async function coldRows(): Promise<BenchRow[]> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-    return [...await warmRows(), ...await coldRows()];
+    return [...(await warmRows()), ...(await coldRows())];
 }

@@ -61,16 +61,52 @@ export function variedRules(): object[] {
     for (let i = 0; i < 100; i++) {
         const t = EVENT_TYPES[i % EVENT_TYPES.length];
         switch (i % 10) {
-            case 0: rules.push({ source: ["clientevents"], detail: { eventType: [t] } }); break;
-            case 1: rules.push({ source: ["clientevents"], detail: { eventType: [t], schemaVersion: [1 + (i % 2)] } }); break;
-            case 2: rules.push({ detail: { page: [{ prefix: `/shop/${["shoes", "toys"][i % 2]}/` }], data: { quantity: [{ numeric: [">=", 1 + (i % 4)] }] } } }); break;
-            case 3: rules.push({ detail: { eventType: [{ "anything-but": [t, "login", "logout"] }], platform: [{ "equals-ignore-case": "ios" }] } }); break;
-            case 4: rules.push({ detail: { data: { amount: [{ numeric: [">", i, "<=", 100 + i * 4] }] } } }); break;
-            case 5: rules.push({ region: [{ prefix: "eu-" }], detail: { data: { tags: ["sale", "gift"] } } }); break;
-            case 6: rules.push({ detail: { sourceIp: [{ cidr: `10.${i % 4}.0.0/16` }], experiment: [{ exists: false }] } }); break;
-            case 7: rules.push({ detail: { page: [{ wildcard: `/shop/*/${i}*.html` }] } }); break;
-            case 8: rules.push({ "detail-type": ["production"], $or: [{ detail: { eventType: [t] } }, { detail: { data: { coupon: [{ exists: true }] } } }] }); break;
-            default: rules.push({ source: ["clientevents"], detail: { page: [{ suffix: `${i % 10}.html` }], data: { itemSku: [{ "anything-but": { prefix: "x" } }, { numeric: ["<", i * 1000] }] } } }); break;
+            case 0:
+                rules.push({ source: ["clientevents"], detail: { eventType: [t] } });
+                break;
+            case 1:
+                rules.push({ source: ["clientevents"], detail: { eventType: [t], schemaVersion: [1 + (i % 2)] } });
+                break;
+            case 2:
+                rules.push({
+                    detail: {
+                        page: [{ prefix: `/shop/${["shoes", "toys"][i % 2]}/` }],
+                        data: { quantity: [{ numeric: [">=", 1 + (i % 4)] }] },
+                    },
+                });
+                break;
+            case 3:
+                rules.push({
+                    detail: { eventType: [{ "anything-but": [t, "login", "logout"] }], platform: [{ "equals-ignore-case": "ios" }] },
+                });
+                break;
+            case 4:
+                rules.push({ detail: { data: { amount: [{ numeric: [">", i, "<=", 100 + i * 4] }] } } });
+                break;
+            case 5:
+                rules.push({ region: [{ prefix: "eu-" }], detail: { data: { tags: ["sale", "gift"] } } });
+                break;
+            case 6:
+                rules.push({ detail: { sourceIp: [{ cidr: `10.${i % 4}.0.0/16` }], experiment: [{ exists: false }] } });
+                break;
+            case 7:
+                rules.push({ detail: { page: [{ wildcard: `/shop/*/${i}*.html` }] } });
+                break;
+            case 8:
+                rules.push({
+                    "detail-type": ["production"],
+                    $or: [{ detail: { eventType: [t] } }, { detail: { data: { coupon: [{ exists: true }] } } }],
+                });
+                break;
+            default:
+                rules.push({
+                    source: ["clientevents"],
+                    detail: {
+                        page: [{ suffix: `${i % 10}.html` }],
+                        data: { itemSku: [{ "anything-but": { prefix: "x" } }, { numeric: ["<", i * 1000] }] },
+                    },
+                });
+                break;
         }
     }
     return rules;
@@ -82,10 +118,14 @@ function naiveLeafMatches(expr: unknown, v: unknown): boolean {
     if (typeof expr !== "object" || expr === null) return expr === v;
     const [op, arg] = Object.entries(expr as Record<string, unknown>)[0];
     switch (op) {
-        case "prefix": return typeof v === "string" && v.startsWith(arg as string);
-        case "suffix": return typeof v === "string" && v.endsWith(arg as string);
-        case "equals-ignore-case": return typeof v === "string" && v.toLowerCase() === (arg as string).toLowerCase();
-        case "exists": return arg === true; // only reached with a value present
+        case "prefix":
+            return typeof v === "string" && v.startsWith(arg as string);
+        case "suffix":
+            return typeof v === "string" && v.endsWith(arg as string);
+        case "equals-ignore-case":
+            return typeof v === "string" && v.toLowerCase() === (arg as string).toLowerCase();
+        case "exists":
+            return arg === true; // only reached with a value present
         case "numeric": {
             if (typeof v !== "number") return false;
             const a = arg as (string | number)[];
@@ -104,7 +144,13 @@ function naiveLeafMatches(expr: unknown, v: unknown): boolean {
             return list.check(v, isIP(v) === 6 ? "ipv6" : "ipv4");
         }
         case "wildcard": {
-            const re = new RegExp(`^${(arg as string).split("*").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s");
+            const re = new RegExp(
+                `^${(arg as string)
+                    .split("*")
+                    .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+                    .join(".*")}$`,
+                "s",
+            );
             return typeof v === "string" && re.test(v);
         }
         case "anything-but": {
@@ -115,7 +161,8 @@ function naiveLeafMatches(expr: unknown, v: unknown): boolean {
             }
             return v !== arg;
         }
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -136,7 +183,8 @@ export function naiveMatches(pattern: Record<string, unknown>, event: unknown): 
             const ok = p.some((expr) =>
                 typeof expr === "object" && expr !== null && (expr as { exists?: boolean }).exists === false
                     ? values.length === 0
-                    : values.some((v) => naiveLeafMatches(expr, v)));
+                    : values.some((v) => naiveLeafMatches(expr, v)),
+            );
             if (!ok) return false;
         } else {
             const children = Array.isArray(value) ? value : [value];
@@ -178,13 +226,37 @@ export async function run(): Promise<BenchRow[]> {
     const variedNaive = measureRate((i) => naiveMatches(varied[i % 100], events[Math.floor(i / 100) % n]));
     const variedRecompile = measureRate((i) => matchesPattern(varied[i % 100], events[Math.floor(i / 100) % n]), 500);
 
-    const share = (engineHits / (n * (varied.length + own.length)) * 100).toFixed(0);
+    const share = ((engineHits / (n * (varied.length + own.length))) * 100).toFixed(0);
     return [
         { area: AREA, case: "own 2 rules, compiled", value: ownRate, unit: "matches/s", note: "target >= 1,000,000; events as objects" },
-        { area: AREA, case: "own 2 rules, compiled, event JSON text", value: ownTextRate, unit: "matches/s", note: "includes JSON.parse of each event" },
-        { area: AREA, case: "own 2 rules, naive interpreter", value: ownNaive, unit: "matches/s", note: "baseline: walks the raw pattern each time" },
-        { area: AREA, case: "own 2 rules, compile per match", value: ownRecompile, unit: "matches/s", note: "baseline: matchesPattern() each time" },
-        { area: AREA, case: "100 varied rules, compiled", value: variedRate, unit: "matches/s", note: `${(variedRate / 100).toFixed(0)} events/s through all 100; ${share}% of pairs match` },
+        {
+            area: AREA,
+            case: "own 2 rules, compiled, event JSON text",
+            value: ownTextRate,
+            unit: "matches/s",
+            note: "includes JSON.parse of each event",
+        },
+        {
+            area: AREA,
+            case: "own 2 rules, naive interpreter",
+            value: ownNaive,
+            unit: "matches/s",
+            note: "baseline: walks the raw pattern each time",
+        },
+        {
+            area: AREA,
+            case: "own 2 rules, compile per match",
+            value: ownRecompile,
+            unit: "matches/s",
+            note: "baseline: matchesPattern() each time",
+        },
+        {
+            area: AREA,
+            case: "100 varied rules, compiled",
+            value: variedRate,
+            unit: "matches/s",
+            note: `${(variedRate / 100).toFixed(0)} events/s through all 100; ${share}% of pairs match`,
+        },
         { area: AREA, case: "100 varied rules, naive interpreter", value: variedNaive, unit: "matches/s", note: "baseline" },
         { area: AREA, case: "100 varied rules, compile per match", value: variedRecompile, unit: "matches/s", note: "baseline" },
     ];

@@ -40,7 +40,8 @@ async function perRecordRows(): Promise<BenchRow[]> {
     const datas = Array.from({ length: 1000 }, (_, i) => Buffer.from(JSON.stringify(sampleEvent(i))).toString("base64"));
     for (const data of datas.slice(0, 20)) {
         // Same output as the floor on these records, or the comparison means nothing.
-        if (transformRecord("r", data).data !== bareTransform(data)) throw new Error("the transform and the floor disagree on a sample record");
+        if (transformRecord("r", data).data !== bareTransform(data))
+            throw new Error("the transform and the floor disagree on a sample record");
     }
     // The handler as the Lambda runs it: Pulumi's serialized text, loaded as a module.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transform-"));
@@ -49,8 +50,14 @@ async function perRecordRows(): Promise<BenchRow[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the serialized Lambda module, written at run time
     const packed = require(file).handler as typeof handler;
     fs.rmSync(dir, { recursive: true, force: true });
-    const batch = { invocationId: "bench", deliveryStreamArn: "arn", region: "us-east-1", records: datas.slice(0, 100).map((data, i) => ({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data })) };
-    if ((await packed(batch)).records[0].data !== bareTransform(datas[0])) throw new Error("the packed handler and the floor disagree on a sample record");
+    const batch = {
+        invocationId: "bench",
+        deliveryStreamArn: "arn",
+        region: "us-east-1",
+        records: datas.slice(0, 100).map((data, i) => ({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data })),
+    };
+    if ((await packed(batch)).records[0].data !== bareTransform(datas[0]))
+        throw new Error("the packed handler and the floor disagree on a sample record");
     let a = 0;
     let b = 0;
     const tools = textTools(); // as transformBatch does, once per batch
@@ -62,17 +69,41 @@ async function perRecordRows(): Promise<BenchRow[]> {
     });
     const floor = { case: "bare loop: base64-decode, JSON.parse, set the field, JSON.stringify, base64-encode", value: us.floor };
     return [
-        { area: AREA, case: "per record: transformRecord", value: us.transform, unit: "us/record", floor, target: { ratio: { atMost: 1.5 } }, note: "the module, in this process" },
-        { area: AREA, case: "per record: the handler as Pulumi packs it, batches of 100", value: us.packed / 100, unit: "us/record",
-            floor: { ...floor, value: us.floorBatch / 100 }, note: "what the Lambda runs: every module-level function it calls goes through a wrapper of Pulumi's serializer" },
+        {
+            area: AREA,
+            case: "per record: transformRecord",
+            value: us.transform,
+            unit: "us/record",
+            floor,
+            target: { ratio: { atMost: 1.5 } },
+            note: "the module, in this process",
+        },
+        {
+            area: AREA,
+            case: "per record: the handler as Pulumi packs it, batches of 100",
+            value: us.packed / 100,
+            unit: "us/record",
+            floor: { ...floor, value: us.floorBatch / 100 },
+            note: "what the Lambda runs: every module-level function it calls goes through a wrapper of Pulumi's serializer",
+        },
     ];
 }
 
 function sampleEvent(i: number): Record<string, unknown> {
     return {
-        version: "0", id: `6a7e8feb-b491-4cf7-a9f1-${String(i).padStart(12, "0")}`, "detail-type": "prod", source: "clientevents",
-        account: "123456789012", time: "2026-11-27T19:41:07Z", region: "us-east-1", resources: ["3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b"],
-        detail: { eventType: ["shopping", "searching", "paging", "purchase"][i % 4], schemaVersion: 1, data: { itemSku: i, quantity: 1 + (i % 3) } },
+        version: "0",
+        id: `6a7e8feb-b491-4cf7-a9f1-${String(i).padStart(12, "0")}`,
+        "detail-type": "prod",
+        source: "clientevents",
+        account: "123456789012",
+        time: "2026-11-27T19:41:07Z",
+        region: "us-east-1",
+        resources: ["3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b"],
+        detail: {
+            eventType: ["shopping", "searching", "paging", "purchase"][i % 4],
+            schemaVersion: 1,
+            data: { itemSku: i, quantity: 1 + (i % 3) },
+        },
     };
 }
 
@@ -84,7 +115,12 @@ function batchOf(bytes: number, event: (i: number) => Record<string, unknown> = 
         records.push({ recordId: `r-${i}`, approximateArrivalTimestamp: i, data });
         size += data.length + 80;
     }
-    return { invocationId: "bench", deliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/bench", region: "us-east-1", records };
+    return {
+        invocationId: "bench",
+        deliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/bench",
+        region: "us-east-1",
+        records,
+    };
 }
 
 function timeMs(fn: () => unknown, repeat: number): number {
@@ -96,7 +132,10 @@ function timeMs(fn: () => unknown, repeat: number): number {
 
 export async function run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = await perRecordRows();
-    for (const [label, bytes] of [["1 MiB batch (configured processor buffer)", 1024 * 1024 * 4 / 3], ["~6 MB batch (Lambda payload limit)", 5.9 * 1024 * 1024]] as const) {
+    for (const [label, bytes] of [
+        ["1 MiB batch (configured processor buffer)", (1024 * 1024 * 4) / 3],
+        ["~6 MB batch (Lambda payload limit)", 5.9 * 1024 * 1024],
+    ] as const) {
         const batch = batchOf(bytes);
         const ms = timeMs(() => transformBatch(batch), 10);
         rows.push({ area: AREA, case: `${label}: ${batch.records.length} records`, value: Math.round(ms * 10) / 10, unit: "ms/batch" });
@@ -105,27 +144,52 @@ export async function run(): Promise<BenchRow[]> {
 
     // The generator's events (all valid), checked against the compiled schemas as the deployed transform does.
     const random = seededRandom(1);
-    const generated = (i: number) => ({ ...sampleEvent(i), detail: { ...makeEvent({ runId: "bench", loyalty: true, random }), sessionId: "2c5e8f1a-4b7d-4c3e-9a6f-8d1b2e3c4f5a", sequence: i + 1 } });
+    const generated = (i: number) => ({
+        ...sampleEvent(i),
+        detail: {
+            ...makeEvent({ runId: "bench", loyalty: true, random }),
+            sessionId: "2c5e8f1a-4b7d-4c3e-9a6f-8d1b2e3c4f5a",
+            sequence: i + 1,
+        },
+    });
     const schemas = { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "allow" } as const;
-    const checked = batchOf(1024 * 1024 * 4 / 3, generated);
+    const checked = batchOf((1024 * 1024 * 4) / 3, generated);
     const withSchemas = timeMs(() => transformBatch(checked, schemas), 10);
     const without = timeMs(() => transformBatch(checked), 10);
     rows.push({
-        area: AREA, case: `1 MiB batch of generator events (${checked.records.length} records), with schema checks (schemaEnforcement quarantine)`,
-        value: Math.round(withSchemas * 10) / 10, unit: "ms/batch", floor: { case: "the same batch without schema checks", value: Math.round(without * 10) / 10 },
+        area: AREA,
+        case: `1 MiB batch of generator events (${checked.records.length} records), with schema checks (schemaEnforcement quarantine)`,
+        value: Math.round(withSchemas * 10) / 10,
+        unit: "ms/batch",
+        floor: { case: "the same batch without schema checks", value: Math.round(without * 10) / 10 },
     });
 
     const events = Array.from({ length: 2000 }, (_, i) => JSON.stringify(sampleEvent(i)));
     const reference = timeMs(() => events.forEach((e) => partitionKeysFor(JSON.parse(e))), 5);
-    rows.push({ area: AREA, case: "partition keys, TypeScript reference", value: Math.round(events.length / (reference / 1000)), unit: "records/s" });
+    rows.push({
+        area: AREA,
+        case: "partition keys, TypeScript reference",
+        value: Math.round(events.length / (reference / 1000)),
+        unit: "records/s",
+    });
     const start = Date.now();
     for (const e of events.slice(0, 200)) await jq.raw(e, PARTITION_KEYS_JQ_QUERY, ["-c"]);
-    rows.push({ area: AREA, case: "partition keys, jq-wasm (one call per record)", value: Math.round(200 / ((Date.now() - start) / 1000)), unit: "records/s" });
+    rows.push({
+        area: AREA,
+        case: "partition keys, jq-wasm (one call per record)",
+        value: Math.round(200 / ((Date.now() - start) / 1000)),
+        unit: "records/s",
+    });
     const native = spawnSync("/usr/bin/jq", ["-c", PARTITION_KEYS_JQ_QUERY], { input: events.join("\n"), encoding: "utf8" });
     if (native.status === 0) {
         const t0 = Date.now();
         spawnSync("/usr/bin/jq", ["-c", PARTITION_KEYS_JQ_QUERY], { input: events.join("\n"), encoding: "utf8" });
-        rows.push({ area: AREA, case: "partition keys, jq 1.6 binary (one process, 2000 records)", value: Math.round(events.length / ((Date.now() - t0) / 1000)), unit: "records/s" });
+        rows.push({
+            area: AREA,
+            case: "partition keys, jq 1.6 binary (one process, 2000 records)",
+            value: Math.round(events.length / ((Date.now() - t0) / 1000)),
+            unit: "records/s",
+        });
     }
     return rows;
 }

@@ -33,9 +33,23 @@ export async function run(): Promise<BenchRow[]> {
     const local = await startLocal({ port: 0, dataDir: dir, quiet: true, bufferSeconds: 60 });
     try {
         const o = local.outputs;
-        const conn = ["--api-url", o.apiUrl, "--appclientid", o.userPoolClientId, "--cognito-endpoint", o.cognitoEndpoint, "--user-pool-id", o.userPoolId, "--region", o.region];
+        const conn = [
+            "--api-url",
+            o.apiUrl,
+            "--appclientid",
+            o.userPoolClientId,
+            "--cognito-endpoint",
+            o.cognitoEndpoint,
+            "--user-pool-id",
+            o.userPoolId,
+            "--region",
+            o.region,
+        ];
         const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false };
-        const code = await runCli(["signup", "--userid", "bench", "--password", "Bench-passw0rd!", "--email", "bench@example.com", "--admin-confirm", ...conn], quiet);
+        const code = await runCli(
+            ["signup", "--userid", "bench", "--password", "Bench-passw0rd!", "--email", "bench@example.com", "--admin-confirm", ...conn],
+            quiet,
+        );
         if (code !== 0) throw new Error(`signup failed with exit code ${code}`);
         const users = 8;
         const { summary } = await runGenerator({
@@ -57,9 +71,27 @@ export async function run(): Promise<BenchRow[]> {
         // (local-load drives it from a separate process).
         const note = `${summary.accepted} events, ${users} clients, batches of 10`;
         rows.push(
-            { area: AREA, case: "generator in the same process as local mode: accepted events", value: Math.round((summary.accepted / summary.durationMs) * 1000), unit: "events/s", note },
-            { area: AREA, case: "generator in the same process as local mode: request latency p50", value: summary.latencyMs.p50, unit: "ms", note },
-            { area: AREA, case: "generator in the same process as local mode: request latency p99", value: summary.latencyMs.p99, unit: "ms", note },
+            {
+                area: AREA,
+                case: "generator in the same process as local mode: accepted events",
+                value: Math.round((summary.accepted / summary.durationMs) * 1000),
+                unit: "events/s",
+                note,
+            },
+            {
+                area: AREA,
+                case: "generator in the same process as local mode: request latency p50",
+                value: summary.latencyMs.p50,
+                unit: "ms",
+                note,
+            },
+            {
+                area: AREA,
+                case: "generator in the same process as local mode: request latency p99",
+                value: summary.latencyMs.p99,
+                unit: "ms",
+                note,
+            },
         );
     } finally {
         await local.close();

@@ -124,16 +124,18 @@ function startServer(command: string, args: string[]): Promise<Server> {
     const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 200);
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-2000)));
-    const exited = new Promise<void>((resolve) => child.on("exit", () => {
-        clearInterval(sampler);
-        resolve();
-    }));
+    const exited = new Promise<void>((resolve) =>
+        child.on("exit", () => {
+            clearInterval(sampler);
+            resolve();
+        }),
+    );
     const stop = async (): Promise<number | undefined> => {
         peak = Math.max(peak, rssKiB(pid));
         const started = process.hrtime.bigint();
         child.kill("SIGTERM");
         const limit = new Promise<"limit">((resolve) => setTimeout(() => resolve("limit"), STORE_LIMIT_S * 1000).unref());
-        if (await Promise.race([exited, limit]) === "limit") {
+        if ((await Promise.race([exited, limit])) === "limit") {
             child.kill("SIGKILL");
             await exited;
             return undefined;
@@ -144,19 +146,32 @@ function startServer(command: string, args: string[]): Promise<Server> {
         let out = "";
         const onData = (chunk: Buffer) => {
             out += chunk;
-            const line = out.split("\n").find((l) => l.startsWith("{") && l.includes("\"ready\":true"));
+            const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"ready":true'));
             if (!line) return;
             child.stdout.off("data", onData);
             child.stdout.resume();
             resolve({ child, ready: JSON.parse(line), peakRssKiB: () => peak, stop });
         };
         child.stdout.on("data", onData);
-        child.on("exit", (code) => reject(new Error(`${command} exited (${code}) before its ready line: ${stderr.trim().split("\n").slice(-3).join(" | ")}`)));
+        child.on("exit", (code) =>
+            reject(new Error(`${command} exited (${code}) before its ready line: ${stderr.trim().split("\n").slice(-3).join(" | ")}`)),
+        );
     });
 }
 
 interface Load {
-    summary: { requests: number; durationUs: number; connect: number; read: number; write: number; timeout: number; status: number; p50Us: number; p99Us: number; maxUs: number };
+    summary: {
+        requests: number;
+        durationUs: number;
+        connect: number;
+        read: number;
+        write: number;
+        timeout: number;
+        status: number;
+        p50Us: number;
+        p99Us: number;
+        maxUs: number;
+    };
     accepted: Set<string>;
     statuses: Map<string, number>;
 }
@@ -165,8 +180,24 @@ function runWrk(url: string, token: string, dir: string): Load {
     fs.mkdirSync(dir, { recursive: true });
     const script = path.join(dir, "load.lua");
     fs.writeFileSync(script, WRK_SCRIPT);
-    const run = spawnSync("wrk", [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION_S}s`, "--timeout", "10s", "-s", script,
-        "-H", `Authorization: ${token}`, "-H", "Content-Type: application/json", url], { env: { ...process.env, BENCH_OUT: dir }, encoding: "utf8", timeout: (DURATION_S + 60) * 1000 });
+    const run = spawnSync(
+        "wrk",
+        [
+            `-t${THREADS}`,
+            `-c${CONNECTIONS}`,
+            `-d${DURATION_S}s`,
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            "-H",
+            `Authorization: ${token}`,
+            "-H",
+            "Content-Type: application/json",
+            url,
+        ],
+        { env: { ...process.env, BENCH_OUT: dir }, encoding: "utf8", timeout: (DURATION_S + 60) * 1000 },
+    );
     if (run.status !== 0) throw new Error(`wrk failed (${run.status}): ${run.stderr || run.stdout}`);
     const accepted = new Set<string>();
     const statuses = new Map<string, number>();
@@ -221,7 +252,12 @@ interface Outcome {
     note: string;
 }
 
-function outcome(load: Load, archive: { ids: Map<string, number>; errorLines: number }, storeSeconds: number | undefined, peakKiB: number): Outcome {
+function outcome(
+    load: Load,
+    archive: { ids: Map<string, number>; errorLines: number },
+    storeSeconds: number | undefined,
+    peakKiB: number,
+): Outcome {
     let lost = 0;
     for (const id of load.accepted) if (!archive.ids.has(id)) lost++;
     let duplicated = 0;
@@ -241,7 +277,8 @@ function outcome(load: Load, archive: { ids: Map<string, number>; errorLines: nu
         lost,
         duplicated,
         peakRssMiB: peakKiB / 1024,
-        note: `${load.accepted.size} events accepted in ${s.requests} requests (${statuses || "no answers"}${errors ? `; ${errors} socket errors or timeouts` : ""}); ` +
+        note:
+            `${load.accepted.size} events accepted in ${s.requests} requests (${statuses || "no answers"}${errors ? `; ${errors} socket errors or timeouts` : ""}); ` +
             `${unanswered} stored but unanswered (in flight when wrk stopped)${archive.errorLines ? `; ${archive.errorLines} error-prefix lines` : ""}; max latency ${(s.maxUs / 1000).toFixed(0)} ms`,
     };
 }
@@ -263,27 +300,50 @@ async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
             res.on("end", () => resolve(body));
         }).on("error", reject);
     });
-    const metrics = JSON.parse(text) as { process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } } };
+    const metrics = JSON.parse(text) as {
+        process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } };
+    };
     const seconds = (metrics.process?.eventLoopDelay?.perSecond ?? []).filter((s) => s.at >= from);
     if (seconds.length === 0) throw new Error("/_local/metrics has no event-loop delay for the load's seconds");
     return { maxMs: Math.max(...seconds.map((s) => s.maxMs)), p99Ms: Math.max(...seconds.map((s) => s.p99Ms)), seconds: seconds.length };
 }
 
 async function idToken(ready: ReadyLine): Promise<string> {
-    const conn = ["--api-url", ready.apiUrl, "--appclientid", ready.userPoolClientId, "--cognito-endpoint", ready.cognitoEndpoint, "--user-pool-id", ready.userPoolId, "--region", ready.region];
+    const conn = [
+        "--api-url",
+        ready.apiUrl,
+        "--appclientid",
+        ready.userPoolClientId,
+        "--cognito-endpoint",
+        ready.cognitoEndpoint,
+        "--user-pool-id",
+        ready.userPoolId,
+        "--region",
+        ready.region,
+    ];
     const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false };
-    const code = await runCli(["signup", "--userid", USER.name, "--password", USER.password, "--email", "bench-load@example.com", "--admin-confirm", ...conn], quiet);
+    const code = await runCli(
+        ["signup", "--userid", USER.name, "--password", USER.password, "--email", "bench-load@example.com", "--admin-confirm", ...conn],
+        quiet,
+    );
     if (code !== 0) throw new Error(`signup failed with exit code ${code}`);
-    const session = await new CognitoAuth({ endpoint: ready.cognitoEndpoint, clientId: ready.userPoolClientId }).signIn(USER.name, USER.password, "id");
+    const session = await new CognitoAuth({ endpoint: ready.cognitoEndpoint, clientId: ready.userPoolClientId }).signIn(
+        USER.name,
+        USER.password,
+        "id",
+    );
     return session.getToken();
 }
 
 export async function run(): Promise<BenchRow[]> {
     if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install wrk (Debian's package)");
-    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.local;
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
+        .local;
     // BENCH_CPU_PROFILE=<dir>: local mode writes a CPU profile of its main thread there (node --cpu-prof).
     const profileDir = process.env.BENCH_CPU_PROFILE;
-    const localCommand = profileDir ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `) : script;
+    const localCommand = profileDir
+        ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `)
+        : script;
     const floorCommand = script.replace("local/main.ts", "bench/support/floor-server.ts");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-load-"));
     try {
@@ -312,17 +372,70 @@ export async function run(): Promise<BenchRow[]> {
 
         const label = "local mode under wrk";
         return [
-            { area: AREA, case: `${label}: accepted events/s`, value: mode.eventsPerSecond, unit: "events/s", floor: { case: "bare Node server, same load", value: floor.eventsPerSecond },
-                target: { value: { atLeast: 20_000 }, ratio: { atLeast: 0.3 } }, note: mode.note },
-            { area: AREA, case: `${label}: request latency p50`, value: mode.p50Ms, unit: "ms", floor: { case: "bare Node server", value: floor.p50Ms } },
-            { area: AREA, case: `${label}: request latency p99`, value: mode.p99Ms, unit: "ms", floor: { case: "bare Node server", value: floor.p99Ms }, target: { value: { atMost: 200 } } },
-            { area: AREA, case: `${label}: SIGTERM to everything written`, value: mode.storeSeconds ?? NaN, unit: "s", floor: { case: "bare Node server", value: floor.storeSeconds ?? NaN },
-                target: { value: { atMost: 60 } }, note: mode.storeSeconds === undefined ? `not done after ${STORE_LIMIT_S} s: killed` : undefined },
-            { area: AREA, case: `${label}: lost events (accepted, not archived)`, value: mode.lost, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.lost}` },
-            { area: AREA, case: `${label}: duplicated events in the archive`, value: mode.duplicated, unit: "events", target: { value: { atMost: 0 } }, note: `floor: ${floor.duplicated}` },
-            { area: AREA, case: `${label}: longest event-loop stall of the request thread`, value: stalls.maxMs, unit: "ms", target: { value: { atMost: 50 } },
-                note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)` },
-            { area: AREA, case: `${label}: peak RSS (all its processes)`, value: mode.peakRssMiB, unit: "MiB", floor: { case: "bare Node server", value: floor.peakRssMiB } },
+            {
+                area: AREA,
+                case: `${label}: accepted events/s`,
+                value: mode.eventsPerSecond,
+                unit: "events/s",
+                floor: { case: "bare Node server, same load", value: floor.eventsPerSecond },
+                target: { value: { atLeast: 20_000 }, ratio: { atLeast: 0.3 } },
+                note: mode.note,
+            },
+            {
+                area: AREA,
+                case: `${label}: request latency p50`,
+                value: mode.p50Ms,
+                unit: "ms",
+                floor: { case: "bare Node server", value: floor.p50Ms },
+            },
+            {
+                area: AREA,
+                case: `${label}: request latency p99`,
+                value: mode.p99Ms,
+                unit: "ms",
+                floor: { case: "bare Node server", value: floor.p99Ms },
+                target: { value: { atMost: 200 } },
+            },
+            {
+                area: AREA,
+                case: `${label}: SIGTERM to everything written`,
+                value: mode.storeSeconds ?? NaN,
+                unit: "s",
+                floor: { case: "bare Node server", value: floor.storeSeconds ?? NaN },
+                target: { value: { atMost: 60 } },
+                note: mode.storeSeconds === undefined ? `not done after ${STORE_LIMIT_S} s: killed` : undefined,
+            },
+            {
+                area: AREA,
+                case: `${label}: lost events (accepted, not archived)`,
+                value: mode.lost,
+                unit: "events",
+                target: { value: { atMost: 0 } },
+                note: `floor: ${floor.lost}`,
+            },
+            {
+                area: AREA,
+                case: `${label}: duplicated events in the archive`,
+                value: mode.duplicated,
+                unit: "events",
+                target: { value: { atMost: 0 } },
+                note: `floor: ${floor.duplicated}`,
+            },
+            {
+                area: AREA,
+                case: `${label}: longest event-loop stall of the request thread`,
+                value: stalls.maxMs,
+                unit: "ms",
+                target: { value: { atMost: 50 } },
+                note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)`,
+            },
+            {
+                area: AREA,
+                case: `${label}: peak RSS (all its processes)`,
+                value: mode.peakRssMiB,
+                unit: "MiB",
+                floor: { case: "bare Node server", value: floor.peakRssMiB },
+            },
             { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
         ];
     } finally {

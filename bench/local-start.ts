@@ -40,7 +40,7 @@ export function timeToReady(command: string, args: string[], env: NodeJS.Process
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
         child.stdout.on("data", (chunk) => {
             out += chunk;
-            if (ms === undefined && out.includes("\"ready\":true")) {
+            if (ms === undefined && out.includes('"ready":true')) {
                 ms = Number(process.hrtime.bigint() - started) / 1e6;
                 child.kill("SIGTERM");
             }
@@ -91,7 +91,11 @@ export async function run(): Promise<BenchRow[]> {
         const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         const floor = { case: "empty Node process (node -e 0)", value: median(empty) };
         return starts.map((start) => ({
-            area: AREA, case: `start to ready line: ${start.label}`, value: median(samplesOf(start)), unit: "ms", floor,
+            area: AREA,
+            case: `start to ready line: ${start.label}`,
+            value: median(samplesOf(start)),
+            unit: "ms",
+            floor,
             note: `median of ${RUNS}; a new data directory each time`,
         }));
     } finally {

@@ -8,7 +8,10 @@ import type { BenchRow } from "./table";
 const AREA = "local";
 
 export const about = "local mode in this process: startLocal to ready, and the Firehose stage's flush rate with each JQ engine";
-export const cases = ["startLocal to ready (modules already loaded)", "Firehose flush of 5000 records with jq-wasm, and with jq 1.6 when installed"];
+export const cases = [
+    "startLocal to ready (modules already loaded)",
+    "Firehose flush of 5000 records with jq-wasm, and with jq 1.6 when installed",
+];
 
 export async function run(): Promise<BenchRow[]> {
     const { startLocal } = await import("../local/index");
@@ -16,38 +19,80 @@ export async function run(): Promise<BenchRow[]> {
     const { BinaryJq, WasmJq, findJq16 } = await import("../local/jq");
     const { createLogger } = await import("../local/log");
     const { handler } = await import("../handlers/firehose-transform");
-    const { DEFAULT_PARTITIONED_EVENT_TYPES, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
+    const { DEFAULT_PARTITIONED_EVENT_TYPES, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } =
+        await import("../pipeline/partitioning");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-"));
     try {
         const started = Date.now();
         const local = await startLocal({ port: 0, dataDir: path.join(dir, "start"), quiet: true });
-        const rows: BenchRow[] = [{ area: AREA, case: "startLocal to ready (modules already loaded)", value: Date.now() - started, unit: "ms", note: "first start creates the RSA signing key" }];
+        const rows: BenchRow[] = [
+            {
+                area: AREA,
+                case: "startLocal to ready (modules already loaded)",
+                value: Date.now() - started,
+                unit: "ms",
+                note: "first start creates the RSA signing key",
+            },
+        ];
         await local.close();
 
         const records = 5000;
         const types = DEFAULT_PARTITIONED_EVENT_TYPES;
         const engines = [new WasmJq(), ...(findJq16() ? [new BinaryJq("jq")] : [])];
         for (const engine of engines) {
-            const firehose = new LocalFirehose({
-                streamName: "bench", streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench", region: "us-east-1",
-                bucketName: "bench", s3Dir: path.join(dir, engine.name.replace(/\W+/g, "-")), prefix: S3_PREFIX, errorPrefix: S3_ERROR_PREFIX,
-                bufferIntervalSeconds: 600, bufferSizeBytes: 128 * 1024 * 1024,
-                transform: { handler, lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench", batchBytes: 1024 * 1024, numberOfRetries: 0 },
-                metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY, delimiter: RECORD_DELIMITER, jq: engine,
-            }, createLogger({ quiet: true }));
+            const firehose = new LocalFirehose(
+                {
+                    streamName: "bench",
+                    streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
+                    region: "us-east-1",
+                    bucketName: "bench",
+                    s3Dir: path.join(dir, engine.name.replace(/\W+/g, "-")),
+                    prefix: S3_PREFIX,
+                    errorPrefix: S3_ERROR_PREFIX,
+                    bufferIntervalSeconds: 600,
+                    bufferSizeBytes: 128 * 1024 * 1024,
+                    transform: {
+                        handler,
+                        lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
+                        batchBytes: 1024 * 1024,
+                        numberOfRetries: 0,
+                    },
+                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+                    delimiter: RECORD_DELIMITER,
+                    jq: engine,
+                },
+                createLogger({ quiet: true }),
+            );
             for (let i = 0; i < records; i++) {
-                firehose.put(Buffer.from(JSON.stringify({
-                    version: "0", id: `id-${i}`, "detail-type": "local", source: "clientevents", account: "000000000000",
-                    time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: ["c0ffee00-0000-4000-8000-000000000000"],
-                    detail: { eventType: types[i % types.length], schemaVersion: 1 + (i % 3), data: { itemSku: i, note: "it's a bench 😀" } },
-                })));
+                firehose.put(
+                    Buffer.from(
+                        JSON.stringify({
+                            version: "0",
+                            id: `id-${i}`,
+                            "detail-type": "local",
+                            source: "clientevents",
+                            account: "000000000000",
+                            time: "2026-01-01T00:00:00Z",
+                            region: "us-east-1",
+                            resources: ["c0ffee00-0000-4000-8000-000000000000"],
+                            detail: {
+                                eventType: types[i % types.length],
+                                schemaVersion: 1 + (i % 3),
+                                data: { itemSku: i, note: "it's a bench 😀" },
+                            },
+                        }),
+                    ),
+                );
             }
             const t0 = process.hrtime.bigint();
             await firehose.flush();
             const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
             const errors = firehose.written.filter((k) => k.startsWith("errors/")).length;
             rows.push({
-                area: AREA, case: `Firehose flush of ${records} records with ${engine.name}`, value: Math.round(records / seconds), unit: "records/s",
+                area: AREA,
+                case: `Firehose flush of ${records} records with ${engine.name}`,
+                value: Math.round(records / seconds),
+                unit: "records/s",
                 note: `${firehose.written.length} objects${errors ? `, ${errors} error objects` : ""}`,
             });
         }

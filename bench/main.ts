@@ -11,7 +11,8 @@ export type { BenchRow } from "./table";
 const MARKDOWN_FILE = path.join(__dirname, "..", "docs", "benchmarks.md");
 
 function allModules(): string[] {
-    return fs.readdirSync(__dirname)
+    return fs
+        .readdirSync(__dirname)
         .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && f !== "main.ts" && f !== "table.ts")
         .map((f) => f.slice(0, -3))
         .sort();
@@ -51,7 +52,12 @@ function help(): string {
 }
 
 export function machine(): { cpu: string; cores: number; node: string; platform: string } {
-    return { cpu: os.cpus()[0]?.model ?? "unknown CPU", cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` };
+    return {
+        cpu: os.cpus()[0]?.model ?? "unknown CPU",
+        cores: os.cpus().length,
+        node: process.version,
+        platform: `${os.type()} ${os.release()}`,
+    };
 }
 
 function markdown(rows: BenchRow[], names: string[], started: Date): string {
@@ -102,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
         if (typeof run !== "function") continue;
         process.stderr.write(`bench: ${name}...\n`);
         try {
-            rows.push(...await run());
+            rows.push(...(await run()));
         } catch (e) {
             failed = true;
             rows.push({ area: name, case: "(failed)", value: NaN, unit: "", note: e instanceof Error ? e.message : String(e) });

@@ -23,19 +23,50 @@ export async function run(): Promise<BenchRow[]> {
             const dataDir = path.join(dir, gzip ? "gzip" : "plain");
             fs.mkdirSync(dataDir, { recursive: true });
             fs.writeFileSync(path.join(dataDir, "outputs.json"), JSON.stringify({ bucketName: "bench" }));
-            const firehose = new LocalFirehose({
-                streamName: "bench", streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench", region: "us-east-1",
-                bucketName: "bench", s3Dir: path.join(dataDir, "s3"), prefix: S3_PREFIX, errorPrefix: S3_ERROR_PREFIX,
-                bufferIntervalSeconds: 600, bufferSizeBytes: 128 * 1024 * 1024,
-                transform: { handler, lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench", batchBytes: 1024 * 1024, numberOfRetries: 0 },
-                metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY, delimiter: RECORD_DELIMITER, gzip,
-            }, createLogger({ quiet: true }));
+            const firehose = new LocalFirehose(
+                {
+                    streamName: "bench",
+                    streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
+                    region: "us-east-1",
+                    bucketName: "bench",
+                    s3Dir: path.join(dataDir, "s3"),
+                    prefix: S3_PREFIX,
+                    errorPrefix: S3_ERROR_PREFIX,
+                    bufferIntervalSeconds: 600,
+                    bufferSizeBytes: 128 * 1024 * 1024,
+                    transform: {
+                        handler,
+                        lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
+                        batchBytes: 1024 * 1024,
+                        numberOfRetries: 0,
+                    },
+                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+                    delimiter: RECORD_DELIMITER,
+                    gzip,
+                },
+                createLogger({ quiet: true }),
+            );
             for (let i = 0; i < RECORDS; i++) {
-                firehose.put(Buffer.from(JSON.stringify({
-                    version: "0", id: `id-${i}`, "detail-type": "local", source: "clientevents", account: "000000000000",
-                    time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: [`client-${i % 50}`],
-                    detail: { eventType: types[i % types.length], schemaVersion: 1 + (i % 3), eventId: `e-${i}`, data: { itemSku: i } },
-                })));
+                firehose.put(
+                    Buffer.from(
+                        JSON.stringify({
+                            version: "0",
+                            id: `id-${i}`,
+                            "detail-type": "local",
+                            source: "clientevents",
+                            account: "000000000000",
+                            time: "2026-01-01T00:00:00Z",
+                            region: "us-east-1",
+                            resources: [`client-${i % 50}`],
+                            detail: {
+                                eventType: types[i % types.length],
+                                schemaVersion: 1 + (i % 3),
+                                eventId: `e-${i}`,
+                                data: { itemSku: i },
+                            },
+                        }),
+                    ),
+                );
             }
             await firehose.flush();
             const named = findNamedQuery("events-per-type-per-day");
@@ -46,11 +77,23 @@ export async function run(): Promise<BenchRow[]> {
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
             const counted = result.rows.reduce((n, r) => n + Number(r[2]), 0);
             if (counted !== RECORDS) throw new Error(`counted ${counted} events, wrote ${RECORDS}`);
-            rows.push({ area: AREA, case: `events-per-type-per-day over ${RECORDS} events (${gzip ? "GZIP" : "plain"} objects)`, value: Math.round(ms), unit: "ms", note: `${firehose.written.length} objects, DuckDB in memory` });
+            rows.push({
+                area: AREA,
+                case: `events-per-type-per-day over ${RECORDS} events (${gzip ? "GZIP" : "plain"} objects)`,
+                value: Math.round(ms),
+                unit: "ms",
+                note: `${firehose.written.length} objects, DuckDB in memory`,
+            });
             if (!gzip) {
                 const t1 = process.hrtime.bigint();
                 await runLocalQuery(dataDir, "SELECT 1");
-                rows.push({ area: AREA, case: "open the archive's views and run SELECT 1", value: Math.round(Number(process.hrtime.bigint() - t1) / 1e6), unit: "ms", note: "the fixed cost of every --local run" });
+                rows.push({
+                    area: AREA,
+                    case: "open the archive's views and run SELECT 1",
+                    value: Math.round(Number(process.hrtime.bigint() - t1) / 1e6),
+                    unit: "ms",
+                    note: "the fixed cost of every --local run",
+                });
             }
         }
         return rows;

@@ -90,7 +90,7 @@ export async function compareCosts(variants: Record<string, () => unknown>, slic
             if (r instanceof Promise) await r;
             n++;
         }
-        calls[name] = Math.max(1, Math.round(n * sliceMs / 100));
+        calls[name] = Math.max(1, Math.round((n * sliceMs) / 100));
         samples[name] = [];
     }
     for (let s = 0; s < slices; s++) {
@@ -157,7 +157,16 @@ function noteCell(row: BenchRow): string {
 const HEADER = ["area", "case", "value", "unit", "floor", "ratio", "target", "note"];
 
 function cellsOf(row: BenchRow): string[] {
-    return [row.area, row.case, formatValue(row.value), row.unit, row.floor ? formatValue(row.floor.value) : "", ratioText(row), targetCell(row), noteCell(row)];
+    return [
+        row.area,
+        row.case,
+        formatValue(row.value),
+        row.unit,
+        row.floor ? formatValue(row.floor.value) : "",
+        ratioText(row),
+        targetCell(row),
+        noteCell(row),
+    ];
 }
 
 /** Renders rows as an aligned plain-text table. */
@@ -166,7 +175,10 @@ export function formatTable(rows: BenchRow[]): string {
     const widths = HEADER.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
     const numeric = new Set([2, 4, 5]);
     const line = (row: string[]) =>
-        row.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
+        row
+            .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+            .join("  ")
+            .trimEnd();
     return [line(HEADER), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
@@ -174,5 +186,7 @@ export function formatTable(rows: BenchRow[]): string {
 export function formatMarkdownTable(rows: BenchRow[]): string {
     const escape = (cell: string) => cell.replace(/\|/g, "\\|");
     const line = (row: string[]) => `| ${row.map(escape).join(" | ")} |`;
-    return [line(HEADER), line(HEADER.map((_, c) => ([2, 4, 5].includes(c) ? "---:" : "---"))), ...rows.map((r) => line(cellsOf(r)))].join("\n");
+    return [line(HEADER), line(HEADER.map((_, c) => ([2, 4, 5].includes(c) ? "---:" : "---"))), ...rows.map((r) => line(cellsOf(r)))].join(
+        "\n",
+    );
 }

@@ -8,7 +8,8 @@ import { compareCosts, type BenchRow } from "./table";
 
 const AREA = "velocity";
 
-export const about = "mapping templates through local mode's Velocity renderer: a new compiler per render (before), the reused one (after), and plain TypeScript (floor)";
+export const about =
+    "mapping templates through local mode's Velocity renderer: a new compiler per render (before), the reused one (after), and plain TypeScript (floor)";
 export const cases = [
     "request template (PutEvents body), 10 entries: before, after; floor: the same text built by plain TypeScript",
     "success response template, 10 entries: before, after; same floor",
@@ -19,7 +20,7 @@ const CLIENT_ID = "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01";
 
 function requestBody(): string {
     const entries = Array.from({ length: 10 }, (_, i) => ({
-        entry: JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 1000 + i, note: "it's \"quoted\" / é" } }),
+        entry: JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 1000 + i, note: 'it\'s "quoted" / é' } }),
     }));
     return JSON.stringify({ entries });
 }
@@ -27,21 +28,25 @@ function requestBody(): string {
 /** The request template's output, written by hand (the floor); checked equal to the renderer's below. */
 function requestFloor(body: string, stage: typeof STAGE, clientId: string): string {
     const { entries } = JSON.parse(body) as { entries: Array<{ entry: string }> };
-    let out = "{\n  \"Entries\": [\n";
+    let out = '{\n  "Entries": [\n';
     entries.forEach((e, i) => {
-        out += `    {\n      "Source": "${EVENT_SOURCE}",\n      "DetailType": "${stage.Environment}",\n      "EventBusName": "${stage.Bus}",\n` +
+        out +=
+            `    {\n      "Source": "${EVENT_SOURCE}",\n      "DetailType": "${stage.Environment}",\n      "EventBusName": "${stage.Bus}",\n` +
             `      "Resources": ["${clientId}"],\n      "Detail": "${escapeJavaScript(e.entry).replaceAll("\\'", "'")}"\n    }${i + 1 < entries.length ? "," : ""}`;
     });
     return out + "  ]\n}\n";
 }
 
 function responseBody(): string {
-    return JSON.stringify({ FailedEntryCount: 0, Entries: Array.from({ length: 10 }, (_, i) => ({ EventId: `6a7e8feb-b491-4cf7-a9f1-${String(i).padStart(12, "0")}` })) });
+    return JSON.stringify({
+        FailedEntryCount: 0,
+        Entries: Array.from({ length: 10 }, (_, i) => ({ EventId: `6a7e8feb-b491-4cf7-a9f1-${String(i).padStart(12, "0")}` })),
+    });
 }
 
 function responseFloor(body: string): string {
     const { Entries } = JSON.parse(body) as { Entries: Array<{ EventId: string }> };
-    let out = "{\n  \"failedEntryCount\": 0,\n  \"entries\": [\n";
+    let out = '{\n  "failedEntryCount": 0,\n  "entries": [\n';
     Entries.forEach((e, i) => {
         out += `    {"eventId": "${escapeJavaScript(e.EventId).replaceAll("\\'", "'")}"}${i + 1 < Entries.length ? "," : ""}\n`;
     });
@@ -52,17 +57,23 @@ export async function run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
     const reqBody = requestBody();
     const context = () => ({ requestId: "bench", authorizer: { clientId: CLIENT_ID } });
-    const request = (uncached: boolean) => () => renderTemplate(PUT_EVENTS_REQUEST_TEMPLATE, { body: reqBody, context: context(), stageVariables: STAGE }, { uncached });
+    const request = (uncached: boolean) => () =>
+        renderTemplate(PUT_EVENTS_REQUEST_TEMPLATE, { body: reqBody, context: context(), stageVariables: STAGE }, { uncached });
     const respBody = responseBody();
-    const response = (uncached: boolean) => () => renderTemplateWithOverrides(PUT_EVENTS_SUCCESS_TEMPLATE, { body: respBody, context: context() }, { uncached }).output;
+    const response = (uncached: boolean) => () =>
+        renderTemplateWithOverrides(PUT_EVENTS_SUCCESS_TEMPLATE, { body: respBody, context: context() }, { uncached }).output;
 
     // The floors must produce exactly what the renderer does, or the comparison means nothing.
     for (const [name, floor, rendered] of [
         ["request", requestFloor(reqBody, STAGE, CLIENT_ID), request(false)()],
         ["response", responseFloor(respBody), response(false)()],
     ] as const) {
-        if (floor !== rendered) throw new Error(`the ${name} floor differs from the renderer's output: ${JSON.stringify(floor).slice(0, 300)} vs ${JSON.stringify(rendered).slice(0, 300)}`);
-        if (rendered !== (name === "request" ? request(true)() : response(true)())) throw new Error(`the ${name} template renders differently uncached`);
+        if (floor !== rendered)
+            throw new Error(
+                `the ${name} floor differs from the renderer's output: ${JSON.stringify(floor).slice(0, 300)} vs ${JSON.stringify(rendered).slice(0, 300)}`,
+            );
+        if (rendered !== (name === "request" ? request(true)() : response(true)()))
+            throw new Error(`the ${name} template renders differently uncached`);
     }
 
     const us = await compareCosts({
@@ -80,8 +91,14 @@ export async function run(): Promise<BenchRow[]> {
         const floor = { case: floorCase, value: us[`${key}Floor`] };
         rows.push(
             { area: AREA, case: `${label}: before (new compiler per render)`, value: us[`${key}Before`], unit: "us/render", floor },
-            { area: AREA, case: `${label}: after (compiler reused)`, value: us[`${key}After`], unit: "us/render", floor,
-                note: `${(us[`${key}Before`] / us[`${key}After`]).toFixed(2)}x faster than before` },
+            {
+                area: AREA,
+                case: `${label}: after (compiler reused)`,
+                value: us[`${key}After`],
+                unit: "us/render",
+                floor,
+                note: `${(us[`${key}Before`] / us[`${key}After`]).toFixed(2)}x faster than before`,
+            },
         );
     }
     return rows;

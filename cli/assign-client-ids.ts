@@ -1,6 +1,9 @@
 // `assign-client-ids`: gives every user of a pool who has no clientId the one the triggers would give it.
 import {
-    AdminUpdateUserAttributesCommand, ListUsersCommand, type CognitoIdentityProviderClient, type UserType,
+    AdminUpdateUserAttributesCommand,
+    ListUsersCommand,
+    type CognitoIdentityProviderClient,
+    type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { CLIENT_ID_ATTRIBUTE, clientIdFor, hasClientId } from "../pipeline/identity";
 import { CLIENT_ID_PATTERN } from "../handlers/authorizer";
@@ -30,7 +33,9 @@ export interface AssignReport {
 async function* listUsers(cognito: Pick<CognitoIdentityProviderClient, "send">, userPoolId: string): AsyncGenerator<UserType> {
     let PaginationToken: string | undefined;
     do {
-        const page = await cognito.send(new ListUsersCommand({ UserPoolId: userPoolId, Limit: 60, PaginationToken, AttributesToGet: ["sub", CLIENT_ID_ATTRIBUTE] }));
+        const page = await cognito.send(
+            new ListUsersCommand({ UserPoolId: userPoolId, Limit: 60, PaginationToken, AttributesToGet: ["sub", CLIENT_ID_ATTRIBUTE] }),
+        );
         yield* page.Users ?? [];
         PaginationToken = page.PaginationToken;
     } while (PaginationToken);
@@ -43,7 +48,15 @@ async function* listUsers(cognito: Pick<CognitoIdentityProviderClient, "send">, 
  * moment writes the same value. An existing clientId is never changed.
  */
 export async function assignClientIds(cognito: Pick<CognitoIdentityProviderClient, "send">, options: AssignOptions): Promise<AssignReport> {
-    const report: AssignReport = { userPoolId: options.userPoolId, dryRun: options.dryRun === true, users: 0, alreadySet: 0, assigned: [], unusable: [], failed: [] };
+    const report: AssignReport = {
+        userPoolId: options.userPoolId,
+        dryRun: options.dryRun === true,
+        users: 0,
+        alreadySet: 0,
+        assigned: [],
+        unusable: [],
+        failed: [],
+    };
     for await (const user of listUsers(cognito, options.userPoolId)) {
         report.users++;
         const username = user.Username ?? "";
@@ -61,9 +74,13 @@ export async function assignClientIds(cognito: Pick<CognitoIdentityProviderClien
         const clientId = clientIdFor(options.userPoolId, attributes.sub);
         try {
             if (!report.dryRun) {
-                await cognito.send(new AdminUpdateUserAttributesCommand({
-                    UserPoolId: options.userPoolId, Username: username, UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
-                }));
+                await cognito.send(
+                    new AdminUpdateUserAttributesCommand({
+                        UserPoolId: options.userPoolId,
+                        Username: username,
+                        UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
+                    }),
+                );
             }
             report.assigned.push({ username, clientId, status: user.UserStatus });
         } catch (err) {
@@ -83,7 +100,9 @@ export function formatAssignReport(report: AssignReport): string {
         ...report.failed.map((f) => `  failed ${f.username}: ${f.error}`),
     ];
     if (report.unusable.length > 0) {
-        lines.push(`  left alone: ${report.unusable.length} users whose clientId the authorizer refuses (letters, digits and "-" only): ${report.unusable.join(", ")}`);
+        lines.push(
+            `  left alone: ${report.unusable.length} users whose clientId the authorizer refuses (letters, digits and "-" only): ${report.unusable.join(", ")}`,
+        );
     }
     return lines.join("\n");
 }

@@ -43,7 +43,13 @@ export function validateValue(value: unknown, policy: SchemaPolicy): Validation 
         const schema = schemaOf(detail);
         const known = schema !== null && Object.prototype.hasOwnProperty.call(policy.validators, schema);
         if (outcome.ok) return { valid: true, input: "firehose-error-record", schema: known ? schema : null };
-        return { valid: false, input: "firehose-error-record", schema: known ? schema : null, reason: outcome.reason, ...(outcome.message ? { message: outcome.message } : {}) };
+        return {
+            valid: false,
+            input: "firehose-error-record",
+            schema: known ? schema : null,
+            reason: outcome.reason,
+            ...(outcome.message ? { message: outcome.message } : {}),
+        };
     }
     const eventBridge = isObject(value) && isObject(value.detail) && ("detail-type" in value || "source" in value);
     const event = eventBridge ? (value as Record<string, unknown>).detail : value;

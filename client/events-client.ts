@@ -20,16 +20,7 @@ import { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter, RetryPolicy } f
 import { TokenProvider } from "./cognito";
 import { ClientEventsError, ConfigurationError, NetworkError } from "./errors";
 import { MAX_SEQUENCE, SESSION_ID_PATTERN } from "../pipeline/stamping";
-import {
-    BatchLimits,
-    ClientEvent,
-    DEFAULT_LIMITS,
-    EventCheck,
-    planBatches,
-    PreparedEvent,
-    prepareEvent,
-    randomEventId,
-} from "./events";
+import { BatchLimits, ClientEvent, DEFAULT_LIMITS, EventCheck, planBatches, PreparedEvent, prepareEvent, randomEventId } from "./events";
 import { FetchLike, fetchWithTimeout, isLoopback, readText, tryParseJson } from "./http";
 
 /** Options of {@link EventsClient}. */
@@ -181,7 +172,9 @@ export class EventsClient {
         }
         const last = session?.lastSequence ?? 0;
         if (!Number.isSafeInteger(last) || last < 0 || last >= MAX_SEQUENCE) {
-            throw new ConfigurationError(`session.lastSequence must be a whole number from 0 (got ${JSON.stringify(session?.lastSequence)})`);
+            throw new ConfigurationError(
+                `session.lastSequence must be a whole number from 0 (got ${JSON.stringify(session?.lastSequence)})`,
+            );
         }
         this.sessionId = session?.id;
         this.lastSequence = last;
@@ -201,7 +194,8 @@ export class EventsClient {
     stamp(event: ClientEvent): ClientEvent {
         const { id } = this.session;
         const seq = event.sequence;
-        if (event.sessionId === id && typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 1 && seq <= this.lastSequence) return event;
+        if (event.sessionId === id && typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 1 && seq <= this.lastSequence)
+            return event;
         return { ...event, sessionId: id, sequence: ++this.lastSequence };
     }
 
@@ -292,8 +286,7 @@ export class EventsClient {
             return this.retryAll(item, result, "NetworkError", err.message, undefined);
         }
         const body = tryParseJson(text) as
-            | { entries?: ApiEntryResult[]; failedEntryCount?: number; message?: string; retryable?: boolean }
-            | undefined;
+            { entries?: ApiEntryResult[]; failedEntryCount?: number; message?: string; retryable?: boolean } | undefined;
         const status = response.status;
         const message = typeof body?.message === "string" ? body.message : text.slice(0, 300) || response.statusText;
 
@@ -308,7 +301,13 @@ export class EventsClient {
             if (!perEntry) {
                 // Cannot tell which entries got through; resending could duplicate, so give up on them.
                 report(status, 0, ["InvalidResponse"]);
-                this.fail(result, events, "InvalidResponse", `the API answered ${body.entries.length} results for ${events.length} entries`, attempt);
+                this.fail(
+                    result,
+                    events,
+                    "InvalidResponse",
+                    `the API answered ${body.entries.length} results for ${events.length} entries`,
+                    attempt,
+                );
                 return [];
             }
             const retry: PreparedEvent[] = [];
@@ -355,7 +354,8 @@ export class EventsClient {
                 { events: events.slice(half), attempt, refreshed: item.refreshed, resent: true },
             ];
         }
-        const retryable = status === 429 || status === 502 || status === 503 || status === 504 || (status === 500 && body?.retryable !== false);
+        const retryable =
+            status === 429 || status === 502 || status === 503 || status === 504 || (status === 500 && body?.retryable !== false);
         if (retryable) {
             const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
             return this.retryAll(item, result, `HTTP${status}`, message, retryAfterMs);
@@ -377,7 +377,13 @@ export class EventsClient {
             return [];
         }
         if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
-            this.fail(result, item.events, code, `${message} (the API asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${this.policy.maxRetryAfterMs / 1000} s allowed)`, item.attempt);
+            this.fail(
+                result,
+                item.events,
+                code,
+                `${message} (the API asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${this.policy.maxRetryAfterMs / 1000} s allowed)`,
+                item.attempt,
+            );
             return [];
         }
         const jitter = fullJitterDelay(item.attempt, this.policy, this.random);
@@ -403,4 +409,3 @@ function sequenceOf(event: PreparedEvent): { sequence?: number } {
 function accepted(event: PreparedEvent, attempts: number, busEventId: string | undefined): AcceptedEvent {
     return { eventId: event.eventId, eventType: event.eventType, ...sequenceOf(event), attempts, ...(busEventId ? { busEventId } : {}) };
 }
-

@@ -5,12 +5,7 @@ import { NetworkError } from "./errors";
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** `fetch` with a timeout; network failures and timeouts become a `NetworkError` naming the URL. */
-export async function fetchWithTimeout(
-    fetchImpl: FetchLike,
-    url: string,
-    init: RequestInit,
-    timeoutMs: number,
-): Promise<Response> {
+export async function fetchWithTimeout(fetchImpl: FetchLike, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {

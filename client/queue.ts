@@ -29,7 +29,10 @@ export class EventQueue {
     private sending: Promise<SendResult> = Promise.resolve(emptyResult());
     private closed = false;
 
-    constructor(private readonly client: EventsClient, options: EventQueueOptions = {}) {
+    constructor(
+        private readonly client: EventsClient,
+        options: EventQueueOptions = {},
+    ) {
         this.options = {
             flushIntervalMs: options.flushIntervalMs ?? 5000,
             batchSize: options.batchSize ?? 10,

@@ -22,7 +22,11 @@ export interface SchemaCheckOptions {
 
 /** An EventsClient `check` that applies the pipeline's schemas, with the transform's own decision. */
 export function schemaCheck(validators: Validators, options: SchemaCheckOptions = {}): EventCheck {
-    const policy = { validators, enforcement: "quarantine", unknownSchema: options.unknownSchema === "fail" ? "quarantine" : "allow" } as const;
+    const policy = {
+        validators,
+        enforcement: "quarantine",
+        unknownSchema: options.unknownSchema === "fail" ? "quarantine" : "allow",
+    } as const;
     return (event) => {
         const verdict = checkEvent(policy, event);
         if (verdict.ok) return undefined;

@@ -38,70 +38,98 @@ export class AlarmTopic extends pulumi.ComponentResource {
         } else {
             const identity = aws.getCallerIdentityOutput({}, parent);
             const partition = aws.getPartitionOutput({}, parent).partition;
-            this.keyPolicyDocument = pulumi.all([identity.accountId, partition]).apply(([account, part]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    // Without it the key becomes unmanageable: the account's IAM policies decide who administers it.
-                    Sid: "AccountAdministersTheKey",
-                    Effect: "Allow",
-                    Principal: { AWS: `arn:${part}:iam::${account}:root` },
-                    Action: "kms:*",
-                    Resource: "*",
-                }, {
-                    Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                    Effect: "Allow",
-                    Principal: { Service: "cloudwatch.amazonaws.com" },
-                    Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    Resource: "*",
-                    Condition: { StringEquals: { "aws:SourceAccount": account } },
-                }],
-            }));
-            this.key = new aws.kms.Key(`${name}-key`, {
-                description: "client-events alarm topic",
-                enableKeyRotation: true,
-                deletionWindowInDays: 7,
-                policy: this.keyPolicyDocument,
-            }, parent);
+            this.keyPolicyDocument = pulumi.all([identity.accountId, partition]).apply(([account, part]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            // Without it the key becomes unmanageable: the account's IAM policies decide who administers it.
+                            Sid: "AccountAdministersTheKey",
+                            Effect: "Allow",
+                            Principal: { AWS: `arn:${part}:iam::${account}:root` },
+                            Action: "kms:*",
+                            Resource: "*",
+                        },
+                        {
+                            Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                            Effect: "Allow",
+                            Principal: { Service: "cloudwatch.amazonaws.com" },
+                            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            Resource: "*",
+                            Condition: { StringEquals: { "aws:SourceAccount": account } },
+                        },
+                    ],
+                }),
+            );
+            this.key = new aws.kms.Key(
+                `${name}-key`,
+                {
+                    description: "client-events alarm topic",
+                    enableKeyRotation: true,
+                    deletionWindowInDays: 7,
+                    policy: this.keyPolicyDocument,
+                },
+                parent,
+            );
             this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.arn }, parent);
             this.topicArn = this.topic.arn;
 
             const region = aws.getRegionOutput({}, parent).region;
-            this.topicPolicyDocument = pulumi.all([this.topic.arn, identity.accountId, partition, region]).apply(([topicArn, account, part, reg]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Sid: "AccountManagesTheTopic",
-                    Effect: "Allow",
-                    Principal: { AWS: `arn:${part}:iam::${account}:root` },
-                    Action: ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish", "sns:DeleteTopic"],
-                    Resource: topicArn,
-                }, {
-                    Sid: "AlarmsOfThisAccountPublish",
-                    Effect: "Allow",
-                    Principal: { Service: "cloudwatch.amazonaws.com" },
-                    Action: "sns:Publish",
-                    Resource: topicArn,
-                    Condition: {
-                        StringEquals: { "aws:SourceAccount": account },
-                        ArnLike: { "aws:SourceArn": `arn:${part}:cloudwatch:${reg}:${account}:alarm:*` },
-                    },
-                }, {
-                    Sid: "DenyInsecureTransport",
-                    Effect: "Deny",
-                    Principal: "*",
-                    Action: "sns:Publish",
-                    Resource: topicArn,
-                    Condition: { Bool: { "aws:SecureTransport": "false" } },
-                }],
-            }));
+            this.topicPolicyDocument = pulumi
+                .all([this.topic.arn, identity.accountId, partition, region])
+                .apply(([topicArn, account, part, reg]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Sid: "AccountManagesTheTopic",
+                                Effect: "Allow",
+                                Principal: { AWS: `arn:${part}:iam::${account}:root` },
+                                Action: [
+                                    "sns:GetTopicAttributes",
+                                    "sns:SetTopicAttributes",
+                                    "sns:Subscribe",
+                                    "sns:ListSubscriptionsByTopic",
+                                    "sns:Publish",
+                                    "sns:DeleteTopic",
+                                ],
+                                Resource: topicArn,
+                            },
+                            {
+                                Sid: "AlarmsOfThisAccountPublish",
+                                Effect: "Allow",
+                                Principal: { Service: "cloudwatch.amazonaws.com" },
+                                Action: "sns:Publish",
+                                Resource: topicArn,
+                                Condition: {
+                                    StringEquals: { "aws:SourceAccount": account },
+                                    ArnLike: { "aws:SourceArn": `arn:${part}:cloudwatch:${reg}:${account}:alarm:*` },
+                                },
+                            },
+                            {
+                                Sid: "DenyInsecureTransport",
+                                Effect: "Deny",
+                                Principal: "*",
+                                Action: "sns:Publish",
+                                Resource: topicArn,
+                                Condition: { Bool: { "aws:SecureTransport": "false" } },
+                            },
+                        ],
+                    }),
+                );
             new aws.sns.TopicPolicy(`${name}-topic-policy`, { arn: this.topic.arn, policy: this.topicPolicyDocument }, parent);
         }
 
         if (args.email !== undefined) {
-            this.emailSubscription = new aws.sns.TopicSubscription(`${name}-email`, {
-                topic: this.topicArn,
-                protocol: "email",
-                endpoint: args.email,
-            }, parent);
+            this.emailSubscription = new aws.sns.TopicSubscription(
+                `${name}-email`,
+                {
+                    topic: this.topicArn,
+                    protocol: "email",
+                    endpoint: args.email,
+                },
+                parent,
+            );
         }
 
         this.registerOutputs({ topicArn: this.topicArn });

@@ -4,8 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
 import { tlsOnlyBucketPolicy } from "./tls-only-bucket-policy";
 import {
-    ARCHIVE_TABLES, glueColumns, gluePartitionKeys, INPUT_FORMAT, JSON_SERDE, OUTPUT_FORMAT, serdeParameters, tableLocation,
-    tableParameters, type ArchiveTable,
+    ARCHIVE_TABLES,
+    glueColumns,
+    gluePartitionKeys,
+    INPUT_FORMAT,
+    JSON_SERDE,
+    OUTPUT_FORMAT,
+    serdeParameters,
+    tableLocation,
+    tableParameters,
+    type ArchiveTable,
 } from "../pipeline/archive-table";
 import { NAMED_QUERIES, sqlFor } from "../pipeline/named-queries";
 import { DEFAULT_PARTITIONING_POLICY, ERRORS_ROOT, EVENTS_ROOT, type PartitioningPolicy } from "../pipeline/partitioning";
@@ -58,71 +66,104 @@ export interface AnalystAccess {
  */
 export function analystPolicyStatements(a: AnalystAccess): PolicyStatement[] {
     const glue = (resource: string) => `arn:${a.partition}:glue:${a.region}:${a.accountId}:${resource}`;
-    return [{
-        Sid: "QueryInTheWorkgroup",
-        Effect: "Allow",
-        Action: [
-            "athena:GetWorkGroup", "athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
-            "athena:BatchGetQueryExecution", "athena:ListQueryExecutions", "athena:GetQueryResults", "athena:GetQueryResultsStream",
-            "athena:GetQueryRuntimeStatistics", "athena:GetNamedQuery", "athena:BatchGetNamedQuery", "athena:ListNamedQueries",
-        ],
-        Resource: a.workgroupArn,
-    }, {
-        // Athena's console and CLIs list these to offer choices; they carry no data.
-        Sid: "ListWorkgroupsAndEngines",
-        Effect: "Allow",
-        Action: ["athena:ListWorkGroups", "athena:ListEngineVersions"],
-        Resource: "*",
-    }, {
-        Sid: "ReadTheCatalogTables",
-        Effect: "Allow",
-        Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
-        Resource: [glue("catalog"), glue(`database/${a.databaseName}`), ...a.tableNames.map((t) => glue(`table/${a.databaseName}/${t}`))],
-    }, {
-        // Athena requires these on the catalog and the `default` database in every Region it is used in.
-        Sid: "AthenaDefaultDatabase",
-        Effect: "Allow",
-        Action: ["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase"],
-        Resource: [glue("catalog"), glue("database/default")],
-    }, {
-        Sid: "ReadArchivedEventsAndErrors",
-        Effect: "Allow",
-        Action: ["s3:GetObject"],
-        Resource: [`${a.archiveBucketArn}/${EVENTS_ROOT}*`, `${a.archiveBucketArn}/${ERRORS_ROOT}*`],
-    }, {
-        Sid: "ListArchivedEventsAndErrors",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: a.archiveBucketArn,
-        Condition: { StringLike: { "s3:prefix": [`${EVENTS_ROOT}*`, `${ERRORS_ROOT}*`] } },
-    }, {
-        Sid: "LocateBuckets",
-        Effect: "Allow",
-        Action: ["s3:GetBucketLocation"],
-        Resource: [a.archiveBucketArn, a.resultsBucketArn],
-    }, {
-        Sid: "WriteAndReadQueryResults",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-        Resource: `${a.resultsBucketArn}/${RESULTS_PREFIX}*`,
-    }, {
-        Sid: "ListQueryResults",
-        Effect: "Allow",
-        Action: ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
-        Resource: a.resultsBucketArn,
-        Condition: { StringLike: { "s3:prefix": [`${RESULTS_PREFIX}*`] } },
-    }];
+    return [
+        {
+            Sid: "QueryInTheWorkgroup",
+            Effect: "Allow",
+            Action: [
+                "athena:GetWorkGroup",
+                "athena:StartQueryExecution",
+                "athena:StopQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:BatchGetQueryExecution",
+                "athena:ListQueryExecutions",
+                "athena:GetQueryResults",
+                "athena:GetQueryResultsStream",
+                "athena:GetQueryRuntimeStatistics",
+                "athena:GetNamedQuery",
+                "athena:BatchGetNamedQuery",
+                "athena:ListNamedQueries",
+            ],
+            Resource: a.workgroupArn,
+        },
+        {
+            // Athena's console and CLIs list these to offer choices; they carry no data.
+            Sid: "ListWorkgroupsAndEngines",
+            Effect: "Allow",
+            Action: ["athena:ListWorkGroups", "athena:ListEngineVersions"],
+            Resource: "*",
+        },
+        {
+            Sid: "ReadTheCatalogTables",
+            Effect: "Allow",
+            Action: [
+                "glue:GetDatabase",
+                "glue:GetTable",
+                "glue:GetTables",
+                "glue:GetPartition",
+                "glue:GetPartitions",
+                "glue:BatchGetPartition",
+            ],
+            Resource: [
+                glue("catalog"),
+                glue(`database/${a.databaseName}`),
+                ...a.tableNames.map((t) => glue(`table/${a.databaseName}/${t}`)),
+            ],
+        },
+        {
+            // Athena requires these on the catalog and the `default` database in every Region it is used in.
+            Sid: "AthenaDefaultDatabase",
+            Effect: "Allow",
+            Action: ["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase"],
+            Resource: [glue("catalog"), glue("database/default")],
+        },
+        {
+            Sid: "ReadArchivedEventsAndErrors",
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: [`${a.archiveBucketArn}/${EVENTS_ROOT}*`, `${a.archiveBucketArn}/${ERRORS_ROOT}*`],
+        },
+        {
+            Sid: "ListArchivedEventsAndErrors",
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: a.archiveBucketArn,
+            Condition: { StringLike: { "s3:prefix": [`${EVENTS_ROOT}*`, `${ERRORS_ROOT}*`] } },
+        },
+        {
+            Sid: "LocateBuckets",
+            Effect: "Allow",
+            Action: ["s3:GetBucketLocation"],
+            Resource: [a.archiveBucketArn, a.resultsBucketArn],
+        },
+        {
+            Sid: "WriteAndReadQueryResults",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            Resource: `${a.resultsBucketArn}/${RESULTS_PREFIX}*`,
+        },
+        {
+            Sid: "ListQueryResults",
+            Effect: "Allow",
+            Action: ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            Resource: a.resultsBucketArn,
+            Condition: { StringLike: { "s3:prefix": [`${RESULTS_PREFIX}*`] } },
+        },
+    ];
 }
 
 function checkCutoff(value: number): number {
     if (!Number.isSafeInteger(value) || value < MIN_BYTES_SCANNED_CUTOFF) {
-        throw new Error(`ArchiveQuery: bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_BYTES_SCANNED_CUTOFF} (10 MiB), got ${value}`);
+        throw new Error(
+            `ArchiveQuery: bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_BYTES_SCANNED_CUTOFF} (10 MiB), got ${value}`,
+        );
     }
     return value;
 }
 
 function checkExpiration(days: number): number {
-    if (!Number.isInteger(days) || days < 1) throw new Error(`ArchiveQuery: resultsExpirationDays must be a whole number of days, at least 1, got ${days}`);
+    if (!Number.isInteger(days) || days < 1)
+        throw new Error(`ArchiveQuery: resultsExpirationDays must be a whole number of days, at least 1, got ${days}`);
     return days;
 }
 
@@ -159,10 +200,14 @@ export class ArchiveQuery extends pulumi.ComponentResource {
 
         // --- catalog ------------------------------------------------------------------------------------
         const databaseName = args.databaseName ?? pulumi.output(args.bucketArn).apply((arn) => defaultDatabaseName(name, arn));
-        this.database = new aws.glue.CatalogDatabase(`${name}-database`, {
-            name: databaseName,
-            description: "client-events archive: tables events and errors (partition projection, no crawler)",
-        }, parent);
+        this.database = new aws.glue.CatalogDatabase(
+            `${name}-database`,
+            {
+                name: databaseName,
+                description: "client-events archive: tables events and errors (partition projection, no crawler)",
+            },
+            parent,
+        );
         this.databaseName = this.database.name;
         this.tables = Object.fromEntries(ARCHIVE_TABLES.map((table) => [table.name, this.table(name, table, args.bucketName, policy)]));
         this.tableNames = pulumi.all(Object.fromEntries(Object.entries(this.tables).map(([key, t]) => [key, t.name])));
@@ -171,45 +216,83 @@ export class ArchiveQuery extends pulumi.ComponentResource {
         this.resultsBucket = this.resultsStore(name, args.resultsExpirationDays ?? DEFAULT_RESULTS_EXPIRATION_DAYS);
         this.resultsBucketName = this.resultsBucket.bucket;
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
-        this.workgroup = new aws.athena.Workgroup(`${name}-workgroup`, {
-            description: "Queries over the client-events archive",
-            // Pulumi owns every saved query; destroying the stack removes the workgroup with its history.
-            forceDestroy: true,
-            configuration: {
-                enforceWorkgroupConfiguration: true,
-                publishCloudwatchMetricsEnabled: true,
-                bytesScannedCutoffPerQuery: pulumi.output(args.bytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF).apply(checkCutoff),
-                engineVersion: { selectedEngineVersion: ATHENA_ENGINE_VERSION },
-                resultConfiguration: {
-                    outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/${RESULTS_PREFIX}`,
-                    encryptionConfiguration: { encryptionOption: "SSE_S3" },
-                    expectedBucketOwner: account,
+        this.workgroup = new aws.athena.Workgroup(
+            `${name}-workgroup`,
+            {
+                description: "Queries over the client-events archive",
+                // Pulumi owns every saved query; destroying the stack removes the workgroup with its history.
+                forceDestroy: true,
+                configuration: {
+                    enforceWorkgroupConfiguration: true,
+                    publishCloudwatchMetricsEnabled: true,
+                    bytesScannedCutoffPerQuery: pulumi
+                        .output(args.bytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF)
+                        .apply(checkCutoff),
+                    engineVersion: { selectedEngineVersion: ATHENA_ENGINE_VERSION },
+                    resultConfiguration: {
+                        outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/${RESULTS_PREFIX}`,
+                        encryptionConfiguration: { encryptionOption: "SSE_S3" },
+                        expectedBucketOwner: account,
+                    },
                 },
             },
-        }, parent);
+            parent,
+        );
         this.workgroupName = this.workgroup.name;
 
-        const saved = NAMED_QUERIES.map((query) => new aws.athena.NamedQuery(`${name}-${query.name}`, {
-            name: query.name,
-            description: query.description,
-            database: this.databaseName,
-            workgroup: this.workgroup.name,
-            query: sqlFor(query, "athena"),
-        }, { parent: this, dependsOn: Object.values(this.tables) }));
+        const saved = NAMED_QUERIES.map(
+            (query) =>
+                new aws.athena.NamedQuery(
+                    `${name}-${query.name}`,
+                    {
+                        name: query.name,
+                        description: query.description,
+                        database: this.databaseName,
+                        workgroup: this.workgroup.name,
+                        query: sqlFor(query, "athena"),
+                    },
+                    { parent: this, dependsOn: Object.values(this.tables) },
+                ),
+        );
         this.namedQueryIds = pulumi.all(Object.fromEntries(saved.map((q, i) => [NAMED_QUERIES[i].name, q.id])));
 
         // --- analysts -------------------------------------------------------------------------------------
         const partition = aws.getPartitionOutput({}, parent).partition;
         const region = aws.getRegionOutput({}, parent).region;
-        this.analystPolicyDocument = pulumi.all([partition, region, account, args.bucketArn, this.resultsBucket.arn, this.workgroup.arn, this.databaseName, this.tableNames])
-            .apply(([p, r, accountId, archiveBucketArn, resultsBucketArn, workgroupArn, db, tables]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: analystPolicyStatements({ partition: p, region: r, accountId, archiveBucketArn, resultsBucketArn, workgroupArn, databaseName: db, tableNames: Object.values(tables) }),
-            }));
-        this.analystPolicy = new aws.iam.Policy(`${name}-analyst-policy`, {
-            description: "Query the client-events archive with Athena (read-only on the archive)",
-            policy: this.analystPolicyDocument,
-        }, parent);
+        this.analystPolicyDocument = pulumi
+            .all([
+                partition,
+                region,
+                account,
+                args.bucketArn,
+                this.resultsBucket.arn,
+                this.workgroup.arn,
+                this.databaseName,
+                this.tableNames,
+            ])
+            .apply(([p, r, accountId, archiveBucketArn, resultsBucketArn, workgroupArn, db, tables]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: analystPolicyStatements({
+                        partition: p,
+                        region: r,
+                        accountId,
+                        archiveBucketArn,
+                        resultsBucketArn,
+                        workgroupArn,
+                        databaseName: db,
+                        tableNames: Object.values(tables),
+                    }),
+                }),
+            );
+        this.analystPolicy = new aws.iam.Policy(
+            `${name}-analyst-policy`,
+            {
+                description: "Query the client-events archive with Athena (read-only on the archive)",
+                policy: this.analystPolicyDocument,
+            },
+            parent,
+        );
         this.analystPolicyArn = this.analystPolicy.arn;
 
         this.registerOutputs({
@@ -222,22 +305,31 @@ export class ArchiveQuery extends pulumi.ComponentResource {
         });
     }
 
-    private table(name: string, table: ArchiveTable, bucketName: pulumi.Input<string>, policy: pulumi.Output<PartitioningPolicy>): aws.glue.CatalogTable {
-        return new aws.glue.CatalogTable(`${name}-${table.name}-table`, {
-            name: table.name,
-            databaseName: this.database.name,
-            description: table.comment,
-            tableType: "EXTERNAL_TABLE",
-            parameters: pulumi.all([policy, bucketName]).apply(([p, bucket]) => tableParameters(table, p, bucket)),
-            partitionKeys: gluePartitionKeys(table),
-            storageDescriptor: {
-                location: pulumi.output(bucketName).apply((bucket) => tableLocation(table, bucket)),
-                inputFormat: INPUT_FORMAT,
-                outputFormat: OUTPUT_FORMAT,
-                serDeInfo: { serializationLibrary: JSON_SERDE, parameters: serdeParameters(table) },
-                columns: glueColumns(table),
+    private table(
+        name: string,
+        table: ArchiveTable,
+        bucketName: pulumi.Input<string>,
+        policy: pulumi.Output<PartitioningPolicy>,
+    ): aws.glue.CatalogTable {
+        return new aws.glue.CatalogTable(
+            `${name}-${table.name}-table`,
+            {
+                name: table.name,
+                databaseName: this.database.name,
+                description: table.comment,
+                tableType: "EXTERNAL_TABLE",
+                parameters: pulumi.all([policy, bucketName]).apply(([p, bucket]) => tableParameters(table, p, bucket)),
+                partitionKeys: gluePartitionKeys(table),
+                storageDescriptor: {
+                    location: pulumi.output(bucketName).apply((bucket) => tableLocation(table, bucket)),
+                    inputFormat: INPUT_FORMAT,
+                    outputFormat: OUTPUT_FORMAT,
+                    serDeInfo: { serializationLibrary: JSON_SERDE, parameters: serdeParameters(table) },
+                    columns: glueColumns(table),
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
     }
 
     /** A private, encrypted, TLS-only bucket whose results expire. */
@@ -245,35 +337,57 @@ export class ArchiveQuery extends pulumi.ComponentResource {
         const parent = { parent: this };
         // Results are derived and disposable: the bucket goes with the stack.
         const bucket = new aws.s3.Bucket(`${name}-results`, { forceDestroy: true }, parent);
-        const ownership = new aws.s3.BucketOwnershipControls(`${name}-results-ownership`, {
-            bucket: bucket.id,
-            rule: { objectOwnership: "BucketOwnerEnforced" },
-        }, parent);
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-results-public-access`, {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-results-encryption`, {
-            bucket: bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        }, parent);
-        new aws.s3.BucketLifecycleConfiguration(`${name}-results-lifecycle`, {
-            bucket: bucket.id,
-            rules: [{
-                id: "expire-results",
-                status: "Enabled",
-                filter: {},
-                expiration: { days: pulumi.output(expirationDays).apply(checkExpiration) },
-                abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-            }],
-        }, parent);
-        new aws.s3.BucketPolicy(`${name}-results-policy`, {
-            bucket: bucket.id,
-            policy: bucket.arn.apply(tlsOnlyBucketPolicy),
-        }, { parent: this, dependsOn: [publicAccess, ownership] });
+        const ownership = new aws.s3.BucketOwnershipControls(
+            `${name}-results-ownership`,
+            {
+                bucket: bucket.id,
+                rule: { objectOwnership: "BucketOwnerEnforced" },
+            },
+            parent,
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            `${name}-results-public-access`,
+            {
+                bucket: bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            parent,
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-results-encryption`,
+            {
+                bucket: bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+            },
+            parent,
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-results-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-results",
+                        status: "Enabled",
+                        filter: {},
+                        expiration: { days: pulumi.output(expirationDays).apply(checkExpiration) },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            parent,
+        );
+        new aws.s3.BucketPolicy(
+            `${name}-results-policy`,
+            {
+                bucket: bucket.id,
+                policy: bucket.arn.apply(tlsOnlyBucketPolicy),
+            },
+            { parent: this, dependsOn: [publicAccess, ownership] },
+        );
         return bucket;
     }
 }

@@ -6,8 +6,16 @@ import { HandlerFunction, PolicyStatement } from "./handler-function";
 import { createTransformHandler } from "../handlers/firehose-transform";
 import type { SchemaPolicy } from "../pipeline/schemas";
 import {
-    BUFFERING, buildPartitionKeysQuery, COMPRESSION_EXTENSIONS, DEFAULT_PARTITIONING_POLICY, JSON_PARSING_ENGINE, PartitioningPolicy,
-    RECORD_DELIMITER_PARAMETER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
+    BUFFERING,
+    buildPartitionKeysQuery,
+    COMPRESSION_EXTENSIONS,
+    DEFAULT_PARTITIONING_POLICY,
+    JSON_PARSING_ENGINE,
+    PartitioningPolicy,
+    RECORD_DELIMITER_PARAMETER,
+    S3_ERROR_PREFIX,
+    S3_PREFIX,
+    TRANSFORM_INVOCATION,
 } from "../pipeline/partitioning";
 import { validateLifecycle } from "../pipeline/archive-lifecycle";
 
@@ -77,8 +85,16 @@ export class Archive extends pulumi.ComponentResource {
         // are checked again when they resolve.
         checkKnown(args.bufferingSizeMiB, (v) => checkBufferingSize(name, v));
         checkKnown(args.bufferingIntervalSeconds, (v) => checkBufferingInterval(name, v));
-        if ([args.transitionDays, args.transitionStorageClass, args.expirationDays].every((v) => v === undefined || !pulumi.Output.isInstance(v))) {
-            validateLifecycle((args.transitionDays ?? 30) as number, (args.transitionStorageClass ?? "STANDARD_IA") as string, (args.expirationDays ?? 365) as number);
+        if (
+            [args.transitionDays, args.transitionStorageClass, args.expirationDays].every(
+                (v) => v === undefined || !pulumi.Output.isInstance(v),
+            )
+        ) {
+            validateLifecycle(
+                (args.transitionDays ?? 30) as number,
+                (args.transitionStorageClass ?? "STANDARD_IA") as string,
+                (args.expirationDays ?? 365) as number,
+            );
         }
         super("client-events:index:Archive", name, {}, opts);
         const parent = { parent: this };
@@ -89,158 +105,241 @@ export class Archive extends pulumi.ComponentResource {
         this.bucketName = this.bucket.bucket;
         this.bucketArn = this.bucket.arn;
 
-        const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-            bucket: this.bucket.id,
-            rule: { objectOwnership: "BucketOwnerEnforced" }, // ACLs off: the bucket policy alone decides access.
-        }, parent);
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-            bucket: this.bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
-            bucket: this.bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        }, parent);
+        const ownership = new aws.s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            {
+                bucket: this.bucket.id,
+                rule: { objectOwnership: "BucketOwnerEnforced" }, // ACLs off: the bucket policy alone decides access.
+            },
+            parent,
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            {
+                bucket: this.bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            parent,
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-encryption`,
+            {
+                bucket: this.bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+            },
+            parent,
+        );
         // Versioning: Firehose never overwrites (every object name is unique), so versions only appear
         // when someone deletes or overwrites an event file; they are kept for noncurrentVersionExpirationDays.
-        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
-            bucket: this.bucket.id,
-            versioningConfiguration: { status: "Enabled" },
-        }, parent);
+        const versioning = new aws.s3.BucketVersioning(
+            `${name}-versioning`,
+            {
+                bucket: this.bucket.id,
+                versioningConfiguration: { status: "Enabled" },
+            },
+            parent,
+        );
 
-        const lifecycleRules = pulumi.all([
-            args.transitionDays ?? 30, args.transitionStorageClass ?? "STANDARD_IA", args.expirationDays ?? 365,
-            args.noncurrentVersionExpirationDays ?? 30, args.abortIncompleteUploadDays ?? 7,
-        ]).apply(([transitionDays, storageClass, expirationDays, noncurrentDays, abortDays]) => {
-            validateLifecycle(transitionDays, storageClass, expirationDays);
-            const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [{
-                id: "abort-incomplete-uploads",
-                status: "Enabled",
-                filter: {},
-                abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
-            }, {
-                id: "expire-previous-versions",
-                status: "Enabled",
-                filter: {},
-                noncurrentVersionExpiration: { noncurrentDays },
-                expiration: expirationDays > 0 ? undefined : { expiredObjectDeleteMarker: true },
-            }];
-            if (transitionDays > 0) {
-                rules.push({ id: "transition-events", status: "Enabled", filter: {}, transitions: [{ days: transitionDays, storageClass }] });
-            }
-            if (expirationDays > 0) {
-                rules.push({ id: "expire-events", status: "Enabled", filter: {}, expiration: { days: expirationDays } });
-            }
-            return rules;
-        });
-        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: this.bucket.id, rules: lifecycleRules }, { parent: this, dependsOn: [versioning] });
+        const lifecycleRules = pulumi
+            .all([
+                args.transitionDays ?? 30,
+                args.transitionStorageClass ?? "STANDARD_IA",
+                args.expirationDays ?? 365,
+                args.noncurrentVersionExpirationDays ?? 30,
+                args.abortIncompleteUploadDays ?? 7,
+            ])
+            .apply(([transitionDays, storageClass, expirationDays, noncurrentDays, abortDays]) => {
+                validateLifecycle(transitionDays, storageClass, expirationDays);
+                const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
+                    {
+                        id: "abort-incomplete-uploads",
+                        status: "Enabled",
+                        filter: {},
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
+                    },
+                    {
+                        id: "expire-previous-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays },
+                        expiration: expirationDays > 0 ? undefined : { expiredObjectDeleteMarker: true },
+                    },
+                ];
+                if (transitionDays > 0) {
+                    rules.push({
+                        id: "transition-events",
+                        status: "Enabled",
+                        filter: {},
+                        transitions: [{ days: transitionDays, storageClass }],
+                    });
+                }
+                if (expirationDays > 0) {
+                    rules.push({ id: "expire-events", status: "Enabled", filter: {}, expiration: { days: expirationDays } });
+                }
+                return rules;
+            });
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            { bucket: this.bucket.id, rules: lifecycleRules },
+            { parent: this, dependsOn: [versioning] },
+        );
 
         this.bucketPolicyDocument = this.bucket.arn.apply(tlsOnlyBucketPolicy);
-        new aws.s3.BucketPolicy(`${name}-policy`, { bucket: this.bucket.id, policy: this.bucketPolicyDocument }, { parent: this, dependsOn: [publicAccess, ownership] });
+        new aws.s3.BucketPolicy(
+            `${name}-policy`,
+            { bucket: this.bucket.id, policy: this.bucketPolicyDocument },
+            { parent: this, dependsOn: [publicAccess, ownership] },
+        );
 
         // --- transform Lambda ---------------------------------------------------------------------------
         const schemas = args.schemas;
-        this.transform = new HandlerFunction(`${name}-enrich`, {
-            // A factory, so the validators are set up once per cold start rather than on every invocation.
-            callbackFactory: () => createTransformHandler({ schemas }),
-            description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
-            // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.
-            timeout: 60,
-            memorySize: 256,
-            logRetentionDays,
-        }, parent);
+        this.transform = new HandlerFunction(
+            `${name}-enrich`,
+            {
+                // A factory, so the validators are set up once per cold start rather than on every invocation.
+                callbackFactory: () => createTransformHandler({ schemas }),
+                description: "Firehose transform: clientId from resources[0] into detail.accountNumber",
+                // Firehose waits up to the function timeout per batch; a 1 MiB batch takes milliseconds.
+                timeout: 60,
+                memorySize: 256,
+                logRetentionDays,
+            },
+            parent,
+        );
 
         // --- Firehose ----------------------------------------------------------------------------------
         this.errorLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, { retentionInDays: logRetentionDays }, parent);
-        const logStream = new aws.cloudwatch.LogStream(`${name}-firehose-delivery`, {
-            logGroupName: this.errorLogGroup.name,
-            name: DELIVERY_LOG_STREAM,
-        }, parent);
+        const logStream = new aws.cloudwatch.LogStream(
+            `${name}-firehose-delivery`,
+            {
+                logGroupName: this.errorLogGroup.name,
+                name: DELIVERY_LOG_STREAM,
+            },
+            parent,
+        );
 
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
-        this.firehoseRole = new aws.iam.Role(`${name}-firehose-role`, {
-            assumeRolePolicy: account.apply((accountId) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Effect: "Allow",
-                    Principal: { Service: "firehose.amazonaws.com" },
-                    Action: "sts:AssumeRole",
-                    Condition: { StringEquals: { "sts:ExternalId": accountId } },
-                }],
-            })),
-        }, parent);
+        this.firehoseRole = new aws.iam.Role(
+            `${name}-firehose-role`,
+            {
+                assumeRolePolicy: account.apply((accountId) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "firehose.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                                Condition: { StringEquals: { "sts:ExternalId": accountId } },
+                            },
+                        ],
+                    }),
+                ),
+            },
+            parent,
+        );
 
         const fnArn = this.transform.function.arn;
-        const statements: pulumi.Output<PolicyStatement[]> = pulumi.all([this.bucket.arn, fnArn, this.errorLogGroup.arn, logStream.name])
-            .apply(([bucketArn, functionArn, logGroupArn, streamName]): PolicyStatement[] => [{
-                Sid: "WriteArchiveBucket",
-                Effect: "Allow",
-                Action: ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"],
-                Resource: [bucketArn, `${bucketArn}/*`],
-            }, {
-                Sid: "InvokeTransform",
-                Effect: "Allow",
-                Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
-                Resource: [functionArn, `${functionArn}:*`],
-            }, {
-                Sid: "WriteDeliveryErrors",
-                Effect: "Allow",
-                Action: ["logs:PutLogEvents"],
-                Resource: [`${logGroupArn}:log-stream:${streamName}`],
-            }]);
+        const statements: pulumi.Output<PolicyStatement[]> = pulumi
+            .all([this.bucket.arn, fnArn, this.errorLogGroup.arn, logStream.name])
+            .apply(([bucketArn, functionArn, logGroupArn, streamName]): PolicyStatement[] => [
+                {
+                    Sid: "WriteArchiveBucket",
+                    Effect: "Allow",
+                    Action: [
+                        "s3:AbortMultipartUpload",
+                        "s3:GetBucketLocation",
+                        "s3:GetObject",
+                        "s3:ListBucket",
+                        "s3:ListBucketMultipartUploads",
+                        "s3:PutObject",
+                    ],
+                    Resource: [bucketArn, `${bucketArn}/*`],
+                },
+                {
+                    Sid: "InvokeTransform",
+                    Effect: "Allow",
+                    Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                    Resource: [functionArn, `${functionArn}:*`],
+                },
+                {
+                    Sid: "WriteDeliveryErrors",
+                    Effect: "Allow",
+                    Action: ["logs:PutLogEvents"],
+                    Resource: [`${logGroupArn}:log-stream:${streamName}`],
+                },
+            ]);
         this.firehosePolicyDocument = statements.apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
-        const firehosePolicy = new aws.iam.RolePolicy(`${name}-firehose-policy`, {
-            role: this.firehoseRole.id,
-            policy: this.firehosePolicyDocument,
-        }, parent);
+        const firehosePolicy = new aws.iam.RolePolicy(
+            `${name}-firehose-policy`,
+            {
+                role: this.firehoseRole.id,
+                policy: this.firehosePolicyDocument,
+            },
+            parent,
+        );
 
-        this.partitionKeysQuery = pulumi.output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY)
+        this.partitionKeysQuery = pulumi
+            .output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY)
             .apply((policy) => buildPartitionKeysQuery(policy as PartitioningPolicy));
         const bufferingSize = pulumi.output(args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB).apply((v) => checkBufferingSize(name, v));
-        const bufferingInterval = pulumi.output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds).apply((v) => checkBufferingInterval(name, v));
+        const bufferingInterval = pulumi
+            .output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds)
+            .apply((v) => checkBufferingInterval(name, v));
 
-        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(`${name}-stream`, {
-            destination: "extended_s3",
-            serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" },
-            extendedS3Configuration: {
-                roleArn: this.firehoseRole.arn,
-                bucketArn: this.bucket.arn,
-                prefix: S3_PREFIX,
-                errorOutputPrefix: S3_ERROR_PREFIX,
-                bufferingSize,
-                bufferingInterval,
-                compressionFormat: args.compression ?? "UNCOMPRESSED",
-                // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
-                fileExtension: pulumi.output(args.compression ?? "UNCOMPRESSED").apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
-                dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
-                cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
-                processingConfiguration: {
-                    enabled: true,
-                    // No RecordDeAggregation: EventBridge puts one event per Firehose record.
-                    processors: [{
-                        type: "Lambda",
-                        parameters: [
-                            { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${fnArn}:$LATEST` },
-                            { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_INVOCATION.bufferSizeMiB) },
-                            { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_INVOCATION.bufferIntervalSeconds) },
-                            { parameterName: "NumberOfRetries", parameterValue: String(TRANSFORM_INVOCATION.numberOfRetries) },
+        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(
+            `${name}-stream`,
+            {
+                destination: "extended_s3",
+                serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" },
+                extendedS3Configuration: {
+                    roleArn: this.firehoseRole.arn,
+                    bucketArn: this.bucket.arn,
+                    prefix: S3_PREFIX,
+                    errorOutputPrefix: S3_ERROR_PREFIX,
+                    bufferingSize,
+                    bufferingInterval,
+                    compressionFormat: args.compression ?? "UNCOMPRESSED",
+                    // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
+                    fileExtension: pulumi.output(args.compression ?? "UNCOMPRESSED").apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
+                    dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
+                    cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
+                    processingConfiguration: {
+                        enabled: true,
+                        // No RecordDeAggregation: EventBridge puts one event per Firehose record.
+                        processors: [
+                            {
+                                type: "Lambda",
+                                parameters: [
+                                    { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${fnArn}:$LATEST` },
+                                    { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_INVOCATION.bufferSizeMiB) },
+                                    {
+                                        parameterName: "BufferIntervalInSeconds",
+                                        parameterValue: String(TRANSFORM_INVOCATION.bufferIntervalSeconds),
+                                    },
+                                    { parameterName: "NumberOfRetries", parameterValue: String(TRANSFORM_INVOCATION.numberOfRetries) },
+                                ],
+                            },
+                            {
+                                type: "MetadataExtraction",
+                                parameters: [
+                                    { parameterName: "MetadataExtractionQuery", parameterValue: this.partitionKeysQuery },
+                                    { parameterName: "JsonParsingEngine", parameterValue: JSON_PARSING_ENGINE },
+                                ],
+                            },
+                            {
+                                type: "AppendDelimiterToRecord",
+                                parameters: [{ parameterName: "Delimiter", parameterValue: RECORD_DELIMITER_PARAMETER }],
+                            },
                         ],
-                    }, {
-                        type: "MetadataExtraction",
-                        parameters: [
-                            { parameterName: "MetadataExtractionQuery", parameterValue: this.partitionKeysQuery },
-                            { parameterName: "JsonParsingEngine", parameterValue: JSON_PARSING_ENGINE },
-                        ],
-                    }, {
-                        type: "AppendDelimiterToRecord",
-                        parameters: [{ parameterName: "Delimiter", parameterValue: RECORD_DELIMITER_PARAMETER }],
-                    }],
+                    },
                 },
             },
-        }, { parent: this, dependsOn: [firehosePolicy] });
+            { parent: this, dependsOn: [firehosePolicy] },
+        );
         this.deliveryStreamName = this.deliveryStream.name;
         this.deliveryStreamArn = this.deliveryStream.arn;
 
@@ -259,14 +358,18 @@ function checkKnown<T>(value: pulumi.Input<T> | undefined, check: (v: T) => unkn
 
 function checkBufferingSize(name: string, size: number): number {
     if (!Number.isInteger(size) || size < BUFFERING.minSizeMiB || size > BUFFERING.maxSizeMiB) {
-        throw new Error(`Archive ${name}: bufferingSizeMiB must be a whole number from ${BUFFERING.minSizeMiB} to ${BUFFERING.maxSizeMiB} (Firehose rejects less than 64 with dynamic partitioning), got ${size}`);
+        throw new Error(
+            `Archive ${name}: bufferingSizeMiB must be a whole number from ${BUFFERING.minSizeMiB} to ${BUFFERING.maxSizeMiB} (Firehose rejects less than 64 with dynamic partitioning), got ${size}`,
+        );
     }
     return size;
 }
 
 function checkBufferingInterval(name: string, seconds: number): number {
     if (!Number.isInteger(seconds) || seconds < BUFFERING.minIntervalSeconds || seconds > BUFFERING.maxIntervalSeconds) {
-        throw new Error(`Archive ${name}: bufferingIntervalSeconds must be a whole number from ${BUFFERING.minIntervalSeconds} to ${BUFFERING.maxIntervalSeconds}, got ${seconds}`);
+        throw new Error(
+            `Archive ${name}: bufferingIntervalSeconds must be a whole number from ${BUFFERING.minIntervalSeconds} to ${BUFFERING.maxIntervalSeconds}, got ${seconds}`,
+        );
     }
     return seconds;
 }

@@ -20,7 +20,10 @@ export interface RouteTargetArgs {
      */
     roleStatements?: pulumi.Input<PolicyStatement[]>;
     /** Reshapes the event for the target (EventBridge InputTransformer). */
-    inputTransformer?: pulumi.Input<{ inputPaths?: pulumi.Input<Record<string, pulumi.Input<string>>>; inputTemplate: pulumi.Input<string> }>;
+    inputTransformer?: pulumi.Input<{
+        inputPaths?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+        inputTemplate: pulumi.Input<string>;
+    }>;
     /** Retries before the event goes to the route's dead-letter queue. Default DEFAULT_RETRY_POLICY. */
     retryPolicy?: pulumi.Input<RetryPolicy>;
 }
@@ -92,7 +95,9 @@ export class EventRouting extends pulumi.ComponentResource {
         const extra = Object.keys(args.routes ?? {});
         for (const route of extra) {
             if (!ROUTE_NAME.test(route) || route === "archive" || route === "zendesk") {
-                throw new Error(`EventRouting ${name}: route name ${JSON.stringify(route)} must be 1 to 31 lowercase letters, digits or "-", and not "archive" or "zendesk"`);
+                throw new Error(
+                    `EventRouting ${name}: route name ${JSON.stringify(route)} must be 1 to 31 lowercase letters, digits or "-", and not "archive" or "zendesk"`,
+                );
             }
         }
         super("client-events:index:EventRouting", name, {}, opts);
@@ -107,34 +112,48 @@ export class EventRouting extends pulumi.ComponentResource {
                 description: ROUTES.archive.description,
                 target: {
                     arn: args.archiveStreamArn,
-                    roleStatements: pulumi.output(args.archiveStreamArn).apply((arn): PolicyStatement[] => [{
-                        Sid: "PutToArchiveStream",
-                        Effect: "Allow",
-                        Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
-                        Resource: [arn],
-                    }]),
+                    roleStatements: pulumi.output(args.archiveStreamArn).apply((arn): PolicyStatement[] => [
+                        {
+                            Sid: "PutToArchiveStream",
+                            Effect: "Allow",
+                            Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
+                            Resource: [arn],
+                        },
+                    ]),
                     retryPolicy: ROUTES.archive.retryPolicy,
                 },
             },
         };
         if (args.zendesk) {
-            routes[ZENDESK_ROUTE] = { eventPattern: ROUTES.zendesk.eventPattern, description: ROUTES.zendesk.description, target: args.zendesk };
+            routes[ZENDESK_ROUTE] = {
+                eventPattern: ROUTES.zendesk.eventPattern,
+                description: ROUTES.zendesk.description,
+                target: args.zendesk,
+            };
         }
         Object.assign(routes, args.routes ?? {});
 
         this.routes = {};
-        for (const [route, spec] of Object.entries(routes)) this.routes[route] = this.createRoute(`${name}-${route}`, route, spec, args.alarmActions);
+        for (const [route, spec] of Object.entries(routes))
+            this.routes[route] = this.createRoute(`${name}-${route}`, route, spec, args.alarmActions);
 
-        this.deadLetterQueueUrls = pulumi.all(Object.fromEntries(Object.entries(this.routes).map(([route, r]) => [route, r.deadLetterQueue.url])));
+        this.deadLetterQueueUrls = pulumi.all(
+            Object.fromEntries(Object.entries(this.routes).map(([route, r]) => [route, r.deadLetterQueue.url])),
+        );
 
         if (args.replayArchive) {
-            this.replayArchive = new aws.cloudwatch.EventArchive(`${name}-replay`, {
-                name: pulumi.all([args.replayArchive.namePrefix ?? `${name}-replay`, this.bus.arn])
-                    .apply(([prefix, busArn]) => replayArchiveName(prefix, busArn)),
-                eventSourceArn: this.bus.arn,
-                retentionDays: args.replayArchive.retentionDays,
-                description: "Every event of the client-events bus, for replay",
-            }, { parent: this });
+            this.replayArchive = new aws.cloudwatch.EventArchive(
+                `${name}-replay`,
+                {
+                    name: pulumi
+                        .all([args.replayArchive.namePrefix ?? `${name}-replay`, this.bus.arn])
+                        .apply(([prefix, busArn]) => replayArchiveName(prefix, busArn)),
+                    eventSourceArn: this.bus.arn,
+                    retentionDays: args.replayArchive.retentionDays,
+                    description: "Every event of the client-events bus, for replay",
+                },
+                { parent: this },
+            );
         }
 
         this.registerOutputs({ busName: this.busName, busArn: this.busArn, deadLetterQueueUrls: this.deadLetterQueueUrls });
@@ -142,88 +161,125 @@ export class EventRouting extends pulumi.ComponentResource {
 
     private createRoute(prefix: string, route: string, spec: RouteArgs, alarmActions?: pulumi.Input<pulumi.Input<string>[]>): Route {
         const parent = { parent: this };
-        const rule = new aws.cloudwatch.EventRule(`${prefix}-rule`, {
-            eventBusName: this.bus.name,
-            description: spec.description,
-            eventPattern: pulumi.output(spec.eventPattern).apply((pattern) => JSON.stringify(pattern)),
-            state: "ENABLED",
-        }, parent);
+        const rule = new aws.cloudwatch.EventRule(
+            `${prefix}-rule`,
+            {
+                eventBusName: this.bus.name,
+                description: spec.description,
+                eventPattern: pulumi.output(spec.eventPattern).apply((pattern) => JSON.stringify(pattern)),
+                state: "ENABLED",
+            },
+            parent,
+        );
 
         // SSE-SQS: encrypted at rest with no key policy for EventBridge to need.
-        const deadLetterQueue = new aws.sqs.Queue(`${prefix}-dlq`, {
-            sqsManagedSseEnabled: true,
-            messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-        }, parent);
-        const queuePolicyDocument = pulumi.all([deadLetterQueue.arn, rule.arn]).apply(([queueArn, ruleArn]) => JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{
-                Sid: "EventBridgeDeadLetters",
-                Effect: "Allow",
-                Principal: { Service: "events.amazonaws.com" },
-                Action: "sqs:SendMessage",
-                Resource: queueArn,
-                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-            }, {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "sqs:*",
-                Resource: queueArn,
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            }],
-        }));
-        const queuePolicy = new aws.sqs.QueuePolicy(`${prefix}-dlq-policy`, { queueUrl: deadLetterQueue.url, policy: queuePolicyDocument }, parent);
+        const deadLetterQueue = new aws.sqs.Queue(
+            `${prefix}-dlq`,
+            {
+                sqsManagedSseEnabled: true,
+                messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+            },
+            parent,
+        );
+        const queuePolicyDocument = pulumi.all([deadLetterQueue.arn, rule.arn]).apply(([queueArn, ruleArn]) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "EventBridgeDeadLetters",
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: "sqs:SendMessage",
+                        Resource: queueArn,
+                        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+                    },
+                    {
+                        Sid: "DenyInsecureTransport",
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "sqs:*",
+                        Resource: queueArn,
+                        Condition: { Bool: { "aws:SecureTransport": "false" } },
+                    },
+                ],
+            }),
+        );
+        const queuePolicy = new aws.sqs.QueuePolicy(
+            `${prefix}-dlq-policy`,
+            { queueUrl: deadLetterQueue.url, policy: queuePolicyDocument },
+            parent,
+        );
 
         let role: aws.iam.Role | undefined;
         let rolePolicyDocument: pulumi.Output<string> | undefined;
         const dependsOn: pulumi.Resource[] = [queuePolicy];
         if (spec.target.roleStatements !== undefined) {
             const account = aws.getCallerIdentityOutput({}, parent).accountId;
-            role = new aws.iam.Role(`${prefix}-role`, {
-                assumeRolePolicy: pulumi.all([account, rule.arn]).apply(([accountId, ruleArn]) => JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{
-                        Effect: "Allow",
-                        Principal: { Service: "events.amazonaws.com" },
-                        Action: "sts:AssumeRole",
-                        // Only this rule of this account can use the role (confused-deputy protection).
-                        Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnEquals: { "aws:SourceArn": ruleArn } },
-                    }],
-                })),
-            }, parent);
-            rolePolicyDocument = pulumi.output(spec.target.roleStatements)
+            role = new aws.iam.Role(
+                `${prefix}-role`,
+                {
+                    assumeRolePolicy: pulumi.all([account, rule.arn]).apply(([accountId, ruleArn]) =>
+                        JSON.stringify({
+                            Version: "2012-10-17",
+                            Statement: [
+                                {
+                                    Effect: "Allow",
+                                    Principal: { Service: "events.amazonaws.com" },
+                                    Action: "sts:AssumeRole",
+                                    // Only this rule of this account can use the role (confused-deputy protection).
+                                    Condition: {
+                                        StringEquals: { "aws:SourceAccount": accountId },
+                                        ArnEquals: { "aws:SourceArn": ruleArn },
+                                    },
+                                },
+                            ],
+                        }),
+                    ),
+                },
+                parent,
+            );
+            rolePolicyDocument = pulumi
+                .output(spec.target.roleStatements)
                 .apply((Statement) => pulumi.output({ Version: "2012-10-17", Statement }))
                 .apply((doc) => JSON.stringify(doc));
             dependsOn.push(new aws.iam.RolePolicy(`${prefix}-policy`, { role: role.id, policy: rolePolicyDocument }, parent));
         }
 
-        const target = new aws.cloudwatch.EventTarget(`${prefix}-target`, {
-            rule: rule.name,
-            eventBusName: this.bus.name,
-            arn: spec.target.arn,
-            roleArn: role?.arn,
-            inputTransformer: spec.target.inputTransformer,
-            retryPolicy: spec.target.retryPolicy ?? DEFAULT_RETRY_POLICY,
-            deadLetterConfig: { arn: deadLetterQueue.arn },
-        }, { parent: this, dependsOn });
+        const target = new aws.cloudwatch.EventTarget(
+            `${prefix}-target`,
+            {
+                rule: rule.name,
+                eventBusName: this.bus.name,
+                arn: spec.target.arn,
+                roleArn: role?.arn,
+                inputTransformer: spec.target.inputTransformer,
+                retryPolicy: spec.target.retryPolicy ?? DEFAULT_RETRY_POLICY,
+                deadLetterConfig: { arn: deadLetterQueue.arn },
+            },
+            { parent: this, dependsOn },
+        );
 
         // A dead letter is an event a target never got: worth a look every time (pipeline/alarms.ts).
         const dlqMetric = METRICS.dlqVisible;
-        const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${prefix}-dlq-alarm`, {
-            alarmDescription: pulumi.interpolate`Events of route "${route}" could not be delivered and wait in ${deadLetterQueue.name} (see the README: dead-letter queues and redrive)`,
-            namespace: dlqMetric.namespace,
-            metricName: dlqMetric.metricName,
-            dimensions: { [dlqMetric.dimensionKeys[0]]: deadLetterQueue.name },
-            statistic: dlqMetric.stat,
-            period: DEAD_LETTER_ALARM.periodSeconds,
-            evaluationPeriods: DEAD_LETTER_ALARM.evaluationPeriods,
-            datapointsToAlarm: DEAD_LETTER_ALARM.datapointsToAlarm,
-            threshold: DEAD_LETTER_ALARM.threshold,
-            comparisonOperator: DEAD_LETTER_ALARM.comparison,
-            treatMissingData: DEAD_LETTER_ALARM.treatMissingData,
-            alarmActions: alarmActions ?? [],
-            okActions: alarmActions ?? [],
-        }, parent);
+        const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+            `${prefix}-dlq-alarm`,
+            {
+                alarmDescription: pulumi.interpolate`Events of route "${route}" could not be delivered and wait in ${deadLetterQueue.name} (see the README: dead-letter queues and redrive)`,
+                namespace: dlqMetric.namespace,
+                metricName: dlqMetric.metricName,
+                dimensions: { [dlqMetric.dimensionKeys[0]]: deadLetterQueue.name },
+                statistic: dlqMetric.stat,
+                period: DEAD_LETTER_ALARM.periodSeconds,
+                evaluationPeriods: DEAD_LETTER_ALARM.evaluationPeriods,
+                datapointsToAlarm: DEAD_LETTER_ALARM.datapointsToAlarm,
+                threshold: DEAD_LETTER_ALARM.threshold,
+                comparisonOperator: DEAD_LETTER_ALARM.comparison,
+                treatMissingData: DEAD_LETTER_ALARM.treatMissingData,
+                alarmActions: alarmActions ?? [],
+                okActions: alarmActions ?? [],
+            },
+            parent,
+        );
 
         return { rule, target, deadLetterQueue, queuePolicyDocument, role, rolePolicyDocument, deadLetterAlarm };
     }

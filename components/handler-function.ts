@@ -41,7 +41,9 @@ export interface HandlerFunctionArgs<E, R> {
 
 /** Root `dependencies` of package.json that are not Pulumi SDKs: the candidates for a Lambda package. */
 function runtimeDependencies(): string[] {
-    return Object.keys((manifest as { dependencies?: Record<string, string> }).dependencies ?? {}).filter((name) => !name.startsWith("@pulumi/"));
+    return Object.keys((manifest as { dependencies?: Record<string, string> }).dependencies ?? {}).filter(
+        (name) => !name.startsWith("@pulumi/"),
+    );
 }
 
 /**
@@ -62,20 +64,30 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
         if ((args.callback === undefined) === (args.callbackFactory === undefined)) {
             throw new Error(`HandlerFunction ${name}: give exactly one of callback and callbackFactory`);
         }
-        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            {
+                retentionInDays: args.logRetentionDays ?? 30,
+            },
+            { parent: this },
+        );
 
-        this.role = new aws.iam.Role(`${name}-role`, {
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Effect: "Allow",
-                    Principal: { Service: "lambda.amazonaws.com" },
-                    Action: "sts:AssumeRole",
-                }],
-            }),
-        }, { parent: this });
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "lambda.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
 
         const logStatement: PolicyStatement = {
             Sid: "WriteOwnLogs",
@@ -83,30 +95,39 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
             Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
         };
-        this.policyDocument = pulumi.output(args.statements ?? []).apply((extra) =>
-            pulumi.output({ Version: "2012-10-17", Statement: [logStatement, ...extra] }))
+        this.policyDocument = pulumi
+            .output(args.statements ?? [])
+            .apply((extra) => pulumi.output({ Version: "2012-10-17", Statement: [logStatement, ...extra] }))
             .apply((doc) => JSON.stringify(doc));
-        const policy = new aws.iam.RolePolicy(`${name}-policy`, {
-            role: this.role.id,
-            policy: this.policyDocument,
-        }, { parent: this });
+        const policy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: this.policyDocument,
+            },
+            { parent: this },
+        );
 
         const keep = new Set(args.packages ?? []);
-        this.function = new aws.lambda.CallbackFunction<E, R>(`${name}`, {
-            callback: args.callback,
-            callbackFactory: args.callbackFactory,
-            role: this.role.arn,
-            runtime: LAMBDA_RUNTIME,
-            architectures: ["arm64"],
-            timeout: args.timeout ?? 10,
-            memorySize: args.memorySize ?? 256,
-            description: args.description,
-            environment: args.environment ? { variables: args.environment } : undefined,
-            loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-            codePathOptions: {
-                extraExcludePackages: runtimeDependencies().filter((dep) => !keep.has(dep)),
+        this.function = new aws.lambda.CallbackFunction<E, R>(
+            `${name}`,
+            {
+                callback: args.callback,
+                callbackFactory: args.callbackFactory,
+                role: this.role.arn,
+                runtime: LAMBDA_RUNTIME,
+                architectures: ["arm64"],
+                timeout: args.timeout ?? 10,
+                memorySize: args.memorySize ?? 256,
+                description: args.description,
+                environment: args.environment ? { variables: args.environment } : undefined,
+                loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+                codePathOptions: {
+                    extraExcludePackages: runtimeDependencies().filter((dep) => !keep.has(dep)),
+                },
             },
-        }, { parent: this, dependsOn: [policy, this.logGroup] });
+            { parent: this, dependsOn: [policy, this.logGroup] },
+        );
 
         this.registerOutputs({
             function: this.function,

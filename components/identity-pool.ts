@@ -5,8 +5,15 @@ import { HandlerFunction } from "./handler-function";
 import { createHandler as createPostConfirmationHandler } from "../handlers/post-confirmation";
 import { createHandler as createPreTokenGenerationHandler } from "../handlers/pre-token-generation";
 import {
-    ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY, PREVENT_USER_EXISTENCE_ERRORS,
-    READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+    ALIAS_ATTRIBUTES,
+    AUTO_VERIFIED_ATTRIBUTES,
+    EXPLICIT_AUTH_FLOWS,
+    PASSWORD_POLICY,
+    PREVENT_USER_EXISTENCE_ERRORS,
+    READ_ATTRIBUTES,
+    SCHEMA_ATTRIBUTES,
+    USERNAME_CASE_SENSITIVE,
+    WRITE_ATTRIBUTES,
 } from "../pipeline/identity";
 
 export interface IdentityPoolArgs {
@@ -52,78 +59,109 @@ export class IdentityPool extends pulumi.ComponentResource {
     constructor(name: string, args: IdentityPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:IdentityPool", name, {}, opts);
 
-        this.postConfirmation = new HandlerFunction(`${name}-confirm`, {
-            callbackFactory: createPostConfirmationHandler,
-            description: "Cognito post-confirmation trigger: assigns each new user a unique custom:clientId",
-            logRetentionDays: args.logRetentionDays,
-            timeout: 5, // Cognito waits at most 5 s for a trigger
-        }, { parent: this });
-        this.preTokenGeneration = new HandlerFunction(`${name}-token`, {
-            callbackFactory: createPreTokenGenerationHandler,
-            description: "Cognito pre-token-generation trigger: gives a user without a clientId one before the tokens are issued",
-            logRetentionDays: args.logRetentionDays,
-            timeout: 5,
-        }, { parent: this });
+        this.postConfirmation = new HandlerFunction(
+            `${name}-confirm`,
+            {
+                callbackFactory: createPostConfirmationHandler,
+                description: "Cognito post-confirmation trigger: assigns each new user a unique custom:clientId",
+                logRetentionDays: args.logRetentionDays,
+                timeout: 5, // Cognito waits at most 5 s for a trigger
+            },
+            { parent: this },
+        );
+        this.preTokenGeneration = new HandlerFunction(
+            `${name}-token`,
+            {
+                callbackFactory: createPreTokenGenerationHandler,
+                description: "Cognito pre-token-generation trigger: gives a user without a clientId one before the tokens are issued",
+                logRetentionDays: args.logRetentionDays,
+                timeout: 5,
+            },
+            { parent: this },
+        );
 
         const threatProtection = pulumi.output(args.threatProtection ?? "off");
-        this.userPool = new aws.cognito.UserPool(`${name}-users`, {
-            aliasAttributes: ALIAS_ATTRIBUTES,
-            autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
-            usernameConfiguration: { caseSensitive: USERNAME_CASE_SENSITIVE },
-            passwordPolicy: PASSWORD_POLICY,
-            accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
-            adminCreateUserConfig: { allowAdminCreateUserOnly: false },
-            schemas: SCHEMA_ATTRIBUTES,
-            deletionProtection: pulumi.output(args.deletionProtection ?? true).apply((on) => on ? "ACTIVE" : "INACTIVE"),
-            // Threat protection needs the Plus plan; Essentials (the default for new pools) otherwise,
-            // set explicitly so that turning threat protection off also leaves the Plus plan.
-            userPoolTier: threatProtection.apply((mode) => mode === "off" ? "ESSENTIALS" : "PLUS"),
-            userPoolAddOns: {
-                advancedSecurityMode: threatProtection.apply((mode) => mode.toUpperCase()),
+        this.userPool = new aws.cognito.UserPool(
+            `${name}-users`,
+            {
+                aliasAttributes: ALIAS_ATTRIBUTES,
+                autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
+                usernameConfiguration: { caseSensitive: USERNAME_CASE_SENSITIVE },
+                passwordPolicy: PASSWORD_POLICY,
+                accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+                adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+                schemas: SCHEMA_ATTRIBUTES,
+                deletionProtection: pulumi.output(args.deletionProtection ?? true).apply((on) => (on ? "ACTIVE" : "INACTIVE")),
+                // Threat protection needs the Plus plan; Essentials (the default for new pools) otherwise,
+                // set explicitly so that turning threat protection off also leaves the Plus plan.
+                userPoolTier: threatProtection.apply((mode) => (mode === "off" ? "ESSENTIALS" : "PLUS")),
+                userPoolAddOns: {
+                    advancedSecurityMode: threatProtection.apply((mode) => mode.toUpperCase()),
+                },
+                lambdaConfig: {
+                    postConfirmation: this.postConfirmation.function.arn,
+                    // Event version 1 (ID token claims) works on every feature plan; the access token needs no
+                    // claim, since the authorizer reads the clientId of access tokens with GetUser.
+                    preTokenGenerationConfig: { lambdaArn: this.preTokenGeneration.function.arn, lambdaVersion: "V1_0" },
+                },
             },
-            lambdaConfig: {
-                postConfirmation: this.postConfirmation.function.arn,
-                // Event version 1 (ID token claims) works on every feature plan; the access token needs no
-                // claim, since the authorizer reads the clientId of access tokens with GetUser.
-                preTokenGenerationConfig: { lambdaArn: this.preTokenGeneration.function.arn, lambdaVersion: "V1_0" },
-            },
-        }, { parent: this });
+            { parent: this },
+        );
 
-        this.triggerPolicyDocument = this.userPool.arn.apply((arn) => JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{
-                Sid: "SetClientIdOfThisPool",
-                Effect: "Allow",
-                Action: "cognito-idp:AdminUpdateUserAttributes",
-                Resource: arn,
-            }],
-        }));
-        for (const [suffix, trigger] of [["confirm", this.postConfirmation], ["token", this.preTokenGeneration]] as const) {
-            new aws.iam.RolePolicy(`${name}-${suffix}-pool`, {
-                role: trigger.role.id,
-                policy: this.triggerPolicyDocument,
-            }, { parent: this });
-            new aws.lambda.Permission(`${name}-${suffix}-invoke`, {
-                action: "lambda:InvokeFunction",
-                function: trigger.function.name,
-                principal: "cognito-idp.amazonaws.com",
-                sourceArn: this.userPool.arn,
-            }, { parent: this });
+        this.triggerPolicyDocument = this.userPool.arn.apply((arn) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "SetClientIdOfThisPool",
+                        Effect: "Allow",
+                        Action: "cognito-idp:AdminUpdateUserAttributes",
+                        Resource: arn,
+                    },
+                ],
+            }),
+        );
+        for (const [suffix, trigger] of [
+            ["confirm", this.postConfirmation],
+            ["token", this.preTokenGeneration],
+        ] as const) {
+            new aws.iam.RolePolicy(
+                `${name}-${suffix}-pool`,
+                {
+                    role: trigger.role.id,
+                    policy: this.triggerPolicyDocument,
+                },
+                { parent: this },
+            );
+            new aws.lambda.Permission(
+                `${name}-${suffix}-invoke`,
+                {
+                    action: "lambda:InvokeFunction",
+                    function: trigger.function.name,
+                    principal: "cognito-idp.amazonaws.com",
+                    sourceArn: this.userPool.arn,
+                },
+                { parent: this },
+            );
         }
 
-        this.client = new aws.cognito.UserPoolClient(`${name}-client`, {
-            userPoolId: this.userPool.id,
-            generateSecret: false, // public clients (browsers, apps) cannot keep a secret
-            explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
-            readAttributes: READ_ATTRIBUTES,
-            writeAttributes: WRITE_ATTRIBUTES,
-            preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS ? "ENABLED" : "LEGACY",
-            enableTokenRevocation: true,
-            accessTokenValidity: args.accessTokenValidityMinutes ?? 60,
-            idTokenValidity: args.idTokenValidityMinutes ?? 60,
-            refreshTokenValidity: args.refreshTokenValidityDays ?? 30,
-            tokenValidityUnits: { accessToken: "minutes", idToken: "minutes", refreshToken: "days" },
-        }, { parent: this });
+        this.client = new aws.cognito.UserPoolClient(
+            `${name}-client`,
+            {
+                userPoolId: this.userPool.id,
+                generateSecret: false, // public clients (browsers, apps) cannot keep a secret
+                explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
+                readAttributes: READ_ATTRIBUTES,
+                writeAttributes: WRITE_ATTRIBUTES,
+                preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS ? "ENABLED" : "LEGACY",
+                enableTokenRevocation: true,
+                accessTokenValidity: args.accessTokenValidityMinutes ?? 60,
+                idTokenValidity: args.idTokenValidityMinutes ?? 60,
+                refreshTokenValidity: args.refreshTokenValidityDays ?? 30,
+                tokenValidityUnits: { accessToken: "minutes", idToken: "minutes", refreshToken: "days" },
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({
             userPool: this.userPool,

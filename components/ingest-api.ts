@@ -6,11 +6,21 @@ import { HandlerFunction } from "./handler-function";
 import { createHandler as createAuthorizerHandler } from "../handlers/authorizer";
 import { REQUEST_MODEL_NAME, REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import {
-    PASSTHROUGH_BEHAVIOR, PUT_EVENTS_INTEGRATION_HTTP_METHOD, PUT_EVENTS_REQUEST_PARAMETERS, PUT_EVENTS_REQUEST_TEMPLATES,
-    REQUEST_CONTENT_TYPE, putEventsIntegrationUri,
+    PASSTHROUGH_BEHAVIOR,
+    PUT_EVENTS_INTEGRATION_HTTP_METHOD,
+    PUT_EVENTS_REQUEST_PARAMETERS,
+    PUT_EVENTS_REQUEST_TEMPLATES,
+    REQUEST_CONTENT_TYPE,
+    putEventsIntegrationUri,
 } from "../pipeline/mapping-template";
 import { METHOD_RESPONSE_STATUS_CODES, PUT_EVENTS_INTEGRATION_RESPONSES } from "../pipeline/integration-responses";
-import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, corsHeaders, staticHeaderParameters } from "../pipeline/gateway-responses";
+import {
+    GATEWAY_RESPONSES,
+    PREFLIGHT_EXTRA_HEADERS,
+    PREFLIGHT_STATUS_CODE,
+    corsHeaders,
+    staticHeaderParameters,
+} from "../pipeline/gateway-responses";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 
 export interface IngestApiArgs {
@@ -113,7 +123,9 @@ export const API_DEFINITION = {
 
 /** The API's whole definition as data: a change to any of it must produce a new deployment. */
 export function apiDefinitionHash(dynamic: unknown): string {
-    return createHash("sha256").update(JSON.stringify({ ...API_DEFINITION, dynamic })).digest("hex");
+    return createHash("sha256")
+        .update(JSON.stringify({ ...API_DEFINITION, dynamic }))
+        .digest("hex");
 }
 
 /**
@@ -148,177 +160,282 @@ export class IngestApi extends pulumi.ComponentResource {
         const cors = corsHeaders(args.corsAllowOrigin ?? "*");
         const ttl = args.authorizerCacheTtlSeconds ?? 300;
 
-        this.api = new aws.apigateway.RestApi(`${name}-api`, {
-            description: "client-events ingest: POST /event -> EventBridge PutEvents",
-            endpointConfiguration: { types: "REGIONAL" },
-        }, { parent: this });
+        this.api = new aws.apigateway.RestApi(
+            `${name}-api`,
+            {
+                description: "client-events ingest: POST /event -> EventBridge PutEvents",
+                endpointConfiguration: { types: "REGIONAL" },
+            },
+            { parent: this },
+        );
 
-        const eventResource = new aws.apigateway.Resource(`${name}-event`, {
-            restApi: this.api.id,
-            parentId: this.api.rootResourceId,
-            pathPart: "event",
-        }, { parent: this });
+        const eventResource = new aws.apigateway.Resource(
+            `${name}-event`,
+            {
+                restApi: this.api.id,
+                parentId: this.api.rootResourceId,
+                pathPart: "event",
+            },
+            { parent: this },
+        );
 
-        const model = new aws.apigateway.Model(`${name}-model`, {
-            restApi: this.api.id,
-            name: REQUEST_MODEL_NAME,
-            contentType: REQUEST_CONTENT_TYPE,
-            schema: JSON.stringify(REQUEST_MODEL_SCHEMA),
-        }, { parent: this });
+        const model = new aws.apigateway.Model(
+            `${name}-model`,
+            {
+                restApi: this.api.id,
+                name: REQUEST_MODEL_NAME,
+                contentType: REQUEST_CONTENT_TYPE,
+                schema: JSON.stringify(REQUEST_MODEL_SCHEMA),
+            },
+            { parent: this },
+        );
 
-        const validator = new aws.apigateway.RequestValidator(`${name}-validator`, {
-            restApi: this.api.id,
-            name: "body",
-            validateRequestBody: true,
-            validateRequestParameters: false,
-        }, { parent: this });
+        const validator = new aws.apigateway.RequestValidator(
+            `${name}-validator`,
+            {
+                restApi: this.api.id,
+                name: "body",
+                validateRequestBody: true,
+                validateRequestParameters: false,
+            },
+            { parent: this },
+        );
 
         // --- authorizer ---
-        this.authorizer = new HandlerFunction(`${name}-auth`, {
-            callbackFactory: createAuthorizerHandler,
-            description: "TOKEN authorizer: verifies Cognito JWTs and resolves the user's clientId",
-            environment: { USER_POOL_ID: args.userPoolId, USER_POOL_CLIENT_ID: args.userPoolClientId },
-            packages: ["aws-jwt-verify"],
-            logRetentionDays: args.logRetentionDays,
-            // No statements: GetUser is authorized by the user's access token, not by IAM.
-        }, { parent: this });
+        this.authorizer = new HandlerFunction(
+            `${name}-auth`,
+            {
+                callbackFactory: createAuthorizerHandler,
+                description: "TOKEN authorizer: verifies Cognito JWTs and resolves the user's clientId",
+                environment: { USER_POOL_ID: args.userPoolId, USER_POOL_CLIENT_ID: args.userPoolClientId },
+                packages: ["aws-jwt-verify"],
+                logRetentionDays: args.logRetentionDays,
+                // No statements: GetUser is authorized by the user's access token, not by IAM.
+            },
+            { parent: this },
+        );
 
-        const authorizer = new aws.apigateway.Authorizer(`${name}-token-authorizer`, {
-            restApi: this.api.id,
-            name: "cognito-token",
-            type: "TOKEN",
-            authorizerUri: this.authorizer.function.invokeArn,
-            identitySource: "method.request.header.Authorization",
-            // A header the authorizer would refuse anyway gets 401 from API Gateway without invoking it.
-            identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
-            authorizerResultTtlInSeconds: ttl,
-        }, { parent: this });
+        const authorizer = new aws.apigateway.Authorizer(
+            `${name}-token-authorizer`,
+            {
+                restApi: this.api.id,
+                name: "cognito-token",
+                type: "TOKEN",
+                authorizerUri: this.authorizer.function.invokeArn,
+                identitySource: "method.request.header.Authorization",
+                // A header the authorizer would refuse anyway gets 401 from API Gateway without invoking it.
+                identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
+                authorizerResultTtlInSeconds: ttl,
+            },
+            { parent: this },
+        );
 
-        new aws.lambda.Permission(`${name}-auth-invoke`, {
-            action: "lambda:InvokeFunction",
-            function: this.authorizer.function.name,
-            principal: "apigateway.amazonaws.com",
-            sourceArn: pulumi.interpolate`${this.api.executionArn}/authorizers/${authorizer.id}`,
-        }, { parent: this });
+        new aws.lambda.Permission(
+            `${name}-auth-invoke`,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.authorizer.function.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.executionArn}/authorizers/${authorizer.id}`,
+            },
+            { parent: this },
+        );
 
         // --- integration role: PutEvents on this bus only ---
-        this.integrationRole = new aws.iam.Role(`${name}-putevents-role`, {
-            description: "API Gateway -> EventBridge PutEvents on the client-events bus",
-            assumeRolePolicy: JSON.stringify({
+        this.integrationRole = new aws.iam.Role(
+            `${name}-putevents-role`,
+            {
+                description: "API Gateway -> EventBridge PutEvents on the client-events bus",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this },
+        );
+        this.integrationPolicyDocument = pulumi.output(args.eventBusArn).apply((busArn) =>
+            JSON.stringify({
                 Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                Statement: [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: busArn }],
             }),
-        }, { parent: this });
-        this.integrationPolicyDocument = pulumi.output(args.eventBusArn).apply((busArn) => JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: busArn }],
-        }));
-        const integrationPolicy = new aws.iam.RolePolicy(`${name}-putevents-policy`, {
-            role: this.integrationRole.id,
-            policy: this.integrationPolicyDocument,
-        }, { parent: this });
+        );
+        const integrationPolicy = new aws.iam.RolePolicy(
+            `${name}-putevents-policy`,
+            {
+                role: this.integrationRole.id,
+                policy: this.integrationPolicyDocument,
+            },
+            { parent: this },
+        );
 
         // --- POST /event ---
         const corsMethodParameters = Object.fromEntries(Object.keys(cors).map((h) => [`method.response.header.${h}`, true]));
         const corsIntegrationParameters = staticHeaderParameters("method.response", cors);
 
-        const post = new aws.apigateway.Method(`${name}-post`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: "POST",
-            authorization: "CUSTOM",
-            authorizerId: authorizer.id,
-            requestValidatorId: validator.id,
-            requestModels: { [REQUEST_CONTENT_TYPE]: model.name },
-        }, { parent: this });
+        const post = new aws.apigateway.Method(
+            `${name}-post`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: "POST",
+                authorization: "CUSTOM",
+                authorizerId: authorizer.id,
+                requestValidatorId: validator.id,
+                requestModels: { [REQUEST_CONTENT_TYPE]: model.name },
+            },
+            { parent: this },
+        );
 
-        const integration = new aws.apigateway.Integration(`${name}-put-events`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: post.httpMethod,
-            type: "AWS",
-            integrationHttpMethod: PUT_EVENTS_INTEGRATION_HTTP_METHOD,
-            uri: region.apply(putEventsIntegrationUri),
-            credentials: this.integrationRole.arn,
-            requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
-            requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
-            passthroughBehavior: PASSTHROUGH_BEHAVIOR,
-            timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
-        }, { parent: this, dependsOn: [integrationPolicy] });
+        const integration = new aws.apigateway.Integration(
+            `${name}-put-events`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: post.httpMethod,
+                type: "AWS",
+                integrationHttpMethod: PUT_EVENTS_INTEGRATION_HTTP_METHOD,
+                uri: region.apply(putEventsIntegrationUri),
+                credentials: this.integrationRole.arn,
+                requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
+                requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
+                passthroughBehavior: PASSTHROUGH_BEHAVIOR,
+                timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
+            },
+            { parent: this, dependsOn: [integrationPolicy] },
+        );
 
-        const methodResponses = METHOD_RESPONSE_STATUS_CODES.map((statusCode) => new aws.apigateway.MethodResponse(`${name}-post-${statusCode}`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: post.httpMethod,
-            statusCode,
-            responseModels: { "application/json": "Empty" },
-            responseParameters: corsMethodParameters,
-        }, { parent: this }));
+        const methodResponses = METHOD_RESPONSE_STATUS_CODES.map(
+            (statusCode) =>
+                new aws.apigateway.MethodResponse(
+                    `${name}-post-${statusCode}`,
+                    {
+                        restApi: this.api.id,
+                        resourceId: eventResource.id,
+                        httpMethod: post.httpMethod,
+                        statusCode,
+                        responseModels: { "application/json": "Empty" },
+                        responseParameters: corsMethodParameters,
+                    },
+                    { parent: this },
+                ),
+        );
 
-        const integrationResponses = PUT_EVENTS_INTEGRATION_RESPONSES.map((spec) => new aws.apigateway.IntegrationResponse(`${name}-put-events-${spec.statusCode}`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: post.httpMethod,
-            statusCode: spec.statusCode,
-            selectionPattern: spec.selectionPattern,
-            responseTemplates: spec.responseTemplates,
-            responseParameters: corsIntegrationParameters,
-        }, { parent: this, dependsOn: [integration, ...methodResponses] }));
+        const integrationResponses = PUT_EVENTS_INTEGRATION_RESPONSES.map(
+            (spec) =>
+                new aws.apigateway.IntegrationResponse(
+                    `${name}-put-events-${spec.statusCode}`,
+                    {
+                        restApi: this.api.id,
+                        resourceId: eventResource.id,
+                        httpMethod: post.httpMethod,
+                        statusCode: spec.statusCode,
+                        selectionPattern: spec.selectionPattern,
+                        responseTemplates: spec.responseTemplates,
+                        responseParameters: corsIntegrationParameters,
+                    },
+                    { parent: this, dependsOn: [integration, ...methodResponses] },
+                ),
+        );
 
         // --- OPTIONS /event: CORS preflight, answered by API Gateway itself ---
         const preflightHeaders = { ...cors, ...PREFLIGHT_EXTRA_HEADERS };
-        const options = new aws.apigateway.Method(`${name}-options`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: "OPTIONS",
-            authorization: "NONE",
-        }, { parent: this });
-        const optionsIntegration = new aws.apigateway.Integration(`${name}-options-mock`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: options.httpMethod,
-            type: "MOCK",
-            requestTemplates: { "application/json": PREFLIGHT_REQUEST_TEMPLATE },
-            passthroughBehavior: "WHEN_NO_MATCH",
-        }, { parent: this });
-        const optionsResponse = new aws.apigateway.MethodResponse(`${name}-options-${PREFLIGHT_STATUS_CODE}`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: options.httpMethod,
-            statusCode: String(PREFLIGHT_STATUS_CODE),
-            responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
-        }, { parent: this });
-        const optionsIntegrationResponse = new aws.apigateway.IntegrationResponse(`${name}-options-mock-${PREFLIGHT_STATUS_CODE}`, {
-            restApi: this.api.id,
-            resourceId: eventResource.id,
-            httpMethod: options.httpMethod,
-            statusCode: String(PREFLIGHT_STATUS_CODE),
-            responseParameters: staticHeaderParameters("method.response", preflightHeaders),
-            responseTemplates: { "application/json": "" },
-        }, { parent: this, dependsOn: [optionsIntegration, optionsResponse] });
+        const options = new aws.apigateway.Method(
+            `${name}-options`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: "OPTIONS",
+                authorization: "NONE",
+            },
+            { parent: this },
+        );
+        const optionsIntegration = new aws.apigateway.Integration(
+            `${name}-options-mock`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: options.httpMethod,
+                type: "MOCK",
+                requestTemplates: { "application/json": PREFLIGHT_REQUEST_TEMPLATE },
+                passthroughBehavior: "WHEN_NO_MATCH",
+            },
+            { parent: this },
+        );
+        const optionsResponse = new aws.apigateway.MethodResponse(
+            `${name}-options-${PREFLIGHT_STATUS_CODE}`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: options.httpMethod,
+                statusCode: String(PREFLIGHT_STATUS_CODE),
+                responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
+            },
+            { parent: this },
+        );
+        const optionsIntegrationResponse = new aws.apigateway.IntegrationResponse(
+            `${name}-options-mock-${PREFLIGHT_STATUS_CODE}`,
+            {
+                restApi: this.api.id,
+                resourceId: eventResource.id,
+                httpMethod: options.httpMethod,
+                statusCode: String(PREFLIGHT_STATUS_CODE),
+                responseParameters: staticHeaderParameters("method.response", preflightHeaders),
+                responseTemplates: { "application/json": "" },
+            },
+            { parent: this, dependsOn: [optionsIntegration, optionsResponse] },
+        );
 
         // --- errors raised by API Gateway itself, with CORS headers ---
-        const gatewayResponses = GATEWAY_RESPONSES.map((spec) => new aws.apigateway.Response(`${name}-${spec.responseType.toLowerCase().replace(/_/g, "-")}`, {
-            restApiId: this.api.id,
-            responseType: spec.responseType,
-            statusCode: spec.statusCode,
-            responseTemplates: { "application/json": spec.template },
-            responseParameters: staticHeaderParameters("gatewayresponse", cors),
-        }, { parent: this }));
+        const gatewayResponses = GATEWAY_RESPONSES.map(
+            (spec) =>
+                new aws.apigateway.Response(
+                    `${name}-${spec.responseType.toLowerCase().replace(/_/g, "-")}`,
+                    {
+                        restApiId: this.api.id,
+                        responseType: spec.responseType,
+                        statusCode: spec.statusCode,
+                        responseTemplates: { "application/json": spec.template },
+                        responseParameters: staticHeaderParameters("gatewayresponse", cors),
+                    },
+                    { parent: this },
+                ),
+        );
 
         // --- deployment: a new one whenever anything that defines the API changes ---
-        const redeployment = pulumi.all([
-            authorizer.id, this.integrationRole.arn, ttl, args.userPoolId, args.userPoolClientId, JSON.stringify(cors),
-            this.authorizer.function.arn, model.id, validator.id, region.apply(putEventsIntegrationUri),
-        ]).apply((dynamic) => apiDefinitionHash(dynamic));
-        this.deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
-            restApi: this.api.id,
-            description: "client-events ingest API",
-            triggers: { redeployment },
-        }, {
-            parent: this,
-            dependsOn: [post, integration, ...integrationResponses, options, optionsIntegration, optionsIntegrationResponse, ...gatewayResponses],
-        });
+        const redeployment = pulumi
+            .all([
+                authorizer.id,
+                this.integrationRole.arn,
+                ttl,
+                args.userPoolId,
+                args.userPoolClientId,
+                JSON.stringify(cors),
+                this.authorizer.function.arn,
+                model.id,
+                validator.id,
+                region.apply(putEventsIntegrationUri),
+            ])
+            .apply((dynamic) => apiDefinitionHash(dynamic));
+        this.deployment = new aws.apigateway.Deployment(
+            `${name}-deployment`,
+            {
+                restApi: this.api.id,
+                description: "client-events ingest API",
+                triggers: { redeployment },
+            },
+            {
+                parent: this,
+                dependsOn: [
+                    post,
+                    integration,
+                    ...integrationResponses,
+                    options,
+                    optionsIntegration,
+                    optionsIntegrationResponse,
+                    ...gatewayResponses,
+                ],
+            },
+        );
 
         // --- stage, logs, metrics, throttling ---
         const cloudWatchRole = args.cloudWatchRole ?? "create";
@@ -329,44 +446,60 @@ export class IngestApi extends pulumi.ComponentResource {
         }
         const stageDependencies: pulumi.Resource[] = [];
         if (logging) {
-            this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
-                retentionInDays: args.logRetentionDays ?? 30,
-            }, { parent: this });
+            this.accessLogGroup = new aws.cloudwatch.LogGroup(
+                `${name}-access-logs`,
+                {
+                    retentionInDays: args.logRetentionDays ?? 30,
+                },
+                { parent: this },
+            );
             // API Gateway writes execution logs to this group, creating it without retention if it does not
             // exist; created here first, it gets the same retention as the other groups and goes on destroy.
-            this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution-logs`, {
-                name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
-                retentionInDays: args.logRetentionDays ?? 30,
-            }, { parent: this });
+            this.executionLogGroup = new aws.cloudwatch.LogGroup(
+                `${name}-execution-logs`,
+                {
+                    name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
+                    retentionInDays: args.logRetentionDays ?? 30,
+                },
+                { parent: this },
+            );
             stageDependencies.push(this.executionLogGroup);
             ({ account: this.accountSetting, role: this.cloudWatchLogsRole } = this.createAccountSetting(name, cloudWatchRole));
             if (this.accountSetting) stageDependencies.push(this.accountSetting);
         }
 
-        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
-            restApi: this.api.id,
-            deployment: this.deployment.id,
-            stageName: args.environment,
-            description: pulumi.interpolate`client-events ${args.environment}`,
-            variables: {
-                Environment: args.environment,
-                Bus: args.eventBusName,
+        this.stage = new aws.apigateway.Stage(
+            `${name}-stage`,
+            {
+                restApi: this.api.id,
+                deployment: this.deployment.id,
+                stageName: args.environment,
+                description: pulumi.interpolate`client-events ${args.environment}`,
+                variables: {
+                    Environment: args.environment,
+                    Bus: args.eventBusName,
+                },
+                accessLogSettings: this.accessLogGroup ? { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT } : undefined,
             },
-            accessLogSettings: this.accessLogGroup ? { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT } : undefined,
-        }, { parent: this, dependsOn: stageDependencies });
+            { parent: this, dependsOn: stageDependencies },
+        );
 
-        new aws.apigateway.MethodSettings(`${name}-method-settings`, {
-            restApi: this.api.id,
-            stageName: this.stage.stageName,
-            methodPath: "*/*",
-            settings: {
-                metricsEnabled: true, // CloudWatch metrics need no logging role
-                loggingLevel: executionLogLevel,
-                dataTraceEnabled: false, // full request logging would write tokens' effects and bodies to logs
-                throttlingRateLimit: args.throttleRateLimit ?? 100,
-                throttlingBurstLimit: args.throttleBurstLimit ?? 200,
+        new aws.apigateway.MethodSettings(
+            `${name}-method-settings`,
+            {
+                restApi: this.api.id,
+                stageName: this.stage.stageName,
+                methodPath: "*/*",
+                settings: {
+                    metricsEnabled: true, // CloudWatch metrics need no logging role
+                    loggingLevel: executionLogLevel,
+                    dataTraceEnabled: false, // full request logging would write tokens' effects and bodies to logs
+                    throttlingRateLimit: args.throttleRateLimit ?? 100,
+                    throttlingBurstLimit: args.throttleBurstLimit ?? 200,
+                },
             },
-        }, { parent: this, dependsOn: this.accountSetting ? [this.accountSetting] : [] });
+            { parent: this, dependsOn: this.accountSetting ? [this.accountSetting] : [] },
+        );
 
         this.url = pulumi.interpolate`https://${this.api.id}.execute-api.${region}.amazonaws.com/${this.stage.stageName}`;
         this.eventUrl = pulumi.interpolate`${this.url}/event`;
@@ -388,21 +521,39 @@ export class IngestApi extends pulumi.ComponentResource {
     private createAccountSetting(name: string, setting: CloudWatchRoleSetting): { account?: aws.apigateway.Account; role?: aws.iam.Role } {
         if (setting === "existing" || setting === "off") return {};
         if (setting !== "create") {
-            return { account: new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: setting }, { parent: this, retainOnDelete: true }) };
+            return {
+                account: new aws.apigateway.Account(
+                    `${name}-account`,
+                    { cloudwatchRoleArn: setting },
+                    { parent: this, retainOnDelete: true },
+                ),
+            };
         }
-        const role = new aws.iam.Role(`${name}-logging-role`, {
-            description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
-        }, { parent: this, retainOnDelete: true });
-        const push = new aws.iam.RolePolicyAttachment(`${name}-logging-push`, {
-            role: role.name,
-            policyArn: API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN,
-        }, { parent: this, retainOnDelete: true });
+        const role = new aws.iam.Role(
+            `${name}-logging-role`,
+            {
+                description: "API Gateway (account-wide): push access and execution logs to CloudWatch Logs",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this, retainOnDelete: true },
+        );
+        const push = new aws.iam.RolePolicyAttachment(
+            `${name}-logging-push`,
+            {
+                role: role.name,
+                policyArn: API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN,
+            },
+            { parent: this, retainOnDelete: true },
+        );
         // After the attachment: API Gateway checks the role's permissions when the setting is made.
-        const account = new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, { parent: this, retainOnDelete: true, dependsOn: [push] });
+        const account = new aws.apigateway.Account(
+            `${name}-account`,
+            { cloudwatchRoleArn: role.arn },
+            { parent: this, retainOnDelete: true, dependsOn: [push] },
+        );
         return { account, role };
     }
 }

@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    alarmInstances, alarmSpecs, DEAD_LETTER_ALARM, rateExpression, type AlarmInstance, type FunctionRole, type PipelineResources,
+    alarmInstances,
+    alarmSpecs,
+    DEAD_LETTER_ALARM,
+    rateExpression,
+    type AlarmInstance,
+    type FunctionRole,
+    type PipelineResources,
 } from "../pipeline/alarms";
 import { dashboardBody } from "../pipeline/dashboard";
 import { METRICS, REQUESTS_WITH_FAILED_ENTRIES, type MetricId } from "../pipeline/metrics";
@@ -57,17 +63,24 @@ export class Monitoring extends pulumi.ComponentResource {
         };
 
         // One metric per 207 answer (PutEvents failed some entries), with the API's id and stage as dimensions.
-        this.failedEntriesFilter = args.api.accessLogGroupName === undefined ? undefined : new aws.cloudwatch.LogMetricFilter(`${name}-failed-entries`, {
-            logGroupName: args.api.accessLogGroupName,
-            pattern: REQUESTS_WITH_FAILED_ENTRIES.filterPattern,
-            metricTransformation: {
-                namespace: REQUESTS_WITH_FAILED_ENTRIES.namespace,
-                name: REQUESTS_WITH_FAILED_ENTRIES.metricName,
-                value: "1",
-                unit: "Count",
-                dimensions: { ...REQUESTS_WITH_FAILED_ENTRIES.dimensionFields },
-            },
-        }, parent);
+        this.failedEntriesFilter =
+            args.api.accessLogGroupName === undefined
+                ? undefined
+                : new aws.cloudwatch.LogMetricFilter(
+                      `${name}-failed-entries`,
+                      {
+                          logGroupName: args.api.accessLogGroupName,
+                          pattern: REQUESTS_WITH_FAILED_ENTRIES.filterPattern,
+                          metricTransformation: {
+                              namespace: REQUESTS_WITH_FAILED_ENTRIES.namespace,
+                              name: REQUESTS_WITH_FAILED_ENTRIES.metricName,
+                              value: "1",
+                              unit: "Count",
+                              dimensions: { ...REQUESTS_WITH_FAILED_ENTRIES.dimensionFields },
+                          },
+                      },
+                      parent,
+                  );
 
         const specs = alarmSpecs({ bufferIntervalSeconds: args.bufferIntervalSeconds }).filter((s) => s.id !== DEAD_LETTER_ALARM.id);
         this.alarms = {};
@@ -75,22 +88,36 @@ export class Monitoring extends pulumi.ComponentResource {
             this.alarms[instance.name] = this.createAlarm(`${name}-${instance.name}`, instance, args.alarmTopicArn);
         }
 
-        const alarmArns = pulumi.all([pulumi.output(args.otherAlarmArns ?? []), pulumi.all(Object.values(this.alarms).map((a) => a.arn))])
+        const alarmArns = pulumi
+            .all([pulumi.output(args.otherAlarmArns ?? []), pulumi.all(Object.values(this.alarms).map((a) => a.arn))])
             .apply(([others, own]) => [...own, ...others]);
         const region = aws.getRegionOutput({}, parent).region;
         this.dashboardName = pulumi.interpolate`${name}-${region}`;
-        this.dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
-            dashboardName: this.dashboardName,
-            dashboardBody: pulumi.all([pulumi.output(resources as PipelineResources<pulumi.Input<string>>), region, alarmArns])
-                .apply(([plain, reg, arns]) => dashboardBody(plain as PipelineResources<string>, {
-                    region: reg, bufferIntervalSeconds: args.bufferIntervalSeconds, alarmArns: arns,
-                })),
-        }, parent);
+        this.dashboard = new aws.cloudwatch.Dashboard(
+            `${name}-dashboard`,
+            {
+                dashboardName: this.dashboardName,
+                dashboardBody: pulumi
+                    .all([pulumi.output(resources as PipelineResources<pulumi.Input<string>>), region, alarmArns])
+                    .apply(([plain, reg, arns]) =>
+                        dashboardBody(plain as PipelineResources<string>, {
+                            region: reg,
+                            bufferIntervalSeconds: args.bufferIntervalSeconds,
+                            alarmArns: arns,
+                        }),
+                    ),
+            },
+            parent,
+        );
 
         this.registerOutputs({ dashboardName: this.dashboardName, alarms: this.alarms });
     }
 
-    private createAlarm(name: string, instance: AlarmInstance<pulumi.Input<string>>, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm {
+    private createAlarm(
+        name: string,
+        instance: AlarmInstance<pulumi.Input<string>>,
+        topicArn: pulumi.Input<string>,
+    ): aws.cloudwatch.MetricAlarm {
         const { spec } = instance;
         const actions = [topicArn];
         const common = {
@@ -107,15 +134,19 @@ export class Monitoring extends pulumi.ComponentResource {
         if (signal.kind === "metric") {
             const def = METRICS[signal.metric];
             const percentile = def.stat.startsWith("p");
-            return new aws.cloudwatch.MetricAlarm(name, {
-                ...common,
-                namespace: def.namespace,
-                metricName: def.metricName,
-                dimensions: instance.dimensions[signal.metric],
-                period: spec.periodSeconds,
-                statistic: percentile ? undefined : def.stat,
-                extendedStatistic: percentile ? def.stat : undefined,
-            }, { parent: this });
+            return new aws.cloudwatch.MetricAlarm(
+                name,
+                {
+                    ...common,
+                    namespace: def.namespace,
+                    metricName: def.metricName,
+                    dimensions: instance.dimensions[signal.metric],
+                    period: spec.periodSeconds,
+                    statistic: percentile ? undefined : def.stat,
+                    extendedStatistic: percentile ? def.stat : undefined,
+                },
+                { parent: this },
+            );
         }
         const query = (id: string, metric: MetricId) => ({
             id,
@@ -128,13 +159,17 @@ export class Monitoring extends pulumi.ComponentResource {
                 period: spec.periodSeconds,
             },
         });
-        return new aws.cloudwatch.MetricAlarm(name, {
-            ...common,
-            metricQueries: [
-                query("num", signal.numerator),
-                query("den", signal.denominator),
-                { id: "rate", expression: rateExpression(signal), label: signal.label, returnData: true },
-            ],
-        }, { parent: this });
+        return new aws.cloudwatch.MetricAlarm(
+            name,
+            {
+                ...common,
+                metricQueries: [
+                    query("num", signal.numerator),
+                    query("den", signal.denominator),
+                    { id: "rate", expression: rateExpression(signal), label: signal.label, returnData: true },
+                ],
+            },
+            { parent: this },
+        );
     }
 }

@@ -3,8 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./handler-function";
 import type { RouteTargetArgs } from "./event-routing";
 import {
-    DEFAULT_ZENDESK_RATE_PER_SECOND, parseZendeskEndpoint, TICKET_INPUT_PATHS, TICKET_INPUT_TEMPLATE, validateZendeskEmail,
-    validateZendeskRate, ZENDESK_HTTP_METHOD, zendeskUsername,
+    DEFAULT_ZENDESK_RATE_PER_SECOND,
+    parseZendeskEndpoint,
+    TICKET_INPUT_PATHS,
+    TICKET_INPUT_TEMPLATE,
+    validateZendeskEmail,
+    validateZendeskRate,
+    ZENDESK_HTTP_METHOD,
+    zendeskUsername,
 } from "../pipeline/zendesk-ticket";
 import { ROUTES } from "../pipeline/routes";
 
@@ -49,33 +55,43 @@ export class ZendeskDestination extends pulumi.ComponentResource {
             return value;
         });
 
-        this.connection = new aws.cloudwatch.EventConnection(`${name}-connection`, {
-            description: "Zendesk API token (basic auth)",
-            authorizationType: "BASIC",
-            authParameters: {
-                basic: {
-                    username,
-                    // Secret in Pulumi state even if the caller passed a plain string.
-                    password: pulumi.secret(args.apiToken),
+        this.connection = new aws.cloudwatch.EventConnection(
+            `${name}-connection`,
+            {
+                description: "Zendesk API token (basic auth)",
+                authorizationType: "BASIC",
+                authParameters: {
+                    basic: {
+                        username,
+                        // Secret in Pulumi state even if the caller passed a plain string.
+                        password: pulumi.secret(args.apiToken),
+                    },
                 },
             },
-        }, { parent: this, additionalSecretOutputs: ["authParameters"] });
+            { parent: this, additionalSecretOutputs: ["authParameters"] },
+        );
 
-        this.apiDestination = new aws.cloudwatch.EventApiDestination(`${name}-api`, {
-            description: "Zendesk: create ticket",
-            connectionArn: this.connection.arn,
-            invocationEndpoint: endpoint,
-            httpMethod: ZENDESK_HTTP_METHOD,
-            invocationRateLimitPerSecond: rate,
-        }, parent);
+        this.apiDestination = new aws.cloudwatch.EventApiDestination(
+            `${name}-api`,
+            {
+                description: "Zendesk: create ticket",
+                connectionArn: this.connection.arn,
+                invocationEndpoint: endpoint,
+                httpMethod: ZENDESK_HTTP_METHOD,
+                invocationRateLimitPerSecond: rate,
+            },
+            parent,
+        );
         this.apiDestinationArn = this.apiDestination.arn;
 
-        const statements: pulumi.Output<PolicyStatement[]> = this.apiDestination.arn.apply((arn): PolicyStatement[] => [{
-            Sid: "InvokeZendeskDestination",
-            Effect: "Allow",
-            Action: ["events:InvokeApiDestination"],
-            Resource: [arn],
-        }]);
+        const statements: pulumi.Output<PolicyStatement[]> = this.apiDestination.arn.apply((arn): PolicyStatement[] => [
+            {
+                Sid: "InvokeZendeskDestination",
+                Effect: "Allow",
+                Action: ["events:InvokeApiDestination"],
+                Resource: [arn],
+            },
+        ]);
         this.target = {
             arn: this.apiDestination.arn,
             roleStatements: statements,

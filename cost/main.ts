@@ -23,27 +23,39 @@ const qty = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString("en-US") : 
 /** The estimate as text: lines by service, totals, the assumptions and where the prices come from. */
 export function formatEstimate(e: CostEstimate): string {
     const perMillion = (monthly: number) => monthly / (e.inputs.eventsPerMonth / 1e6);
-    const rows = e.lines.map((l) => [l.service, l.item + (PRICES[l.price].confirmed ? "" : " *"), `${qty(l.quantity)} ${l.unit}`, usd(l.monthly), usd(perMillion(l.monthly))]);
+    const rows = e.lines.map((l) => [
+        l.service,
+        l.item + (PRICES[l.price].confirmed ? "" : " *"),
+        `${qty(l.quantity)} ${l.unit}`,
+        usd(l.monthly),
+        usd(perMillion(l.monthly)),
+    ]);
     const services = byService(e).map((s) => [s.service, "", "", usd(s.monthly), usd(perMillion(s.monthly))]);
     const table = (header: string[], body: string[][]) => {
         const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-        const fmt = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+        const fmt = (r: string[]) =>
+            r
+                .map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+                .join("  ")
+                .trimEnd();
         return [fmt(header), ...body.map(fmt)].join("\n");
     };
     const a = e.assumptions;
-    return [
-        `client-events: monthly cost for ${e.inputs.eventsPerMonth.toLocaleString("en-US")} events (${e.inputs.eventsPerRequest} a request, ${e.inputs.eventBytes} bytes each), ${e.inputs.region}, prices of ${PRICES_TAKEN_ON}`,
-        "",
-        table(["service", "item", "quantity", "$/month", "$/M events"], rows),
-        "",
-        table(["by service", "", "", "$/month", "$/M events"], [...services, ["total", "", "", usd(e.total), usd(e.perMillionEvents)]]),
-        "",
-        `Assumptions: authorizer cache ${a.authorizerCacheTtlSeconds} s with a request every ${a.requestIntervalSeconds} s per client; ${a.activePartitions} active partitions; ` +
-            `buffers ${a.bufferIntervalSeconds} s / ${a.bufferSizeMiB} MiB; ${a.zendeskShare * 100}% of events open a Zendesk ticket; S3 Standard ${a.transitionDays} days then Standard-IA ` +
-            `until day ${a.expirationDays} (steady state); replay archive ${a.eventArchiveRetentionDays} days; Athena ${a.queriesPerDay} queries a day of ${a.queryScanMiB} MiB; no free tier.`,
-        "* a price no page we could read confirmed (see cost/prices.ts). Cognito (billed per monthly active user) is not included.",
-        ...e.warnings.map((w) => `warning: ${w}`),
-    ].join("\n") + "\n";
+    return (
+        [
+            `client-events: monthly cost for ${e.inputs.eventsPerMonth.toLocaleString("en-US")} events (${e.inputs.eventsPerRequest} a request, ${e.inputs.eventBytes} bytes each), ${e.inputs.region}, prices of ${PRICES_TAKEN_ON}`,
+            "",
+            table(["service", "item", "quantity", "$/month", "$/M events"], rows),
+            "",
+            table(["by service", "", "", "$/month", "$/M events"], [...services, ["total", "", "", usd(e.total), usd(e.perMillionEvents)]]),
+            "",
+            `Assumptions: authorizer cache ${a.authorizerCacheTtlSeconds} s with a request every ${a.requestIntervalSeconds} s per client; ${a.activePartitions} active partitions; ` +
+                `buffers ${a.bufferIntervalSeconds} s / ${a.bufferSizeMiB} MiB; ${a.zendeskShare * 100}% of events open a Zendesk ticket; S3 Standard ${a.transitionDays} days then Standard-IA ` +
+                `until day ${a.expirationDays} (steady state); replay archive ${a.eventArchiveRetentionDays} days; Athena ${a.queriesPerDay} queries a day of ${a.queryScanMiB} MiB; no free tier.`,
+            "* a price no page we could read confirmed (see cost/prices.ts). Cognito (billed per monthly active user) is not included.",
+            ...e.warnings.map((w) => `warning: ${w}`),
+        ].join("\n") + "\n"
+    );
 }
 
 /** docs/cost.md's table: $/month and $/M events by service, for each volume (10 events a request, 1,000 bytes). */
@@ -67,7 +79,12 @@ export function runCostCli(argv: string[], out: (text: string) => void, err: (te
         .option("--events-per-request <n>", "events in each API request (1 to 10)", wholeNumber, 10)
         .option("--event-bytes <n>", "bytes of one event's JSON", wholeNumber, 1000)
         .option("--region <region>", "AWS region of the prices", PRICE_REGION)
-        .option("--zendesk-share <share>", "share of events that open a Zendesk ticket (0 without Zendesk)", share, DEFAULT_ASSUMPTIONS.zendeskShare)
+        .option(
+            "--zendesk-share <share>",
+            "share of events that open a Zendesk ticket (0 without Zendesk)",
+            share,
+            DEFAULT_ASSUMPTIONS.zendeskShare,
+        )
         .option("--json", "print the estimate as JSON")
         .exitOverride()
         .configureOutput({ writeOut: out, writeErr: err });
@@ -76,7 +93,14 @@ export function runCostCli(argv: string[], out: (text: string) => void, err: (te
     } catch (e) {
         return e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
     }
-    const o = program.opts<{ eventsPerMonth: number; eventsPerRequest: number; eventBytes: number; region: string; zendeskShare: number; json?: boolean }>();
+    const o = program.opts<{
+        eventsPerMonth: number;
+        eventsPerRequest: number;
+        eventBytes: number;
+        region: string;
+        zendeskShare: number;
+        json?: boolean;
+    }>();
     try {
         const estimate = estimateCost(
             { eventsPerMonth: o.eventsPerMonth, eventsPerRequest: o.eventsPerRequest, eventBytes: o.eventBytes, region: o.region },
@@ -91,5 +115,9 @@ export function runCostCli(argv: string[], out: (text: string) => void, err: (te
 }
 
 if (require.main === module) {
-    process.exitCode = runCostCli(process.argv.slice(2), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+    process.exitCode = runCostCli(
+        process.argv.slice(2),
+        (t) => process.stdout.write(t),
+        (t) => process.stderr.write(t),
+    );
 }

@@ -121,15 +121,22 @@ export const MAX_EVENT_BYTES = MAX_ENTRY_LENGTH * WORST_CASE_BYTES_PER_CHAR;
 /** Checks the inputs; the message names the option and what it accepts. */
 export function validateInputs(inputs: CostInputs): void {
     const whole = (v: number) => Number.isSafeInteger(v);
-    if (!whole(inputs.eventsPerMonth) || inputs.eventsPerMonth < 1) throw new Error(`--events-per-month must be a whole number of at least 1, got ${inputs.eventsPerMonth}`);
+    if (!whole(inputs.eventsPerMonth) || inputs.eventsPerMonth < 1)
+        throw new Error(`--events-per-month must be a whole number of at least 1, got ${inputs.eventsPerMonth}`);
     if (!whole(inputs.eventsPerRequest) || inputs.eventsPerRequest < 1 || inputs.eventsPerRequest > MAX_ENTRIES_PER_REQUEST) {
-        throw new Error(`--events-per-request must be a whole number from 1 to ${MAX_ENTRIES_PER_REQUEST} (the API's limit), got ${inputs.eventsPerRequest}`);
+        throw new Error(
+            `--events-per-request must be a whole number from 1 to ${MAX_ENTRIES_PER_REQUEST} (the API's limit), got ${inputs.eventsPerRequest}`,
+        );
     }
     if (!whole(inputs.eventBytes) || inputs.eventBytes < 2 || inputs.eventBytes > MAX_EVENT_BYTES) {
-        throw new Error(`--event-bytes must be a whole number from 2 to ${MAX_EVENT_BYTES} (the API refuses longer entries), got ${inputs.eventBytes}`);
+        throw new Error(
+            `--event-bytes must be a whole number from 2 to ${MAX_EVENT_BYTES} (the API refuses longer entries), got ${inputs.eventBytes}`,
+        );
     }
     if (inputs.region !== PRICE_REGION) {
-        throw new Error(`--region ${inputs.region}: cost/prices.ts holds ${PRICE_REGION}'s prices only; other regions differ. Add that region's prices there first.`);
+        throw new Error(
+            `--region ${inputs.region}: cost/prices.ts holds ${PRICE_REGION}'s prices only; other regions differ. Add that region's prices there first.`,
+        );
     }
 }
 
@@ -165,8 +172,11 @@ export function transformInvocations(records: number, bytes: number): number {
 /** Alarm metrics billed: one per single-metric alarm, two per rate alarm (pipeline/alarms.ts), for these routes. */
 export function alarmMetricCount(routes: string[]): number {
     const resources: PipelineResources<string> = {
-        api: { name: "a", id: "a", stage: "a" }, functions: { authorizer: "a", postConfirmation: "a", transform: "a" },
-        eventBusName: "a", routes: Object.fromEntries(routes.map((r) => [r, { ruleName: "a", deadLetterQueueName: "a" }])), deliveryStreamName: "a",
+        api: { name: "a", id: "a", stage: "a" },
+        functions: { authorizer: "a", postConfirmation: "a", transform: "a" },
+        eventBusName: "a",
+        routes: Object.fromEntries(routes.map((r) => [r, { ruleName: "a", deadLetterQueueName: "a" }])),
+        deliveryStreamName: "a",
     };
     return alarmInstances(alarmSpecs(), resources).reduce((n, i) => n + signalMetrics(i.spec.signal).length, 0);
 }
@@ -185,14 +195,46 @@ export function estimateCost(inputs: CostInputs, assumptions: CostAssumptions = 
     const n = inputs.eventsPerMonth;
     const sizes = eventSizes(inputs.eventBytes);
     const requests = Math.ceil(n / inputs.eventsPerRequest);
-    const authorizerRuns = a.authorizerCacheTtlSeconds > 0 ? requests * Math.min(1, a.requestIntervalSeconds / a.authorizerCacheTtlSeconds) : requests;
+    const authorizerRuns =
+        a.authorizerCacheTtlSeconds > 0 ? requests * Math.min(1, a.requestIntervalSeconds / a.authorizerCacheTtlSeconds) : requests;
     const tickets = n * a.zendeskShare;
     const lines: CostLine[] = [
-        { service: "API Gateway", item: "REST requests", quantity: requests, unit: "requests", price: "apiGatewayRestRequests", monthly: tieredCost(PRICES.apiGatewayRestRequests, requests, MILLION) },
-        line("API Gateway", "answers to clients (data transfer out)", requests * (a.responseBytesBase + a.responseBytesPerEvent * inputs.eventsPerRequest) / GB, "GB", "dataTransferOut"),
-        line("Lambda: authorizer", `invocations (cache TTL ${a.authorizerCacheTtlSeconds} s, a request every ${a.requestIntervalSeconds} s per client)`, authorizerRuns, "requests", "lambdaRequests"),
-        line("Lambda: authorizer", `duration (${a.authorizerMs} ms at ${a.lambdaMemoryMiB} MiB, Arm)`, gbSeconds(authorizerRuns, a.authorizerMs, a), "GB-s", "lambdaArmGbSecond"),
-        line("EventBridge", "PutEvents (one event per 64 KB chunk of each entry)", n * Math.ceil(sizes.putEventsEntryBytes / (64 * KB)), "events", "eventBridgeCustomEvents"),
+        {
+            service: "API Gateway",
+            item: "REST requests",
+            quantity: requests,
+            unit: "requests",
+            price: "apiGatewayRestRequests",
+            monthly: tieredCost(PRICES.apiGatewayRestRequests, requests, MILLION),
+        },
+        line(
+            "API Gateway",
+            "answers to clients (data transfer out)",
+            (requests * (a.responseBytesBase + a.responseBytesPerEvent * inputs.eventsPerRequest)) / GB,
+            "GB",
+            "dataTransferOut",
+        ),
+        line(
+            "Lambda: authorizer",
+            `invocations (cache TTL ${a.authorizerCacheTtlSeconds} s, a request every ${a.requestIntervalSeconds} s per client)`,
+            authorizerRuns,
+            "requests",
+            "lambdaRequests",
+        ),
+        line(
+            "Lambda: authorizer",
+            `duration (${a.authorizerMs} ms at ${a.lambdaMemoryMiB} MiB, Arm)`,
+            gbSeconds(authorizerRuns, a.authorizerMs, a),
+            "GB-s",
+            "lambdaArmGbSecond",
+        ),
+        line(
+            "EventBridge",
+            "PutEvents (one event per 64 KB chunk of each entry)",
+            n * Math.ceil(sizes.putEventsEntryBytes / (64 * KB)),
+            "events",
+            "eventBridgeCustomEvents",
+        ),
         ...archiveLines(n, sizes, a),
         line("EventBridge", "Zendesk API destination invocations", tickets, "invocations", "eventBridgeApiDestinations"),
         ...firehoseLines(n, sizes, a),
@@ -209,10 +251,16 @@ function gbSeconds(invocations: number, ms: number, a: CostAssumptions): number 
 /** The bus's replay archive (eventArchiveRetentionDays): every event archived, and the days kept stored. */
 function archiveLines(n: number, sizes: ReturnType<typeof eventSizes>, a: CostAssumptions): CostLine[] {
     if (a.eventArchiveRetentionDays <= 0) return [];
-    const archivedGb = n * sizes.firehoseRecordBytes / GB;
+    const archivedGb = (n * sizes.firehoseRecordBytes) / GB;
     return [
         line("EventBridge", "replay archive: events archived", archivedGb, "GB", "eventBridgeArchiveProcessing"),
-        line("EventBridge", `replay archive: storage (${a.eventArchiveRetentionDays} days kept)`, archivedGb * Math.min(1, a.eventArchiveRetentionDays / DAYS_PER_MONTH), "GB-month", "eventBridgeArchiveStorage"),
+        line(
+            "EventBridge",
+            `replay archive: storage (${a.eventArchiveRetentionDays} days kept)`,
+            archivedGb * Math.min(1, a.eventArchiveRetentionDays / DAYS_PER_MONTH),
+            "GB-month",
+            "eventBridgeArchiveStorage",
+        ),
     ];
 }
 
@@ -220,13 +268,30 @@ function firehoseLines(n: number, sizes: ReturnType<typeof eventSizes>, a: CostA
     const invocations = transformInvocations(n, n * sizes.firehoseRecordBytes);
     const transformMs = a.transformMsPerInvocation + a.transformMsPerRecord * (n / invocations);
     return [
-        line("Firehose", `ingestion (${sizes.firehoseRecordBytes} B records billed as ${sizes.firehoseBilledBytes / KB} KB)`, n * sizes.firehoseBilledBytes / GB, "GB", "firehoseIngestion"),
-        line("Firehose", "dynamic partitioning: data", n * sizes.archivedBytes / GB, "GB", "firehoseDynamicPartitioningGb"),
-        line("Firehose", `dynamic partitioning: objects (${a.activePartitions} partitions, ${a.bufferIntervalSeconds} s / ${a.bufferSizeMiB} MiB buffers)`,
-            objectsPerMonth(n, n * sizes.archivedBytes, a), "objects", "firehoseDynamicPartitioningObjects"),
-        line("Firehose", "dynamic partitioning: JQ processing", n * a.jqSecondsPerRecord / 3600, "hours", "firehoseJqHours"),
+        line(
+            "Firehose",
+            `ingestion (${sizes.firehoseRecordBytes} B records billed as ${sizes.firehoseBilledBytes / KB} KB)`,
+            (n * sizes.firehoseBilledBytes) / GB,
+            "GB",
+            "firehoseIngestion",
+        ),
+        line("Firehose", "dynamic partitioning: data", (n * sizes.archivedBytes) / GB, "GB", "firehoseDynamicPartitioningGb"),
+        line(
+            "Firehose",
+            `dynamic partitioning: objects (${a.activePartitions} partitions, ${a.bufferIntervalSeconds} s / ${a.bufferSizeMiB} MiB buffers)`,
+            objectsPerMonth(n, n * sizes.archivedBytes, a),
+            "objects",
+            "firehoseDynamicPartitioningObjects",
+        ),
+        line("Firehose", "dynamic partitioning: JQ processing", (n * a.jqSecondsPerRecord) / 3600, "hours", "firehoseJqHours"),
         line("Lambda: transform", "invocations (1 MiB or 60 s batches)", invocations, "requests", "lambdaRequests"),
-        line("Lambda: transform", `duration (${transformMs.toFixed(1)} ms a batch at ${a.lambdaMemoryMiB} MiB, Arm)`, gbSeconds(invocations, transformMs, a), "GB-s", "lambdaArmGbSecond"),
+        line(
+            "Lambda: transform",
+            `duration (${transformMs.toFixed(1)} ms a batch at ${a.lambdaMemoryMiB} MiB, Arm)`,
+            gbSeconds(invocations, transformMs, a),
+            "GB-s",
+            "lambdaArmGbSecond",
+        ),
     ];
 }
 
@@ -241,26 +306,50 @@ function s3Lines(n: number, sizes: ReturnType<typeof eventSizes>, a: CostAssumpt
     const iaObjectBytes = Math.max(monthBytes / objects, 128 * KB);
     const lines = [
         line("S3", "PUT requests (one per object)", objects, "requests", "s3PutRequests"),
-        line("S3", `Standard storage (${standardDays} days of events)`, monthBytes / GB * (standardDays / DAYS_PER_MONTH), "GB-month", "s3StandardStorage"),
+        line(
+            "S3",
+            `Standard storage (${standardDays} days of events)`,
+            (monthBytes / GB) * (standardDays / DAYS_PER_MONTH),
+            "GB-month",
+            "s3StandardStorage",
+        ),
     ];
     if (iaDays > 0) {
         lines.push(
-            line("S3", `Standard-IA storage (${iaDays} more days; objects under 128 KB billed as 128 KB)`, objects * iaObjectBytes / GB * (iaDays / DAYS_PER_MONTH), "GB-month", "s3StandardIaStorage"),
+            line(
+                "S3",
+                `Standard-IA storage (${iaDays} more days; objects under 128 KB billed as 128 KB)`,
+                ((objects * iaObjectBytes) / GB) * (iaDays / DAYS_PER_MONTH),
+                "GB-month",
+                "s3StandardIaStorage",
+            ),
             line("S3", "lifecycle transitions to Standard-IA", objects, "requests", "s3LifecycleTransitionsToIa"),
         );
     }
-    const scannedTb = a.queriesPerDay * DAYS_PER_MONTH * Math.max(10, a.queryScanMiB) * MB / 1024 ** 4;
+    const scannedTb = (a.queriesPerDay * DAYS_PER_MONTH * Math.max(10, a.queryScanMiB) * MB) / 1024 ** 4;
     lines.push(line("Athena", `queries (${a.queriesPerDay} a day, ${a.queryScanMiB} MiB each)`, scannedTb, "TB", "athenaScanned"));
     return lines;
 }
 
-function observabilityLines(requests: number, authorizerRuns: number, n: number, sizes: ReturnType<typeof eventSizes>, a: CostAssumptions): CostLine[] {
+function observabilityLines(
+    requests: number,
+    authorizerRuns: number,
+    n: number,
+    sizes: ReturnType<typeof eventSizes>,
+    a: CostAssumptions,
+): CostLine[] {
     const invocations = authorizerRuns + transformInvocations(n, n * sizes.firehoseRecordBytes);
     const logGb = (requests * a.accessLogBytesPerRequest + invocations * a.lambdaLogBytesPerInvocation) / GB;
     const alarmMetrics = alarmMetricCount(a.zendeskShare > 0 ? ["archive", "zendesk"] : ["archive"]);
     return [
         line("CloudWatch", "logs ingested (API access logs, Lambda platform logs)", logGb, "GB", "cloudWatchLogsIngestion"),
-        line("CloudWatch", `logs stored (${a.logRetentionDays} days)`, logGb * (a.logRetentionDays / DAYS_PER_MONTH), "GB-month", "cloudWatchLogsStorage"),
+        line(
+            "CloudWatch",
+            `logs stored (${a.logRetentionDays} days)`,
+            logGb * (a.logRetentionDays / DAYS_PER_MONTH),
+            "GB-month",
+            "cloudWatchLogsStorage",
+        ),
         line("CloudWatch", "alarm metrics (fixed)", alarmMetrics, "alarm metrics", "cloudWatchAlarmMetric"),
         line("CloudWatch", "dashboard (fixed)", 1, "dashboards", "cloudWatchDashboard"),
         line("KMS", "alarm topic key (fixed)", 1, "keys", "kmsKey"),
@@ -272,8 +361,10 @@ function summarize(inputs: CostInputs, assumptions: CostAssumptions, lines: Cost
     const warnings: string[] = [];
     const ticketCapacity = assumptions.zendeskRatePerSecond * SECONDS_PER_MONTH;
     if (tickets > ticketCapacity) {
-        warnings.push(`${Math.round(tickets).toLocaleString("en-US")} tickets a month exceed what zendeskRatePerSecond ${assumptions.zendeskRatePerSecond} delivers ` +
-            `(${ticketCapacity.toLocaleString("en-US")}); the rest waits, then goes to the Zendesk dead-letter queue`);
+        warnings.push(
+            `${Math.round(tickets).toLocaleString("en-US")} tickets a month exceed what zendeskRatePerSecond ${assumptions.zendeskRatePerSecond} delivers ` +
+                `(${ticketCapacity.toLocaleString("en-US")}); the rest waits, then goes to the Zendesk dead-letter queue`,
+        );
     }
     return { inputs, assumptions, lines, total, perMillionEvents: total / (inputs.eventsPerMonth / MILLION), warnings };
 }

@@ -33,8 +33,20 @@ export const MAX_OR_COMBINATIONS = 1000;
 const OR = "$or";
 // Keywords that cannot be field names inside `$or` (they would be ambiguous with match expressions).
 const RESERVED_IN_OR = new Set([
-    "equals", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard", "numeric", "cidr",
-    "=", "<", "<=", ">", ">=",
+    "equals",
+    "equals-ignore-case",
+    "prefix",
+    "suffix",
+    "anything-but",
+    "exists",
+    "wildcard",
+    "numeric",
+    "cidr",
+    "=",
+    "<",
+    "<=",
+    ">",
+    ">=",
 ]);
 
 function fail(reason: string, location?: string): never {
@@ -144,8 +156,7 @@ function compileField(path: string, list: unknown[]): FieldRule {
             fail("Match value must be String, number, true, false, or null", where);
         }
     });
-    if (strings.size === 1 && ipStrings.size === 0 && numbers.size === 0 && tests.length === 0 &&
-        !matchTrue && !matchFalse && !matchNull) {
+    if (strings.size === 1 && ipStrings.size === 0 && numbers.size === 0 && tests.length === 0 && !matchTrue && !matchFalse && !matchNull) {
         const only = strings.values().next().value as string;
         return field(path, (v) => v === only, existsFalse);
     }
@@ -171,8 +182,10 @@ function compileField(path: string, list: unknown[]): FieldRule {
 
 function anyOf(tests: LeafTest[]): LeafTest {
     switch (tests.length) {
-        case 0: return () => false;
-        case 1: return tests[0];
+        case 0:
+            return () => false;
+        case 1:
+            return tests[0];
         case 2: {
             const [a, b] = tests;
             return (v) => a(v) || b(v);
@@ -211,14 +224,10 @@ function compileExpression(expr: Record<string, unknown>, where: string): LeafTe
                 if (inner !== "equals-ignore-case") fail(`Unsupported ${op} pattern: ${inner}`, where);
                 if (typeof text !== "string") fail("equals-ignore-case match pattern must be a string", where);
                 const f = fold(text);
-                return starts
-                    ? (v) => typeof v === "string" && fold(v).startsWith(f)
-                    : (v) => typeof v === "string" && fold(v).endsWith(f);
+                return starts ? (v) => typeof v === "string" && fold(v).startsWith(f) : (v) => typeof v === "string" && fold(v).endsWith(f);
             }
             if (typeof arg !== "string") fail(`${op} match pattern must be a string`, where);
-            return starts
-                ? (v) => typeof v === "string" && v.startsWith(arg)
-                : (v) => typeof v === "string" && v.endsWith(arg);
+            return starts ? (v) => typeof v === "string" && v.startsWith(arg) : (v) => typeof v === "string" && v.endsWith(arg);
         }
         case "equals-ignore-case": {
             if (typeof arg !== "string") fail("equals-ignore-case match pattern must be a string", where);
@@ -303,9 +312,7 @@ function compileNumeric(arg: unknown, where: string): LeafTest {
             fail(`Unrecognized numeric range operator: ${op}`, where);
     }
     if (arg.length > used) fail("Too many elements in numeric expression", where);
-    return (v) => typeof v === "number" &&
-        (lowOpen ? v > low : v >= low) &&
-        (highOpen ? v < high : v <= high);
+    return (v) => typeof v === "number" && (lowOpen ? v > low : v >= low) && (highOpen ? v < high : v <= high);
 }
 
 function compileAnythingBut(arg: unknown, where: string): LeafTest {

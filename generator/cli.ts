@@ -25,7 +25,17 @@ import { eventTypes } from "./events";
 import { readManifest } from "./manifest";
 import { seededRandom } from "./random";
 import { runGenerator } from "./run";
-import { ConnectionFlags, DEFAULT_LOCAL_DATA_DIR, DEFAULT_LOCAL_URL, defaultExec, ENV, Exec, readLocalCredentials, resolveSettings, type Settings } from "./settings";
+import {
+    ConnectionFlags,
+    DEFAULT_LOCAL_DATA_DIR,
+    DEFAULT_LOCAL_URL,
+    defaultExec,
+    ENV,
+    Exec,
+    readLocalCredentials,
+    resolveSettings,
+    type Settings,
+} from "./settings";
 import { checkCompleteness, formatCompleteness } from "./completeness";
 import { formatSummary } from "./stats";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "./verify";
@@ -93,14 +103,17 @@ finished sessions); 2 bad flags, missing settings, no archive or a failed query;
 3 wrong credentials, unconfirmed user or token refused; 4 Cognito, the API or storage unreachable.
 
 Settings come from flags, then environment variables:
-  ${Object.values(ENV).map((v) => v[0]).join("\n  ")}
+  ${Object.values(ENV)
+      .map((v) => v[0])
+      .join("\n  ")}
 then local mode (--local) or the Pulumi stack's outputs (pulumi stack output --json [--stack NAME]).
 The password may come from CLIENT_EVENTS_PASSWORD instead of --password (which other users can see in ps).`;
 
 function int(name: string, min: number, max: number) {
     return (value: string): number => {
         const n = Number(value);
-        if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+        if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+            throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
         return n;
     };
 }
@@ -123,7 +136,10 @@ function connectionOptions(cmd: Command): Command {
     return cmd
         .option("--stack <name>", "Pulumi stack to read outputs from (default: the selected stack)")
         .option("--local [url]", `use local mode's settings (url default: ${DEFAULT_LOCAL_URL})`)
-        .option("--api-url <url>", "URL to POST events to, .../<stage>/event (the stage URL works too; default: stack output apiUrl; env CLIENT_EVENTS_API_URL)")
+        .option(
+            "--api-url <url>",
+            "URL to POST events to, .../<stage>/event (the stage URL works too; default: stack output apiUrl; env CLIENT_EVENTS_API_URL)",
+        )
         .option("--apiid <id>", "API Gateway id; with --region and --stage gives the API URL (the seed's flag)")
         .option("--stage <name>", "API stage (= environment) used with --apiid (default: dev)")
         .option("--region <region>", "AWS region (default: stack output region; env CLIENT_EVENTS_REGION, AWS_REGION)")
@@ -137,15 +153,20 @@ function withCode(err: unknown): CliError {
     if (err instanceof CliError) return err;
     if (err instanceof InvalidCredentialsError) return new CliError(`${err.message}: check --userid and --password`, EXIT.AUTH);
     if (err instanceof UserNotConfirmedError) {
-        return new CliError(`${err.message} (signup --userid U --confirm-code CODE, or --admin-confirm where you have AWS credentials)`, EXIT.AUTH);
+        return new CliError(
+            `${err.message} (signup --userid U --confirm-code CODE, or --admin-confirm where you have AWS credentials)`,
+            EXIT.AUTH,
+        );
     }
     if (err instanceof SessionExpiredError || err instanceof ChallengeRequiredError) return new CliError(err.message, EXIT.AUTH);
     if (err instanceof NetworkError) return new CliError(err.message, EXIT.NETWORK);
     if (err instanceof CognitoError) {
         const hint =
-            err.code === "ResourceNotFoundException" ? " (is --appclientid right for this region?)"
-            : err.code === "InvalidParameterException" && /USER_PASSWORD_AUTH/.test(err.message) ? " (the app client must allow ALLOW_USER_PASSWORD_AUTH)"
-            : "";
+            err.code === "ResourceNotFoundException"
+                ? " (is --appclientid right for this region?)"
+                : err.code === "InvalidParameterException" && /USER_PASSWORD_AUTH/.test(err.message)
+                  ? " (the app client must allow ALLOW_USER_PASSWORD_AUTH)"
+                  : "";
         return new CliError(`Cognito: ${err.message}${hint}`, EXIT.CONFIG);
     }
     const name = (err as { name?: string })?.name ?? "";
@@ -162,7 +183,7 @@ function withCode(err: unknown): CliError {
         // Any other AWS service error (ResourceNotFoundException for a wrong pool id, ...): name and message.
         return new CliError(`${name}: ${(err as Error).message}`, EXIT.CONFIG);
     }
-    return new CliError(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, EXIT.LOST);
+    return new CliError(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, EXIT.LOST);
 }
 
 function isLoopbackUrl(url: string): boolean {
@@ -196,9 +217,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             .option("--userid <name>", "user name (env CLIENT_EVENTS_USERID)")
             .option("--password <password>", "password (env CLIENT_EVENTS_PASSWORD)")
             .option("--email <address>", "e-mail address that receives the confirmation code")
-            .addOption(new Option("--confirm-code <code>", "confirm an earlier sign-up with the code Cognito e-mailed (skips SignUp)").conflicts("adminConfirm"))
-            .option("--admin-confirm", "confirm at once with AdminConfirmSignUp (needs AWS credentials with cognito-idp:AdminConfirmSignUp; against local mode, the credentials it published in outputs.json)")
-            .option("--data-dir <dir>", "local mode's data directory, whose outputs.json holds the credentials --admin-confirm signs with when local mode does not answer (env CLIENT_EVENTS_DATA_DIR; default .local)")
+            .addOption(
+                new Option("--confirm-code <code>", "confirm an earlier sign-up with the code Cognito e-mailed (skips SignUp)").conflicts(
+                    "adminConfirm",
+                ),
+            )
+            .option(
+                "--admin-confirm",
+                "confirm at once with AdminConfirmSignUp (needs AWS credentials with cognito-idp:AdminConfirmSignUp; against local mode, the credentials it published in outputs.json)",
+            )
+            .option(
+                "--data-dir <dir>",
+                "local mode's data directory, whose outputs.json holds the credentials --admin-confirm signs with when local mode does not answer (env CLIENT_EVENTS_DATA_DIR; default .local)",
+            )
             .addHelpText("after", EXIT_HELP),
     ).action(async (flags: SignupFlags) => {
         exitCode = await signup(flags);
@@ -210,7 +241,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             .description("Sign in and send batches of simulated client events (load mode with --users/--rate).")
             .option("--userid <name>", "user name (env CLIENT_EVENTS_USERID)")
             .option("--password <password>", "password (env CLIENT_EVENTS_PASSWORD)")
-            .addOption(new Option("--minutes <m>", "run for this many minutes (default: 1 when --batches is not given)").argParser(positive("--minutes")).conflicts("batches"))
+            .addOption(
+                new Option("--minutes <m>", "run for this many minutes (default: 1 when --batches is not given)")
+                    .argParser(positive("--minutes"))
+                    .conflicts("batches"),
+            )
             .option("--batches <n>", "send this many batches per user, then stop", int("--batches", 1, 1_000_000))
             .option("--batch <size>", `events per batch, 1-${MAX_ENTRIES_PER_REQUEST}`, int("--batch", 1, MAX_ENTRIES_PER_REQUEST), 10)
             .option("--interval <seconds>", "seconds between two batches of one user", positive("--interval"), 10)
@@ -230,14 +265,28 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     connectionOptions(
         program
             .command("verify")
-            .description("Reconcile a run's manifest with storage (missing, duplicated and extra events by eventType), or, with --completeness, every session's sequence numbers with storage.")
+            .description(
+                "Reconcile a run's manifest with storage (missing, duplicated and extra events by eventType), or, with --completeness, every session's sequence numbers with storage.",
+            )
             .addOption(new Option("--manifest <path>", "manifest written by run --manifest").conflicts("completeness"))
-            .option("--completeness", "no manifest: run the completeness named query (DuckDB over local mode's archive with --local/--data-dir, else Athena in the stack) and fail when finished sessions miss events")
-            .option("--active-minutes <n>", `with --completeness: sessions whose last stored event is this recent are still active, reported apart (0: every session finished; default: ${DEFAULT_ACTIVE_MINUTES}, a few minutes past Firehose's default buffer)`, int("--active-minutes", 0, 525_600))
+            .option(
+                "--completeness",
+                "no manifest: run the completeness named query (DuckDB over local mode's archive with --local/--data-dir, else Athena in the stack) and fail when finished sessions miss events",
+            )
+            .option(
+                "--active-minutes <n>",
+                `with --completeness: sessions whose last stored event is this recent are still active, reported apart (0: every session finished; default: ${DEFAULT_ACTIVE_MINUTES}, a few minutes past Firehose's default buffer)`,
+                int("--active-minutes", 0, 525_600),
+            )
             .option("--data-dir <dir>", "local mode's data directory (env CLIENT_EVENTS_DATA_DIR); otherwise S3")
             .option("--bucket <name>", "archive bucket (default: stack output bucketName; env CLIENT_EVENTS_BUCKET)")
             .option("--prefix <prefix>", "only read S3 keys under this prefix")
-            .option("--wait <seconds>", "keep checking until nothing is missing or this time has passed (Firehose buffers for minutes)", int("--wait", 0, 86_400), 0)
+            .option(
+                "--wait <seconds>",
+                "keep checking until nothing is missing or this time has passed (Firehose buffers for minutes)",
+                int("--wait", 0, 86_400),
+                0,
+            )
             .option("--poll <seconds>", "seconds between two checks with --wait", positive("--poll"), 15)
             .addHelpText("after", EXIT_HELP),
     ).action(async (flags: VerifyFlags) => {
@@ -265,7 +314,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
                 confirmed = result.userConfirmed;
             } catch (e) {
                 if (e instanceof CognitoError && e.code === "UsernameExistsException") {
-                    throw new CliError(`user ${userid} already exists: run with --confirm-code CODE to confirm it, or just use it`, EXIT.CONFIG);
+                    throw new CliError(
+                        `user ${userid} already exists: run with --confirm-code CODE to confirm it, or just use it`,
+                        EXIT.CONFIG,
+                    );
                 }
                 if (e instanceof CognitoError && e.code === "InvalidPasswordException") throw new CliError(e.message, EXIT.CONFIG);
                 throw e;
@@ -276,7 +328,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             }
         }
         if (!confirmed) {
-            const msg = `Signed up ${userid}. Cognito sent a confirmation code to ${flags.email}; confirm with:\n` +
+            const msg =
+                `Signed up ${userid}. Cognito sent a confirmation code to ${flags.email}; confirm with:\n` +
                 `  npm run generator -- signup --userid ${userid} --confirm-code CODE`;
             out(flags.json ? JSON.stringify({ userid, confirmed: false }) : msg);
             return EXIT.OK;
@@ -287,8 +340,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             const session = await auth.signIn(userid, password, "id");
             clientId = jwtClaim(session.tokens.idToken, CLIENT_ID_ATTRIBUTE);
         }
-        out(flags.json ? JSON.stringify({ userid, confirmed: true, clientId: clientId ?? null }) :
-            `User ${userid} is confirmed${clientId ? `; clientId ${clientId}` : ""}.`);
+        out(
+            flags.json
+                ? JSON.stringify({ userid, confirmed: true, clientId: clientId ?? null })
+                : `User ${userid} is confirmed${clientId ? `; clientId ${clientId}` : ""}.`,
+        );
         return EXIT.OK;
     }
 
@@ -311,7 +367,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     async function run(flags: RunFlags): Promise<number> {
         const userid = flags.userid ?? io.env.CLIENT_EVENTS_USERID;
         const password = flags.password ?? io.env.CLIENT_EVENTS_PASSWORD;
-        if (!userid || !password) throw new CliError("run needs --userid and --password (or CLIENT_EVENTS_USERID / CLIENT_EVENTS_PASSWORD)");
+        if (!userid || !password)
+            throw new CliError("run needs --userid and --password (or CLIENT_EVENTS_USERID / CLIENT_EVENTS_PASSWORD)");
         const settings = await resolveSettings(flags, ["apiUrl", "userPoolClientId", "cognitoEndpoint"], deps);
         const intervalMs = flags.rate ? ((flags.batch * flags.users) / flags.rate) * 1000 : flags.interval * 1000;
         const batchesPerUser = flags.batches ?? Math.max(1, Math.round(((flags.minutes ?? 1) * 60_000) / intervalMs));
@@ -321,8 +378,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const started = now();
         let lastDrawn = -Infinity;
         if (!flags.json) {
-            err(`Run ${runId}: ${flags.users} user(s) x ${batchesPerUser} batches of ${flags.batch} events, one every ${(intervalMs / 1000).toFixed(2)} s ` +
-                `(${eventTypes(flags.loyalty).join(", ")}) to ${settings.apiUrl}`);
+            err(
+                `Run ${runId}: ${flags.users} user(s) x ${batchesPerUser} batches of ${flags.batch} events, one every ${(intervalMs / 1000).toFixed(2)} s ` +
+                    `(${eventTypes(flags.loyalty).join(", ")}) to ${settings.apiUrl}`,
+            );
         }
         const outcome = await runGenerator({
             apiUrl: settings.apiUrl,
@@ -353,7 +412,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const { summary, fatal } = outcome;
         out(flags.json ? JSON.stringify(summary) : formatSummary(summary));
         if (fatal === "auth") {
-            err(`error: the API refused the token (${summary.stoppedEarly}); check that the user has a clientId and the app client id is right`);
+            err(
+                `error: the API refused the token (${summary.stoppedEarly}); check that the user has a clientId and the app client id is right`,
+            );
             return EXIT.AUTH;
         }
         if (fatal === "network") {
@@ -365,7 +426,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             return EXIT.CONFIG;
         }
         if (summary.failed > 0) {
-            err(`error: ${summary.failed} event(s) were lost (${Object.entries(summary.failedByCode).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+            err(
+                `error: ${summary.failed} event(s) were lost (${Object.entries(summary.failedByCode)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(", ")})`,
+            );
             return EXIT.LOST;
         }
         return EXIT.OK;
@@ -375,7 +440,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const dataDir = flags.dataDir ?? io.env.CLIENT_EVENTS_DATA_DIR;
         const local = dataDir !== undefined || (flags.local !== undefined && flags.local !== false);
         const target = local
-            ? { local: true as const, dataDir: (await resolveSettings({ ...flags, dataDir }, ["dataDir"], deps)).dataDir ?? DEFAULT_LOCAL_DATA_DIR }
+            ? {
+                  local: true as const,
+                  dataDir: (await resolveSettings({ ...flags, dataDir }, ["dataDir"], deps)).dataDir ?? DEFAULT_LOCAL_DATA_DIR,
+              }
             : { local: false as const, stack: flags.stack, region: flags.region, exec: io.exec ?? defaultExec };
         const { report, result } = await checkCompleteness(target, flags.activeMinutes);
         out(flags.json ? JSON.stringify(report) : formatCompleteness(report, result));
@@ -385,7 +453,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     async function verify(flags: VerifyFlags): Promise<number> {
         if (flags.completeness) return verifyCompleteness(flags);
         if (flags.activeMinutes !== undefined) throw new CliError("--active-minutes goes with --completeness");
-        if (flags.manifest === undefined) throw new CliError("verify needs --manifest <path> (written by run --manifest), or --completeness");
+        if (flags.manifest === undefined)
+            throw new CliError("verify needs --manifest <path> (written by run --manifest), or --completeness");
         const manifestPath = flags.manifest;
         const manifest = (() => {
             try {

@@ -11,7 +11,17 @@ import { CliError, EXIT } from "./errors";
 import { readStackOutputs, type Exec } from "./settings";
 
 /** The numeric columns of the query that add up to the total. */
-const SUMMED = ["sessions", "expected", "received", "quarantined", "missing", "active_sessions", "active_expected", "active_received", "unsequenced"] as const;
+const SUMMED = [
+    "sessions",
+    "expected",
+    "received",
+    "quarantined",
+    "missing",
+    "active_sessions",
+    "active_expected",
+    "active_received",
+    "unsequenced",
+] as const;
 
 export type CompletenessTotals = Record<(typeof SUMMED)[number], number> & { loss_rate: number | null };
 
@@ -36,7 +46,11 @@ function statement(engine: QueryEngine, activeMinutes: number | undefined): { sq
     return { sql: sqlFor(query, engine), parameters: bindParameters(query, given) };
 }
 
-async function runOnAthena(target: Extract<CompletenessTarget, { local: false }>, sql: string, parameters: Array<string | number>): Promise<{ result: QueryResult; source: string }> {
+async function runOnAthena(
+    target: Extract<CompletenessTarget, { local: false }>,
+    sql: string,
+    parameters: Array<string | number>,
+): Promise<{ result: QueryResult; source: string }> {
     let outputs: Record<string, unknown>;
     try {
         outputs = await readStackOutputs(target.stack, target.exec);
@@ -48,7 +62,10 @@ async function runOnAthena(target: Extract<CompletenessTarget, { local: false }>
     const database = text("queryDatabase");
     const region = target.region ?? text("region");
     if (!workgroup || !database) {
-        throw new CliError("the stack has no queryWorkgroup / queryDatabase outputs: deploy with client-events:queryEnabled true (the default)", EXIT.CONFIG);
+        throw new CliError(
+            "the stack has no queryWorkgroup / queryDatabase outputs: deploy with client-events:queryEnabled true (the default)",
+            EXIT.CONFIG,
+        );
     }
     if (!region) throw new CliError("no region: pass --region", EXIT.CONFIG);
     const { AthenaClient: Client } = await import("@aws-sdk/client-athena");
@@ -68,7 +85,10 @@ function count(row: Record<string, unknown>, column: string, index: number): num
 }
 
 /** Runs the query and adds the rows up: the report, and the query's result as the engine gave it (for the table). */
-export async function checkCompleteness(target: CompletenessTarget, activeMinutes?: number): Promise<{ report: CompletenessReport; result: QueryResult }> {
+export async function checkCompleteness(
+    target: CompletenessTarget,
+    activeMinutes?: number,
+): Promise<{ report: CompletenessReport; result: QueryResult }> {
     const { sql, parameters } = statement(target.local ? "duckdb" : "athena", activeMinutes);
     let ran: { result: QueryResult; source: string };
     try {
@@ -84,7 +104,9 @@ export async function checkCompleteness(target: CompletenessTarget, activeMinute
         throw err;
     }
     const rows = rowObjects(ran.result);
-    const totals = Object.fromEntries(SUMMED.map((column) => [column, rows.reduce((n, row, i) => n + count(row, column, i), 0)])) as CompletenessTotals;
+    const totals = Object.fromEntries(
+        SUMMED.map((column) => [column, rows.reduce((n, row, i) => n + count(row, column, i), 0)]),
+    ) as CompletenessTotals;
     totals.loss_rate = totals.expected > 0 ? Math.round((totals.missing / totals.expected) * 1e6) / 1e6 : null;
     return { report: { source: ran.source, activeMinutes: Number(parameters[0]), rows, totals }, result: ran.result };
 }
@@ -94,9 +116,11 @@ export function formatCompleteness(report: CompletenessReport, result: QueryResu
     const t = report.totals;
     const table = formatTable(result);
     const lossRate = t.loss_rate === null ? "n/a" : `${(t.loss_rate * 100).toFixed(4)}%`;
-    return `${report.source}\n${table}` +
+    return (
+        `${report.source}\n${table}` +
         `total: ${t.sessions} finished session(s), ${t.expected} expected, ${t.received} received (${t.quarantined} quarantined), ` +
         `${t.missing} missing, loss rate ${lossRate}\n` +
         `still active (last event within ${report.activeMinutes} min, not counted): ${t.active_sessions} session(s), ` +
-        `${t.active_received} of ${t.active_expected} received so far; ${t.unsequenced} event(s) without sessionId/sequence\n`;
+        `${t.active_received} of ${t.active_expected} received so far; ${t.unsequenced} event(s) without sessionId/sequence\n`
+    );
 }

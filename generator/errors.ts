@@ -13,7 +13,10 @@ export const EXIT = {
 
 /** An error the CLI reports as one clear message and an exit code. */
 export class CliError extends Error {
-    constructor(message: string, readonly exitCode: number = EXIT.CONFIG) {
+    constructor(
+        message: string,
+        readonly exitCode: number = EXIT.CONFIG,
+    ) {
         super(message);
         this.name = "CliError";
     }

@@ -36,17 +36,31 @@ export function makeEvent(options: EventFactoryOptions): ClientEvent {
     const sku = randomInt(random, 100000, 999999);
     switch (eventType) {
         case "shopping":
-            return { eventType, schemaVersion: 1, data: { runId, itemSku: sku, quantity: randomInt(random, 1, 5), category: pick(random, CATEGORIES) } };
+            return {
+                eventType,
+                schemaVersion: 1,
+                data: { runId, itemSku: sku, quantity: randomInt(random, 1, 5), category: pick(random, CATEGORIES) },
+            };
         case "searching":
             return { eventType, schemaVersion: 1, data: { runId, query: pick(random, SEARCH_TERMS), results: randomInt(random, 0, 200) } };
         case "paging":
-            return { eventType, schemaVersion: 1, data: { runId, page: randomInt(random, 1, 50), pageSize: 20, category: pick(random, CATEGORIES) } };
+            return {
+                eventType,
+                schemaVersion: 1,
+                data: { runId, page: randomInt(random, 1, 50), pageSize: 20, category: pick(random, CATEGORIES) },
+            };
         case "purchase": {
             const quantity = randomInt(random, 1, 3);
             return {
                 eventType,
                 schemaVersion: 1,
-                data: { runId, orderId: `o-${randomInt(random, 1, 1e9)}`, items: [{ itemSku: sku, quantity }], total: cents(random, quantity), currency: "USD" },
+                data: {
+                    runId,
+                    orderId: `o-${randomInt(random, 1, 1e9)}`,
+                    items: [{ itemSku: sku, quantity }],
+                    total: cents(random, quantity),
+                    currency: "USD",
+                },
             };
         }
         case LOYALTY_EVENT_TYPE:

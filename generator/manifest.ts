@@ -30,7 +30,10 @@ export interface Manifest {
 export class ManifestWriter {
     private readonly fd: number;
 
-    constructor(readonly path: string, header: ManifestHeader) {
+    constructor(
+        readonly path: string,
+        header: ManifestHeader,
+    ) {
         this.fd = fs.openSync(path, "w", 0o644);
         fs.writeSync(this.fd, JSON.stringify(header) + "\n");
     }
@@ -38,7 +41,12 @@ export class ManifestWriter {
     add(result: SendResult): void {
         const lines = [
             ...result.accepted.map((a): ManifestEvent => ({ eventId: a.eventId, eventType: a.eventType, status: "accepted" })),
-            ...result.failed.map((f): ManifestEvent => ({ eventId: f.eventId, eventType: f.eventType, status: "failed", errorCode: f.errorCode })),
+            ...result.failed.map((f): ManifestEvent => ({
+                eventId: f.eventId,
+                eventType: f.eventType,
+                status: "failed",
+                errorCode: f.errorCode,
+            })),
         ];
         if (lines.length) fs.writeSync(this.fd, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
     }
@@ -54,7 +62,9 @@ export function readManifest(path: string): Manifest {
     try {
         text = fs.readFileSync(path, "utf8");
     } catch (err) {
-        throw new Error(`cannot read the manifest ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+        throw new Error(`cannot read the manifest ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+            cause: err,
+        });
     }
     const lines = text.split("\n").filter((l) => l.trim() !== "");
     const parse = (line: string, n: number) => {

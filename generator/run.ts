@@ -98,7 +98,9 @@ export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
             const wait = first + k * options.intervalMs - now();
             if (wait > 0) await sleep(wait);
             if (stop.stopped) break;
-            const events = Array.from({ length: options.batch }, () => makeEvent({ runId: options.runId, loyalty: options.loyalty, random }));
+            const events = Array.from({ length: options.batch }, () =>
+                makeEvent({ runId: options.runId, loyalty: options.loyalty, random }),
+            );
             const result = await client.send(events);
             stats.addBatch(events.length, result);
             manifest?.add(result);

@@ -254,7 +254,11 @@ function credentialsIn(file: string): LocalAdminCredentials | undefined {
  * the secret is in that file (mode 0600, so only its owner can sign). Without a running local mode,
  * `<data-dir>/outputs.json`. Undefined when neither holds them (the AWS SDK's own credential chain applies).
  */
-export async function readLocalCredentials(endpoint: string, dataDir: string | undefined, deps: ResolveDeps): Promise<LocalAdminCredentials | undefined> {
+export async function readLocalCredentials(
+    endpoint: string,
+    dataDir: string | undefined,
+    deps: ResolveDeps,
+): Promise<LocalAdminCredentials | undefined> {
     const fetchImpl = deps.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
     try {
         const response = await fetchImpl(`${endpoint.replace(/\/+$/, "")}/_local/outputs`, { signal: AbortSignal.timeout(5000) });

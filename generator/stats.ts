@@ -94,8 +94,10 @@ export class StatsCollector {
     /** One-line progress for a terminal. */
     progressLine(elapsedMs: number): string {
         const rate = elapsedMs > 0 ? (this.accepted / elapsedMs) * 1000 : 0;
-        return `sent ${this.sent}  accepted ${this.accepted}  failed ${this.failed}  retried ${this.retried}  ` +
-            `${rate.toFixed(1)} ev/s  p95 ${percentile(this.latencies, 95)} ms  ${Math.round(elapsedMs / 1000)} s`;
+        return (
+            `sent ${this.sent}  accepted ${this.accepted}  failed ${this.failed}  retried ${this.retried}  ` +
+            `${rate.toFixed(1)} ev/s  p95 ${percentile(this.latencies, 95)} ms  ${Math.round(elapsedMs / 1000)} s`
+        );
     }
 }
 

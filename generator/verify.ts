@@ -133,8 +133,7 @@ export async function verifyRun(manifest: Manifest, source: ObjectSource, option
 /** The event of a stored EventBridge record, when it belongs to this run. */
 function eventOf(record: unknown, runId: string, manifestIds: Map<string, unknown>): { eventId: string; eventType: string } | undefined {
     const detail = (record as { detail?: unknown } | undefined)?.detail as
-        | { eventId?: unknown; eventType?: unknown; data?: { runId?: unknown } }
-        | undefined;
+        { eventId?: unknown; eventType?: unknown; data?: { runId?: unknown } } | undefined;
     if (!detail || typeof detail !== "object" || typeof detail.eventId !== "string") return undefined;
     if (detail.data?.runId !== runId && !manifestIds.has(detail.eventId)) return undefined;
     return { eventId: detail.eventId, eventType: typeof detail.eventType === "string" ? detail.eventType : "(none)" };
@@ -143,7 +142,12 @@ function eventOf(record: unknown, runId: string, manifestIds: Map<string, unknow
 function reconcile(manifest: Manifest, found: Found): VerifyReport {
     const byType: Record<string, TypeCounts> = {};
     const counts = (type: string) => (byType[type] ??= { expected: 0, found: 0, missing: 0, duplicated: 0, extra: 0 });
-    const samples: VerifyReport["samples"] = { missing: [], duplicated: [], extra: [], inErrorOutput: [...found.inErrorOutput].slice(0, 20) };
+    const samples: VerifyReport["samples"] = {
+        missing: [],
+        duplicated: [],
+        extra: [],
+        inErrorOutput: [...found.inErrorOutput].slice(0, 20),
+    };
     const sample = (list: string[], id: string) => list.length < 20 && list.push(id);
     const accepted = new Set<string>();
 
@@ -197,13 +201,21 @@ export function formatReport(r: VerifyReport): string {
     const lines = [
         `Run ${r.runId}: scanned ${r.objectsScanned} objects, ${r.recordsScanned} records${r.unreadable ? ` (${r.unreadable} unreadable lines)` : ""}`,
         `  ${"eventType".padEnd(18)}${pad("expected", 9)}${pad("found", 7)}${pad("missing", 9)}${pad("duplicated", 12)}${pad("extra", 7)}`,
-        ...rows.map(([type, c]) => `  ${type.padEnd(18)}${pad(c.expected, 9)}${pad(c.found, 7)}${pad(c.missing, 9)}${pad(c.duplicated, 12)}${pad(c.extra, 7)}`),
+        ...rows.map(
+            ([type, c]) =>
+                `  ${type.padEnd(18)}${pad(c.expected, 9)}${pad(c.found, 7)}${pad(c.missing, 9)}${pad(c.duplicated, 12)}${pad(c.extra, 7)}`,
+        ),
         `  ${"total".padEnd(18)}${pad(r.totals.expected, 9)}${pad(r.totals.found, 7)}${pad(r.totals.missing, 9)}${pad(r.totals.duplicated, 12)}${pad(r.totals.extra, 7)}`,
     ];
-    if (r.totals.inErrorOutput) lines.push(`  in Firehose error output: ${r.totals.inErrorOutput} (e.g. ${r.samples.inErrorOutput.slice(0, 3).join(", ")})`);
+    if (r.totals.inErrorOutput)
+        lines.push(`  in Firehose error output: ${r.totals.inErrorOutput} (e.g. ${r.samples.inErrorOutput.slice(0, 3).join(", ")})`);
     if (r.samples.missing.length) lines.push(`  missing, e.g.: ${r.samples.missing.slice(0, 5).join(", ")}`);
     if (r.samples.duplicated.length) lines.push(`  duplicated, e.g.: ${r.samples.duplicated.slice(0, 5).join(", ")}`);
     if (r.samples.extra.length) lines.push(`  extra, e.g.: ${r.samples.extra.slice(0, 5).join(", ")}`);
-    lines.push(r.totals.missing === 0 ? "  OK: every accepted event is in storage" : `  MISSING: ${r.totals.missing} accepted events are not in storage`);
+    lines.push(
+        r.totals.missing === 0
+            ? "  OK: every accepted event is in storage"
+            : `  MISSING: ${r.totals.missing} accepted events are not in storage`,
+    );
     return lines.join("\n");
 }

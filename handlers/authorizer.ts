@@ -160,19 +160,25 @@ function syncFirst(verifier: { verifySync(token: string): unknown; verify(token:
 function createVerifier(options: AuthorizerOptions): Verify {
     const extra = options.jwks ? { jwksCache: new SimpleJwksCache({ fetcher: offlineFetcher }) } : undefined;
     if (options.issuer) {
-        const verifier = JwtVerifier.create({
-            issuer: options.issuer,
-            audience: null, // checked below per token_use
-            jwksUri: options.jwksUri ?? `${options.issuer.replace(/\/$/, "")}/.well-known/jwks.json`,
-        }, extra);
+        const verifier = JwtVerifier.create(
+            {
+                issuer: options.issuer,
+                audience: null, // checked below per token_use
+                jwksUri: options.jwksUri ?? `${options.issuer.replace(/\/$/, "")}/.well-known/jwks.json`,
+            },
+            extra,
+        );
         if (options.jwks) verifier.cacheJwks(options.jwks);
         return syncFirst(verifier);
     }
-    const verifier = CognitoJwtVerifier.create({
-        userPoolId: options.userPoolId,
-        clientId: options.clientId,
-        tokenUse: null, // access or id: both are accepted, and checked below
-    }, extra);
+    const verifier = CognitoJwtVerifier.create(
+        {
+            userPoolId: options.userPoolId,
+            clientId: options.clientId,
+            tokenUse: null, // access or id: both are accepted, and checked below
+        },
+        extra,
+    );
     if (options.jwks) verifier.cacheJwks(options.jwks);
     return syncFirst(verifier);
 }
@@ -208,13 +214,19 @@ function cognitoClient(option: AuthorizerOptions["cognito"]): CognitoIdentityPro
 
 /** GetUser with an access token, through the SDK loaded on first use. */
 async function getUserAttributes(cognito: CognitoIdentityProviderClient, accessToken: string) {
+    type CognitoSdk = typeof import("@aws-sdk/client-cognito-identity-provider");
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see cognitoClient)
-    const { GetUserCommand } = require("@aws-sdk/client-cognito-identity-provider") as typeof import("@aws-sdk/client-cognito-identity-provider");
+    const { GetUserCommand } = require("@aws-sdk/client-cognito-identity-provider") as CognitoSdk;
     return (await cognito.send(new GetUserCommand({ AccessToken: accessToken }))).UserAttributes;
 }
 
 /** Cognito errors of GetUser that mean "this token does not belong to a usable user". */
-const UNAUTHORIZED_GET_USER_ERRORS = ["NotAuthorizedException", "UserNotFoundException", "PasswordResetRequiredException", "UserNotConfirmedException"];
+const UNAUTHORIZED_GET_USER_ERRORS = [
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "PasswordResetRequiredException",
+    "UserNotConfirmedException",
+];
 
 /** Builds a TOKEN authorizer for one user pool and app client. */
 export function createAuthorizer(options: AuthorizerOptions): TokenAuthorizer {

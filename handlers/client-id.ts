@@ -20,10 +20,16 @@ export function clientIdOfEvent(event: TriggerEventUser): string {
 }
 
 /** Stores the user's clientId with AdminUpdateUserAttributes (the one permission each trigger has). */
-export async function storeClientId(cognito: Pick<CognitoIdentityProviderClient, "send">, event: TriggerEventUser, clientId: string): Promise<void> {
-    await cognito.send(new AdminUpdateUserAttributesCommand({
-        UserPoolId: event.userPoolId,
-        Username: event.userName,
-        UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
-    }));
+export async function storeClientId(
+    cognito: Pick<CognitoIdentityProviderClient, "send">,
+    event: TriggerEventUser,
+    clientId: string,
+): Promise<void> {
+    await cognito.send(
+        new AdminUpdateUserAttributesCommand({
+            UserPoolId: event.userPoolId,
+            Username: event.userName,
+            UserAttributes: [{ Name: CLIENT_ID_ATTRIBUTE, Value: clientId }],
+        }),
+    );
 }

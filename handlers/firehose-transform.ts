@@ -18,11 +18,7 @@
  * `npm run cli -- validate-event` recomputes it from an error record.
  */
 import { isUtf8 } from "buffer";
-import type {
-    FirehoseTransformationEvent,
-    FirehoseTransformationResult,
-    FirehoseTransformationResultRecord,
-} from "aws-lambda";
+import type { FirehoseTransformationEvent, FirehoseTransformationResult, FirehoseTransformationResultRecord } from "aws-lambda";
 import { TRANSFORM_REJECTS, type TransformRejectReason } from "../pipeline/metrics";
 import { checkEvent, type SchemaPolicy } from "../pipeline/schemas";
 
@@ -32,9 +28,7 @@ import { checkEvent, type SchemaPolicy } from "../pipeline/schemas";
  */
 export type RejectReason = TransformRejectReason;
 
-export type TransformOutcome =
-    | { ok: true; event: Record<string, unknown> }
-    | { ok: false; reason: RejectReason };
+export type TransformOutcome = { ok: true; event: Record<string, unknown> } | { ok: false; reason: RejectReason };
 
 function isObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -58,7 +52,10 @@ export function transformEvent(event: unknown): TransformOutcome {
     const found = clientIdOf(event);
     if (!found.ok) return found;
     const parsed = event as Record<string, unknown>;
-    return { ok: true, event: { ...parsed, resources: [], detail: { ...(parsed.detail as Record<string, unknown>), accountNumber: found.clientId } } };
+    return {
+        ok: true,
+        event: { ...parsed, resources: [], detail: { ...(parsed.detail as Record<string, unknown>), accountNumber: found.clientId } },
+    };
 }
 
 /** The text-rebuilding functions transformText uses; `textTools()` makes them. */
@@ -104,7 +101,7 @@ export function textTools(): TextTools {
     function keyAt(text: string, i: number): { key: string; end: number } {
         const end = stringEnd(text, i);
         const raw = text.slice(i + 1, end - 1);
-        return { key: raw.indexOf("\\") >= 0 ? JSON.parse(text.slice(i, end)) as string : raw, end };
+        return { key: raw.indexOf("\\") >= 0 ? (JSON.parse(text.slice(i, end)) as string) : raw, end };
     }
 
     /** A change to the record's text: text[start, end) becomes `text` (a whitespace run becomes ""). */
@@ -128,9 +125,14 @@ export function textTools(): TextTools {
     function valueEnd(text: string, i: number, edits: Edit[] | undefined): number {
         const first = text.charCodeAt(i);
         if (first === QUOTE) return stringEnd(text, i);
-        if (first !== 0x7b && first !== 0x5b) { // a number, true, false or null
+        if (first !== 0x7b && first !== 0x5b) {
+            // a number, true, false or null
             let end = i;
-            for (let c = text.charCodeAt(end); end < text.length && !isSpace(c) && c !== 0x2c && c !== 0x5d && c !== 0x7d; c = text.charCodeAt(++end));
+            for (
+                let c = text.charCodeAt(end);
+                end < text.length && !isSpace(c) && c !== 0x2c && c !== 0x5d && c !== 0x7d;
+                c = text.charCodeAt(++end)
+            );
             return end;
         }
         let depth = 0;
@@ -158,7 +160,12 @@ export function textTools(): TextTools {
      * edit of it), or undefined to let the walk skip it. Returns the index of the closing "}" and the number of
      * members.
      */
-    function walkObject(text: string, i: number, edits: Edit[], member: (key: string, valueStart: number) => number | undefined): { close: number; count: number } {
+    function walkObject(
+        text: string,
+        i: number,
+        edits: Edit[],
+        member: (key: string, valueStart: number) => number | undefined,
+    ): { close: number; count: number } {
         let count = 0;
         i = cutSpace(text, i + 1, edits); // past "{"
         while (text.charCodeAt(i) !== 0x7d) {
@@ -205,7 +212,11 @@ export function textTools(): TextTools {
                 return end;
             });
             if (!hasAccountNumber) {
-                edits.push({ start: detail.close, end: detail.close, text: `${detail.count > 0 ? "," : ""}"accountNumber":${JSON.stringify(clientId)}` });
+                edits.push({
+                    start: detail.close,
+                    end: detail.close,
+                    text: `${detail.count > 0 ? "," : ""}"accountNumber":${JSON.stringify(clientId)}`,
+                });
             }
             detailMembers = detail.count;
             return detail.close + 1;
@@ -284,7 +295,11 @@ function schemaRejection(schemas: SchemaPolicy | undefined, event: Record<string
  * The transformed event as text: `resources` emptied, `detail.accountNumber` set to the clientId, and
  * every other value exactly as the record holds it.
  */
-export function transformText(text: string, schemas?: SchemaPolicy, tools: TextTools = textTools()): { ok: true; text: string } | TextRejection {
+export function transformText(
+    text: string,
+    schemas?: SchemaPolicy,
+    tools: TextTools = textTools(),
+): { ok: true; text: string } | TextRejection {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
@@ -319,7 +334,14 @@ export function transformRecord(recordId: string, data: string, schemas?: Schema
     }
     if (!outcome.ok) {
         const { reason, message, busEventId } = outcome;
-        return { recordId, result: "ProcessingFailed", data, reason, ...(message ? { message } : {}), ...(busEventId ? { busEventId } : {}) };
+        return {
+            recordId,
+            result: "ProcessingFailed",
+            data,
+            reason,
+            ...(message ? { message } : {}),
+            ...(busEventId ? { busEventId } : {}),
+        };
     }
     return { recordId, result: "Ok", data: Buffer.from(outcome.text, "utf8").toString("base64") };
 }
@@ -339,7 +361,10 @@ export interface RejectionExample {
 export const LOGGED_REJECTIONS = 5;
 
 /** Transforms a Firehose batch; the returned records keep the batch's order and recordIds. */
-export function transformBatch(event: FirehoseTransformationEvent, schemas?: SchemaPolicy): FirehoseTransformationResult & {
+export function transformBatch(
+    event: FirehoseTransformationEvent,
+    schemas?: SchemaPolicy,
+): FirehoseTransformationResult & {
     rejected: Partial<Record<RejectReason, number>>;
     examples: RejectionExample[];
 } {
@@ -351,7 +376,13 @@ export function transformBatch(event: FirehoseTransformationEvent, schemas?: Sch
         if (reason) {
             rejected[reason] = (rejected[reason] ?? 0) + 1;
             if (message && examples.length < LOGGED_REJECTIONS) {
-                examples.push({ recordId: record.recordId, arrivalTimestamp: record.approximateArrivalTimestamp, ...(busEventId ? { busEventId } : {}), reason, message });
+                examples.push({
+                    recordId: record.recordId,
+                    arrivalTimestamp: record.approximateArrivalTimestamp,
+                    ...(busEventId ? { busEventId } : {}),
+                    reason,
+                    message,
+                });
             }
         }
         return out;
@@ -365,20 +396,35 @@ export function transformBatch(event: FirehoseTransformationEvent, schemas?: Sch
  * [DeliveryStreamName, Reason] (the dashboard's breakdown). The stream's name comes from its ARN
  * (`arn:aws:firehose:<region>:<account>:deliverystream/<name>`). Counts only: records are client data.
  */
-export function rejectMetricLines(rejected: Partial<Record<RejectReason, number>>, deliveryStreamArn: string | undefined, timestamp: number, batchRecords: number): string[] {
+export function rejectMetricLines(
+    rejected: Partial<Record<RejectReason, number>>,
+    deliveryStreamArn: string | undefined,
+    timestamp: number,
+    batchRecords: number,
+): string[] {
     const { namespace, metricName, unit, streamDimension, reasonDimension } = TRANSFORM_REJECTS;
     const stream = /:deliverystream\/([^/]+)$/.exec(deliveryStreamArn ?? "")?.[1] ?? "unknown";
-    return Object.entries(rejected).filter(([, count]) => count).map(([reason, count]) => JSON.stringify({
-        message: "records sent to the processing-failed prefix",
-        batchRecords,
-        [streamDimension]: stream,
-        [reasonDimension]: reason,
-        [metricName]: count,
-        _aws: {
-            Timestamp: timestamp,
-            CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[streamDimension], [streamDimension, reasonDimension]], Metrics: [{ Name: metricName, Unit: unit }] }],
-        },
-    }));
+    return Object.entries(rejected)
+        .filter(([, count]) => count)
+        .map(([reason, count]) =>
+            JSON.stringify({
+                message: "records sent to the processing-failed prefix",
+                batchRecords,
+                [streamDimension]: stream,
+                [reasonDimension]: reason,
+                [metricName]: count,
+                _aws: {
+                    Timestamp: timestamp,
+                    CloudWatchMetrics: [
+                        {
+                            Namespace: namespace,
+                            Dimensions: [[streamDimension], [streamDimension, reasonDimension]],
+                            Metrics: [{ Name: metricName, Unit: unit }],
+                        },
+                    ],
+                },
+            }),
+        );
 }
 
 /**
@@ -404,7 +450,9 @@ export interface TransformHandlerOptions {
  * A Firehose transform handler. It reports its rejects as EMF lines and, for schema rejections, names the first
  * few (type, version, pointer and keyword: record contents are client data and stay out of the logs).
  */
-export function createTransformHandler(options: TransformHandlerOptions = {}): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
+export function createTransformHandler(
+    options: TransformHandlerOptions = {},
+): (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult> {
     const { schemas, writeLine = defaultWriteLine } = options;
     return async (event) => {
         const { records, rejected, examples } = transformBatch(event, schemas);

@@ -30,7 +30,9 @@ export function createPostConfirmationHandler(
         if (hasClientId(event.request?.userAttributes?.[CLIENT_ID_ATTRIBUTE])) return event;
         const clientId = newClientId(event);
         await storeClientId(cognito, event, clientId);
-        console.log(JSON.stringify({ message: "clientId assigned", userPoolId: event.userPoolId, sub: event.request?.userAttributes?.sub }));
+        console.log(
+            JSON.stringify({ message: "clientId assigned", userPoolId: event.userPoolId, sub: event.request?.userAttributes?.sub }),
+        );
         return event;
     };
 }

@@ -35,9 +35,19 @@ export function createPreTokenGenerationHandler(cognito: Pick<CognitoIdentityPro
         const details = event.response?.claimsOverrideDetails ?? {};
         event.response = {
             ...event.response,
-            claimsOverrideDetails: { ...details, claimsToAddOrOverride: { ...details.claimsToAddOrOverride, [CLIENT_ID_ATTRIBUTE]: clientId } },
+            claimsOverrideDetails: {
+                ...details,
+                claimsToAddOrOverride: { ...details.claimsToAddOrOverride, [CLIENT_ID_ATTRIBUTE]: clientId },
+            },
         };
-        console.log(JSON.stringify({ message: "clientId assigned at sign-in", triggerSource: event.triggerSource, userPoolId: event.userPoolId, sub: event.request?.userAttributes?.sub }));
+        console.log(
+            JSON.stringify({
+                message: "clientId assigned at sign-in",
+                triggerSource: event.triggerSource,
+                userPoolId: event.userPoolId,
+                sub: event.request?.userAttributes?.sub,
+            }),
+        );
         return event;
     };
 }

@@ -13,24 +13,33 @@ import { gunzipSync } from "node:zlib";
 /** What the parts of local mode report. Fields hold client data only where named so (rendered as text). */
 export type ActivityInput =
     | {
-        type: "request";
-        requestId: string;
-        method: string;
-        path: string;
-        status: number;
-        latencyMs: number;
-        /** The gateway's note (e.g. "UNAUTHORIZED: no Authorization header"), never a token. */
-        note: string;
-        /** The authorizer's principal (the Cognito sub) and context, when it allowed or denied. */
-        authorizer?: Record<string, unknown>;
-        requestBody: string;
-        responseBody: string;
-    }
+          type: "request";
+          requestId: string;
+          method: string;
+          path: string;
+          status: number;
+          latencyMs: number;
+          /** The gateway's note (e.g. "UNAUTHORIZED: no Authorization header"), never a token. */
+          note: string;
+          /** The authorizer's principal (the Cognito sub) and context, when it allowed or denied. */
+          authorizer?: Record<string, unknown>;
+          requestBody: string;
+          responseBody: string;
+      }
     | { type: "event"; event: { id: string }; detailText?: string }
     | { type: "match"; eventId: string; rule: string }
     /** `payload`: the target's input when an input transformer built it (a ticket), to pair it with its answer. */
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payload?: string }
-    | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
+    | {
+          type: "retry";
+          eventId: string;
+          rule: string;
+          target: string;
+          attempt: number;
+          errorCode: string;
+          errorMessage: string;
+          delayMs: number;
+      }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
     /** `records`: how many records those bytes are (default 1). */
     | { type: "firehose-put"; stream: string; bytes: number; records?: number }
@@ -62,54 +71,71 @@ export interface ErrorRecordView {
 /** What the feed keeps and serves: redacted, bounded, numbered. */
 export type Activity = { seq: number; at: number } & (
     | {
-        type: "request";
-        requestId: string;
-        method: string;
-        path: string;
-        status: number;
-        latencyMs: number;
-        note: string;
-        principalId?: string;
-        clientId?: string;
-        entryCount: number;
-        failedEntryCount: number;
-        entries: RequestEntry[];
-        /** The message of an answer without entries (400, 401, 500...). */
-        message?: string;
-    }
+          type: "request";
+          requestId: string;
+          method: string;
+          path: string;
+          status: number;
+          latencyMs: number;
+          note: string;
+          principalId?: string;
+          clientId?: string;
+          entryCount: number;
+          failedEntryCount: number;
+          entries: RequestEntry[];
+          /** The message of an answer without entries (400, 401, 500...). */
+          message?: string;
+      }
     | {
-        type: "event";
-        eventId: string;
-        eventType?: string;
-        clientId?: string;
-        /** The event as EventBridge delivers it (detail parsed; redacted). */
-        event: unknown;
-        /** The detail exactly as written (numbers keep their digits). */
-        detailText?: string;
-    }
+          type: "event";
+          eventId: string;
+          eventType?: string;
+          clientId?: string;
+          /** The event as EventBridge delivers it (detail parsed; redacted). */
+          event: unknown;
+          /** The detail exactly as written (numbers keep their digits). */
+          detailText?: string;
+      }
     | { type: "match"; eventId: string; rule: string }
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash?: string }
-    | { type: "retry"; eventId: string; rule: string; target: string; attempt: number; errorCode: string; errorMessage: string; delayMs: number }
+    | {
+          type: "retry";
+          eventId: string;
+          rule: string;
+          target: string;
+          attempt: number;
+          errorCode: string;
+          errorMessage: string;
+          delayMs: number;
+      }
     | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
     | { type: "firehose-put"; stream: string; bytes: number; records?: number }
     | {
-        type: "object";
-        stream: string;
-        bucket: string;
-        key: string;
-        /** The key without the object's name: the partition, e.g. `events/eventType=shopping/.../day=27/`. */
-        partition: string;
-        records: number;
-        bytes: number;
-        error: boolean;
-        /** `errors/<type>/...`: the Firehose error output type. */
-        errorType?: string;
-        eventIds: string[];
-        errorRecords?: ErrorRecordView[];
-    }
+          type: "object";
+          stream: string;
+          bucket: string;
+          key: string;
+          /** The key without the object's name: the partition, e.g. `events/eventType=shopping/.../day=27/`. */
+          partition: string;
+          records: number;
+          bytes: number;
+          error: boolean;
+          /** `errors/<type>/...`: the Firehose error output type. */
+          errorType?: string;
+          eventIds: string[];
+          errorRecords?: ErrorRecordView[];
+      }
     | { type: "firehose-failed"; stream: string; records: number; reason: string }
     | { type: "lambda"; name: string; durationMs: number; error: boolean }
-    | { type: "ticket"; destination: string; status: number; ticketId: number | string; subject?: string; ticket: unknown; payloadHash: string }
+    | {
+          type: "ticket";
+          destination: string;
+          status: number;
+          ticketId: number | string;
+          subject?: string;
+          ticket: unknown;
+          payloadHash: string;
+      }
     | { type: "ticket-refused"; status: number; reason: string }
 );
 
@@ -128,8 +154,10 @@ const MAX_ERROR_RECORDS = 100;
 // ---------------------------------------------------------------------------------------------------
 // Redaction: credentials never leave the feed.
 
-const SECRET_KEY = /^(authorization|proxy-authorization|password|passwd|pass|secret|client_?secret|token|access_?token|id_?token|refresh_?token|api_?token|api_?key|x-api-key|session_?token|cookie|set-cookie|credentials?)$/i;
-const SECRET_KEY_SOURCE = "authorization|proxy-authorization|password|passwd|pass|secret|client_?secret|token|access_?token|id_?token|refresh_?token|api_?token|api_?key|x-api-key|session_?token|cookie|set-cookie|credentials?";
+const SECRET_KEY =
+    /^(authorization|proxy-authorization|password|passwd|pass|secret|client_?secret|token|access_?token|id_?token|refresh_?token|api_?token|api_?key|x-api-key|session_?token|cookie|set-cookie|credentials?)$/i;
+const SECRET_KEY_SOURCE =
+    "authorization|proxy-authorization|password|passwd|pass|secret|client_?secret|token|access_?token|id_?token|refresh_?token|api_?token|api_?key|x-api-key|session_?token|cookie|set-cookie|credentials?";
 /** A JWT: three base64url segments, the first a JSON header (`eyJ` is `{"`). */
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 /** `Basic <base64>` / `Bearer <token>` credentials inside text. */
@@ -147,10 +175,9 @@ const MAY_HOLD_SECRET = /eyJ|bearer|basic|pass|token|secret|auth|api.?key|cookie
 
 /** Redacts credentials inside a text (JSON or not) and bounds its length. */
 export function redactText(text: string, max = MAX_TEXT): string {
-    const cleaned = !MAY_HOLD_SECRET.test(text) ? text : text
-        .replace(JSON_SECRET_MEMBER, `$1"${REDACTED}"`)
-        .replace(JWT, REDACTED)
-        .replace(SCHEME_CREDENTIALS, `$1 ${REDACTED}`);
+    const cleaned = !MAY_HOLD_SECRET.test(text)
+        ? text
+        : text.replace(JSON_SECRET_MEMBER, `$1"${REDACTED}"`).replace(JWT, REDACTED).replace(SCHEME_CREDENTIALS, `$1 ${REDACTED}`);
     return cleaned.length > max ? cleaned.slice(0, max) + `… [${cleaned.length - max} more characters]` : cleaned;
 }
 
@@ -163,7 +190,12 @@ export function redactValue(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
         // defineProperty: a client's "__proto__" key stays a plain key.
-        Object.defineProperty(out, key, { value: SECRET_KEY.test(key) ? REDACTED : redactValue(v, depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, {
+            value: SECRET_KEY.test(key) ? REDACTED : redactValue(v, depth + 1),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+        });
     }
     return out;
 }
@@ -193,8 +225,8 @@ function requestActivity(input: Extract<ActivityInput, { type: "request" }>): Om
     const sentEntries = isObject(sent) && Array.isArray(sent.entries) ? sent.entries : [];
     const results = isObject(answer) && Array.isArray(answer.entries) ? answer.entries : [];
     const entries: RequestEntry[] = sentEntries.slice(0, 10).map((e, i) => {
-        const text = isObject(e) && typeof e.entry === "string" ? e.entry : JSON.stringify(e) ?? "";
-        const result = isObject(results[i]) ? results[i] as Record<string, unknown> : {};
+        const text = isObject(e) && typeof e.entry === "string" ? e.entry : (JSON.stringify(e) ?? "");
+        const result = isObject(results[i]) ? (results[i] as Record<string, unknown>) : {};
         return {
             entry: redactText(text),
             ...(typeof result.eventId === "string" ? { eventId: result.eventId } : {}),
@@ -241,7 +273,16 @@ function objectActivity(input: Extract<ActivityInput, { type: "object" }>): Omit
     }
     const lines = text.split("\n").filter((l) => l !== "");
     const partition = input.key.slice(0, input.key.lastIndexOf("/") + 1);
-    const base = { type: "object" as const, stream: input.stream, bucket: input.bucket, key: input.key, partition, records: input.records, bytes: input.bytes, error: input.error };
+    const base = {
+        type: "object" as const,
+        stream: input.stream,
+        bucket: input.bucket,
+        key: input.key,
+        partition,
+        records: input.records,
+        bytes: input.bytes,
+        error: input.error,
+    };
     if (!input.error) {
         return { ...base, eventIds: lines.map(eventIdOf).filter((id): id is string => id !== undefined) };
     }
@@ -267,14 +308,24 @@ function objectActivity(input: Extract<ActivityInput, { type: "object" }>): Omit
 }
 
 /** The ticket an API destination opened: the id from the answer, the ticket as sent. */
-function ticketActivity(input: Extract<ActivityInput, { type: "destination-response" }>): Omit<Extract<Activity, { type: "ticket" }>, "seq" | "at"> {
+function ticketActivity(
+    input: Extract<ActivityInput, { type: "destination-response" }>,
+): Omit<Extract<Activity, { type: "ticket" }>, "seq" | "at"> {
     const answer = parseJson(input.responseBody);
     const created = isObject(answer) && isObject(answer.ticket) ? answer.ticket : {};
     const sent = parseJson(input.payload);
     const ticket = redactValue(isObject(sent) && isObject(sent.ticket) ? sent.ticket : created);
     const id = typeof created.id === "number" || typeof created.id === "string" ? created.id : "?";
     const subject = isObject(ticket) && typeof ticket.subject === "string" ? ticket.subject : undefined;
-    return { type: "ticket", destination: input.destination, status: input.status, ticketId: id, ticket, ...(subject ? { subject } : {}), payloadHash: hashText(input.payload) };
+    return {
+        type: "ticket",
+        destination: input.destination,
+        status: input.status,
+        ticketId: id,
+        ticket,
+        ...(subject ? { subject } : {}),
+        payloadHash: hashText(input.payload),
+    };
 }
 
 function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<Extract<Activity, { type: "event" }>, "seq" | "at"> {
@@ -300,19 +351,32 @@ export type ActivityRecordBody = ActivityBody;
 /** Turns an emitted input into the record the feed keeps. */
 export function normalize(input: ActivityInput): ActivityBody {
     switch (input.type) {
-        case "request": return requestActivity(input);
-        case "event": return eventActivity(input);
-        case "object": return objectActivity(input);
+        case "request":
+            return requestActivity(input);
+        case "event":
+            return eventActivity(input);
+        case "object":
+            return objectActivity(input);
         case "delivery": {
             const { payload, ...rest } = input;
-            return { ...rest, detail: input.detail === undefined ? undefined : redactText(input.detail, 500), ...(payload !== undefined ? { payloadHash: hashText(payload) } : {}) };
+            return {
+                ...rest,
+                detail: input.detail === undefined ? undefined : redactText(input.detail, 500),
+                ...(payload !== undefined ? { payloadHash: hashText(payload) } : {}),
+            };
         }
-        case "retry": return { ...input, errorMessage: redactText(input.errorMessage, 1000) };
-        case "dead-letter": return { ...input, attributes: redactValue(input.attributes) as Record<string, string>, body: redactText(input.body) };
-        case "destination-response": return ticketActivity(input);
-        case "ticket-refused": return { ...input, reason: redactText(input.reason, 1000) };
-        case "firehose-failed": return { ...input, reason: redactText(input.reason, 2000) };
-        default: return input;
+        case "retry":
+            return { ...input, errorMessage: redactText(input.errorMessage, 1000) };
+        case "dead-letter":
+            return { ...input, attributes: redactValue(input.attributes) as Record<string, string>, body: redactText(input.body) };
+        case "destination-response":
+            return ticketActivity(input);
+        case "ticket-refused":
+            return { ...input, reason: redactText(input.reason, 1000) };
+        case "firehose-failed":
+            return { ...input, reason: redactText(input.reason, 2000) };
+        default:
+            return input;
     }
 }
 
@@ -325,7 +389,10 @@ export class ActivityFeed implements ActivitySink {
     private readonly listeners = new Set<(record: Activity) => void>();
     readonly startedAt: number;
 
-    constructor(private readonly capacity = DEFAULT_CAPACITY, private readonly now: () => number = Date.now) {
+    constructor(
+        private readonly capacity = DEFAULT_CAPACITY,
+        private readonly now: () => number = Date.now,
+    ) {
         this.startedAt = now();
         this.ring = new Array<Activity | undefined>(capacity);
     }

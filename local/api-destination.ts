@@ -31,7 +31,10 @@ export class ApiDestination {
     private nextSlot = 0;
     private readonly authorization: string;
 
-    constructor(readonly settings: ApiDestinationSettings, private readonly now: () => number = Date.now) {
+    constructor(
+        readonly settings: ApiDestinationSettings,
+        private readonly now: () => number = Date.now,
+    ) {
         this.authorization = "Basic " + Buffer.from(`${settings.username}:${settings.password}`, "utf8").toString("base64");
     }
 
@@ -64,8 +67,14 @@ export class ApiDestination {
             responseBody = await response.text().catch(() => "");
         } catch (err) {
             const error = err as Error & { cause?: { code?: string } };
-            const reason = error.name === "TimeoutError" ? `timed out after ${this.settings.timeoutMs} ms` : (error.cause?.code ?? error.message);
-            return { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: `Unable to invoke ${this.settings.name}: ${reason}` };
+            const reason =
+                error.name === "TimeoutError" ? `timed out after ${this.settings.timeoutMs} ms` : (error.cause?.code ?? error.message);
+            return {
+                ok: false,
+                retryable: true,
+                errorCode: "SDK_CLIENT_ERROR",
+                errorMessage: `Unable to invoke ${this.settings.name}: ${reason}`,
+            };
         }
         const status = response.status;
         if (status >= 200 && status < 300) {

@@ -9,7 +9,20 @@
  * as Cognito's are. State (signing key, credentials, users) is kept in `<data-dir>/cognito/<pool>.json`
  * (mode 0600) so users and tokens survive a restart.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomInt, randomUUID, scryptSync, sign, timingSafeEqual, verify, KeyObject } from "node:crypto";
+import {
+    createHash,
+    createPrivateKey,
+    createPublicKey,
+    generateKeyPairSync,
+    randomBytes,
+    randomInt,
+    randomUUID,
+    scryptSync,
+    sign,
+    timingSafeEqual,
+    verify,
+    KeyObject,
+} from "node:crypto";
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import type { PostConfirmationTriggerEvent, PreTokenGenerationTriggerEvent } from "aws-lambda";
@@ -96,15 +109,35 @@ interface StoredState {
 
 /** A Cognito error as the JSON protocol returns it (HTTP 400, `__type`). */
 export class CognitoError extends Error {
-    constructor(readonly type: string, message: string, readonly status = 400) {
+    constructor(
+        readonly type: string,
+        message: string,
+        readonly status = 400,
+    ) {
         super(message);
     }
 }
 
 const STANDARD_ATTRIBUTES = new Set([
-    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale",
-    "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture", "preferred_username",
-    "profile", "zoneinfo", "updated_at", "website",
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "zoneinfo",
+    "updated_at",
+    "website",
 ]);
 
 const SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
@@ -114,8 +147,23 @@ export const IAM_OPERATIONS = new Set(["AdminConfirmSignUp", "AdminCreateUser", 
 
 /** Claims a pre-token-generation trigger cannot change (Cognito's documented list). */
 const PROTECTED_CLAIMS = new Set([
-    "acr", "amr", "aud", "at_hash", "auth_time", "azp", "cognito:username", "exp", "iat", "identities", "iss", "jti",
-    "nbf", "nonce", "origin_jti", "sub", "token_use",
+    "acr",
+    "amr",
+    "aud",
+    "at_hash",
+    "auth_time",
+    "azp",
+    "cognito:username",
+    "exp",
+    "iat",
+    "identities",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "origin_jti",
+    "sub",
+    "token_use",
 ]);
 
 /** How long a challenge session (NEW_PASSWORD_REQUIRED) is valid: Cognito's default, 3 minutes. */
@@ -191,18 +239,30 @@ export class CognitoEmulator {
     async call(operation: string, input: Record<string, unknown>, request?: SignedRequest): Promise<unknown> {
         if (IAM_OPERATIONS.has(operation)) await this.checkSignature(request);
         switch (operation) {
-            case "SignUp": return this.signUp(input);
-            case "ConfirmSignUp": return this.confirmSignUp(input);
-            case "ResendConfirmationCode": return this.resendConfirmationCode(input);
-            case "AdminConfirmSignUp": return this.adminConfirmSignUp(input);
-            case "AdminCreateUser": return this.adminCreateUser(input);
-            case "InitiateAuth": return this.initiateAuth(input);
-            case "RespondToAuthChallenge": return this.respondToAuthChallenge(input);
-            case "GetUser": return this.getUser(input);
-            case "AdminGetUser": return this.adminGetUser(input);
-            case "ListUsers": return this.listUsers(input);
-            case "UpdateUserAttributes": return this.updateUserAttributes(input);
-            case "AdminUpdateUserAttributes": return this.adminUpdateUserAttributes(input);
+            case "SignUp":
+                return this.signUp(input);
+            case "ConfirmSignUp":
+                return this.confirmSignUp(input);
+            case "ResendConfirmationCode":
+                return this.resendConfirmationCode(input);
+            case "AdminConfirmSignUp":
+                return this.adminConfirmSignUp(input);
+            case "AdminCreateUser":
+                return this.adminCreateUser(input);
+            case "InitiateAuth":
+                return this.initiateAuth(input);
+            case "RespondToAuthChallenge":
+                return this.respondToAuthChallenge(input);
+            case "GetUser":
+                return this.getUser(input);
+            case "AdminGetUser":
+                return this.adminGetUser(input);
+            case "ListUsers":
+                return this.listUsers(input);
+            case "UpdateUserAttributes":
+                return this.updateUserAttributes(input);
+            case "AdminUpdateUserAttributes":
+                return this.adminUpdateUserAttributes(input);
             default:
                 throw new CognitoError("UnknownOperationException", `Operation ${operation} is not supported by local mode.`);
         }
@@ -211,7 +271,11 @@ export class CognitoEmulator {
     private async checkSignature(request: SignedRequest | undefined): Promise<void> {
         try {
             if (!request) throw new SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token");
-            await verifySigV4(request, this.signingCredentials(), { region: this.settings.region, service: "cognito-idp", now: this.now() });
+            await verifySigV4(request, this.signingCredentials(), {
+                region: this.settings.region,
+                service: "cognito-idp",
+                now: this.now(),
+            });
         } catch (err) {
             if (err instanceof SignatureError) throw new CognitoError(err.type, err.message, err.status);
             throw err;
@@ -229,11 +293,17 @@ export class CognitoEmulator {
         this.checkSchema(Object.keys(attributes));
         this.checkPassword(password);
         if (this.settings.aliasAttributes.includes("email") && /^[^@\s]+@[^@\s]+$/.test(username)) {
-            throw new CognitoError("InvalidParameterException", "Username cannot be of email format, since user pool is configured for email alias.");
+            throw new CognitoError(
+                "InvalidParameterException",
+                "Username cannot be of email format, since user pool is configured for email alias.",
+            );
         }
         if (this.findUser(username, false)) throw new CognitoError("UsernameExistsException", "User already exists");
         if (this.settings.autoVerifiedAttributes.includes("email") && !attributes.email) {
-            throw new CognitoError("InvalidParameterException", "Attributes did not conform to the schema: email: The attribute is required");
+            throw new CognitoError(
+                "InvalidParameterException",
+                "Attributes did not conform to the schema: email: The attribute is required",
+            );
         }
         const storedName = this.settings.caseInsensitiveUsernames ? username.toLowerCase() : username;
         const sub = randomUUID();
@@ -265,7 +335,8 @@ export class CognitoEmulator {
         const code = requiredString(input, "ConfirmationCode");
         const user = this.findUser(requiredString(input, "Username"), false);
         if (!user) {
-            if (this.settings.preventUserExistenceErrors) throw new CognitoError("CodeMismatchException", "Invalid verification code provided, please try again.");
+            if (this.settings.preventUserExistenceErrors)
+                throw new CognitoError("CodeMismatchException", "Invalid verification code provided, please try again.");
             throw new CognitoError("UserNotFoundException", "Username/client id combination not found.");
         }
         if (user.status === "CONFIRMED") {
@@ -285,7 +356,8 @@ export class CognitoEmulator {
         this.checkClient(input.ClientId);
         const user = this.findUser(requiredString(input, "Username"), false);
         if (!user) {
-            if (this.settings.preventUserExistenceErrors) return { CodeDeliveryDetails: { Destination: "x***@x***", DeliveryMedium: "EMAIL", AttributeName: "email" } };
+            if (this.settings.preventUserExistenceErrors)
+                return { CodeDeliveryDetails: { Destination: "x***@x***", DeliveryMedium: "EMAIL", AttributeName: "email" } };
             throw new CognitoError("UserNotFoundException", "Username/client id combination not found.");
         }
         if (user.status === "CONFIRMED") throw new CognitoError("InvalidParameterException", "User is already confirmed.");
@@ -322,7 +394,10 @@ export class CognitoEmulator {
             this.log.info(`cognito InitiateAuth REFRESH_TOKEN_AUTH ${user.username}`);
             return this.authenticationResult(user, "TokenGeneration_RefreshTokens", metadata, false);
         }
-        throw new CognitoError("InvalidParameterException", `Auth flow ${flow} is not supported by local mode (use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH).`);
+        throw new CognitoError(
+            "InvalidParameterException",
+            `Auth flow ${flow} is not supported by local mode (use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH).`,
+        );
     }
 
     private async passwordAuth(params: Record<string, string>, metadata?: Record<string, string>): Promise<unknown> {
@@ -367,19 +442,31 @@ export class CognitoEmulator {
         this.checkClient(input.ClientId);
         const challenge = requiredString(input, "ChallengeName");
         if (challenge !== "NEW_PASSWORD_REQUIRED") {
-            throw new CognitoError("InvalidParameterException", `Challenge ${challenge} is not supported by local mode (only NEW_PASSWORD_REQUIRED).`);
+            throw new CognitoError(
+                "InvalidParameterException",
+                `Challenge ${challenge} is not supported by local mode (only NEW_PASSWORD_REQUIRED).`,
+            );
         }
         const responses = (input.ChallengeResponses ?? {}) as Record<string, string>;
         const key = hashToken(requiredString(input, "Session"));
         const open = this.sessions.get(key);
         const user = open && open.expires >= this.nowSeconds() ? this.findUser(open.username, false) : undefined;
-        if (!user || user.status !== "FORCE_CHANGE_PASSWORD" || (responses.USERNAME !== undefined && this.findUser(responses.USERNAME)?.username !== user.username)) {
+        if (
+            !user ||
+            user.status !== "FORCE_CHANGE_PASSWORD" ||
+            (responses.USERNAME !== undefined && this.findUser(responses.USERNAME)?.username !== user.username)
+        ) {
             throw new CognitoError("NotAuthorizedException", "Invalid session for the user, session is expired.");
         }
         const password = responses.NEW_PASSWORD;
-        if (typeof password !== "string" || password === "") throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
+        if (typeof password !== "string" || password === "")
+            throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
         this.checkPassword(password);
-        const attributes = Object.fromEntries(Object.entries(responses).filter(([name]) => name.startsWith("userAttributes.")).map(([name, value]) => [name.slice(15), value]));
+        const attributes = Object.fromEntries(
+            Object.entries(responses)
+                .filter(([name]) => name.startsWith("userAttributes."))
+                .map(([name, value]) => [name.slice(15), value]),
+        );
         this.checkWritable(Object.keys(attributes));
         this.checkSchema(Object.keys(attributes));
         const missing = this.missingRequiredAttributes({ ...user, attributes: { ...user.attributes, ...attributes } });
@@ -393,23 +480,42 @@ export class CognitoEmulator {
         user.modifiedAt = this.nowSeconds();
         this.save();
         this.log.info(`cognito RespondToAuthChallenge NEW_PASSWORD_REQUIRED ${user.username} (CONFIRMED)`);
-        return this.authenticationResult(user, "TokenGeneration_NewPasswordChallenge", input.ClientMetadata as Record<string, string> | undefined, true);
+        return this.authenticationResult(
+            user,
+            "TokenGeneration_NewPasswordChallenge",
+            input.ClientMetadata as Record<string, string> | undefined,
+            true,
+        );
     }
 
     /** Tokens after the pre-token-generation trigger (and, for a sign-in, a new refresh token). */
-    private async authenticationResult(user: StoredUser, source: string, metadata: Record<string, string> | undefined, withRefresh: boolean): Promise<unknown> {
+    private async authenticationResult(
+        user: StoredUser,
+        source: string,
+        metadata: Record<string, string> | undefined,
+        withRefresh: boolean,
+    ): Promise<unknown> {
         const tokens = await this.tokensAfterTrigger(user, source, metadata);
         let refreshToken: string | undefined;
         if (withRefresh) {
             const now = this.nowSeconds();
-            for (const [token, stored] of Object.entries(this.state.refreshTokens)) if (stored.expires < now) delete this.state.refreshTokens[token];
+            for (const [token, stored] of Object.entries(this.state.refreshTokens))
+                if (stored.expires < now) delete this.state.refreshTokens[token];
             refreshToken = b64url(randomBytes(48));
-            this.state.refreshTokens[hashToken(refreshToken)] = { username: user.username, expires: now + this.settings.refreshTokenValiditySeconds };
+            this.state.refreshTokens[hashToken(refreshToken)] = {
+                username: user.username,
+                expires: now + this.settings.refreshTokenValiditySeconds,
+            };
             this.save();
         }
         return {
             ChallengeParameters: {},
-            AuthenticationResult: { ...tokens, ExpiresIn: this.settings.accessTokenValiditySeconds, TokenType: "Bearer", ...(refreshToken ? { RefreshToken: refreshToken } : {}) },
+            AuthenticationResult: {
+                ...tokens,
+                ExpiresIn: this.settings.accessTokenValiditySeconds,
+                TokenType: "Bearer",
+                ...(refreshToken ? { RefreshToken: refreshToken } : {}),
+            },
         };
     }
 
@@ -434,24 +540,43 @@ export class CognitoEmulator {
         if ("sub" in attributes) throw new CognitoError("InvalidParameterException", "Cannot modify the non-mutable attribute sub");
         const action = input.MessageAction;
         if (action !== undefined && action !== "SUPPRESS" && action !== "RESEND") {
-            throw new CognitoError("InvalidParameterException", `1 validation error detected: Value '${String(action)}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [SUPPRESS, RESEND]`);
+            throw new CognitoError(
+                "InvalidParameterException",
+                `1 validation error detected: Value '${String(action)}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [SUPPRESS, RESEND]`,
+            );
         }
-        const temporary = typeof input.TemporaryPassword === "string" && input.TemporaryPassword !== "" ? input.TemporaryPassword : generatePassword(this.settings.passwordPolicy);
+        const temporary =
+            typeof input.TemporaryPassword === "string" && input.TemporaryPassword !== ""
+                ? input.TemporaryPassword
+                : generatePassword(this.settings.passwordPolicy);
         this.checkPassword(temporary);
         const now = this.nowSeconds();
         let user = this.findUser(username, false);
         if (action === "RESEND") {
             if (!user) throw new CognitoError("UserNotFoundException", "User does not exist.");
-            if (user.status !== "FORCE_CHANGE_PASSWORD") throw new CognitoError("UnsupportedUserStateException", `Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`);
+            if (user.status !== "FORCE_CHANGE_PASSWORD")
+                throw new CognitoError(
+                    "UnsupportedUserStateException",
+                    `Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`,
+                );
         } else {
             if (user) throw new CognitoError("UsernameExistsException", "User account already exists");
             if (this.settings.aliasAttributes.includes("email") && /^[^@\s]+@[^@\s]+$/.test(username)) {
-                throw new CognitoError("InvalidParameterException", "Username cannot be of email format, since user pool is configured for email alias.");
+                throw new CognitoError(
+                    "InvalidParameterException",
+                    "Username cannot be of email format, since user pool is configured for email alias.",
+                );
             }
             const storedName = this.settings.caseInsensitiveUsernames ? username.toLowerCase() : username;
             user = {
-                username: storedName, passwordHash: "", salt: "", attributes: { sub: randomUUID(), ...attributes },
-                status: "FORCE_CHANGE_PASSWORD", enabled: true, createdAt: now, modifiedAt: now,
+                username: storedName,
+                passwordHash: "",
+                salt: "",
+                attributes: { sub: randomUUID(), ...attributes },
+                status: "FORCE_CHANGE_PASSWORD",
+                enabled: true,
+                createdAt: now,
+                modifiedAt: now,
             };
             if (user.attributes.email && user.attributes.email_verified === undefined) user.attributes.email_verified = "false";
             this.state.users[storedName] = user;
@@ -469,11 +594,17 @@ export class CognitoEmulator {
     private async listUsers(input: Record<string, unknown>): Promise<unknown> {
         this.checkPool(input.UserPoolId);
         if (input.Filter !== undefined && input.Filter !== "") {
-            throw new CognitoError("InvalidParameterException", "local mode's ListUsers does not support Filter: list every user and filter on the client.");
+            throw new CognitoError(
+                "InvalidParameterException",
+                "local mode's ListUsers does not support Filter: list every user and filter on the client.",
+            );
         }
         const limit = input.Limit ?? 60;
         if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 60) {
-            throw new CognitoError("InvalidParameterException", `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 60`);
+            throw new CognitoError(
+                "InvalidParameterException",
+                `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 60`,
+            );
         }
         const names = Object.keys(this.state.users).sort();
         let start = 0;
@@ -540,7 +671,8 @@ export class CognitoEmulator {
         this.log.info(`cognito confirmed ${user.username}`);
         if (!this.hooks.postConfirmation) return;
         const userAttributes: Record<string, string> = { ...user.attributes, "cognito:user_status": "CONFIRMED" };
-        if (this.settings.aliasAttributes.includes("email") && user.attributes.email_verified === "true") userAttributes["cognito:email_alias"] = user.attributes.email;
+        if (this.settings.aliasAttributes.includes("email") && user.attributes.email_verified === "true")
+            userAttributes["cognito:email_alias"] = user.attributes.email;
         const event: PostConfirmationTriggerEvent = {
             version: "1",
             region: this.settings.region,
@@ -574,7 +706,11 @@ export class CognitoEmulator {
      * Runs the pre-token-generation trigger, then signs the tokens. As Cognito does, the ID token is built
      * from the attributes the trigger was sent (not re-read after it), with the trigger's claim changes.
      */
-    private async tokensAfterTrigger(user: StoredUser, source: string, metadata?: Record<string, string>): Promise<{ AccessToken: string; IdToken: string }> {
+    private async tokensAfterTrigger(
+        user: StoredUser,
+        source: string,
+        metadata?: Record<string, string>,
+    ): Promise<{ AccessToken: string; IdToken: string }> {
         const attributes = { ...user.attributes };
         if (!this.hooks.preTokenGeneration) return this.tokensFor(user, undefined, attributes);
         const event = {
@@ -627,7 +763,8 @@ export class CognitoEmulator {
         const id: Record<string, unknown> = {
             sub: attributes.sub,
             ...(this.settings.readAttributes.includes("email_verified") && attributes.email_verified !== undefined
-                ? { email_verified: attributes.email_verified === "true" } : {}),
+                ? { email_verified: attributes.email_verified === "true" }
+                : {}),
             iss: this.issuer,
             "cognito:username": user.username,
             origin_jti: originJti,
@@ -642,14 +779,17 @@ export class CognitoEmulator {
         for (const [name, value] of Object.entries(this.readable(attributes))) {
             if (name !== "sub" && name !== "email_verified") id[name] = value;
         }
-        for (const [name, value] of Object.entries(overrides?.claimsToAddOrOverride ?? {})) if (!PROTECTED_CLAIMS.has(name)) id[name] = value;
+        for (const [name, value] of Object.entries(overrides?.claimsToAddOrOverride ?? {}))
+            if (!PROTECTED_CLAIMS.has(name)) id[name] = value;
         for (const name of overrides?.claimsToSuppress ?? []) if (!PROTECTED_CLAIMS.has(name)) delete id[name];
         return { AccessToken: this.signJwt(access), IdToken: this.signJwt(id) };
     }
 
     /** The attributes the app client may read. */
     private readable(attributes: Record<string, string>): Record<string, string> {
-        return Object.fromEntries(Object.entries(attributes).filter(([name]) => name === "sub" || this.settings.readAttributes.includes(name)));
+        return Object.fromEntries(
+            Object.entries(attributes).filter(([name]) => name === "sub" || this.settings.readAttributes.includes(name)),
+        );
     }
 
     private signJwt(payload: object): string {
@@ -661,7 +801,10 @@ export class CognitoEmulator {
 
     private userFromAccessToken(token: unknown): StoredUser {
         if (typeof token !== "string" || token.length === 0) {
-            throw new CognitoError("InvalidParameterException", "1 validation error detected: Value null at 'accessToken' failed to satisfy constraint: Member must not be null");
+            throw new CognitoError(
+                "InvalidParameterException",
+                "1 validation error detected: Value null at 'accessToken' failed to satisfy constraint: Member must not be null",
+            );
         }
         const parts = token.split(".");
         let payload: Record<string, unknown>;
@@ -673,8 +816,10 @@ export class CognitoEmulator {
         } catch {
             throw new CognitoError("NotAuthorizedException", "Invalid Access Token");
         }
-        if (payload.token_use !== "access" || payload.iss !== this.issuer) throw new CognitoError("NotAuthorizedException", "Invalid Access Token");
-        if (typeof payload.exp !== "number" || payload.exp <= this.nowSeconds()) throw new CognitoError("NotAuthorizedException", "Access Token has expired");
+        if (payload.token_use !== "access" || payload.iss !== this.issuer)
+            throw new CognitoError("NotAuthorizedException", "Invalid Access Token");
+        if (typeof payload.exp !== "number" || payload.exp <= this.nowSeconds())
+            throw new CognitoError("NotAuthorizedException", "Access Token has expired");
         const user = this.findUser(String(payload.username), false);
         if (!user) throw new CognitoError("UserNotFoundException", "User does not exist.");
         if (!user.enabled) throw new CognitoError("NotAuthorizedException", "User is disabled.");
@@ -699,11 +844,13 @@ export class CognitoEmulator {
         if (this.state.users[key]) return this.state.users[key];
         if (!aliases) return undefined;
         const lower = name.toLowerCase();
-        return Object.values(this.state.users).find((u) => this.settings.aliasAttributes.some((alias) => {
-            const value = u.attributes[alias];
-            const verified = alias !== "email" || u.attributes.email_verified === "true";
-            return verified && value !== undefined && (alias === "email" ? value.toLowerCase() === lower : value === name);
-        }));
+        return Object.values(this.state.users).find((u) =>
+            this.settings.aliasAttributes.some((alias) => {
+                const value = u.attributes[alias];
+                const verified = alias !== "email" || u.attributes.email_verified === "true";
+                return verified && value !== undefined && (alias === "email" ? value.toLowerCase() === lower : value === name);
+            }),
+        );
     }
 
     private userOrNotFound(name: string, message: string): StoredUser {
@@ -749,7 +896,8 @@ export class CognitoEmulator {
 
     private checkSchema(names: string[]): void {
         for (const name of names) {
-            const known = STANDARD_ATTRIBUTES.has(name) || (name.startsWith("custom:") && this.settings.customAttributes.includes(name.slice(7)));
+            const known =
+                STANDARD_ATTRIBUTES.has(name) || (name.startsWith("custom:") && this.settings.customAttributes.includes(name.slice(7)));
             if (!known) throw new CognitoError("InvalidParameterException", `Attribute does not exist in the schema: ${name}`);
         }
     }
@@ -763,7 +911,8 @@ export class CognitoEmulator {
         if (policy.requireLowercase && !/[a-z]/.test(password)) fail("Password must have lowercase characters");
         if (policy.requireUppercase && !/[A-Z]/.test(password)) fail("Password must have uppercase characters");
         if (policy.requireNumbers && !/[0-9]/.test(password)) fail("Password must have numeric characters");
-        if (policy.requireSymbols && ![...password].some((c) => SYMBOLS.includes(c) || c === " ")) fail("Password must have symbol characters");
+        if (policy.requireSymbols && ![...password].some((c) => SYMBOLS.includes(c) || c === " "))
+            fail("Password must have symbol characters");
     }
 }
 
@@ -776,7 +925,10 @@ function requiredString(input: Record<string, unknown>, name: string): string {
     const value = input[name];
     if (typeof value !== "string" || value.length === 0) {
         const field = name.charAt(0).toLowerCase() + name.slice(1);
-        throw new CognitoError("InvalidParameterException", `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+        throw new CognitoError(
+            "InvalidParameterException",
+            `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+        );
     }
     return value;
 }
@@ -808,7 +960,9 @@ function generatePassword(policy: PasswordPolicy): string {
     const pick = (chars: string) => chars[randomInt(chars.length)];
     const letters = "abcdefghijkmnopqrstuvwxyz";
     const required = [pick(letters), pick(letters.toUpperCase()), pick("23456789"), pick("!#%+-=?@^_")];
-    const rest = Array.from({ length: Math.max(policy.minimumLength, 12) - required.length }, () => pick(letters + letters.toUpperCase() + "23456789"));
+    const rest = Array.from({ length: Math.max(policy.minimumLength, 12) - required.length }, () =>
+        pick(letters + letters.toUpperCase() + "23456789"),
+    );
     return [...required, ...rest].join("");
 }
 
@@ -816,7 +970,9 @@ function generatePassword(policy: PasswordPolicy): string {
 function userType(user: StoredUser, attributes?: Set<string>): Record<string, unknown> {
     return {
         Username: user.username,
-        Attributes: toAttributeList(attributes ? Object.fromEntries(Object.entries(user.attributes).filter(([name]) => attributes.has(name))) : user.attributes),
+        Attributes: toAttributeList(
+            attributes ? Object.fromEntries(Object.entries(user.attributes).filter(([name]) => attributes.has(name))) : user.attributes,
+        ),
         UserCreateDate: user.createdAt,
         UserLastModifiedDate: user.modifiedAt,
         Enabled: user.enabled,
@@ -825,6 +981,7 @@ function userType(user: StoredUser, attributes?: Set<string>): Record<string, un
 }
 
 function attributeNames(value: unknown): string[] {
-    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw new CognitoError("InvalidParameterException", "AttributesToGet must be a list of attribute names.");
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+        throw new CognitoError("InvalidParameterException", "AttributesToGet must be a list of attribute names.");
     return value as string[];
 }

@@ -18,11 +18,18 @@ interface LockContent {
 
 /** Raised when another live process holds the data directory. */
 export class DataDirLockedError extends Error {
-    constructor(readonly dataDir: string, readonly owner: LockContent, readonly lockFile: string) {
-        const where = owner.port !== undefined ? `port ${owner.port}${owner.url ? ` (${owner.url})` : ""}` : "port not known yet (still starting)";
-        super(`Local mode is already running on the data directory ${dataDir}: pid ${owner.pid}, ${where}. ` +
-            `Stop it first, or start this one on another directory with --data-dir <dir>. ` +
-            `(If pid ${owner.pid} is not local mode, delete ${lockFile}.)`);
+    constructor(
+        readonly dataDir: string,
+        readonly owner: LockContent,
+        readonly lockFile: string,
+    ) {
+        const where =
+            owner.port !== undefined ? `port ${owner.port}${owner.url ? ` (${owner.url})` : ""}` : "port not known yet (still starting)";
+        super(
+            `Local mode is already running on the data directory ${dataDir}: pid ${owner.pid}, ${where}. ` +
+                `Stop it first, or start this one on another directory with --data-dir <dir>. ` +
+                `(If pid ${owner.pid} is not local mode, delete ${lockFile}.)`,
+        );
     }
 }
 
@@ -48,7 +55,10 @@ function readLock(file: string): LockContent | undefined {
 export class DataDirLock {
     private released = false;
 
-    private constructor(readonly file: string, private content: LockContent) {}
+    private constructor(
+        readonly file: string,
+        private content: LockContent,
+    ) {}
 
     /** Takes the data directory, or throws DataDirLockedError naming its owner. */
     static acquire(dataDir: string): DataDirLock {

@@ -45,7 +45,12 @@ export class EventLoopMonitor {
 
     /** The delays per second (last minute) and the largest since start. */
     snapshot(): { local: true; unit: "Milliseconds"; maxSinceStart: number; perSecond: EventLoopSecond[] } {
-        return { local: true, unit: "Milliseconds", maxSinceStart: ms(Math.max(this.overallMaxNs, this.histogram.count > 0 ? this.histogram.max : 0)), perSecond: [...this.seconds] };
+        return {
+            local: true,
+            unit: "Milliseconds",
+            maxSinceStart: ms(Math.max(this.overallMaxNs, this.histogram.count > 0 ? this.histogram.max : 0)),
+            perSecond: [...this.seconds],
+        };
     }
 
     close(): void {

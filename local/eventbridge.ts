@@ -162,10 +162,22 @@ export class LocalEventBus {
     /** Counters for the summary and tests. */
     readonly stats = { accepted: 0, failedEntries: 0, delivered: 0, retried: 0, deadLettered: 0 };
 
-    constructor(readonly settings: BusSettings, rules: RuleDefinition[], private readonly log: Logger, private readonly now: () => number = Date.now) {
+    constructor(
+        readonly settings: BusSettings,
+        rules: RuleDefinition[],
+        private readonly log: Logger,
+        private readonly now: () => number = Date.now,
+    ) {
         this.rules = rules.map((rule) => ({ rule, pattern: compilePattern(rule.eventPattern) }));
         for (const rule of rules) for (const target of rule.targets) this.targets.set(targetKey(rule.name, target.id), { rule, target });
-        this.journal = new EventJournal({ dir: path.join(settings.dataDir, "eventbridge", "journal"), retryBaseMs: settings.retryBaseMs, retryMaxMs: settings.retryMaxDelayMs }, log);
+        this.journal = new EventJournal(
+            {
+                dir: path.join(settings.dataDir, "eventbridge", "journal"),
+                retryBaseMs: settings.retryBaseMs,
+                retryMaxMs: settings.retryMaxDelayMs,
+            },
+            log,
+        );
         this.problems = new ProblemLog(log);
     }
 
@@ -188,7 +200,7 @@ export class LocalEventBus {
             for (const entry of entries) this.resume(entry);
         });
         if (resumed > 0) this.log.info(`eventbridge resumed ${resumed} events a previous run had not finished delivering`);
-        return resumed + await this.importLegacyPending();
+        return resumed + (await this.importLegacyPending());
     }
 
     private resume(entry: RecoveredEntry): void {
@@ -199,15 +211,26 @@ export class LocalEventBus {
             detailTexts.set(event, d);
         } catch (err) {
             // Not something this journal writes; kept in the file for a person to look at, never deleted.
-            this.log.warn(`eventbridge: journal entry ${entry.id} in ${this.journal.dir} is unreadable (${(err as Error).message}); it stays there`);
+            this.log.warn(
+                `eventbridge: journal entry ${entry.id} in ${this.journal.dir} is unreadable (${(err as Error).message}); it stays there`,
+            );
             return;
         }
         for (const key of entry.targets) {
             const found = this.targets.get(key);
             if (!found) {
                 const [rule] = key.split("/");
-                this.track(this.deadLetter(rule, undefined, key, event, "RULE_OR_TARGET_GONE", "The rule or target no longer exists.", entry.attempts[key] ?? 0)
-                    .then((stored) => this.settle(event, key, stored ? "done" : "not-written")));
+                this.track(
+                    this.deadLetter(
+                        rule,
+                        undefined,
+                        key,
+                        event,
+                        "RULE_OR_TARGET_GONE",
+                        "The rule or target no longer exists.",
+                        entry.attempts[key] ?? 0,
+                    ).then((stored) => this.settle(event, key, stored ? "done" : "not-written")),
+                );
                 continue;
             }
             this.track(this.deliverWithRetries(found.rule, found.target, event, entry.attempts[key] ?? 0, entry.acceptedAt));
@@ -252,7 +275,9 @@ export class LocalEventBus {
                 }
                 unlinkSync(file);
             } catch (err) {
-                this.log.warn(`eventbridge: cannot move ${file} into the journal (${(err as Error).message}); it stays there for the next start`);
+                this.log.warn(
+                    `eventbridge: cannot move ${file} into the journal (${(err as Error).message}); it stays there for the next start`,
+                );
             }
         }
         return count;
@@ -282,7 +307,14 @@ export class LocalEventBus {
         });
         if (accepted.length > 0) await this.settings.admit?.();
         try {
-            await this.journal.append(accepted.map(({ event, deliveries }) => this.journalEntry(event, deliveries.map((d) => targetKey(d.rule.name, d.target.id)))));
+            await this.journal.append(
+                accepted.map(({ event, deliveries }) =>
+                    this.journalEntry(
+                        event,
+                        deliveries.map((d) => targetKey(d.rule.name, d.target.id)),
+                    ),
+                ),
+            );
         } catch (err) {
             for (const { index } of accepted) {
                 results[index] = {
@@ -304,8 +336,10 @@ export class LocalEventBus {
 
     /** The request's entries, or the error PutEvents answers for the whole request. */
     private validateRequest(body: string): Array<Record<string, unknown>> | PutEventsResponse {
-        const error = (type: string, message: string, status = 400): PutEventsResponse =>
-            ({ status, body: JSON.stringify({ __type: type, message }) });
+        const error = (type: string, message: string, status = 400): PutEventsResponse => ({
+            status,
+            body: JSON.stringify({ __type: type, message }),
+        });
         let request: unknown;
         try {
             request = JSON.parse(body);
@@ -313,14 +347,23 @@ export class LocalEventBus {
             return error("SerializationException", "Could not parse the request body as JSON.");
         }
         if (!isPlainObject(request) || !Array.isArray(request.Entries)) {
-            return error("ValidationException", "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+            return error(
+                "ValidationException",
+                "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+            );
         }
         const entries = request.Entries as unknown[];
         if (entries.length < 1) {
-            return error("ValidationException", "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1");
+            return error(
+                "ValidationException",
+                "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            );
         }
         if (entries.length > MAX_ENTRIES_PER_REQUEST) {
-            return error("ValidationException", `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES_PER_REQUEST}`);
+            return error(
+                "ValidationException",
+                `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES_PER_REQUEST}`,
+            );
         }
         let total = 0;
         for (const entry of entries) {
@@ -352,9 +395,15 @@ export class LocalEventBus {
         const source = entry.Source as string | undefined;
         const detailType = entry.DetailType as string | undefined;
         const detailText = entry.Detail as string | undefined;
-        if (!source) return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid. Reason: Source is a required argument." };
-        if (!detailType) return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter DetailType is not valid. Reason: DetailType is a required argument." };
-        if (detailText === undefined) return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Detail is not valid. Reason: Detail is a required argument." };
+        if (!source)
+            return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid. Reason: Source is a required argument." };
+        if (!detailType)
+            return {
+                ErrorCode: "InvalidArgument",
+                ErrorMessage: "Parameter DetailType is not valid. Reason: DetailType is a required argument.",
+            };
+        if (detailText === undefined)
+            return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Detail is not valid. Reason: Detail is a required argument." };
         const bus = (entry.EventBusName as string | undefined) || "default";
         if (bus !== this.settings.name && bus !== this.arn) {
             return { ErrorCode: "NotFoundException", ErrorMessage: `Event bus ${bus} does not exist.` };
@@ -366,7 +415,8 @@ export class LocalEventBus {
             const unit = detailText.charCodeAt(lone).toString(16).toUpperCase();
             return {
                 ErrorCode: "MalformedDetail",
-                ErrorMessage: `Detail is malformed: character ${lone} is an unpaired UTF-16 surrogate (U+${unit}), which is not Unicode text ` +
+                ErrorMessage:
+                    `Detail is malformed: character ${lone} is an unpaired UTF-16 surrogate (U+${unit}), which is not Unicode text ` +
                     "(bytes that are not UTF-8 in the request arrive as such). Send the event as valid UTF-8.",
             };
         }
@@ -421,7 +471,9 @@ export class LocalEventBus {
     }
 
     private track(promise: Promise<void>): void {
-        const tracked = promise.catch((err) => this.log.warn(`eventbridge delivery crashed: ${(err as Error).stack ?? err}`)).finally(() => this.inFlight.delete(tracked));
+        const tracked = promise
+            .catch((err) => this.log.warn(`eventbridge delivery crashed: ${(err as Error).stack ?? err}`))
+            .finally(() => this.inFlight.delete(tracked));
         this.inFlight.add(tracked);
     }
 
@@ -439,7 +491,13 @@ export class LocalEventBus {
         }
     }
 
-    private async deliverWithRetries(rule: RuleDefinition, target: TargetDefinition, event: BusEvent, attemptsSoFar: number, firstAttemptAt: number): Promise<void> {
+    private async deliverWithRetries(
+        rule: RuleDefinition,
+        target: TargetDefinition,
+        event: BusEvent,
+        attemptsSoFar: number,
+        firstAttemptAt: number,
+    ): Promise<void> {
         const key = targetKey(rule.name, target.id);
         const giveUp = async (errorCode: string, errorMessage: string, retries: number, exhausted?: string) => {
             const stored = await this.deadLetter(rule.name, target, target.arn, event, errorCode, errorMessage, retries, exhausted);
@@ -463,27 +521,51 @@ export class LocalEventBus {
             if (outcome.ok) {
                 this.stats.delivered++;
                 this.settle(event, key, "done");
-                this.settings.activity?.emit({ type: "delivery", eventId: event.id, rule: rule.name, target: target.id, attempts, detail: outcome.detail, payload: target.input ? payload : undefined });
-                this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`);
+                this.settings.activity?.emit({
+                    type: "delivery",
+                    eventId: event.id,
+                    rule: rule.name,
+                    target: target.id,
+                    attempts,
+                    detail: outcome.detail,
+                    payload: target.input ? payload : undefined,
+                });
+                this.log.info(
+                    `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
+                );
                 return;
             }
             if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;
             if (!outcome.retryable) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed);
-            if (retriesUsed >= target.retryPolicy.maximumRetryAttempts) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumRetryAttempts");
+            if (retriesUsed >= target.retryPolicy.maximumRetryAttempts)
+                return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumRetryAttempts");
             const backoff = Math.min(this.settings.retryMaxDelayMs, this.settings.retryBaseMs * 2 ** retriesUsed);
             const delay = outcome.retryAfterMs ?? Math.round(backoff / 2 + Math.random() * (backoff / 2));
             if (this.now() - firstAttemptAt + delay > target.retryPolicy.maximumEventAgeSeconds * 1000) {
                 return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumEventAgeInSeconds");
             }
             this.stats.retried++;
-            this.settings.activity?.emit({ type: "retry", eventId: event.id, rule: rule.name, target: target.id, attempt: attempts, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, delayMs: delay });
-            this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: ${outcome.errorCode} (${outcome.errorMessage}); retry ${retriesUsed + 1} in ${delay} ms`);
+            this.settings.activity?.emit({
+                type: "retry",
+                eventId: event.id,
+                rule: rule.name,
+                target: target.id,
+                attempt: attempts,
+                errorCode: outcome.errorCode,
+                errorMessage: outcome.errorMessage,
+                delayMs: delay,
+            });
+            this.log.info(
+                `eventbridge rule ${rule.name} -> ${target.id}: ${outcome.errorCode} (${outcome.errorMessage}); retry ${retriesUsed + 1} in ${delay} ms`,
+            );
             const woken = await this.sleep(delay);
             if (woken || this.closing) {
                 // Stopping: the delivery stays in the journal, with its attempts, for the next run.
                 this.settle(event, key, "retry", attempts);
-                this.log.info(`eventbridge rule ${rule.name} -> ${target.id}: event ${event.id} kept in the journal for the next run (retry pending)`);
+                this.log.info(
+                    `eventbridge rule ${rule.name} -> ${target.id}: event ${event.id} kept in the journal for the next run (retry pending)`,
+                );
                 return;
             }
         }
@@ -511,9 +593,20 @@ export class LocalEventBus {
      * stored (or dropped: a target without a dead-letter queue), false when the bus closed before the store
      * could be written (the event then stays in the journal). Write failures are retried with backoff.
      */
-    private async deadLetter(rule: string, target: TargetDefinition | undefined, targetArn: string, event: BusEvent, errorCode: string, errorMessage: string, retryAttempts: number, exhausted?: string): Promise<boolean> {
+    private async deadLetter(
+        rule: string,
+        target: TargetDefinition | undefined,
+        targetArn: string,
+        event: BusEvent,
+        errorCode: string,
+        errorMessage: string,
+        retryAttempts: number,
+        exhausted?: string,
+    ): Promise<boolean> {
         if (target && !target.deadLetter) {
-            this.log.warn(`eventbridge ${rule}: event ${event.id} dropped (${errorCode}: ${errorMessage}); the target has no dead-letter queue`);
+            this.log.warn(
+                `eventbridge ${rule}: event ${event.id} dropped (${errorCode}: ${errorMessage}); the target has no dead-letter queue`,
+            );
             return true;
         }
         // The event as body (its detail as written), the reason as message attributes.
@@ -535,15 +628,26 @@ export class LocalEventBus {
                 this.problems.resolve(file, `eventbridge ${rule}: the dead-letter store ${file} is writable again`);
                 break;
             } catch (err) {
-                this.problems.report(file, `eventbridge ${rule}: cannot write the dead-letter store ${file}: ${describeFsError(err)}; ` +
-                    `its events stay in the journal and the write is retried: ${fixHint(err, file)}`);
+                this.problems.report(
+                    file,
+                    `eventbridge ${rule}: cannot write the dead-letter store ${file}: ${describeFsError(err)}; ` +
+                        `its events stay in the journal and the write is retried: ${fixHint(err, file)}`,
+                );
                 if (this.closing) return false;
                 await this.sleep(backoffDelay(attempt, this.settings.retryBaseMs, this.settings.retryMaxDelayMs));
             }
         }
         this.stats.deadLettered++;
-        this.settings.activity?.emit({ type: "dead-letter", eventId: event.id, rule, attributes: (JSON.parse(rest) as { attributes: Record<string, string> }).attributes, body: serializeEvent(event) });
-        this.log.warn(`eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`);
+        this.settings.activity?.emit({
+            type: "dead-letter",
+            eventId: event.id,
+            rule,
+            attributes: (JSON.parse(rest) as { attributes: Record<string, string> }).attributes,
+            body: serializeEvent(event),
+        });
+        this.log.warn(
+            `eventbridge ${rule}: event ${event.id} -> dead-letter store (${errorCode}: ${errorMessage}, ${retryAttempts} retries)`,
+        );
         return true;
     }
 

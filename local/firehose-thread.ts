@@ -18,7 +18,16 @@ const port = parentPort;
 const settings = workerData as ThreadSettings;
 
 /** What goes to the request thread, gathered over one turn of the event loop and sent as one message. */
-const outbox: Extract<FromThread, { t: "batch" }> = { t: "batch", written: [], failed: [], activity: [], logs: [], received: 0, buffered: 0, parked: 0 };
+const outbox: Extract<FromThread, { t: "batch" }> = {
+    t: "batch",
+    written: [],
+    failed: [],
+    activity: [],
+    logs: [],
+    received: 0,
+    buffered: 0,
+    parked: 0,
+};
 let scheduled = false;
 
 function send(): void {
@@ -40,7 +49,16 @@ function schedule(): void {
 
 const log: Logger = settings.quiet
     ? { info: () => undefined, warn: () => undefined }
-    : { info: (m) => { outbox.logs.push(["info", m]); schedule(); }, warn: (m) => { outbox.logs.push(["warn", m]); schedule(); } };
+    : {
+          info: (m) => {
+              outbox.logs.push(["info", m]);
+              schedule();
+          },
+          warn: (m) => {
+              outbox.logs.push(["warn", m]);
+              schedule();
+          },
+      };
 
 const activity = {
     emit(input: ActivityInput): void {
@@ -59,11 +77,14 @@ const policy = settings.schemas && { ...settings.schemas, validators: loadValida
 const firehoseTransform = createTransformHandler({ schemas: policy });
 
 const { transform, ...rest } = settings.firehose;
-const firehose = new LocalFirehose({
-    ...rest,
-    transform: transform && { ...transform, handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity) },
-    activity,
-}, log);
+const firehose = new LocalFirehose(
+    {
+        ...rest,
+        transform: transform && { ...transform, handler: asLocalLambda("firehose-transform", log, firehoseTransform, activity) },
+        activity,
+    },
+    log,
+);
 
 function reply(message: FromThread): void {
     if (scheduled) send(); // settlements first: a flush's answer comes after the records it wrote
@@ -78,10 +99,18 @@ port.on("message", (message: ToThread) => {
             for (let i = 0; i < message.ids.length; i++) {
                 const id = message.ids[i];
                 const data = message.data[i];
-                firehose.put(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).then(
-                    () => { outbox.written.push(id); schedule(); },
-                    (err: Error) => { outbox.failed.push([id, err.message]); schedule(); },
-                );
+                firehose
+                    .put(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+                    .then(
+                        () => {
+                            outbox.written.push(id);
+                            schedule();
+                        },
+                        (err: Error) => {
+                            outbox.failed.push([id, err.message]);
+                            schedule();
+                        },
+                    );
             }
             return;
         case "flush":

@@ -21,20 +21,29 @@ const SETTLE_SLICE = 500;
 
 /** What the worker thread is started with (plain data: no functions cross threads). */
 export interface ThreadSettings {
-    firehose: Omit<FirehoseSettings, "transform" | "jq" | "activity"> & { transform?: Omit<NonNullable<FirehoseSettings["transform"]>, "handler"> };
+    firehose: Omit<FirehoseSettings, "transform" | "jq" | "activity"> & {
+        transform?: Omit<NonNullable<FirehoseSettings["transform"]>, "handler">;
+    };
     quiet: boolean;
     /** What the transform enforces: the compiled validators' code (schemas/compile.ts) and the policy; none: no schema checks. */
     schemas?: { source: string; enforcement: SchemaEnforcement; unknownSchema: UnknownSchemaPolicy };
 }
 
 export type ToThread =
-    | { t: "put"; ids: number[]; data: Array<string | Uint8Array> }
-    | { t: "flush"; call: number }
-    | { t: "close"; call: number };
+    { t: "put"; ids: number[]; data: Array<string | Uint8Array> } | { t: "flush"; call: number } | { t: "close"; call: number };
 
 export type FromThread =
     | { t: "ready"; jq: string }
-    | { t: "batch"; written: number[]; failed: Array<[number, string]>; activity: ActivityRecordBody[]; logs: Array<["info" | "warn", string]>; received: number; buffered: number; parked: number }
+    | {
+          t: "batch";
+          written: number[];
+          failed: Array<[number, string]>;
+          activity: ActivityRecordBody[];
+          logs: Array<["info" | "warn", string]>;
+          received: number;
+          buffered: number;
+          parked: number;
+      }
     | { t: "done"; call: number; result?: { notWritten: number; problems: string[] } };
 
 export interface WorkerFirehoseOptions extends ThreadSettings {
@@ -75,18 +84,27 @@ export class WorkerFirehose {
     /** The JQ engine's name, once the thread is ready. */
     readonly ready: Promise<string>;
 
-    constructor(private readonly options: WorkerFirehoseOptions, private readonly log: Logger, private readonly activity?: ActivityFeed) {
+    constructor(
+        private readonly options: WorkerFirehoseOptions,
+        private readonly log: Logger,
+        private readonly activity?: ActivityFeed,
+    ) {
         this.maxInFlight = options.maxInFlightRecords ?? 60_000;
         this.flushEvery = options.flushEveryRecords ?? 20_000;
         this.worker = startThread({ firehose: options.firehose, quiet: options.quiet, schemas: options.schemas });
         this.ready = new Promise((resolve, reject) => {
-            this.worker.once("message", (m: FromThread) => (m.t === "ready" ? resolve(m.jq) : reject(new Error("firehose thread did not start"))));
+            this.worker.once("message", (m: FromThread) =>
+                m.t === "ready" ? resolve(m.jq) : reject(new Error("firehose thread did not start")),
+            );
             this.worker.once("error", reject);
         });
         this.worker.on("message", (m: FromThread) => this.receive(m));
         this.worker.on("error", (err) => this.fail(err));
         // Referenced until it is ready (the caller waits for that), then only while it owes an answer.
-        void this.ready.then(() => this.setRef(), () => undefined);
+        void this.ready.then(
+            () => this.setRef(),
+            () => undefined,
+        );
     }
 
     /** PutRecord: resolves when the record's object is written (rejects with FirehoseNotWritten if the stream closes first). */
@@ -165,8 +183,10 @@ export class WorkerFirehose {
 
     /** The thread died (a defect): its records were never confirmed, so they stay in the bus's journal. */
     private fail(err: Error): void {
-        this.log.warn(`firehose ${this.options.firehose.streamName}: the delivery thread failed (${err.stack ?? err}); ` +
-            "its records stay in the journal and are written at the next start");
+        this.log.warn(
+            `firehose ${this.options.firehose.streamName}: the delivery thread failed (${err.stack ?? err}); ` +
+                "its records stay in the journal and are written at the next start",
+        );
         this.closed = true;
         const error = new FirehoseNotWritten(`the delivery thread failed: ${err.message}`);
         for (const id of [...this.waiting.keys()]) this.settle(id, error);
@@ -234,7 +254,9 @@ export class WorkerFirehose {
     async close(): Promise<{ notWritten: number; problems: string[] }> {
         const result = this.closed ? undefined : await this.call("close");
         this.closed = true;
-        const error = new FirehoseNotWritten(result?.problems[0] ?? `firehose ${this.options.firehose.streamName} closed before writing it`);
+        const error = new FirehoseNotWritten(
+            result?.problems[0] ?? `firehose ${this.options.firehose.streamName} closed before writing it`,
+        );
         for (const id of [...this.waiting.keys()]) this.settle(id, error);
         await this.worker.terminate();
         return result ?? { notWritten: 0, problems: [] };

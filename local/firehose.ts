@@ -36,7 +36,12 @@ export interface FirehoseSettings {
     bufferIntervalSeconds: number;
     bufferSizeBytes: number;
     /** Lambda transform processor (the real handler), with its ARN as Firehose's error records name it. */
-    transform?: { handler: (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult>; lambdaArn: string; batchBytes: number; numberOfRetries: number };
+    transform?: {
+        handler: (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult>;
+        lambdaArn: string;
+        batchBytes: number;
+        numberOfRetries: number;
+    };
     /** MetadataExtraction processor: the JQ query whose object gives `partitionKeyFromQuery` keys. */
     metadataExtractionQuery?: string;
     /** The engine that runs it; default jq 1.6 when installed, else jq-wasm. */
@@ -99,7 +104,9 @@ export function localObjectPath(bucketDir: string, key: string): string {
  */
 export function readLegacySpool(dir: string): { payloads: string[]; remove: () => void } {
     if (!existsSync(dir)) return { payloads: [], remove: () => undefined };
-    const files = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).map((n) => path.join(dir, n));
+    const files = readdirSync(dir)
+        .filter((n) => n.endsWith(".jsonl"))
+        .map((n) => path.join(dir, n));
     const payloads: string[] = [];
     for (const file of files) {
         for (const line of readFileSync(file, "utf8").split("\n")) {
@@ -138,7 +145,11 @@ export class LocalFirehose {
         return this.engine;
     }
 
-    constructor(readonly settings: FirehoseSettings, private readonly log: Logger, private readonly now: () => number = Date.now) {
+    constructor(
+        readonly settings: FirehoseSettings,
+        private readonly log: Logger,
+        private readonly now: () => number = Date.now,
+    ) {
         this.problems = new ProblemLog(log);
         // Objects are written there first; what a crash left is not an object, and never will be one.
         try {
@@ -158,7 +169,12 @@ export class LocalFirehose {
         if (this.closed) return Promise.reject(new FirehoseNotWritten(`firehose ${this.settings.streamName} is closed`));
         return new Promise<void>((resolve, reject) => {
             const arrival = this.now();
-            this.buffer.push({ data, arrival, recordId: `${arrival}-${++this.sequence}`, settle: (error) => (error ? reject(error) : resolve()) });
+            this.buffer.push({
+                data,
+                arrival,
+                recordId: `${arrival}-${++this.sequence}`,
+                settle: (error) => (error ? reject(error) : resolve()),
+            });
             this.bufferBytes += data.length;
             this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: data.length });
             for (const wake of this.bufferedWaiters.splice(0)) wake();
@@ -193,13 +209,15 @@ export class LocalFirehose {
         const batch = this.buffer;
         this.buffer = [];
         this.bufferBytes = 0;
-        this.chain = this.chain.then(async () => {
-            if (batch.length > 0) await this.deliver(batch);
-            await this.retryParked();
-        }).catch((err) => {
-            // Not a disk error (those are handled where they happen): a defect, logged rather than thrown from a timer.
-            this.log.warn(`firehose ${this.settings.streamName}: delivery failed unexpectedly: ${(err as Error).stack ?? err}`);
-        });
+        this.chain = this.chain
+            .then(async () => {
+                if (batch.length > 0) await this.deliver(batch);
+                await this.retryParked();
+            })
+            .catch((err) => {
+                // Not a disk error (those are handled where they happen): a defect, logged rather than thrown from a timer.
+                this.log.warn(`firehose ${this.settings.streamName}: delivery failed unexpectedly: ${(err as Error).stack ?? err}`);
+            });
         return this.chain;
     }
 
@@ -231,9 +249,17 @@ export class LocalFirehose {
         try {
             objects = await this.prepare(batch);
         } catch (err) {
-            this.problems.report("prepare", `firehose ${this.settings.streamName}: processing a batch of ${batch.length} records failed (${(err as Error).message}); ` +
-                "they stay in the journal and are processed again with backoff");
-            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: batch.length, reason: (err as Error).message });
+            this.problems.report(
+                "prepare",
+                `firehose ${this.settings.streamName}: processing a batch of ${batch.length} records failed (${(err as Error).message}); ` +
+                    "they stay in the journal and are processed again with backoff",
+            );
+            this.settings.activity?.emit({
+                type: "firehose-failed",
+                stream: this.settings.streamName,
+                records: batch.length,
+                reason: (err as Error).message,
+            });
             this.parkedBatches.push(batch);
             this.scheduleRetry();
             return;
@@ -246,16 +272,35 @@ export class LocalFirehose {
             await writeFileDurable(object.file, object.body, { tmpDir: this.incomingDir });
         } catch (err) {
             const code = (err as NodeJS.ErrnoException).code ?? "error";
-            this.problems.report(`write ${code}`, `firehose ${this.settings.streamName}: cannot write s3://${this.settings.bucketName}/${object.key} to ${object.file}: ` +
-                `${describeFsError(err)}; its ${object.records.length} ${object.what} stay in the journal and the write is retried with backoff: ${fixHint(err, object.file)}`);
-            this.settings.activity?.emit({ type: "firehose-failed", stream: this.settings.streamName, records: object.records.length, reason: describeFsError(err) });
+            this.problems.report(
+                `write ${code}`,
+                `firehose ${this.settings.streamName}: cannot write s3://${this.settings.bucketName}/${object.key} to ${object.file}: ` +
+                    `${describeFsError(err)}; its ${object.records.length} ${object.what} stay in the journal and the write is retried with backoff: ${fixHint(err, object.file)}`,
+            );
+            this.settings.activity?.emit({
+                type: "firehose-failed",
+                stream: this.settings.streamName,
+                records: object.records.length,
+                reason: describeFsError(err),
+            });
             this.parkedObjects.push(object);
             this.scheduleRetry();
             return;
         }
         this.written.push(object.key);
-        this.settings.activity?.emit({ type: "object", stream: this.settings.streamName, bucket: this.settings.bucketName, key: object.key, records: object.records.length, bytes: object.body.length, error: object.what !== "records", body: object.body });
-        this.log.info(`firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${object.key} (${object.records.length} ${object.what}, ${object.body.length} bytes)`);
+        this.settings.activity?.emit({
+            type: "object",
+            stream: this.settings.streamName,
+            bucket: this.settings.bucketName,
+            key: object.key,
+            records: object.records.length,
+            bytes: object.body.length,
+            error: object.what !== "records",
+            body: object.body,
+        });
+        this.log.info(
+            `firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${object.key} (${object.records.length} ${object.what}, ${object.body.length} bytes)`,
+        );
         for (const record of object.records) record.settle();
     }
 
@@ -267,7 +312,9 @@ export class LocalFirehose {
         for (const batch of batches) await this.deliver(batch);
         for (const object of objects) await this.writeOrPark(object);
         if (this.parkedBatches.length === 0 && this.parkedObjects.length === 0) {
-            this.problems.resolveAll(`firehose ${this.settings.streamName}: every object waiting for a retry is written (after ${this.retryAttempt + 1} attempts)`);
+            this.problems.resolveAll(
+                `firehose ${this.settings.streamName}: every object waiting for a retry is written (after ${this.retryAttempt + 1} attempts)`,
+            );
             this.retryAttempt = 0;
         }
     }
@@ -301,14 +348,24 @@ export class LocalFirehose {
 
         // 2. Metadata extraction (the whole batch in one run of the query), 3. delimiter, then grouping by prefix.
         const query = this.settings.metadataExtractionQuery;
-        const extracted = query ? await extractKeysBatch(this.jq, transformed.map((t) => t.data), query) : [];
+        const extracted = query
+            ? await extractKeysBatch(
+                  this.jq,
+                  transformed.map((t) => t.data),
+                  query,
+              )
+            : [];
         for (let i = 0; i < transformed.length; i++) {
             const { record, data, lambdaKeys } = transformed[i];
             let keys: Record<string, string> = { ...lambdaKeys };
             if (query) {
                 const result = extracted[i];
                 if ("error" in result) {
-                    addError("partitioning-failed", record, this.errorRecord(record, data, "DynamicPartitioning.MetadataExtractionFailed", result.error));
+                    addError(
+                        "partitioning-failed",
+                        record,
+                        this.errorRecord(record, data, "DynamicPartitioning.MetadataExtractionFailed", result.error),
+                    );
                     continue;
                 }
                 keys = { ...keys, ...result.keys };
@@ -318,7 +375,11 @@ export class LocalFirehose {
                 prefix = resolvePrefix(this.settings.prefix, { partitionKeys: keys, timestamp: oldest });
                 localObjectPath(bucketDir, prefix + "object"); // a key the local filesystem cannot hold fails here, not at every retry
             } catch (err) {
-                addError("partitioning-failed", record, this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", (err as Error).message));
+                addError(
+                    "partitioning-failed",
+                    record,
+                    this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", (err as Error).message),
+                );
                 continue;
             }
             const chunk = this.settings.delimiter ? Buffer.concat([data, Buffer.from(this.settings.delimiter, "utf8")]) : data;
@@ -339,7 +400,9 @@ export class LocalFirehose {
     private object(prefix: string, timestamp: Date, body: Buffer, records: BufferedRecord[], isError: boolean): PendingObject {
         // Firehose compresses delivered objects, not its error output.
         const gzip = this.settings.gzip && !isError;
-        const key = prefix + objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), COMPRESSION_EXTENSIONS[gzip ? "GZIP" : "UNCOMPRESSED"]);
+        const key =
+            prefix +
+            objectNameSuffix(this.settings.streamName, timestamp, randomUUID(), COMPRESSION_EXTENSIONS[gzip ? "GZIP" : "UNCOMPRESSED"]);
         const file = localObjectPath(path.join(this.settings.s3Dir, this.settings.bucketName), key);
         return { key, file, body: gzip ? gzipSync(body) : body, records, what: isError ? "error records" : "records" };
     }
@@ -356,7 +419,11 @@ export class LocalFirehose {
                 invocationId: randomUUID(),
                 deliveryStreamArn: this.settings.streamArn,
                 region: this.settings.region,
-                records: invocation.map((r) => ({ recordId: r.recordId, approximateArrivalTimestamp: r.arrival, data: r.data.toString("base64") })),
+                records: invocation.map((r) => ({
+                    recordId: r.recordId,
+                    approximateArrivalTimestamp: r.arrival,
+                    data: r.data.toString("base64"),
+                })),
             };
             let result: FirehoseTransformationResult | undefined;
             let lastError = "";
@@ -373,18 +440,51 @@ export class LocalFirehose {
             const byId = new Map((result?.records ?? []).map((r) => [r.recordId, r]));
             for (const record of invocation) {
                 if (!result) {
-                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.FunctionError", `The Lambda function was invoked and returned an error: ${lastError}`, attempts, transform.lambdaArn));
+                    addError(
+                        "processing-failed",
+                        record,
+                        this.errorRecord(
+                            record,
+                            record.data,
+                            "Lambda.FunctionError",
+                            `The Lambda function was invoked and returned an error: ${lastError}`,
+                            attempts,
+                            transform.lambdaArn,
+                        ),
+                    );
                     continue;
                 }
                 const answer = byId.get(record.recordId);
                 if (!answer) {
-                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.MissingRecordId", "The Lambda function did not return this recordId.", attempts, transform.lambdaArn));
+                    addError(
+                        "processing-failed",
+                        record,
+                        this.errorRecord(
+                            record,
+                            record.data,
+                            "Lambda.MissingRecordId",
+                            "The Lambda function did not return this recordId.",
+                            attempts,
+                            transform.lambdaArn,
+                        ),
+                    );
                 } else if (answer.result === "Dropped") {
                     record.settle(); // nothing to write: the record is done
                     continue;
                 } else if (answer.result !== "Ok") {
                     // The code and the fixed message Firehose writes: the function cannot supply its own.
-                    addError("processing-failed", record, this.errorRecord(record, record.data, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", attempts, transform.lambdaArn));
+                    addError(
+                        "processing-failed",
+                        record,
+                        this.errorRecord(
+                            record,
+                            record.data,
+                            "Lambda.ProcessingFailedStatus",
+                            "ProcessingFailed status set for record",
+                            attempts,
+                            transform.lambdaArn,
+                        ),
+                    );
                 } else {
                     const keys = (answer as { metadata?: { partitionKeys?: Record<string, string> } }).metadata?.partitionKeys ?? {};
                     out.push({ record, data: Buffer.from(String(answer.data ?? ""), "base64"), lambdaKeys: keys });
@@ -394,7 +494,14 @@ export class LocalFirehose {
         return out;
     }
 
-    private errorRecord(record: BufferedRecord, data: Buffer, errorCode: string, errorMessage: string, attempts = 1, lambdaArn?: string): ErrorRecord {
+    private errorRecord(
+        record: BufferedRecord,
+        data: Buffer,
+        errorCode: string,
+        errorMessage: string,
+        attempts = 1,
+        lambdaArn?: string,
+    ): ErrorRecord {
         return {
             attemptsMade: attempts,
             arrivalTimestamp: record.arrival,

@@ -14,8 +14,16 @@ import * as path from "node:path";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { parseConfig, type RawConfig } from "../config";
 import {
-    ALIAS_ATTRIBUTES, AUTO_VERIFIED_ATTRIBUTES, CUSTOM_ATTRIBUTES, EXPLICIT_AUTH_FLOWS, PASSWORD_POLICY,
-    PREVENT_USER_EXISTENCE_ERRORS, READ_ATTRIBUTES, SCHEMA_ATTRIBUTES, USERNAME_CASE_SENSITIVE, WRITE_ATTRIBUTES,
+    ALIAS_ATTRIBUTES,
+    AUTO_VERIFIED_ATTRIBUTES,
+    CUSTOM_ATTRIBUTES,
+    EXPLICIT_AUTH_FLOWS,
+    PASSWORD_POLICY,
+    PREVENT_USER_EXISTENCE_ERRORS,
+    READ_ATTRIBUTES,
+    SCHEMA_ATTRIBUTES,
+    USERNAME_CASE_SENSITIVE,
+    WRITE_ATTRIBUTES,
 } from "../pipeline/identity";
 import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
 import { resourcePrefix } from "../pipeline/naming";
@@ -24,12 +32,8 @@ import { createAuthorizer } from "../handlers/authorizer";
 import { compileSchemas } from "../schemas/compile";
 import { createPostConfirmationHandler, type PostConfirmationHandler } from "../handlers/post-confirmation";
 import { createPreTokenGenerationHandler, type PreTokenGenerationHandler } from "../handlers/pre-token-generation";
-import {
-    buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION,
-} from "../pipeline/partitioning";
-import {
-    DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername,
-} from "../pipeline/zendesk-ticket";
+import { buildPartitionKeysQuery, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION } from "../pipeline/partitioning";
+import { DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_HTTP_METHOD, renderTicket, zendeskUsername } from "../pipeline/zendesk-ticket";
 import { ActivityFeed } from "./activity";
 import { ApiDestination } from "./api-destination";
 import { LocalRestApi } from "./api-gateway/rest-api";
@@ -165,7 +169,8 @@ export const ZENDESK_RULE = ZENDESK_ROUTE;
 export async function startLocal(options: LocalOptions = {}): Promise<LocalPipeline> {
     const log: Logger = createLogger({ quiet: options.quiet, write: options.logLine });
     const region = options.region ?? "us-east-1";
-    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) throw new Error(`region ${JSON.stringify(region)} is not an AWS region name such as eu-west-1`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region))
+        throw new Error(`region ${JSON.stringify(region)} is not an AWS region name such as eu-west-1`);
     const host = options.host ?? "127.0.0.1";
     const dataDir = path.resolve(options.dataDir ?? ".local");
     mkdirSync(dataDir, { recursive: true });
@@ -179,7 +184,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalPipel
     }
 }
 
-async function startPipeline(options: LocalOptions, log: Logger, host: string, region: string, dataDir: string, lock: DataDirLock): Promise<LocalPipeline> {
+async function startPipeline(
+    options: LocalOptions,
+    log: Logger,
+    host: string,
+    region: string,
+    dataDir: string,
+    lock: DataDirLock,
+): Promise<LocalPipeline> {
     const raw = { ...(options.config ?? {}) };
     // Zendesk comes from the zendesk option here (local mode may send to plain http and to its recorder).
     for (const key of ["zendeskEmail", "zendeskEndpoint", "zendeskApiToken"]) delete raw[key];
@@ -196,75 +208,88 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
 
     // Cognito ---------------------------------------------------------------------------------------
     let cognitoEndpoint = "";
-    const cognitoClient = () => new CognitoIdentityProviderClient({
-        endpoint: cognitoEndpoint,
-        region,
-        credentials: cognito.credentials, // the triggers' AdminUpdateUserAttributes is signed, as in Lambda
-    });
+    const cognitoClient = () =>
+        new CognitoIdentityProviderClient({
+            endpoint: cognitoEndpoint,
+            region,
+            credentials: cognito.credentials, // the triggers' AdminUpdateUserAttributes is signed, as in Lambda
+        });
     let postConfirmation: PostConfirmationHandler | undefined;
     let preTokenGeneration: PreTokenGenerationHandler | undefined;
-    const cognito = new CognitoEmulator({
-        region,
-        userPoolId,
-        clientId: LOCAL_USER_POOL_CLIENT_ID,
-        passwordPolicy: PASSWORD_POLICY,
-        // The settings the IdentityPool component deploys (alias, case, existence errors, verification...).
-        aliasAttributes: ALIAS_ATTRIBUTES,
-        caseInsensitiveUsernames: !USERNAME_CASE_SENSITIVE,
-        preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS,
-        autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
-        customAttributes: CUSTOM_ATTRIBUTES,
-        requiredAttributes: SCHEMA_ATTRIBUTES.filter((a) => a.required).map((a) => a.name),
-        readAttributes: READ_ATTRIBUTES,
-        writeAttributes: WRITE_ATTRIBUTES,
-        explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
-        accessTokenValiditySeconds: config.accessTokenValidityMinutes * 60,
-        idTokenValiditySeconds: config.idTokenValidityMinutes * 60,
-        refreshTokenValiditySeconds: config.refreshTokenValidityDays * 86400,
-    }, dataDir, log, {
-        postConfirmation: async (event) => {
-            if (!postConfirmation) throw new Error("local mode is still starting");
-            return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
+    const cognito = new CognitoEmulator(
+        {
+            region,
+            userPoolId,
+            clientId: LOCAL_USER_POOL_CLIENT_ID,
+            passwordPolicy: PASSWORD_POLICY,
+            // The settings the IdentityPool component deploys (alias, case, existence errors, verification...).
+            aliasAttributes: ALIAS_ATTRIBUTES,
+            caseInsensitiveUsernames: !USERNAME_CASE_SENSITIVE,
+            preventUserExistenceErrors: PREVENT_USER_EXISTENCE_ERRORS,
+            autoVerifiedAttributes: AUTO_VERIFIED_ATTRIBUTES,
+            customAttributes: CUSTOM_ATTRIBUTES,
+            requiredAttributes: SCHEMA_ATTRIBUTES.filter((a) => a.required).map((a) => a.name),
+            readAttributes: READ_ATTRIBUTES,
+            writeAttributes: WRITE_ATTRIBUTES,
+            explicitAuthFlows: EXPLICIT_AUTH_FLOWS,
+            accessTokenValiditySeconds: config.accessTokenValidityMinutes * 60,
+            idTokenValiditySeconds: config.idTokenValidityMinutes * 60,
+            refreshTokenValiditySeconds: config.refreshTokenValidityDays * 86400,
         },
-        preTokenGeneration: async (event) => {
-            if (!preTokenGeneration) throw new Error("local mode is still starting");
-            return asLocalLambda("pre-token-generation", log, preTokenGeneration)(event);
+        dataDir,
+        log,
+        {
+            postConfirmation: async (event) => {
+                if (!postConfirmation) throw new Error("local mode is still starting");
+                return asLocalLambda("post-confirmation", log, postConfirmation, activity)(event);
+            },
+            preTokenGeneration: async (event) => {
+                if (!preTokenGeneration) throw new Error("local mode is still starting");
+                return asLocalLambda("pre-token-generation", log, preTokenGeneration)(event);
+            },
+            onConfirmationCode: options.onConfirmationCode,
+            onInvitation: options.onInvitation,
         },
-        onConfirmationCode: options.onConfirmationCode,
-        onInvitation: options.onInvitation,
-    });
+    );
 
     // Firehose --------------------------------------------------------------------------------------
     // The schemas compiled as the Pulumi program compiles them, enforced by the same transform (in the thread,
     // from the compiled code: functions cannot cross threads).
     const schemas = compileSchemas(options.schemaDir);
-    log.info(`schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`);
+    log.info(
+        `schemas: ${schemas.keys.join(", ") || "none"} (schemaEnforcement ${config.schemaEnforcement}, unknownSchema ${config.unknownSchema})`,
+    );
     // In a worker thread: the transform, jq and object writes never stall the thread that answers requests.
-    const firehose = new WorkerFirehose({
-        quiet: options.quiet ?? false,
-        schemas: { source: schemas.source, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
-        firehose: {
-        streamName: deliveryStreamName,
-        streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
-        region,
-        bucketName,
-        s3Dir,
-        prefix: S3_PREFIX,
-        errorPrefix: S3_ERROR_PREFIX,
-        bufferIntervalSeconds: options.bufferSeconds ?? 5,
-        bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
-        transform: {
-            lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
-            batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
-            numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
+    const firehose = new WorkerFirehose(
+        {
+            quiet: options.quiet ?? false,
+            schemas: { source: schemas.source, enforcement: config.schemaEnforcement, unknownSchema: config.unknownSchema },
+            firehose: {
+                streamName: deliveryStreamName,
+                streamArn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
+                region,
+                bucketName,
+                s3Dir,
+                prefix: S3_PREFIX,
+                errorPrefix: S3_ERROR_PREFIX,
+                bufferIntervalSeconds: options.bufferSeconds ?? 5,
+                bufferSizeBytes: (options.bufferSizeMiB ?? config.firehoseBufferSizeMiB) * 1024 * 1024,
+                transform: {
+                    lambdaArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${prefix}-firehose-transform:$LATEST`,
+                    batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
+                    numberOfRetries: TRANSFORM_INVOCATION.numberOfRetries,
+                },
+                // The query the Archive component deploys for the configured partitioning policy.
+                metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
+                delimiter: RECORD_DELIMITER,
+                gzip: config.archiveCompression === "GZIP",
+                retryBaseMs: options.retry?.baseMs,
+                retryMaxMs: options.retry?.maxDelayMs,
+            },
         },
-        // The query the Archive component deploys for the configured partitioning policy.
-        metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
-        delimiter: RECORD_DELIMITER,
-        gzip: config.archiveCompression === "GZIP",
-        retryBaseMs: options.retry?.baseMs,
-        retryMaxMs: options.retry?.maxDelayMs,
-    } }, log, activity);
+        log,
+        activity,
+    );
     const jqEngine = await firehose.ready;
 
     // API destination ---------------------------------------------------------------------------------
@@ -272,12 +297,16 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     const zendeskEmail = options.zendesk?.email ?? LOCAL_ZENDESK_EMAIL;
     const zendeskToken = options.zendesk?.apiToken ?? LOCAL_ZENDESK_API_TOKEN;
     if (!useRecorder && (!options.zendesk?.email || !options.zendesk?.apiToken)) {
-        throw new Error("A Zendesk endpoint needs an email and an API token too (--zendesk-email, --zendesk-api-token or ZENDESK_EMAIL, ZENDESK_API_TOKEN)");
+        throw new Error(
+            "A Zendesk endpoint needs an email and an API token too (--zendesk-email, --zendesk-api-token or ZENDESK_EMAIL, ZENDESK_API_TOKEN)",
+        );
     }
     let zendeskEndpoint = options.zendesk?.endpoint ?? "";
     const destination = new ApiDestination({
         name: `${prefix}-zendesk`,
-        get endpoint() { return zendeskEndpoint; },
+        get endpoint() {
+            return zendeskEndpoint;
+        },
         httpMethod: ZENDESK_HTTP_METHOD,
         username: zendeskUsername(zendeskEmail),
         password: zendeskToken,
@@ -288,7 +317,10 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
     // The recorder keeps the Authorization header it receives only when it carries local mode's own credentials.
     const fakeCredentials = zendeskEmail === LOCAL_ZENDESK_EMAIL && zendeskToken === LOCAL_ZENDESK_API_TOKEN;
     const recorder = useRecorder
-        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, { keepAuthorization: fakeCredentials, activity })
+        ? new ZendeskRecorder(dataDir, "Basic " + Buffer.from(`${zendeskUsername(zendeskEmail)}:${zendeskToken}`).toString("base64"), log, {
+              keepAuthorization: fakeCredentials,
+              activity,
+          })
         : undefined;
 
     // EventBridge -------------------------------------------------------------------------------------
@@ -308,36 +340,47 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         {
             name: ARCHIVE_RULE,
             eventPattern: ROUTES.archive.eventPattern,
-            targets: [{
-                id: "archive",
-                arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
-                retryPolicy: { maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts, maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds },
-                deadLetter: true,
-                // Delivered once its object is in S3; until then the event stays in the bus's journal.
-                deliver: (payload) => firehose.put(payload).then(
-                    () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
-                    (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
-                ),
-            }],
+            targets: [
+                {
+                    id: "archive",
+                    arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT_ID}:deliverystream/${deliveryStreamName}`,
+                    retryPolicy: {
+                        maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts,
+                        maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds,
+                    },
+                    deadLetter: true,
+                    // Delivered once its object is in S3; until then the event stays in the bus's journal.
+                    deliver: (payload) =>
+                        firehose.put(payload).then(
+                            () => ({ ok: true as const, detail: `firehose ${deliveryStreamName}` }),
+                            (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
+                        ),
+                },
+            ],
         },
         {
             name: ZENDESK_RULE,
             eventPattern: ROUTES.zendesk.eventPattern,
-            targets: [{
-                id: "zendesk",
-                arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:api-destination/${prefix}-zendesk/local`,
-                input: (event) => renderTicket(event, {
-                    "aws.events.rule-arn": ruleArn(ZENDESK_RULE),
-                    "aws.events.rule-name": ZENDESK_RULE,
-                    "aws.events.event.ingestion-time": event.time,
-                }),
-                retryPolicy: {
-                    maximumRetryAttempts: options.zendeskRetryPolicy?.maximumRetryAttempts ?? ROUTES.zendesk.retryPolicy.maximumRetryAttempts,
-                    maximumEventAgeSeconds: options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ROUTES.zendesk.retryPolicy.maximumEventAgeInSeconds,
+            targets: [
+                {
+                    id: "zendesk",
+                    arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:api-destination/${prefix}-zendesk/local`,
+                    input: (event) =>
+                        renderTicket(event, {
+                            "aws.events.rule-arn": ruleArn(ZENDESK_RULE),
+                            "aws.events.rule-name": ZENDESK_RULE,
+                            "aws.events.event.ingestion-time": event.time,
+                        }),
+                    retryPolicy: {
+                        maximumRetryAttempts:
+                            options.zendeskRetryPolicy?.maximumRetryAttempts ?? ROUTES.zendesk.retryPolicy.maximumRetryAttempts,
+                        maximumEventAgeSeconds:
+                            options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ROUTES.zendesk.retryPolicy.maximumEventAgeInSeconds,
+                    },
+                    deadLetter: true,
+                    deliver: (payload) => destination.deliver(payload),
                 },
-                deadLetter: true,
-                deliver: (payload) => destination.deliver(payload),
-            }],
+            ],
         },
     ];
     const bus = new LocalEventBus(busSettings, rules, log);
@@ -350,18 +393,22 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
             return asLocalLambda("authorizer", log, built, activity)(event);
         };
     })();
-    const api = new LocalRestApi({
-        apiId,
-        stage: environment,
-        region,
-        accountId: LOCAL_ACCOUNT_ID,
-        stageVariables: { Environment: environment, Bus: eventBusName },
-        authorizerResultTtlSeconds: config.authorizerCacheTtlSeconds,
-        identityHeader: "Authorization",
-        identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
-        corsAllowOrigin: config.corsAllowOrigin,
-        activity,
-    }, { authorizer, putEvents: (body) => bus.putEvents(body) }, log);
+    const api = new LocalRestApi(
+        {
+            apiId,
+            stage: environment,
+            region,
+            accountId: LOCAL_ACCOUNT_ID,
+            stageVariables: { Environment: environment, Bus: eventBusName },
+            authorizerResultTtlSeconds: config.authorizerCacheTtlSeconds,
+            identityHeader: "Authorization",
+            identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
+            corsAllowOrigin: config.corsAllowOrigin,
+            activity,
+        },
+        { authorizer, putEvents: (body) => bus.putEvents(body) },
+        log,
+    );
 
     // Console and metrics ------------------------------------------------------------------------------
     const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
@@ -372,12 +419,21 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         feed: activity,
         metrics,
         // Called only once the server below listens.
-        address: (): { address: string; port: number } | undefined => server.server.address() as { address: string; port: number } | undefined,
+        address: (): { address: string; port: number } | undefined =>
+            server.server.address() as { address: string; port: number } | undefined,
         onAnyAddress: options.consoleOnAnyAddress,
         bucketDir: path.join(s3Dir, bucketName),
         flushFirehose: () => firehose.flush(),
         gauges,
-        settings: { environment, region, eventBusName, deliveryStreamName, bucketName, rules: rules.map((r) => r.name), bufferSeconds: options.bufferSeconds ?? 5 },
+        settings: {
+            environment,
+            region,
+            eventBusName,
+            deliveryStreamName,
+            bucketName,
+            rules: rules.map((r) => r.name),
+            bufferSeconds: options.bufferSeconds ?? 5,
+        },
     });
 
     let outputs: LocalOutputs | undefined;
@@ -431,7 +487,9 @@ async function startPipeline(options: LocalOptions, log: Logger, host: string, r
         async flush() {
             // Archive deliveries finish when their object is written: flush whenever one waits in the buffer.
             let idle = false;
-            const drained = bus.drain().then(() => { idle = true; });
+            const drained = bus.drain().then(() => {
+                idle = true;
+            });
             while (!idle) {
                 await firehose.flush();
                 await Promise.race([drained, firehose.whenBuffered()]);
@@ -463,7 +521,9 @@ async function importLegacySpool(bus: LocalEventBus, dir: string, log: Logger): 
         if (legacy.payloads.length > 0) await bus.adoptSerialized(legacy.payloads, ARCHIVE_RULE, "archive");
         legacy.remove();
     } catch (err) {
-        log.warn(`cannot import the records an earlier version left in ${dir} (${(err as Error).message}); they stay there for the next start`);
+        log.warn(
+            `cannot import the records an earlier version left in ${dir} (${(err as Error).message}); they stay there for the next start`,
+        );
     }
 }
 
@@ -471,11 +531,19 @@ async function importLegacySpool(bus: LocalEventBus, dir: string, log: Logger): 
 function closeSummary(report: BusCloseReport): string {
     if (report.notWritten > 0) {
         const n = report.pendingEvents;
-        return `local mode stopped, but ${n} accepted ${n === 1 ? "event is" : "events are"} not fully written: ${n === 1 ? "it remains" : "they remain"} in the journal ${report.journalDir} ` +
-            `and the next start (same --data-dir) writes them once the cause is fixed. Cause: ${report.problems.join(" | ") || "a storage failure"}`;
+        return (
+            `local mode stopped, but ${n} accepted ${n === 1 ? "event is" : "events are"} not fully written: ${n === 1 ? "it remains" : "they remain"} in the journal ${report.journalDir} ` +
+            `and the next start (same --data-dir) writes them once the cause is fixed. Cause: ${report.problems.join(" | ") || "a storage failure"}`
+        );
     }
     const notes: string[] = [];
-    if (report.waitingForRetry > 0) notes.push(`${report.waitingForRetry} deliveries waiting for a retry stay in the journal ${report.journalDir} and resume at the next start`);
-    if (report.unrecordedDeliveries > 0) notes.push(`${report.unrecordedDeliveries} finished deliveries could not be marked in the journal and will be delivered again at the next start`);
+    if (report.waitingForRetry > 0)
+        notes.push(
+            `${report.waitingForRetry} deliveries waiting for a retry stay in the journal ${report.journalDir} and resume at the next start`,
+        );
+    if (report.unrecordedDeliveries > 0)
+        notes.push(
+            `${report.unrecordedDeliveries} finished deliveries could not be marked in the journal and will be delivered again at the next start`,
+        );
     return `local mode stopped: every buffer is written${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`;
 }

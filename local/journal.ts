@@ -59,7 +59,10 @@ export interface JournalCloseReport {
 
 /** Raised to callers of append() when the group could not be made durable. */
 export class JournalWriteError extends Error {
-    constructor(readonly file: string, readonly cause: unknown) {
+    constructor(
+        readonly file: string,
+        readonly cause: unknown,
+    ) {
         super(`cannot write the journal ${file}: ${describeFsError(cause)}`);
     }
 }
@@ -131,7 +134,10 @@ export class EventJournal {
     /** Counters for tests and the bench: groups written, fsyncs issued (one per group of appends), events journaled. */
     readonly stats = { groups: 0, fsyncs: 0, appendedEvents: 0 };
 
-    constructor(readonly settings: JournalSettings, log: Logger) {
+    constructor(
+        readonly settings: JournalSettings,
+        log: Logger,
+    ) {
         this.problems = new ProblemLog(log);
     }
 
@@ -152,10 +158,16 @@ export class EventJournal {
     recover(resume: (entries: RecoveredEntry[]) => void): number {
         let names: string[] = [];
         try {
-            names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort((a, b) => this.seqOf(a) - this.seqOf(b));
+            names = fs
+                .readdirSync(this.dir)
+                .filter((n) => SEGMENT_NAME.test(n))
+                .sort((a, b) => this.seqOf(a) - this.seqOf(b));
         } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-                this.problems.report("recover", `eventbridge journal: cannot read ${this.dir}: ${describeFsError(err)}; events a previous run left there wait until it is readable (${fixHint(err, path.join(this.dir, "x"))})`);
+                this.problems.report(
+                    "recover",
+                    `eventbridge journal: cannot read ${this.dir}: ${describeFsError(err)}; events a previous run left there wait until it is readable (${fixHint(err, path.join(this.dir, "x"))})`,
+                );
             }
         }
         for (const name of names) this.nextSeq = Math.max(this.nextSeq, this.seqOf(name) + 1);
@@ -184,14 +196,25 @@ export class EventJournal {
             text = fs.readFileSync(file, "utf8");
             fd = fs.openSync(file, "a");
         } catch (err) {
-            this.problems.report(`open ${file}`, `eventbridge journal: cannot open ${file}: ${describeFsError(err)}; its events wait (retried with backoff) so that they are delivered once; ${fixHint(err, file)}`);
+            this.problems.report(
+                `open ${file}`,
+                `eventbridge journal: cannot open ${file}: ${describeFsError(err)}; its events wait (retried with backoff) so that they are delivered once; ${fixHint(err, file)}`,
+            );
             return undefined;
         }
         this.problems.resolve(`open ${file}`, `eventbridge journal: ${file} is readable and writable again; resuming its events`);
         const { entries, maxGroup } = parseSegment(text);
         const segment: Segment = {
-            seq: this.seqOf(name), file, fd, size: Buffer.byteLength(text), live: new Set(), nextGroup: maxGroup + 1,
-            needsNewline: text.length > 0 && !text.endsWith("\n"), sealed: true, unrecorded: 0, unsynced: false,
+            seq: this.seqOf(name),
+            file,
+            fd,
+            size: Buffer.byteLength(text),
+            live: new Set(),
+            nextGroup: maxGroup + 1,
+            needsNewline: text.length > 0 && !text.endsWith("\n"),
+            sealed: true,
+            unrecorded: 0,
+            unsynced: false,
         };
         this.segments.set(segment.seq, segment);
         for (const entry of entries) {
@@ -290,8 +313,15 @@ export class EventJournal {
         if (!this.current || this.current.sealed) {
             const seq = this.nextSeq++;
             this.current = {
-                seq, file: path.join(this.dir, `segment-${String(seq).padStart(6, "0")}.jsonl`), size: 0, live: new Set(),
-                nextGroup: 1, needsNewline: false, sealed: false, unrecorded: 0, unsynced: false,
+                seq,
+                file: path.join(this.dir, `segment-${String(seq).padStart(6, "0")}.jsonl`),
+                size: 0,
+                live: new Set(),
+                nextGroup: 1,
+                needsNewline: false,
+                sealed: false,
+                unrecorded: 0,
+                unsynced: false,
             };
             this.segments.set(seq, this.current);
         }
@@ -363,8 +393,11 @@ export class EventJournal {
                 segment.needsNewline = true;
             }
         }
-        this.problems.report(`write ${segment.file}`, `eventbridge journal: cannot write ${segment.file}: ${describeFsError(err)}; ` +
-            `PutEvents answers InternalFailure (retryable) for the events it cannot store until this is fixed: ${fixHint(err, segment.file)}`);
+        this.problems.report(
+            `write ${segment.file}`,
+            `eventbridge journal: cannot write ${segment.file}: ${describeFsError(err)}; ` +
+                `PutEvents answers InternalFailure (retryable) for the events it cannot store until this is fixed: ${fixHint(err, segment.file)}`,
+        );
         const error = new JournalWriteError(segment.file, err);
         for (const w of writes) {
             if (w.marks) segment.unrecorded += w.marks;
@@ -388,7 +421,10 @@ export class EventJournal {
         } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== "ENOENT" && segment.unrecorded === 0) {
                 // Harmless: every delivery is marked in it, so the next start only deletes it.
-                this.problems.report(`unlink ${this.dir}`, `eventbridge journal: cannot delete ${segment.file}: ${describeFsError(err)}; it holds only finished deliveries, so the next start removes it (${fixHint(err, segment.file)})`);
+                this.problems.report(
+                    `unlink ${this.dir}`,
+                    `eventbridge journal: cannot delete ${segment.file}: ${describeFsError(err)}; it holds only finished deliveries, so the next start removes it (${fixHint(err, segment.file)})`,
+                );
             }
         }
         this.segments.delete(segment.seq);
@@ -440,7 +476,16 @@ export function parseSegment(text: string): { entries: RecoveredEntry[]; maxGrou
     let maxGroup = 0;
     for (const line of text.split("\n")) {
         if (line === "") continue;
-        let doc: { g?: number; id?: string; at?: number; t?: string[]; x?: unknown; c?: number; d?: string[][]; n?: Array<[string, string, number]> };
+        let doc: {
+            g?: number;
+            id?: string;
+            at?: number;
+            t?: string[];
+            x?: unknown;
+            c?: number;
+            d?: string[][];
+            n?: Array<[string, string, number]>;
+        };
         try {
             doc = JSON.parse(line);
         } catch {

@@ -33,7 +33,10 @@ class JqProcess {
     /** Processes started (tests and the bench read it). */
     starts = 0;
 
-    constructor(private readonly command: string, private readonly query: string) {}
+    constructor(
+        private readonly command: string,
+        private readonly query: string,
+    ) {}
 
     /** Writes the records (one write for all of them); resolves with one result per record, in order. */
     submit(inputs: string[]): Promise<JqResult[]> {
@@ -58,16 +61,22 @@ class JqProcess {
 
     private ensure(): ChildProcessWithoutNullStreams {
         if (this.child) return this.child;
-        const child = spawn(this.command, ["-c", "--unbuffered", `try [0, [${this.query}]] catch [1, .]`], { stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(this.command, ["-c", "--unbuffered", `try [0, [${this.query}]] catch [1, .]`], {
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         this.starts++;
         this.child = child;
         this.carry = "";
         this.stderr = "";
         child.stdout.setEncoding("utf8");
         child.stdout.on("data", (chunk: string) => this.onOutput(chunk));
-        child.stderr.on("data", (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString("utf8")).slice(-2000); });
+        child.stderr.on("data", (chunk: Buffer) => {
+            this.stderr = (this.stderr + chunk.toString("utf8")).slice(-2000);
+        });
         child.stdin.on("error", () => undefined); // a dying jq: handled on close
-        child.on("error", (err) => { this.stderr ||= err.message; });
+        child.on("error", (err) => {
+            this.stderr ||= err.message;
+        });
         child.on("close", (code, signal) => this.onExit(child, code, signal));
         return child;
     }

@@ -44,7 +44,9 @@ export class BinaryJq implements JqEngine {
             const out: Buffer[] = [];
             let err = "";
             child.stdout.on("data", (c: Buffer) => out.push(c));
-            child.stderr.on("data", (c: Buffer) => { err += c.toString("utf8"); });
+            child.stderr.on("data", (c: Buffer) => {
+                err += c.toString("utf8");
+            });
             child.on("error", reject);
             child.on("close", (code) => {
                 const text = Buffer.concat(out).toString("utf8");
@@ -126,7 +128,8 @@ function toKeys(line: string): KeysOrError {
     } catch {
         return { error: `Metadata extraction query did not return one JSON value: ${line.slice(0, 200)}` };
     }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return { error: "Metadata extraction query did not return an object" };
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+        return { error: "Metadata extraction query did not return an object" };
     const keys: Record<string, string> = {};
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v === "string") keys[name] = v;

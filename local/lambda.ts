@@ -13,14 +13,19 @@ let originals: Partial<Record<ConsoleMethod, (...args: unknown[]) => void>> = {}
 const names: string[] = [];
 
 function format(args: unknown[]): string {
-    return args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.stack ?? a.message : JSON.stringify(a))).join(" ");
+    return args.map((a) => (typeof a === "string" ? a : a instanceof Error ? (a.stack ?? a.message) : JSON.stringify(a))).join(" ");
 }
 
 /**
  * Wraps a handler so its console output becomes local-mode log lines `lambda <name>: ...`; each invocation
  * (duration, error) is reported to `activity` when given.
  */
-export function asLocalLambda<A extends unknown[], R>(name: string, log: Logger, handler: (...args: A) => Promise<R>, activity?: ActivitySink): (...args: A) => Promise<R> {
+export function asLocalLambda<A extends unknown[], R>(
+    name: string,
+    log: Logger,
+    handler: (...args: A) => Promise<R>,
+    activity?: ActivitySink,
+): (...args: A) => Promise<R> {
     return async (...args: A) => {
         const started = performance.now();
         let failed = true;

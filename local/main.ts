@@ -12,7 +12,8 @@ import { startLocal, type LocalPipeline } from "./index";
 function integer(name: string, min: number, max: number) {
     return (value: string): number => {
         const n = Number(value);
-        if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+        if (!/^\d+$/.test(value) || n < min || n > max)
+            throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
         return n;
     };
 }
@@ -43,35 +44,56 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         .option("--data-dir <dir>", "where S3 objects, tickets, dead letters and users are kept", ".local")
         .option("--buffer-seconds <seconds>", "Firehose buffer interval", seconds, 5)
         .option("--environment <name>", "environment: the API stage and every event's detail-type", "local")
-        .option("--region <region>", "region of the emulated resources", (value: string) => {
-            if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) throw new InvalidArgumentError("expected an AWS region name such as eu-west-1");
-            return value;
-        }, "us-east-1")
+        .option(
+            "--region <region>",
+            "region of the emulated resources",
+            (value: string) => {
+                if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value))
+                    throw new InvalidArgumentError("expected an AWS region name such as eu-west-1");
+                return value;
+            },
+            "us-east-1",
+        )
         .option("--zendesk-endpoint <url>", "send tickets to this URL instead of the built-in recorder (env ZENDESK_ENDPOINT)")
         .option("--zendesk-email <email>", "e-mail of the Zendesk user whose API token authenticates (env ZENDESK_EMAIL)")
         .option("--zendesk-api-token <token>", "Zendesk API token (env ZENDESK_API_TOKEN; prefer the variable: arguments show in ps)")
         .option("--zendesk-rate <perSecond>", "API destination invocation rate limit", integer("--zendesk-rate", 1, 300))
-        .option("--config <key=value>", "a program config key, as `pulumi config set` takes it (repeatable), e.g. partitionEventTypes=shopping,paging",
+        .option(
+            "--config <key=value>",
+            "a program config key, as `pulumi config set` takes it (repeatable), e.g. partitionEventTypes=shopping,paging",
             (pair: string, all: Record<string, string> = {}) => {
                 const i = pair.indexOf("=");
                 if (i <= 0) throw new InvalidArgumentError("expected key=value");
                 return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
-            })
+            },
+        )
         .option("--console-on-any-address", "serve the browser console and /_local/metrics even when --host is not a loopback address")
         .option("--quiet", "print only the ready line and confirmation codes")
         .showHelpAfterError();
     program.parse(argv);
     const o = program.opts<{
-        port: number; host: string; dataDir: string; bufferSeconds: number; environment: string; region: string;
-        zendeskEndpoint?: string; zendeskEmail?: string; zendeskApiToken?: string; zendeskRate?: number; quiet?: boolean; consoleOnAnyAddress?: boolean;
+        port: number;
+        host: string;
+        dataDir: string;
+        bufferSeconds: number;
+        environment: string;
+        region: string;
+        zendeskEndpoint?: string;
+        zendeskEmail?: string;
+        zendeskApiToken?: string;
+        zendeskRate?: number;
+        quiet?: boolean;
+        consoleOnAnyAddress?: boolean;
         config?: Record<string, string>;
     }>();
     const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
     if (zendeskEndpoint && !/^https?:\/\//.test(zendeskEndpoint)) program.error("--zendesk-endpoint must be an http(s) URL");
 
     if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
-        process.stderr.write(`warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
-            "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n");
+        process.stderr.write(
+            `warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
+                "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n",
+        );
     }
     const local = await startLocal({
         port: o.port,
@@ -124,19 +146,21 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
     process.stdout.write(JSON.stringify(local.outputs) + "\n");
     if (!o.quiet) {
         const { outputs: out, details } = local;
-        process.stdout.write([
-            `client-events local mode (environment ${details.environment}, region ${out.region})`,
-            `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
-            `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
-            `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
-            `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
-            `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
-            details.consoleUrl
-                ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
-                : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
-            "  Ctrl-C writes every buffer to disk and stops.",
-            "",
-        ].join("\n"));
+        process.stdout.write(
+            [
+                `client-events local mode (environment ${details.environment}, region ${out.region})`,
+                `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
+                `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
+                `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
+                `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
+                `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+                details.consoleUrl
+                    ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
+                    : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
+                "  Ctrl-C writes every buffer to disk and stops.",
+                "",
+            ].join("\n"),
+        );
     }
     return local;
 }
@@ -146,7 +170,8 @@ if (require.main === module) {
         const e = err as NodeJS.ErrnoException;
         if (e.code === "EADDRINUSE") process.stderr.write(`Port in use: ${e.message}. Choose another with --port.\n`);
         else if (err instanceof DataDirLockedError) process.stderr.write(`${e.message}\n`);
-        else if (e.code && e.syscall && e.path) process.stderr.write(`Cannot use the data directory: ${e.message}. Choose another with --data-dir, or fix its permissions.\n`);
+        else if (e.code && e.syscall && e.path)
+            process.stderr.write(`Cannot use the data directory: ${e.message}. Choose another with --data-dir, or fix its permissions.\n`);
         else if (/^Invalid configuration|^A Zendesk endpoint/.test(e.message)) process.stderr.write(`${e.message}\n`);
         else process.stderr.write(`${e.stack ?? e}\n`);
         process.exit(1);

@@ -164,7 +164,11 @@ export class LocalMetrics {
     private readonly timeline: TimelineBucket[] = [];
     private lastMatchedEvent = "";
 
-    constructor(private readonly feed: ActivityFeed, private readonly context: MetricsContext, private readonly now: () => number = Date.now) {
+    constructor(
+        private readonly feed: ActivityFeed,
+        private readonly context: MetricsContext,
+        private readonly now: () => number = Date.now,
+    ) {
         feed.subscribe((record) => this.count(record));
     }
 
@@ -198,9 +202,17 @@ export class LocalMetrics {
 
     private count(r: Activity): void {
         switch (r.type) {
-            case "request": return this.countRequest(r);
-            case "match": case "delivery": case "retry": case "dead-letter": return this.countRouting(r);
-            case "firehose-put": case "object": case "firehose-failed": return this.countFirehose(r);
+            case "request":
+                return this.countRequest(r);
+            case "match":
+            case "delivery":
+            case "retry":
+            case "dead-letter":
+                return this.countRouting(r);
+            case "firehose-put":
+            case "object":
+            case "firehose-failed":
+                return this.countFirehose(r);
             case "lambda": {
                 const { lambda } = METRIC_NAMES;
                 this.functions.add(r.name);
@@ -209,9 +221,12 @@ export class LocalMetrics {
                 this.histogram(`lambda.${r.name}.${lambda.duration}`).add(r.durationMs);
                 return;
             }
-            case "ticket": return this.add(`zendesk.${METRIC_NAMES.zendesk.tickets}`, 1, r.at);
-            case "ticket-refused": return this.add(`zendesk.${METRIC_NAMES.zendesk.refused}`, 1, r.at);
-            default: return;
+            case "ticket":
+                return this.add(`zendesk.${METRIC_NAMES.zendesk.tickets}`, 1, r.at);
+            case "ticket-refused":
+                return this.add(`zendesk.${METRIC_NAMES.zendesk.refused}`, 1, r.at);
+            default:
+                return;
         }
     }
 
@@ -305,10 +320,19 @@ export class LocalMetrics {
     snapshot(): Record<string, unknown> {
         const { api, bus, firehose, lambda, deadLetters, transform, zendesk } = METRIC_NAMES;
         const ctx = this.context;
-        const ruleFigures = [bus.matched, bus.invocations, bus.attempts, bus.successfulAttempts, bus.retries, bus.failedInvocations, bus.sentToDlq];
+        const ruleFigures = [
+            bus.matched,
+            bus.invocations,
+            bus.attempts,
+            bus.successfulAttempts,
+            bus.retries,
+            bus.failedInvocations,
+            bus.sentToDlq,
+        ];
         const objects = this.figure("firehose.objectsWritten").sum;
         const failed = this.figure("firehose.failedDeliveries").sum;
-        const sorted = (m: Map<string | number, number>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))));
+        const sorted = (m: Map<string | number, number>) =>
+            Object.fromEntries([...m.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))));
         return {
             startedAt: new Date(this.feed.startedAt).toISOString(),
             uptimeSeconds: round((this.now() - this.feed.startedAt) / 1000),
@@ -325,15 +349,27 @@ export class LocalMetrics {
                 dimensions: { EventBusName: ctx.eventBusName },
                 ...this.figures("bus", [bus.entries, bus.failedEntries, bus.matched]),
                 failedEntriesByErrorCode: sorted(this.failedByCode),
-                rules: Object.fromEntries([...this.rules].sort().map((rule) => [rule, {
-                    dimensions: { EventBusName: ctx.eventBusName, RuleName: rule },
-                    ...this.figures(`rule.${rule}`, ruleFigures),
-                }])),
+                rules: Object.fromEntries(
+                    [...this.rules].sort().map((rule) => [
+                        rule,
+                        {
+                            dimensions: { EventBusName: ctx.eventBusName, RuleName: rule },
+                            ...this.figures(`rule.${rule}`, ruleFigures),
+                        },
+                    ]),
+                ),
             },
             firehose: {
                 namespace: firehose.namespace,
                 dimensions: { DeliveryStreamName: ctx.deliveryStreamName },
-                ...this.figures("firehose", [firehose.incomingRecords, firehose.incomingBytes, firehose.processedRecords, firehose.deliveredRecords, firehose.deliveredBytes, firehose.objects]),
+                ...this.figures("firehose", [
+                    firehose.incomingRecords,
+                    firehose.incomingBytes,
+                    firehose.processedRecords,
+                    firehose.deliveredRecords,
+                    firehose.deliveredBytes,
+                    firehose.objects,
+                ]),
                 [firehose.deliverySuccess]: objects + failed === 0 ? null : round(objects / (objects + failed)),
                 errorObjects: objects - this.figure(`firehose.${firehose.objects}`).sum,
                 errorRecordsByType: sorted(this.errorRecordsByType),
@@ -341,16 +377,26 @@ export class LocalMetrics {
                 ...(ctx.gauges?.() ?? {}),
             },
             transform: { namespace: transform.namespace, ...this.figures("transform", [transform.rejected]) },
-            lambda: Object.fromEntries([...this.functions].sort().map((fn) => [fn, {
-                namespace: lambda.namespace,
-                dimensions: { FunctionName: fn },
-                ...this.figures(`lambda.${fn}`, [lambda.invocations, lambda.errors]),
-                [lambda.duration]: { unit: "Milliseconds", ...this.histogram(`lambda.${fn}.${lambda.duration}`).summary() },
-            }])),
-            deadLetters: Object.fromEntries([...this.rules].sort().map((rule) => [rule, {
-                namespace: deadLetters.namespace,
-                ...this.figures(`dlq.${rule}`, [deadLetters.sent]),
-            }])),
+            lambda: Object.fromEntries(
+                [...this.functions].sort().map((fn) => [
+                    fn,
+                    {
+                        namespace: lambda.namespace,
+                        dimensions: { FunctionName: fn },
+                        ...this.figures(`lambda.${fn}`, [lambda.invocations, lambda.errors]),
+                        [lambda.duration]: { unit: "Milliseconds", ...this.histogram(`lambda.${fn}.${lambda.duration}`).summary() },
+                    },
+                ]),
+            ),
+            deadLetters: Object.fromEntries(
+                [...this.rules].sort().map((rule) => [
+                    rule,
+                    {
+                        namespace: deadLetters.namespace,
+                        ...this.figures(`dlq.${rule}`, [deadLetters.sent]),
+                    },
+                ]),
+            ),
             zendesk: { local: true, ...this.figures("zendesk", [zendesk.tickets, zendesk.refused]) },
             timeline: this.timelineSnapshot(),
             ...(ctx.process ? { process: { local: true, ...ctx.process() } } : {}),

@@ -143,7 +143,8 @@ export class LocalServer {
         const headers = {
             "Content-Type": "application/x-amz-json-1.1",
             "Access-Control-Allow-Origin": "*",
-            "Access-Control-Allow-Headers": "content-type,x-amz-target,x-amz-user-agent,authorization,x-amz-date,x-amz-security-token,amz-sdk-invocation-id,amz-sdk-request",
+            "Access-Control-Allow-Headers":
+                "content-type,x-amz-target,x-amz-user-agent,authorization,x-amz-date,x-amz-security-token,amz-sdk-invocation-id,amz-sdk-request",
             "Access-Control-Allow-Methods": "POST,OPTIONS",
             "Access-Control-Expose-Headers": "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage",
         };
@@ -156,7 +157,12 @@ export class LocalServer {
         const operation = target.startsWith(COGNITO_TARGET_PREFIX) ? target.slice(COGNITO_TARGET_PREFIX.length) : target;
         const send = (status: number, value: unknown, errorType?: string) => {
             const body = JSON.stringify(value);
-            res.writeHead(status, { ...headers, "x-amzn-RequestId": "local", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), "Content-Length": Buffer.byteLength(body) });
+            res.writeHead(status, {
+                ...headers,
+                "x-amzn-RequestId": "local",
+                ...(errorType ? { "x-amzn-ErrorType": errorType } : {}),
+                "Content-Length": Buffer.byteLength(body),
+            });
             res.end(body);
         };
         let input: Record<string, unknown>;
@@ -168,7 +174,12 @@ export class LocalServer {
         }
         try {
             // The request as received: IAM-authorized operations verify its SigV4 signature.
-            const output = await this.parts.cognito.call(operation, input, { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body: raw });
+            const output = await this.parts.cognito.call(operation, input, {
+                method: req.method ?? "POST",
+                url: req.url ?? "/",
+                headers: req.headers,
+                body: raw,
+            });
             send(200, output);
         } catch (err) {
             if (err instanceof CognitoError) {

@@ -38,12 +38,20 @@ export class ZendeskRecorder {
     readonly file: string;
     private readonly problems: ProblemLog;
 
-    constructor(dataDir: string, private readonly expectedAuthorization: string, private readonly log: Logger, private readonly options: RecorderOptions = {}) {
+    constructor(
+        dataDir: string,
+        private readonly expectedAuthorization: string,
+        private readonly log: Logger,
+        private readonly options: RecorderOptions = {},
+    ) {
         this.file = path.join(dataDir, "zendesk", "tickets.jsonl");
         this.problems = new ProblemLog(log);
         if (existsSync(this.file)) {
             // Ticket ids continue after those of earlier runs; a file an older version left world-readable is closed.
-            this.nextId = readFileSync(this.file, "utf8").split("\n").filter((l) => l !== "").length + 1;
+            this.nextId =
+                readFileSync(this.file, "utf8")
+                    .split("\n")
+                    .filter((l) => l !== "").length + 1;
             try {
                 chmodSync(this.file, 0o600);
             } catch {
@@ -73,15 +81,22 @@ export class ZendeskRecorder {
         }
         const ticket = (JSON.parse(text) as { ticket: Record<string, unknown> }).ticket;
         try {
-            appendJsonLine(this.file, {
-                receivedAt: new Date().toISOString(),
-                authorization: this.options.keepAuthorization ? authorization : maskAuthorization(authorization),
-                contentType: req.headers["content-type"],
-                userAgent: req.headers["user-agent"],
-                body: text,
-            }, 0o600);
+            appendJsonLine(
+                this.file,
+                {
+                    receivedAt: new Date().toISOString(),
+                    authorization: this.options.keepAuthorization ? authorization : maskAuthorization(authorization),
+                    contentType: req.headers["content-type"],
+                    userAgent: req.headers["user-agent"],
+                    body: text,
+                },
+                0o600,
+            );
         } catch (err) {
-            this.problems.report("write", `zendesk recorder: cannot write ${this.file}: ${describeFsError(err)}; answering 503 so the ticket is retried: ${fixHint(err, this.file)}`);
+            this.problems.report(
+                "write",
+                `zendesk recorder: cannot write ${this.file}: ${describeFsError(err)}; answering 503 so the ticket is retried: ${fixHint(err, this.file)}`,
+            );
             return send(503, { error: "ServiceUnavailable", description: "The recorder cannot store tickets right now." });
         }
         this.problems.resolve("write", `zendesk recorder: ${this.file} is writable again`);

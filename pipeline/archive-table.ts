@@ -16,8 +16,16 @@
  * column (`schemaVersion: {}` in an `int` column), and a string column takes any JSON value.
  */
 import {
-    ERROR_OUTPUT_TYPES, ERROR_SEGMENTS, ERRORS_ROOT, EVENT_SEGMENTS, EVENTS_ROOT, eventTypePartitions, layoutPath,
-    schemaVersionPartitions, type PartitioningPolicy, type PartitionSegment,
+    ERROR_OUTPUT_TYPES,
+    ERROR_SEGMENTS,
+    ERRORS_ROOT,
+    EVENT_SEGMENTS,
+    EVENTS_ROOT,
+    eventTypePartitions,
+    layoutPath,
+    schemaVersionPartitions,
+    type PartitioningPolicy,
+    type PartitionSegment,
 } from "./partitioning";
 
 /** Column types both engines read the same way. */
@@ -97,10 +105,20 @@ export const ERRORS_TABLE: ArchiveTable = {
     segments: ERROR_SEGMENTS,
     columns: [
         { name: "attemptsmade", key: "attemptsMade", type: "int", comment: "Delivery attempts" },
-        { name: "arrivaltimestamp", key: "arrivalTimestamp", type: "bigint", comment: "When Firehose received the record (ms since the epoch)" },
+        {
+            name: "arrivaltimestamp",
+            key: "arrivalTimestamp",
+            type: "bigint",
+            comment: "When Firehose received the record (ms since the epoch)",
+        },
         text("errorcode", "errorCode", "e.g. Lambda.ProcessingFailedStatus, DynamicPartitioning.MetadataExtractionFailed"),
         text("errormessage", "errorMessage", "Firehose's explanation"),
-        { name: "attemptendingtimestamp", key: "attemptEndingTimestamp", type: "bigint", comment: "When the last attempt ended (ms since the epoch)" },
+        {
+            name: "attemptendingtimestamp",
+            key: "attemptEndingTimestamp",
+            type: "bigint",
+            comment: "When the last attempt ended (ms since the epoch)",
+        },
         text("rawdata", "rawData", "The record as received, base64: from_utf8(from_base64(rawdata))"),
         text("lambdaarn", "lambdaArn", "The transform function, for processing-failed records"),
     ],
@@ -174,9 +192,12 @@ export function projectionOf(segment: PartitionSegment, policy: PartitioningPoli
     }
     if ("errorOutputType" in source) return { type: "enum", values: ERROR_OUTPUT_TYPES.join(",") };
     switch (source.timestamp) {
-        case "yyyy": return { type: "date", format: "yyyy", range: `${FIRST_ARCHIVE_YEAR},NOW`, interval: "1", "interval.unit": "YEARS" };
-        case "MM": return { type: "integer", range: "1,12", digits: "2" };
-        case "dd": return { type: "integer", range: "1,31", digits: "2" };
+        case "yyyy":
+            return { type: "date", format: "yyyy", range: `${FIRST_ARCHIVE_YEAR},NOW`, interval: "1", "interval.unit": "YEARS" };
+        case "MM":
+            return { type: "integer", range: "1,12", digits: "2" };
+        case "dd":
+            return { type: "integer", range: "1,31", digits: "2" };
     }
 }
 
@@ -232,9 +253,12 @@ export function duckdbGlob(table: ArchiveTable, bucketDir: string): string {
  * Athena does. `hasObjects` false gives an empty view of the same shape (read_json refuses an empty glob).
  */
 export function duckdbViewSql(table: ArchiveTable, bucketDir: string, hasObjects: boolean): string {
-    const pathPattern = "^" + escapeRegex(`${bucketDir}/`) + layoutPath(escapeRegex(table.root), table.segments, () => "([^/]*)") + "[^/]*$";
+    const pathPattern =
+        "^" + escapeRegex(`${bucketDir}/`) + layoutPath(escapeRegex(table.root), table.segments, () => "([^/]*)") + "[^/]*$";
     const columns = table.columns.map((c) => `${duckdbProjection(c, sqlIdentifier(c.key))} AS ${sqlIdentifier(c.name)}`);
-    const partitions = table.segments.map((s, i) => `regexp_extract(filename, ${sqlString(pathPattern)}, ${i + 1}) AS ${sqlIdentifier(s.column)}`);
+    const partitions = table.segments.map(
+        (s, i) => `regexp_extract(filename, ${sqlString(pathPattern)}, ${i + 1}) AS ${sqlIdentifier(s.column)}`,
+    );
     const source = hasObjects
         ? `read_json(${sqlString(duckdbGlob(table, bucketDir))}, format = 'newline_delimited', ignore_errors = true, ` +
           `filename = true, hive_partitioning = false, columns = {${table.columns.map((c) => `${sqlString(c.key)}: ${sqlString(duckdbType(c.type))}`).join(", ")}})`

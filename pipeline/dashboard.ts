@@ -48,13 +48,24 @@ export interface AlarmsWidget {
 export type Widget = GraphWidget | TextWidget | AlarmsWidget;
 
 const stage = (markdown: string): TextWidget => ({ kind: "text", markdown, width: 24, height: 1 });
-const graph = (title: string, lines: GraphLine[], width = 8, extra: Partial<GraphWidget> = {}): GraphWidget => ({ kind: "graph", title, lines, width, ...extra });
+const graph = (title: string, lines: GraphLine[], width = 8, extra: Partial<GraphWidget> = {}): GraphWidget => ({
+    kind: "graph",
+    title,
+    lines,
+    width,
+    ...extra,
+});
 const lambda = (role: FunctionRole): GraphLine[] => [
-    { metric: "lambdaInvocations", target: role }, { metric: "lambdaErrors", target: role }, { metric: "lambdaThrottles", target: role },
+    { metric: "lambdaInvocations", target: role },
+    { metric: "lambdaErrors", target: role },
+    { metric: "lambdaThrottles", target: role },
 ];
 const ruleLines = (route: string): GraphLine[] => [
-    { metric: "ruleMatchedEvents", target: route }, { metric: "ruleInvocations", target: route },
-    { metric: "ruleFailedInvocations", target: route }, { metric: "ruleSentToDlq", target: route }, { metric: "ruleDlqFailed", target: route },
+    { metric: "ruleMatchedEvents", target: route },
+    { metric: "ruleInvocations", target: route },
+    { metric: "ruleFailedInvocations", target: route },
+    { metric: "ruleSentToDlq", target: route },
+    { metric: "ruleDlqFailed", target: route },
 ];
 
 /** The widgets, in the order an event meets the stages. */
@@ -62,28 +73,67 @@ export function pipelineWidgets(routes: string[], bufferIntervalSeconds: number)
     const widgets: Widget[] = [
         { kind: "alarms", title: "Alarms", width: 24, height: 3 },
         stage("### 1. Request: API Gateway (`POST /event`)"),
-        graph("Requests and errors", [{ metric: "apiRequests" }, { metric: "api4xx" }, { metric: "api5xx" }, { metric: "apiRequestsWithFailedEntries" }]),
+        graph("Requests and errors", [
+            { metric: "apiRequests" },
+            { metric: "api4xx" },
+            { metric: "api5xx" },
+            { metric: "apiRequestsWithFailedEntries" },
+        ]),
         graph("Latency (ms)", [{ metric: "apiLatencyP50" }, { metric: "apiLatencyP99" }, { metric: "apiIntegrationLatencyP99" }]),
         graph("Authorizer", lambda("authorizer")),
         graph("Sign-up trigger (post-confirmation: gives each user a clientId)", lambda("postConfirmation"), 24, { height: 4 }),
         stage("### 2. Bus: EventBridge PutEvents and the rules"),
-        graph("Events on the bus", [{ metric: "busMatchedEvents" }, { metric: "putEventsEntries", right: true }, { metric: "putEventsFailedEntries", right: true }]),
+        graph("Events on the bus", [
+            { metric: "busMatchedEvents" },
+            { metric: "putEventsEntries", right: true },
+            { metric: "putEventsFailedEntries", right: true },
+        ]),
         ...routes.map((route) => graph(`Route "${route}"`, ruleLines(route))),
         stage("### 3. Archive: Firehose, transform, S3"),
-        graph("Records in and delivered", [{ metric: "firehoseIncomingRecords" }, { metric: "firehoseDeliveredRecords" }, { metric: "firehoseThrottled" }]),
-        graph("Freshness (s)", [{ metric: "firehoseFreshness" }], 8,
-            { annotation: { label: "alarm", value: freshnessThresholdSeconds(bufferIntervalSeconds) } }),
-        graph("Partitions", [{ metric: "firehosePartitionCount" }, { metric: "firehosePartitionLimit" }, { metric: "firehosePartitionExceeded", right: true }]),
-        graph("Transform", [...lambda("transform"), { metric: "firehoseProcessingSuccess", right: true }, { metric: "firehoseS3Success", right: true }]),
-        graph("Transform rejects by reason", [{ metric: "transformRejects", label: "all reasons" },
-            ...TRANSFORM_REJECT_REASONS.map((reason): GraphLine => ({ metric: "transformRejectsByReason", extra: { Reason: reason }, label: reason }))]),
-        graph("Dead-letter queues", routes.map((route) => ({ metric: "dlqVisible" as const, target: route, label: route }))),
+        graph("Records in and delivered", [
+            { metric: "firehoseIncomingRecords" },
+            { metric: "firehoseDeliveredRecords" },
+            { metric: "firehoseThrottled" },
+        ]),
+        graph("Freshness (s)", [{ metric: "firehoseFreshness" }], 8, {
+            annotation: { label: "alarm", value: freshnessThresholdSeconds(bufferIntervalSeconds) },
+        }),
+        graph("Partitions", [
+            { metric: "firehosePartitionCount" },
+            { metric: "firehosePartitionLimit" },
+            { metric: "firehosePartitionExceeded", right: true },
+        ]),
+        graph("Transform", [
+            ...lambda("transform"),
+            { metric: "firehoseProcessingSuccess", right: true },
+            { metric: "firehoseS3Success", right: true },
+        ]),
+        graph("Transform rejects by reason", [
+            { metric: "transformRejects", label: "all reasons" },
+            ...TRANSFORM_REJECT_REASONS.map((reason): GraphLine => ({
+                metric: "transformRejectsByReason",
+                extra: { Reason: reason },
+                label: reason,
+            })),
+        ]),
+        graph(
+            "Dead-letter queues",
+            routes.map((route) => ({ metric: "dlqVisible" as const, target: route, label: route })),
+        ),
     ];
     if (routes.includes(ZENDESK_ROUTE)) {
-        widgets.push(stage("### 4. Zendesk: the API destination"),
-            graph("Tickets", [{ metric: "ruleInvocations", target: ZENDESK_ROUTE, label: "tickets sent" },
-                { metric: "ruleRetries", target: ZENDESK_ROUTE, label: "retries (429, 5xx)" },
-                { metric: "ruleFailedInvocations", target: ZENDESK_ROUTE, label: "failed" }], 12));
+        widgets.push(
+            stage("### 4. Zendesk: the API destination"),
+            graph(
+                "Tickets",
+                [
+                    { metric: "ruleInvocations", target: ZENDESK_ROUTE, label: "tickets sent" },
+                    { metric: "ruleRetries", target: ZENDESK_ROUTE, label: "retries (429, 5xx)" },
+                    { metric: "ruleFailedInvocations", target: ZENDESK_ROUTE, label: "failed" },
+                ],
+                12,
+            ),
+        );
     }
     return widgets;
 }
@@ -108,13 +158,19 @@ export interface DashboardOptions {
 
 /** The dashboard body (JSON text) for the pipeline's resources. Widgets flow left to right, 24 units a row. */
 export function dashboardBody(resources: PipelineResources<string>, options: DashboardOptions): string {
-    const routes = [ARCHIVE_ROUTE, ...Object.keys(resources.routes).filter((r) => r !== ARCHIVE_ROUTE)].filter((r) => r in resources.routes);
+    const routes = [ARCHIVE_ROUTE, ...Object.keys(resources.routes).filter((r) => r !== ARCHIVE_ROUTE)].filter(
+        (r) => r in resources.routes,
+    );
     let x = 0;
     let y = 0;
     let rowHeight = 0;
     const body = pipelineWidgets(routes, options.bufferIntervalSeconds).map((widget) => {
         const height = widget.height ?? 6;
-        if (x + widget.width > 24) { x = 0; y += rowHeight; rowHeight = 0; }
+        if (x + widget.width > 24) {
+            x = 0;
+            y += rowHeight;
+            rowHeight = 0;
+        }
         const placed = { x, y, width: widget.width, height, ...widgetBody(widget, resources, options) };
         x += widget.width;
         rowHeight = Math.max(rowHeight, height);

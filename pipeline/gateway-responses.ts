@@ -81,8 +81,10 @@ export const GATEWAY_RESPONSES: GatewayResponseSpec[] = [
     {
         responseType: "BAD_REQUEST_BODY",
         statusCode: "400",
-        template: body(`Invalid request body: expected {"entries": [{"entry": "<one event as a JSON string>"}, ...]} ` +
-            `with 1 to ${MAX_ENTRIES_PER_REQUEST} entries of at most ${MAX_ENTRY_LENGTH} characters and no other fields`),
+        template: body(
+            `Invalid request body: expected {"entries": [{"entry": "<one event as a JSON string>"}, ...]} ` +
+                `with 1 to ${MAX_ENTRIES_PER_REQUEST} entries of at most ${MAX_ENTRY_LENGTH} characters and no other fields`,
+        ),
     },
     // Unknown path or method (API Gateway says "Missing Authentication Token" there by default).
     { responseType: "MISSING_AUTHENTICATION_TOKEN", statusCode: "404", template: body("Not found: use POST /event") },

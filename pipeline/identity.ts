@@ -14,7 +14,10 @@ export const CLIENT_ID_NAMESPACE = "3b1e6c52-8f0a-4d7e-9a61-2c5f0e9b7d14";
 
 /** An RFC 9562 version 5 (name-based, SHA-1) UUID of `name` in `namespace`. */
 export function uuidV5(namespace: string, name: string): string {
-    const hash = createHash("sha1").update(Buffer.from(namespace.replace(/-/g, ""), "hex")).update(name, "utf8").digest();
+    const hash = createHash("sha1")
+        .update(Buffer.from(namespace.replace(/-/g, ""), "hex"))
+        .update(name, "utf8")
+        .digest();
     hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
     hash[8] = (hash[8] & 0x3f) | 0x80; // RFC variant
     const hex = hash.subarray(0, 16).toString("hex");
@@ -96,4 +99,3 @@ export const SCHEMA_ATTRIBUTES: SchemaAttribute[] = [
         stringAttributeConstraints: { minLength: "1", maxLength: String(MAX_CLIENT_ID_LENGTH) },
     },
 ];
-

@@ -77,7 +77,16 @@ const fn = [DIMENSION.functionName] as const;
 const rule = [DIMENSION.eventBusName, DIMENSION.ruleName] as const;
 const stream = [DIMENSION.deliveryStreamName] as const;
 
-function metric(id: string, namespace: string, metricName: string, dimensionKeys: readonly string[], stat: Statistic, unit: string, label: string, doc: string): MetricDefinition {
+function metric(
+    id: string,
+    namespace: string,
+    metricName: string,
+    dimensionKeys: readonly string[],
+    stat: Statistic,
+    unit: string,
+    label: string,
+    doc: string,
+): MetricDefinition {
     return { id, namespace, metricName, dimensionKeys, stat, unit, label, doc };
 }
 
@@ -89,9 +98,26 @@ export const METRICS = {
     api5xx: metric("api5xx", "AWS/ApiGateway", "5XXError", api, "Sum", "Count", "5xx", DOCS.apiGateway),
     apiLatencyP99: metric("apiLatencyP99", "AWS/ApiGateway", "Latency", api, "p99", "Milliseconds", "latency p99", DOCS.apiGateway),
     apiLatencyP50: metric("apiLatencyP50", "AWS/ApiGateway", "Latency", api, "p50", "Milliseconds", "latency p50", DOCS.apiGateway),
-    apiIntegrationLatencyP99: metric("apiIntegrationLatencyP99", "AWS/ApiGateway", "IntegrationLatency", api, "p99", "Milliseconds", "PutEvents latency p99", DOCS.apiGateway),
-    apiRequestsWithFailedEntries: metric("apiRequestsWithFailedEntries", CUSTOM_NAMESPACE, REQUESTS_WITH_FAILED_ENTRIES.metricName,
-        Object.keys(REQUESTS_WITH_FAILED_ENTRIES.dimensionFields), "Sum", "Count", "207 answers (some entries failed)", DOCS.custom),
+    apiIntegrationLatencyP99: metric(
+        "apiIntegrationLatencyP99",
+        "AWS/ApiGateway",
+        "IntegrationLatency",
+        api,
+        "p99",
+        "Milliseconds",
+        "PutEvents latency p99",
+        DOCS.apiGateway,
+    ),
+    apiRequestsWithFailedEntries: metric(
+        "apiRequestsWithFailedEntries",
+        CUSTOM_NAMESPACE,
+        REQUESTS_WITH_FAILED_ENTRIES.metricName,
+        Object.keys(REQUESTS_WITH_FAILED_ENTRIES.dimensionFields),
+        "Sum",
+        "Count",
+        "207 answers (some entries failed)",
+        DOCS.custom,
+    ),
 
     // Lambda, per function.
     lambdaInvocations: metric("lambdaInvocations", "AWS/Lambda", "Invocations", fn, "Sum", "Count", "invocations", DOCS.lambda),
@@ -100,34 +126,186 @@ export const METRICS = {
 
     // EventBridge. PutEvents metrics have no dimension at all: they count every PutEvents call of the
     // account in the region, this stack's and any other's.
-    putEventsEntries: metric("putEventsEntries", "AWS/Events", "PutEventsEntriesCount", [], "Sum", "Count", "entries put (account, region)", DOCS.eventBridge),
-    putEventsFailedEntries: metric("putEventsFailedEntries", "AWS/Events", "PutEventsFailedEntriesCount", [], "Sum", "Count", "entries failed (account, region)", DOCS.eventBridge),
-    busMatchedEvents: metric("busMatchedEvents", "AWS/Events", "MatchedEvents", [DIMENSION.eventBusName], "Sum", "Count", "events matched on the bus", DOCS.eventBridge),
+    putEventsEntries: metric(
+        "putEventsEntries",
+        "AWS/Events",
+        "PutEventsEntriesCount",
+        [],
+        "Sum",
+        "Count",
+        "entries put (account, region)",
+        DOCS.eventBridge,
+    ),
+    putEventsFailedEntries: metric(
+        "putEventsFailedEntries",
+        "AWS/Events",
+        "PutEventsFailedEntriesCount",
+        [],
+        "Sum",
+        "Count",
+        "entries failed (account, region)",
+        DOCS.eventBridge,
+    ),
+    busMatchedEvents: metric(
+        "busMatchedEvents",
+        "AWS/Events",
+        "MatchedEvents",
+        [DIMENSION.eventBusName],
+        "Sum",
+        "Count",
+        "events matched on the bus",
+        DOCS.eventBridge,
+    ),
     ruleMatchedEvents: metric("ruleMatchedEvents", "AWS/Events", "MatchedEvents", rule, "Sum", "Count", "matched", DOCS.eventBridge),
     ruleInvocations: metric("ruleInvocations", "AWS/Events", "Invocations", rule, "Sum", "Count", "delivered", DOCS.eventBridge),
-    ruleFailedInvocations: metric("ruleFailedInvocations", "AWS/Events", "FailedInvocations", rule, "Sum", "Count", "failed", DOCS.eventBridge),
+    ruleFailedInvocations: metric(
+        "ruleFailedInvocations",
+        "AWS/Events",
+        "FailedInvocations",
+        rule,
+        "Sum",
+        "Count",
+        "failed",
+        DOCS.eventBridge,
+    ),
     ruleRetries: metric("ruleRetries", "AWS/Events", "RetryInvocationAttempts", rule, "Sum", "Count", "retries", DOCS.eventBridge),
     ruleSentToDlq: metric("ruleSentToDlq", "AWS/Events", "InvocationsSentToDlq", rule, "Sum", "Count", "to DLQ", DOCS.eventBridge),
-    ruleDlqFailed: metric("ruleDlqFailed", "AWS/Events", "InvocationsFailedToBeSentToDlq", rule, "Sum", "Count", "lost (DLQ failed)", DOCS.eventBridge),
+    ruleDlqFailed: metric(
+        "ruleDlqFailed",
+        "AWS/Events",
+        "InvocationsFailedToBeSentToDlq",
+        rule,
+        "Sum",
+        "Count",
+        "lost (DLQ failed)",
+        DOCS.eventBridge,
+    ),
 
     // The routes' dead-letter queues.
-    dlqVisible: metric("dlqVisible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", [DIMENSION.queueName], "Maximum", "Count", "events in DLQ", DOCS.sqs),
+    dlqVisible: metric(
+        "dlqVisible",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [DIMENSION.queueName],
+        "Maximum",
+        "Count",
+        "events in DLQ",
+        DOCS.sqs,
+    ),
 
     // Firehose (with a Lambda transform and dynamic partitioning).
-    firehoseIncomingRecords: metric("firehoseIncomingRecords", "AWS/Firehose", "IncomingRecords", stream, "Sum", "Count", "records in", DOCS.firehose),
-    firehoseDeliveredRecords: metric("firehoseDeliveredRecords", "AWS/Firehose", "DeliveryToS3.Records", stream, "Sum", "Count", "records to S3", DOCS.firehose),
-    firehoseFreshness: metric("firehoseFreshness", "AWS/Firehose", "DeliveryToS3.DataFreshness", stream, "Maximum", "Seconds", "oldest record, seconds", DOCS.firehose),
-    firehoseS3Success: metric("firehoseS3Success", "AWS/Firehose", "DeliveryToS3.Success", stream, "Average", "None", "S3 put success ratio", DOCS.firehose),
-    firehoseProcessingSuccess: metric("firehoseProcessingSuccess", "AWS/Firehose", "ExecuteProcessing.Success", stream, "Average", "None", "transform success ratio", DOCS.firehose),
-    firehosePartitionCount: metric("firehosePartitionCount", "AWS/Firehose", "PartitionCount", stream, "Maximum", "Count", "active partitions", DOCS.firehose),
-    firehosePartitionLimit: metric("firehosePartitionLimit", "AWS/Firehose", "ActivePartitionsLimit", stream, "Maximum", "Count", "partition limit", DOCS.firehose),
-    firehosePartitionExceeded: metric("firehosePartitionExceeded", "AWS/Firehose", "PartitionCountExceeded", stream, "Maximum", "None", "partition limit exceeded (1/0)", DOCS.firehose),
-    firehoseThrottled: metric("firehoseThrottled", "AWS/Firehose", "ThrottledRecords", stream, "Sum", "Count", "throttled records", DOCS.firehose),
+    firehoseIncomingRecords: metric(
+        "firehoseIncomingRecords",
+        "AWS/Firehose",
+        "IncomingRecords",
+        stream,
+        "Sum",
+        "Count",
+        "records in",
+        DOCS.firehose,
+    ),
+    firehoseDeliveredRecords: metric(
+        "firehoseDeliveredRecords",
+        "AWS/Firehose",
+        "DeliveryToS3.Records",
+        stream,
+        "Sum",
+        "Count",
+        "records to S3",
+        DOCS.firehose,
+    ),
+    firehoseFreshness: metric(
+        "firehoseFreshness",
+        "AWS/Firehose",
+        "DeliveryToS3.DataFreshness",
+        stream,
+        "Maximum",
+        "Seconds",
+        "oldest record, seconds",
+        DOCS.firehose,
+    ),
+    firehoseS3Success: metric(
+        "firehoseS3Success",
+        "AWS/Firehose",
+        "DeliveryToS3.Success",
+        stream,
+        "Average",
+        "None",
+        "S3 put success ratio",
+        DOCS.firehose,
+    ),
+    firehoseProcessingSuccess: metric(
+        "firehoseProcessingSuccess",
+        "AWS/Firehose",
+        "ExecuteProcessing.Success",
+        stream,
+        "Average",
+        "None",
+        "transform success ratio",
+        DOCS.firehose,
+    ),
+    firehosePartitionCount: metric(
+        "firehosePartitionCount",
+        "AWS/Firehose",
+        "PartitionCount",
+        stream,
+        "Maximum",
+        "Count",
+        "active partitions",
+        DOCS.firehose,
+    ),
+    firehosePartitionLimit: metric(
+        "firehosePartitionLimit",
+        "AWS/Firehose",
+        "ActivePartitionsLimit",
+        stream,
+        "Maximum",
+        "Count",
+        "partition limit",
+        DOCS.firehose,
+    ),
+    firehosePartitionExceeded: metric(
+        "firehosePartitionExceeded",
+        "AWS/Firehose",
+        "PartitionCountExceeded",
+        stream,
+        "Maximum",
+        "None",
+        "partition limit exceeded (1/0)",
+        DOCS.firehose,
+    ),
+    firehoseThrottled: metric(
+        "firehoseThrottled",
+        "AWS/Firehose",
+        "ThrottledRecords",
+        stream,
+        "Sum",
+        "Count",
+        "throttled records",
+        DOCS.firehose,
+    ),
 
     // The transform's rejects (EMF, see handlers/firehose-transform.ts): in total, and by reason.
-    transformRejects: metric("transformRejects", CUSTOM_NAMESPACE, TRANSFORM_REJECTS.metricName, [TRANSFORM_REJECTS.streamDimension], "Sum", "Count", "rejected records", DOCS.custom),
-    transformRejectsByReason: metric("transformRejectsByReason", CUSTOM_NAMESPACE, TRANSFORM_REJECTS.metricName,
-        [TRANSFORM_REJECTS.streamDimension, TRANSFORM_REJECTS.reasonDimension], "Sum", "Count", "rejected", DOCS.custom),
+    transformRejects: metric(
+        "transformRejects",
+        CUSTOM_NAMESPACE,
+        TRANSFORM_REJECTS.metricName,
+        [TRANSFORM_REJECTS.streamDimension],
+        "Sum",
+        "Count",
+        "rejected records",
+        DOCS.custom,
+    ),
+    transformRejectsByReason: metric(
+        "transformRejectsByReason",
+        CUSTOM_NAMESPACE,
+        TRANSFORM_REJECTS.metricName,
+        [TRANSFORM_REJECTS.streamDimension, TRANSFORM_REJECTS.reasonDimension],
+        "Sum",
+        "Count",
+        "rejected",
+        DOCS.custom,
+    ),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricId = keyof typeof METRICS;
@@ -152,7 +330,15 @@ export function series(id: MetricId, dimensions: Readonly<Record<string, string>
 }
 
 /** The reasons the transform rejects a record (handlers/firehose-transform.ts), each a Reason dimension value. */
-export const TRANSFORM_REJECT_REASONS = ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error", "schema-violation", "unknown-schema"] as const;
+export const TRANSFORM_REJECT_REASONS = [
+    "not-json",
+    "not-an-event",
+    "no-detail",
+    "no-client-id",
+    "transform-error",
+    "schema-violation",
+    "unknown-schema",
+] as const;
 export type TransformRejectReason = (typeof TRANSFORM_REJECT_REASONS)[number];
 
 /** The definition's row in docs/operations.md's metric table. */

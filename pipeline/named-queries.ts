@@ -37,8 +37,7 @@ export type QueryEngine = "athena" | "duckdb";
  * minutes, plus 5 minutes for the retries and Firehose's own delivery retries. A stack configured with a
  * longer buffer should pass a larger value.
  */
-export const DEFAULT_ACTIVE_MINUTES =
-    Math.ceil((BUFFERING.defaultIntervalSeconds + TRANSFORM_INVOCATION.bufferIntervalSeconds) / 60) + 5;
+export const DEFAULT_ACTIVE_MINUTES = Math.ceil((BUFFERING.defaultIntervalSeconds + TRANSFORM_INVOCATION.bufferIntervalSeconds) / 60) + 5;
 
 /** A sequence number the client library can have stamped: a whole number from 1 (the schemas allow up to 2^53 - 1, 16 digits). */
 const SEQUENCE_PATTERN = "^[1-9][0-9]{0,15}$";
@@ -128,11 +127,18 @@ FROM events
 WHERE detail.accountnumber = ?
 ORDER BY "time" DESC, id DESC
 LIMIT 100`,
-        parameters: [{ name: "clientId", description: "the client's id (custom:clientId in Cognito, detail.accountNumber in the archive)", type: "string" }],
+        parameters: [
+            {
+                name: "clientId",
+                description: "the client's id (custom:clientId in Cognito, detail.accountNumber in the archive)",
+                type: "string",
+            },
+        ],
     },
     {
         name: "duplicate-events",
-        description: "Events archived more than once (same client, same eventId: the client library resends after a timeout), most copies first.",
+        description:
+            "Events archived more than once (same client, same eventId: the client library resends after a timeout), most copies first.",
         sql: `SELECT detail.accountnumber AS client_id, detail.eventid AS event_id, count(*) AS copies, min("time") AS first_time, max("time") AS last_time
 FROM events
 WHERE detail.eventid IS NOT NULL
@@ -152,7 +158,8 @@ ORDER BY records DESC, erroroutputtype, errorcode, errormessage`,
     },
     {
         name: "events-deduplicated",
-        description: "Every event once: the first archived copy of each (client, eventId); events without an eventId are kept as they are. Use it as a subquery.",
+        description:
+            "Every event once: the first archived copy of each (client, eventId); events without an eventId are kept as they are. Use it as a subquery.",
         sql: `SELECT id, "time", eventtype, schemaversion, year, month, day, detail
 FROM (
   SELECT e.*, row_number() OVER (PARTITION BY detail.accountnumber, coalesce(detail.eventid, id) ORDER BY "time", id) AS copy
@@ -162,14 +169,17 @@ WHERE copy = 1`,
     },
     {
         name: "completeness",
-        description: "Per UTC day and client: events the client library numbered (highest sequence per session) against those stored (distinct, quarantined ones included), missing and loss rate; sessions still active reported apart.",
+        description:
+            "Per UTC day and client: events the client library numbered (highest sequence per session) against those stored (distinct, quarantined ones included), missing and loss rate; sessions still active reported apart.",
         sql: COMPLETENESS_SQL,
-        parameters: [{
-            name: "activeMinutes",
-            description: `a session whose last stored event is more recent than this many minutes is still active (its events may be in flight) and reported apart; 0 treats every session as finished (default ${DEFAULT_ACTIVE_MINUTES})`,
-            type: "integer",
-            default: String(DEFAULT_ACTIVE_MINUTES),
-        }],
+        parameters: [
+            {
+                name: "activeMinutes",
+                description: `a session whose last stored event is more recent than this many minutes is still active (its events may be in flight) and reported apart; 0 treats every session as finished (default ${DEFAULT_ACTIVE_MINUTES})`,
+                type: "integer",
+                default: String(DEFAULT_ACTIVE_MINUTES),
+            },
+        ],
     },
 ];
 
@@ -190,15 +200,18 @@ export function sqlFor(query: NamedQuery, engine: QueryEngine): string {
 export function bindParameters(query: NamedQuery, given: Readonly<Record<string, string>>): Array<string | number> {
     const parameters = query.parameters ?? [];
     const known = new Set(parameters.map((p) => p.name));
-    const usage = parameters.length === 0 ? "it takes no parameters"
-        : `it takes ${parameters.map((p) => `--param ${p.name}=<${p.type}>${p.default !== undefined ? ` (default ${p.default})` : ""}`).join(" ")}`;
+    const usage =
+        parameters.length === 0
+            ? "it takes no parameters"
+            : `it takes ${parameters.map((p) => `--param ${p.name}=<${p.type}>${p.default !== undefined ? ` (default ${p.default})` : ""}`).join(" ")}`;
     const unknown = Object.keys(given).filter((k) => !known.has(k));
     if (unknown.length > 0) throw new Error(`${query.name} has no parameter ${unknown.join(", ")}: ${usage}`);
     return parameters.map((p) => {
         const value = given[p.name] ?? p.default;
         if (value === undefined) throw new Error(`${query.name} needs ${p.name} (${p.description}): ${usage}`);
         if (p.type === "integer") {
-            if (!/^-?\d{1,15}$/.test(value)) throw new Error(`${query.name}: ${p.name} must be a whole number, got ${JSON.stringify(value)}`);
+            if (!/^-?\d{1,15}$/.test(value))
+                throw new Error(`${query.name}: ${p.name} must be a whole number, got ${JSON.stringify(value)}`);
             return Number(value);
         }
         return value;

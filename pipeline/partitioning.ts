@@ -33,7 +33,13 @@ export const EVENT_TYPE_MAX_LENGTH = 64;
 export const EVENT_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** The event types the generator sends: the default allow-list. */
-export const DEFAULT_PARTITIONED_EVENT_TYPES: readonly string[] = ["shopping", "searching", "paging", "purchase", LOYALTY_PURCHASE_EVENT_TYPE];
+export const DEFAULT_PARTITIONED_EVENT_TYPES: readonly string[] = [
+    "shopping",
+    "searching",
+    "paging",
+    "purchase",
+    LOYALTY_PURCHASE_EVENT_TYPE,
+];
 /** Highest schemaVersion kept as its own partition by default. */
 export const DEFAULT_MAX_SCHEMA_VERSION = 20;
 
@@ -66,7 +72,9 @@ export function validatePartitioningPolicy(policy: PartitioningPolicy): string[]
     const seen = new Set<string>();
     for (const type of policy.eventTypes) {
         if (typeof type !== "string" || !EVENT_TYPE_NAME.test(type)) {
-            errors.push(`partitionEventTypes: ${JSON.stringify(type)} is not a well-formed eventType (letters, digits, "_" and "-", 1 to ${EVENT_TYPE_MAX_LENGTH} characters, starting with a letter or digit)`);
+            errors.push(
+                `partitionEventTypes: ${JSON.stringify(type)} is not a well-formed eventType (letters, digits, "_" and "-", 1 to ${EVENT_TYPE_MAX_LENGTH} characters, starting with a letter or digit)`,
+            );
         } else if (seen.has(type)) {
             errors.push(`partitionEventTypes: ${JSON.stringify(type)} is listed twice`);
         }
@@ -76,12 +84,16 @@ export function validatePartitioningPolicy(policy: PartitioningPolicy): string[]
         errors.push(`partitionMaxSchemaVersion must be a whole number >= 0, got ${policy.maxSchemaVersion}`);
     }
     if (errors.length === 0 && maxActivePartitions(policy) > FIREHOSE_MAX_ACTIVE_PARTITIONS) {
-        errors.push(`partitionEventTypes (${policy.eventTypes.length} types) and partitionMaxSchemaVersion (${policy.maxSchemaVersion}) allow up to ` +
-            `${maxActivePartitions(policy)} active partitions, above Firehose's ${FIREHOSE_MAX_ACTIVE_PARTITIONS}: list fewer types or lower the maximum version ` +
-            `((types + 2) x (maxSchemaVersion + 3) x 2 must be <= ${FIREHOSE_MAX_ACTIVE_PARTITIONS})`);
+        errors.push(
+            `partitionEventTypes (${policy.eventTypes.length} types) and partitionMaxSchemaVersion (${policy.maxSchemaVersion}) allow up to ` +
+                `${maxActivePartitions(policy)} active partitions, above Firehose's ${FIREHOSE_MAX_ACTIVE_PARTITIONS}: list fewer types or lower the maximum version ` +
+                `((types + 2) x (maxSchemaVersion + 3) x 2 must be <= ${FIREHOSE_MAX_ACTIVE_PARTITIONS})`,
+        );
     }
     if (errors.length === 0 && renderQuery(policy).length > MAX_QUERY_LENGTH) {
-        errors.push(`partitionEventTypes makes the partitioning query ${renderQuery(policy).length} characters long, above Firehose's ${MAX_QUERY_LENGTH}: list fewer or shorter types`);
+        errors.push(
+            `partitionEventTypes makes the partitioning query ${renderQuery(policy).length} characters long, above Firehose's ${MAX_QUERY_LENGTH}: list fewer or shorter types`,
+        );
     }
     return errors;
 }
@@ -138,10 +150,7 @@ export interface PartitionKeys {
  * Where one partition value comes from when Firehose writes an object: a key of the metadata-extraction
  * query, a field of the arrival timestamp (UTC), or the error output type.
  */
-export type PartitionSource =
-    | { partitionKey: keyof PartitionKeys }
-    | { timestamp: "yyyy" | "MM" | "dd" }
-    | { errorOutputType: true };
+export type PartitionSource = { partitionKey: keyof PartitionKeys } | { timestamp: "yyyy" | "MM" | "dd" } | { errorOutputType: true };
 
 /**
  * One folder level of the S3 layout. The Firehose prefix and the Athena/DuckDB tables (see
@@ -340,4 +349,3 @@ export function resolvePrefix(prefix: string, context: PrefixContext): string {
 export function objectNameSuffix(streamName: string, timestamp: Date, uuid: string, extension = "", streamVersion = 1): string {
     return `${streamName}-${streamVersion}-${formatTimestamp("yyyy-MM-dd-HH-mm-ss", timestamp)}-${uuid}${extension}`;
 }
-

@@ -26,7 +26,7 @@ export const REQUEST_MODEL_SCHEMA = {
                 additionalProperties: false,
                 properties: {
                     entry: {
-                        description: "One event, serialized as a JSON object, e.g. {\"eventType\":\"shopping\",\"schemaVersion\":1,\"data\":{}}",
+                        description: 'One event, serialized as a JSON object, e.g. {"eventType":"shopping","schemaVersion":1,"data":{}}',
                         type: "string",
                         minLength: 1,
                         maxLength: MAX_ENTRY_LENGTH,

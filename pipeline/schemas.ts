@@ -42,9 +42,7 @@ export interface SchemaPolicy {
     unknownSchema: UnknownSchemaPolicy;
 }
 
-export type SchemaVerdict =
-    | { ok: true; key?: string }
-    | { ok: false; reason: "schema-violation" | "unknown-schema"; message: string };
+export type SchemaVerdict = { ok: true; key?: string } | { ok: false; reason: "schema-violation" | "unknown-schema"; message: string };
 
 export { MAX_SEQUENCE, SESSION_ID_PATTERN, STAMPED_FIELDS } from "./stamping";
 
@@ -74,8 +72,12 @@ function pointerSegment(name: string): string {
 export function describeViolation(key: string, error: SchemaError): string {
     const [eventType, version] = key.split("/");
     let pointer = error.instancePath;
-    const property = error.keyword === "required" ? error.params.missingProperty
-        : error.keyword === "additionalProperties" ? error.params.additionalProperty : undefined;
+    const property =
+        error.keyword === "required"
+            ? error.params.missingProperty
+            : error.keyword === "additionalProperties"
+              ? error.params.additionalProperty
+              : undefined;
     if (typeof property === "string") pointer += `/${pointerSegment(property)}`;
     const message = error.message ?? "is not valid";
     return `${eventType} version ${version} breaks its schema at ${JSON.stringify(pointer)}: ${message} (${error.keyword})`;
@@ -96,8 +98,10 @@ export function checkEvent(policy: SchemaPolicy, event: unknown): SchemaVerdict 
     if (key === undefined || !validate) {
         if (policy.unknownSchema === "allow") return { ok: true };
         // Well-formed names are letters, digits, "_" and "-" only, so the message carries no free client text.
-        const message = key !== undefined ? `no schema for ${key.replace("/", " version ")}`
-            : "no schema: eventType must be 1 to 64 letters, digits, \"_\" or \"-\" and schemaVersion a whole number to name one";
+        const message =
+            key !== undefined
+                ? `no schema for ${key.replace("/", " version ")}`
+                : 'no schema: eventType must be 1 to 64 letters, digits, "_" or "-" and schemaVersion a whole number to name one';
         return { ok: false, reason: "unknown-schema", message };
     }
     if (validate(event)) return { ok: true, key };

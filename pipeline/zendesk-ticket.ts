@@ -68,7 +68,8 @@ export function parseZendeskEndpoint(endpoint: string): { url: string; subdomain
     if (!match) {
         throw new ZendeskConfigError(
             `zendeskEndpoint ${JSON.stringify(endpoint)} is not a Zendesk tickets URL; expected https://<subdomain>.zendesk.com/api/v2/tickets ` +
-            `(fix: pulumi config set zendeskEndpoint https://<subdomain>.zendesk.com/api/v2/tickets)`);
+                `(fix: pulumi config set zendeskEndpoint https://<subdomain>.zendesk.com/api/v2/tickets)`,
+        );
     }
     return { url: endpoint, subdomain: match[1] };
 }
@@ -76,7 +77,9 @@ export function parseZendeskEndpoint(endpoint: string): { url: string; subdomain
 /** Validates the email whose API token authenticates (Zendesk username `{email}/token`). */
 export function validateZendeskEmail(email: string): string {
     if (!/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/.test(email)) {
-        throw new ZendeskConfigError(`zendeskEmail ${JSON.stringify(email)} is not an email address (fix: pulumi config set zendeskEmail support@example.com)`);
+        throw new ZendeskConfigError(
+            `zendeskEmail ${JSON.stringify(email)} is not an email address (fix: pulumi config set zendeskEmail support@example.com)`,
+        );
     }
     return email;
 }
@@ -89,11 +92,15 @@ export function zendeskUsername(email: string): string {
 /** Validates the invocation rate; returns warnings (rates a small Zendesk plan would reject with 429). */
 export function validateZendeskRate(rate: number): string[] {
     if (!Number.isInteger(rate) || rate < API_DESTINATION_RATE_LIMITS.min || rate > API_DESTINATION_RATE_LIMITS.max) {
-        throw new ZendeskConfigError(`zendeskRatePerSecond must be a whole number from ${API_DESTINATION_RATE_LIMITS.min} to ${API_DESTINATION_RATE_LIMITS.max}, got ${rate}`);
+        throw new ZendeskConfigError(
+            `zendeskRatePerSecond must be a whole number from ${API_DESTINATION_RATE_LIMITS.min} to ${API_DESTINATION_RATE_LIMITS.max}, got ${rate}`,
+        );
     }
     const perMinute = rate * 60;
     return perMinute > ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest
-        ? [`zendeskRatePerSecond ${rate} is ${perMinute} requests a minute, above the ${ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest} a minute of Zendesk's smallest plans; make sure your plan allows it`]
+        ? [
+              `zendeskRatePerSecond ${rate} is ${perMinute} requests a minute, above the ${ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest} a minute of Zendesk's smallest plans; make sure your plan allows it`,
+          ]
         : [];
 }
 
@@ -116,11 +123,17 @@ export function zendeskEnabled(
         zendeskApiToken: settings.zendeskApiToken,
         zendeskEndpoint: settings.zendeskEndpoint !== undefined && settings.zendeskEndpoint !== "",
     };
-    const missing = Object.entries(present).filter(([, set]) => !set).map(([key]) => key);
+    const missing = Object.entries(present)
+        .filter(([, set]) => !set)
+        .map(([key]) => key);
     if (missing.length === 0) return true;
     if (missing.length === 3) return false;
-    const fix = missing.map((key) => key === "zendeskApiToken" ? "pulumi config set --secret zendeskApiToken <token>" : `pulumi config set ${key} <value>`);
-    throw new ZendeskConfigError(`Zendesk is partly configured: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (fix: ${fix.join("; ")}), or unset all three to deploy without Zendesk`);
+    const fix = missing.map((key) =>
+        key === "zendeskApiToken" ? "pulumi config set --secret zendeskApiToken <token>" : `pulumi config set ${key} <value>`,
+    );
+    throw new ZendeskConfigError(
+        `Zendesk is partly configured: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (fix: ${fix.join("; ")}), or unset all three to deploy without Zendesk`,
+    );
 }
 
 /** Values of EventBridge's predefined input-transformer variables. */
@@ -137,7 +150,8 @@ export interface PredefinedVariables {
 export function evaluateInputPath(path: string, event: unknown): unknown {
     if (!path.startsWith("$")) throw new Error(`input path ${JSON.stringify(path)} must start with $`);
     const tokens = path.slice(1).match(/\.[A-Za-z0-9_-]+|\[\d+\]/g) ?? [];
-    if (tokens.join("") !== path.slice(1)) throw new Error(`input path ${JSON.stringify(path)} uses syntax outside dot notation and array indices`);
+    if (tokens.join("") !== path.slice(1))
+        throw new Error(`input path ${JSON.stringify(path)} uses syntax outside dot notation and array indices`);
     let value: unknown = event;
     for (const token of tokens) {
         if (value === null || typeof value !== "object") return undefined;

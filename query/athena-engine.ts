@@ -4,8 +4,13 @@
  * own result location, encryption and scan limit, so none is sent here.
  */
 import {
-    AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand,
-    type ColumnInfo, type QueryExecution,
+    AthenaClient,
+    GetQueryExecutionCommand,
+    GetQueryResultsCommand,
+    StartQueryExecutionCommand,
+    StopQueryExecutionCommand,
+    type ColumnInfo,
+    type QueryExecution,
 } from "@aws-sdk/client-athena";
 import { athenaLiteral } from "../pipeline/named-queries";
 import { normalizeValue, QueryFailed, type QueryResult } from "./result";
@@ -54,7 +59,9 @@ async function waitForEnd(client: AthenaClient, id: string, options: AthenaRunOp
         if (execution && TERMINAL.has(execution.Status?.State ?? "")) return execution;
         if (options.cancelled?.() || now() >= deadline) {
             await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
-            throw new QueryFailed(options.cancelled?.() ? `Athena query ${id} stopped` : `Athena query ${id} did not finish in time; it was stopped`);
+            throw new QueryFailed(
+                options.cancelled?.() ? `Athena query ${id} stopped` : `Athena query ${id} did not finish in time; it was stopped`,
+            );
         }
         await sleep(delay);
         delay = Math.min(delay * 2, options.maxPollMs ?? 5000);
@@ -71,12 +78,14 @@ export async function runAthenaQuery(
 ): Promise<QueryResult> {
     let id: string | undefined;
     try {
-        ({ QueryExecutionId: id } = await client.send(new StartQueryExecutionCommand({
-            QueryString: sql,
-            WorkGroup: target.workgroup,
-            QueryExecutionContext: { Database: target.database, Catalog: target.catalog ?? "AwsDataCatalog" },
-            ExecutionParameters: parameters.length > 0 ? parameters.map(athenaLiteral) : undefined,
-        })));
+        ({ QueryExecutionId: id } = await client.send(
+            new StartQueryExecutionCommand({
+                QueryString: sql,
+                WorkGroup: target.workgroup,
+                QueryExecutionContext: { Database: target.database, Catalog: target.catalog ?? "AwsDataCatalog" },
+                ExecutionParameters: parameters.length > 0 ? parameters.map(athenaLiteral) : undefined,
+            }),
+        ));
     } catch (err) {
         // An invalid query (e.g. a syntax error) can be refused here, with Athena's message.
         throw new QueryFailed(`Athena did not start the query: ${(err as Error).message}`);

@@ -68,21 +68,34 @@ function positiveSeconds(value: string): number {
 
 /** The named queries: one entry each (name, parameters, description), or JSON. */
 function namedQueryList(json: boolean): string {
-    const entries = NAMED_QUERIES.map((q) => ({ name: q.name, parameters: (q.parameters ?? []).map((p) => ({ ...p })), description: q.description }));
+    const entries = NAMED_QUERIES.map((q) => ({
+        name: q.name,
+        parameters: (q.parameters ?? []).map((p) => ({ ...p })),
+        description: q.description,
+    }));
     if (json) return JSON.stringify(entries, null, 2) + "\n";
-    return entries.map((q) => {
-        const usage = q.parameters.map((p) => ` --param ${p.name}=<${p.type}>`).join("");
-        const details = q.parameters.map((p) => `\n    ${p.name}: ${p.description}`).join("");
-        return `--named ${q.name}${usage}\n    ${q.description}${details}\n`;
-    }).join("");
+    return entries
+        .map((q) => {
+            const usage = q.parameters.map((p) => ` --param ${p.name}=<${p.type}>`).join("");
+            const details = q.parameters.map((p) => `\n    ${p.name}: ${p.description}`).join("");
+            return `--named ${q.name}${usage}\n    ${q.description}${details}\n`;
+        })
+        .join("");
 }
 
 /** What to run: the SQL and its parameters, for the chosen engine. */
-function statement(flags: QueryFlags, sqlArgument: string | undefined, engine: QueryEngine): { sql: string; parameters: Array<string | number> } {
+function statement(
+    flags: QueryFlags,
+    sqlArgument: string | undefined,
+    engine: QueryEngine,
+): { sql: string; parameters: Array<string | number> } {
     if (flags.named !== undefined) {
         if (sqlArgument !== undefined) throw new QueryUsageError("give either SQL or --named, not both");
         const query = findNamedQuery(flags.named);
-        if (!query) throw new QueryUsageError(`no named query ${JSON.stringify(flags.named)}; --list shows them: ${NAMED_QUERIES.map((q) => q.name).join(", ")}`);
+        if (!query)
+            throw new QueryUsageError(
+                `no named query ${JSON.stringify(flags.named)}; --list shows them: ${NAMED_QUERIES.map((q) => q.name).join(", ")}`,
+            );
         try {
             return { sql: sqlFor(query, engine), parameters: bindParameters(query, flags.param) };
         } catch (err) {
@@ -106,15 +119,19 @@ async function athenaSettings(flags: QueryFlags, io: QueryCliIO): Promise<{ regi
         try {
             outputs = await readStackOutputs(flags.stack, io.exec ?? defaultExec);
         } catch (err) {
-            throw new QueryUsageError(`${(err as Error).message} (or pass --workgroup, --database and --region; --local queries local mode)`);
+            throw new QueryUsageError(
+                `${(err as Error).message} (or pass --workgroup, --database and --region; --local queries local mode)`,
+            );
         }
-        const text = (name: string) => (typeof outputs[name] === "string" && outputs[name] !== "" ? outputs[name] as string : undefined);
+        const text = (name: string) => (typeof outputs[name] === "string" && outputs[name] !== "" ? (outputs[name] as string) : undefined);
         settings.workgroup ??= text("queryWorkgroup");
         settings.database ??= text("queryDatabase");
         settings.region ??= text("region");
         if (!settings.workgroup || !settings.database) {
-            throw new QueryUsageError(`the stack${flags.stack ? ` ${flags.stack}` : ""} has no queryWorkgroup / queryDatabase outputs: ` +
-                "deploy with client-events:queryEnabled true (the default), or pass --workgroup and --database");
+            throw new QueryUsageError(
+                `the stack${flags.stack ? ` ${flags.stack}` : ""} has no queryWorkgroup / queryDatabase outputs: ` +
+                    "deploy with client-events:queryEnabled true (the default), or pass --workgroup and --database",
+            );
         }
         if (!settings.region) throw new QueryUsageError("no region: pass --region or set AWS_REGION");
     }
@@ -177,7 +194,7 @@ export async function runQueryCli(argv: string[], io: QueryCliIO): Promise<numbe
             io.stderr(`error: ${err.message}\n`);
             return QUERY_EXIT.USAGE;
         }
-        io.stderr(`error: ${err instanceof QueryFailed ? err.message : (err as Error).stack ?? String(err)}\n`);
+        io.stderr(`error: ${err instanceof QueryFailed ? err.message : ((err as Error).stack ?? String(err))}\n`);
         return QUERY_EXIT.FAILED;
     }
 }

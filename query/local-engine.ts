@@ -54,12 +54,15 @@ async function openArchive(bucketDir: string): Promise<{ connection: DuckDBConne
     try {
         let objects = 0;
         for (const table of ARCHIVE_TABLES) {
-            const found = await connection.runAndReadAll(`SELECT count(*) AS n FROM glob('${duckdbGlob(table, bucketDir).replace(/'/g, "''")}')`);
+            const found = await connection.runAndReadAll(
+                `SELECT count(*) AS n FROM glob('${duckdbGlob(table, bucketDir).replace(/'/g, "''")}')`,
+            );
             const count = Number(found.getRowsJson()[0][0]);
             objects += count;
             await connection.run(duckdbViewSql(table, bucketDir, count > 0));
         }
-        if (objects === 0) throw new QueryUsageError(`No archive in ${bucketDir} yet: no objects under events/ or errors/. ${HOW_TO_ARCHIVE}`);
+        if (objects === 0)
+            throw new QueryUsageError(`No archive in ${bucketDir} yet: no objects under events/ or errors/. ${HOW_TO_ARCHIVE}`);
         for (const macro of DUCKDB_COMPATIBILITY_MACROS) await connection.run(macro);
         // Firehose's partition dates are UTC, and so is Athena's current_date.
         await connection.run("SET TimeZone = 'UTC'");
@@ -77,14 +80,21 @@ async function openArchive(bucketDir: string): Promise<{ connection: DuckDBConne
 export async function runLocalQuery(dataDir: string, sql: string, parameters: ReadonlyArray<string | number> = []): Promise<QueryResult> {
     if (sql.replace(/--[^\n]*/g, "").trim() === "") throw new QueryUsageError("no SQL to run");
     const bucketDir = localBucketDir(dataDir);
-    if (!existsSync(bucketDir)) throw new QueryUsageError(`No archive in ${path.resolve(dataDir)} yet: ${bucketDir} does not exist. ${HOW_TO_ARCHIVE}`);
+    if (!existsSync(bucketDir))
+        throw new QueryUsageError(`No archive in ${path.resolve(dataDir)} yet: ${bucketDir} does not exist. ${HOW_TO_ARCHIVE}`);
     const { connection, close } = await openArchive(bucketDir);
     try {
-        const statements = await connection.extractStatements(sql).catch((err) => { throw new QueryFailed(`DuckDB: ${(err as Error).message}`); });
+        const statements = await connection.extractStatements(sql).catch((err) => {
+            throw new QueryFailed(`DuckDB: ${(err as Error).message}`);
+        });
         if (statements.count !== 1) throw new QueryUsageError(`one statement at a time, got ${statements.count}`);
-        const prepared = await statements.prepare(0).catch((err) => { throw new QueryFailed(`DuckDB: ${(err as Error).message}`); });
+        const prepared = await statements.prepare(0).catch((err) => {
+            throw new QueryFailed(`DuckDB: ${(err as Error).message}`);
+        });
         if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
-            throw new QueryUsageError(`only SELECT queries run here (this is ${StatementType[prepared.statementType]}): the archive is read, never written`);
+            throw new QueryUsageError(
+                `only SELECT queries run here (this is ${StatementType[prepared.statementType]}): the archive is read, never written`,
+            );
         }
         if (prepared.parameterCount !== parameters.length) {
             throw new QueryUsageError(`the query has ${prepared.parameterCount} ? placeholders, ${parameters.length} values were given`);
@@ -93,7 +103,9 @@ export async function runLocalQuery(dataDir: string, sql: string, parameters: Re
             if (typeof value === "number") prepared.bindBigInt(i + 1, BigInt(value));
             else prepared.bindVarchar(i + 1, value);
         });
-        const reader = await prepared.runAndReadAll().catch((err) => { throw new QueryFailed(`DuckDB: ${(err as Error).message}`); });
+        const reader = await prepared.runAndReadAll().catch((err) => {
+            throw new QueryFailed(`DuckDB: ${(err as Error).message}`);
+        });
         const types = reader.columnTypes().map((t) => String(t).replace(/\(.*$/s, "").toUpperCase());
         const columns = reader.columnNames().map((name, i) => ({ name, type: types[i] }));
         return { columns, rows: reader.getRowsJson().map((row) => row.map((v, i) => normalizeValue(types[i], v))) };

@@ -63,29 +63,41 @@ function cellText(value: unknown): string {
     if (value === null || value === undefined) return "NULL";
     const text = typeof value === "string" ? value : JSON.stringify(value);
     // One line per row: control characters shown as escapes.
-    return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]
-        ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return text.replace(
+        /[\u0000-\u001f\u007f\u2028\u2029]/g,
+        (c) => ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 /** The result as an aligned text table with a row count (numbers right-aligned). */
 export function formatTable(result: QueryResult): string {
     let cut = false;
-    const cells = result.rows.map((row) => result.columns.map((_, i) => {
-        const text = cellText(row[i]);
-        const chars = [...text];
-        if (chars.length <= MAX_CELL_LENGTH) return text;
-        cut = true;
-        return chars.slice(0, MAX_CELL_LENGTH - 1).join("") + "…";
-    }));
+    const cells = result.rows.map((row) =>
+        result.columns.map((_, i) => {
+            const text = cellText(row[i]);
+            const chars = [...text];
+            if (chars.length <= MAX_CELL_LENGTH) return text;
+            cut = true;
+            return chars.slice(0, MAX_CELL_LENGTH - 1).join("") + "…";
+        }),
+    );
     const widths = result.columns.map((c, i) => Math.max([...c.name].length, ...cells.map((r) => [...r[i]].length)));
     const pad = (text: string, i: number) => {
         const fill = " ".repeat(widths[i] - [...text].length);
         return isNumericType(result.columns[i].type) ? fill + text : text + fill;
     };
     const lines = [
-        result.columns.map((c, i) => pad(c.name, i)).join("  ").trimEnd(),
+        result.columns
+            .map((c, i) => pad(c.name, i))
+            .join("  ")
+            .trimEnd(),
         widths.map((w) => "-".repeat(w)).join("  "),
-        ...cells.map((row) => row.map((text, i) => pad(text, i)).join("  ").trimEnd()),
+        ...cells.map((row) =>
+            row
+                .map((text, i) => pad(text, i))
+                .join("  ")
+                .trimEnd(),
+        ),
     ];
     const count = `(${result.rows.length} ${result.rows.length === 1 ? "row" : "rows"})`;
     lines.push(cut ? `${count}; values longer than ${MAX_CELL_LENGTH} characters are cut, --json prints them whole` : count);

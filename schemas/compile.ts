@@ -47,7 +47,9 @@ export function readSchemaFiles(dir: string = SCHEMA_DIR): SchemaFile[] {
         const typeDir = path.join(dir, eventType);
         if (!statSync(typeDir).isDirectory()) continue;
         if (!SCHEMA_EVENT_TYPE_PATTERN.test(eventType)) {
-            throw new Error(`${typeDir}: an eventType directory needs 1 to 64 letters, digits, "_" or "-", starting with a letter or digit`);
+            throw new Error(
+                `${typeDir}: an eventType directory needs 1 to 64 letters, digits, "_" or "-", starting with a letter or digit`,
+            );
         }
         for (const name of readdirSync(typeDir).sort()) {
             const file = path.join(typeDir, name);
@@ -59,7 +61,8 @@ export function readSchemaFiles(dir: string = SCHEMA_DIR): SchemaFile[] {
             } catch (err) {
                 throw new Error(`${file}: not JSON: ${(err as Error).message}`, { cause: err });
             }
-            if (schema === null || typeof schema !== "object" || Array.isArray(schema)) throw new Error(`${file}: a schema must be a JSON object`);
+            if (schema === null || typeof schema !== "object" || Array.isArray(schema))
+                throw new Error(`${file}: a schema must be a JSON object`);
             const schemaVersion = Number(match[1]);
             checkConstants(file, schema as Record<string, unknown>, eventType, schemaVersion);
             files.push({ key: `${eventType}/${schemaVersion}`, eventType, schemaVersion, file, schema: schema as Record<string, unknown> });
@@ -71,10 +74,15 @@ export function readSchemaFiles(dir: string = SCHEMA_DIR): SchemaFile[] {
 /** A schema that pins eventType or schemaVersion must pin the ones its path names (a copied file not updated). */
 function checkConstants(file: string, schema: Record<string, unknown>, eventType: string, schemaVersion: number): void {
     const properties = (schema.properties ?? {}) as Record<string, { const?: unknown } | undefined>;
-    for (const [field, expected] of [["eventType", eventType], ["schemaVersion", schemaVersion]] as const) {
+    for (const [field, expected] of [
+        ["eventType", eventType],
+        ["schemaVersion", schemaVersion],
+    ] as const) {
         const pinned = properties[field]?.const;
         if (pinned !== undefined && pinned !== expected) {
-            throw new Error(`${file}: properties.${field}.const is ${JSON.stringify(pinned)} but the file's path says ${JSON.stringify(expected)}`);
+            throw new Error(
+                `${file}: properties.${field}.const is ${JSON.stringify(pinned)} but the file's path says ${JSON.stringify(expected)}`,
+            );
         }
     }
 }
@@ -82,7 +90,14 @@ function checkConstants(file: string, schema: Record<string, unknown>, eventType
 /** `lint`: every error reported, for schemas the first instance has already checked against the meta-schema. */
 function newAjv(lint: boolean): Ajv2020 {
     // strict: unknown keywords and formats, and `required` names missing from `properties`, are errors.
-    return new Ajv2020({ code: { source: !lint }, strict: true, allowUnionTypes: true, allErrors: lint, validateSchema: !lint, logger: false });
+    return new Ajv2020({
+        code: { source: !lint },
+        strict: true,
+        allowUnionTypes: true,
+        allErrors: lint,
+        validateSchema: !lint,
+        logger: false,
+    });
 }
 
 const compiled = new Map<string, CompiledSchemas>();
@@ -93,7 +108,9 @@ const compiled = new Map<string, CompiledSchemas>();
  */
 export function compileSchemas(dir: string = SCHEMA_DIR): CompiledSchemas {
     const files = readSchemaFiles(dir);
-    const digest = createHash("sha256").update(JSON.stringify(files.map((f) => [f.key, f.schema]))).digest("hex");
+    const digest = createHash("sha256")
+        .update(JSON.stringify(files.map((f) => [f.key, f.schema])))
+        .digest("hex");
     const cached = compiled.get(digest);
     if (cached) return cached;
     const result = compileFiles(dir, files);
@@ -117,8 +134,10 @@ function compileFiles(dir: string, files: SchemaFile[]): CompiledSchemas {
     const source = generated.split(ucs2length.code).join(`(${ucs2length.toString()})`);
     const leftover = /require\("([^"]+)"\)/.exec(source);
     if (leftover) {
-        throw new Error(`a schema in ${dir} compiles to code that needs ${leftover[1]}, which the transform Lambda does not carry ` +
-            `(uniqueItems, or const/enum with an object or array value); express the rule without it`);
+        throw new Error(
+            `a schema in ${dir} compiles to code that needs ${leftover[1]}, which the transform Lambda does not carry ` +
+                `(uniqueItems, or const/enum with an object or array value); express the rule without it`,
+        );
     }
     return { keys, source, validators: loadValidators(source) };
 }
@@ -141,13 +160,19 @@ function checkStampedFields(files: SchemaFile[]): void {
     for (const f of files) {
         const validate = ajv.compile(f.schema);
         validate({ eventType: f.eventType, schemaVersion: f.schemaVersion, ...probe });
-        const refused = STAMPED_FIELDS.filter((field) => (validate.errors ?? []).some((e) =>
-            e.instancePath === `/${field}` ||
-            (e.instancePath === "" && (e.params as Record<string, unknown>).additionalProperty === field) ||
-            (e.instancePath === "" && (e.params as Record<string, unknown>).unevaluatedProperty === field)));
+        const refused = STAMPED_FIELDS.filter((field) =>
+            (validate.errors ?? []).some(
+                (e) =>
+                    e.instancePath === `/${field}` ||
+                    (e.instancePath === "" && (e.params as Record<string, unknown>).additionalProperty === field) ||
+                    (e.instancePath === "" && (e.params as Record<string, unknown>).unevaluatedProperty === field),
+            ),
+        );
         if (refused.length > 0) {
-            throw new Error(`${f.file}: must accept the fields the client library stamps on every event; it refuses ${refused.join(", ")} ` +
-                `(copy their definitions from schemas/shopping/1.json)`);
+            throw new Error(
+                `${f.file}: must accept the fields the client library stamps on every event; it refuses ${refused.join(", ")} ` +
+                    `(copy their definitions from schemas/shopping/1.json)`,
+            );
         }
     }
 }

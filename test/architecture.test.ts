@@ -33,19 +33,40 @@ export function importsOf(source: string, fileName = "file.ts"): ImportRef[] {
     const visit = (node: ts.Node, inFunction: boolean): void => {
         if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
             const clause = node.importClause;
-            const typeOnly = !!clause && (clause.isTypeOnly || (!clause.name && !!clause.namedBindings
-                && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0
-                && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+            const typeOnly =
+                !!clause &&
+                (clause.isTypeOnly ||
+                    (!clause.name &&
+                        !!clause.namedBindings &&
+                        ts.isNamedImports(clause.namedBindings) &&
+                        clause.namedBindings.elements.length > 0 &&
+                        clause.namedBindings.elements.every((e) => e.isTypeOnly)));
             refs.push({ specifier: node.moduleSpecifier.text, typeOnly, atLoad: !typeOnly });
         } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-            const typeOnly = node.isTypeOnly || (!!node.exportClause && ts.isNamedExports(node.exportClause)
-                && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+            const typeOnly =
+                node.isTypeOnly ||
+                (!!node.exportClause &&
+                    ts.isNamedExports(node.exportClause) &&
+                    node.exportClause.elements.length > 0 &&
+                    node.exportClause.elements.every((e) => e.isTypeOnly));
             refs.push({ specifier: node.moduleSpecifier.text, typeOnly, atLoad: !typeOnly });
-        } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)
-            && ts.isStringLiteral(node.moduleReference.expression)) {
-            refs.push({ specifier: node.moduleReference.expression.text, typeOnly: node.isTypeOnly, atLoad: !node.isTypeOnly && !inFunction });
-        } else if (ts.isCallExpression(node) && node.arguments.length >= 1 && ts.isStringLiteralLike(node.arguments[0])
-            && ((ts.isIdentifier(node.expression) && node.expression.text === "require") || node.expression.kind === ts.SyntaxKind.ImportKeyword)) {
+        } else if (
+            ts.isImportEqualsDeclaration(node) &&
+            ts.isExternalModuleReference(node.moduleReference) &&
+            ts.isStringLiteral(node.moduleReference.expression)
+        ) {
+            refs.push({
+                specifier: node.moduleReference.expression.text,
+                typeOnly: node.isTypeOnly,
+                atLoad: !node.isTypeOnly && !inFunction,
+            });
+        } else if (
+            ts.isCallExpression(node) &&
+            node.arguments.length >= 1 &&
+            ts.isStringLiteralLike(node.arguments[0]) &&
+            ((ts.isIdentifier(node.expression) && node.expression.text === "require") ||
+                node.expression.kind === ts.SyntaxKind.ImportKeyword)
+        ) {
             refs.push({ specifier: node.arguments[0].text, typeOnly: false, atLoad: !inFunction });
         } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
             refs.push({ specifier: node.argument.literal.text, typeOnly: true, atLoad: false });
@@ -113,9 +134,11 @@ function loadGraph(roots: string[]): Map<string, string[]> {
 
 const PURE_LAYERS = ["local", "handlers", "pipeline", "client", "event-pattern"];
 const notPulumiOrComponents = (specifier: string, target?: string) =>
-    isPulumi(specifier) ? "the Pulumi SDK is for components/ and index.ts only"
-        : target && inDir(target, "components") ? "components/ loads the Pulumi SDK; move shared data to pipeline/"
-            : undefined;
+    isPulumi(specifier)
+        ? "the Pulumi SDK is for components/ and index.ts only"
+        : target && inDir(target, "components")
+          ? "components/ loads the Pulumi SDK; move shared data to pipeline/"
+          : undefined;
 
 describe("architecture: layering of the sources", () => {
     it("finds the sources it checks", () => {
@@ -123,31 +146,48 @@ describe("architecture: layering of the sources", () => {
     });
 
     it("reads every form of import, and tells type-only and deferred ones apart", () => {
-        const refs = importsOf([
-            `import * as a from "@pulumi/aws";`,
-            `import { b } from "../components/x";`,
-            `import "./side-effect";`,
-            `import type { C } from "@pulumi/pulumi";`,
-            `import { type D } from "./types";`,
-            `export { e } from "./e";`,
-            `export type { F } from "./f";`,
-            `import g = require("./g");`,
-            `const h = require("./h");`,
-            `function later() { return require("./later"); }`,
-            `const lazy = async () => import("./lazy");`,
-            `let t: import("./t").T;`,
-            `// import { x } from "@pulumi/commented";`,
-            `const s = 'import { y } from "@pulumi/in-a-string"';`,
-        ].join("\n"));
-        assert.deepEqual(refs.map((r) => `${r.specifier}${r.typeOnly ? " type" : ""}${r.atLoad ? " load" : ""}`), [
-            "@pulumi/aws load", "../components/x load", "./side-effect load", "@pulumi/pulumi type", "./types type",
-            "./e load", "./f type", "./g load", "./h load", "./later", "./lazy", "./t type",
-        ]);
+        const refs = importsOf(
+            [
+                `import * as a from "@pulumi/aws";`,
+                `import { b } from "../components/x";`,
+                `import "./side-effect";`,
+                `import type { C } from "@pulumi/pulumi";`,
+                `import { type D } from "./types";`,
+                `export { e } from "./e";`,
+                `export type { F } from "./f";`,
+                `import g = require("./g");`,
+                `const h = require("./h");`,
+                `function later() { return require("./later"); }`,
+                `const lazy = async () => import("./lazy");`,
+                `let t: import("./t").T;`,
+                `// import { x } from "@pulumi/commented";`,
+                `const s = 'import { y } from "@pulumi/in-a-string"';`,
+            ].join("\n"),
+        );
+        assert.deepEqual(
+            refs.map((r) => `${r.specifier}${r.typeOnly ? " type" : ""}${r.atLoad ? " load" : ""}`),
+            [
+                "@pulumi/aws load",
+                "../components/x load",
+                "./side-effect load",
+                "@pulumi/pulumi type",
+                "./types type",
+                "./e load",
+                "./f type",
+                "./g load",
+                "./h load",
+                "./later",
+                "./lazy",
+                "./t type",
+            ],
+        );
     });
 
     for (const dir of PURE_LAYERS) {
         it(`${dir}/ imports neither @pulumi/* nor components/`, () => {
-            const problems = sourcesUnder(dir).flatMap((file) => checkFile(file, importsOf(readFileSync(file, "utf8"), file), notPulumiOrComponents));
+            const problems = sourcesUnder(dir).flatMap((file) =>
+                checkFile(file, importsOf(readFileSync(file, "utf8"), file), notPulumiOrComponents),
+            );
             assert.deepEqual(problems, []);
         });
     }
@@ -161,7 +201,10 @@ describe("architecture: layering of the sources", () => {
                 problems.push(`${problem} (reached by ${chain.map(rel).join(" -> ")})`);
             }
         }
-        assert.ok([...graph.keys()].some((f) => rel(f) === "config.ts"), "local mode validates its config with config.ts");
+        assert.ok(
+            [...graph.keys()].some((f) => rel(f) === "config.ts"),
+            "local mode validates its config with config.ts",
+        );
         assert.deepEqual(problems, []);
     });
 
@@ -169,7 +212,8 @@ describe("architecture: layering of the sources", () => {
         const handlerFiles = sourcesUnder("handlers");
         const fromHandlers = (specifier: string, target?: string) =>
             target && ["local", "test", "generator"].some((dir) => inDir(target, dir))
-                ? "handlers are packed into Lambdas; keep tools and tests out of them" : undefined;
+                ? "handlers are packed into Lambdas; keep tools and tests out of them"
+                : undefined;
         const direct = handlerFiles.flatMap((file) => checkFile(file, importsOf(readFileSync(file, "utf8"), file), fromHandlers));
         assert.deepEqual(direct, []);
         const reached = [...loadGraph(handlerFiles).keys()].map(rel).filter((f) => /^(local|test|generator)\//.test(f));
@@ -188,7 +232,8 @@ describe("architecture: layering of the sources", () => {
         for (const file of sourcesUnder("handlers")) {
             const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
             const visit = (node: ts.Node): void => {
-                if (ts.isStringLiteralLike(node) && node.text === CLIENT_ID_ATTRIBUTE) copies.push(`${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
+                if (ts.isStringLiteralLike(node) && node.text === CLIENT_ID_ATTRIBUTE)
+                    copies.push(`${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
                 ts.forEachChild(node, visit);
             };
             visit(source);
@@ -196,7 +241,10 @@ describe("architecture: layering of the sources", () => {
         assert.deepEqual(copies, []);
         for (const handler of ["authorizer", "post-confirmation", "pre-token-generation"]) {
             const refs = importsOf(readFileSync(path.join(ROOT, "handlers", `${handler}.ts`), "utf8"));
-            assert.ok(refs.some((r) => r.specifier === "../pipeline/identity" && r.atLoad), `handlers/${handler}.ts`);
+            assert.ok(
+                refs.some((r) => r.specifier === "../pipeline/identity" && r.atLoad),
+                `handlers/${handler}.ts`,
+            );
         }
     });
 
@@ -204,9 +252,11 @@ describe("architecture: layering of the sources", () => {
         const pipelineFiles = [...loadGraph(sourcesUnder("handlers")).keys()].filter((f) => inDir(f, "pipeline"));
         assert.ok(pipelineFiles.some((f) => rel(f) === "pipeline/identity.ts"));
         // Node's own modules (crypto...) come with the runtime: nothing of them is packed.
-        const packages = pipelineFiles.flatMap((file) => importsOf(readFileSync(file, "utf8"), file)
-            .filter((r) => r.atLoad && !r.specifier.startsWith(".") && !isBuiltin(r.specifier))
-            .map((r) => `${rel(file)} imports ${r.specifier}`));
+        const packages = pipelineFiles.flatMap((file) =>
+            importsOf(readFileSync(file, "utf8"), file)
+                .filter((r) => r.atLoad && !r.specifier.startsWith(".") && !isBuiltin(r.specifier))
+                .map((r) => `${rel(file)} imports ${r.specifier}`),
+        );
         assert.deepEqual(packages, []);
     });
 });

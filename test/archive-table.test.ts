@@ -9,12 +9,28 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import {
-    ARCHIVE_TABLES, ERRORS_TABLE, EVENTS_TABLE, FIRST_ARCHIVE_YEAR, glueColumns, gluePartitionKeys, hiveType, locationTemplate,
-    serdeParameters, tableLocation, tableParameters, type ArchiveTable,
+    ARCHIVE_TABLES,
+    ERRORS_TABLE,
+    EVENTS_TABLE,
+    FIRST_ARCHIVE_YEAR,
+    glueColumns,
+    gluePartitionKeys,
+    hiveType,
+    locationTemplate,
+    serdeParameters,
+    tableLocation,
+    tableParameters,
+    type ArchiveTable,
 } from "../pipeline/archive-table";
 import {
-    buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, ERROR_OUTPUT_TYPES, resolvePrefix, S3_ERROR_PREFIX, S3_PREFIX,
-    validatePartitioningPolicy, type PartitioningPolicy,
+    buildPartitionKeysQuery,
+    DEFAULT_PARTITIONING_POLICY,
+    ERROR_OUTPUT_TYPES,
+    resolvePrefix,
+    S3_ERROR_PREFIX,
+    S3_PREFIX,
+    validatePartitioningPolicy,
+    type PartitioningPolicy,
 } from "../pipeline/partitioning";
 import { partitionKeysFor } from "./support/partitioning";
 import { transformEvent } from "../handlers/firehose-transform";
@@ -34,7 +50,8 @@ const THIS_YEAR = new Date().getUTCFullYear();
 function projectedValues(parameters: Record<string, string>, column: string): string[] {
     const p = (name: string) => parameters[`projection.${column}.${name}`];
     switch (p("type")) {
-        case "enum": return p("values").split(",");
+        case "enum":
+            return p("values").split(",");
         case "integer": {
             const [from, to] = p("range").split(",").map(Number);
             const digits = Number(p("digits") ?? 0);
@@ -43,10 +60,13 @@ function projectedValues(parameters: Record<string, string>, column: string): st
         case "date": {
             assert.equal(p("format"), "yyyy", "the emulation covers the year format only");
             assert.equal(p("interval.unit"), "YEARS");
-            const [from, to] = p("range").split(",").map((v) => (v.trim() === "NOW" ? THIS_YEAR : Number(v)));
+            const [from, to] = p("range")
+                .split(",")
+                .map((v) => (v.trim() === "NOW" ? THIS_YEAR : Number(v)));
             return Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
         }
-        default: throw new Error(`projection type ${p("type")} of ${column} is not emulated`);
+        default:
+            throw new Error(`projection type ${p("type")} of ${column} is not emulated`);
     }
 }
 
@@ -72,10 +92,18 @@ function projectedLocations(table: ArchiveTable, policy: PartitioningPolicy): Se
 
 /** Records of every partition kind, as the transform writes them (and a few it never would). */
 function sampleRecords(policy: PartitioningPolicy): string[] {
-    const record = (detail: unknown) => JSON.stringify({
-        version: "0", id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "dev", source: "clientevents", account: "123456789012",
-        time: "2026-11-27T19:41:07Z", region: "us-east-1", resources: [], detail,
-    });
+    const record = (detail: unknown) =>
+        JSON.stringify({
+            version: "0",
+            id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": "dev",
+            source: "clientevents",
+            account: "123456789012",
+            time: "2026-11-27T19:41:07Z",
+            region: "us-east-1",
+            resources: [],
+            detail,
+        });
     const max = policy.maxSchemaVersion;
     return [
         ...policy.eventTypes.flatMap((t) => [0, max].map((v) => record({ eventType: t, schemaVersion: v }))),
@@ -91,23 +119,46 @@ function sampleRecords(policy: PartitioningPolicy): string[] {
     ];
 }
 
-const DATES = [new Date(Date.UTC(FIRST_ARCHIVE_YEAR, 0, 1, 0, 0, 0)), new Date(Date.UTC(FIRST_ARCHIVE_YEAR, 11, 31, 23, 59, 59)), new Date()];
+const DATES = [
+    new Date(Date.UTC(FIRST_ARCHIVE_YEAR, 0, 1, 0, 0, 0)),
+    new Date(Date.UTC(FIRST_ARCHIVE_YEAR, 11, 31, 23, 59, 59)),
+    new Date(),
+];
 const CUSTOM_POLICY: PartitioningPolicy = { eventTypes: ["checkout", "search-v2"], maxSchemaVersion: 3 };
 
 describe("archive tables: one definition for Firehose, Athena and DuckDB", () => {
     it("Firehose's prefixes are the deployed ones, generated from the same segments as the tables", () => {
-        assert.equal(S3_PREFIX, "events/eventType=!{partitionKeyFromQuery:eventType}/schemaVersion=!{partitionKeyFromQuery:schemaVersion}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/");
-        assert.equal(S3_ERROR_PREFIX, "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/");
-        assert.equal(locationTemplate(EVENTS_TABLE, BUCKET), `s3://${BUCKET}/events/eventType=\${eventtype}/schemaVersion=\${schemaversion}/year=\${year}/month=\${month}/day=\${day}/`);
-        assert.equal(locationTemplate(ERRORS_TABLE, BUCKET), `s3://${BUCKET}/errors/\${erroroutputtype}/year=\${year}/month=\${month}/day=\${day}/`);
+        assert.equal(
+            S3_PREFIX,
+            "events/eventType=!{partitionKeyFromQuery:eventType}/schemaVersion=!{partitionKeyFromQuery:schemaVersion}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/",
+        );
+        assert.equal(
+            S3_ERROR_PREFIX,
+            "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/",
+        );
+        assert.equal(
+            locationTemplate(EVENTS_TABLE, BUCKET),
+            `s3://${BUCKET}/events/eventType=\${eventtype}/schemaVersion=\${schemaversion}/year=\${year}/month=\${month}/day=\${day}/`,
+        );
+        assert.equal(
+            locationTemplate(ERRORS_TABLE, BUCKET),
+            `s3://${BUCKET}/errors/\${erroroutputtype}/year=\${year}/month=\${month}/day=\${day}/`,
+        );
         assert.equal(tableLocation(EVENTS_TABLE, BUCKET), `s3://${BUCKET}/events/`);
     });
 
-    for (const [label, policy] of [["default", DEFAULT_PARTITIONING_POLICY], ["custom", CUSTOM_POLICY]] as const) {
+    for (const [label, policy] of [
+        ["default", DEFAULT_PARTITIONING_POLICY],
+        ["custom", CUSTOM_POLICY],
+    ] as const) {
         it(`${label} policy: every key Firehose writes (jq and the TypeScript reference) is a location Athena projects`, async () => {
             const locations = projectedLocations(EVENTS_TABLE, policy);
             const records = sampleRecords(policy);
-            const fromJq = await extractKeysBatch(defaultJqEngine(), records.map((r) => Buffer.from(r)), buildPartitionKeysQuery(policy));
+            const fromJq = await extractKeysBatch(
+                defaultJqEngine(),
+                records.map((r) => Buffer.from(r)),
+                buildPartitionKeysQuery(policy),
+            );
             const kinds = new Set<string>();
             records.forEach((record, i) => {
                 const result = fromJq[i];
@@ -121,7 +172,12 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
                 }
             });
             // Every kind was exercised: listed types, _other and _invalid, versions 0, the maximum, _other, _invalid.
-            for (const kind of [`${policy.eventTypes[0]}/0`, `${policy.eventTypes[0]}/${policy.maxSchemaVersion}`, "_other/_other", "_invalid/_invalid"]) {
+            for (const kind of [
+                `${policy.eventTypes[0]}/0`,
+                `${policy.eventTypes[0]}/${policy.maxSchemaVersion}`,
+                "_other/_other",
+                "_invalid/_invalid",
+            ]) {
                 assert.ok(kinds.has(kind), kind);
             }
         });
@@ -137,15 +193,27 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
             const sentType = (t: string): unknown => (t === "_other" ? "unlisted-type" : t === "_invalid" ? 42 : t);
             const sentVersion = (v: string): unknown => (v === "_other" ? policy.maxSchemaVersion + 1 : v === "_invalid" ? "1" : Number(v));
             const [years, months, days] = ["year", "month", "day"].map((c) => projectedValues(parameters, c));
-            assert.deepEqual(years, Array.from({ length: THIS_YEAR - FIRST_ARCHIVE_YEAR + 1 }, (_, i) => String(FIRST_ARCHIVE_YEAR + i)));
+            assert.deepEqual(
+                years,
+                Array.from({ length: THIS_YEAR - FIRST_ARCHIVE_YEAR + 1 }, (_, i) => String(FIRST_ARCHIVE_YEAR + i)),
+            );
             for (const eventtype of types) {
                 for (const schemaversion of versions) {
-                    const keys = partitionKeysFor({ detail: { eventType: sentType(eventtype), schemaVersion: sentVersion(schemaversion) } }, policy);
+                    const keys = partitionKeysFor(
+                        { detail: { eventType: sentType(eventtype), schemaVersion: sentVersion(schemaversion) } },
+                        policy,
+                    );
                     assert.deepEqual(keys, { eventType: eventtype, schemaVersion: schemaversion });
-                    for (const [year, month, day] of [[years[0], months[0], days[0]], [years.at(-1)!, months.at(-1)!, days.at(-1)!], [years[0], "02", "28"]]) {
+                    for (const [year, month, day] of [
+                        [years[0], months[0], days[0]],
+                        [years.at(-1)!, months.at(-1)!, days.at(-1)!],
+                        [years[0], "02", "28"],
+                    ]) {
                         const timestamp = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), 12));
-                        assert.equal(resolvePrefix(S3_PREFIX, { partitionKeys: { ...keys }, timestamp }),
-                            expandTemplate(template, { eventtype, schemaversion, year, month, day }).slice(`s3://${BUCKET}/`.length));
+                        assert.equal(
+                            resolvePrefix(S3_PREFIX, { partitionKeys: { ...keys }, timestamp }),
+                            expandTemplate(template, { eventtype, schemaversion, year, month, day }).slice(`s3://${BUCKET}/`.length),
+                        );
                     }
                 }
             }
@@ -173,7 +241,10 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
         const parameters = tableParameters(EVENTS_TABLE, largest, BUCKET);
         const perYear = ["eventtype", "schemaversion", "month", "day"].reduce((n, c) => n * projectedValues(parameters, c).length, 1);
         assert.ok(perYear * 10 <= 1_000_000, `${perYear} partitions a year`);
-        assert.equal(projectedLocations(EVENTS_TABLE, DEFAULT_PARTITIONING_POLICY).size, 7 * 23 * (THIS_YEAR - FIRST_ARCHIVE_YEAR + 1) * 12 * 31);
+        assert.equal(
+            projectedLocations(EVENTS_TABLE, DEFAULT_PARTITIONING_POLICY).size,
+            7 * 23 * (THIS_YEAR - FIRST_ARCHIVE_YEAR + 1) * 12 * 31,
+        );
     });
 
     it("table properties: JSON, external, projection on, exactly these projection settings", () => {
@@ -222,21 +293,46 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
             "mapping.rawdata": "rawData",
             "mapping.lambdaarn": "lambdaArn",
         });
-        const clash: ArchiveTable = { ...EVENTS_TABLE, columns: [...EVENTS_TABLE.columns, { name: "eventtype", key: "type", type: "string", comment: "" }] };
+        const clash: ArchiveTable = {
+            ...EVENTS_TABLE,
+            columns: [...EVENTS_TABLE.columns, { name: "eventtype", key: "type", type: "string", comment: "" }],
+        };
         assert.throws(() => serdeParameters(clash), /eventtype maps to both eventType and type/);
     });
 
     it("columns: the envelope and detail as strings, Glue's lower-case names, Hive types", () => {
-        assert.deepEqual(glueColumns(EVENTS_TABLE).map((c) => `${c.name} ${c.type}`), [
-            "id string", "detail_type string", "source string", "account string", "time string", "region string",
-            "detail struct<eventtype:string,schemaversion:string,eventid:string,accountnumber:string,sessionid:string,sequence:string,data:string>",
-        ]);
-        assert.deepEqual(glueColumns(ERRORS_TABLE).map((c) => `${c.name} ${c.type}`), [
-            "attemptsmade int", "arrivaltimestamp bigint", "errorcode string", "errormessage string", "attemptendingtimestamp bigint",
-            "rawdata string", "lambdaarn string",
-        ]);
-        assert.deepEqual(gluePartitionKeys(EVENTS_TABLE).map((c) => `${c.name} ${c.type}`), ["eventtype string", "schemaversion string", "year string", "month string", "day string"]);
-        assert.deepEqual(gluePartitionKeys(ERRORS_TABLE).map((c) => c.name), ["erroroutputtype", "year", "month", "day"]);
+        assert.deepEqual(
+            glueColumns(EVENTS_TABLE).map((c) => `${c.name} ${c.type}`),
+            [
+                "id string",
+                "detail_type string",
+                "source string",
+                "account string",
+                "time string",
+                "region string",
+                "detail struct<eventtype:string,schemaversion:string,eventid:string,accountnumber:string,sessionid:string,sequence:string,data:string>",
+            ],
+        );
+        assert.deepEqual(
+            glueColumns(ERRORS_TABLE).map((c) => `${c.name} ${c.type}`),
+            [
+                "attemptsmade int",
+                "arrivaltimestamp bigint",
+                "errorcode string",
+                "errormessage string",
+                "attemptendingtimestamp bigint",
+                "rawdata string",
+                "lambdaarn string",
+            ],
+        );
+        assert.deepEqual(
+            gluePartitionKeys(EVENTS_TABLE).map((c) => `${c.name} ${c.type}`),
+            ["eventtype string", "schemaversion string", "year string", "month string", "day string"],
+        );
+        assert.deepEqual(
+            gluePartitionKeys(ERRORS_TABLE).map((c) => c.name),
+            ["erroroutputtype", "year", "month", "day"],
+        );
         for (const table of ARCHIVE_TABLES) {
             for (const c of [...glueColumns(table), ...gluePartitionKeys(table)]) {
                 assert.match(c.name, /^[a-z][a-z0-9_]*$/, "names Athena takes unquoted");
@@ -247,8 +343,17 @@ describe("archive tables: one definition for Firehose, Athena and DuckDB", () =>
     });
 
     it("every column reads a key the transform writes", () => {
-        const sent = { version: "0", id: "x", "detail-type": "dev", source: "clientevents", account: "1", time: "t", region: "r", resources: ["client-1"],
-            detail: { eventType: "shopping", schemaVersion: 1, eventId: "e", sessionId: "s", sequence: 1, data: {} } };
+        const sent = {
+            version: "0",
+            id: "x",
+            "detail-type": "dev",
+            source: "clientevents",
+            account: "1",
+            time: "t",
+            region: "r",
+            resources: ["client-1"],
+            detail: { eventType: "shopping", schemaVersion: 1, eventId: "e", sessionId: "s", sequence: 1, data: {} },
+        };
         const out = transformEvent(sent);
         assert.ok(out.ok);
         const stored = out.event as Record<string, Record<string, unknown>>;
@@ -267,29 +372,103 @@ describe("archive tables: the DuckDB views never fail on what a client sends", (
         const folder = path.join(bucketDir, "events/eventType=_invalid/schemaVersion=_invalid/year=2026/month=11/day=27");
         mkdirSync(folder, { recursive: true });
         const line = (detail: unknown) => JSON.stringify({ id: "i", "detail-type": "dev", time: "2026-11-27T19:41:07Z", detail });
-        writeFileSync(path.join(folder, "s-1-2026-11-27-19-41-07-a"), [
-            line({ eventType: "shopping", EVENTTYPE: "spoof", schemaVersion: { v: 1 }, eventId: "e1", accountNumber: "c1", data: "just text" }),
-            "this line is not JSON",
-            // Written as text: JavaScript numbers cannot hold these two.
-            '{"id":"i","detail":{"eventType":["x"],"schemaVersion":1e400,"eventId":5,"accountNumber":"c1","data":[1,{"a":2}]}}',
-            '{"id":"i","detail":{"eventType":"paging","schemaVersion":1,"eventId":"e3","accountNumber":"c2","data":{"itemSku":12345678901234567890,"nested":{"deep":true}}}}',
-        ].join("\n") + "\n");
-        writeFileSync(path.join(folder, "s-1-2026-11-27-19-41-07-b.gz"), gzipSync(line({ eventType: "purchase", eventId: "e4", accountNumber: "c2", data: { itemSku: 7 } }) + "\n"));
+        writeFileSync(
+            path.join(folder, "s-1-2026-11-27-19-41-07-a"),
+            [
+                line({
+                    eventType: "shopping",
+                    EVENTTYPE: "spoof",
+                    schemaVersion: { v: 1 },
+                    eventId: "e1",
+                    accountNumber: "c1",
+                    data: "just text",
+                }),
+                "this line is not JSON",
+                // Written as text: JavaScript numbers cannot hold these two.
+                '{"id":"i","detail":{"eventType":["x"],"schemaVersion":1e400,"eventId":5,"accountNumber":"c1","data":[1,{"a":2}]}}',
+                '{"id":"i","detail":{"eventType":"paging","schemaVersion":1,"eventId":"e3","accountNumber":"c2","data":{"itemSku":12345678901234567890,"nested":{"deep":true}}}}',
+            ].join("\n") + "\n",
+        );
+        writeFileSync(
+            path.join(folder, "s-1-2026-11-27-19-41-07-b.gz"),
+            gzipSync(line({ eventType: "purchase", eventId: "e4", accountNumber: "c2", data: { itemSku: 7 } }) + "\n"),
+        );
         writeFileSync(path.join(folder, ".s-1-being-written.tmp"), "{broken");
 
-        const result = await runLocalQuery(dataDir, `SELECT detail.eventid AS id, detail.eventtype AS t, detail.schemaversion AS v, detail.data AS data,
+        const result = await runLocalQuery(
+            dataDir,
+            `SELECT detail.eventid AS id, detail.eventtype AS t, detail.schemaversion AS v, detail.data AS data,
             json_extract_scalar(detail.data, '$.itemSku') AS sku, json_extract(detail.data, '$.nested') AS nested, eventtype, year, month, day
-            FROM events ORDER BY id NULLS LAST`);
+            FROM events ORDER BY id NULLS LAST`,
+        );
         assert.deepEqual(rowObjects(result), [
-            { id: "5", t: '["x"]', v: "1e400", data: '[1,{"a":2}]', sku: null, nested: null, eventtype: "_invalid", year: "2026", month: "11", day: "27" },
-            { id: "e1", t: "shopping", v: '{"v":1}', data: "just text", sku: null, nested: null, eventtype: "_invalid", year: "2026", month: "11", day: "27" },
-            { id: "e3", t: "paging", v: "1", data: '{"itemSku":12345678901234567890,"nested":{"deep":true}}', sku: "12345678901234567890", nested: '{"deep":true}', eventtype: "_invalid", year: "2026", month: "11", day: "27" },
-            { id: "e4", t: "purchase", v: null, data: '{"itemSku":7}', sku: "7", nested: null, eventtype: "_invalid", year: "2026", month: "11", day: "27" },
-            { id: null, t: null, v: null, data: null, sku: null, nested: null, eventtype: "_invalid", year: "2026", month: "11", day: "27" },
+            {
+                id: "5",
+                t: '["x"]',
+                v: "1e400",
+                data: '[1,{"a":2}]',
+                sku: null,
+                nested: null,
+                eventtype: "_invalid",
+                year: "2026",
+                month: "11",
+                day: "27",
+            },
+            {
+                id: "e1",
+                t: "shopping",
+                v: '{"v":1}',
+                data: "just text",
+                sku: null,
+                nested: null,
+                eventtype: "_invalid",
+                year: "2026",
+                month: "11",
+                day: "27",
+            },
+            {
+                id: "e3",
+                t: "paging",
+                v: "1",
+                data: '{"itemSku":12345678901234567890,"nested":{"deep":true}}',
+                sku: "12345678901234567890",
+                nested: '{"deep":true}',
+                eventtype: "_invalid",
+                year: "2026",
+                month: "11",
+                day: "27",
+            },
+            {
+                id: "e4",
+                t: "purchase",
+                v: null,
+                data: '{"itemSku":7}',
+                sku: "7",
+                nested: null,
+                eventtype: "_invalid",
+                year: "2026",
+                month: "11",
+                day: "27",
+            },
+            {
+                id: null,
+                t: null,
+                v: null,
+                data: null,
+                sku: null,
+                nested: null,
+                eventtype: "_invalid",
+                year: "2026",
+                month: "11",
+                day: "27",
+            },
         ]);
         // No error objects yet: the errors table exists, empty, with its columns.
         const errors = await runLocalQuery(dataDir, "SELECT * FROM errors");
-        assert.deepEqual(errors.columns.map((c) => c.name), [...ERRORS_TABLE.columns.map((c) => c.name), ...gluePartitionKeys(ERRORS_TABLE).map((c) => c.name)]);
+        assert.deepEqual(
+            errors.columns.map((c) => c.name),
+            [...ERRORS_TABLE.columns.map((c) => c.name), ...gluePartitionKeys(ERRORS_TABLE).map((c) => c.name)],
+        );
         assert.deepEqual(errors.rows, []);
     });
 });

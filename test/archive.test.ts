@@ -23,10 +23,14 @@ describe("Archive component", () => {
         const bucket = await oneOf("arch-a-bucket", "aws:s3/bucket:Bucket");
         assert.strictEqual(bucket.inputs.forceDestroy, false, "forceDestroy is off unless asked for");
         const block = await oneOf("arch-a-public-access", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
-        for (const key of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.strictEqual(block.inputs[key], true, key);
+        for (const key of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+            assert.strictEqual(block.inputs[key], true, key);
         const ownership = await oneOf("arch-a-ownership", "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
         assert.strictEqual(ownership.inputs.rule.objectOwnership, "BucketOwnerEnforced");
-        const sse = await oneOf("arch-a-encryption", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        const sse = await oneOf(
+            "arch-a-encryption",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        );
         assert.strictEqual(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
         const versioning = await oneOf("arch-a-versioning", "aws:s3/bucketVersioning:BucketVersioning");
         assert.strictEqual(versioning.inputs.versioningConfiguration.status, "Enabled");
@@ -40,9 +44,21 @@ describe("Archive component", () => {
         assert.ok(doc.Statement.every((s: { Effect: string }) => s.Effect === "Deny"));
         // An identity policy allowing everything is still denied over plain HTTP, by the bucket policy.
         const adminPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] };
-        for (const [action, resource] of [["s3:GetObject", `${bucketArn}/events/x`], ["s3:PutObject", `${bucketArn}/x`], ["s3:ListBucket", bucketArn]]) {
-            assert.strictEqual(await evaluate(adminPolicy, action, resource, { resourcePolicy: doc, context: { "aws:SecureTransport": "false" } }), "ExplicitlyDenied", action);
-            assert.strictEqual(await evaluate(adminPolicy, action, resource, { resourcePolicy: doc, context: { "aws:SecureTransport": "true" } }), "Allowed", action);
+        for (const [action, resource] of [
+            ["s3:GetObject", `${bucketArn}/events/x`],
+            ["s3:PutObject", `${bucketArn}/x`],
+            ["s3:ListBucket", bucketArn],
+        ]) {
+            assert.strictEqual(
+                await evaluate(adminPolicy, action, resource, { resourcePolicy: doc, context: { "aws:SecureTransport": "false" } }),
+                "ExplicitlyDenied",
+                action,
+            );
+            assert.strictEqual(
+                await evaluate(adminPolicy, action, resource, { resourcePolicy: doc, context: { "aws:SecureTransport": "true" } }),
+                "Allowed",
+                action,
+            );
         }
     });
 
@@ -71,9 +87,15 @@ describe("Archive component", () => {
         assert.strictEqual(s3.compressionFormat, "UNCOMPRESSED");
         assert.strictEqual(s3.fileExtension, undefined, "plain objects keep Firehose's default name (no extension)");
         assert.strictEqual(s3.bucketArn, await valueOf(archive.bucketArn));
-        const processors = s3.processingConfiguration.processors as Array<{ type: string; parameters: Array<{ parameterName: string; parameterValue: string }> }>;
+        const processors = s3.processingConfiguration.processors as Array<{
+            type: string;
+            parameters: Array<{ parameterName: string; parameterValue: string }>;
+        }>;
         assert.strictEqual(s3.processingConfiguration.enabled, true);
-        assert.deepStrictEqual(processors.map((p) => p.type), ["Lambda", "MetadataExtraction", "AppendDelimiterToRecord"]);
+        assert.deepStrictEqual(
+            processors.map((p) => p.type),
+            ["Lambda", "MetadataExtraction", "AppendDelimiterToRecord"],
+        );
         const params = (i: number) => Object.fromEntries(processors[i].parameters.map((p) => [p.parameterName, p.parameterValue]));
         const fnArn = await valueOf(archive.transform.function.arn);
         assert.strictEqual(params(0).LambdaArn, `${fnArn}:$LATEST`);
@@ -94,10 +116,14 @@ describe("Archive component", () => {
     it("gives Firehose a role it alone can assume, for this account only", async () => {
         const role = await oneOf("arch-a-firehose-role", "aws:iam/role:Role");
         const trust = JSON.parse(role.inputs.assumeRolePolicy);
-        assert.deepStrictEqual(trust.Statement, [{
-            Effect: "Allow", Principal: { Service: "firehose.amazonaws.com" }, Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "sts:ExternalId": ACCOUNT } },
-        }]);
+        assert.deepStrictEqual(trust.Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "firehose.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "sts:ExternalId": ACCOUNT } },
+            },
+        ]);
         const stream = await oneOf("arch-a-stream", STREAM);
         assert.strictEqual(stream.inputs.extendedS3Configuration.roleArn, role.state.arn);
     });
@@ -146,7 +172,9 @@ describe("Archive component", () => {
         // Run the packed text as Lambda would load it.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-transform-"));
         fs.writeFileSync(path.join(dir, "index.js"), source);
-        const packed = require(path.join(dir, "index.js")) as { handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }> };
+        const packed = require(path.join(dir, "index.js")) as {
+            handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }>;
+        };
         const event = { resources: ["client-1"], detail: { eventType: "shopping", schemaVersion: 1 } };
         const saved = console.warn;
         const warned: string[] = [];
@@ -154,42 +182,71 @@ describe("Archive component", () => {
         let out: Awaited<ReturnType<typeof packed.handler>>;
         try {
             out = await packed.handler({
-                invocationId: "i", deliveryStreamArn: "arn", region: REGION,
-                records: [{ recordId: "a", approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify(event)).toString("base64") },
-                    { recordId: "b", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") }],
+                invocationId: "i",
+                deliveryStreamArn: "arn",
+                region: REGION,
+                records: [
+                    { recordId: "a", approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify(event)).toString("base64") },
+                    { recordId: "b", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") },
+                ],
             });
         } finally {
             console.warn = saved;
         }
         assert.deepStrictEqual(readRejectLog(warned).rejected, { "not-json": 1 });
-        assert.deepStrictEqual(out.records.map((r) => [r.recordId, r.result]), [["a", "Ok"], ["b", "ProcessingFailed"]]);
+        assert.deepStrictEqual(
+            out.records.map((r) => [r.recordId, r.result]),
+            [
+                ["a", "Ok"],
+                ["b", "ProcessingFailed"],
+            ],
+        );
         assert.strictEqual(JSON.parse(Buffer.from(out.records[0].data, "base64").toString()).detail.accountNumber, "client-1");
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("packs the compiled schema validators into the transform, with no package, and the packed code enforces them", async () => {
-        new Archive("arch-s", { schemas: { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "quarantine" } });
+        new Archive("arch-s", {
+            schemas: { validators: compileSchemas().validators, enforcement: "quarantine", unknownSchema: "quarantine" },
+        });
         const fn = await oneOf("arch-s-enrich", "aws:lambda/function:Function");
         const assets = await fn.inputs.code.assets;
         assert.deepStrictEqual(Object.keys(assets), ["__index.js"], "only the serialized handler: no ajv, no node_modules");
         const source: string = await assets["__index.js"].text;
         // About 72 KB of generated validation code; carrying ajv instead would add about 1.5 MB (ajv and its dependencies).
         assert.ok(Buffer.byteLength(source) < 100_000, `package ${Buffer.byteLength(source)} bytes`);
-        assert.doesNotMatch(source, /require\("(?!crypto|buffer|util)[^".][^"]*"\)/, "requires no package (ajv's runtime helpers are inlined)");
+        assert.doesNotMatch(
+            source,
+            /require\("(?!crypto|buffer|util)[^".][^"]*"\)/,
+            "requires no package (ajv's runtime helpers are inlined)",
+        );
         // Run the packed text as Lambda would load it, in a directory with no node_modules in reach.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ce-transform-"));
         try {
             fs.writeFileSync(path.join(dir, "index.js"), source);
-            const packed = require(path.join(dir, "index.js")) as { handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }> };
-            const record = (recordId: string, detail: unknown) => ({ recordId, approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify({ resources: ["client-1"], detail })).toString("base64") });
+            const packed = require(path.join(dir, "index.js")) as {
+                handler: (e: unknown) => Promise<{ records: Array<{ recordId: string; result: string; data: string }> }>;
+            };
+            const record = (recordId: string, detail: unknown) => ({
+                recordId,
+                approximateArrivalTimestamp: 0,
+                data: Buffer.from(JSON.stringify({ resources: ["client-1"], detail })).toString("base64"),
+            });
             const saved = console.warn;
             const warned: string[] = [];
             console.warn = (line: string) => warned.push(line);
             let out: Awaited<ReturnType<typeof packed.handler>>;
             try {
                 out = await packed.handler({
-                    invocationId: "i", deliveryStreamArn: "arn", region: REGION, records: [
-                        record("ok", { eventType: "purchase", schemaVersion: 1, data: { orderId: "o-1", items: [{ itemSku: 1, quantity: 1 }], total: 9.5, currency: "EUR" } }),
+                    invocationId: "i",
+                    deliveryStreamArn: "arn",
+                    region: REGION,
+                    records: [
+                        record("ok", {
+                            eventType: "purchase",
+                            schemaVersion: 1,
+                            data: { orderId: "o-1", items: [{ itemSku: 1, quantity: 1 }], total: 9.5, currency: "EUR" },
+                        }),
                         record("bad", { eventType: "shopping", schemaVersion: 1, data: { itemSku: "123" } }),
                         record("long", { eventType: "paging", schemaVersion: 1, data: { page: 1, category: "😀".repeat(65) } }),
                         record("unknown", { eventType: "checkout", schemaVersion: 1, data: {} }),
@@ -198,11 +255,25 @@ describe("Archive component", () => {
             } finally {
                 console.warn = saved;
             }
-            assert.deepStrictEqual(out.records.map((r) => [r.recordId, r.result]), [["ok", "Ok"], ["bad", "ProcessingFailed"], ["long", "ProcessingFailed"], ["unknown", "ProcessingFailed"]]);
+            assert.deepStrictEqual(
+                out.records.map((r) => [r.recordId, r.result]),
+                [
+                    ["ok", "Ok"],
+                    ["bad", "ProcessingFailed"],
+                    ["long", "ProcessingFailed"],
+                    ["unknown", "ProcessingFailed"],
+                ],
+            );
             const logged = readRejectLog(warned);
             assert.deepStrictEqual(logged.rejected, { "schema-violation": 2, "unknown-schema": 1 });
-            assert.strictEqual(logged.examples[0].message, `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
-            assert.strictEqual(logged.examples[1].message, `paging version 1 breaks its schema at "/data/category": must NOT have more than 64 characters (maxLength)`);
+            assert.strictEqual(
+                logged.examples[0].message,
+                `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`,
+            );
+            assert.strictEqual(
+                logged.examples[1].message,
+                `paging version 1 breaks its schema at "/data/category": must NOT have more than 64 characters (maxLength)`,
+            );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -210,7 +281,10 @@ describe("Archive component", () => {
 
     it("runs the transform as a HandlerFunction with nothing beyond its own logs", async () => {
         const doc = JSON.parse(await valueOf(archive.transform.policyDocument));
-        assert.deepStrictEqual(doc.Statement.map((s: { Sid: string }) => s.Sid), ["WriteOwnLogs"]);
+        assert.deepStrictEqual(
+            doc.Statement.map((s: { Sid: string }) => s.Sid),
+            ["WriteOwnLogs"],
+        );
         const fn = await oneOf("arch-a-enrich", "aws:lambda/function:Function");
         assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
         assert.deepStrictEqual(fn.inputs.architectures, ["arm64"]);
@@ -224,8 +298,14 @@ describe("Archive component: options", () => {
     it("honours force-destroy, compression, buffering, lifecycle and a custom partitioning policy", async () => {
         const policy = { eventTypes: ["checkout"], maxSchemaVersion: 3 };
         new Archive("arch-b", {
-            forceDestroy: true, compression: "GZIP", bufferingSizeMiB: 128, bufferingIntervalSeconds: 60,
-            transitionDays: 0, expirationDays: 0, logRetentionDays: 7, partitioning: policy,
+            forceDestroy: true,
+            compression: "GZIP",
+            bufferingSizeMiB: 128,
+            bufferingIntervalSeconds: 60,
+            transitionDays: 0,
+            expirationDays: 0,
+            logRetentionDays: 7,
+            partitioning: policy,
         });
         const bucket = await oneOf("arch-b-bucket", "aws:s3/bucket:Bucket");
         assert.strictEqual(bucket.inputs.forceDestroy, true);
@@ -237,7 +317,8 @@ describe("Archive component: options", () => {
         assert.strictEqual(s3.bufferingInterval, 60);
         const query = s3.processingConfiguration.processors[1].parameters[0].parameterValue;
         assert.strictEqual(query, buildPartitionKeysQuery(policy));
-        const rules = (await oneOf("arch-b-lifecycle", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")).inputs.rules as any[];
+        const rules = (await oneOf("arch-b-lifecycle", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")).inputs
+            .rules as any[];
         assert.deepStrictEqual(rules.map((r) => r.id).sort(), ["abort-incomplete-uploads", "expire-previous-versions"]);
         assert.strictEqual((await oneOf("arch-b-firehose-logs", "aws:cloudwatch/logGroup:LogGroup")).inputs.retentionInDays, 7);
     });
@@ -254,7 +335,10 @@ describe("Archive component: options", () => {
         assert.throws(() => new Archive("arch-c", { bufferingSizeMiB: 32 }), /bufferingSizeMiB must be a whole number from 64 to 128/);
         assert.throws(() => new Archive("arch-c", { bufferingIntervalSeconds: 901 }), /bufferingIntervalSeconds/);
         // No zero buffering with dynamic partitioning: Firehose needs 60 s at least.
-        assert.throws(() => new Archive("arch-c", { bufferingIntervalSeconds: 0 }), /bufferingIntervalSeconds must be a whole number from 60 to 900/);
+        assert.throws(
+            () => new Archive("arch-c", { bufferingIntervalSeconds: 0 }),
+            /bufferingIntervalSeconds must be a whole number from 60 to 900/,
+        );
         assert.throws(() => new Archive("arch-c", { transitionDays: 10 }), /STANDARD_IA after 30 days/);
         assert.deepStrictEqual(await resourcesOf("arch-c"), []);
     });

@@ -8,8 +8,14 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { mockClient } from "aws-sdk-client-mock";
 import {
-    AdminCreateUserCommand, AdminGetUserCommand, AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient,
-    InitiateAuthCommand, ListUsersCommand, RespondToAuthChallengeCommand, type UserType,
+    AdminCreateUserCommand,
+    AdminGetUserCommand,
+    AdminUpdateUserAttributesCommand,
+    CognitoIdentityProviderClient,
+    InitiateAuthCommand,
+    ListUsersCommand,
+    RespondToAuthChallengeCommand,
+    type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { assignClientIds, formatAssignReport } from "../cli/assign-client-ids";
 import { clientIdFor } from "../pipeline/identity";
@@ -20,8 +26,12 @@ const ROOT = path.resolve(__dirname, "..");
 
 function user(name: string, attributes: Record<string, string | undefined>, status = "CONFIRMED"): UserType {
     return {
-        Username: name, UserStatus: status as UserType["UserStatus"], Enabled: true,
-        Attributes: Object.entries(attributes).filter(([, v]) => v !== undefined).map(([Name, Value]) => ({ Name, Value })),
+        Username: name,
+        UserStatus: status as UserType["UserStatus"],
+        Enabled: true,
+        Attributes: Object.entries(attributes)
+            .filter(([, v]) => v !== undefined)
+            .map(([Name, Value]) => ({ Name, Value })),
     };
 }
 
@@ -29,21 +39,29 @@ describe("assign-client-ids", () => {
     describe("against Cognito (aws-sdk-client-mock)", () => {
         const mockCognito = () => mockClient(CognitoIdentityProviderClient);
         let cognito: ReturnType<typeof mockCognito>;
-        before(() => { cognito = mockCognito(); });
+        before(() => {
+            cognito = mockCognito();
+        });
         after(() => cognito.restore());
-        const client = () => new CognitoIdentityProviderClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+        const client = () =>
+            new CognitoIdentityProviderClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
 
         /** 61 users with a clientId on page one, then the cases on page two. */
         function givenPool(): void {
-            const page1 = Array.from({ length: 60 }, (_, i) => user(`has${i}`, { sub: `s-has-${i}`, "custom:clientId": `7d5e8a40-1c1f-4f0e-9a53-${String(i).padStart(12, "0")}` }));
+            const page1 = Array.from({ length: 60 }, (_, i) =>
+                user(`has${i}`, { sub: `s-has-${i}`, "custom:clientId": `7d5e8a40-1c1f-4f0e-9a53-${String(i).padStart(12, "0")}` }),
+            );
             const page2 = [
                 user("invited", { sub: "s-invited" }, "FORCE_CHANGE_PASSWORD"),
                 user("imported", { sub: "s-imported", "custom:clientId": "" }, "RESET_REQUIRED"),
                 user("odd", { sub: "s-odd", "custom:clientId": 'abc","x' }),
                 user("nosub", {}),
             ];
-            cognito.on(ListUsersCommand).callsFake((input: { PaginationToken?: string }) =>
-                input.PaginationToken === undefined ? { Users: page1, PaginationToken: "page-2" } : { Users: page2 });
+            cognito
+                .on(ListUsersCommand)
+                .callsFake((input: { PaginationToken?: string }) =>
+                    input.PaginationToken === undefined ? { Users: page1, PaginationToken: "page-2" } : { Users: page2 },
+                );
             cognito.on(AdminUpdateUserAttributesCommand).resolves({});
         }
 
@@ -59,8 +77,16 @@ describe("assign-client-ids", () => {
             ]);
             const updates = cognito.commandCalls(AdminUpdateUserAttributesCommand).map((c) => c.args[0].input);
             assert.deepEqual(updates, [
-                { UserPoolId: POOL, Username: "invited", UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, "s-invited") }] },
-                { UserPoolId: POOL, Username: "imported", UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, "s-imported") }] },
+                {
+                    UserPoolId: POOL,
+                    Username: "invited",
+                    UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, "s-invited") }],
+                },
+                {
+                    UserPoolId: POOL,
+                    Username: "imported",
+                    UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, "s-imported") }],
+                },
             ]);
             assert.equal(report.users, 64);
             assert.equal(report.alreadySet, 60);
@@ -75,16 +101,27 @@ describe("assign-client-ids", () => {
             givenPool();
             const report = await assignClientIds(client(), { userPoolId: POOL, dryRun: true });
             assert.equal(cognito.commandCalls(AdminUpdateUserAttributesCommand).length, 0);
-            assert.deepEqual(report.assigned.map((a) => a.username), ["invited", "imported"]);
+            assert.deepEqual(
+                report.assigned.map((a) => a.username),
+                ["invited", "imported"],
+            );
             assert.match(formatAssignReport(report), /2 would assign, 1 failed \(dry run: nothing changed\)/);
         });
 
         it("a failed update is reported and the others still get theirs", async () => {
             givenPool();
-            cognito.on(AdminUpdateUserAttributesCommand, { Username: "invited" }).rejects(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }));
+            cognito
+                .on(AdminUpdateUserAttributesCommand, { Username: "invited" })
+                .rejects(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }));
             const report = await assignClientIds(client(), { userPoolId: POOL });
-            assert.deepEqual(report.assigned.map((a) => a.username), ["imported"]);
-            assert.deepEqual(report.failed.map((f) => f.error), ["TooManyRequestsException: Rate exceeded", "ListUsers returned no sub"]);
+            assert.deepEqual(
+                report.assigned.map((a) => a.username),
+                ["imported"],
+            );
+            assert.deepEqual(
+                report.failed.map((f) => f.error),
+                ["TooManyRequestsException: Rate exceeded", "ListUsers returned no sub"],
+            );
         });
     });
 
@@ -103,7 +140,11 @@ describe("assign-client-ids", () => {
             return new Promise((resolve) => {
                 const env = { ...process.env };
                 for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete env[key];
-                const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", "assign-client-ids", ...args], { cwd: ROOT, env });
+                const child = spawn(
+                    process.execPath,
+                    ["-r", "ts-node/register/transpile-only", "cli/main.ts", "assign-client-ids", ...args],
+                    { cwd: ROOT, env },
+                );
                 let stdout = "";
                 let stderr = "";
                 child.stdout.on("data", (c) => (stdout += c));
@@ -111,27 +152,44 @@ describe("assign-client-ids", () => {
                 child.on("close", (status) => resolve({ status, stdout, stderr }));
             });
         }
-        const clientIdOf = async (Username: string) => (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username })))
-            .UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
-        const subOf = async (Username: string) => (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username })))
-            .UserAttributes?.find((a) => a.Name === "sub")?.Value as string;
+        const clientIdOf = async (Username: string) =>
+            (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username }))).UserAttributes?.find(
+                (a) => a.Name === "custom:clientId",
+            )?.Value;
+        const subOf = async (Username: string) =>
+            (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username }))).UserAttributes?.find((a) => a.Name === "sub")
+                ?.Value as string;
 
         it("assigns the missing clientIds (signed with local mode's credentials), then has nothing left to do", async () => {
             const selfSignedUp = await signUpUser(started, "selfie");
             for (const name of ["inv1", "inv2"]) {
-                await started.cognito.send(new AdminCreateUserCommand({ UserPoolId, Username: name, TemporaryPassword: "Temp-Passw0rd!", MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: `${name}@example.com` }] }));
+                await started.cognito.send(
+                    new AdminCreateUserCommand({
+                        UserPoolId,
+                        Username: name,
+                        TemporaryPassword: "Temp-Passw0rd!",
+                        MessageAction: "SUPPRESS",
+                        UserAttributes: [{ Name: "email", Value: `${name}@example.com` }],
+                    }),
+                );
             }
             const flags = ["--user-pool-id", UserPoolId, "--endpoint", started.local.outputs.cognitoEndpoint, "--json"];
 
             const dry = await cli(...flags, "--dry-run");
             assert.equal(dry.status, 0, dry.stderr);
-            assert.deepEqual(JSON.parse(dry.stdout).assigned.map((a: { username: string }) => a.username), ["inv1", "inv2"]);
+            assert.deepEqual(
+                JSON.parse(dry.stdout).assigned.map((a: { username: string }) => a.username),
+                ["inv1", "inv2"],
+            );
             assert.equal(await clientIdOf("inv1"), undefined, "a dry run changes nothing");
 
             const run = await cli(...flags);
             assert.equal(run.status, 0, run.stderr);
             const report = JSON.parse(run.stdout);
-            assert.deepEqual({ users: report.users, alreadySet: report.alreadySet, assigned: report.assigned.length }, { users: 3, alreadySet: 1, assigned: 2 });
+            assert.deepEqual(
+                { users: report.users, alreadySet: report.alreadySet, assigned: report.assigned.length },
+                { users: 3, alreadySet: 1, assigned: 2 },
+            );
             for (const name of ["inv1", "inv2"]) assert.equal(await clientIdOf(name), clientIdFor(UserPoolId, await subOf(name)));
             assert.equal(await clientIdOf("selfie"), selfSignedUp.clientId, "an existing clientId is kept");
 
@@ -141,8 +199,21 @@ describe("assign-client-ids", () => {
 
             // The invited user's first sign-in keeps the assigned clientId (the trigger finds one).
             const ClientId = started.local.outputs.userPoolClientId;
-            const challenge = await started.cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "inv1", PASSWORD: "Temp-Passw0rd!" } }));
-            const tokens = await started.cognito.send(new RespondToAuthChallengeCommand({ ClientId, ChallengeName: "NEW_PASSWORD_REQUIRED", Session: challenge.Session, ChallengeResponses: { USERNAME: "inv1", NEW_PASSWORD: "Chosen-Passw0rd!" } }));
+            const challenge = await started.cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: "inv1", PASSWORD: "Temp-Passw0rd!" },
+                }),
+            );
+            const tokens = await started.cognito.send(
+                new RespondToAuthChallengeCommand({
+                    ClientId,
+                    ChallengeName: "NEW_PASSWORD_REQUIRED",
+                    Session: challenge.Session,
+                    ChallengeResponses: { USERNAME: "inv1", NEW_PASSWORD: "Chosen-Passw0rd!" },
+                }),
+            );
             const idClaims = JSON.parse(Buffer.from(tokens.AuthenticationResult!.IdToken!.split(".")[1], "base64url").toString());
             assert.equal(idClaims["custom:clientId"], await clientIdOf("inv1"));
         });

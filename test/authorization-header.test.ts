@@ -7,7 +7,10 @@
 import { strict as assert } from "node:assert";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import {
-    AUTHORIZATION_HEADER_PATTERN, MAX_AUTHORIZATION_HEADER_LENGTH, MAX_AUTHORIZATION_WHITESPACE, MAX_JWT_SEGMENT_LENGTH,
+    AUTHORIZATION_HEADER_PATTERN,
+    MAX_AUTHORIZATION_HEADER_LENGTH,
+    MAX_AUTHORIZATION_WHITESPACE,
+    MAX_JWT_SEGMENT_LENGTH,
     tokenOfAuthorizationHeader,
 } from "../pipeline/authorization-header";
 import { GATEWAY_RESPONSES } from "../pipeline/gateway-responses";
@@ -80,15 +83,53 @@ function junkHeaders(token: string): string[] {
     const [h, p, s] = token.split(".");
     const ws17 = " ".repeat(MAX_AUTHORIZATION_WHITESPACE + 1);
     return [
-        "", " ", "\t", "Bearer", "Bearer ", "bearer\t", "null", "undefined", "[object Object]",
-        "Basic dXNlcjpwYXNzd29yZA==", `Basic ${token}`, `Token ${token}`, `JWT ${token}`, `Bearer: ${token}`, `Bearer:${token}`,
-        `Bearer Bearer ${token}`, `Bearer.${token}`, `Bearer,${token}`,
-        `${token} ${token}`, `${token},${token}`, `Bearer ${token}, Bearer ${token}`, `Bearer ${token} extra`,
-        `"${token}"`, `'${token}'`, `<${token}>`, `${token};`, `Bearer\u00a0${token}`, `\u3000${token}`, `${token}\u2028`,
-        `Bearer\n${token}`, `${token}\r\n`, `\u000b${token}`, `${token}\u0000`, `Bearer \u200b${token}`,
-        `${h}.${p}`, `${h}.${p}.`, `.${p}.${s}`, `${h}..${s}`, `${h}.${p}.${s}.`, `${h}.${p}.${s}.${s}.${s}`,
-        `${h}.${p}.${s.slice(0, 10)}+/=`, `${h}.${p}.${s}=`, `${h}%2E${p}%2E${s}`, `${h}.${p}.${s}\u00e9`,
-        `${ws17}${token}`, `${token}${ws17}`, `Bearer${ws17}${token}`,
+        "",
+        " ",
+        "\t",
+        "Bearer",
+        "Bearer ",
+        "bearer\t",
+        "null",
+        "undefined",
+        "[object Object]",
+        "Basic dXNlcjpwYXNzd29yZA==",
+        `Basic ${token}`,
+        `Token ${token}`,
+        `JWT ${token}`,
+        `Bearer: ${token}`,
+        `Bearer:${token}`,
+        `Bearer Bearer ${token}`,
+        `Bearer.${token}`,
+        `Bearer,${token}`,
+        `${token} ${token}`,
+        `${token},${token}`,
+        `Bearer ${token}, Bearer ${token}`,
+        `Bearer ${token} extra`,
+        `"${token}"`,
+        `'${token}'`,
+        `<${token}>`,
+        `${token};`,
+        `Bearer\u00a0${token}`,
+        `\u3000${token}`,
+        `${token}\u2028`,
+        `Bearer\n${token}`,
+        `${token}\r\n`,
+        `\u000b${token}`,
+        `${token}\u0000`,
+        `Bearer \u200b${token}`,
+        `${h}.${p}`,
+        `${h}.${p}.`,
+        `.${p}.${s}`,
+        `${h}..${s}`,
+        `${h}.${p}.${s}.`,
+        `${h}.${p}.${s}.${s}.${s}`,
+        `${h}.${p}.${s.slice(0, 10)}+/=`,
+        `${h}.${p}.${s}=`,
+        `${h}%2E${p}%2E${s}`,
+        `${h}.${p}.${s}\u00e9`,
+        `${ws17}${token}`,
+        `${token}${ws17}`,
+        `Bearer${ws17}${token}`,
         `${"A".repeat(MAX_JWT_SEGMENT_LENGTH.header + 1)}.${p}.${s}`,
         `${h}.${"B".repeat(MAX_JWT_SEGMENT_LENGTH.payload + 1)}.${s}`,
         `${h}.${p}.${"C".repeat(MAX_JWT_SEGMENT_LENGTH.signature + 1)}`,
@@ -99,7 +140,30 @@ function junkHeaders(token: string): string[] {
 
 /** Random edits of accepted headers: one to three insertions, deletions or replacements near the grammar's edges. */
 function mutations(headers: string[], count: number): string[] {
-    const alphabet = [" ", "\t", ".", ",", ":", ";", "=", "+", "/", "-", "_", "a", "Z", "0", "B", "b", "\u00a0", "\u00e9", "\n", "\r", "\u0000", "\u3000"];
+    const alphabet = [
+        " ",
+        "\t",
+        ".",
+        ",",
+        ":",
+        ";",
+        "=",
+        "+",
+        "/",
+        "-",
+        "_",
+        "a",
+        "Z",
+        "0",
+        "B",
+        "b",
+        "\u00a0",
+        "\u00e9",
+        "\n",
+        "\r",
+        "\u0000",
+        "\u3000",
+    ];
     return Array.from({ length: count }, () => {
         let value = pick(headers);
         for (let edits = int(1, 3); edits > 0; edits--) {
@@ -124,12 +188,18 @@ describe("Authorization header validation expression", () => {
         // Read the expression token by token; anything but these fails: no unbounded quantifier, lookaround, inline
         // flag, backreference, shorthand class (\s \w \d differ between the engines) or dot wildcard.
         const allowed = [
-            ["anchor", /\^|\$/y], ["group", /\(\?:|\(|\)/y], ["bounded quantifier", /\?|\{\d+,\d+\}/y],
-            ["class of literal characters, ranges and \\t", /\[(?:\\t|[A-Za-z0-9_ ]-[A-Za-z0-9_ ]|[A-Za-z0-9_ ]|-(?=\]))+\]/y], ["escaped dot", /\\\./y],
+            ["anchor", /\^|\$/y],
+            ["group", /\(\?:|\(|\)/y],
+            ["bounded quantifier", /\?|\{\d+,\d+\}/y],
+            ["class of literal characters, ranges and \\t", /\[(?:\\t|[A-Za-z0-9_ ]-[A-Za-z0-9_ ]|[A-Za-z0-9_ ]|-(?=\]))+\]/y],
+            ["escaped dot", /\\\./y],
         ] as const;
         const kinds: string[] = [];
         for (let at = 0; at < AUTHORIZATION_HEADER_PATTERN.length;) {
-            const found = allowed.find(([, re]) => { re.lastIndex = at; return re.test(AUTHORIZATION_HEADER_PATTERN); });
+            const found = allowed.find(([, re]) => {
+                re.lastIndex = at;
+                return re.test(AUTHORIZATION_HEADER_PATTERN);
+            });
             assert.ok(found, `construct at ${at}: ${AUTHORIZATION_HEADER_PATTERN.slice(at, at + 20)}`);
             kinds.push(found[0]);
             at = found[1].lastIndex;
@@ -141,7 +211,12 @@ describe("Authorization header validation expression", () => {
         assert.equal(new RegExp(`${AUTHORIZATION_HEADER_PATTERN}|`).exec("")?.length, 2);
         // Every quantifier's upper bound is a documented limit.
         const bounds = [...AUTHORIZATION_HEADER_PATTERN.matchAll(/\{\d+,(\d+)\}/g)].map((m) => Number(m[1]));
-        assert.deepEqual([...new Set(bounds)].sort((a, b) => a - b), [MAX_AUTHORIZATION_WHITESPACE, ...Object.values(MAX_JWT_SEGMENT_LENGTH)].filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => a - b));
+        assert.deepEqual(
+            [...new Set(bounds)].sort((a, b) => a - b),
+            [MAX_AUTHORIZATION_WHITESPACE, ...Object.values(MAX_JWT_SEGMENT_LENGTH)]
+                .filter((v, i, a) => a.indexOf(v) === i)
+                .sort((a, b) => a - b),
+        );
     });
 
     it("every header the authorizer accepts matches, with the token as its group", async () => {
@@ -153,7 +228,18 @@ describe("Authorization header validation expression", () => {
             assert.equal(extractToken(header), token);
         }
         // The real authorizer allows the ID tokens in every accepted form (access tokens would need Cognito GetUser).
-        for (const header of accepted.filter((h) => JSON.parse(Buffer.from(h.trim().replace(/^bearer[ \t]+/i, "").split(".")[1], "base64url").toString()).token_use === "id")) {
+        for (const header of accepted.filter(
+            (h) =>
+                JSON.parse(
+                    Buffer.from(
+                        h
+                            .trim()
+                            .replace(/^bearer[ \t]+/i, "")
+                            .split(".")[1],
+                        "base64url",
+                    ).toString(),
+                ).token_use === "id",
+        )) {
             const result = await authorize({ type: "TOKEN", authorizationToken: header, methodArn: METHOD_ARN });
             assert.equal(result.policyDocument.Statement[0].Effect, "Allow");
             assert.deepEqual(result.context, { clientId: CLIENT_ID });
@@ -181,15 +267,29 @@ describe("Authorization header validation expression", () => {
     });
 
     it("means the same searched or fully matched, with or without a case-insensitive flag", () => {
-        const variants = [new RegExp(`^(?:${AUTHORIZATION_HEADER_PATTERN})$`), new RegExp(AUTHORIZATION_HEADER_PATTERN, "i"), new RegExp(`^(?:${AUTHORIZATION_HEADER_PATTERN})$`, "i")];
+        const variants = [
+            new RegExp(`^(?:${AUTHORIZATION_HEADER_PATTERN})$`),
+            new RegExp(AUTHORIZATION_HEADER_PATTERN, "i"),
+            new RegExp(`^(?:${AUTHORIZATION_HEADER_PATTERN})$`, "i"),
+        ];
         for (const header of [...accepted, ...junk, ...mutated]) {
             const expected = regex.test(header);
-            for (const variant of variants) assert.equal(variant.test(header), expected, `${variant.flags} ${JSON.stringify(header.slice(0, 60))}`);
+            for (const variant of variants)
+                assert.equal(variant.test(header), expected, `${variant.flags} ${JSON.stringify(header.slice(0, 60))}`);
         }
     });
 
     it("bounds the header: the longest accepted value matches, one more character in any part does not", () => {
-        const longest = " ".repeat(16) + "bEaReR" + "\t".repeat(16) + "a".repeat(1024) + "." + "b".repeat(6144) + "." + "c".repeat(1024) + " ".repeat(16);
+        const longest =
+            " ".repeat(16) +
+            "bEaReR" +
+            "\t".repeat(16) +
+            "a".repeat(1024) +
+            "." +
+            "b".repeat(6144) +
+            "." +
+            "c".repeat(1024) +
+            " ".repeat(16);
         assert.equal(longest.length, MAX_AUTHORIZATION_HEADER_LENGTH);
         assert.ok(regex.test(longest));
         assert.ok(MAX_AUTHORIZATION_HEADER_LENGTH <= 8300, "well inside API Gateway's 10 KB for the request line and headers");
@@ -248,25 +348,47 @@ public class RegexCheck {
 describe("local mode applies the validation expression before the authorizer", () => {
     const quiet = createLogger({ quiet: true });
     const allow: APIGatewayAuthorizerResult = {
-        principalId: "p", context: { clientId: "c-1" },
-        policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/*/*" }] },
+        principalId: "p",
+        context: { clientId: "c-1" },
+        policyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+                { Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/*/*" },
+            ],
+        },
     };
     const settings = {
-        apiId: "api", stage: "dev", region: "eu-west-1", accountId: "000000000000", stageVariables: { Environment: "dev", Bus: "bus" },
-        authorizerResultTtlSeconds: 300, identityHeader: "Authorization", corsAllowOrigin: "*",
+        apiId: "api",
+        stage: "dev",
+        region: "eu-west-1",
+        accountId: "000000000000",
+        stageVariables: { Environment: "dev", Bus: "bus" },
+        authorizerResultTtlSeconds: 300,
+        identityHeader: "Authorization",
+        corsAllowOrigin: "*",
         identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
     };
     const request = (authorization: string) => ({
-        method: "POST", path: "/dev/event", headers: { authorization, "content-type": "application/json" },
-        body: Buffer.from(JSON.stringify({ entries: [{ entry: '{"eventType":"a"}' }] })), sourceIp: "127.0.0.1",
+        method: "POST",
+        path: "/dev/event",
+        headers: { authorization, "content-type": "application/json" },
+        body: Buffer.from(JSON.stringify({ entries: [{ entry: '{"eventType":"a"}' }] })),
+        sourceIp: "127.0.0.1",
     });
 
     it("answers a junk header 401 (UNAUTHORIZED gateway response) without invoking the authorizer, every time", async () => {
         const invoked: string[] = [];
-        const api = new LocalRestApi(settings, {
-            authorizer: async (event) => { invoked.push(event.authorizationToken); return allow; },
-            putEvents: () => ({ status: 200, body: JSON.stringify({ Entries: [{ EventId: "e1" }], FailedEntryCount: 0 }) }),
-        }, quiet);
+        const api = new LocalRestApi(
+            settings,
+            {
+                authorizer: async (event) => {
+                    invoked.push(event.authorizationToken);
+                    return allow;
+                },
+                putEvents: () => ({ status: 200, body: JSON.stringify({ Entries: [{ EventId: "e1" }], FailedEntryCount: 0 }) }),
+            },
+            quiet,
+        );
         const unauthorized = GATEWAY_RESPONSES.find((r) => r.responseType === "UNAUTHORIZED")!;
         for (const header of ["junk", "Basic dXNlcjpwYXNz", "junk", "a.b", "Bearer a.b.c d"]) {
             const res = await api.handle(request(header));
@@ -284,10 +406,17 @@ describe("local mode applies the validation expression before the authorizer", (
 
     it("without an expression every non-empty header reaches the authorizer (the setting is what filters)", async () => {
         let calls = 0;
-        const api = new LocalRestApi({ ...settings, identityValidationExpression: undefined }, {
-            authorizer: async () => { calls++; throw new Error("Unauthorized"); },
-            putEvents: () => ({ status: 200, body: "{}" }),
-        }, quiet);
+        const api = new LocalRestApi(
+            { ...settings, identityValidationExpression: undefined },
+            {
+                authorizer: async () => {
+                    calls++;
+                    throw new Error("Unauthorized");
+                },
+                putEvents: () => ({ status: 200, body: "{}" }),
+            },
+            quiet,
+        );
         assert.equal((await api.handle(request("junk"))).status, 401);
         assert.equal(calls, 1);
     });
@@ -307,20 +436,38 @@ describe("local mode applies the validation expression before the authorizer", (
             const user = await signUpUser(started, "HeaderUser");
             const [h, p] = user.idToken.split(".");
             lines.length = 0;
-            for (const header of ["junk", `Basic ${Buffer.from("a:b").toString("base64")}`, `${user.accessToken},${user.accessToken}`, `Token ${user.accessToken}`]) {
+            for (const header of [
+                "junk",
+                `Basic ${Buffer.from("a:b").toString("base64")}`,
+                `${user.accessToken},${user.accessToken}`,
+                `Token ${user.accessToken}`,
+            ]) {
                 assert.equal((await postEntries(started.local, header, ['{"eventType":"a","schemaVersion":1}'])).status, 401);
             }
             const apiLines = lines.filter((l) => / api POST /.test(l));
             assert.equal(apiLines.length, 4);
-            for (const line of apiLines) assert.match(line, /-> 401 UNAUTHORIZED: Authorization header fails the identity validation expression/);
-            assert.deepEqual(lines.filter((l) => /lambda authorizer:/.test(l)), []);
+            for (const line of apiLines)
+                assert.match(line, /-> 401 UNAUTHORIZED: Authorization header fails the identity validation expression/);
+            assert.deepEqual(
+                lines.filter((l) => /lambda authorizer:/.test(l)),
+                [],
+            );
 
             lines.length = 0;
             assert.equal((await postEntries(started.local, `Bearer ${h}.${p}.AAAA`, ['{"eventType":"a","schemaVersion":1}'])).status, 401);
-            assert.ok(lines.some((l) => /-> 401 UNAUTHORIZED: authorizer: Unauthorized/.test(l)), lines.join("\n"));
-            assert.ok(lines.some((l) => /lambda authorizer: .*token rejected/.test(l)), lines.join("\n"));
+            assert.ok(
+                lines.some((l) => /-> 401 UNAUTHORIZED: authorizer: Unauthorized/.test(l)),
+                lines.join("\n"),
+            );
+            assert.ok(
+                lines.some((l) => /lambda authorizer: .*token rejected/.test(l)),
+                lines.join("\n"),
+            );
 
-            assert.equal((await postEntries(started.local, `bearer\t${user.idToken}`, ['{"eventType":"a","schemaVersion":1}'])).status, 200);
+            assert.equal(
+                (await postEntries(started.local, `bearer\t${user.idToken}`, ['{"eventType":"a","schemaVersion":1}'])).status,
+                200,
+            );
         });
     });
 });

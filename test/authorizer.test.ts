@@ -23,7 +23,13 @@ function event(token: string | undefined): APIGatewayTokenAuthorizerEvent {
 }
 
 function authorizer(extra: Partial<AuthorizerOptions> = {}) {
-    return createAuthorizer({ userPoolId: POOL, clientId: CLIENT, jwks: jwksOf(key), cognito: new CognitoIdentityProviderClient({ region: "us-east-1" }), ...extra });
+    return createAuthorizer({
+        userPoolId: POOL,
+        clientId: CLIENT,
+        jwks: jwksOf(key),
+        cognito: new CognitoIdentityProviderClient({ region: "us-east-1" }),
+        ...extra,
+    });
 }
 
 async function rejectsUnauthorized(promise: Promise<unknown>): Promise<void> {
@@ -52,14 +58,18 @@ function denied(result: APIGatewayAuthorizerResult): void {
 }
 
 describe("authorizer", () => {
-    before(() => { cognitoMock = mockCognito(); });
+    before(() => {
+        cognitoMock = mockCognito();
+    });
     after(() => cognitoMock.restore());
     const logged: string[] = [];
     const originals = { log: console.log, warn: console.warn, error: console.error, info: console.info };
 
     before(() => {
         for (const level of ["log", "warn", "error", "info"] as const) {
-            console[level] = (...args: unknown[]) => { logged.push(args.map(String).join(" ")); };
+            console[level] = (...args: unknown[]) => {
+                logged.push(args.map(String).join(" "));
+            };
         }
     });
     after(() => {
@@ -106,38 +116,99 @@ describe("authorizer", () => {
         const now = Math.floor(Date.now() / 1000);
         const cases: Array<[string, () => string]> = [
             ["expired", () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, now: now - 7200, lifetime: 3600 })],
-            ["not yet valid (nbf in the future)", () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, claims: { nbf: now + 600 } })],
+            [
+                "not yet valid (nbf in the future)",
+                () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, claims: { nbf: now + 600 } }),
+            ],
             ["wrong issuer (another pool)", () => accessToken({ userPoolId: "us-east-1_OtherPool", clientId: CLIENT, key })],
-            ["wrong issuer (another region)", () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, claims: { iss: "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_TestPool1" } })],
+            [
+                "wrong issuer (another region)",
+                () =>
+                    accessToken({
+                        userPoolId: POOL,
+                        clientId: CLIENT,
+                        key,
+                        claims: { iss: "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_TestPool1" },
+                    }),
+            ],
             ["access token of another app client", () => accessToken({ userPoolId: POOL, clientId: "otherclient", key })],
-            ["ID token of another app client", () => idToken({ userPoolId: POOL, clientId: "otherclient", key, clientIdAttribute: CLIENT_ID })],
+            [
+                "ID token of another app client",
+                () => idToken({ userPoolId: POOL, clientId: "otherclient", key, clientIdAttribute: CLIENT_ID }),
+            ],
             ["wrong token_use (refresh)", () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, claims: { token_use: "refresh" } })],
             ["no token_use", () => accessToken({ userPoolId: POOL, clientId: CLIENT, key, claims: { token_use: undefined } })],
-            ["ID token posing as access (aud set, token_use access, no client_id)", () => idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID, claims: { token_use: "access" } })],
-            ["tampered payload", () => {
-                const [h, , s] = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "victim" }).split(".");
-                const forged = base64url(JSON.stringify({ sub: "x", iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`, token_use: "id", aud: CLIENT, exp: now + 3600, iat: now, "custom:clientId": CLIENT_ID }));
-                return `${h}.${forged}.${s}`;
-            }],
-            ["tampered signature", () => {
-                const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID });
-                const [h, p, s] = token.split(".");
-                const sig = Buffer.from(s, "base64url");
-                sig[10] ^= 0x01;
-                return `${h}.${p}.${base64url(sig)}`;
-            }],
-            ["alg none", () => {
-                const payload = { sub: "x", iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`, token_use: "id", aud: CLIENT, exp: now + 3600, iat: now, "custom:clientId": CLIENT_ID };
-                return `${base64url(JSON.stringify({ alg: "none", kid: key.kid }))}.${base64url(JSON.stringify(payload))}.`;
-            }],
-            ["HS256 signed with the public key as secret", () => {
-                const header = base64url(JSON.stringify({ alg: "HS256", kid: key.kid }));
-                const payload = base64url(JSON.stringify({ sub: "x", iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`, token_use: "id", aud: CLIENT, exp: now + 3600, "custom:clientId": CLIENT_ID }));
-                const mac = require("crypto").createHmac("sha256", JSON.stringify(key.jwk)).update(`${header}.${payload}`).digest();
-                return `${header}.${payload}.${base64url(mac)}`;
-            }],
+            [
+                "ID token posing as access (aud set, token_use access, no client_id)",
+                () => idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID, claims: { token_use: "access" } }),
+            ],
+            [
+                "tampered payload",
+                () => {
+                    const [h, , s] = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "victim" }).split(".");
+                    const forged = base64url(
+                        JSON.stringify({
+                            sub: "x",
+                            iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`,
+                            token_use: "id",
+                            aud: CLIENT,
+                            exp: now + 3600,
+                            iat: now,
+                            "custom:clientId": CLIENT_ID,
+                        }),
+                    );
+                    return `${h}.${forged}.${s}`;
+                },
+            ],
+            [
+                "tampered signature",
+                () => {
+                    const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: CLIENT_ID });
+                    const [h, p, s] = token.split(".");
+                    const sig = Buffer.from(s, "base64url");
+                    sig[10] ^= 0x01;
+                    return `${h}.${p}.${base64url(sig)}`;
+                },
+            ],
+            [
+                "alg none",
+                () => {
+                    const payload = {
+                        sub: "x",
+                        iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`,
+                        token_use: "id",
+                        aud: CLIENT,
+                        exp: now + 3600,
+                        iat: now,
+                        "custom:clientId": CLIENT_ID,
+                    };
+                    return `${base64url(JSON.stringify({ alg: "none", kid: key.kid }))}.${base64url(JSON.stringify(payload))}.`;
+                },
+            ],
+            [
+                "HS256 signed with the public key as secret",
+                () => {
+                    const header = base64url(JSON.stringify({ alg: "HS256", kid: key.kid }));
+                    const payload = base64url(
+                        JSON.stringify({
+                            sub: "x",
+                            iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`,
+                            token_use: "id",
+                            aud: CLIENT,
+                            exp: now + 3600,
+                            "custom:clientId": CLIENT_ID,
+                        }),
+                    );
+                    const mac = require("crypto").createHmac("sha256", JSON.stringify(key.jwk)).update(`${header}.${payload}`).digest();
+                    return `${header}.${payload}.${base64url(mac)}`;
+                },
+            ],
             ["unknown kid", () => idToken({ userPoolId: POOL, clientId: CLIENT, key: otherKey, clientIdAttribute: CLIENT_ID })],
-            ["known kid, signed by another key", () => idToken({ userPoolId: POOL, clientId: CLIENT, key: otherKey, clientIdAttribute: CLIENT_ID, header: { kid: key.kid } })],
+            [
+                "known kid, signed by another key",
+                () =>
+                    idToken({ userPoolId: POOL, clientId: CLIENT, key: otherKey, clientIdAttribute: CLIENT_ID, header: { kid: key.kid } }),
+            ],
             ["garbage", () => "not-a-jwt"],
             ["three garbage parts", () => "aaa.bbb.ccc"],
             ["empty", () => ""],
@@ -156,7 +227,9 @@ describe("authorizer", () => {
         });
 
         it("an access token that Cognito says is revoked (GetUser NotAuthorizedException)", async () => {
-            cognitoMock.on(GetUserCommand).rejects(Object.assign(new Error("Access Token has been revoked"), { name: "NotAuthorizedException" }));
+            cognitoMock
+                .on(GetUserCommand)
+                .rejects(Object.assign(new Error("Access Token has been revoked"), { name: "NotAuthorizedException" }));
             const token = accessToken({ userPoolId: POOL, clientId: CLIENT, key });
             await rejectsUnauthorized(authorizer()(event(token)));
         });
@@ -174,7 +247,7 @@ describe("authorizer", () => {
         });
 
         it("a clientId that would need escaping downstream", async () => {
-            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "abc\",\"x" });
+            const token = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: 'abc","x' });
             denied(await authorizer()(event(token)));
             const empty = idToken({ userPoolId: POOL, clientId: CLIENT, key, clientIdAttribute: "" });
             denied(await authorizer()(event(empty)));
@@ -214,7 +287,9 @@ describe("authorizer", () => {
         });
 
         it("a Cognito outage is an error (API Gateway answers 500), not a 401, and is not cached", async () => {
-            cognitoMock.on(GetUserCommand).rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }))
+            cognitoMock
+                .on(GetUserCommand)
+                .rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }))
                 .resolves({ Username: "alice", UserAttributes: [{ Name: "custom:clientId", Value: CLIENT_ID }] });
             const auth = authorizer();
             const token = accessToken({ userPoolId: POOL, clientId: CLIENT, key, sub: "sub-6" });
@@ -224,7 +299,10 @@ describe("authorizer", () => {
                 assert.strictEqual((err.cause as Error | undefined)?.name, "TooManyRequestsException");
                 return true;
             });
-            assert.deepStrictEqual(logged.slice(before).map((l) => JSON.parse(l)), [{ message: "Cognito GetUser failed", error: "TooManyRequestsException" }]);
+            assert.deepStrictEqual(
+                logged.slice(before).map((l) => JSON.parse(l)),
+                [{ message: "Cognito GetUser failed", error: "TooManyRequestsException" }],
+            );
             allowed(await auth(event(token)), CLIENT_ID);
         });
 
@@ -250,7 +328,10 @@ describe("authorizer", () => {
 
         it("stageWideResource covers every method and path of the stage", () => {
             assert.strictEqual(stageWideResource(METHOD_ARN), STAGE_WIDE);
-            assert.strictEqual(stageWideResource("arn:aws:execute-api:eu-west-1:1:api/prod/GET/a/b/c"), "arn:aws:execute-api:eu-west-1:1:api/prod/*/*");
+            assert.strictEqual(
+                stageWideResource("arn:aws:execute-api:eu-west-1:1:api/prod/GET/a/b/c"),
+                "arn:aws:execute-api:eu-west-1:1:api/prod/*/*",
+            );
             assert.throws(() => stageWideResource("nonsense"));
         });
 
@@ -264,8 +345,10 @@ describe("authorizer", () => {
                 process.env.USER_POOL_CLIENT_ID = CLIENT;
                 await rejectsUnauthorized(handler(event("garbage")));
             } finally {
-                if (saved.pool === undefined) delete process.env.USER_POOL_ID; else process.env.USER_POOL_ID = saved.pool;
-                if (saved.client === undefined) delete process.env.USER_POOL_CLIENT_ID; else process.env.USER_POOL_CLIENT_ID = saved.client;
+                if (saved.pool === undefined) delete process.env.USER_POOL_ID;
+                else process.env.USER_POOL_ID = saved.pool;
+                if (saved.client === undefined) delete process.env.USER_POOL_CLIENT_ID;
+                else process.env.USER_POOL_CLIENT_ID = saved.client;
             }
         });
 
@@ -299,10 +382,19 @@ describe("authorizer", () => {
     });
 
     it("signJwt produces what the verifier accepts (sanity of the test helper)", async () => {
-        const token = signJwt({ alg: "RS256", kid: key.kid }, {
-            sub: "s", iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`, token_use: "id", aud: CLIENT,
-            exp: Math.floor(Date.now() / 1000) + 60, iat: Math.floor(Date.now() / 1000), "custom:clientId": CLIENT_ID,
-        }, key);
+        const token = signJwt(
+            { alg: "RS256", kid: key.kid },
+            {
+                sub: "s",
+                iss: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`,
+                token_use: "id",
+                aud: CLIENT,
+                exp: Math.floor(Date.now() / 1000) + 60,
+                iat: Math.floor(Date.now() / 1000),
+                "custom:clientId": CLIENT_ID,
+            },
+            key,
+        );
         allowed(await authorizer()(event(token)), CLIENT_ID);
     });
 });

@@ -62,7 +62,10 @@ describe("cli", function () {
             fs.writeFileSync(f, '{"a":1}');
             assert.strictEqual(readJsonArgument(`file://${f}`, "--event"), '{"a":1}');
             assert.strictEqual(readJsonArgument('{"a":2}', "--event"), '{"a":2}');
-            assert.throws(() => readJsonArgument(`file://${path.join(dir, "missing.json")}`, "--event"), /--event: cannot read .*missing\.json: ENOENT/);
+            assert.throws(
+                () => readJsonArgument(`file://${path.join(dir, "missing.json")}`, "--event"),
+                /--event: cannot read .*missing\.json: ENOENT/,
+            );
         });
 
         it("formats results and distinguishes bad patterns from bad events", () => {

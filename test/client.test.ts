@@ -64,7 +64,9 @@ describe("client library", function () {
     });
     afterEach(() => fixture.close());
 
-    async function client(options: Partial<EventsClientOptions> = {}): Promise<{ client: EventsClient; session: CognitoSession; infos: RequestInfo[] }> {
+    async function client(
+        options: Partial<EventsClientOptions> = {},
+    ): Promise<{ client: EventsClient; session: CognitoSession; infos: RequestInfo[] }> {
         const session = await auth.signIn("alice", PASSWORD);
         const infos: RequestInfo[] = [];
         let id = 0;
@@ -87,7 +89,12 @@ describe("client library", function () {
         it("gives every event an id, keeps an id the app set, and serializes it into the entry", () => {
             const a = prepareEvent({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 1 } }, () => "fixed-id");
             assert.strictEqual(a.eventId, "fixed-id");
-            assert.deepStrictEqual(JSON.parse(a.entry), { eventType: "shopping", schemaVersion: 1, data: { itemSku: 1 }, eventId: "fixed-id" });
+            assert.deepStrictEqual(JSON.parse(a.entry), {
+                eventType: "shopping",
+                schemaVersion: 1,
+                data: { itemSku: 1 },
+                eventId: "fixed-id",
+            });
             const b = prepareEvent({ eventType: "paging", schemaVersion: 2, eventId: "mine" });
             assert.strictEqual(b.eventId, "mine");
             const c = prepareEvent({ eventType: "paging", schemaVersion: 2 });
@@ -104,7 +111,11 @@ describe("client library", function () {
                 [["x"], "InvalidEvent"],
             ];
             for (const [event, code] of bad) {
-                assert.throws(() => prepareEvent(event as never), (err: unknown) => err instanceof EventValidationError && err.code === code, JSON.stringify(String(event)));
+                assert.throws(
+                    () => prepareEvent(event as never),
+                    (err: unknown) => err instanceof EventValidationError && err.code === code,
+                    JSON.stringify(String(event)),
+                );
             }
         });
 
@@ -127,15 +138,26 @@ describe("client library", function () {
         it("plans batches of at most 10 entries and within PutEvents' byte budget, in order", () => {
             const events = Array.from({ length: 25 }, (_, i) => prepareEvent(ev(i), () => `e${i}`));
             const batches = planBatches(events);
-            assert.deepStrictEqual(batches.map((b) => b.length), [10, 10, 5]);
-            assert.deepStrictEqual(batches.flat().map((e) => e.eventId), events.map((e) => e.eventId));
+            assert.deepStrictEqual(
+                batches.map((b) => b.length),
+                [10, 10, 5],
+            );
+            assert.deepStrictEqual(
+                batches.flat().map((e) => e.eventId),
+                events.map((e) => e.eventId),
+            );
 
             // Worst case: ten maximal entries of 4-byte characters still fit one request.
             const emoji = "😀".repeat(Math.floor((MAX_ENTRY_LENGTH - 60) / 2));
-            const big = Array.from({ length: 10 }, (_, i) => prepareEvent({ eventType: "x", schemaVersion: 1, data: emoji }, () => `b${i}`));
+            const big = Array.from({ length: 10 }, (_, i) =>
+                prepareEvent({ eventType: "x", schemaVersion: 1, data: emoji }, () => `b${i}`),
+            );
             const total = big.reduce((sum, e) => sum + e.bytes + DEFAULT_LIMITS.entryOverheadBytes, 0);
             assert.ok(total < PUT_EVENTS_MAX_BYTES, `${total}`);
-            assert.deepStrictEqual(planBatches(big).map((b) => b.length), [10]);
+            assert.deepStrictEqual(
+                planBatches(big).map((b) => b.length),
+                [10],
+            );
 
             // A tighter byte budget splits earlier.
             const limits = { ...DEFAULT_LIMITS, maxBatchBytes: 3 * (events[0].bytes + DEFAULT_LIMITS.entryOverheadBytes) + 1 };
@@ -151,12 +173,25 @@ describe("client library", function () {
             assert.strictEqual(result.failed.length, 0);
             assert.strictEqual(result.requests, 3);
             assert.strictEqual(result.retried, 0);
-            assert.deepStrictEqual(fixture.requests.map((r) => [r.status, r.events.length]), [[200, 10], [200, 10], [200, 5]]);
-            assert.deepStrictEqual(fixture.accepted.map((e) => e.eventId), Array.from({ length: 25 }, (_, i) => `evt-${i + 1}`));
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => [r.status, r.events.length]),
+                [
+                    [200, 10],
+                    [200, 10],
+                    [200, 5],
+                ],
+            );
+            assert.deepStrictEqual(
+                fixture.accepted.map((e) => e.eventId),
+                Array.from({ length: 25 }, (_, i) => `evt-${i + 1}`),
+            );
             assert.ok(result.accepted.every((a) => a.busEventId?.startsWith("bus-")));
             assert.ok(fixture.requests.every((r) => r.authorization === `Bearer ${session.tokens.idToken}`));
             assert.strictEqual(claimsOf(session.tokens.idToken).token_use, "id");
-            assert.deepStrictEqual(infos.map((i) => i.accepted), [10, 10, 5]);
+            assert.deepStrictEqual(
+                infos.map((i) => i.accepted),
+                [10, 10, 5],
+            );
         });
 
         it("sends the bare token when authScheme is none", async () => {
@@ -169,13 +204,22 @@ describe("client library", function () {
             fixture.faults.push({ failEntries: { 1: "ThrottlingException", 3: "InternalFailure", 4: "MalformedDetail" } });
             const { client: c, infos } = await client();
             const result = await c.send(Array.from({ length: 6 }, (_, i) => ev(i)));
-            assert.deepStrictEqual(fixture.requests.map((r) => r.events.map((e) => e!.eventId)), [
-                ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5", "evt-6"],
-                ["evt-2", "evt-4"],
-            ]);
-            assert.deepStrictEqual(fixture.requests.map((r) => r.status), [207, 200]);
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.events.map((e) => e!.eventId)),
+                [
+                    ["evt-1", "evt-2", "evt-3", "evt-4", "evt-5", "evt-6"],
+                    ["evt-2", "evt-4"],
+                ],
+            );
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.status),
+                [207, 200],
+            );
             assert.strictEqual(result.accepted.length, 5);
-            assert.deepStrictEqual(result.failed.map((f) => [f.eventId, f.errorCode]), [["evt-5", "MalformedDetail"]]);
+            assert.deepStrictEqual(
+                result.failed.map((f) => [f.eventId, f.errorCode]),
+                [["evt-5", "MalformedDetail"]],
+            );
             assert.strictEqual(result.retried, 2);
             const ids = fixture.accepted.map((e) => e.eventId);
             assert.strictEqual(new Set(ids).size, ids.length, "an accepted entry was sent again");
@@ -193,17 +237,32 @@ describe("client library", function () {
             assert.strictEqual(result.retried, 8);
             // Retry-After 3 s; jitter 0.5*400; Retry-After date 7 s; jitter 0.5*1600.
             assert.deepStrictEqual(sleeps, [3000, 200, 7000, 800]);
-            assert.deepStrictEqual(infos.map((i) => i.status), [429, 503, 429, 429, 200]);
-            assert.deepStrictEqual(fixture.accepted.map((e) => e.eventId), ["evt-1", "evt-2"]);
+            assert.deepStrictEqual(
+                infos.map((i) => i.status),
+                [429, 503, 429, 429, 200],
+            );
+            assert.deepStrictEqual(
+                fixture.accepted.map((e) => e.eventId),
+                ["evt-1", "evt-2"],
+            );
         });
 
         it("gives up after maxAttempts with the last error code, and on a Retry-After longer than allowed", async () => {
             for (let i = 0; i < 10; i++) fixture.faults.push({ failEntries: { 0: "ThrottlingException", 1: "InternalFailure" } });
             const { client: c } = await client({ retry: { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 3000 } });
             const result = await c.send([ev(1), ev(2), ev(3)]);
-            assert.deepStrictEqual(result.failed.map((f) => [f.eventId, f.errorCode, f.attempts]), [["evt-1", "ThrottlingException", 4], ["evt-2", "InternalFailure", 4]]);
+            assert.deepStrictEqual(
+                result.failed.map((f) => [f.eventId, f.errorCode, f.attempts]),
+                [
+                    ["evt-1", "ThrottlingException", 4],
+                    ["evt-2", "InternalFailure", 4],
+                ],
+            );
             assert.match(result.failed[0].errorMessage, /gave up after 4 attempts/);
-            assert.deepStrictEqual(result.accepted.map((a) => a.eventId), ["evt-3"]);
+            assert.deepStrictEqual(
+                result.accepted.map((a) => a.eventId),
+                ["evt-3"],
+            );
             assert.deepStrictEqual(sleeps, [500, 1000, 1500]); // ceilings 1000, 2000, min(4000, 3000)
             assert.strictEqual(fixture.requests.length, 4);
 
@@ -217,7 +276,10 @@ describe("client library", function () {
         });
 
         it("does not retry a 500 the API marks as not retryable, nor a 403", async () => {
-            fixture.faults.push({ status: 500, body: { message: "Internal server error", retryable: false } }, { status: 403, body: { message: "User is not authorized" } });
+            fixture.faults.push(
+                { status: 500, body: { message: "Internal server error", retryable: false } },
+                { status: 403, body: { message: "User is not authorized" } },
+            );
             const { client: c } = await client();
             const a = await c.send([ev(1)]);
             const b = await c.send([ev(2)]);
@@ -232,16 +294,25 @@ describe("client library", function () {
             const { client: c } = await client();
             const events = Array.from({ length: 5 }, (_, i) => ev(i, i === 3 ? { data: "POISON" } : {}));
             const result = await c.send(events);
-            assert.deepStrictEqual(result.failed.map((f) => [f.eventId, f.errorCode]), [["evt-4", "HTTP400"]]);
+            assert.deepStrictEqual(
+                result.failed.map((f) => [f.eventId, f.errorCode]),
+                [["evt-4", "HTTP400"]],
+            );
             assert.deepStrictEqual(fixture.accepted.map((e) => e.eventId).sort(), ["evt-1", "evt-2", "evt-3", "evt-5"]);
-            assert.deepStrictEqual(fixture.requests.map((r) => r.events.length), [5, 3, 2, 1, 1]);
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.events.length),
+                [5, 3, 2, 1, 1],
+            );
             assert.strictEqual(result.retried, 7);
         });
 
         it("reports invalid events as failed without sending them, and sends the valid ones", async () => {
             const { client: c } = await client();
             const result = await c.send([ev(1), { eventType: "x" } as never, ev(2)]);
-            assert.deepStrictEqual(result.failed.map((f) => f.errorCode), ["InvalidEvent"]);
+            assert.deepStrictEqual(
+                result.failed.map((f) => f.errorCode),
+                ["InvalidEvent"],
+            );
             assert.strictEqual(result.accepted.length, 2);
             assert.strictEqual(fixture.requests.length, 1);
         });
@@ -251,8 +322,17 @@ describe("client library", function () {
             const { client: c, infos } = await client();
             const result = await c.send([ev(1), ev(2)]);
             assert.strictEqual(result.accepted.length, 2);
-            assert.deepStrictEqual(infos.map((i) => i.status), [0, 200]);
-            assert.deepStrictEqual(fixture.requests.map((r) => r.events.map((e) => e!.eventId)), [["evt-1", "evt-2"], ["evt-1", "evt-2"]]);
+            assert.deepStrictEqual(
+                infos.map((i) => i.status),
+                [0, 200],
+            );
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.events.map((e) => e!.eventId)),
+                [
+                    ["evt-1", "evt-2"],
+                    ["evt-1", "evt-2"],
+                ],
+            );
         });
 
         it("fails with NetworkError when the API is unreachable", async () => {
@@ -274,32 +354,52 @@ describe("client library", function () {
         });
 
         it("refuses a plain-http API URL that is not loopback", () => {
-            assert.throws(() => new EventsClient({ apiUrl: "http://example.com/dev", tokens: { getToken: async () => "t" } }), ConfigurationError);
+            assert.throws(
+                () => new EventsClient({ apiUrl: "http://example.com/dev", tokens: { getToken: async () => "t" } }),
+                ConfigurationError,
+            );
             assert.throws(() => new EventsClient({ apiUrl: "not a url", tokens: { getToken: async () => "t" } }), ConfigurationError);
-            assert.strictEqual(new EventsClient({ apiUrl: "https://x.example/dev/", tokens: { getToken: async () => "t" } }).endpoint, "https://x.example/dev/event");
+            assert.strictEqual(
+                new EventsClient({ apiUrl: "https://x.example/dev/", tokens: { getToken: async () => "t" } }).endpoint,
+                "https://x.example/dev/event",
+            );
         });
     });
 
     describe("authentication", () => {
         it("maps wrong credentials and unconfirmed users to typed errors", async () => {
-            await assert.rejects(auth.signIn("alice", "wrong-password"), (err: unknown) => err instanceof InvalidCredentialsError && err.code === "NotAuthorizedException");
+            await assert.rejects(
+                auth.signIn("alice", "wrong-password"),
+                (err: unknown) => err instanceof InvalidCredentialsError && err.code === "NotAuthorizedException",
+            );
             await createUser(started, "bob", PASSWORD, false);
-            await assert.rejects(auth.signIn("bob", PASSWORD), (err: unknown) => err instanceof UserNotConfirmedError && /not confirmed/.test(err.message));
+            await assert.rejects(
+                auth.signIn("bob", PASSWORD),
+                (err: unknown) => err instanceof UserNotConfirmedError && /not confirmed/.test(err.message),
+            );
         });
 
         it("signs up and confirms with the code; Cognito's error codes come through", async () => {
             const up = await auth.signUp({ username: "carol", password: PASSWORD, email: "carol@example.com" });
             assert.strictEqual(up.userConfirmed, false);
-            const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: "carol" }));
+            const stored = await started.cognito.send(
+                new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: "carol" }),
+            );
             assert.strictEqual(up.userSub, stored.UserAttributes?.find((a) => a.Name === "sub")?.Value);
             assert.strictEqual(stored.UserStatus, "UNCONFIRMED");
             assert.strictEqual(stored.UserAttributes?.find((a) => a.Name === "email")?.Value, "carol@example.com");
             const code = started.codes.get("carol") ?? assert.fail("no confirmation code");
-            await assert.rejects(auth.confirmSignUp("carol", code === "000000" ? "111111" : "000000"), (err: unknown) => err instanceof CognitoError && err.code === "CodeMismatchException");
+            await assert.rejects(
+                auth.confirmSignUp("carol", code === "000000" ? "111111" : "000000"),
+                (err: unknown) => err instanceof CognitoError && err.code === "CodeMismatchException",
+            );
             await auth.confirmSignUp("carol", code);
             const session = await auth.signIn("carol", PASSWORD, "access");
             assert.strictEqual(claimsOf(await session.getToken()).token_use, "access");
-            await assert.rejects(auth.signUp({ username: "carol", password: PASSWORD }), (err: unknown) => err instanceof CognitoError && err.code === "UsernameExistsException");
+            await assert.rejects(
+                auth.signUp({ username: "carol", password: PASSWORD }),
+                (err: unknown) => err instanceof CognitoError && err.code === "UsernameExistsException",
+            );
         });
 
         it("refreshes the token shortly before it expires (injected clock), once for concurrent callers", async () => {
@@ -317,20 +417,29 @@ describe("client library", function () {
             assert.notStrictEqual(fixture.requests[2].authorization, first);
             assert.strictEqual(fixture.requests[2].authorization, fixture.requests[3].authorization);
             assert.ok(session.tokens.refreshToken, "keeps the refresh token when Cognito does not rotate it");
-            assert.deepStrictEqual(fixture.requests.map((r) => r.status), [200, 200, 200, 200]);
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.status),
+                [200, 200, 200, 200],
+            );
         });
 
         it("refreshes once and resends after a 401; a revoked refresh token fails the events asking to sign in again", async () => {
             const { client: c } = await client();
             fixture.revoke(issuedTokens(cognito));
             const result = await c.send([ev(1)]);
-            assert.deepStrictEqual(fixture.requests.map((r) => r.status), [401, 200]);
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.status),
+                [401, 200],
+            );
             assert.strictEqual(result.accepted.length, 1);
             assert.deepStrictEqual(sleeps, []);
 
             fixture.revoke(issuedTokens(cognito));
             // What Cognito answers for a revoked refresh token (a fault: local mode has no RevokeToken).
-            cognito.fault = (call) => (call.input.AuthFlow === "REFRESH_TOKEN_AUTH" ? { status: 400, type: "NotAuthorizedException", message: "Refresh Token has been revoked" } : undefined);
+            cognito.fault = (call) =>
+                call.input.AuthFlow === "REFRESH_TOKEN_AUTH"
+                    ? { status: 400, type: "NotAuthorizedException", message: "Refresh Token has been revoked" }
+                    : undefined;
             const lost = await c.send([ev(2)]);
             assert.strictEqual(lost.failed[0].errorCode, "NotAuthorizedException");
             assert.match(lost.failed[0].errorMessage, /sign in again/);
@@ -347,8 +456,14 @@ describe("client library", function () {
             const last = await queue.close();
             assert.strictEqual(last.accepted.length, 3);
             assert.deepStrictEqual(results, [10, 10, 3]);
-            assert.deepStrictEqual(fixture.accepted.map((e) => e.eventId), ids);
-            assert.throws(() => queue.track(ev(1)), (err: unknown) => (err as { code?: string }).code === "QueueClosed");
+            assert.deepStrictEqual(
+                fixture.accepted.map((e) => e.eventId),
+                ids,
+            );
+            assert.throws(
+                () => queue.track(ev(1)),
+                (err: unknown) => (err as { code?: string }).code === "QueueClosed",
+            );
         });
 
         it("flushes on its timer, and refuses events beyond maxQueued", async () => {
@@ -359,7 +474,10 @@ describe("client library", function () {
             queue.track(ev(1));
             queue.track(ev(2));
             queue.track(ev(3));
-            assert.throws(() => queue.track(ev(4)), (err: unknown) => (err as { code?: string }).code === "QueueFull");
+            assert.throws(
+                () => queue.track(ev(4)),
+                (err: unknown) => (err as { code?: string }).code === "QueueFull",
+            );
             assert.strictEqual(await flushed, 3);
             assert.strictEqual(queue.size, 0);
         });
@@ -383,8 +501,16 @@ describe("client library", function () {
                 if (!file.endsWith(path.join("pipeline", "limits.ts"))) assert.strictEqual(nodeOnly, null, `${file} uses ${nodeOnly?.[1]}`);
             };
             for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) visit(path.join(dir, f));
-            const outside = [...seen].filter((f) => !f.startsWith(dir)).map((f) => path.relative(path.resolve(dir, ".."), f)).sort();
-            assert.deepStrictEqual(outside, [path.join("pipeline", "integration-responses.ts"), path.join("pipeline", "limits.ts"), path.join("pipeline", "schemas.ts"), path.join("pipeline", "stamping.ts")]);
+            const outside = [...seen]
+                .filter((f) => !f.startsWith(dir))
+                .map((f) => path.relative(path.resolve(dir, ".."), f))
+                .sort();
+            assert.deepStrictEqual(outside, [
+                path.join("pipeline", "integration-responses.ts"),
+                path.join("pipeline", "limits.ts"),
+                path.join("pipeline", "schemas.ts"),
+                path.join("pipeline", "stamping.ts"),
+            ]);
         });
     });
 
@@ -400,8 +526,14 @@ describe("client library", function () {
 
         it("draws full-jitter delays below a doubling, capped ceiling", () => {
             const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-            assert.deepStrictEqual([1, 2, 3, 4, 5, 9].map((r) => fullJitterDelay(r, policy, () => 0.999999)), [99, 199, 399, 799, 999, 999]);
-            assert.strictEqual(fullJitterDelay(3, policy, () => 0), 0);
+            assert.deepStrictEqual(
+                [1, 2, 3, 4, 5, 9].map((r) => fullJitterDelay(r, policy, () => 0.999999)),
+                [99, 199, 399, 799, 999, 999],
+            );
+            assert.strictEqual(
+                fullJitterDelay(3, policy, () => 0),
+                0,
+            );
         });
     });
 });

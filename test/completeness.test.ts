@@ -30,7 +30,13 @@ async function completeness(dataDir: string, activeMinutes?: number): Promise<Ma
     let stderr = "";
     const params = activeMinutes === undefined ? [] : ["--param", `activeMinutes=${activeMinutes}`];
     const code = await runQueryCli(["--local", "--data-dir", dataDir, "--named", "completeness", ...params, "--json"], {
-        stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env: {},
+        stdout: (t) => {
+            stdout += t;
+        },
+        stderr: (t) => {
+            stderr += t;
+        },
+        env: {},
     });
     assert.equal(code, 0, stderr);
     const rows = JSON.parse(stdout) as Row[];
@@ -50,12 +56,24 @@ function counts(row: Row | undefined): Row {
 }
 
 const finished = (sessions: number, expected: number, received: number, extra: Partial<Record<string, number>> = {}) => ({
-    sessions, expected, received, quarantined: 0, missing: expected - received,
-    active_sessions: 0, active_expected: 0, active_received: 0, unsequenced: 0, ...extra,
+    sessions,
+    expected,
+    received,
+    quarantined: 0,
+    missing: expected - received,
+    active_sessions: 0,
+    active_expected: 0,
+    active_received: 0,
+    unsequenced: 0,
+    ...extra,
 });
 
 /** One stored event line of an archive object. */
-interface StoredLine { file: string; index: number; record: { time: string; detail: { accountNumber: string; sessionId?: string; sequence?: number } } }
+interface StoredLine {
+    file: string;
+    index: number;
+    record: { time: string; detail: { accountNumber: string; sessionId?: string; sequence?: number } };
+}
 
 describe("completeness: expected, received and missing events per day and client", function () {
     this.timeout(240_000);
@@ -67,29 +85,76 @@ describe("completeness: expected, received and missing events per day and client
     const sent = { alice: 0, bob: 0 };
 
     function io(): CliIO & { out: string; errText: string } {
-        const c = { out: "", errText: "", stdout: (t: string) => void (c.out += t), stderr: (t: string) => void (c.errText += t), env: {}, isTTY: false, sleep: async () => undefined };
+        const c = {
+            out: "",
+            errText: "",
+            stdout: (t: string) => void (c.out += t),
+            stderr: (t: string) => void (c.errText += t),
+            env: {},
+            isTTY: false,
+            sleep: async () => undefined,
+        };
         return c;
     }
 
     function connection(): string[] {
         const o = started.local.outputs;
-        return ["--api-url", o.apiUrl, "--appclientid", o.userPoolClientId, "--cognito-endpoint", o.cognitoEndpoint, "--user-pool-id", o.userPoolId, "--region", o.region];
+        return [
+            "--api-url",
+            o.apiUrl,
+            "--appclientid",
+            o.userPoolClientId,
+            "--cognito-endpoint",
+            o.cognitoEndpoint,
+            "--user-pool-id",
+            o.userPoolId,
+            "--region",
+            o.region,
+        ];
     }
 
     async function generator(user: "alice" | "bob", args: string[]): Promise<void> {
         const signup = io();
-        assert.equal(await runCli(["signup", "--userid", user, "--password", PASSWORD, "--email", `${user}@example.com`, "--admin-confirm", ...connection(), "--json"], signup), 0, signup.errText);
+        assert.equal(
+            await runCli(
+                [
+                    "signup",
+                    "--userid",
+                    user,
+                    "--password",
+                    PASSWORD,
+                    "--email",
+                    `${user}@example.com`,
+                    "--admin-confirm",
+                    ...connection(),
+                    "--json",
+                ],
+                signup,
+            ),
+            0,
+            signup.errText,
+        );
         clients[user] = JSON.parse(signup.out).clientId;
         const run = io();
-        assert.equal(await runCli(["run", "--userid", user, "--password", PASSWORD, ...connection(), ...args, "--json"], run), 0, run.errText + run.out);
+        assert.equal(
+            await runCli(["run", "--userid", user, "--password", PASSWORD, ...connection(), ...args, "--json"], run),
+            0,
+            run.errText + run.out,
+        );
         const summary = JSON.parse(run.out) as RunSummary;
         assert.equal(summary.failed, 0);
         sent[user] = summary.accepted;
     }
 
-    const shopping = (sessionId: string | undefined, sequence: number | undefined, itemSku: unknown = 7) => JSON.stringify({
-        eventType: "shopping", schemaVersion: 1, eventId: randomUUID(), ...(sessionId ? { sessionId } : {}), ...(sequence ? { sequence } : {}), data: { itemSku },
-    });
+    const shopping = (sessionId: string | undefined, sequence: number | undefined, itemSku: unknown = 7) =>
+        JSON.stringify({
+            eventType: "shopping",
+            schemaVersion: 1,
+            eventId: randomUUID(),
+            ...(sessionId ? { sessionId } : {}),
+            ...(sequence ? { sequence } : {}),
+            data: { itemSku },
+        });
 
     before(async () => {
         days.add(utcDay(new Date()));
@@ -136,14 +201,22 @@ describe("completeness: expected, received and missing events per day and client
 
     /** Every stored event line of a bucket directory. */
     function storedLines(bucket: string): StoredLine[] {
-        return listFiles(bucket).filter((f) => f.startsWith("events/")).flatMap((file) =>
-            readFileSync(path.join(bucket, file), "utf8").split("\n").filter((l) => l !== "").map((line, index) => ({ file, index, record: JSON.parse(line) })));
+        return listFiles(bucket)
+            .filter((f) => f.startsWith("events/"))
+            .flatMap((file) =>
+                readFileSync(path.join(bucket, file), "utf8")
+                    .split("\n")
+                    .filter((l) => l !== "")
+                    .map((line, index) => ({ file, index, record: JSON.parse(line) })),
+            );
     }
 
     /** Rewrites objects: `edit` gets each line and returns its replacement lines (none removes it). */
     function rewrite(bucket: string, edit: (line: StoredLine) => string[]): void {
         for (const file of listFiles(bucket).filter((f) => f.startsWith("events/"))) {
-            const lines = readFileSync(path.join(bucket, file), "utf8").split("\n").filter((l) => l !== "");
+            const lines = readFileSync(path.join(bucket, file), "utf8")
+                .split("\n")
+                .filter((l) => l !== "");
             const kept = lines.flatMap((line, index) => edit({ file, index, record: JSON.parse(line) }));
             writeFileSync(path.join(bucket, file), kept.map((l) => l + "\n").join(""));
         }
@@ -169,7 +242,11 @@ describe("completeness: expected, received and missing events per day and client
         // The generator's sessions are the client library's: one UUID per simulated client, numbered from 1.
         const alice = sessionsOf(storedLines(bucketDir), clients.alice);
         assert.equal(alice.size, 2);
-        for (const seqs of alice.values()) assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+        for (const seqs of alice.values())
+            assert.deepEqual(
+                [...seqs].sort((a, b) => a - b),
+                Array.from({ length: 30 }, (_, i) => i + 1),
+            );
     });
 
     it("planted gaps: stored lines removed give the exact missing count and loss rate", async () => {
@@ -178,7 +255,7 @@ describe("completeness: expected, received and missing events per day and client
         const [first, second] = [...sessions.keys()];
         // Three of one session and one of the other, none a session's highest number (that one sets "expected").
         const remove = new Set([`${first} 2`, `${first} 17`, `${first} 29`, `${second} 1`]);
-        rewrite(bucket, (l) => remove.has(`${l.record.detail.sessionId} ${l.record.detail.sequence}`) ? [] : [JSON.stringify(l.record)]);
+        rewrite(bucket, (l) => (remove.has(`${l.record.detail.sessionId} ${l.record.detail.sequence}`) ? [] : [JSON.stringify(l.record)]));
         assert.equal(storedLines(bucket).length, storedLines(bucketDir).length - 4);
         const rows = await completeness(dir, 0);
         assert.deepEqual(counts(rows.get(clients.alice)), finished(2, 60, 56));
@@ -189,7 +266,10 @@ describe("completeness: expected, received and missing events per day and client
         const verify = io();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir, "--active-minutes", "0"], verify), 1, verify.errText);
         assert.match(verify.out, /day_utc +client_id +sessions +expected +received +quarantined +missing +loss_rate/);
-        assert.match(verify.out, /total: 6 finished session\(s\), 82 expected, 76 received \(1 quarantined\), 6 missing, loss rate 7\.3171%/);
+        assert.match(
+            verify.out,
+            /total: 6 finished session\(s\), 82 expected, 76 received \(1 quarantined\), 6 missing, loss rate 7\.3171%/,
+        );
         const json = io();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir, "--active-minutes", "0", "--json"], json), 1);
         const report = JSON.parse(json.out) as CompletenessReport;
@@ -201,9 +281,19 @@ describe("completeness: expected, received and missing events per day and client
         const { dir, bucket } = copyArchive();
         const lines = storedLines(bucket).filter((l) => l.record.detail.accountNumber === clients.bob);
         // Every one of bob's lines stored a second time in its own object, three also in a new object.
-        rewrite(bucket, (l) => l.record.detail.accountNumber === clients.bob ? [JSON.stringify(l.record), JSON.stringify(l.record)] : [JSON.stringify(l.record)]);
+        rewrite(bucket, (l) =>
+            l.record.detail.accountNumber === clients.bob
+                ? [JSON.stringify(l.record), JSON.stringify(l.record)]
+                : [JSON.stringify(l.record)],
+        );
         const extraObject = path.join(bucket, path.dirname(lines[0].file), "copies-of-bob");
-        appendFileSync(extraObject, lines.slice(0, 3).map((l) => JSON.stringify(l.record) + "\n").join(""));
+        appendFileSync(
+            extraObject,
+            lines
+                .slice(0, 3)
+                .map((l) => JSON.stringify(l.record) + "\n")
+                .join(""),
+        );
         assert.equal(storedLines(bucket).filter((l) => l.record.detail.accountNumber === clients.bob).length, 23);
         const rows = await completeness(dir, 0);
         assert.deepEqual(counts(rows.get(clients.bob)), finished(1, 10, 10));
@@ -217,8 +307,14 @@ describe("completeness: expected, received and missing events per day and client
         // The quarantined event is under errors/processing-failed/, and not under events/.
         const errors = listFiles(bucketDir).filter((f) => f.startsWith("errors/processing-failed/"));
         assert.equal(errors.length, 1);
-        const raw = readFileSync(path.join(bucketDir, errors[0]), "utf8").trim().split("\n").map((l) => JSON.parse(Buffer.from(JSON.parse(l).rawData, "base64").toString("utf8")));
-        assert.deepEqual(raw.map((r) => [r.detail.sequence, r.detail.data.itemSku]), [[2, "not-a-number"]]);
+        const raw = readFileSync(path.join(bucketDir, errors[0]), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(Buffer.from(JSON.parse(l).rawData, "base64").toString("utf8")));
+        assert.deepEqual(
+            raw.map((r) => [r.detail.sequence, r.detail.data.itemSku]),
+            [[2, "not-a-number"]],
+        );
         const carolStored = storedLines(bucketDir).filter((l) => l.record.detail.accountNumber === clients.carol);
         assert.equal(carolStored.length, 6 + 2 + 2 + 1, "c1 6 lines (one resend), c2 2, c3 2 (+1 quarantined), 1 unstamped");
     });
@@ -231,18 +327,27 @@ describe("completeness: expected, received and missing events per day and client
         rewrite(bucket, (l) => {
             const { detail } = l.record;
             if (detail.sessionId === aliceSession && detail.sequence === 5) return [];
-            if (detail.accountNumber === clients.bob) return [JSON.stringify({ ...l.record, time: twoHoursAgo.toISOString().replace(/\.\d{3}Z$/, "Z") })];
+            if (detail.accountNumber === clients.bob)
+                return [JSON.stringify({ ...l.record, time: twoHoursAgo.toISOString().replace(/\.\d{3}Z$/, "Z") })];
             return [JSON.stringify(l.record)];
         });
         const recent = await completeness(dir);
-        assert.deepEqual(counts(recent.get(clients.alice)), finished(0, 0, 0, { active_sessions: 2, active_expected: 60, active_received: 59 }));
+        assert.deepEqual(
+            counts(recent.get(clients.alice)),
+            finished(0, 0, 0, { active_sessions: 2, active_expected: 60, active_received: 59 }),
+        );
         assert.equal(recent.get(clients.alice)!.loss_rate, null, "nothing finished, no rate");
         assert.deepEqual(counts(recent.get(clients.bob)), finished(1, 10, 10));
         assert.equal(recent.get(clients.bob)!.day_utc, utcDay(twoHoursAgo));
         // The default is the query's: a few minutes past Firehose's buffer.
         const verify = io();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir], verify), 0, verify.out + verify.errText);
-        assert.match(verify.out, new RegExp(`still active \\(last event within ${DEFAULT_ACTIVE_MINUTES} min, not counted\\): 5 session\\(s\\), 69 of 72 received so far`));
+        assert.match(
+            verify.out,
+            new RegExp(
+                `still active \\(last event within ${DEFAULT_ACTIVE_MINUTES} min, not counted\\): 5 session\\(s\\), 69 of 72 received so far`,
+            ),
+        );
         // A final reconciliation counts every session.
         const final = await completeness(dir, 0);
         assert.deepEqual(counts(final.get(clients.alice)), finished(2, 60, 59));
@@ -255,23 +360,47 @@ describe("completeness: expected, received and missing events per day and client
         const today = [...days][0];
         const yesterday = utcDay(new Date(Date.parse(`${today}T00:00:00Z`) - 1000));
         // bob's first event was stored at 23:59:59 the day before; the rest today.
-        rewrite(bucket, (l) => l.record.detail.accountNumber === clients.bob && l.record.detail.sequence === 1
-            ? [JSON.stringify({ ...l.record, time: `${yesterday}T23:59:59Z` })] : [JSON.stringify(l.record)]);
+        rewrite(bucket, (l) =>
+            l.record.detail.accountNumber === clients.bob && l.record.detail.sequence === 1
+                ? [JSON.stringify({ ...l.record, time: `${yesterday}T23:59:59Z` })]
+                : [JSON.stringify(l.record)],
+        );
         let stdout = "";
-        const code = await runQueryCli(["--local", "--data-dir", dir, "--named", "completeness", "--param", "activeMinutes=0", "--json"], { stdout: (t) => { stdout += t; }, stderr: () => undefined, env: {} });
+        const code = await runQueryCli(["--local", "--data-dir", dir, "--named", "completeness", "--param", "activeMinutes=0", "--json"], {
+            stdout: (t) => {
+                stdout += t;
+            },
+            stderr: () => undefined,
+            env: {},
+        });
         assert.equal(code, 0);
         const bobRows = (JSON.parse(stdout) as Row[]).filter((r) => r.client_id === clients.bob);
-        assert.deepEqual(bobRows.map((r) => [r.day_utc, r.expected, r.received]), [[yesterday, 10, 10]]);
+        assert.deepEqual(
+            bobRows.map((r) => [r.day_utc, r.expected, r.received]),
+            [[yesterday, 10, 10]],
+        );
     });
 
     it("prints an aligned table through npm run query (the acceptance command)", async () => {
         let stdout = "";
-        const code = await runQueryCli(["--local", "--data-dir", dataDir, "--named", "completeness", "--param", "activeMinutes=0"], { stdout: (t) => { stdout += t; }, stderr: () => undefined, env: {} });
+        const code = await runQueryCli(["--local", "--data-dir", dataDir, "--named", "completeness", "--param", "activeMinutes=0"], {
+            stdout: (t) => {
+                stdout += t;
+            },
+            stderr: () => undefined,
+            env: {},
+        });
         assert.equal(code, 0);
         const lines = stdout.trimEnd().split("\n");
-        assert.match(lines[0], /^day_utc +client_id +sessions +expected +received +quarantined +missing +loss_rate +active_sessions +active_expected +active_received +unsequenced$/);
+        assert.match(
+            lines[0],
+            /^day_utc +client_id +sessions +expected +received +quarantined +missing +loss_rate +active_sessions +active_expected +active_received +unsequenced$/,
+        );
         assert.equal(lines.at(-1), "(3 rows)");
-        assert.ok(lines.some((l) => l.includes(clients.alice) && /\s2\s+60\s+60\s+0\s+0\s+0\s/.test(l)), stdout);
+        assert.ok(
+            lines.some((l) => l.includes(clients.alice) && /\s2\s+60\s+60\s+0\s+0\s+0\s/.test(l)),
+            stdout,
+        );
     });
 
     it("bad flags: --active-minutes without --completeness, --manifest with it, neither", async () => {
@@ -295,8 +424,20 @@ describe("verify --completeness against Athena (mocked client)", () => {
     after(() => athena.restore());
     const outputs = { queryWorkgroup: "wg-1", queryDatabase: "db_1", region: "eu-west-1" };
     const column = (Name: string, Type: string) => ({ Name, Label: Name, Type });
-    const names: Array<[string, string]> = [["day_utc", "varchar"], ["client_id", "varchar"], ["sessions", "bigint"], ["expected", "bigint"], ["received", "bigint"],
-        ["quarantined", "bigint"], ["missing", "bigint"], ["loss_rate", "double"], ["active_sessions", "bigint"], ["active_expected", "bigint"], ["active_received", "bigint"], ["unsequenced", "bigint"]];
+    const names: Array<[string, string]> = [
+        ["day_utc", "varchar"],
+        ["client_id", "varchar"],
+        ["sessions", "bigint"],
+        ["expected", "bigint"],
+        ["received", "bigint"],
+        ["quarantined", "bigint"],
+        ["missing", "bigint"],
+        ["loss_rate", "double"],
+        ["active_sessions", "bigint"],
+        ["active_expected", "bigint"],
+        ["active_received", "bigint"],
+        ["unsequenced", "bigint"],
+    ];
     const row = (...values: string[]) => ({ Data: values.map((v) => ({ VarCharValue: v })) });
 
     function answer(rows: ReturnType<typeof row>[]): void {
@@ -304,15 +445,28 @@ describe("verify --completeness against Athena (mocked client)", () => {
         athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: "q-1" });
         athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { StatementType: "DML", Status: { State: "SUCCEEDED" } } });
         athena.on(GetQueryResultsCommand).resolves({
-            ResultSet: { ResultSetMetadata: { ColumnInfo: names.map(([n, t]) => column(n, t)) }, Rows: [row(...names.map(([n]) => n)), ...rows] },
+            ResultSet: {
+                ResultSetMetadata: { ColumnInfo: names.map(([n, t]) => column(n, t)) },
+                Rows: [row(...names.map(([n]) => n)), ...rows],
+            },
         });
     }
 
     async function verify(args: string[]): Promise<{ code: number; out: string; err: string; execs: string[][] }> {
         const r = { code: -1, out: "", err: "", execs: [] as string[][] };
         r.code = await runCli(["verify", "--completeness", ...args], {
-            stdout: (t) => { r.out += t; }, stderr: (t) => { r.err += t; }, env: {}, isTTY: false,
-            exec: async (file, argv) => { r.execs.push([file, ...argv]); return { stdout: JSON.stringify(outputs), stderr: "" }; },
+            stdout: (t) => {
+                r.out += t;
+            },
+            stderr: (t) => {
+                r.err += t;
+            },
+            env: {},
+            isTTY: false,
+            exec: async (file, argv) => {
+                r.execs.push([file, ...argv]);
+                return { stdout: JSON.stringify(outputs), stderr: "" };
+            },
         });
         return r;
     }
@@ -342,6 +496,8 @@ describe("verify --completeness against Athena (mocked client)", () => {
         answer([row("2026-12-01", "c-1", "1", "10", "10", "0", "0", "0.0", "0", "0", "0", "2")]);
         const run = await verify([]);
         assert.equal(run.code, 0, run.err);
-        assert.deepEqual(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input.ExecutionParameters, [String(DEFAULT_ACTIVE_MINUTES)]);
+        assert.deepEqual(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input.ExecutionParameters, [
+            String(DEFAULT_ACTIVE_MINUTES),
+        ]);
     });
 });

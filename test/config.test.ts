@@ -69,32 +69,59 @@ describe("config", () => {
     it("defaults: what Pulumi.yaml declares is what the program uses when a key is unset", () => {
         const config = parseConfig({}, "staging") as unknown as Record<string, unknown>;
         const schema = projectConfigSchema();
-        const typed = (type: string | undefined, text: string) => (type === "boolean" ? text === "true" : type === "integer" ? Number(text) : text);
+        const typed = (type: string | undefined, text: string) =>
+            type === "boolean" ? text === "true" : type === "integer" ? Number(text) : text;
         const declared = Object.entries(schema).filter(([, s]) => s.default !== undefined);
-        const withZendesk = parseConfig({ zendeskEmail: "a@example.com", zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets", zendeskApiToken: "t" }, "staging");
+        const withZendesk = parseConfig(
+            { zendeskEmail: "a@example.com", zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets", zendeskApiToken: "t" },
+            "staging",
+        );
         assert.ok(declared.length >= 20, `${declared.length} declared defaults`);
         for (const [key, { type, default: text }] of declared) {
-            const actual = key === "partitionEventTypes" ? config.partitioning && (config.partitioning as { eventTypes: string[] }).eventTypes.join(",")
-                : key === "partitionMaxSchemaVersion" ? (config.partitioning as { maxSchemaVersion: number }).maxSchemaVersion
-                : key === "zendeskRatePerSecond" ? withZendesk.zendesk?.ratePerSecond // read only when Zendesk is configured
-                : config[key];
+            const actual =
+                key === "partitionEventTypes"
+                    ? config.partitioning && (config.partitioning as { eventTypes: string[] }).eventTypes.join(",")
+                    : key === "partitionMaxSchemaVersion"
+                      ? (config.partitioning as { maxSchemaVersion: number }).maxSchemaVersion
+                      : key === "zendeskRatePerSecond"
+                        ? withZendesk.zendesk?.ratePerSecond // read only when Zendesk is configured
+                        : config[key];
             assert.strictEqual(actual, typed(type, text as string), key);
         }
     });
 
     it("reads every key", () => {
-        const config = parseConfig({
-            environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: "false",
-            accessTokenValidityMinutes: "15", idTokenValidityMinutes: "20", refreshTokenValidityDays: "3650",
-            authorizerCacheTtlSeconds: "0", throttleRateLimit: "12.5", throttleBurstLimit: "25",
-            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "existing", corsAllowOrigin: "https://app.example.com:8443",
-            logRetentionDays: "365",
-        }, "dev");
+        const config = parseConfig(
+            {
+                environment: "Prod-eu-1",
+                threatProtection: "audit",
+                userPoolDeletionProtection: "false",
+                accessTokenValidityMinutes: "15",
+                idTokenValidityMinutes: "20",
+                refreshTokenValidityDays: "3650",
+                authorizerCacheTtlSeconds: "0",
+                throttleRateLimit: "12.5",
+                throttleBurstLimit: "25",
+                apiExecutionLogLevel: "INFO",
+                apiGatewayCloudWatchRole: "existing",
+                corsAllowOrigin: "https://app.example.com:8443",
+                logRetentionDays: "365",
+            },
+            "dev",
+        );
         assert.deepStrictEqual(core(config), {
-            environment: "Prod-eu-1", threatProtection: "audit", userPoolDeletionProtection: false,
-            accessTokenValidityMinutes: 15, idTokenValidityMinutes: 20, refreshTokenValidityDays: 3650,
-            authorizerCacheTtlSeconds: 0, throttleRateLimit: 12.5, throttleBurstLimit: 25,
-            apiExecutionLogLevel: "INFO", apiGatewayCloudWatchRole: "existing", corsAllowOrigin: "https://app.example.com:8443",
+            environment: "Prod-eu-1",
+            threatProtection: "audit",
+            userPoolDeletionProtection: false,
+            accessTokenValidityMinutes: 15,
+            idTokenValidityMinutes: 20,
+            refreshTokenValidityDays: 3650,
+            authorizerCacheTtlSeconds: 0,
+            throttleRateLimit: 12.5,
+            throttleBurstLimit: 25,
+            apiExecutionLogLevel: "INFO",
+            apiGatewayCloudWatchRole: "existing",
+            corsAllowOrigin: "https://app.example.com:8443",
             logRetentionDays: 365,
         });
     });
@@ -102,7 +129,7 @@ describe("config", () => {
     const invalid: Array<[string, Record<string, string>, string]> = [
         ["an environment with a space", { environment: "prod eu" }, "environment"],
         ["an environment of 21 characters (AWS's resource name limits)", { environment: "e".repeat(21) }, "environment"],
-        ["an environment with \"_\" (no S3 bucket name takes it)", { environment: "prod_eu" }, "environment"],
+        ['an environment with "_" (no S3 bucket name takes it)', { environment: "prod_eu" }, "environment"],
         ["a stack name that is not a stage name", {}, "environment"],
         ["a TTL above 3600", { authorizerCacheTtlSeconds: "3601" }, "authorizerCacheTtlSeconds"],
         ["a negative TTL", { authorizerCacheTtlSeconds: "-1" }, "authorizerCacheTtlSeconds"],
@@ -118,7 +145,11 @@ describe("config", () => {
         ["an unknown log level", { apiExecutionLogLevel: "DEBUG" }, "apiExecutionLogLevel"],
         ["a CORS origin with a path", { corsAllowOrigin: "https://app.example.com/x" }, "corsAllowOrigin"],
         ["an unknown CloudWatch role mode", { apiGatewayCloudWatchRole: "yes" }, "apiGatewayCloudWatchRole"],
-        ["a CloudWatch role ARN that is not a role", { apiGatewayCloudWatchRole: "arn:aws:iam::123456789012:user/alice" }, "apiGatewayCloudWatchRole"],
+        [
+            "a CloudWatch role ARN that is not a role",
+            { apiGatewayCloudWatchRole: "arn:aws:iam::123456789012:user/alice" },
+            "apiGatewayCloudWatchRole",
+        ],
         ["execution logs with API logging off", { apiGatewayCloudWatchRole: "off", apiExecutionLogLevel: "INFO" }, "apiExecutionLogLevel"],
         ["a CORS origin that is not http(s)", { corsAllowOrigin: "javascript:alert(1)" }, "corsAllowOrigin"],
     ];
@@ -126,7 +157,10 @@ describe("config", () => {
         it(`rejects ${title}, naming the key and the fix`, () => {
             let message: string;
             if (title.startsWith("a stack name")) {
-                assert.throws(() => parseConfig(raw, "my stack"), (err: Error) => (message = err.message).includes(`${CONFIG_NAMESPACE}:${key}`));
+                assert.throws(
+                    () => parseConfig(raw, "my stack"),
+                    (err: Error) => (message = err.message).includes(`${CONFIG_NAMESPACE}:${key}`),
+                );
             } else {
                 message = errorOf(raw);
             }
@@ -137,19 +171,24 @@ describe("config", () => {
 
     it("apiGatewayCloudWatchRole: create by default (deploys in a fresh account), the other modes, a role ARN, the old booleans", () => {
         assert.strictEqual(parseConfig({}, "dev").apiGatewayCloudWatchRole, "create");
-        for (const mode of ["create", "existing", "off"]) assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: mode }, "dev").apiGatewayCloudWatchRole, mode);
+        for (const mode of ["create", "existing", "off"])
+            assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: mode }, "dev").apiGatewayCloudWatchRole, mode);
         const arn = "arn:aws:iam::123456789012:role/service-role/apigw-logs";
         assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: arn }, "dev").apiGatewayCloudWatchRole, arn);
         assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "true" }, "dev").apiGatewayCloudWatchRole, "create");
         assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "false" }, "dev").apiGatewayCloudWatchRole, "existing");
         // off: no execution logging unless asked for, which is an error (the key and its fix named above).
         assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "off" }, "dev").apiExecutionLogLevel, "OFF");
-        assert.strictEqual(parseConfig({ apiGatewayCloudWatchRole: "off", apiExecutionLogLevel: "OFF" }, "dev").apiExecutionLogLevel, "OFF");
+        assert.strictEqual(
+            parseConfig({ apiGatewayCloudWatchRole: "off", apiExecutionLogLevel: "OFF" }, "dev").apiExecutionLogLevel,
+            "OFF",
+        );
     });
 
     it("lists every problem at once", () => {
         const message = errorOf({ authorizerCacheTtlSeconds: "x", threatProtection: "y", logRetentionDays: "2" });
-        for (const key of ["authorizerCacheTtlSeconds", "threatProtection", "logRetentionDays"]) assert.ok(message.includes(`pulumi config set ${CONFIG_NAMESPACE}:${key}`), key);
+        for (const key of ["authorizerCacheTtlSeconds", "threatProtection", "logRetentionDays"])
+            assert.ok(message.includes(`pulumi config set ${CONFIG_NAMESPACE}:${key}`), key);
         assert.strictEqual(message.split("\n").length, 4);
     });
 
@@ -160,7 +199,11 @@ describe("config", () => {
     it("loadConfig reads the stack's config through Pulumi", () => {
         const saved = pulumi.runtime.allConfig();
         try {
-            pulumi.runtime.setAllConfig({ ...saved, [`${CONFIG_NAMESPACE}:authorizerCacheTtlSeconds`]: "60", [`${CONFIG_NAMESPACE}:threatProtection`]: "audit" });
+            pulumi.runtime.setAllConfig({
+                ...saved,
+                [`${CONFIG_NAMESPACE}:authorizerCacheTtlSeconds`]: "60",
+                [`${CONFIG_NAMESPACE}:threatProtection`]: "audit",
+            });
             const config = loadConfig();
             assert.strictEqual(config.authorizerCacheTtlSeconds, 60);
             assert.strictEqual(config.threatProtection, "audit");

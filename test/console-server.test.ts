@@ -19,12 +19,17 @@ import { startTestLocal, tempDataDir, type StartedLocal } from "./support/local"
 const ROOT = path.resolve(__dirname, "..");
 
 /** A raw HTTP request (fetch cannot set the Host header). */
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+    url: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     return new Promise((resolve, reject) => {
         const req = http.request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+            res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+            );
         });
         req.on("error", reject);
         req.end(options.body);
@@ -36,7 +41,9 @@ describe("local console over HTTP", function () {
 
     describe("on loopback", () => {
         let started: StartedLocal;
-        before(async () => { started = await startTestLocal(); });
+        before(async () => {
+            started = await startTestLocal();
+        });
         after(() => started?.local.close());
         const url = (p: string) => new URL(p, started.local.details.consoleUrl).toString();
 
@@ -71,8 +78,21 @@ describe("local console over HTTP", function () {
             const flush = url("/_local/api/flush");
             assert.equal((await request(flush)).status, 405);
             // What a cross-site HTML form can send:
-            assert.equal((await request(flush, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "a=1" })).status, 415);
-            assert.equal((await request(flush, { method: "POST", headers: { "Content-Type": "application/json", Origin: "http://evil.example" }, body: "{}" })).status, 403);
+            assert.equal(
+                (await request(flush, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "a=1" }))
+                    .status,
+                415,
+            );
+            assert.equal(
+                (
+                    await request(flush, {
+                        method: "POST",
+                        headers: { "Content-Type": "application/json", Origin: "http://evil.example" },
+                        body: "{}",
+                    })
+                ).status,
+                403,
+            );
             const ok = await request(flush, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
             assert.equal(ok.status, 200, ok.body);
             assert.deepEqual(JSON.parse(ok.body), { flushedRecords: 0, objects: [] });
@@ -115,11 +135,18 @@ describe("local console over HTTP", function () {
         const feed = new ActivityFeed();
         let address: AddressInfo | undefined;
         const console = new LocalConsole({
-            feed, metrics: new LocalMetrics(feed, { stage: "t", eventBusName: "b", deliveryStreamName: "s" }),
-            address: () => address, bucketDir: tempDataDir(), flushFirehose: async () => undefined, gauges: () => ({}), settings: {},
+            feed,
+            metrics: new LocalMetrics(feed, { stage: "t", eventBusName: "b", deliveryStreamName: "s" }),
+            address: () => address,
+            bucketDir: tempDataDir(),
+            flushFirehose: async () => undefined,
+            gauges: () => ({}),
+            settings: {},
             distDir: path.join(tempDataDir(), "missing"),
         });
-        const server = http.createServer((req, res) => void console.handle(req, res, new URL(req.url!, "http://x").pathname, new URLSearchParams()));
+        const server = http.createServer(
+            (req, res) => void console.handle(req, res, new URL(req.url!, "http://x").pathname, new URLSearchParams()),
+        );
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         address = server.address() as AddressInfo;
         try {
@@ -132,7 +159,11 @@ describe("local console over HTTP", function () {
     });
 
     it("prints the console's URL in the ready summary of npm run local", async () => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", tempDataDir()], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", tempDataDir()],
+            { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+        );
         try {
             let out = "";
             const line = await new Promise<string>((resolve, reject) => {
@@ -156,10 +187,26 @@ describe("activity feed redaction", () => {
     const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl";
 
     it("redacts credential-named fields, JWTs and Basic/Bearer credentials, and keeps the rest", () => {
-        assert.deepEqual(redactValue({ password: "hunter2", Authorization: "x", nested: [{ apiToken: 1, refresh_token: "r" }], query: `see ${jwt} now`, ok: "Bearer" }), {
-            password: REDACTED, Authorization: REDACTED, nested: [{ apiToken: REDACTED, refresh_token: REDACTED }], query: `see ${REDACTED} now`, ok: "Bearer",
-        });
-        assert.equal(redactText(`{"a":1,"password":"p\\"w","Token":"t","b":"Basic dXNlcjpwYXNzd29yZA=="}`), `{"a":1,"password":"${REDACTED}","Token":"${REDACTED}","b":"Basic ${REDACTED}"}`);
+        assert.deepEqual(
+            redactValue({
+                password: "hunter2",
+                Authorization: "x",
+                nested: [{ apiToken: 1, refresh_token: "r" }],
+                query: `see ${jwt} now`,
+                ok: "Bearer",
+            }),
+            {
+                password: REDACTED,
+                Authorization: REDACTED,
+                nested: [{ apiToken: REDACTED, refresh_token: REDACTED }],
+                query: `see ${REDACTED} now`,
+                ok: "Bearer",
+            },
+        );
+        assert.equal(
+            redactText(`{"a":1,"password":"p\\"w","Token":"t","b":"Basic dXNlcjpwYXNzd29yZA=="}`),
+            `{"a":1,"password":"${REDACTED}","Token":"${REDACTED}","b":"Basic ${REDACTED}"}`,
+        );
         assert.equal(redactText(`Authorization: Bearer ${jwt}`), `Authorization: Bearer ${REDACTED}`);
         assert.equal(redactText("<script>alert(1)</script> שלום"), "<script>alert(1)</script> שלום", "markup is data, not a secret");
     });
@@ -172,7 +219,18 @@ describe("activity feed redaction", () => {
 
     it("never reports a request's headers, only what the request carried", () => {
         const feed = new ActivityFeed();
-        feed.emit({ type: "request", requestId: "r", method: "POST", path: "/local/event", status: 200, latencyMs: 1, note: "", authorizer: { principalId: "sub", clientId: "c" }, requestBody: `{"entries":[{"entry":"{\\"token\\":\\"${jwt}\\"}"}]}`, responseBody: `{"entries":[{"eventId":"e"}]}` });
+        feed.emit({
+            type: "request",
+            requestId: "r",
+            method: "POST",
+            path: "/local/event",
+            status: 200,
+            latencyMs: 1,
+            note: "",
+            authorizer: { principalId: "sub", clientId: "c" },
+            requestBody: `{"entries":[{"entry":"{\\"token\\":\\"${jwt}\\"}"}]}`,
+            responseBody: `{"entries":[{"eventId":"e"}]}`,
+        });
         const [record] = feed.since(0);
         assert.equal(JSON.stringify(record).includes(jwt), false);
         assert.deepEqual((record as { entries: unknown }).entries, [{ entry: `{"token":"${REDACTED}"}`, eventId: "e" }]);
@@ -181,9 +239,15 @@ describe("activity feed redaction", () => {
     it("keeps the most recent records and numbers them", () => {
         const feed = new ActivityFeed(3);
         for (let i = 0; i < 5; i++) feed.emit({ type: "firehose-put", stream: "s", bytes: i });
-        assert.deepEqual(feed.since(0).map((r) => r.seq), [3, 4, 5]);
+        assert.deepEqual(
+            feed.since(0).map((r) => r.seq),
+            [3, 4, 5],
+        );
         assert.equal(feed.oldestSeq, 3);
-        assert.deepEqual(feed.since(4).map((r) => r.seq), [5]);
+        assert.deepEqual(
+            feed.since(4).map((r) => r.seq),
+            [5],
+        );
     });
 });
 
@@ -194,7 +258,7 @@ describe("/_local/metrics when things fail", function () {
         const scenario = await runConsoleScenario();
         try {
             await scenario.started.local.flush();
-            const m = await (await fetch(new URL("metrics", scenario.started.local.details.consoleUrl))).json() as any;
+            const m = (await (await fetch(new URL("metrics", scenario.started.local.details.consoleUrl))).json()) as any;
             const zendesk = m.eventBridge.rules[ZENDESK_RULE];
             // Two loyalty purchases: one ticket at the first attempt; one answered 500 three times (two retries), then dead-lettered.
             assert.equal(zendesk.MatchedEvents.sum, 2);

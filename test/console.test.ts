@@ -10,7 +10,15 @@ import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARCHIVE_RULE, ZENDESK_RULE } from "../local";
 import { launchChromium } from "./support/browser";
-import { FAILING_ITEM, HOSTILE, HOSTILE_EVENT_TYPE, TICKET_ID, ZENDESK_TOKEN, runConsoleScenario, type ConsoleScenario } from "./support/console-scenario";
+import {
+    FAILING_ITEM,
+    HOSTILE,
+    HOSTILE_EVENT_TYPE,
+    TICKET_ID,
+    ZENDESK_TOKEN,
+    runConsoleScenario,
+    type ConsoleScenario,
+} from "./support/console-scenario";
 import { archiveRecords, listFiles } from "./support/local";
 
 /** What the page's window holds for the test (the payloads would set __pwned). */
@@ -34,7 +42,9 @@ describe("local console in a browser", function () {
         page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         page.on("pageerror", (err) => pageErrors.push(err.message));
         const origin = new URL(scenario.started.local.details.consoleUrl).origin;
-        page.on("request", (r) => { if (new URL(r.url()).origin !== origin) elsewhere.push(r.url()); });
+        page.on("request", (r) => {
+            if (new URL(r.url()).origin !== origin) elsewhere.push(r.url());
+        });
         await page.addInitScript(CSP_RECORDER);
         const response = await page.goto(scenario.started.local.details.consoleUrl);
         assert.equal(response?.status(), 200);
@@ -49,7 +59,8 @@ describe("local console in a browser", function () {
     const eventRow = (id: string) => page.locator(`[data-testid="event-row"][data-event-id="${id}"]`);
     const tab = (name: string) => page.getByRole("tab", { name, exact: true }).click();
     /** Waits until the page shows exactly `n` rows of a kind (filters apply at the next render). */
-    const rowsAre = (testid: string, n: number) => page.waitForFunction(`document.querySelectorAll('[data-testid="${testid}"]').length === ${n}`);
+    const rowsAre = (testid: string, n: number) =>
+        page.waitForFunction(`document.querySelectorAll('[data-testid="${testid}"]').length === ${n}`);
 
     it("is the URL of the ready summary and shows each event with the rules it matched", async () => {
         assert.match(scenario.started.local.details.consoleUrl, /^http:\/\/127\.0\.0\.1:\d+\/_local\/$/);
@@ -57,10 +68,22 @@ describe("local console in a browser", function () {
         await eventRow(ids.hostile).waitFor();
         assert.equal(await eventRow(ids.hostile).getByTestId("event-type").textContent(), "shopping");
         assert.equal(await eventRow(ids.hostileType).getByTestId("event-type").textContent(), HOSTILE_EVENT_TYPE);
-        assert.equal(await eventRow(ids.hostile).getByTestId(`route-${ARCHIVE_RULE}`).getAttribute("data-state"), "pending", "delivered only once its object is written");
-        assert.match(await eventRow(ids.hostile).getByTestId(`route-${ARCHIVE_RULE}`).textContent() ?? "", /in the Firehose buffer/);
-        assert.equal(await eventRow(ids.hostile).getByTestId(`route-${ZENDESK_RULE}`).count(), 0, "a shopping event matches only the archive rule");
-        assert.equal(await page.getByTestId("count-buffered-value").textContent(), "7", "6 accepted events and the raw record wait in the buffer");
+        assert.equal(
+            await eventRow(ids.hostile).getByTestId(`route-${ARCHIVE_RULE}`).getAttribute("data-state"),
+            "pending",
+            "delivered only once its object is written",
+        );
+        assert.match((await eventRow(ids.hostile).getByTestId(`route-${ARCHIVE_RULE}`).textContent()) ?? "", /in the Firehose buffer/);
+        assert.equal(
+            await eventRow(ids.hostile).getByTestId(`route-${ZENDESK_RULE}`).count(),
+            0,
+            "a shopping event matches only the archive rule",
+        );
+        assert.equal(
+            await page.getByTestId("count-buffered-value").textContent(),
+            "7",
+            "6 accepted events and the raw record wait in the buffer",
+        );
     });
 
     it("opens an event's full JSON, hostile strings shown as text", async () => {
@@ -74,7 +97,10 @@ describe("local console in a browser", function () {
 
     it("flushes the Firehose buffer from the button and shows each event's partition and object", async () => {
         await page.getByRole("button", { name: "Flush Firehose buffers now" }).click();
-        await page.getByTestId("flush-result").filter({ hasText: /^Wrote 7 records into \d+ objects\.$/ }).waitFor();
+        await page
+            .getByTestId("flush-result")
+            .filter({ hasText: /^Wrote 7 records into \d+ objects\.$/ })
+            .waitFor();
         const { local } = scenario.started;
         const stored = archiveRecords(local).find((r) => r.record.id === scenario.ids.hostile)!;
         assert.ok(stored, "the event is on disk");
@@ -82,7 +108,10 @@ describe("local console in a browser", function () {
         await route.filter({ hasText: stored.key }).waitFor();
         assert.equal(await route.textContent(), `${ARCHIVE_RULE} ${stored.key}`);
         await eventRow(scenario.ids.hostile).click();
-        assert.equal(await page.getByTestId("detail").getByTestId(`route-${ARCHIVE_RULE}`).textContent(), `${ARCHIVE_RULE} s3://${local.outputs.bucketName}/${stored.key}`);
+        assert.equal(
+            await page.getByTestId("detail").getByTestId(`route-${ARCHIVE_RULE}`).textContent(),
+            `${ARCHIVE_RULE} s3://${local.outputs.bucketName}/${stored.key}`,
+        );
         assert.match(stored.key, /^events\/eventType=shopping\/schemaVersion=1\//);
 
         await tab("Firehose");
@@ -92,14 +121,22 @@ describe("local console in a browser", function () {
         await group.getByRole("button", { name: `View lines of ${stored.key}` }).click();
         const lines = page.getByTestId("object-line");
         await lines.first().waitFor();
-        const onDisk = readFileSync(path.join(local.details.s3Dir, local.outputs.bucketName, stored.key), "utf8").split("\n").filter(Boolean);
+        const onDisk = readFileSync(path.join(local.details.s3Dir, local.outputs.bucketName, stored.key), "utf8")
+            .split("\n")
+            .filter(Boolean);
         assert.deepEqual(await lines.allTextContents(), onDisk);
-        assert.ok(onDisk.some((l) => l.includes(JSON.stringify(HOSTILE.script))), "the object holds the hostile event");
+        assert.ok(
+            onDisk.some((l) => l.includes(JSON.stringify(HOSTILE.script))),
+            "the object holds the hostile event",
+        );
         // The hostile eventType went to the _invalid partition, shown like any other.
         await page.locator(`[data-testid="partition"][data-partition^="events/eventType=_invalid/"]`).waitFor();
         // The count tile (from /_local/metrics) catches up within a second.
         const objects = listFiles(path.join(local.details.s3Dir, local.outputs.bucketName)).filter((k) => k.startsWith("events/")).length;
-        await page.getByTestId("count-objects-value").filter({ hasText: new RegExp(`^${objects}$`) }).waitFor();
+        await page
+            .getByTestId("count-objects-value")
+            .filter({ hasText: new RegExp(`^${objects}$`) })
+            .waitFor();
     });
 
     it("shows the rejected entry with its error, and the record the transform rejected, decoded", async () => {
@@ -137,20 +174,36 @@ describe("local console in a browser", function () {
         assert.equal(message.body.detail.data.itemSku, FAILING_ITEM);
 
         await tab("Events");
-        assert.equal(await eventRow(scenario.ids.ticket).getByTestId(`route-${ZENDESK_RULE}`).textContent(), `${ZENDESK_RULE} ticket #${TICKET_ID}`);
-        assert.equal(await eventRow(scenario.ids.deadLetter).getByTestId(`route-${ZENDESK_RULE}`).getAttribute("data-state"), "dead-letter");
+        assert.equal(
+            await eventRow(scenario.ids.ticket).getByTestId(`route-${ZENDESK_RULE}`).textContent(),
+            `${ZENDESK_RULE} ticket #${TICKET_ID}`,
+        );
+        assert.equal(
+            await eventRow(scenario.ids.deadLetter).getByTestId(`route-${ZENDESK_RULE}`).getAttribute("data-state"),
+            "dead-letter",
+        );
     });
 
     it("shows each request with its status, user, entries and per-entry results", async () => {
         await tab("Requests");
         const rows = page.getByTestId("request-row");
         await rows.first().waitFor();
-        assert.deepEqual((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")))).sort(), ["200", "200", "207", "401"]);
+        assert.deepEqual((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")))).sort(), [
+            "200",
+            "200",
+            "207",
+            "401",
+        ]);
         const mixed = page.locator('[data-testid="request-row"][data-status="207"]');
         assert.equal(await mixed.locator("td").nth(3).locator("span").getAttribute("title"), scenario.user.clientId);
         await mixed.click();
         const entries = page.getByTestId("request-entry");
-        assert.deepEqual(await entries.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-result"))), ["accepted", "failed", "accepted", "accepted"]);
+        assert.deepEqual(await entries.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-result"))), [
+            "accepted",
+            "failed",
+            "accepted",
+            "accepted",
+        ]);
         assert.equal(await entries.nth(1).locator("td").nth(1).textContent(), "not json");
         assert.equal(await entries.nth(1).locator("td").nth(2).textContent(), "MalformedDetail: Detail is malformed.");
         assert.equal(await entries.nth(0).locator("td").nth(2).textContent(), `accepted ${scenario.ids.hostile}`);

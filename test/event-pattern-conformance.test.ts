@@ -7,7 +7,10 @@ import JSON5 from "json5";
 import { compilePattern, InvalidEventPatternError } from "../event-pattern";
 
 const CASES_DIR = path.resolve(__dirname, "..", "conformance", "eventbridge-patterns");
-const files = fs.readdirSync(CASES_DIR).filter((f) => f.endsWith(".json5")).sort();
+const files = fs
+    .readdirSync(CASES_DIR)
+    .filter((f) => f.endsWith(".json5"))
+    .sort();
 
 describe("event pattern conformance (AWS-validated cases)", function () {
     it("has cases to run", () => {
@@ -24,11 +27,14 @@ describe("event pattern conformance (AWS-validated cases)", function () {
             const patternText = JSON.stringify(doc.EventPattern);
             const eventText = JSON.stringify(doc.Event);
             if (expectation === "invalid") {
-                assert.throws(() => compilePattern(patternText), (e: unknown) => {
-                    assert.ok(e instanceof InvalidEventPatternError, `wrong error type: ${e}`);
-                    assert.match(e.message, /^Event pattern is not valid\. Reason: /);
-                    return true;
-                });
+                assert.throws(
+                    () => compilePattern(patternText),
+                    (e: unknown) => {
+                        assert.ok(e instanceof InvalidEventPatternError, `wrong error type: ${e}`);
+                        assert.match(e.message, /^Event pattern is not valid\. Reason: /);
+                        return true;
+                    },
+                );
                 return;
             }
             assert.strictEqual(compilePattern(patternText).matches(eventText), expectation === "match");

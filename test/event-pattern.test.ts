@@ -21,13 +21,16 @@ function match(pattern: object | string, event: object | string): boolean {
 }
 
 function rejects(pattern: object | string, reason: RegExp): void {
-    assert.throws(() => compilePattern(pattern), (e: unknown) => {
-        assert.ok(e instanceof InvalidEventPatternError, `expected InvalidEventPatternError, got ${e}`);
-        assert.strictEqual(e.code, "InvalidEventPatternException");
-        assert.match(e.message, /^Event pattern is not valid\. Reason: /);
-        assert.match(e.reason, reason);
-        return true;
-    });
+    assert.throws(
+        () => compilePattern(pattern),
+        (e: unknown) => {
+            assert.ok(e instanceof InvalidEventPatternError, `expected InvalidEventPatternError, got ${e}`);
+            assert.strictEqual(e.code, "InvalidEventPatternException");
+            assert.match(e.message, /^Event pattern is not valid\. Reason: /);
+            assert.match(e.reason, reason);
+            return true;
+        },
+    );
 }
 
 describe("event pattern engine", () => {
@@ -63,7 +66,10 @@ describe("event pattern engine", () => {
             const purchase = ev({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 123 } });
             assert.strictEqual(compilePattern(ALL_CLIENT_EVENTS_PATTERN).matches(purchase), true);
             assert.strictEqual(compilePattern(LOYALTY_PURCHASE_PATTERN).matches(purchase), true);
-            assert.strictEqual(compilePattern(LOYALTY_PURCHASE_PATTERN).matches(ev({ eventType: "shopping", data: { itemSku: 1 } })), false);
+            assert.strictEqual(
+                compilePattern(LOYALTY_PURCHASE_PATTERN).matches(ev({ eventType: "shopping", data: { itemSku: 1 } })),
+                false,
+            );
         });
 
         it("compiles once and matches many events, text or object", () => {
@@ -133,8 +139,14 @@ describe("event pattern engine", () => {
 
     describe("comparison operators (docs: content filtering)", () => {
         it("prefix and suffix with equals-ignore-case", () => {
-            assert.strictEqual(match({ detail: { service: [{ prefix: { "equals-ignore-case": "EventB" } }] } }, ev({ service: "eventbridge" })), true);
-            assert.strictEqual(match({ detail: { service: [{ suffix: { "equals-ignore-case": "tBridge" } }] } }, ev({ service: "EVENTBRIDGE" })), true);
+            assert.strictEqual(
+                match({ detail: { service: [{ prefix: { "equals-ignore-case": "EventB" } }] } }, ev({ service: "eventbridge" })),
+                true,
+            );
+            assert.strictEqual(
+                match({ detail: { service: [{ suffix: { "equals-ignore-case": "tBridge" } }] } }, ev({ service: "EVENTBRIDGE" })),
+                true,
+            );
             assert.strictEqual(match({ detail: { service: [{ prefix: "Event" }] } }, ev({ service: "eventbridge" })), false);
             assert.strictEqual(match({ detail: { n: [{ prefix: "1" }] } }, ev({ n: 12 })), false); // strings only
         });
@@ -165,7 +177,10 @@ describe("event pattern engine", () => {
 
         it("numeric ranges honour open and closed bounds and match numbers only", () => {
             const p = { detail: { c: [{ numeric: [">", 0, "<=", 5] }] } };
-            assert.deepStrictEqual([-1, 0, 0.000001, 5, 5.000001].map((c) => match(p, ev({ c }))), [false, false, true, true, false]);
+            assert.deepStrictEqual(
+                [-1, 0, 0.000001, 5, 5.000001].map((c) => match(p, ev({ c }))),
+                [false, false, true, true, false],
+            );
             const eq = { detail: { x: [{ numeric: ["=", 3.018e2] }] } };
             assert.strictEqual(match(eq, ev({ x: 301.8 })), true);
             assert.strictEqual(match(eq, ev({ x: "301.8" })), false);
@@ -304,8 +319,10 @@ describe("event pattern engine", () => {
         });
 
         it("names where the problem is", () => {
-            assert.throws(() => compilePattern({ detail: { state: ["ok", { prefix: 1 }] } }),
-                /Reason: prefix match pattern must be a string \(at detail\.state\[1\]\)/);
+            assert.throws(
+                () => compilePattern({ detail: { state: ["ok", { prefix: 1 }] } }),
+                /Reason: prefix match pattern must be a string \(at detail\.state\[1\]\)/,
+            );
         });
     });
 

@@ -15,7 +15,11 @@ const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
 describe("EventRouting component", () => {
     let routing: EventRouting;
     before(() => {
-        const zendesk = new ZendeskDestination("rt-a-zd", { email: "support@example.com", apiToken: "t", endpoint: "https://acme.zendesk.com/api/v2/tickets" });
+        const zendesk = new ZendeskDestination("rt-a-zd", {
+            email: "support@example.com",
+            apiToken: "t",
+            endpoint: "https://acme.zendesk.com/api/v2/tickets",
+        });
         routing = new EventRouting("rt-a", { archiveStreamArn: STREAM_ARN, zendesk: zendesk.target, replayArchive: { retentionDays: 7 } });
     });
 
@@ -79,12 +83,23 @@ describe("EventRouting component", () => {
             assert.deepStrictEqual(JSON.parse(policy.inputs.policy), doc);
             assert.strictEqual(policy.inputs.queueUrl, await valueOf(deadLetterQueue.url));
             const send = (sourceArn: string, tls = "true", principal = "events.amazonaws.com") =>
-                evaluate(EMPTY_POLICY, "sqs:SendMessage", queueArn, { principal, resourcePolicy: doc, context: { "aws:SourceArn": sourceArn, "aws:SecureTransport": tls } });
+                evaluate(EMPTY_POLICY, "sqs:SendMessage", queueArn, {
+                    principal,
+                    resourcePolicy: doc,
+                    context: { "aws:SourceArn": sourceArn, "aws:SecureTransport": tls },
+                });
             assert.strictEqual(await send(await valueOf(rule.arn)), "Allowed", route);
             assert.notStrictEqual(await send(await valueOf(other.arn)), "Allowed", `${route}: another rule`);
             assert.strictEqual(await send(await valueOf(rule.arn), "false"), "ExplicitlyDenied", `${route}: without TLS`);
             assert.notStrictEqual(await send(await valueOf(rule.arn), "true", "sns.amazonaws.com"), "Allowed", `${route}: another service`);
-            assert.notStrictEqual(await evaluate(EMPTY_POLICY, "sqs:ReceiveMessage", queueArn, { principal: "events.amazonaws.com", resourcePolicy: doc, context: { "aws:SourceArn": await valueOf(rule.arn), "aws:SecureTransport": "true" } }), "Allowed");
+            assert.notStrictEqual(
+                await evaluate(EMPTY_POLICY, "sqs:ReceiveMessage", queueArn, {
+                    principal: "events.amazonaws.com",
+                    resourcePolicy: doc,
+                    context: { "aws:SourceArn": await valueOf(rule.arn), "aws:SecureTransport": "true" },
+                }),
+                "Allowed",
+            );
         }
     });
 
@@ -94,7 +109,11 @@ describe("EventRouting component", () => {
             const trust = JSON.parse(role.inputs.assumeRolePolicy);
             const ruleArn = await valueOf(routing.routes[route].rule.arn);
             const assume = (principal: string, sourceArn: string, sourceAccount = ACCOUNT) =>
-                evaluate(EMPTY_POLICY, "sts:AssumeRole", role.state.arn, { principal, resourcePolicy: trust, context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount } });
+                evaluate(EMPTY_POLICY, "sts:AssumeRole", role.state.arn, {
+                    principal,
+                    resourcePolicy: trust,
+                    context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount },
+                });
             assert.strictEqual(await assume("events.amazonaws.com", ruleArn), "Allowed", route);
             assert.notStrictEqual(await assume("events.amazonaws.com", `arn:aws:events:${REGION}:${ACCOUNT}:rule/other`), "Allowed");
             assert.notStrictEqual(await assume("events.amazonaws.com", ruleArn, "210987654321"), "Allowed");
@@ -175,12 +194,23 @@ describe("EventRouting component: options", () => {
         assert.deepStrictEqual(target.inputs.retryPolicy, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 });
         assert.ok(target.inputs.deadLetterConfig.arn.endsWith("rt-c-audit-dlq"));
         assert.deepStrictEqual(await resourcesOf("rt-c-audit-role"), []);
-        assert.deepStrictEqual(JSON.parse((await oneOf("rt-c-audit-rule", RULE)).inputs.eventPattern), { source: ["clientevents"], detail: { eventType: ["purchase"] } });
+        assert.deepStrictEqual(JSON.parse((await oneOf("rt-c-audit-rule", RULE)).inputs.eventPattern), {
+            source: ["clientevents"],
+            detail: { eventType: ["purchase"] },
+        });
     });
 
     it("rejects route names that clash or would make invalid resource names", () => {
         for (const bad of ["archive", "zendesk", "Bad Name", "", "x".repeat(40)]) {
-            assert.throws(() => new EventRouting("rt-d", { archiveStreamArn: STREAM_ARN, routes: { [bad]: { eventPattern: { source: ["x"] }, target: { arn: "arn:aws:sqs:us-east-1:1:q" } } } }), /route name/, bad);
+            assert.throws(
+                () =>
+                    new EventRouting("rt-d", {
+                        archiveStreamArn: STREAM_ARN,
+                        routes: { [bad]: { eventPattern: { source: ["x"] }, target: { arn: "arn:aws:sqs:us-east-1:1:q" } } },
+                    }),
+                /route name/,
+                bad,
+            );
         }
     });
 });

@@ -31,8 +31,15 @@ describe("firehose transform: the Firehose contract", () => {
     // The handler logs rejected-record counts; keep test output readable.
     const warn = console.warn;
     const warnings: string[] = [];
-    beforeEach(() => { warnings.length = 0; console.warn = (line: string) => { warnings.push(line); }; });
-    afterEach(() => { console.warn = warn; });
+    beforeEach(() => {
+        warnings.length = 0;
+        console.warn = (line: string) => {
+            warnings.push(line);
+        };
+    });
+    afterEach(() => {
+        console.warn = warn;
+    });
 
     it("moves resources[0] into detail.accountNumber and clears resources", async () => {
         const result = await handler(firehoseEvent([sample]));
@@ -44,7 +51,8 @@ describe("firehose transform: the Firehose contract", () => {
         assert.deepStrictEqual(out.resources, []);
         assert.strictEqual(out.detail.accountNumber, CLIENT_ID);
         assert.deepStrictEqual({ ...out.detail, accountNumber: undefined }, { ...original.detail, accountNumber: undefined });
-        for (const key of ["version", "id", "detail-type", "source", "account", "time", "region"]) assert.deepStrictEqual(out[key], original[key], key);
+        for (const key of ["version", "id", "detail-type", "source", "account", "time", "region"])
+            assert.deepStrictEqual(out[key], original[key], key);
     });
 
     it("outputs base64 of one JSON document with no trailing newline (the delimiter processor adds it)", async () => {
@@ -57,7 +65,7 @@ describe("firehose transform: the Firehose contract", () => {
 
     it("keeps unicode, apostrophes and escapes intact through the base64 round trip", async () => {
         const event = JSON.parse(sample);
-        event.detail.data = { note: "O'Brien \"quoted\" \\ back, emoji 🎉, 日本語, \u2028 sep", nested: [1, { a: null }] };
+        event.detail.data = { note: 'O\'Brien "quoted" \\ back, emoji 🎉, 日本語, \u2028 sep', nested: [1, { a: null }] };
         const result = await handler(firehoseEvent([JSON.stringify(event)]));
         assert.deepStrictEqual(JSON.parse(unb64(result!.records[0].data)).detail.data, event.detail.data);
     });
@@ -73,7 +81,7 @@ describe("firehose transform: the Firehose contract", () => {
             "{not json",
             "",
             "[1,2,3]",
-            "\"a string\"",
+            '"a string"',
             "null",
             JSON.stringify({ resources: [CLIENT_ID], detail: "not an object" }),
             JSON.stringify({ resources: [CLIENT_ID] }),
@@ -91,25 +99,43 @@ describe("firehose transform: the Firehose contract", () => {
             assert.strictEqual(record.recordId, input.records[i].recordId);
         });
         // Counts only (one EMF line per reason, see test/transform-metrics.test.ts): client data stays out of the logs.
-        const counts = Object.fromEntries(warnings.map((line) => JSON.parse(line)).map((doc) => [doc.Reason, doc.TransformRejectedRecords]));
+        const counts = Object.fromEntries(
+            warnings.map((line) => JSON.parse(line)).map((doc) => [doc.Reason, doc.TransformRejectedRecords]),
+        );
         assert.deepStrictEqual(counts, { "not-json": 2, "not-an-event": 3, "no-detail": 2, "no-client-id": 4 });
         assert.ok(!warnings.some((line) => line.includes("shopping")));
     });
 
     it("treats invalid UTF-8 / binary data as unparseable, never as a crash", async () => {
         const input = firehoseEvent([]);
-        input.records.push({ recordId: "bin", approximateArrivalTimestamp: 0, data: Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString("base64") });
+        input.records.push({
+            recordId: "bin",
+            approximateArrivalTimestamp: 0,
+            data: Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString("base64"),
+        });
         const result = await handler(input);
-        assert.deepStrictEqual(result!.records.map((r) => [r.recordId, r.result]), [["bin", "ProcessingFailed"]]);
+        assert.deepStrictEqual(
+            result!.records.map((r) => [r.recordId, r.result]),
+            [["bin", "ProcessingFailed"]],
+        );
     });
 
     it("keeps every recordId, once, in order, in a mixed batch", async () => {
         const payloads = Array.from({ length: 500 }, (_, i) => (i % 7 === 3 ? "{broken" : sample));
         const input = firehoseEvent(payloads);
         const result = await handler(input);
-        assert.deepStrictEqual(result!.records.map((r) => r.recordId), input.records.map((r) => r.recordId));
-        assert.strictEqual(result!.records.filter((r) => r.result === "ProcessingFailed").length, payloads.filter((p) => p === "{broken").length);
-        assert.ok(result!.records.every((r) => r.result === "Ok" || r.result === "ProcessingFailed"), "never Dropped");
+        assert.deepStrictEqual(
+            result!.records.map((r) => r.recordId),
+            input.records.map((r) => r.recordId),
+        );
+        assert.strictEqual(
+            result!.records.filter((r) => r.result === "ProcessingFailed").length,
+            payloads.filter((p) => p === "{broken").length,
+        );
+        assert.ok(
+            result!.records.every((r) => r.result === "Ok" || r.result === "ProcessingFailed"),
+            "never Dropped",
+        );
     });
 
     it("handles a batch near Lambda's 6 MB invocation payload limit", async () => {
@@ -128,7 +154,10 @@ describe("firehose transform: the Firehose contract", () => {
         assert.ok(requestSize > 5.9 * 1024 * 1024 && requestSize < LAMBDA_PAYLOAD_LIMIT, `request ${requestSize} bytes`);
         const result = await handler(input);
         assert.strictEqual(result!.records.length, input.records.length);
-        assert.deepStrictEqual(result!.records.map((r) => r.recordId), input.records.map((r) => r.recordId));
+        assert.deepStrictEqual(
+            result!.records.map((r) => r.recordId),
+            input.records.map((r) => r.recordId),
+        );
         const ok = result!.records.filter((r) => r.result === "Ok");
         assert.strictEqual(ok.length, input.records.length - Math.ceil(input.records.length / 101));
         assert.strictEqual(JSON.parse(unb64(ok[ok.length - 1].data)).detail.accountNumber, CLIENT_ID);

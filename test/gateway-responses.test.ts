@@ -37,7 +37,10 @@ describe("gateway responses", () => {
         it(`${spec.responseType}: valid JSON with a message, whatever any variable holds`, () => {
             for (const hostile of HOSTILE) {
                 // Every variable gets hostile text unless API Gateway generates its value (ids, enums).
-                const rendered = substituteRaw(spec.template, (v) => GENERATED[v] ?? (v === "$context.error.messageString" ? `"${hostile}"` : hostile));
+                const rendered = substituteRaw(
+                    spec.template,
+                    (v) => GENERATED[v] ?? (v === "$context.error.messageString" ? `"${hostile}"` : hostile),
+                );
                 const parsed = JSON.parse(rendered);
                 assert.equal(typeof parsed.message, "string", rendered);
                 assert.ok(!JSON.stringify(parsed).includes("injected"), rendered);
@@ -55,17 +58,27 @@ describe("gateway responses", () => {
     });
 
     it("the 400 answer says what the body must look like; the 403 that the user has no clientId", () => {
-        const render = (type: string) => JSON.parse(substituteRaw(GATEWAY_RESPONSES.find((r) => r.responseType === type)!.template, (v) => GENERATED[v]));
+        const render = (type: string) =>
+            JSON.parse(substituteRaw(GATEWAY_RESPONSES.find((r) => r.responseType === type)!.template, (v) => GENERATED[v]));
         const bad = render("BAD_REQUEST_BODY");
-        assert.match(bad.message, /^Invalid request body: expected \{"entries": \[\{"entry": "<one event as a JSON string>"\}, \.\.\.\]\} with 1 to 10 entries/);
-        assert.deepEqual({ type: bad.type, requestId: bad.requestId }, { type: "BAD_REQUEST_BODY", requestId: GENERATED["$context.requestId"] });
+        assert.match(
+            bad.message,
+            /^Invalid request body: expected \{"entries": \[\{"entry": "<one event as a JSON string>"\}, \.\.\.\]\} with 1 to 10 entries/,
+        );
+        assert.deepEqual(
+            { type: bad.type, requestId: bad.requestId },
+            { type: "BAD_REQUEST_BODY", requestId: GENERATED["$context.requestId"] },
+        );
         assert.equal(render("ACCESS_DENIED").message, "Forbidden: this user has no clientId");
     });
 
     describe("local mode's substitution", () => {
         it("inserts values without escaping, as API Gateway documents it", () => {
-            const out = substituteGatewayTemplate(`{"a": "$context.error.validationErrorString", "m": $context.error.messageString, "s": "$stageVariables.Bus"}`,
-                { error: { validationErrorString: 'x"y\\', message: 'q"r' } }, { Bus: 'b"' });
+            const out = substituteGatewayTemplate(
+                `{"a": "$context.error.validationErrorString", "m": $context.error.messageString, "s": "$stageVariables.Bus"}`,
+                { error: { validationErrorString: 'x"y\\', message: 'q"r' } },
+                { Bus: 'b"' },
+            );
             assert.equal(out, `{"a": "x"y\\", "m": "q"r", "s": "b""}`);
         });
 

@@ -44,22 +44,74 @@ describe("generator against local mode", function () {
 
     function flags(): string[] {
         const o = local.outputs;
-        return ["--api-url", o.apiUrl, "--appclientid", o.userPoolClientId, "--cognito-endpoint", o.cognitoEndpoint, "--user-pool-id", o.userPoolId, "--region", o.region];
+        return [
+            "--api-url",
+            o.apiUrl,
+            "--appclientid",
+            o.userPoolClientId,
+            "--cognito-endpoint",
+            o.cognitoEndpoint,
+            "--user-pool-id",
+            o.userPoolId,
+            "--region",
+            o.region,
+        ];
     }
 
     it("signs up with --admin-confirm, runs with --loyalty, and verify finds every event in the data directory", async () => {
         const signup = io();
-        assert.strictEqual(await runCli(["signup", "--userid", "erin", "--password", PASSWORD, "--email", "erin@example.com", "--admin-confirm", ...flags(), "--json"], signup), 0, signup.errText);
+        assert.strictEqual(
+            await runCli(
+                [
+                    "signup",
+                    "--userid",
+                    "erin",
+                    "--password",
+                    PASSWORD,
+                    "--email",
+                    "erin@example.com",
+                    "--admin-confirm",
+                    ...flags(),
+                    "--json",
+                ],
+                signup,
+            ),
+            0,
+            signup.errText,
+        );
         const { clientId } = JSON.parse(signup.out);
         assert.match(clientId, /^[0-9a-f-]{36}$/, "the post-confirmation trigger gave the user a clientId");
 
         const manifest = path.join(tmp, "run.jsonl");
         const run = io();
-        const code = await runCli(["run", "--userid", "erin", "--password", PASSWORD, ...flags(), "--batches", "4", "--batch", "10", "--loyalty", "--seed", "11", "--manifest", manifest, "--json"], run);
+        const code = await runCli(
+            [
+                "run",
+                "--userid",
+                "erin",
+                "--password",
+                PASSWORD,
+                ...flags(),
+                "--batches",
+                "4",
+                "--batch",
+                "10",
+                "--loyalty",
+                "--seed",
+                "11",
+                "--manifest",
+                manifest,
+                "--json",
+            ],
+            run,
+        );
         assert.strictEqual(code, 0, run.errText + run.out);
         const summary = JSON.parse(run.out) as RunSummary;
         assert.deepStrictEqual([summary.sent, summary.accepted, summary.failed], [40, 40, 0]);
-        assert.ok(summary.acceptedByType.searching > 0 && summary.acceptedByType.loyaltypurchase > 0, JSON.stringify(summary.acceptedByType));
+        assert.ok(
+            summary.acceptedByType.searching > 0 && summary.acceptedByType.loyaltypurchase > 0,
+            JSON.stringify(summary.acceptedByType),
+        );
 
         // Not flushed yet: verify reports them missing.
         const early = io();
@@ -68,23 +120,42 @@ describe("generator against local mode", function () {
 
         await local.flush();
         const verify = io();
-        assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--data-dir", local.outputs.dataDir, "--json"], verify), 0, verify.out + verify.errText);
+        assert.strictEqual(
+            await runCli(["verify", "--manifest", manifest, "--data-dir", local.outputs.dataDir, "--json"], verify),
+            0,
+            verify.out + verify.errText,
+        );
         const report = JSON.parse(verify.out) as VerifyReport;
         assert.deepStrictEqual(report.totals, { expected: 40, found: 40, missing: 0, duplicated: 0, extra: 0, inErrorOutput: 0 });
 
         // Stored records carry the user's clientId as accountNumber, and the apostrophes survived.
         const files: string[] = [];
-        const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))));
+        const walk = (d: string) =>
+            fs
+                .readdirSync(d, { withFileTypes: true })
+                .forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))));
         walk(path.join(local.outputs.dataDir, "s3"));
-        const details = files.flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).detail));
+        const details = files.flatMap((f) =>
+            fs
+                .readFileSync(f, "utf8")
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => JSON.parse(l).detail),
+        );
         assert.ok(details.every((d) => d.accountNumber === clientId));
-        assert.ok(details.some((d) => typeof d.data?.query === "string" && d.data.query.includes("'")), "an event with an apostrophe was stored");
+        assert.ok(
+            details.some((d) => typeof d.data?.query === "string" && d.data.query.includes("'")),
+            "an event with an apostrophe was stored",
+        );
 
         // Every loyalty purchase the generator sent opened exactly one ticket naming the client and the item.
         const loyalty = details.filter((d) => d.eventType === "loyaltypurchase");
         assert.strictEqual(loyalty.length, summary.acceptedByType.loyaltypurchase);
         const ticketsFile = path.join(local.outputs.dataDir, "zendesk", "tickets.jsonl");
-        const tickets = fs.readFileSync(ticketsFile, "utf8").split("\n").filter(Boolean)
+        const tickets = fs
+            .readFileSync(ticketsFile, "utf8")
+            .split("\n")
+            .filter(Boolean)
             .map((l) => JSON.parse(JSON.parse(l).body).ticket as { comment: { body: string } });
         assert.strictEqual(tickets.length, loyalty.length);
         for (const event of loyalty) {
@@ -98,19 +169,42 @@ describe("generator against local mode", function () {
         // Without the running local mode's answer, the generator reads <data-dir>/outputs.json: here a wrong secret.
         const wrongDir = path.join(tmp, "wrong");
         fs.mkdirSync(wrongDir);
-        fs.writeFileSync(path.join(wrongDir, "outputs.json"), JSON.stringify({ credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: "not-the-secret" } }));
+        fs.writeFileSync(
+            path.join(wrongDir, "outputs.json"),
+            JSON.stringify({ credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: "not-the-secret" } }),
+        );
         const refused = io();
-        const unreachableOutputs = (url: string, init: RequestInit) => url.endsWith("/_local/outputs") ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init);
-        const code = await runCli(["signup", "--userid", "frank", "--password", PASSWORD, "--email", "frank@example.com", "--admin-confirm", ...flags(), "--data-dir", wrongDir],
-            Object.assign(refused, { fetch: unreachableOutputs }));
+        const unreachableOutputs = (url: string, init: RequestInit) =>
+            url.endsWith("/_local/outputs") ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init);
+        const code = await runCli(
+            [
+                "signup",
+                "--userid",
+                "frank",
+                "--password",
+                PASSWORD,
+                "--email",
+                "frank@example.com",
+                "--admin-confirm",
+                ...flags(),
+                "--data-dir",
+                wrongDir,
+            ],
+            Object.assign(refused, { fetch: unreachableOutputs }),
+        );
         assert.notStrictEqual(code, 0);
         assert.match(refused.errText, /InvalidSignatureException|signature we calculated does not match/);
-        const status = (await local.cognito.call("AdminGetUser", { UserPoolId: local.outputs.userPoolId, Username: "frank" }, undefined).catch((e: Error) => e)) as Error;
+        const status = (await local.cognito
+            .call("AdminGetUser", { UserPoolId: local.outputs.userPoolId, Username: "frank" }, undefined)
+            .catch((e: Error) => e)) as Error;
         assert.match(status.message, /Missing Authentication Token/, "unsigned admin calls are refused in-process too");
 
         // The running local mode names its outputs file; the generator signs with the secret in it.
         const confirmed = io();
-        const admin = await runCli(["signup", "--userid", "gina", "--password", PASSWORD, "--email", "gina@example.com", "--admin-confirm", ...flags(), "--json"], confirmed);
+        const admin = await runCli(
+            ["signup", "--userid", "gina", "--password", PASSWORD, "--email", "gina@example.com", "--admin-confirm", ...flags(), "--json"],
+            confirmed,
+        );
         assert.strictEqual(admin, 0, confirmed.errText);
         assert.strictEqual(JSON.parse(confirmed.out).confirmed, true);
     });
@@ -118,12 +212,31 @@ describe("generator against local mode", function () {
     it("discovers local mode's settings with --local URL", async () => {
         const c = io();
         // The user from the first test; --local alone gives API URL, app client and Cognito endpoint.
-        const code = await runCli(["run", "--userid", "erin", "--password", PASSWORD, "--local", local.outputs.cognitoEndpoint, "--batches", "1", "--batch", "3", "--json"], c);
+        const code = await runCli(
+            [
+                "run",
+                "--userid",
+                "erin",
+                "--password",
+                PASSWORD,
+                "--local",
+                local.outputs.cognitoEndpoint,
+                "--batches",
+                "1",
+                "--batch",
+                "3",
+                "--json",
+            ],
+            c,
+        );
         assert.strictEqual(code, 0, c.errText);
         assert.strictEqual((JSON.parse(c.out) as RunSummary).accepted, 3);
 
         const wrong = io();
-        assert.strictEqual(await runCli(["run", "--userid", "erin", "--password", "Wrong-passw0rd!", "--local", local.outputs.cognitoEndpoint], wrong), 3);
+        assert.strictEqual(
+            await runCli(["run", "--userid", "erin", "--password", "Wrong-passw0rd!", "--local", local.outputs.cognitoEndpoint], wrong),
+            3,
+        );
         assert.match(wrong.errText, /sign-in failed for erin/);
     });
 
@@ -133,10 +246,26 @@ describe("generator against local mode", function () {
         // Sessions continued at sequence 10, so every stamped sequence number has two digits.
         const resumed = () => ({ id: "5b0c8a3e-7d2f-4e1a-9c6b-2f4e8d1a3c5b", lastSequence: 9 });
         const client = new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed() });
-        const skeleton = JSON.stringify({ eventType: "paging", schemaVersion: 1, data: "", sessionId: resumed().id, sequence: 10, eventId: "x".repeat(36) }).length;
-        const events = Array.from({ length: 10 }, () => ({ eventType: "paging", schemaVersion: 1, data: "é".repeat(MAX_ENTRY_LENGTH - skeleton) }));
+        const skeleton = JSON.stringify({
+            eventType: "paging",
+            schemaVersion: 1,
+            data: "",
+            sessionId: resumed().id,
+            sequence: 10,
+            eventId: "x".repeat(36),
+        }).length;
+        const events = Array.from({ length: 10 }, () => ({
+            eventType: "paging",
+            schemaVersion: 1,
+            data: "é".repeat(MAX_ENTRY_LENGTH - skeleton),
+        }));
         const requests: number[] = [];
-        const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, session: resumed(), onRequest: (i) => requests.push(i.status) }).send(events);
+        const result = await new EventsClient({
+            apiUrl: local.outputs.apiUrl,
+            tokens: session,
+            session: resumed(),
+            onRequest: (i) => requests.push(i.status),
+        }).send(events);
         assert.deepStrictEqual([result.accepted.length, result.failed.length], [10, 0], JSON.stringify(result.failed[0]));
         assert.deepStrictEqual(requests, [200], "one request");
         // One character more is refused locally, before any request.
@@ -146,7 +275,11 @@ describe("generator against local mode", function () {
 
     it("refreshes tokens with REFRESH_TOKEN_AUTH before expiry; the real authorizer accepts the new ones", async () => {
         let offset = 0;
-        const auth = new CognitoAuth({ clientId: local.outputs.userPoolClientId, endpoint: local.outputs.cognitoEndpoint, now: () => Date.now() + offset });
+        const auth = new CognitoAuth({
+            clientId: local.outputs.userPoolClientId,
+            endpoint: local.outputs.cognitoEndpoint,
+            now: () => Date.now() + offset,
+        });
         for (const use of ["id", "access"] as const) {
             const session = await auth.signIn("erin", PASSWORD, use);
             const first = await session.getToken();
@@ -155,7 +288,11 @@ describe("generator against local mode", function () {
             offset = 0;
             assert.strictEqual(session.refreshCount, 1, use);
             assert.notStrictEqual(second, first, use);
-            const result = await new EventsClient({ apiUrl: local.outputs.apiUrl, tokens: session, authScheme: use === "id" ? "Bearer" : "none" }).send([{ eventType: "paging", schemaVersion: 1 }]);
+            const result = await new EventsClient({
+                apiUrl: local.outputs.apiUrl,
+                tokens: session,
+                authScheme: use === "id" ? "Bearer" : "none",
+            }).send([{ eventType: "paging", schemaVersion: 1 }]);
             assert.strictEqual(result.accepted.length, 1, `${use}: ${JSON.stringify(result.failed)}`);
         }
     });

@@ -58,11 +58,14 @@ async function rejection(promise: Promise<unknown>): Promise<CliError> {
 
 describe("generator settings: --local", () => {
     const dirs: string[] = [];
-    after(() => { for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true }); });
+    after(() => {
+        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    });
     const dataDir = (outputs?: unknown) => {
         const dir = tempDir();
         dirs.push(dir);
-        if (outputs !== undefined) fs.writeFileSync(path.join(dir, "outputs.json"), typeof outputs === "string" ? outputs : JSON.stringify(outputs));
+        if (outputs !== undefined)
+            fs.writeFileSync(path.join(dir, "outputs.json"), typeof outputs === "string" ? outputs : JSON.stringify(outputs));
         return dir;
     };
 
@@ -118,8 +121,11 @@ describe("generator settings: --local", () => {
     it("resolveSettings --local fills every setting from the outputs; flags still win", async () => {
         const server = await serve(200, JSON.stringify(OUTPUTS));
         try {
-            const settings = await resolveSettings({ local: server.url, appclientid: "fromflag" },
-                ["apiUrl", "userPoolClientId", "cognitoEndpoint", "bucketName", "region"], { env: {} });
+            const settings = await resolveSettings(
+                { local: server.url, appclientid: "fromflag" },
+                ["apiUrl", "userPoolClientId", "cognitoEndpoint", "bucketName", "region"],
+                { env: {} },
+            );
             assert.equal(settings.apiUrl, OUTPUTS.apiUrl);
             assert.equal(settings.userPoolClientId, "fromflag");
             assert.equal(settings.cognitoEndpoint, OUTPUTS.cognitoEndpoint);
@@ -131,8 +137,11 @@ describe("generator settings: --local", () => {
     });
 
     it("--apiid gives the full event URL, the meaning of the stack output apiUrl", async () => {
-        const settings = await resolveSettings({ apiid: "a1b2c3d4e5", region: "eu-west-1", stage: "prod", appclientid: "x" },
-            ["apiUrl", "userPoolClientId"], { env: {} });
+        const settings = await resolveSettings(
+            { apiid: "a1b2c3d4e5", region: "eu-west-1", stage: "prod", appclientid: "x" },
+            ["apiUrl", "userPoolClientId"],
+            { env: {} },
+        );
         assert.equal(settings.apiUrl, "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/event");
     });
 });

@@ -119,7 +119,10 @@ describe("generator", function () {
     describe("summary figures", () => {
         it("computes nearest-rank percentiles", () => {
             const values = Array.from({ length: 100 }, (_, i) => 100 - i); // 1..100 shuffled order
-            assert.deepStrictEqual([50, 95, 99, 100].map((p) => percentile(values, p)), [50, 95, 99, 100]);
+            assert.deepStrictEqual(
+                [50, 95, 99, 100].map((p) => percentile(values, p)),
+                [50, 95, 99, 100],
+            );
             assert.strictEqual(percentile([7], 99), 7);
             assert.strictEqual(percentile([], 50), 0);
         });
@@ -128,7 +131,11 @@ describe("generator", function () {
             // 1 user (exact latencies on the fake clock) x 6 batches x 5 events. First request: one entry throttled (then accepted);
             // second: one MalformedDetail (final) and one InternalFailure (then accepted).
             // Requests: batch 1 (entry 0 throttled), its retry, batch 2 (entry 1 malformed, entry 2 failed), its retry, batches 3-6.
-            fixture.faults.push({ failEntries: { 0: "ThrottlingException" } }, { failEntries: {} }, { failEntries: { 1: "MalformedDetail", 2: "InternalFailure" } });
+            fixture.faults.push(
+                { failEntries: { 0: "ThrottlingException" } },
+                { failEntries: {} },
+                { failEntries: { 1: "MalformedDetail", 2: "InternalFailure" } },
+            );
             const latencies = [30, 10, 20, 40, 50, 60, 70, 80];
             const manifestPath = path.join(tmp, "run.jsonl");
             const outcome = await runGenerator({
@@ -157,20 +164,23 @@ describe("generator", function () {
             });
             const s = outcome.summary;
             assert.strictEqual(outcome.fatal, undefined);
-            assert.deepStrictEqual(
-                [s.users, s.batches, s.sent, s.accepted, s.failed, s.retried, s.requests],
-                [1, 6, 30, 29, 1, 2, 8],
-            );
+            assert.deepStrictEqual([s.users, s.batches, s.sent, s.accepted, s.failed, s.retried, s.requests], [1, 6, 30, 29, 1, 2, 8]);
             assert.deepStrictEqual(s.failedByCode, { MalformedDetail: 1 });
             assert.deepStrictEqual(s.errorsSeen, { ThrottlingException: 1, MalformedDetail: 1, InternalFailure: 1 });
             assert.deepStrictEqual(s.latencyMs, { p50: 40, p95: 80, p99: 80, max: 80 });
-            assert.strictEqual(Object.values(s.acceptedByType).reduce((a, b) => a + b, 0), 29);
+            assert.strictEqual(
+                Object.values(s.acceptedByType).reduce((a, b) => a + b, 0),
+                29,
+            );
             assert.strictEqual(fixture.accepted.length, 29);
 
             const manifest = readManifest(manifestPath);
             assert.strictEqual(manifest.header.runId, "run-1");
             assert.strictEqual(manifest.events.length, 30);
-            assert.deepStrictEqual(manifest.events.filter((e) => e.status === "failed").map((e) => e.errorCode), ["MalformedDetail"]);
+            assert.deepStrictEqual(
+                manifest.events.filter((e) => e.status === "failed").map((e) => e.errorCode),
+                ["MalformedDetail"],
+            );
             assert.deepStrictEqual(
                 new Set(manifest.events.filter((e) => e.status === "accepted").map((e) => e.eventId)),
                 new Set(fixture.accepted.map((e) => e.eventId)),
@@ -184,17 +194,60 @@ describe("generator", function () {
     describe("CLI run", () => {
         it("runs the seed's behaviour with flags and prints a JSON summary; exit 0", async () => {
             const c = io();
-            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, ...conn(), "--batches", "3", "--batch", "4", "--loyalty", "True", "--json", "--manifest", path.join(tmp, "m.jsonl")], c);
+            const code = await runCli(
+                [
+                    "run",
+                    "--userid",
+                    "alice",
+                    "--password",
+                    PASSWORD,
+                    ...conn(),
+                    "--batches",
+                    "3",
+                    "--batch",
+                    "4",
+                    "--loyalty",
+                    "True",
+                    "--json",
+                    "--manifest",
+                    path.join(tmp, "m.jsonl"),
+                ],
+                c,
+            );
             assert.strictEqual(code, 0, c.errText);
             const summary = JSON.parse(c.out) as RunSummary;
-            assert.deepStrictEqual([summary.sent, summary.accepted, summary.failed, summary.batches, summary.intervalMs], [12, 12, 0, 3, 10_000]);
-            assert.deepStrictEqual(fixture.requests.map((r) => r.events.length), [4, 4, 4]);
+            assert.deepStrictEqual(
+                [summary.sent, summary.accepted, summary.failed, summary.batches, summary.intervalMs],
+                [12, 12, 0, 3, 10_000],
+            );
+            assert.deepStrictEqual(
+                fixture.requests.map((r) => r.events.length),
+                [4, 4, 4],
+            );
             assert.strictEqual(readManifest(path.join(tmp, "m.jsonl")).events.length, 12);
         });
 
         it("runs load mode: N users at an overall rate, with a progress line on a terminal only", async () => {
             const tty = io({ isTTY: true });
-            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, ...conn(), "--users", "3", "--rate", "6", "--batch", "2", "--minutes", "0.25"], tty);
+            const code = await runCli(
+                [
+                    "run",
+                    "--userid",
+                    "alice",
+                    "--password",
+                    PASSWORD,
+                    ...conn(),
+                    "--users",
+                    "3",
+                    "--rate",
+                    "6",
+                    "--batch",
+                    "2",
+                    "--minutes",
+                    "0.25",
+                ],
+                tty,
+            );
             assert.strictEqual(code, 0, tty.errText);
             // interval = batch * users / rate = 1 s; 15 s -> 15 batches per user.
             assert.match(tty.out, /3 users, 45 batches/);
@@ -212,7 +265,15 @@ describe("generator", function () {
             const calls: string[][] = [];
             const exec = async (file: string, args: string[]) => {
                 calls.push([file, ...args]);
-                return { stdout: JSON.stringify({ apiUrl: "https://wrong.example/dev", userPoolClientId: appClientId, region: "eu-west-1", cognitoEndpoint: cognito.endpoint }), stderr: "" };
+                return {
+                    stdout: JSON.stringify({
+                        apiUrl: "https://wrong.example/dev",
+                        userPoolClientId: appClientId,
+                        region: "eu-west-1",
+                        cognitoEndpoint: cognito.endpoint,
+                    }),
+                    stderr: "",
+                };
             };
             const c = io({ exec, env: { CLIENT_EVENTS_API_URL: fixture.apiUrl, CLIENT_EVENTS_PASSWORD: PASSWORD } });
             const code = await runCli(["run", "--userid", "alice", "--stack", "org/prod", "--batches", "1", "--json"], c);
@@ -256,14 +317,51 @@ describe("generator", function () {
 
             const dead = await deadPort();
             const deadApi = io();
-            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", `http://127.0.0.1:${dead}/dev`, "--appclientid", appClientId, "--cognito-endpoint", cognito.endpoint, "--batches", "5", "--max-attempts", "2"], deadApi);
+            const code = await runCli(
+                [
+                    "run",
+                    "--userid",
+                    "alice",
+                    "--password",
+                    PASSWORD,
+                    "--api-url",
+                    `http://127.0.0.1:${dead}/dev`,
+                    "--appclientid",
+                    appClientId,
+                    "--cognito-endpoint",
+                    cognito.endpoint,
+                    "--batches",
+                    "5",
+                    "--max-attempts",
+                    "2",
+                ],
+                deadApi,
+            );
             assert.strictEqual(code, 4);
             assert.ok(deadApi.errText.includes(`cannot reach the API at http://127.0.0.1:${dead}/dev`), deadApi.errText);
             assert.match(deadApi.out, /stopped early/);
             assert.match(deadApi.out, /sent {7}10\n/, "stops after the first batch");
 
             const deadCognito = io();
-            assert.strictEqual(await runCli(["run", "--userid", "alice", "--password", PASSWORD, "--api-url", fixture.apiUrl, "--appclientid", appClientId, "--cognito-endpoint", `http://127.0.0.1:${dead}/`], deadCognito), 4);
+            assert.strictEqual(
+                await runCli(
+                    [
+                        "run",
+                        "--userid",
+                        "alice",
+                        "--password",
+                        PASSWORD,
+                        "--api-url",
+                        fixture.apiUrl,
+                        "--appclientid",
+                        appClientId,
+                        "--cognito-endpoint",
+                        `http://127.0.0.1:${dead}/`,
+                    ],
+                    deadCognito,
+                ),
+                4,
+            );
             assert.ok(deadCognito.errText.includes(`cannot reach http://127.0.0.1:${dead}/: ECONNREFUSED`), deadCognito.errText);
 
             for (let i = 0; i < 3; i++) fixture.faults.push({ failEntries: { 0: "MalformedDetail" } });
@@ -275,7 +373,28 @@ describe("generator", function () {
         it("--help lists every flag with its default", async () => {
             const c = io();
             assert.strictEqual(await runCli(["run", "--help"], c), 0);
-            for (const flag of ["--userid", "--password", "--minutes", "--batches", "--batch", "--interval", "--loyalty", "--users", "--rate", "--manifest", "--seed", "--token", "--max-attempts", "--stack", "--local", "--api-url", "--apiid", "--region", "--appclientid", "--json"]) {
+            for (const flag of [
+                "--userid",
+                "--password",
+                "--minutes",
+                "--batches",
+                "--batch",
+                "--interval",
+                "--loyalty",
+                "--users",
+                "--rate",
+                "--manifest",
+                "--seed",
+                "--token",
+                "--max-attempts",
+                "--stack",
+                "--local",
+                "--api-url",
+                "--apiid",
+                "--region",
+                "--appclientid",
+                "--json",
+            ]) {
                 assert.ok(c.out.includes(flag + " ") || c.out.includes(flag + "\n"), flag);
             }
             assert.match(c.out, /--batch <size> +events per batch, 1-10 \(default: 10\)/);
@@ -290,25 +409,54 @@ describe("generator", function () {
     describe("CLI signup", () => {
         it("signs up, confirms with the code, or confirms with AdminConfirmSignUp", async () => {
             const up = io();
-            assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "carol@example.com", ...conn()], up), 0, up.errText);
+            assert.strictEqual(
+                await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "carol@example.com", ...conn()], up),
+                0,
+                up.errText,
+            );
             assert.match(up.out, /confirmation code to carol@example.com[\s\S]*signup --userid carol --confirm-code CODE/);
             assert.strictEqual(await userStatus("carol"), "UNCONFIRMED");
 
             const confirm = io();
             const code = started.codes.get("carol") ?? assert.fail("Cognito sent no code");
-            assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--confirm-code", code, ...conn()], confirm), 0, confirm.errText);
+            assert.strictEqual(
+                await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--confirm-code", code, ...conn()], confirm),
+                0,
+                confirm.errText,
+            );
             assert.match(confirm.out, /User carol is confirmed/);
             assert.strictEqual(await userStatus("carol"), "CONFIRMED");
 
             const again = io();
-            assert.strictEqual(await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "c@example.com", ...conn()], again), 2);
+            assert.strictEqual(
+                await runCli(["signup", "--userid", "carol", "--password", PASSWORD, "--email", "c@example.com", ...conn()], again),
+                2,
+            );
             assert.match(again.errText, /already exists/);
 
             const admin = io();
             const poolId = started.local.outputs.userPoolId;
             // A loopback Cognito: the generator signs with the credentials local mode publishes in <data-dir>/outputs.json.
             const dataDir = started.local.outputs.dataDir;
-            const adminCode = await runCli(["signup", "--userid", "dave", "--password", PASSWORD, "--email", "dave@example.com", "--admin-confirm", "--user-pool-id", poolId, "--data-dir", dataDir, ...conn(), "--json"], admin);
+            const adminCode = await runCli(
+                [
+                    "signup",
+                    "--userid",
+                    "dave",
+                    "--password",
+                    PASSWORD,
+                    "--email",
+                    "dave@example.com",
+                    "--admin-confirm",
+                    "--user-pool-id",
+                    poolId,
+                    "--data-dir",
+                    dataDir,
+                    ...conn(),
+                    "--json",
+                ],
+                admin,
+            );
             assert.strictEqual(adminCode, 0, admin.errText);
             // Local mode's Cognito runs the post-confirmation trigger: the CLI shows the clientId it gave dave.
             const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: "dave" }));
@@ -319,7 +467,12 @@ describe("generator", function () {
             const adminCall = cognito.calls.find((c) => c.operation === "AdminConfirmSignUp");
             assert.deepStrictEqual(adminCall?.input, { UserPoolId: poolId, Username: "dave" });
             const keyId = started.local.outputs.credentials.accessKeyId;
-            assert.match(adminCall?.authorization ?? "", new RegExp(`^AWS4-HMAC-SHA256 Credential=${keyId}/\\d{8}/us-east-1/cognito-idp/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$`));
+            assert.match(
+                adminCall?.authorization ?? "",
+                new RegExp(
+                    `^AWS4-HMAC-SHA256 Credential=${keyId}/\\d{8}/us-east-1/cognito-idp/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$`,
+                ),
+            );
             assert.strictEqual(await userStatus("dave"), "CONFIRMED");
         });
     });
@@ -329,15 +482,44 @@ describe("generator", function () {
         function store(dataDir: string, key: string, events: Array<Record<string, unknown>>, gzip = false): void {
             const file = path.join(dataDir, "s3", "archive", key);
             fs.mkdirSync(path.dirname(file), { recursive: true });
-            const text = events
-                .map((detail, i) => JSON.stringify({ version: "0", id: `eb-${i}`, "detail-type": "dev", source: "clientevents", resources: [], detail: { ...detail, accountNumber: "c-1" } }))
-                .join("\n") + "\n";
+            const text =
+                events
+                    .map((detail, i) =>
+                        JSON.stringify({
+                            version: "0",
+                            id: `eb-${i}`,
+                            "detail-type": "dev",
+                            source: "clientevents",
+                            resources: [],
+                            detail: { ...detail, accountNumber: "c-1" },
+                        }),
+                    )
+                    .join("\n") + "\n";
             fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
         }
 
         async function sendRun(manifest: string): Promise<void> {
             const c = io();
-            const code = await runCli(["run", "--userid", "alice", "--password", PASSWORD, ...conn(), "--batches", "2", "--batch", "10", "--seed", "3", "--manifest", manifest, "--json"], c);
+            const code = await runCli(
+                [
+                    "run",
+                    "--userid",
+                    "alice",
+                    "--password",
+                    PASSWORD,
+                    ...conn(),
+                    "--batches",
+                    "2",
+                    "--batch",
+                    "10",
+                    "--seed",
+                    "3",
+                    "--manifest",
+                    manifest,
+                    "--json",
+                ],
+                c,
+            );
             assert.strictEqual(code, 0, c.errText);
         }
 
@@ -394,7 +576,11 @@ describe("generator", function () {
                     if (polls === 2) store(dataDir, "events/b.json", fixture.accepted.slice(15));
                 },
             });
-            assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--data-dir", dataDir, "--wait", "120", "--poll", "10"], c), 0, c.errText);
+            assert.strictEqual(
+                await runCli(["verify", "--manifest", manifest, "--data-dir", dataDir, "--wait", "120", "--poll", "10"], c),
+                0,
+                c.errText,
+            );
             assert.strictEqual(polls, 2);
             assert.match(c.errText, /5 event\(s\) not in .* yet; checking again in 10 s/);
         });
@@ -408,7 +594,9 @@ describe("generator", function () {
             const bodies: Record<string, Buffer> = {
                 "events/1": Buffer.from(events.slice(0, 12).map(line).join("\n")),
                 "events/2.gz": zlib.gzipSync(events.slice(12, 19).map(line).join("\n") + "\n"),
-                "errors/x": Buffer.from(JSON.stringify({ errorCode: "Lambda.FunctionError", rawData: Buffer.from(line(events[19])).toString("base64") }) + "\n"),
+                "errors/x": Buffer.from(
+                    JSON.stringify({ errorCode: "Lambda.FunctionError", rawData: Buffer.from(line(events[19])).toString("base64") }) + "\n",
+                ),
                 "events/old": Buffer.from(line({ eventId: "ancient", eventType: "paging", data: { runId } })),
             };
             const s3 = mockClient(S3Client);
@@ -416,23 +604,36 @@ describe("generator", function () {
             s3.on(ListObjectsV2Command, { Bucket: "archive", ContinuationToken: undefined }).resolves({
                 IsTruncated: true,
                 NextContinuationToken: "page2",
-                Contents: [{ Key: "events/1", LastModified: recent }, { Key: "events/2.gz", LastModified: recent }],
+                Contents: [
+                    { Key: "events/1", LastModified: recent },
+                    { Key: "events/2.gz", LastModified: recent },
+                ],
             });
             s3.on(ListObjectsV2Command, { Bucket: "archive", ContinuationToken: "page2" }).resolves({
                 IsTruncated: false,
-                Contents: [{ Key: "errors/x", LastModified: recent }, { Key: "events/old", LastModified: new Date(Date.parse(readManifest(manifest).header.startedAt) - 86_400_000) }],
+                Contents: [
+                    { Key: "errors/x", LastModified: recent },
+                    { Key: "events/old", LastModified: new Date(Date.parse(readManifest(manifest).header.startedAt) - 86_400_000) },
+                ],
             });
             s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
                 Body: { transformToByteArray: async () => new Uint8Array(bodies[input.Key]) },
             }));
             try {
                 const c = io({ s3Client: new S3Client({ region: "eu-west-1" }) });
-                assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--bucket", "archive", "--region", "eu-west-1", "--json"], c), 1, c.errText);
+                assert.strictEqual(
+                    await runCli(["verify", "--manifest", manifest, "--bucket", "archive", "--region", "eu-west-1", "--json"], c),
+                    1,
+                    c.errText,
+                );
                 const report = JSON.parse(c.out) as VerifyReport;
                 assert.deepStrictEqual(report.totals, { expected: 20, found: 19, missing: 1, duplicated: 0, extra: 0, inErrorOutput: 1 });
                 assert.deepStrictEqual(report.samples.inErrorOutput, [events[19].eventId]);
                 assert.strictEqual(report.objectsScanned, 3, "skips objects older than the run");
-                assert.deepStrictEqual(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key), ["events/1", "events/2.gz", "errors/x"]);
+                assert.deepStrictEqual(
+                    s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key),
+                    ["events/1", "events/2.gz", "errors/x"],
+                );
 
                 // Storage errors: a clear line and the exit code of their kind.
                 const cases: Array<[string, number, RegExp]> = [
@@ -444,7 +645,11 @@ describe("generator", function () {
                     s3.reset();
                     s3.on(ListObjectsV2Command).rejects(Object.assign(new Error(`${name} happened`), { name, $metadata: {} }));
                     const e = io({ s3Client: new S3Client({ region: "eu-west-1" }) });
-                    assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--bucket", "archive", "--region", "eu-west-1"], e), exit, name);
+                    assert.strictEqual(
+                        await runCli(["verify", "--manifest", manifest, "--bucket", "archive", "--region", "eu-west-1"], e),
+                        exit,
+                        name,
+                    );
                     assert.match(e.errText, message);
                 }
             } finally {
@@ -461,7 +666,10 @@ describe("generator", function () {
             const manifest = path.join(tmp, "run.jsonl");
             await sendRun(manifest);
             const d = io();
-            await assert.rejects(verifyRun(readManifest(manifest), localObjects(path.join(tmp, "nowhere"))), /no local mode data directory at/);
+            await assert.rejects(
+                verifyRun(readManifest(manifest), localObjects(path.join(tmp, "nowhere"))),
+                /no local mode data directory at/,
+            );
             assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--data-dir", path.join(tmp, "nowhere")], d), 2);
             assert.match(d.errText, /^error: no local mode data directory at .*nowhere/m);
         });
@@ -470,7 +678,10 @@ describe("generator", function () {
     describe("as a process", () => {
         function spawnCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
             return new Promise((resolve) => {
-                const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "generator/main.ts", ...args], { cwd: ROOT, env });
+                const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "generator/main.ts", ...args], {
+                    cwd: ROOT,
+                    env,
+                });
                 let stdout = "";
                 let stderr = "";
                 child.stdout.on("data", (d) => (stdout += d));

@@ -11,7 +11,15 @@ import { MAX_REQUEST_BYTES } from "../local/api-gateway/rest-api";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
 import {
-    archiveRecords, jsonLines, listFiles, postEntries, signUpUser, startTestLocal, validationErrorOf, type StartedLocal, type TestUser,
+    archiveRecords,
+    jsonLines,
+    listFiles,
+    postEntries,
+    signUpUser,
+    startTestLocal,
+    validationErrorOf,
+    type StartedLocal,
+    type TestUser,
 } from "./support/local";
 
 const ev = (eventType: string, data: unknown = {}, schemaVersion: unknown = 1) => JSON.stringify({ eventType, schemaVersion, data });
@@ -32,9 +40,22 @@ describe("hostile clients against local mode", function () {
     });
 
     const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-        fetch(started.local.outputs.apiUrl, { method: "POST", headers: { "Content-Type": "application/json", Authorization: user.accessToken, ...headers }, body })
+        fetch(started.local.outputs.apiUrl, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Authorization: user.accessToken, ...headers },
+            body,
+        })
             .then(async (res) => ({ status: res.status, text: await res.text() }))
-            .then((r) => ({ ...r, json: (() => { try { return JSON.parse(r.text); } catch { return undefined; } })() }));
+            .then((r) => ({
+                ...r,
+                json: (() => {
+                    try {
+                        return JSON.parse(r.text);
+                    } catch {
+                        return undefined;
+                    }
+                })(),
+            }));
 
     /** Runs a request and returns how many events the bus accepted during it. */
     async function published<T>(run: () => Promise<T>): Promise<{ result: T; accepted: number }> {
@@ -53,8 +74,11 @@ describe("hostile clients against local mode", function () {
     /** Firehose error records (already flushed) whose raw data holds the event id. */
     function errorRecords(id: string): Array<{ key: string; raw: string }> {
         const bucket = path.join(started.local.details.s3Dir, started.local.outputs.bucketName);
-        return listFiles(bucket).filter((k) => k.startsWith("errors/"))
-            .flatMap((k) => jsonLines(path.join(bucket, k)).map((r) => ({ key: k, raw: Buffer.from(r.rawData, "base64").toString("utf8") })))
+        return listFiles(bucket)
+            .filter((k) => k.startsWith("errors/"))
+            .flatMap((k) =>
+                jsonLines(path.join(bucket, k)).map((r) => ({ key: k, raw: Buffer.from(r.rawData, "base64").toString("utf8") })),
+            )
             .filter((r) => r.raw.includes(id));
     }
 
@@ -95,11 +119,16 @@ describe("hostile clients against local mode", function () {
 
     it("a deeply nested body (a million levels) gets a quick 400, not a crash", async () => {
         const depth = 1_000_000;
-        const { result, accepted } = await published(() => Promise.all([
-            post(`{"entries":${"[".repeat(depth)}${"]".repeat(depth)}}`),
-            post(`{"entries":[{"entry":"{}"}],"x":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`),
-        ]));
-        assert.deepEqual(result.map((r) => r.status), [400, 400]);
+        const { result, accepted } = await published(() =>
+            Promise.all([
+                post(`{"entries":${"[".repeat(depth)}${"]".repeat(depth)}}`),
+                post(`{"entries":[{"entry":"{}"}],"x":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`),
+            ]),
+        );
+        assert.deepEqual(
+            result.map((r) => r.status),
+            [400, 400],
+        );
         assert.match(complaint(result[0]), /instance type \(array\) does not match any allowed primitive type \(allowed: \["object"\]\)/);
         assert.match(complaint(result[1]), /not allowed by the schema: \["x"\]/);
         assert.equal(accepted, 0);
@@ -113,7 +142,9 @@ describe("hostile clients against local mode", function () {
         assert.match(complaint(hidden.result), /at most 10 elements but instance has 11/);
         assert.equal(hidden.accepted, 0);
 
-        const last = await published(() => post(`{"entries":${eleven},"entries":[{"entry":${JSON.stringify(ev("paging", { n: "last" }))}}]}`));
+        const last = await published(() =>
+            post(`{"entries":${eleven},"entries":[{"entry":${JSON.stringify(ev("paging", { n: "last" }))}}]}`),
+        );
         assert.equal(last.result.status, 200, last.result.text);
         assert.equal(last.accepted, 1);
         const [[record]] = await stored([last.result.json.entries[0].eventId]);
@@ -134,18 +165,29 @@ describe("hostile clients against local mode", function () {
         const [[first], [second]] = await stored(res.json.entries.map((e: { eventId: string }) => e.eventId));
         assert.ok(first.key.startsWith("events/eventType=shopping/schemaVersion=1/"), first.key);
         assert.ok(second.key.startsWith("events/eventType=loyaltypurchase/schemaVersion=2/"), second.key);
-        assert.deepEqual(second.record.detail, { eventType: "loyaltypurchase", schemaVersion: 2, data: { itemSku: 6 }, accountNumber: user.clientId });
-        const tickets = jsonLines(started.local.details.ticketsFile).slice(ticketsBefore).map((t) => JSON.parse(t.body));
+        assert.deepEqual(second.record.detail, {
+            eventType: "loyaltypurchase",
+            schemaVersion: 2,
+            data: { itemSku: 6 },
+            accountNumber: user.clientId,
+        });
+        const tickets = jsonLines(started.local.details.ticketsFile)
+            .slice(ticketsBefore)
+            .map((t) => JSON.parse(t.body));
         assert.equal(tickets.length, 1);
         assert.match(tickets[0].ticket.comment.body, /item 6 /);
     });
 
     it("entries that are JSON but not an object fail per entry (MalformedDetail), the valid ones are archived", async () => {
-        const entries = ["null", "\"str\"", "1", "true", "[1]", "{}", ev("shopping", { ok: 1 })];
+        const entries = ["null", '"str"', "1", "true", "[1]", "{}", ev("shopping", { ok: 1 })];
         const res = await postEntries(started.local, user.accessToken, entries);
         assert.equal(res.status, 207, res.body);
         assert.equal(res.json.failedEntryCount, 5);
-        res.json.entries.slice(0, 5).forEach((e: Record<string, unknown>) => assert.deepEqual(e, { errorCode: "MalformedDetail", errorMessage: "Detail is malformed.", retryable: false }));
+        res.json.entries
+            .slice(0, 5)
+            .forEach((e: Record<string, unknown>) =>
+                assert.deepEqual(e, { errorCode: "MalformedDetail", errorMessage: "Detail is malformed.", retryable: false }),
+            );
         const [empty, ok] = await stored(res.json.entries.slice(5).map((e: { eventId: string }) => e.eventId));
         assert.equal(empty.length, 1);
         assert.ok(empty[0].key.startsWith("events/eventType=_invalid/schemaVersion=_invalid/"), empty[0].key);
@@ -157,13 +199,22 @@ describe("hostile clients against local mode", function () {
         const res = await postEntries(started.local, user.accessToken, [entry]);
         assert.equal(res.status, 200, res.body);
         const [[record]] = await stored([res.json.entries[0].eventId]);
-        assert.ok(record.line.includes(`"data":{"orderId":12345678901234567890,"amount":0.30000000000000004441,"big":1e400,"neg":-0,"price":19.90}`), record.line);
+        assert.ok(
+            record.line.includes(
+                `"data":{"orderId":12345678901234567890,"amount":0.30000000000000004441,"big":1e400,"neg":-0,"price":19.90}`,
+            ),
+            record.line,
+        );
         assert.ok(record.key.startsWith("events/eventType=purchase/schemaVersion=1/"), record.key);
     });
 
     it("control characters, NUL, U+2028/2029, escaped surrogate pairs and __proto__ keys survive as data", async () => {
         const entries = [
-            JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { nul: "a\u0000b", del: "\u007f", seps: "\u2028\u2029", bell: "\u0007" } }),
+            JSON.stringify({
+                eventType: "shopping",
+                schemaVersion: 1,
+                data: { nul: "a\u0000b", del: "\u007f", seps: "\u2028\u2029", bell: "\u0007" },
+            }),
             `{"eventType":"shopping","schemaVersion":1,"data":{"pair":"\\ud83d\\ude00"}}`,
             `{"eventType":"shopping","schemaVersion":1,"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}`,
         ];
@@ -224,9 +275,17 @@ describe("hostile clients against local mode", function () {
 
     it("a client cannot spoof the source, detail-type, account, resources or accountNumber of its events", async () => {
         const spoof = {
-            eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 777 },
-            source: "aws.evil", "detail-type": "prod", account: "999999999999", resources: ["victim-client"], accountNumber: "victim-client",
-            id: "forged-id", time: "1999-01-01T00:00:00Z", detail: { accountNumber: "victim-client", data: { itemSku: "1\",\"priority\":\"urgent" } },
+            eventType: "loyaltypurchase",
+            schemaVersion: 1,
+            data: { itemSku: 777 },
+            source: "aws.evil",
+            "detail-type": "prod",
+            account: "999999999999",
+            resources: ["victim-client"],
+            accountNumber: "victim-client",
+            id: "forged-id",
+            time: "1999-01-01T00:00:00Z",
+            detail: { accountNumber: "victim-client", data: { itemSku: '1","priority":"urgent' } },
         };
         const ticketsBefore = jsonLines(started.local.details.ticketsFile).length;
         const res = await postEntries(started.local, user.accessToken, [JSON.stringify(spoof)]);
@@ -239,7 +298,9 @@ describe("hostile clients against local mode", function () {
         assert.notEqual(record.record.id, "forged-id");
         assert.equal(record.record.detail.accountNumber, user.clientId);
         assert.deepEqual(record.record.detail.detail, spoof.detail, "the client's own fields stay inside detail, as data");
-        const tickets = jsonLines(started.local.details.ticketsFile).slice(ticketsBefore).map((t) => JSON.parse(t.body));
+        const tickets = jsonLines(started.local.details.ticketsFile)
+            .slice(ticketsBefore)
+            .map((t) => JSON.parse(t.body));
         assert.equal(tickets.length, 1);
         assert.deepEqual(Object.keys(tickets[0].ticket).sort(), ["comment", "subject", "tags"]);
         assert.ok(tickets[0].ticket.subject.includes(user.clientId));
@@ -248,9 +309,13 @@ describe("hostile clients against local mode", function () {
     });
 
     it("loyalty purchases whose itemSku is not a non-negative number are archived but open no ticket", async () => {
-        const skus: unknown[] = ["123", { n: 1 }, [], null, true, -1, "1\",\"priority\":\"urgent"];
+        const skus: unknown[] = ["123", { n: 1 }, [], null, true, -1, '1","priority":"urgent'];
         const ticketsBefore = jsonLines(started.local.details.ticketsFile).length;
-        const res = await postEntries(started.local, user.accessToken, skus.map((itemSku) => ev("loyaltypurchase", { itemSku })));
+        const res = await postEntries(
+            started.local,
+            user.accessToken,
+            skus.map((itemSku) => ev("loyaltypurchase", { itemSku })),
+        );
         assert.equal(res.status, 200, res.body);
         const found = await stored(res.json.entries.map((e: { eventId: string }) => e.eventId));
         found.forEach((f, i) => assert.equal(f.length, 1, `itemSku ${JSON.stringify(skus[i])} archived once`));
@@ -258,7 +323,7 @@ describe("hostile clients against local mode", function () {
     });
 
     it("a loyalty purchase whose data is an array (the rule matches through arrays) opens a well-formed ticket with nothing injected", async () => {
-        const data = [{ itemSku: 5 }, { itemSku: "1\",\"priority\":\"urgent" }, { itemSku: { priority: "urgent" } }];
+        const data = [{ itemSku: 5 }, { itemSku: '1","priority":"urgent' }, { itemSku: { priority: "urgent" } }];
         const ticketsBefore = jsonLines(started.local.details.ticketsFile).length;
         const res = await postEntries(started.local, user.accessToken, [ev("loyaltypurchase", data)]);
         assert.equal(res.status, 200, res.body);
@@ -294,7 +359,11 @@ describe("hostile clients against local mode", function () {
             assert.equal(res.json.message, "Unsupported Media Type");
         }
         // No Content-Type at all: API Gateway uses application/json (a fetch with a string body would send text/plain).
-        const bare = await fetch(started.local.outputs.apiUrl, { method: "POST", headers: { Authorization: user.accessToken }, body: Buffer.from(body) });
+        const bare = await fetch(started.local.outputs.apiUrl, {
+            method: "POST",
+            headers: { Authorization: user.accessToken },
+            body: Buffer.from(body),
+        });
         assert.equal(bare.status, 200, await bare.text());
         // The API enables no request compression, so API Gateway hands the gzip bytes to the validator.
         const gz = await published(() => post(gzipSync(Buffer.from(body)), { "Content-Encoding": "gzip" }));
@@ -306,14 +375,21 @@ describe("hostile clients against local mode", function () {
     it("bytes that are not UTF-8 in the raw body (an encoded lone surrogate ED A0 80, a stray FF) refuse their entry with a clear error; the other entries are stored", async () => {
         const before = Buffer.from(`{"entries":[{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"x\\":\\"`);
         const after = Buffer.from(`\\"}"},{"entry":${JSON.stringify(ev("paging", { n: 2 }))}}]}`);
-        for (const [bytes, unit] of [[[0xed, 0xa0, 0x80], "DCED"], [[0xff], "DCFF"], [[0xc3, 0x28], "DCC3"]] as const) {
+        for (const [bytes, unit] of [
+            [[0xed, 0xa0, 0x80], "DCED"],
+            [[0xff], "DCFF"],
+            [[0xc3, 0x28], "DCC3"],
+        ] as const) {
             // Over real HTTP, byte for byte: what reaches the parser is decided by local mode, not the client.
             const { result: res, accepted } = await published(() => post(Buffer.concat([before, Buffer.from(bytes), after])));
             assert.equal(res.status, 207, res.text);
             assert.equal(accepted, 1, "only the valid entry is accepted");
             assert.equal(res.json.entries[0].errorCode, "MalformedDetail");
             assert.equal(res.json.entries[0].retryable, false);
-            assert.ok(res.json.entries[0].errorMessage.includes(`character 47 is an unpaired UTF-16 surrogate (U+${unit})`), res.json.entries[0].errorMessage);
+            assert.ok(
+                res.json.entries[0].errorMessage.includes(`character 47 is an unpaired UTF-16 surrogate (U+${unit})`),
+                res.json.entries[0].errorMessage,
+            );
             const [[record]] = await stored([res.json.entries[1].eventId]);
             assert.deepEqual(record.record.detail.data, { n: 2 });
         }
@@ -322,20 +398,29 @@ describe("hostile clients against local mode", function () {
 
     it("Authorization variants: scheme case and spacing are accepted; two tokens, junk and huge values get 401", async () => {
         const body = [ev("shopping")];
-        for (const header of [`bearer ${user.accessToken}`, `BEARER    ${user.accessToken}`, `  ${user.idToken}  `, `Bearer\t${user.idToken}`]) {
+        for (const header of [
+            `bearer ${user.accessToken}`,
+            `BEARER    ${user.accessToken}`,
+            `  ${user.idToken}  `,
+            `Bearer\t${user.idToken}`,
+        ]) {
             const res = await postEntries(started.local, header, body);
             assert.equal(res.status, 200, `${JSON.stringify(header.slice(0, 12))}: ${res.body}`);
         }
-        const { result, accepted } = await published(() => Promise.all([
-            `Bearer ${user.accessToken} ${user.idToken}`,
-            `${user.accessToken},${user.idToken}`,
-            `Basic ${Buffer.from("a:b").toString("base64")}`,
-            `Bearer`,
-            `Bearer ${user.accessToken}x`,
-            `${user.accessToken.split(".").slice(0, 2).join(".")}.`,
-            `${"A".repeat(4000)}.${"B".repeat(4000)}.${"C".repeat(2000)}`,
-            `${user.accessToken}\u00e9`,
-        ].map((header) => postEntries(started.local, header, body).catch((err: Error) => ({ status: -1, body: err.message })))));
+        const { result, accepted } = await published(() =>
+            Promise.all(
+                [
+                    `Bearer ${user.accessToken} ${user.idToken}`,
+                    `${user.accessToken},${user.idToken}`,
+                    `Basic ${Buffer.from("a:b").toString("base64")}`,
+                    `Bearer`,
+                    `Bearer ${user.accessToken}x`,
+                    `${user.accessToken.split(".").slice(0, 2).join(".")}.`,
+                    `${"A".repeat(4000)}.${"B".repeat(4000)}.${"C".repeat(2000)}`,
+                    `${user.accessToken}\u00e9`,
+                ].map((header) => postEntries(started.local, header, body).catch((err: Error) => ({ status: -1, body: err.message }))),
+            ),
+        );
         result.forEach((res, i) => {
             // fetch itself refuses a header value outside Latin-1 / with control characters.
             assert.ok(res.status === 401 || res.status === -1, `case ${i}: ${res.status} ${res.body}`);
@@ -350,19 +435,27 @@ describe("hostile clients against local mode", function () {
         const forgedPayload = Buffer.from(JSON.stringify(claims)).toString("base64url");
         const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
         const sig = createSign("RSA-SHA256").update(`${header}.${forgedPayload}`).sign(privateKey).toString("base64url");
-        const withAlg = (alg: string) => Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, "base64url").toString()), alg })).toString("base64url");
+        const withAlg = (alg: string) =>
+            Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, "base64url").toString()), alg })).toString("base64url");
         // Algorithm confusion: HS256 keyed with the pool's public key, as served in the JWKS.
-        const jwks = (await (await fetch(`${started.local.outputs.cognitoEndpoint}/${started.local.outputs.userPoolId}/.well-known/jwks.json`)).json()) as { keys: JsonWebKey[] };
+        const jwks = (await (
+            await fetch(`${started.local.outputs.cognitoEndpoint}/${started.local.outputs.userPoolId}/.well-known/jwks.json`)
+        ).json()) as { keys: JsonWebKey[] };
         const jwk = jwks.keys[0];
         const publicPem = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });
         const hs = `${withAlg("HS256")}.${forgedPayload}`;
         const hsToken = `${hs}.${createHmac("sha256", publicPem).update(hs).digest("base64url")}`;
-        const { result, accepted } = await published(() => Promise.all([
-            postEntries(started.local, `${header}.${forgedPayload}.${sig}`, [ev("shopping")]),
-            postEntries(started.local, `${withAlg("none")}.${forgedPayload}.`, [ev("shopping")]),
-            postEntries(started.local, hsToken, [ev("shopping")]),
-        ]));
-        assert.deepEqual(result.map((r) => r.status), [401, 401, 401]);
+        const { result, accepted } = await published(() =>
+            Promise.all([
+                postEntries(started.local, `${header}.${forgedPayload}.${sig}`, [ev("shopping")]),
+                postEntries(started.local, `${withAlg("none")}.${forgedPayload}.`, [ev("shopping")]),
+                postEntries(started.local, hsToken, [ev("shopping")]),
+            ]),
+        );
+        assert.deepEqual(
+            result.map((r) => r.status),
+            [401, 401, 401],
+        );
         assert.equal(accepted, 0);
     });
 

@@ -41,11 +41,16 @@ async function transformOne(text: string | Buffer) {
 describe("hostile records: the Firehose transform", () => {
     // The handler logs rejected-record counts; keep test output readable.
     const warn = console.warn;
-    beforeEach(() => { console.warn = () => undefined; });
-    afterEach(() => { console.warn = warn; });
+    beforeEach(() => {
+        console.warn = () => undefined;
+    });
+    afterEach(() => {
+        console.warn = warn;
+    });
 
     it("keeps numbers exactly as the client wrote them (no double rounding, no null for 1e400)", async () => {
-        const detail = `{"eventType":"shopping","schemaVersion":1,"data":{"big":12345678901234567890,"huge":1e400,"tiny":1e-400,` +
+        const detail =
+            `{"eventType":"shopping","schemaVersion":1,"data":{"big":12345678901234567890,"huge":1e400,"tiny":1e-400,` +
             `"precise":0.1000000000000000055511151231257827,"negZero":-0,"written":1.50,"exp":2E+3}}`;
         const record = await transformOne(envelope(detail));
         assert.equal(record.result, "Ok");
@@ -63,7 +68,7 @@ describe("hostile records: the Firehose transform", () => {
         assert.equal(record.result, "Ok");
         assert.ok(!/[\n\r\t]/.test(out), out);
         const parsed = JSON.parse(out);
-        assert.equal(parsed.detail.data.note, "two  spaces\nand \"quotes\" \u2028 \u2029");
+        assert.equal(parsed.detail.data.note, 'two  spaces\nand "quotes" \u2028 \u2029');
         assert.deepEqual(parsed.detail.data.list, [1, 2]);
         assert.deepEqual(parsed.resources, []);
     });
@@ -100,12 +105,19 @@ describe("hostile records: the Firehose transform", () => {
         const depth = 200_000; // JSON.stringify of this overflows the stack
         const deep = envelope(`{"eventType":"shopping","d":${"[".repeat(depth)}${"]".repeat(depth)}}`);
         const result = await handler(batch([deep, envelope(`{"eventType":"paging"}`)]));
-        assert.deepEqual(result.records.map((r) => r.result), ["Ok", "Ok"]);
+        assert.deepEqual(
+            result.records.map((r) => r.result),
+            ["Ok", "Ok"],
+        );
         assert.ok(unb64(result.records[0].data).endsWith(`${"]".repeat(depth)},"accountNumber":"${CLIENT_ID}"}}`));
     });
 
     it("sends bytes that are not UTF-8 to the error prefix unchanged instead of replacing them with U+FFFD", async () => {
-        const bytes = Buffer.concat([Buffer.from(envelope(`{"eventType":"shopping","note":"`)), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(`"}}`)]);
+        const bytes = Buffer.concat([
+            Buffer.from(envelope(`{"eventType":"shopping","note":"`)),
+            Buffer.from([0xc3, 0x28, 0xff]),
+            Buffer.from(`"}}`),
+        ]);
         const record = await transformOne(bytes);
         assert.equal(record.result, "ProcessingFailed");
         assert.equal(record.data, b64(bytes));
@@ -116,7 +128,13 @@ describe("hostile records: the Firehose transform", () => {
     it("reads base64 without padding as Firehose's decoder would and never drops a record", async () => {
         const text = envelope(`{"eventType":"shopping","n":1}`);
         const unpadded = b64(text).replace(/=+$/, "");
-        const result = await handler({ ...batch([]), records: [{ recordId: "x", approximateArrivalTimestamp: 0, data: unpadded }, { recordId: "y", approximateArrivalTimestamp: 0, data: "%%%not base64%%%" }] });
+        const result = await handler({
+            ...batch([]),
+            records: [
+                { recordId: "x", approximateArrivalTimestamp: 0, data: unpadded },
+                { recordId: "y", approximateArrivalTimestamp: 0, data: "%%%not base64%%%" },
+            ],
+        });
         assert.equal(result.records[0].result, "Ok");
         assert.equal(JSON.parse(unb64(result.records[0].data)).detail.n, 1);
         assert.equal(result.records[1].result, "ProcessingFailed");
@@ -125,7 +143,14 @@ describe("hostile records: the Firehose transform", () => {
 
     it("answers a duplicate recordId once per record, in order", async () => {
         const result = await handler(batch([envelope("{}"), "{bad", envelope("{}")], ["same", "same", "other"]));
-        assert.deepEqual(result.records.map((r) => [r.recordId, r.result]), [["same", "Ok"], ["same", "ProcessingFailed"], ["other", "Ok"]]);
+        assert.deepEqual(
+            result.records.map((r) => [r.recordId, r.result]),
+            [
+                ["same", "Ok"],
+                ["same", "ProcessingFailed"],
+                ["other", "Ok"],
+            ],
+        );
     });
 
     it("several or odd resources: only a non-empty string resources[0] is a clientId", () => {
@@ -142,7 +167,10 @@ describe("hostile records: the Firehose transform", () => {
         const smallest = envelope("{}").replace('"detail-type":"dev"', '"detail-type":"a"');
         const records: string[] = [];
         for (let raw = 0; raw + smallest.length <= 3 * 1024 * 1024; raw += smallest.length) records.push(smallest);
-        const input = batch(records, records.map((_, i) => `49546986683135544286507457936321625675700192471156785154${String(i).padStart(6, "0")}`));
+        const input = batch(
+            records,
+            records.map((_, i) => `49546986683135544286507457936321625675700192471156785154${String(i).padStart(6, "0")}`),
+        );
         const result = await handler(input);
         assert.ok(result.records.every((r) => r.result === "Ok"));
         const size = Buffer.byteLength(JSON.stringify(result));
@@ -152,10 +180,10 @@ describe("hostile records: the Firehose transform", () => {
     it("any layout of an event gives the compact text of the event with resources emptied and accountNumber set", () => {
         const random = seededRandom(20261201); // deterministic, so failures reproduce
         const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
-        const keys = ["eventType", "data", "note", "a\"b", "back\\slash", "tab\t", "é", "__proto__", "x y", "\u0001", "accountNumber"];
+        const keys = ["eventType", "data", "note", 'a"b', "back\\slash", "tab\t", "é", "__proto__", "x y", "\u0001", "accountNumber"];
         const values = (depth: number): unknown => {
             const kind = Math.floor(random() * (depth > 2 ? 4 : 6));
-            if (kind === 0) return pick(["", "it's", "two  spaces", "q\"uote", "nl\n", "😀 日本", "\u2028"]);
+            if (kind === 0) return pick(["", "it's", "two  spaces", 'q"uote', "nl\n", "😀 日本", "\u2028"]);
             if (kind === 1) return pick([0, -1.5, 1e21, 42]);
             if (kind === 2) return pick([true, false, null]);
             if (kind === 3) return [];
@@ -164,15 +192,20 @@ describe("hostile records: the Firehose transform", () => {
         };
         for (let i = 0; i < 300; i++) {
             const detail = Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [pick(keys), values(1)]));
-            const event = random() < 0.5
-                ? { version: "0", id: `e-${i}`, resources: [CLIENT_ID, "x"], detail }
-                : { version: "0", id: `e-${i}`, detail, resources: [CLIENT_ID] };
+            const event =
+                random() < 0.5
+                    ? { version: "0", id: `e-${i}`, resources: [CLIENT_ID, "x"], detail }
+                    : { version: "0", id: `e-${i}`, detail, resources: [CLIENT_ID] };
             const text = JSON.stringify(event, null, pick([0, 1, 2, "\t", " \r\n "]));
             const out = transformText(text);
             assert.ok(out.ok, text);
             // What JavaScript makes of the same event (these keys and numbers survive JSON.parse and JSON.stringify).
             const parsed = JSON.parse(text);
-            assert.equal(out.text, JSON.stringify({ ...parsed, resources: [], detail: { ...parsed.detail, accountNumber: CLIENT_ID } }), text);
+            assert.equal(
+                out.text,
+                JSON.stringify({ ...parsed, resources: [], detail: { ...parsed.detail, accountNumber: CLIENT_ID } }),
+                text,
+            );
         }
     });
 
@@ -190,7 +223,7 @@ describe("hostile records: partition keys", () => {
         ["1e400", OTHER_PARTITION],
         ["12345678901234567890", OTHER_PARTITION],
         ["1e3", OTHER_PARTITION],
-        ["\"1\"", INVALID_PARTITION],
+        ['"1"', INVALID_PARTITION],
         ["-1", INVALID_PARTITION],
         ["true", INVALID_PARTITION],
     ];
@@ -200,7 +233,10 @@ describe("hostile records: partition keys", () => {
         const jq16 = requireJq16(this);
         const run = spawnSync(jq16, ["-c", PARTITION_KEYS_JQ_QUERY], { input: records.join("\n"), encoding: "utf8" });
         assert.equal(run.status, 0, run.stderr);
-        const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
+        const lines = run.stdout
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
         cases.forEach(([v, expected], i) => assert.deepEqual(lines[i], { eventType: OTHER_PARTITION, schemaVersion: expected }, v));
     });
 
@@ -220,17 +256,43 @@ describe("hostile records: partition keys", () => {
 describe("hostile records: the local bus hands targets the detail as written", () => {
     it("a target without an input transformer receives the client's numbers exactly", async () => {
         const payloads: string[] = [];
-        const local = new LocalEventBus({ name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir: tempDataDir(), retryBaseMs: 5, retryMaxDelayMs: 10 }, [{
-            name: "all",
-            eventPattern: { source: ["clientevents"] },
-            targets: [{ id: "t", arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: false, deliver: async (p) => { payloads.push(p); return { ok: true }; } }],
-        }], createLogger({ quiet: true }));
+        const local = new LocalEventBus(
+            { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir: tempDataDir(), retryBaseMs: 5, retryMaxDelayMs: 10 },
+            [
+                {
+                    name: "all",
+                    eventPattern: { source: ["clientevents"] },
+                    targets: [
+                        {
+                            id: "t",
+                            arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            deadLetter: false,
+                            deliver: async (p) => {
+                                payloads.push(p);
+                                return { ok: true };
+                            },
+                        },
+                    ],
+                },
+            ],
+            createLogger({ quiet: true }),
+        );
         const detail = `{ "eventType": "shopping", "big": 12345678901234567890, "huge": 1e400, "z": 1, "1": 2 }`;
-        const res = await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }] }));
+        const res = await local.putEvents(
+            JSON.stringify({
+                Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: detail }],
+            }),
+        );
         assert.equal(JSON.parse(res.body).FailedEntryCount, 0);
         await local.drain();
         assert.equal(payloads.length, 1);
-        assert.ok(payloads[0].endsWith(`,"resources":["c"],"detail":{"eventType":"shopping","big":12345678901234567890,"huge":1e400,"z":1,"1":2}}`), payloads[0]);
+        assert.ok(
+            payloads[0].endsWith(
+                `,"resources":["c"],"detail":{"eventType":"shopping","big":12345678901234567890,"huge":1e400,"z":1,"1":2}}`,
+            ),
+            payloads[0],
+        );
         assert.equal(JSON.parse(payloads[0]).source, "clientevents");
     });
 
@@ -238,20 +300,44 @@ describe("hostile records: the local bus hands targets the detail as written", (
         const dataDir = tempDataDir();
         const payloads: string[] = [];
         let up = false;
-        const make = () => new LocalEventBus({ name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 60_000, retryMaxDelayMs: 60_000 }, [{
-            name: "all",
-            eventPattern: { source: ["clientevents"] },
-            targets: [{
-                id: "t", arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", retryPolicy: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 }, deadLetter: true,
-                deliver: async (p) => {
-                    if (!up) return { ok: false, retryable: true, errorCode: "ServiceUnavailable", errorMessage: "down" };
-                    payloads.push(p);
-                    return { ok: true };
-                },
-            }],
-        }], createLogger({ quiet: true }));
+        const make = () =>
+            new LocalEventBus(
+                { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 60_000, retryMaxDelayMs: 60_000 },
+                [
+                    {
+                        name: "all",
+                        eventPattern: { source: ["clientevents"] },
+                        targets: [
+                            {
+                                id: "t",
+                                arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+                                retryPolicy: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },
+                                deadLetter: true,
+                                deliver: async (p) => {
+                                    if (!up) return { ok: false, retryable: true, errorCode: "ServiceUnavailable", errorMessage: "down" };
+                                    payloads.push(p);
+                                    return { ok: true };
+                                },
+                            },
+                        ],
+                    },
+                ],
+                createLogger({ quiet: true }),
+            );
         const first = make();
-        await first.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        await first.putEvents(
+            JSON.stringify({
+                Entries: [
+                    {
+                        Source: "clientevents",
+                        DetailType: "dev",
+                        EventBusName: "bus",
+                        Resources: ["c"],
+                        Detail: `{"n":12345678901234567890}`,
+                    },
+                ],
+            }),
+        );
         await first.close(); // the first attempt fails; the retry is saved instead of waited for
         up = true;
         const second = make();
@@ -263,21 +349,59 @@ describe("hostile records: the local bus hands targets the detail as written", (
 
     it("the dead-letter store keeps the detail as written", async () => {
         const dataDir = tempDataDir();
-        const local = new LocalEventBus({ name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 1, retryMaxDelayMs: 1 }, [{
-            name: "all",
-            eventPattern: { source: ["clientevents"] },
-            targets: [{ id: "t", arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: true, deliver: async () => ({ ok: false, retryable: false, errorCode: "400", errorMessage: "bad" }) }],
-        }], createLogger({ quiet: true }));
-        await local.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c"], Detail: `{"n":12345678901234567890}` }] }));
+        const local = new LocalEventBus(
+            { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 1, retryMaxDelayMs: 1 },
+            [
+                {
+                    name: "all",
+                    eventPattern: { source: ["clientevents"] },
+                    targets: [
+                        {
+                            id: "t",
+                            arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x",
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            deadLetter: true,
+                            deliver: async () => ({ ok: false, retryable: false, errorCode: "400", errorMessage: "bad" }),
+                        },
+                    ],
+                },
+            ],
+            createLogger({ quiet: true }),
+        );
+        await local.putEvents(
+            JSON.stringify({
+                Entries: [
+                    {
+                        Source: "clientevents",
+                        DetailType: "dev",
+                        EventBusName: "bus",
+                        Resources: ["c"],
+                        Detail: `{"n":12345678901234567890}`,
+                    },
+                ],
+            }),
+        );
         await local.drain();
-        const lines = readFileSync(path.join(dataDir, "dlq", "all.jsonl"), "utf8").trim().split("\n");
+        const lines = readFileSync(path.join(dataDir, "dlq", "all.jsonl"), "utf8")
+            .trim()
+            .split("\n");
         assert.equal(lines.length, 1);
         assert.ok(lines[0].includes(`"detail":{"n":12345678901234567890}},"attributes":{"ERROR_CODE":"400"`), lines[0]);
         assert.equal(JSON.parse(lines[0]).body.source, "clientevents");
     });
 
     it("serializeEvent falls back to JSON for events it did not accept itself", () => {
-        const event: BusEvent = { version: "0", id: "i", "detail-type": "d", source: "s", account: "a", time: "t", region: "r", resources: [], detail: { a: 1 } };
+        const event: BusEvent = {
+            version: "0",
+            id: "i",
+            "detail-type": "d",
+            source: "s",
+            account: "a",
+            time: "t",
+            region: "r",
+            resources: [],
+            detail: { a: 1 },
+        };
         assert.equal(serializeEvent(event), JSON.stringify(event));
     });
 });

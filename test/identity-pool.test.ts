@@ -25,7 +25,12 @@ describe("IdentityPool", () => {
         assert.strictEqual(up.inputs.usernameAttributes, undefined, "the username stays the sign-in name");
         assert.deepStrictEqual(up.inputs.autoVerifiedAttributes, ["email"]);
         assert.deepStrictEqual(up.inputs.passwordPolicy, {
-            minimumLength: 8, requireUppercase: true, requireLowercase: true, requireSymbols: true, requireNumbers: false, temporaryPasswordValidityDays: 7,
+            minimumLength: 8,
+            requireUppercase: true,
+            requireLowercase: true,
+            requireSymbols: true,
+            requireNumbers: false,
+            temporaryPasswordValidityDays: 7,
         });
         assert.strictEqual(up.inputs.adminCreateUserConfig.allowAdminCreateUserOnly, false, "self sign-up");
     });
@@ -61,7 +66,11 @@ describe("IdentityPool", () => {
         const up = await oneOf(prefix, "aws:cognito/userPool:UserPool");
         assert.strictEqual(client.inputs.userPoolId, `${up.name}-id`);
         assert.strictEqual(client.inputs.generateSecret, false);
-        assert.deepStrictEqual([...client.inputs.explicitAuthFlows].sort(), ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]);
+        assert.deepStrictEqual([...client.inputs.explicitAuthFlows].sort(), [
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+        ]);
         assert.ok(client.inputs.readAttributes.includes("custom:clientId"));
         assert.ok(!client.inputs.writeAttributes.includes("custom:clientId"));
         assert.ok(!client.inputs.writeAttributes.some((a: string) => a.startsWith("custom:")));
@@ -84,7 +93,11 @@ describe("IdentityPool", () => {
         assert.strictEqual(up.inputs.lambdaConfig.preTokenGeneration, undefined, "the legacy field is not set as well");
         assert.strictEqual(fn.inputs.runtime, "nodejs22.x");
         assert.ok(fn.inputs.timeout <= 5, "Cognito waits at most 5 s");
-        assert.notStrictEqual((await oneOf(`${prefix}-token`, "aws:iam/role:Role")).name, (await oneOf(`${prefix}-confirm`, "aws:iam/role:Role")).name, "one role per trigger");
+        assert.notStrictEqual(
+            (await oneOf(`${prefix}-token`, "aws:iam/role:Role")).name,
+            (await oneOf(`${prefix}-confirm`, "aws:iam/role:Role")).name,
+            "one role per trigger",
+        );
     });
 
     for (const trigger of ["confirm", "token"]) {
@@ -107,10 +120,20 @@ describe("IdentityPool", () => {
                 policy = await rolePolicies(prefix, role.name);
                 poolArn = (await oneOf(prefix, "aws:cognito/userPool:UserPool")).state.arn;
                 logGroupArn = (await oneOf(`${prefix}-${trigger}`, "aws:cloudwatch/logGroup:LogGroup")).state.arn;
-                assert.strictEqual(await valueOf(pool.triggerPolicyDocument), JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Sid: "SetClientIdOfThisPool", Effect: "Allow", Action: "cognito-idp:AdminUpdateUserAttributes", Resource: poolArn }],
-                }));
+                assert.strictEqual(
+                    await valueOf(pool.triggerPolicyDocument),
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Sid: "SetClientIdOfThisPool",
+                                Effect: "Allow",
+                                Action: "cognito-idp:AdminUpdateUserAttributes",
+                                Resource: poolArn,
+                            },
+                        ],
+                    }),
+                );
             });
 
             it("the pool statement is a separate policy (no pool <-> function cycle)", async () => {
@@ -127,7 +150,14 @@ describe("IdentityPool", () => {
                 assert.ok(!(await isAllowed(policy, "cognito-idp:AdminUpdateUserAttributes", OTHER_POOL)));
             });
 
-            for (const action of ["cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminCreateUser", "cognito-idp:ListUsers", "cognito-idp:DeleteUserPool"]) {
+            for (const action of [
+                "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminSetUserPassword",
+                "cognito-idp:AdminCreateUser",
+                "cognito-idp:ListUsers",
+                "cognito-idp:DeleteUserPool",
+            ]) {
                 it(`denies ${action} on this pool`, async () => {
                     assert.ok(!(await isAllowed(policy, action, poolArn)));
                 });
@@ -135,7 +165,9 @@ describe("IdentityPool", () => {
 
             it("may write only its own log group", async () => {
                 assert.ok(await isAllowed(policy, "logs:PutLogEvents", `${logGroupArn}:log-stream:abc`));
-                assert.ok(!(await isAllowed(policy, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:other:log-stream:abc`)));
+                assert.ok(
+                    !(await isAllowed(policy, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:other:log-stream:abc`)),
+                );
                 assert.ok(!(await isAllowed(policy, "logs:DeleteLogGroup", `${logGroupArn}:*`)));
             });
         });

@@ -7,7 +7,13 @@ import { oneOf, valueOf } from "./support/pulumi-mocks";
 import { IdentityPool } from "../components/identity-pool";
 import * as identity from "../pipeline/identity";
 import { startTestLocal } from "./support/local";
-import { ConfirmSignUpCommand, GetUserCommand, InitiateAuthCommand, SignUpCommand, UpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
+import {
+    ConfirmSignUpCommand,
+    GetUserCommand,
+    InitiateAuthCommand,
+    SignUpCommand,
+    UpdateUserAttributesCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 
 describe("identity settings: deployed and local from pipeline/identity.ts", () => {
     const prefix = "identity-settings";
@@ -31,9 +37,17 @@ describe("identity settings: deployed and local from pipeline/identity.ts", () =
     it("local mode's Cognito behaves as they say, through its Cognito API", async () => {
         const { local, cognito, codes } = await startTestLocal();
         const ClientId = local.outputs.userPoolClientId;
-        const rejects = (promise: Promise<unknown>, name: string) => assert.rejects(promise, (err: Error) => err.name === name || assert.fail(`${err.name}: ${err.message}`));
+        const rejects = (promise: Promise<unknown>, name: string) =>
+            assert.rejects(promise, (err: Error) => err.name === name || assert.fail(`${err.name}: ${err.message}`));
         const signUp = (Username: string, Password: string, extra: Array<{ Name: string; Value: string }> = []) =>
-            cognito.send(new SignUpCommand({ ClientId, Username, Password, UserAttributes: [{ Name: "email", Value: `${Username.toLowerCase()}@example.com` }, ...extra] }));
+            cognito.send(
+                new SignUpCommand({
+                    ClientId,
+                    Username,
+                    Password,
+                    UserAttributes: [{ Name: "email", Value: `${Username.toLowerCase()}@example.com` }, ...extra],
+                }),
+            );
         const signIn = (USERNAME: string, PASSWORD: string) =>
             cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME, PASSWORD } }));
         try {
@@ -65,7 +79,15 @@ describe("identity settings: deployed and local from pipeline/identity.ts", () =
             const names = (user.UserAttributes ?? []).map((a) => a.Name ?? "").filter((n) => n !== "sub");
             assert.deepEqual(names.sort(), [...identity.READ_ATTRIBUTES].sort());
             assert.equal(user.UserAttributes?.find((a) => a.Name === "email_verified")?.Value, "true");
-            await rejects(cognito.send(new UpdateUserAttributesCommand({ AccessToken: tokens.AccessToken, UserAttributes: [{ Name: identity.CLIENT_ID_ATTRIBUTE, Value: "someone-else" }] })), "NotAuthorizedException");
+            await rejects(
+                cognito.send(
+                    new UpdateUserAttributesCommand({
+                        AccessToken: tokens.AccessToken,
+                        UserAttributes: [{ Name: identity.CLIENT_ID_ATTRIBUTE, Value: "someone-else" }],
+                    }),
+                ),
+                "NotAuthorizedException",
+            );
             // No account enumeration: an unknown user and a wrong password get the same answer.
             if (identity.PREVENT_USER_EXISTENCE_ERRORS) {
                 await rejects(signIn("nobody", good), "NotAuthorizedException");
@@ -73,10 +95,18 @@ describe("identity settings: deployed and local from pipeline/identity.ts", () =
             }
             // Only the allowed auth flows: the refresh flow works, a flow the client does not allow does not.
             assert.ok(identity.EXPLICIT_AUTH_FLOWS.includes("ALLOW_REFRESH_TOKEN_AUTH"));
-            const refreshed = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: tokens.RefreshToken ?? "" } }));
+            const refreshed = await cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "REFRESH_TOKEN_AUTH",
+                    AuthParameters: { REFRESH_TOKEN: tokens.RefreshToken ?? "" },
+                }),
+            );
             assert.ok(refreshed.AuthenticationResult?.AccessToken);
             assert.ok(!identity.EXPLICIT_AUTH_FLOWS.includes("ALLOW_CUSTOM_AUTH"));
-            await assert.rejects(cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "CUSTOM_AUTH", AuthParameters: { USERNAME: "carol" } })));
+            await assert.rejects(
+                cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "CUSTOM_AUTH", AuthParameters: { USERNAME: "carol" } })),
+            );
         } finally {
             await local.close();
         }

@@ -1,7 +1,13 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, REGION, oneOf, resources, resourcesOf, valueOf } from "./support/pulumi-mocks";
-import { API_DEFINITION, API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN, IngestApi, apiDefinitionHash, type IngestApiArgs } from "../components/ingest-api";
+import {
+    API_DEFINITION,
+    API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN,
+    IngestApi,
+    apiDefinitionHash,
+    type IngestApiArgs,
+} from "../components/ingest-api";
 import { isAllowed } from "./support/iam";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
@@ -25,14 +31,26 @@ function args(overrides: Record<string, unknown> = {}) {
 }
 
 /** Each child's resource options, by logical name (mocks do not see options; a transformation does). */
-interface Captured { dependsOn: string[]; retainOnDelete?: boolean }
+interface Captured {
+    dependsOn: string[];
+    retainOnDelete?: boolean;
+}
 
 /** An IngestApi whose children's options (dependsOn by logical name, retainOnDelete) are recorded. */
-function capturingIngestApi(name: string, extra: Partial<IngestApiArgs>): { api: IngestApi; options: { get(name: string): Captured | undefined } } {
+function capturingIngestApi(
+    name: string,
+    extra: Partial<IngestApiArgs>,
+): { api: IngestApi; options: { get(name: string): Captured | undefined } } {
     const names = new Map<pulumi.Resource, string>();
     const raw = new Map<string, pulumi.ResourceOptions>();
     const api = new IngestApi(name, args(extra) as IngestApiArgs, {
-        transformations: [(a) => { names.set(a.resource, a.name); raw.set(a.name, a.opts); return undefined; }],
+        transformations: [
+            (a) => {
+                names.set(a.resource, a.name);
+                raw.set(a.name, a.opts);
+                return undefined;
+            },
+        ],
     });
     // Read lazily: a dependency has a name once its own transformation has run.
     const get = (child: string): Captured | undefined => {
@@ -116,7 +134,10 @@ describe("IngestApi", () => {
 
     it("the authorizer's role may only write its logs (GetUser is authorized by the user's token)", async () => {
         const doc = JSON.parse(await valueOf(api.authorizer.policyDocument));
-        assert.deepStrictEqual(doc.Statement.map((s: any) => s.Sid), ["WriteOwnLogs"]);
+        assert.deepStrictEqual(
+            doc.Statement.map((s: any) => s.Sid),
+            ["WriteOwnLogs"],
+        );
         assert.ok(!(await isAllowed(doc, "cognito-idp:AdminGetUser", POOL_ARN)));
         assert.ok(!(await isAllowed(doc, "events:PutEvents", BUS_ARN)));
     });
@@ -137,7 +158,7 @@ describe("IngestApi", () => {
     });
 
     it("integration responses are the pipeline's, with CORS headers", async () => {
-        const responses = (await resourcesOf(`${prefix}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse"));
+        const responses = await resourcesOf(`${prefix}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse");
         assert.strictEqual(responses.length, PUT_EVENTS_INTEGRATION_RESPONSES.length);
         for (const spec of PUT_EVENTS_INTEGRATION_RESPONSES) {
             const r = responses.find((x) => x.inputs.statusCode === spec.statusCode);
@@ -149,9 +170,10 @@ describe("IngestApi", () => {
     });
 
     it("every status the method answers is declared, with the CORS headers", async () => {
-        const methodResponses = (await resourcesOf(`${prefix}-post-`, "aws:apigateway/methodResponse:MethodResponse"));
+        const methodResponses = await resourcesOf(`${prefix}-post-`, "aws:apigateway/methodResponse:MethodResponse");
         assert.deepStrictEqual(methodResponses.map((m) => m.inputs.statusCode).sort(), [...METHOD_RESPONSE_STATUS_CODES].sort());
-        for (const m of methodResponses) assert.strictEqual(m.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], true);
+        for (const m of methodResponses)
+            assert.strictEqual(m.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], true);
     });
 
     it("OPTIONS /event: an unauthenticated MOCK preflight with CORS headers", async () => {
@@ -173,11 +195,16 @@ describe("IngestApi", () => {
     it("gateway responses: the pipeline's fixed-message 400, 401, 403, defaults, all with CORS headers", async () => {
         const responses = await resourcesOf(prefix, "aws:apigateway/response:Response");
         assert.deepStrictEqual(responses.map((r) => r.inputs.responseType).sort(), GATEWAY_RESPONSES.map((g) => g.responseType).sort());
-        for (const r of responses) assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'*'");
+        for (const r of responses)
+            assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'*'");
         const bad = responses.find((r) => r.inputs.responseType === "BAD_REQUEST_BODY")!;
         assert.strictEqual(bad.inputs.statusCode, "400");
-        assert.strictEqual(bad.inputs.responseTemplates["application/json"], GATEWAY_RESPONSES.find((g) => g.responseType === "BAD_REQUEST_BODY")!.template);
-        for (const r of responses) assert.ok(!/validationErrorString|messageString/.test(r.inputs.responseTemplates["application/json"]), r.inputs.responseType);
+        assert.strictEqual(
+            bad.inputs.responseTemplates["application/json"],
+            GATEWAY_RESPONSES.find((g) => g.responseType === "BAD_REQUEST_BODY")!.template,
+        );
+        for (const r of responses)
+            assert.ok(!/validationErrorString|messageString/.test(r.inputs.responseTemplates["application/json"]), r.inputs.responseType);
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "UNAUTHORIZED")!.inputs.statusCode, "401");
         assert.strictEqual(responses.find((r) => r.inputs.responseType === "ACCESS_DENIED")!.inputs.statusCode, "403");
     });
@@ -194,7 +221,10 @@ describe("IngestApi", () => {
         assert.ok(!(await isAllowed(doc, "events:PutEvents", `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/ce-bus-2`)));
         assert.ok(!(await isAllowed(doc, "events:PutEvents", `arn:aws:events:eu-west-1:${ACCOUNT}:event-bus/ce-bus`)));
         for (const action of ["events:PutRule", "events:PutTargets", "events:DeleteEventBus", "events:DescribeEventBus"]) {
-            const resource = action === "events:PutTargets" || action === "events:PutRule" ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/ce-bus/any` : BUS_ARN;
+            const resource =
+                action === "events:PutTargets" || action === "events:PutRule"
+                    ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/ce-bus/any`
+                    : BUS_ARN;
             assert.ok(!(await isAllowed(doc, action, resource)), action);
         }
     });
@@ -220,7 +250,10 @@ describe("IngestApi", () => {
         const logs = await byName(prefix, "aws:cloudwatch/logGroup:LogGroup", "-execution-logs");
         assert.strictEqual(logs.inputs.name, `API-Gateway-Execution-Logs_${rest.name}-id/dev`);
         assert.strictEqual(logs.inputs.retentionInDays, 30);
-        assert.ok(resources.indexOf(logs) < resources.indexOf(await oneOf(prefix, "aws:apigateway/stage:Stage")), "log group registered before the stage");
+        assert.ok(
+            resources.indexOf(logs) < resources.indexOf(await oneOf(prefix, "aws:apigateway/stage:Stage")),
+            "log group registered before the stage",
+        );
     });
 
     it("method settings: metrics, ERROR execution logs without data trace, stage throttling", async () => {
@@ -228,7 +261,11 @@ describe("IngestApi", () => {
         assert.strictEqual(settings.inputs.methodPath, "*/*");
         assert.strictEqual(settings.inputs.stageName, "dev");
         assert.deepStrictEqual(settings.inputs.settings, {
-            metricsEnabled: true, loggingLevel: "ERROR", dataTraceEnabled: false, throttlingRateLimit: 100, throttlingBurstLimit: 200,
+            metricsEnabled: true,
+            loggingLevel: "ERROR",
+            dataTraceEnabled: false,
+            throttlingRateLimit: 100,
+            throttlingBurstLimit: 200,
         });
     });
 
@@ -251,7 +288,10 @@ describe("IngestApi", () => {
             const attachment = await oneOf(fresh, "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
             assert.strictEqual(attachment.inputs.role, role.state.name);
             assert.strictEqual(attachment.inputs.policyArn, API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN);
-            assert.strictEqual(API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs");
+            assert.strictEqual(
+                API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY_ARN,
+                "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            );
         });
 
         it("sets that role as the account's CloudWatch Logs role", async () => {
@@ -323,11 +363,17 @@ describe("IngestApi", () => {
             assert.strictEqual(settings.loggingLevel, "OFF");
             assert.strictEqual(settings.metricsEnabled, true);
             assert.strictEqual((await resourcesOf(name, "aws:apigateway/account:Account")).length, 0);
-            assert.strictEqual((await resourcesOf(name, "aws:cloudwatch/logGroup:LogGroup")).filter((g) => !g.name.startsWith(`${name}-auth`)).length, 0);
+            assert.strictEqual(
+                (await resourcesOf(name, "aws:cloudwatch/logGroup:LogGroup")).filter((g) => !g.name.startsWith(`${name}-auth`)).length,
+                0,
+            );
         });
 
         it("refuses an execution log level it cannot honour", () => {
-            assert.throws(() => new IngestApi("ingest-nolog-bad", args({ cloudWatchRole: "off", executionLogLevel: "INFO" }) as IngestApiArgs), /executionLogLevel INFO needs logging/);
+            assert.throws(
+                () => new IngestApi("ingest-nolog-bad", args({ cloudWatchRole: "off", executionLogLevel: "INFO" }) as IngestApiArgs),
+                /executionLogLevel INFO needs logging/,
+            );
         });
     });
 
@@ -342,7 +388,9 @@ describe("IngestApi", () => {
         const integrations = await resourcesOf(prefix, "aws:apigateway/integration:Integration");
         const mock = integrations.find((i) => i.inputs.type === "MOCK")!;
         const putEvents = integrations.find((i) => i.inputs.type === "AWS")!;
-        assert.deepStrictEqual(mock.inputs.requestTemplates, { [API_DEFINITION.requestContentType]: API_DEFINITION.preflightRequestTemplate });
+        assert.deepStrictEqual(mock.inputs.requestTemplates, {
+            [API_DEFINITION.requestContentType]: API_DEFINITION.preflightRequestTemplate,
+        });
         assert.deepStrictEqual(putEvents.inputs.requestTemplates, API_DEFINITION.requestTemplates);
         assert.deepStrictEqual(putEvents.inputs.requestParameters, API_DEFINITION.requestParameters);
         assert.strictEqual(putEvents.inputs.timeoutMilliseconds, API_DEFINITION.integrationTimeoutMs);
@@ -354,22 +402,43 @@ describe("IngestApi", () => {
         assert.strictEqual(authorizer.inputs.identityValidationExpression, API_DEFINITION.identityValidationExpression);
         const integrationResponses = await resourcesOf(`${prefix}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse");
         assert.deepStrictEqual(
-            integrationResponses.map((r) => ({ statusCode: r.inputs.statusCode, selectionPattern: r.inputs.selectionPattern, responseTemplates: r.inputs.responseTemplates })),
-            API_DEFINITION.integrationResponses.map((r) => ({ statusCode: r.statusCode, selectionPattern: r.selectionPattern, responseTemplates: r.responseTemplates })),
+            integrationResponses.map((r) => ({
+                statusCode: r.inputs.statusCode,
+                selectionPattern: r.inputs.selectionPattern,
+                responseTemplates: r.inputs.responseTemplates,
+            })),
+            API_DEFINITION.integrationResponses.map((r) => ({
+                statusCode: r.statusCode,
+                selectionPattern: r.selectionPattern,
+                responseTemplates: r.responseTemplates,
+            })),
         );
         const methodResponses = await resourcesOf(`${prefix}-post-`, "aws:apigateway/methodResponse:MethodResponse");
-        assert.deepStrictEqual(methodResponses.map((m) => m.inputs.statusCode), [...API_DEFINITION.methodResponses]);
+        assert.deepStrictEqual(
+            methodResponses.map((m) => m.inputs.statusCode),
+            [...API_DEFINITION.methodResponses],
+        );
         const gateway = await resourcesOf(prefix, "aws:apigateway/response:Response");
         const byType = (a: { responseType: string }, b: { responseType: string }) => a.responseType.localeCompare(b.responseType);
         assert.deepStrictEqual(
-            gateway.map((g) => ({ responseType: g.inputs.responseType, statusCode: g.inputs.statusCode, template: g.inputs.responseTemplates["application/json"] })).sort(byType),
-            API_DEFINITION.gatewayResponses.map((g) => ({ responseType: g.responseType, statusCode: g.statusCode, template: g.template })).sort(byType),
+            gateway
+                .map((g) => ({
+                    responseType: g.inputs.responseType,
+                    statusCode: g.inputs.statusCode,
+                    template: g.inputs.responseTemplates["application/json"],
+                }))
+                .sort(byType),
+            API_DEFINITION.gatewayResponses
+                .map((g) => ({ responseType: g.responseType, statusCode: g.statusCode, template: g.template }))
+                .sort(byType),
         );
         // The preflight answer's headers: the CORS ones (hashed with the arguments, see below) and the hashed constant ones.
         const preflight = await byName(prefix, "aws:apigateway/integrationResponse:IntegrationResponse", "-options-mock-204");
-        const preflightHeaders = Object.fromEntries(Object.entries(preflight.inputs.responseParameters as Record<string, string>)
-            .map(([k, v]) => [k.replace(/^method\.response\.header\./, ""), v.replace(/^'(.*)'$/, "$1")])
-            .filter(([k]) => !(k in corsHeaders("*"))));
+        const preflightHeaders = Object.fromEntries(
+            Object.entries(preflight.inputs.responseParameters as Record<string, string>)
+                .map(([k, v]) => [k.replace(/^method\.response\.header\./, ""), v.replace(/^'(.*)'$/, "$1")])
+                .filter(([k]) => !(k in corsHeaders("*"))),
+        );
         assert.deepStrictEqual(preflightHeaders, API_DEFINITION.preflightHeaders);
     });
 
@@ -382,15 +451,18 @@ describe("IngestApi", () => {
     describe("with options", () => {
         const custom = "ingest-custom";
         before(async () => {
-            const customApi = new IngestApi(custom, args({
-                environment: "prod",
-                authorizerCacheTtlSeconds: 0,
-                throttleRateLimit: 10,
-                throttleBurstLimit: 20,
-                executionLogLevel: "INFO",
-                corsAllowOrigin: "https://app.example.com",
-                logRetentionDays: 365,
-            }));
+            const customApi = new IngestApi(
+                custom,
+                args({
+                    environment: "prod",
+                    authorizerCacheTtlSeconds: 0,
+                    throttleRateLimit: 10,
+                    throttleBurstLimit: 20,
+                    executionLogLevel: "INFO",
+                    corsAllowOrigin: "https://app.example.com",
+                    logRetentionDays: 365,
+                }),
+            );
             await valueOf(customApi.eventUrl);
         });
 
@@ -407,11 +479,17 @@ describe("IngestApi", () => {
 
         it("a named CORS origin everywhere, with Vary: Origin", async () => {
             for (const r of await resourcesOf(custom, "aws:apigateway/response:Response")) {
-                assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"], "'https://app.example.com'");
+                assert.strictEqual(
+                    r.inputs.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"],
+                    "'https://app.example.com'",
+                );
                 assert.strictEqual(r.inputs.responseParameters["gatewayresponse.header.Vary"], "'Origin'");
             }
             for (const r of await resourcesOf(`${custom}-put-events-`, "aws:apigateway/integrationResponse:IntegrationResponse")) {
-                assert.strictEqual(r.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"], "'https://app.example.com'");
+                assert.strictEqual(
+                    r.inputs.responseParameters["method.response.header.Access-Control-Allow-Origin"],
+                    "'https://app.example.com'",
+                );
             }
         });
 
@@ -425,7 +503,11 @@ describe("IngestApi", () => {
             };
             const base = await trigger("Base", {});
             assert.strictEqual(await trigger("Same", {}), base, "an identical definition keeps the deployment");
-            assert.strictEqual(await trigger("Throttle", { throttleRateLimit: 7, logRetentionDays: 365 }), base, "stage settings need no redeployment");
+            assert.strictEqual(
+                await trigger("Throttle", { throttleRateLimit: 7, logRetentionDays: 365 }),
+                base,
+                "stage settings need no redeployment",
+            );
             const changed: Array<[string, Record<string, unknown>]> = [
                 ["Ttl", { authorizerCacheTtlSeconds: 0 }],
                 ["Pool", { userPoolId: `${REGION}_Pool2` }],

@@ -11,7 +11,12 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { builtinModules } from "module";
-import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import {
+    AdminGetUserCommand,
+    CognitoIdentityProviderClient,
+    InitiateAuthCommand,
+    SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { valueOf } from "./support/pulumi-mocks";
 import { packageOf } from "./support/lambda-package";
 import { startCognitoProxy, type CognitoProxy } from "./support/cognito-proxy";
@@ -63,9 +68,14 @@ describe("Lambda packages", function () {
     async function unconfirmedUser(): Promise<{ username: string; sub: string }> {
         const username = `pkg-user-${++newUsers}`;
         const { userPoolId, userPoolClientId } = started.local.outputs;
-        await started.cognito.send(new SignUpCommand({
-            ClientId: userPoolClientId, Username: username, Password: "Correct-Horse1", UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
-        }));
+        await started.cognito.send(
+            new SignUpCommand({
+                ClientId: userPoolClientId,
+                Username: username,
+                Password: "Correct-Horse1",
+                UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
+            }),
+        );
         const stored = await started.cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }));
         const sub = stored.UserAttributes?.find((a) => a.Name === "sub")?.Value;
         if (!sub) throw new Error(`${username} has no sub`);
@@ -73,22 +83,31 @@ describe("Lambda packages", function () {
     }
     /** Fresh tokens for a user, from Cognito itself (directly, not through the recording proxy). */
     async function signIn(who: TestUser): Promise<{ idToken: string; accessToken: string }> {
-        const auth = await started.cognito.send(new InitiateAuthCommand({
-            ClientId: started.local.outputs.userPoolClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: who.username, PASSWORD: who.password },
-        }));
+        const auth = await started.cognito.send(
+            new InitiateAuthCommand({
+                ClientId: started.local.outputs.userPoolClientId,
+                AuthFlow: "USER_PASSWORD_AUTH",
+                AuthParameters: { USERNAME: who.username, PASSWORD: who.password },
+            }),
+        );
         const { IdToken, AccessToken } = auth.AuthenticationResult ?? {};
         if (!IdToken || !AccessToken) throw new Error(`Cognito gave ${who.username} no tokens`);
         return { idToken: IdToken, accessToken: AccessToken };
     }
     const storedClientId = async (username: string) =>
-        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: username })))
-            .UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
+        (
+            await started.cognito.send(new AdminGetUserCommand({ UserPoolId: started.local.outputs.userPoolId, Username: username }))
+        ).UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
 
     before(async () => {
         const pool = new IdentityPool("pkg-idp", {});
         const api = new IngestApi("pkg-ingest", {
-            environment: "pkg", eventBusName: "bus", eventBusArn: "arn:aws:events:us-east-1:123456789012:event-bus/bus",
-            userPoolId: "us-east-1_Pkg", userPoolArn: "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Pkg", userPoolClientId: "client",
+            environment: "pkg",
+            eventBusName: "bus",
+            eventBusArn: "arn:aws:events:us-east-1:123456789012:event-bus/bus",
+            userPoolId: "us-east-1_Pkg",
+            userPoolArn: "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Pkg",
+            userPoolClientId: "client",
         });
         await valueOf(pool.postConfirmation.function.arn);
         await valueOf(pool.preTokenGeneration.function.arn);
@@ -111,7 +130,8 @@ describe("Lambda packages", function () {
         await started?.local.close();
         Object.assign(console, savedConsole);
         for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "USER_POOL_ID", "USER_POOL_CLIENT_ID"]) {
-            if (savedEnv[key] === undefined) delete process.env[key]; else process.env[key] = savedEnv[key];
+            if (savedEnv[key] === undefined) delete process.env[key];
+            else process.env[key] = savedEnv[key];
         }
     });
 
@@ -124,10 +144,14 @@ describe("Lambda packages", function () {
         it(`${title}: only its own code and the packages it needs; no @pulumi, no AWS SDK, no devDependencies`, async () => {
             const { files, index } = await packageOf(prefix);
             assert.match(index, /\nexports\.handler = __\w+\(\);$/, "the handler comes from a factory run once per cold start");
-            const bundled = new Set(files.filter((f) => f.path.startsWith("node_modules/")).map((f) => {
-                const parts = f.path.split("/");
-                return parts[1].startsWith("@") ? `${parts[1]}/${parts[2]}` : parts[1];
-            }));
+            const bundled = new Set(
+                files
+                    .filter((f) => f.path.startsWith("node_modules/"))
+                    .map((f) => {
+                        const parts = f.path.split("/");
+                        return parts[1].startsWith("@") ? `${parts[1]}/${parts[2]}` : parts[1];
+                    }),
+            );
             assert.deepStrictEqual([...bundled].sort(), packages);
             for (const f of files) {
                 assert.ok(!f.path.includes("node_modules/@pulumi/"), f.path);
@@ -136,7 +160,10 @@ describe("Lambda packages", function () {
             }
             // Everything the code requires is bundled or provided by the nodejs22.x runtime (AWS SDK v3).
             for (const name of requiredPackages(index)) {
-                assert.ok(packages.includes(name) || name.startsWith("@aws-sdk/"), `${title} requires ${name}, which is not in its package`);
+                assert.ok(
+                    packages.includes(name) || name.startsWith("@aws-sdk/"),
+                    `${title} requires ${name}, which is not in its package`,
+                );
             }
             assert.ok(!/@pulumi\//.test(index), "no Pulumi code in the handler");
             const total = files.reduce((sum, f) => sum + f.bytes, 0);
@@ -153,13 +180,15 @@ describe("Lambda packages", function () {
 
     const runtimes: Array<{ name: string; make: () => PackedRuntime }> = [
         { name: "in this process", make: inProcessRuntime },
-        { name: "on Node 22 (the Lambda runtime's major)", make: () => node22Runtime(node22 ??= node22Binary()) },
+        { name: "on Node 22 (the Lambda runtime's major)", make: () => node22Runtime((node22 ??= node22Binary())) },
     ];
     for (const { name, make } of runtimes) {
         describe(`packed code runs ${name}`, function () {
             this.timeout(600_000); // the first Node 22 run outside CI may download it (CI fetches it beforehand)
             let runtime: PackedRuntime;
-            before(() => { runtime = make(); });
+            before(() => {
+                runtime = make();
+            });
             after(() => runtime?.close());
             const packed = async (source: string) => runtime.load(source);
 
@@ -176,7 +205,10 @@ describe("Lambda packages", function () {
                 const once = await packed((await pulumi.runtime.serializeFunction(plain)).text);
                 assert.strictEqual(await once.handler({}), 1);
                 assert.strictEqual(await once.handler({}), 1, "the captured counter starts over");
-                const factory = () => { let n = 0; return async () => ++n; };
+                const factory = () => {
+                    let n = 0;
+                    return async () => ++n;
+                };
                 const fromFactory = await packed((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
                 assert.strictEqual(await fromFactory.handler({}), 1);
                 assert.strictEqual(await fromFactory.handler({}), 2, "state made by the factory persists");
@@ -185,21 +217,37 @@ describe("Lambda packages", function () {
             it("the packed authorizer: garbage gets 401, missing configuration an error", async () => {
                 const auth = await packed((await packageOf("pkg-ingest-auth")).index);
                 const event = { type: "TOKEN", authorizationToken: "garbage", methodArn: "arn:aws:execute-api:us-east-1:1:a/s/POST/event" };
-                await assert.rejects(auth.handler(event, { USER_POOL_ID: null, USER_POOL_CLIENT_ID: null }), /USER_POOL_ID and USER_POOL_CLIENT_ID must be set/);
-                await assert.rejects(auth.handler(event, { USER_POOL_ID: "us-east-1_Pkg", USER_POOL_CLIENT_ID: "client" }), /^Error: Unauthorized$/);
+                await assert.rejects(
+                    auth.handler(event, { USER_POOL_ID: null, USER_POOL_CLIENT_ID: null }),
+                    /USER_POOL_ID and USER_POOL_CLIENT_ID must be set/,
+                );
+                await assert.rejects(
+                    auth.handler(event, { USER_POOL_ID: "us-east-1_Pkg", USER_POOL_CLIENT_ID: "client" }),
+                    /^Error: Unauthorized$/,
+                );
             });
 
             it("the packed post-confirmation trigger: a forgot-password confirmation is returned untouched", async () => {
                 const confirm = await packed((await packageOf("pkg-idp-confirm")).index);
-                const event = { triggerSource: "PostConfirmation_ConfirmForgotPassword", userPoolId: "us-east-1_Pkg", userName: "alice", request: { userAttributes: {} }, response: {} };
+                const event = {
+                    triggerSource: "PostConfirmation_ConfirmForgotPassword",
+                    userPoolId: "us-east-1_Pkg",
+                    userName: "alice",
+                    request: { userAttributes: {} },
+                    response: {},
+                };
                 assert.deepStrictEqual(await confirm.handler(event), event);
             });
 
             it("the packed pre-token-generation trigger: a user who has a clientId is returned untouched, without a call", async () => {
                 const token = await packed((await packageOf("pkg-idp-token")).index);
                 const event = {
-                    version: "1", triggerSource: "TokenGeneration_Authentication", userPoolId: "us-east-1_Pkg", userName: "alice",
-                    request: { userAttributes: { sub: "s-1", "custom:clientId": "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01" } }, response: { claimsOverrideDetails: null },
+                    version: "1",
+                    triggerSource: "TokenGeneration_Authentication",
+                    userPoolId: "us-east-1_Pkg",
+                    userName: "alice",
+                    request: { userAttributes: { sub: "s-1", "custom:clientId": "7d5e8a40-1c1f-4f0e-9a53-3f1d2a6b9c01" } },
+                    response: { claimsOverrideDetails: null },
                 };
                 assert.deepStrictEqual(await token.handler(event), event);
             });
@@ -219,7 +267,11 @@ describe("Lambda packages", function () {
                     assert.strictEqual(result.policyDocument.Statement[0].Effect, "Allow");
                     assert.deepStrictEqual(result.context, { clientId: user.clientId });
                 }
-                assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["GetUser"], "one Cognito call for three requests of one user");
+                assert.deepStrictEqual(
+                    proxy.calls.map((c) => c.operation),
+                    ["GetUser"],
+                    "one Cognito call for three requests of one user",
+                );
                 await assert.rejects(auth.handler({ type: "TOKEN", authorizationToken: "a.b.c", methodArn }), /Unauthorized/);
             });
 
@@ -230,8 +282,17 @@ describe("Lambda packages", function () {
                 const factory = () => createPostConfirmationHandler(new CognitoIdentityProviderClient({ endpoint, region }));
                 const confirm = await packed((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
                 proxy.calls.length = 0;
-                await confirm.handler({ triggerSource: "PostConfirmation_ConfirmSignUp", userPoolId, userName: username, request: { userAttributes: { sub } }, response: {} });
-                assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["AdminUpdateUserAttributes"]);
+                await confirm.handler({
+                    triggerSource: "PostConfirmation_ConfirmSignUp",
+                    userPoolId,
+                    userName: username,
+                    request: { userAttributes: { sub } },
+                    response: {},
+                });
+                assert.deepStrictEqual(
+                    proxy.calls.map((c) => c.operation),
+                    ["AdminUpdateUserAttributes"],
+                );
                 assert.strictEqual(await storedClientId(username), clientIdFor(userPoolId, sub));
             });
 
@@ -243,11 +304,18 @@ describe("Lambda packages", function () {
                 const token = await packed((await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true })).text);
                 proxy.calls.length = 0;
                 const result = await token.handler({
-                    version: "1", triggerSource: "TokenGeneration_NewPasswordChallenge", userPoolId, userName: username,
-                    request: { userAttributes: { sub } }, response: { claimsOverrideDetails: null },
+                    version: "1",
+                    triggerSource: "TokenGeneration_NewPasswordChallenge",
+                    userPoolId,
+                    userName: username,
+                    request: { userAttributes: { sub } },
+                    response: { claimsOverrideDetails: null },
                 });
                 const expected = clientIdFor(userPoolId, sub);
-                assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["AdminUpdateUserAttributes"]);
+                assert.deepStrictEqual(
+                    proxy.calls.map((c) => c.operation),
+                    ["AdminUpdateUserAttributes"],
+                );
                 assert.strictEqual(await storedClientId(username), expected);
                 assert.deepStrictEqual(result.response.claimsOverrideDetails, { claimsToAddOrOverride: { "custom:clientId": expected } });
             });
@@ -276,9 +344,15 @@ describe("Lambda packages", function () {
                 }
                 process.stdout.write(JSON.stringify(seen));
             })();`;
-        const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], { env: process.env }, (err, out, stderr) => (err ? reject(new Error(stderr)) : resolve(out))));
+        const stdout = await new Promise<string>((resolve, reject) =>
+            execFile(process.execPath, ["-e", script], { env: process.env }, (err, out, stderr) =>
+                err ? reject(new Error(stderr)) : resolve(out),
+            ),
+        );
         assert.deepStrictEqual(JSON.parse(stdout), [false, ["Allow", false], ["Allow", true]]);
-        assert.deepStrictEqual(proxy.calls.map((c) => c.operation), ["GetUser"]);
+        assert.deepStrictEqual(
+            proxy.calls.map((c) => c.operation),
+            ["GetUser"],
+        );
     });
-
 });

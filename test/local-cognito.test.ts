@@ -1,8 +1,13 @@
 /** Local Cognito through @aws-sdk/client-cognito-identity-provider: the operations clients use, and the tokens. */
 import { strict as assert } from "node:assert";
 import {
-    AdminConfirmSignUpCommand, AdminGetUserCommand, ConfirmSignUpCommand, GetUserCommand, InitiateAuthCommand,
-    SignUpCommand, UpdateUserAttributesCommand,
+    AdminConfirmSignUpCommand,
+    AdminGetUserCommand,
+    ConfirmSignUpCommand,
+    GetUserCommand,
+    InitiateAuthCommand,
+    SignUpCommand,
+    UpdateUserAttributesCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 import type { Jwks } from "aws-jwt-verify/jwk";
@@ -32,25 +37,82 @@ describe("local mode Cognito", function () {
     it("enforces the deployed password policy and the app client's write attributes on sign-up", async () => {
         const { cognito } = started;
         const attrs = [{ Name: "email", Value: "p@example.com" }];
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "Sh0rt!", UserAttributes: attrs })), "InvalidPasswordException", /not long enough/);
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "alllowercase!", UserAttributes: attrs })), "InvalidPasswordException", /uppercase/);
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "NoSymbols123", UserAttributes: attrs })), "InvalidPasswordException", /symbol/);
-        await rejectsWith(cognito.send(new SignUpCommand({
-            ClientId, Username: "p1", Password: "Good-Passw0rd", UserAttributes: [...attrs, { Name: "custom:clientId", Value: "someone-else" }],
-        })), "NotAuthorizedException", /unauthorized attribute/);
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId: "wrongclient", Username: "p1", Password: "Good-Passw0rd", UserAttributes: attrs })), "ResourceNotFoundException");
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId, Username: "p@example.com", Password: "Good-Passw0rd", UserAttributes: attrs })), "InvalidParameterException", /email format/);
+        await rejectsWith(
+            cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "Sh0rt!", UserAttributes: attrs })),
+            "InvalidPasswordException",
+            /not long enough/,
+        );
+        await rejectsWith(
+            cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "alllowercase!", UserAttributes: attrs })),
+            "InvalidPasswordException",
+            /uppercase/,
+        );
+        await rejectsWith(
+            cognito.send(new SignUpCommand({ ClientId, Username: "p1", Password: "NoSymbols123", UserAttributes: attrs })),
+            "InvalidPasswordException",
+            /symbol/,
+        );
+        await rejectsWith(
+            cognito.send(
+                new SignUpCommand({
+                    ClientId,
+                    Username: "p1",
+                    Password: "Good-Passw0rd",
+                    UserAttributes: [...attrs, { Name: "custom:clientId", Value: "someone-else" }],
+                }),
+            ),
+            "NotAuthorizedException",
+            /unauthorized attribute/,
+        );
+        await rejectsWith(
+            cognito.send(new SignUpCommand({ ClientId: "wrongclient", Username: "p1", Password: "Good-Passw0rd", UserAttributes: attrs })),
+            "ResourceNotFoundException",
+        );
+        await rejectsWith(
+            cognito.send(new SignUpCommand({ ClientId, Username: "p@example.com", Password: "Good-Passw0rd", UserAttributes: attrs })),
+            "InvalidParameterException",
+            /email format/,
+        );
     });
 
     it("confirms with the code, runs the post-confirmation trigger, and refuses wrong codes and duplicate names", async () => {
         const { cognito, codes } = started;
-        await cognito.send(new SignUpCommand({ ClientId, Username: "Bob", Password: "Good-Passw0rd", UserAttributes: [{ Name: "email", Value: "bob@example.com" }] }));
-        await rejectsWith(cognito.send(new SignUpCommand({ ClientId, Username: "bob", Password: "Good-Passw0rd", UserAttributes: [{ Name: "email", Value: "b2@example.com" }] })), "UsernameExistsException");
-        await rejectsWith(cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "bob", PASSWORD: "Good-Passw0rd" } })), "UserNotConfirmedException");
+        await cognito.send(
+            new SignUpCommand({
+                ClientId,
+                Username: "Bob",
+                Password: "Good-Passw0rd",
+                UserAttributes: [{ Name: "email", Value: "bob@example.com" }],
+            }),
+        );
+        await rejectsWith(
+            cognito.send(
+                new SignUpCommand({
+                    ClientId,
+                    Username: "bob",
+                    Password: "Good-Passw0rd",
+                    UserAttributes: [{ Name: "email", Value: "b2@example.com" }],
+                }),
+            ),
+            "UsernameExistsException",
+        );
+        await rejectsWith(
+            cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: "bob", PASSWORD: "Good-Passw0rd" },
+                }),
+            ),
+            "UserNotConfirmedException",
+        );
         const code = codes.get("bob")!;
         assert.match(code, /^\d{6}$/);
         const wrong = code === "000000" ? "111111" : "000000";
-        await rejectsWith(cognito.send(new ConfirmSignUpCommand({ ClientId, Username: "bob", ConfirmationCode: wrong })), "CodeMismatchException");
+        await rejectsWith(
+            cognito.send(new ConfirmSignUpCommand({ ClientId, Username: "bob", ConfirmationCode: wrong })),
+            "CodeMismatchException",
+        );
         await cognito.send(new ConfirmSignUpCommand({ ClientId, Username: "bob", ConfirmationCode: code }));
         const user = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "bob" }));
         assert.equal(user.UserStatus, "CONFIRMED");
@@ -59,15 +121,47 @@ describe("local mode Cognito", function () {
         assert.match(attributes["custom:clientId"] ?? "", /^[0-9a-f-]{36}$/);
         assert.ok(user.UserCreateDate instanceof Date);
         // Signing in with the verified e-mail alias works; a wrong password does not.
-        const byEmail = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "bob@example.com", PASSWORD: "Good-Passw0rd" } }));
+        const byEmail = await cognito.send(
+            new InitiateAuthCommand({
+                ClientId,
+                AuthFlow: "USER_PASSWORD_AUTH",
+                AuthParameters: { USERNAME: "bob@example.com", PASSWORD: "Good-Passw0rd" },
+            }),
+        );
         assert.ok(byEmail.AuthenticationResult?.AccessToken);
-        await rejectsWith(cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "bob", PASSWORD: "Wrong-Passw0rd" } })), "NotAuthorizedException", /Incorrect username or password/);
-        await rejectsWith(cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "nobody", PASSWORD: "Good-Passw0rd" } })), "NotAuthorizedException");
+        await rejectsWith(
+            cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: "bob", PASSWORD: "Wrong-Passw0rd" },
+                }),
+            ),
+            "NotAuthorizedException",
+            /Incorrect username or password/,
+        );
+        await rejectsWith(
+            cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: "nobody", PASSWORD: "Good-Passw0rd" },
+                }),
+            ),
+            "NotAuthorizedException",
+        );
     });
 
     it("AdminConfirmSignUp runs the trigger too", async () => {
         const { cognito } = started;
-        await cognito.send(new SignUpCommand({ ClientId, Username: "carol", Password: "Good-Passw0rd", UserAttributes: [{ Name: "email", Value: "carol@example.com" }] }));
+        await cognito.send(
+            new SignUpCommand({
+                ClientId,
+                Username: "carol",
+                Password: "Good-Passw0rd",
+                UserAttributes: [{ Name: "email", Value: "carol@example.com" }],
+            }),
+        );
         await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId, Username: "carol" }));
         const user = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "carol" }));
         assert.ok(user.UserAttributes?.some((a) => a.Name === "custom:clientId" && a.Value));
@@ -77,7 +171,11 @@ describe("local mode Cognito", function () {
         const user = await signUpUser(started, "dave");
         const { outputs } = started.local;
         const jwks = (await (await fetch(`${outputs.cognitoEndpoint}/${outputs.userPoolId}/.well-known/jwks.json`)).json()) as Jwks;
-        const access = CognitoJwtVerifier.create({ userPoolId: outputs.userPoolId, clientId: outputs.userPoolClientId, tokenUse: "access" });
+        const access = CognitoJwtVerifier.create({
+            userPoolId: outputs.userPoolId,
+            clientId: outputs.userPoolClientId,
+            tokenUse: "access",
+        });
         access.cacheJwks(jwks);
         const a = await access.verify(user.accessToken);
         assert.equal(a.iss, `https://cognito-idp.${outputs.region}.amazonaws.com/${outputs.userPoolId}`);
@@ -103,22 +201,48 @@ describe("local mode Cognito", function () {
     it("refreshes tokens, answers GetUser, and refuses writing custom:clientId like the deployed app client", async () => {
         const { cognito } = started;
         const user = await signUpUser(started, "erin");
-        const refreshed = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: user.refreshToken } }));
+        const refreshed = await cognito.send(
+            new InitiateAuthCommand({ ClientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: user.refreshToken } }),
+        );
         assert.ok(refreshed.AuthenticationResult?.AccessToken);
         assert.equal(refreshed.AuthenticationResult?.RefreshToken, undefined);
-        await rejectsWith(cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: "forged" } })), "NotAuthorizedException");
+        await rejectsWith(
+            cognito.send(
+                new InitiateAuthCommand({ ClientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: "forged" } }),
+            ),
+            "NotAuthorizedException",
+        );
 
         const me = await cognito.send(new GetUserCommand({ AccessToken: refreshed.AuthenticationResult!.AccessToken }));
         assert.equal(me.Username, "erin");
         assert.ok(me.UserAttributes?.some((a) => a.Name === "custom:clientId" && a.Value === user.clientId));
 
-        await rejectsWith(cognito.send(new UpdateUserAttributesCommand({
-            AccessToken: user.accessToken, UserAttributes: [{ Name: "custom:clientId", Value: "00000000-0000-4000-8000-000000000000" }],
-        })), "NotAuthorizedException", /unauthorized attribute/);
-        await rejectsWith(cognito.send(new UpdateUserAttributesCommand({
-            AccessToken: user.accessToken, UserAttributes: [{ Name: "preferred_username", Value: "erin-p" }],
-        })), "NotAuthorizedException", /unauthorized attribute/);
-        await cognito.send(new UpdateUserAttributesCommand({ AccessToken: user.accessToken, UserAttributes: [{ Name: "email", Value: "erin2@example.com" }] }));
+        await rejectsWith(
+            cognito.send(
+                new UpdateUserAttributesCommand({
+                    AccessToken: user.accessToken,
+                    UserAttributes: [{ Name: "custom:clientId", Value: "00000000-0000-4000-8000-000000000000" }],
+                }),
+            ),
+            "NotAuthorizedException",
+            /unauthorized attribute/,
+        );
+        await rejectsWith(
+            cognito.send(
+                new UpdateUserAttributesCommand({
+                    AccessToken: user.accessToken,
+                    UserAttributes: [{ Name: "preferred_username", Value: "erin-p" }],
+                }),
+            ),
+            "NotAuthorizedException",
+            /unauthorized attribute/,
+        );
+        await cognito.send(
+            new UpdateUserAttributesCommand({
+                AccessToken: user.accessToken,
+                UserAttributes: [{ Name: "email", Value: "erin2@example.com" }],
+            }),
+        );
         const after = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "erin" }));
         const attrs = Object.fromEntries((after.UserAttributes ?? []).map((x) => [x.Name, x.Value]));
         assert.equal(attrs.email, "erin2@example.com");
@@ -135,9 +259,17 @@ describe("local mode Cognito", function () {
         const dataDir = started.local.outputs.dataDir;
         await started.local.close();
         started = await startTestLocal({ dataDir });
-        const res = await postEntries(started.local, user.accessToken, [JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: {} })]);
+        const res = await postEntries(started.local, user.accessToken, [
+            JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: {} }),
+        ]);
         assert.equal(res.status, 200, res.body);
-        const auth = await started.cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "frank", PASSWORD: user.password } }));
+        const auth = await started.cognito.send(
+            new InitiateAuthCommand({
+                ClientId,
+                AuthFlow: "USER_PASSWORD_AUTH",
+                AuthParameters: { USERNAME: "frank", PASSWORD: user.password },
+            }),
+        );
         assert.ok(auth.AuthenticationResult?.IdToken);
     });
 });

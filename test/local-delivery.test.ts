@@ -61,7 +61,8 @@ describe("local mode API destination", function () {
 
     it("retries 500 and 429 (honouring Retry-After) and loses no ticket", async () => {
         const server = await fakeZendesk((_r, attempt) =>
-            attempt === 1 ? { status: 500 } : attempt === 2 ? { status: 429, headers: { "Retry-After": "1" } } : { status: 201 });
+            attempt === 1 ? { status: 500 } : attempt === 2 ? { status: 429, headers: { "Retry-After": "1" } } : { status: 201 },
+        );
         try {
             // The bus reports each retry it schedules, with its delay: the events this test reads.
             const lines: string[] = [];
@@ -72,7 +73,10 @@ describe("local mode API destination", function () {
             await started.local.flush();
             assert.equal(server.attemptsByBody.size, 3, "three distinct tickets");
             for (const [body, attempts] of server.attemptsByBody) assert.equal(attempts, 3, `ticket ${body} answered 500, 429, 201`);
-            const retries = lines.map((l) => / -> .*: (\w+) \(.*\); retry (\d+) in (\d+) ms$/.exec(l)).filter((m) => m !== null).map((m) => ({ code: m[1], n: Number(m[2]), delay: Number(m[3]) }));
+            const retries = lines
+                .map((l) => / -> .*: (\w+) \(.*\); retry (\d+) in (\d+) ms$/.exec(l))
+                .filter((m) => m !== null)
+                .map((m) => ({ code: m[1], n: Number(m[2]), delay: Number(m[3]) }));
             assert.equal(retries.length, 6, lines.join("\n"));
             for (const { code, n, delay } of retries) {
                 // After the 500: the test's backoff (20 to 100 ms). After the 429: exactly its Retry-After of 1 second.

@@ -9,7 +9,16 @@ import * as path from "node:path";
 import { createSign, generateKeyPairSync } from "node:crypto";
 import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
 import {
-    startTestLocal, signUpUser, postEntries, postRaw, archiveRecords, jsonLines, listFiles, validationErrorOf, type StartedLocal, type TestUser,
+    startTestLocal,
+    signUpUser,
+    postEntries,
+    postRaw,
+    archiveRecords,
+    jsonLines,
+    listFiles,
+    validationErrorOf,
+    type StartedLocal,
+    type TestUser,
 } from "./support/local";
 
 const ev = (eventType: string | undefined, data: unknown, schemaVersion: unknown = 1) =>
@@ -60,7 +69,10 @@ describe("local mode end to end", function () {
             const sent = JSON.parse(tricky[i]);
             assert.deepEqual(record.detail, { ...sent, accountNumber: user.clientId });
             assert.ok(key.startsWith(`events/eventType=${sent.eventType}/schemaVersion=${sent.schemaVersion}/year=`), key);
-            assert.match(key, /\/year=\d{4}\/month=\d{2}\/day=\d{2}\/client-events-local-archive-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}$/);
+            assert.match(
+                key,
+                /\/year=\d{4}\/month=\d{2}\/day=\d{2}\/client-events-local-archive-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}$/,
+            );
             assert.equal(record.source, "clientevents");
             assert.equal(record["detail-type"], local.details.environment);
             assert.equal(record.account, "000000000000");
@@ -100,10 +112,17 @@ describe("local mode end to end", function () {
 
     it("rejects 11 entries, oversized entries, bodies that break the model and non-JSON bodies with 400", async () => {
         const { local } = started;
-        const eleven = await postEntries(local, user.accessToken, Array.from({ length: 11 }, () => ev("shopping", {})));
+        const eleven = await postEntries(
+            local,
+            user.accessToken,
+            Array.from({ length: 11 }, () => ev("shopping", {})),
+        );
         assert.equal(eleven.status, 400);
         assert.match(eleven.json.message, /^Invalid request body: expected \{"entries"/);
-        assert.match(validationErrorOf(started, eleven.json), /array is too long: must have at most 10 elements but instance has 11 elements/);
+        assert.match(
+            validationErrorOf(started, eleven.json),
+            /array is too long: must have at most 10 elements but instance has 11 elements/,
+        );
 
         const huge = await postEntries(local, user.accessToken, [ev("shopping", { blob: "x".repeat(7000) })]);
         assert.equal(huge.status, 400);
@@ -159,7 +178,13 @@ describe("local mode end to end", function () {
     it("answers 403 for a valid user without a clientId", async () => {
         const { local, cognito } = started;
         const other = await signUpUser(started);
-        await cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId: local.outputs.userPoolId, Username: other.username, UserAttributes: [{ Name: "custom:clientId", Value: "" }] }));
+        await cognito.send(
+            new AdminUpdateUserAttributesCommand({
+                UserPoolId: local.outputs.userPoolId,
+                Username: other.username,
+                UserAttributes: [{ Name: "custom:clientId", Value: "" }],
+            }),
+        );
         const fresh = local.cognito.issueTokens(other.username);
         const res = await postEntries(local, fresh.IdToken, [ev("shopping", {})]);
         assert.equal(res.status, 403);
@@ -168,7 +193,10 @@ describe("local mode end to end", function () {
 
     it("answers the CORS preflight and unknown routes as deployed", async () => {
         const { local } = started;
-        const pre = await fetch(local.outputs.apiUrl, { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" } });
+        const pre = await fetch(local.outputs.apiUrl, {
+            method: "OPTIONS",
+            headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" },
+        });
         assert.equal(pre.status, 204); // the deployed OPTIONS mock's status (PREFLIGHT_STATUS_CODE)
         assert.equal(pre.headers.get("access-control-allow-origin"), "*");
         assert.match(pre.headers.get("access-control-allow-methods") ?? "", /POST/);
@@ -185,7 +213,10 @@ describe("local mode end to end", function () {
         // The file adds the secret key, readable by its owner only.
         const file = path.join(local.outputs.dataDir, "outputs.json");
         assert.equal(local.outputs.credentials.file, file);
-        assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { ...local.outputs, credentials: { ...local.outputs.credentials, ...local.credentials } });
+        assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), {
+            ...local.outputs,
+            credentials: { ...local.outputs.credentials, ...local.credentials },
+        });
         assert.equal(statSync(file).mode & 0o777, 0o600);
     });
 
@@ -195,7 +226,7 @@ describe("local mode end to end", function () {
         const res = await postEntries(local, user.accessToken, [
             ev("loyaltypurchase", { itemSku: 501 }),
             ev("loyaltypurchase", { itemSku: 502 }),
-            ev("loyaltypurchase", { itemSku: "503\",\"priority\":\"urgent" }), // not a number: no ticket
+            ev("loyaltypurchase", { itemSku: '503","priority":"urgent' }), // not a number: no ticket
             ev("shopping", { itemSku: 504 }),
         ]);
         assert.equal(res.status, 200, res.body);
@@ -232,7 +263,10 @@ describe("local mode with program configuration", function () {
             const bucketDir = path.join(local.details.s3Dir, local.outputs.bucketName);
             const keys = listFiles(bucketDir);
             assert.equal(keys.length, 2, keys.join("\n"));
-            assert.ok(keys.some((k) => k.startsWith("events/eventType=_other/schemaVersion=1/") && k.endsWith(".gz")), keys.join("\n"));
+            assert.ok(
+                keys.some((k) => k.startsWith("events/eventType=_other/schemaVersion=1/") && k.endsWith(".gz")),
+                keys.join("\n"),
+            );
             const paging = keys.find((k) => k.startsWith("events/eventType=paging/"))!;
             const record = JSON.parse(gunzipSync(readFileSync(path.join(bucketDir, paging))).toString("utf8"));
             assert.equal(record["detail-type"], "dev");

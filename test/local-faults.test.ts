@@ -16,14 +16,17 @@ import { listFiles } from "./support/local";
 import { chmodTree, childDataDir, makeChildDirs, postEvents, signIn, signUp, startChild, type LocalChild } from "./support/local-child";
 
 const STREAM = "client-events-local-archive";
-const ev = (eventType: string, n: number, schemaVersion = 1) => JSON.stringify({ eventType, schemaVersion, data: { itemSku: n, note: "it's \"quoted\" ✓" } });
+const ev = (eventType: string, n: number, schemaVersion = 1) =>
+    JSON.stringify({ eventType, schemaVersion, data: { itemSku: n, note: 'it\'s "quoted" ✓' } });
 
 /** How many times each event id is in the bucket's event objects. */
 function archivedIds(dataDir: string, bucket: string): Map<string, string[]> {
     const dir = path.join(dataDir, "s3", bucket);
     const found = new Map<string, string[]>();
     for (const key of listFiles(dir).filter((k) => k.startsWith("events/"))) {
-        for (const line of readFileSync(path.join(dir, key), "utf8").split("\n").filter((l) => l !== "")) {
+        for (const line of readFileSync(path.join(dir, key), "utf8")
+            .split("\n")
+            .filter((l) => l !== "")) {
             const id = JSON.parse(line).id as string;
             found.set(id, [...(found.get(id) ?? []), key]);
         }
@@ -51,7 +54,10 @@ function assertExactlyOnce(ids: Map<string, string[]>, accepted: string[]): void
 describe("local mode under disk faults (real processes, unprivileged user)", function () {
     this.timeout(60_000);
     const children: LocalChild[] = [];
-    const track = (child: LocalChild) => { children.push(child); return child; };
+    const track = (child: LocalChild) => {
+        children.push(child);
+        return child;
+    };
     afterEach(() => {
         for (const child of children.splice(0)) if (child.running) child.child.kill("SIGKILL");
     });
@@ -106,10 +112,15 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
     it("ENOSPC at the journal's write (injected): 207 InternalFailure, logged once with the path; the process keeps serving, and what it accepted survives a kill -9", async () => {
         const dataDir = childDataDir();
         const trigger = path.join(childDataDir(), "disk-full");
-        const child = track(await startChild(dataDir, {
-            faults: true,
-            env: { FAULT_ENOSPC_TRIGGER: trigger, FAULT_ENOSPC_UNDER: [path.join(dataDir, "eventbridge"), path.join(dataDir, "firehose")].join(",") },
-        }));
+        const child = track(
+            await startChild(dataDir, {
+                faults: true,
+                env: {
+                    FAULT_ENOSPC_TRIGGER: trigger,
+                    FAULT_ENOSPC_UNDER: [path.join(dataDir, "eventbridge"), path.join(dataDir, "firehose")].join(","),
+                },
+            }),
+        );
         const token = await signUp(child, "cat");
         const before = await postEvents(child, token, [ev("shopping", 1), ev("paging", 2)]);
         assert.equal(before.status, 200);
@@ -118,13 +129,19 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
         for (let i = 0; i < 2; i++) {
             const full = await postEvents(child, token, entries);
             assert.equal(full.status, 207, JSON.stringify(full.json));
-            assert.deepEqual(full.json.entries.map((e: { errorCode: string; retryable: boolean }) => [e.errorCode, e.retryable]), entries.map(() => ["InternalFailure", true]));
+            assert.deepEqual(
+                full.json.entries.map((e: { errorCode: string; retryable: boolean }) => [e.errorCode, e.retryable]),
+                entries.map(() => ["InternalFailure", true]),
+            );
         }
         // Local mode logs each request after answering it: once both are logged, so is any warning they caused.
         await child.waitForCount((l) => / api POST \/local\/event -> 207 /.test(l), 2, "both refused requests");
         const warnings = child.matching(/WARN eventbridge journal: cannot write .*ENOSPC/);
         assert.equal(warnings.length, 1, "logged once, not per request");
-        assert.ok(warnings[0].includes(path.join(dataDir, "eventbridge", "journal", "segment-")) && warnings[0].includes("free space"), warnings[0]);
+        assert.ok(
+            warnings[0].includes(path.join(dataDir, "eventbridge", "journal", "segment-")) && warnings[0].includes("free space"),
+            warnings[0],
+        );
         rmSync(trigger);
         const resent = await postEvents(child, token, entries);
         assert.equal(resent.status, 200);
@@ -151,7 +168,9 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
         chmodTree(dataDir, "u+w");
         const { ids } = await restartAndCollect(dataDir);
         assertExactlyOnce(ids, sent.accepted);
-        const tickets = readFileSync(path.join(dataDir, "zendesk", "tickets.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+        const tickets = readFileSync(path.join(dataDir, "zendesk", "tickets.jsonl"), "utf8")
+            .split("\n")
+            .filter((l) => l !== "");
         assert.equal(tickets.length, 1, "the loyalty purchase opened one ticket");
     });
 
@@ -205,7 +224,11 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
         const dataDir = childDataDir();
         const child = track(await startChild(dataDir));
         const token = await signUp(child, "gus");
-        const sent = await postEvents(child, token, Array.from({ length: 10 }, (_, i) => ev("shopping", i)));
+        const sent = await postEvents(
+            child,
+            token,
+            Array.from({ length: 10 }, (_, i) => ev("shopping", i)),
+        );
         child.child.kill("SIGKILL");
         assert.equal(sent.status, 200);
         await child.exited;
@@ -221,7 +244,13 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
         // 100 events in 84 partitions (4 eventTypes x schemaVersion 0-20): one flush writes 84 objects.
         const types = ["shopping", "searching", "paging", "purchase"];
         for (let request = 0; request < 10; request++) {
-            const res = await postEvents(child, token, Array.from({ length: 10 }, (_, i) => ev(types[(request * 10 + i) % 4], request * 10 + i, Math.min(20, Math.floor((request * 10 + i) / 4)))));
+            const res = await postEvents(
+                child,
+                token,
+                Array.from({ length: 10 }, (_, i) =>
+                    ev(types[(request * 10 + i) % 4], request * 10 + i, Math.min(20, Math.floor((request * 10 + i) / 4))),
+                ),
+            );
             assert.equal(res.status, 200);
             accepted.push(...res.accepted);
         }
@@ -233,11 +262,18 @@ describe("local mode under disk faults (real processes, unprivileged user)", fun
         const writtenBeforeKill = new Set([...archivedIds(dataDir, bucket).values()].flat());
 
         const { ids } = await restartAndCollect(dataDir);
-        assert.deepEqual(accepted.filter((id) => !ids.has(id)), [], "every accepted event is archived");
+        assert.deepEqual(
+            accepted.filter((id) => !ids.has(id)),
+            [],
+            "every accepted event is archived",
+        );
         const doubled = [...ids].filter(([, keys]) => keys.length > 1);
         for (const [id, keys] of doubled) {
             assert.equal(keys.length, 2, `${id} is archived at most twice`);
-            assert.ok(keys.some((k) => writtenBeforeKill.has(k)), `${id}: its first copy is an object the killed process wrote`);
+            assert.ok(
+                keys.some((k) => writtenBeforeKill.has(k)),
+                `${id}: its first copy is an object the killed process wrote`,
+            );
         }
         assert.deepEqual([...ids.keys()].sort(), [...accepted].sort());
     });

@@ -13,24 +13,47 @@ import { listFiles, tempDataDir } from "./support/local";
 const quiet = createLogger({ quiet: true });
 
 function stream(dataDir: string, extra: Partial<WorkerFirehoseOptions> = {}, activity?: ActivityFeed): WorkerFirehose {
-    return new WorkerFirehose({
-        quiet: true,
-        firehose: {
-            streamName: "s", streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", region: "eu-west-1",
-            bucketName: "b", s3Dir: path.join(dataDir, "s3"), prefix: S3_PREFIX, errorPrefix: S3_ERROR_PREFIX,
-            bufferIntervalSeconds: 300, bufferSizeBytes: 64 * 1024 * 1024,
-            transform: { lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t", batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024, numberOfRetries: 3 },
-            metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY, delimiter: RECORD_DELIMITER,
+    return new WorkerFirehose(
+        {
+            quiet: true,
+            firehose: {
+                streamName: "s",
+                streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+                region: "eu-west-1",
+                bucketName: "b",
+                s3Dir: path.join(dataDir, "s3"),
+                prefix: S3_PREFIX,
+                errorPrefix: S3_ERROR_PREFIX,
+                bufferIntervalSeconds: 300,
+                bufferSizeBytes: 64 * 1024 * 1024,
+                transform: {
+                    lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t",
+                    batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
+                    numberOfRetries: 3,
+                },
+                metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+                delimiter: RECORD_DELIMITER,
+            },
+            ...extra,
         },
-        ...extra,
-    }, quiet, activity);
+        quiet,
+        activity,
+    );
 }
 
 /** An event as the bus hands it to the archive target. */
-const event = (i: number) => JSON.stringify({
-    version: "0", id: `event-${i}`, "detail-type": "dev", source: "clientevents", account: "000000000000", time: "2026-01-02T03:04:05Z",
-    region: "eu-west-1", resources: ["c-9"], detail: { eventType: i % 2 ? "shopping" : "paging", schemaVersion: 1, n: i },
-});
+const event = (i: number) =>
+    JSON.stringify({
+        version: "0",
+        id: `event-${i}`,
+        "detail-type": "dev",
+        source: "clientevents",
+        account: "000000000000",
+        time: "2026-01-02T03:04:05Z",
+        region: "eu-west-1",
+        resources: ["c-9"],
+        detail: { eventType: i % 2 ? "shopping" : "paging", schemaVersion: 1, n: i },
+    });
 
 /** Every event id in the bucket's objects, with how often it is there. */
 function archivedIds(dataDir: string): Map<string, number> {
@@ -52,7 +75,9 @@ describe("Firehose delivery in a worker thread", () => {
         const firehose = stream(dataDir, { flushEveryRecords: 1500 }, feed);
         assert.match(await firehose.ready, /jq/);
         const written: number[] = [];
-        const puts = Array.from({ length: 4000 }, (_, i) => firehose.put(i % 3 ? event(i) : Buffer.from(event(i))).then(() => written.push(i)));
+        const puts = Array.from({ length: 4000 }, (_, i) =>
+            firehose.put(i % 3 ? event(i) : Buffer.from(event(i))).then(() => written.push(i)),
+        );
         await Promise.all(puts);
         assert.equal(written.length, 4000);
         const ids = archivedIds(dataDir);
@@ -60,9 +85,15 @@ describe("Firehose delivery in a worker thread", () => {
         assert.deepEqual([...new Set(ids.values())], [1], "no record twice");
         assert.ok(listFiles(path.join(dataDir, "s3", "b")).every((k) => /^events\/eventType=(shopping|paging)\/schemaVersion=1\//.test(k)));
         const objects = feed.since(0).filter((r) => r.type === "object");
-        assert.equal(objects.reduce((n, r) => n + (r.type === "object" ? r.eventIds.length : 0), 0), 4000);
+        assert.equal(
+            objects.reduce((n, r) => n + (r.type === "object" ? r.eventIds.length : 0), 0),
+            4000,
+        );
         const incoming = feed.since(0).filter((r) => r.type === "firehose-put");
-        assert.equal(incoming.reduce((n, r) => n + (r.type === "firehose-put" ? r.records ?? 1 : 0), 0), 4000);
+        assert.equal(
+            incoming.reduce((n, r) => n + (r.type === "firehose-put" ? (r.records ?? 1) : 0), 0),
+            4000,
+        );
         assert.ok(feed.since(0).some((r) => r.type === "lambda" && r.name === "firehose-transform"));
         assert.deepEqual(await firehose.close(), { notWritten: 0, problems: [] });
         await assert.rejects(firehose.put(event(1)), FirehoseNotWritten);
@@ -99,11 +130,40 @@ describe("Firehose delivery in a worker thread", () => {
         const dataDir = tempDataDir();
         let open: () => void = () => undefined;
         const gate = new Promise<void>((resolve) => (open = resolve));
-        const bus = new LocalEventBus({ name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 5, retryMaxDelayMs: 10, admit: () => gate },
-            [{ name: "r", eventPattern: { source: ["clientevents"] }, targets: [{ id: "t", arn: "arn:t", retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }, deadLetter: false, deliver: async () => ({ ok: true }) }] }],
-            quiet);
+        const bus = new LocalEventBus(
+            {
+                name: "bus",
+                region: "eu-west-1",
+                accountId: "000000000000",
+                dataDir,
+                retryBaseMs: 5,
+                retryMaxDelayMs: 10,
+                admit: () => gate,
+            },
+            [
+                {
+                    name: "r",
+                    eventPattern: { source: ["clientevents"] },
+                    targets: [
+                        {
+                            id: "t",
+                            arn: "arn:t",
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            deadLetter: false,
+                            deliver: async () => ({ ok: true }),
+                        },
+                    ],
+                },
+            ],
+            quiet,
+        );
         let answered = false;
-        const answer = bus.putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "d", Detail: "{}", EventBusName: "bus" }] })).then((a) => { answered = true; return a; });
+        const answer = bus
+            .putEvents(JSON.stringify({ Entries: [{ Source: "clientevents", DetailType: "d", Detail: "{}", EventBusName: "bus" }] }))
+            .then((a) => {
+                answered = true;
+                return a;
+            });
         await new Promise((resolve) => setTimeout(resolve, 50));
         assert.equal(answered, false);
         assert.equal(bus.journal.stats.appendedEvents, 0);

@@ -14,8 +14,19 @@ import { tempDataDir } from "./support/local";
 import fsModule = require("node:fs");
 
 const quiet = createLogger({ quiet: true });
-const entry = (id: string, targets = ["archive/archive"]): JournalEntry => ({ id, acceptedAt: 1_700_000_000_000, targets, data: { n: id } });
-const segments = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith("segment-")).sort() : []);
+const entry = (id: string, targets = ["archive/archive"]): JournalEntry => ({
+    id,
+    acceptedAt: 1_700_000_000_000,
+    targets,
+    data: { n: id },
+});
+const segments = (dir: string) =>
+    fs.existsSync(dir)
+        ? fs
+              .readdirSync(dir)
+              .filter((n) => n.startsWith("segment-"))
+              .sort()
+        : [];
 
 function recoverAll(dir: string): RecoveredEntry[] {
     const found: RecoveredEntry[] = [];
@@ -24,7 +35,11 @@ function recoverAll(dir: string): RecoveredEntry[] {
 }
 
 /** Replaces fs.<name> for the duration of `run`. */
-async function patched<T>(name: "fsync" | "write", replacement: (original: (...args: any[]) => void) => (...args: any[]) => void, run: () => Promise<T>): Promise<T> {
+async function patched<T>(
+    name: "fsync" | "write",
+    replacement: (original: (...args: any[]) => void) => (...args: any[]) => void,
+    run: () => Promise<T>,
+): Promise<T> {
     const mutable = fsModule as unknown as Record<string, (...args: any[]) => void>;
     const original = mutable[name];
     mutable[name] = replacement(original);
@@ -40,10 +55,15 @@ describe("local mode's event journal", () => {
         const dir = path.join(tempDataDir(), "journal");
         const journal = new EventJournal({ dir }, quiet);
         const order: string[] = [];
-        await patched("fsync", (original) => (fd: number, callback: (err: Error | null) => void) => original(fd, (err: Error | null) => {
-            order.push("fsync");
-            callback(err);
-        }), () => Promise.all(Array.from({ length: 50 }, (_, i) => journal.append([entry(`e${i}`)]).then(() => order.push(`e${i}`)))));
+        await patched(
+            "fsync",
+            (original) => (fd: number, callback: (err: Error | null) => void) =>
+                original(fd, (err: Error | null) => {
+                    order.push("fsync");
+                    callback(err);
+                }),
+            () => Promise.all(Array.from({ length: 50 }, (_, i) => journal.append([entry(`e${i}`)]).then(() => order.push(`e${i}`)))),
+        );
         // The first append starts a write at once; the 49 that arrive meanwhile share the next one.
         assert.equal(journal.stats.groups, 2);
         assert.equal(journal.stats.fsyncs, 2);
@@ -51,7 +71,10 @@ describe("local mode's event journal", () => {
         assert.equal(order.indexOf("fsync", 1), 2, "the second group's fsync comes before any of its appends resolve");
         assert.equal(journal.pendingEvents, 50);
         await journal.close();
-        assert.deepEqual(recoverAll(dir).map((e) => e.id), Array.from({ length: 50 }, (_, i) => `e${i}`));
+        assert.deepEqual(
+            recoverAll(dir).map((e) => e.id),
+            Array.from({ length: 50 }, (_, i) => `e${i}`),
+        );
     });
 
     it("recovery skips a group without its commit line and a line cut short, and applies finished deliveries and attempts", () => {
@@ -67,10 +90,13 @@ describe("local mode's event journal", () => {
             '{"g":4,"id":"e","at":8,"t":["arch', // cut short by a crash
         ].join("\n");
         const { entries, maxGroup } = parseSegment(text);
-        assert.deepEqual(entries.map((e) => [e.id, e.targets, e.attempts, e.acceptedAt]), [
-            ["a", ["zendesk/zendesk"], { "zendesk/zendesk": 3 }, 5],
-            ["d", ["archive/archive"], {}, 7],
-        ]);
+        assert.deepEqual(
+            entries.map((e) => [e.id, e.targets, e.attempts, e.acceptedAt]),
+            [
+                ["a", ["zendesk/zendesk"], { "zendesk/zendesk": 3 }, 5],
+                ["d", ["archive/archive"], {}, 7],
+            ],
+        );
         assert.deepEqual(entries[0].data, { k: 1 });
         assert.equal(maxGroup, 3);
     });
@@ -88,8 +114,14 @@ describe("local mode's event journal", () => {
 
         const second = new EventJournal({ dir }, quiet);
         const resumed: RecoveredEntry[] = [];
-        assert.equal(second.recover((entries) => resumed.push(...entries)), 1);
-        assert.deepEqual(resumed.map((e) => [e.id, e.targets, e.attempts]), [["a", ["zendesk/zendesk"], { "zendesk/zendesk": 2 }]]);
+        assert.equal(
+            second.recover((entries) => resumed.push(...entries)),
+            1,
+        );
+        assert.deepEqual(
+            resumed.map((e) => [e.id, e.targets, e.attempts]),
+            [["a", ["zendesk/zendesk"], { "zendesk/zendesk": 2 }]],
+        );
         await second.append([entry("c")]);
         second.markDone("a", "zendesk/zendesk");
         await second.settle();
@@ -110,16 +142,26 @@ describe("local mode's event journal", () => {
         const openSync = mutable.openSync;
         let readOnly = true;
         mutable.openSync = (file: string, ...rest: unknown[]) => {
-            if (readOnly && file === path.join(dir, name)) throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES" });
+            if (readOnly && file === path.join(dir, name))
+                throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES" });
             return openSync(file, ...rest);
         };
         try {
             const resumed: string[] = [];
             let wake: () => void = () => undefined;
             const second = new EventJournal({ dir, retryBaseMs: 5, retryMaxMs: 20 }, quiet);
-            assert.equal(second.recover((entries) => { resumed.push(...entries.map((e) => e.id)); wake(); }), 0, "not resumed while it cannot record progress");
+            assert.equal(
+                second.recover((entries) => {
+                    resumed.push(...entries.map((e) => e.id));
+                    wake();
+                }),
+                0,
+                "not resumed while it cannot record progress",
+            );
             assert.deepEqual(resumed, []);
-            const done = new Promise<void>((resolve) => { wake = resolve; });
+            const done = new Promise<void>((resolve) => {
+                wake = resolve;
+            });
             readOnly = false;
             await done;
             assert.deepEqual(resumed, ["a"]);
@@ -141,7 +183,10 @@ describe("local mode's event journal", () => {
         await journal.settle();
         assert.deepEqual(segments(dir), ["segment-000002.jsonl"]);
         await journal.close();
-        assert.deepEqual(recoverAll(dir).map((e) => e.id), ["c"]);
+        assert.deepEqual(
+            recoverAll(dir).map((e) => e.id),
+            ["c"],
+        );
     });
 
     it("a failed write rejects its group with JournalWriteError and cuts it off the file; the next group is written", async () => {
@@ -149,15 +194,34 @@ describe("local mode's event journal", () => {
         const journal = new EventJournal({ dir }, quiet);
         await journal.append([entry("a")]);
         // A full disk that takes part of the group, then fails.
-        await patched("write", (original) => (fd: number, buffer: Buffer, offset: number, length: number, position: null, callback: (err: Error | null, n?: number) => void) => {
-            original(fd, buffer, offset, Math.ceil(length / 2), position, () => {
-                callback(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
-            });
-        }, () => assert.rejects(journal.append([entry("b"), entry("c")]), (err: unknown) => err instanceof JournalWriteError && /ENOSPC/.test(err.message)));
+        await patched(
+            "write",
+            (original) =>
+                (
+                    fd: number,
+                    buffer: Buffer,
+                    offset: number,
+                    length: number,
+                    position: null,
+                    callback: (err: Error | null, n?: number) => void,
+                ) => {
+                    original(fd, buffer, offset, Math.ceil(length / 2), position, () => {
+                        callback(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+                    });
+                },
+            () =>
+                assert.rejects(
+                    journal.append([entry("b"), entry("c")]),
+                    (err: unknown) => err instanceof JournalWriteError && /ENOSPC/.test(err.message),
+                ),
+        );
         const [file] = segments(dir);
         assert.ok(!fs.readFileSync(path.join(dir, file), "utf8").includes('"id":"b"'), "the partial group is truncated away");
         await journal.append([entry("d")]);
         await journal.close();
-        assert.deepEqual(recoverAll(dir).map((e) => e.id), ["a", "d"]);
+        assert.deepEqual(
+            recoverAll(dir).map((e) => e.id),
+            ["a", "d"],
+        );
     });
 });

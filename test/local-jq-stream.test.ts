@@ -34,17 +34,34 @@ describe("jq 1.6 as one long-lived process (StreamingJq)", () => {
     });
 
     it("agrees with one jq process per batch on records that fail, and a record jq cannot parse fails alone", async () => {
-        const records = [record(1), Buffer.from("not json"), tooDeep, record(2), Buffer.from('{"detail":{"eventType":"shopping","schemaVersion":1e400}}'), record(3)];
+        const records = [
+            record(1),
+            Buffer.from("not json"),
+            tooDeep,
+            record(2),
+            Buffer.from('{"detail":{"eventType":"shopping","schemaVersion":1e400}}'),
+            record(3),
+        ];
         const streamed = await extractKeysBatch(engine, records, PARTITION_KEYS_JQ_QUERY);
         const oneShot = await extractKeysBatch(new BinaryJq(JQ!), records, PARTITION_KEYS_JQ_QUERY);
-        assert.deepEqual(streamed.map((r) => "keys" in r ? r.keys : "error"), oneShot.map((r) => "keys" in r ? r.keys : "error"));
+        assert.deepEqual(
+            streamed.map((r) => ("keys" in r ? r.keys : "error")),
+            oneShot.map((r) => ("keys" in r ? r.keys : "error")),
+        );
         assert.deepEqual(streamed[1], { error: "Non JSON record provided" });
         assert.match((streamed[2] as { error: string }).error, /depth limit/);
-        assert.equal(engine.starts(PARTITION_KEYS_JQ_QUERY), 2, "jq stopped at the deep record; the records after it went to a new process");
+        assert.equal(
+            engine.starts(PARTITION_KEYS_JQ_QUERY),
+            2,
+            "jq stopped at the deep record; the records after it went to a new process",
+        );
     });
 
     it("reports a query error or a query without exactly one output for that record only", async () => {
-        const results = await engine.runEach(['{"a":1}', '{"a":"x"}', '{"a":[1,2]}'], 'if (.a | type) == "string" then error("no strings") else .a[]? // .a end');
+        const results = await engine.runEach(
+            ['{"a":1}', '{"a":"x"}', '{"a":[1,2]}'],
+            'if (.a | type) == "string" then error("no strings") else .a[]? // .a end',
+        );
         assert.deepEqual(results, [{ line: "1" }, { error: "jq: error: no strings" }, { error: "jq gave 2 results for 1 record" }]);
     });
 

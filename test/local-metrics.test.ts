@@ -36,13 +36,41 @@ describe("local mode /_local/metrics", function () {
         const user = await signUpUser(started, "metrics-user");
         const o = local.outputs;
         const run = io();
-        const code = await runCli(["run", "--userid", user.username, "--password", user.password, "--api-url", o.apiUrl, "--appclientid", o.userPoolClientId,
-            "--cognito-endpoint", o.cognitoEndpoint, "--user-pool-id", o.userPoolId, "--region", o.region,
-            "--batches", "5", "--batch", "10", "--loyalty", "--seed", "7", "--json"], run);
+        const code = await runCli(
+            [
+                "run",
+                "--userid",
+                user.username,
+                "--password",
+                user.password,
+                "--api-url",
+                o.apiUrl,
+                "--appclientid",
+                o.userPoolClientId,
+                "--cognito-endpoint",
+                o.cognitoEndpoint,
+                "--user-pool-id",
+                o.userPoolId,
+                "--region",
+                o.region,
+                "--batches",
+                "5",
+                "--batch",
+                "10",
+                "--loyalty",
+                "--seed",
+                "7",
+                "--json",
+            ],
+            run,
+        );
         assert.equal(code, 0, run.errText);
         summary = JSON.parse(run.out) as RunSummary;
         // Beside the generator: one request with a rejected entry, one without a token.
-        const mixed = await postEntries(local, user.accessToken, [JSON.stringify({ eventType: "paging", schemaVersion: 1, data: { page: 1 } }), "not json"]);
+        const mixed = await postEntries(local, user.accessToken, [
+            JSON.stringify({ eventType: "paging", schemaVersion: 1, data: { page: 1 } }),
+            "not json",
+        ]);
         assert.equal(mixed.status, 207);
         assert.equal((await postRaw(local, JSON.stringify({ entries: [{ entry: "{}" }] }))).status, 401);
         await local.flush();
@@ -77,7 +105,10 @@ describe("local mode /_local/metrics", function () {
         const archive = bus.rules[ARCHIVE_RULE];
         const zendesk = bus.rules[ZENDESK_RULE];
         assert.deepEqual(archive.dimensions, { EventBusName: started.local.outputs.eventBusName, RuleName: ARCHIVE_RULE });
-        for (const [rule, n] of [[archive, accepted], [zendesk, loyalty]] as const) {
+        for (const [rule, n] of [
+            [archive, accepted],
+            [zendesk, loyalty],
+        ] as const) {
             assert.equal(rule.MatchedEvents.sum, n);
             assert.equal(rule.Invocations.sum, n);
             assert.equal(rule.SuccessfulInvocationAttempts.sum, n);

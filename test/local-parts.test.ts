@@ -20,22 +20,36 @@ import { jsonLines, listFiles, tempDataDir } from "./support/local";
 
 const quiet = createLogger({ quiet: true });
 const transform = asLocalLambda("firehose-transform", quiet, rawTransform);
-const entry = (detail: string, extra: Record<string, unknown> = {}) =>
-    ({ Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c-1"], Detail: detail, ...extra });
+const entry = (detail: string, extra: Record<string, unknown> = {}) => ({
+    Source: "clientevents",
+    DetailType: "dev",
+    EventBusName: "bus",
+    Resources: ["c-1"],
+    Detail: detail,
+    ...extra,
+});
 
 function bus(dataDir: string, deliver: (payload: string, event: BusEvent) => Promise<DeliveryOutcome>, deadLetter = true) {
-    return new LocalEventBus({ name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 5, retryMaxDelayMs: 10 }, [{
-        name: "r1",
-        eventPattern: { source: ["clientevents"], detail: { eventType: ["a"] } },
-        targets: [{
-            id: "t1",
-            arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x",
-            input: (e) => JSON.stringify({ only: (e.detail as { n: number }).n }),
-            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
-            deadLetter,
-            deliver,
-        }],
-    }], quiet);
+    return new LocalEventBus(
+        { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 5, retryMaxDelayMs: 10 },
+        [
+            {
+                name: "r1",
+                eventPattern: { source: ["clientevents"], detail: { eventType: ["a"] } },
+                targets: [
+                    {
+                        id: "t1",
+                        arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x",
+                        input: (e) => JSON.stringify({ only: (e.detail as { n: number }).n }),
+                        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
+                        deadLetter,
+                        deliver,
+                    },
+                ],
+            },
+        ],
+        quiet,
+    );
 }
 
 describe("local mode parts", function () {
@@ -56,9 +70,17 @@ describe("local mode parts", function () {
         });
 
         it("reports per-entry errors in order and accepts the rest", async () => {
-            const res = await b.putEvents(JSON.stringify({ Entries: [
-                entry('{"eventType":"a","n":1}'), entry("[1]"), entry("{bad"), entry("{}", { Source: undefined }), entry("{}", { EventBusName: "other" }),
-            ] }));
+            const res = await b.putEvents(
+                JSON.stringify({
+                    Entries: [
+                        entry('{"eventType":"a","n":1}'),
+                        entry("[1]"),
+                        entry("{bad"),
+                        entry("{}", { Source: undefined }),
+                        entry("{}", { EventBusName: "other" }),
+                    ],
+                }),
+            );
             assert.equal(res.status, 200);
             const body = JSON.parse(res.body);
             assert.equal(body.FailedEntryCount, 4);
@@ -72,7 +94,11 @@ describe("local mode parts", function () {
         it("the request model's longest entry always fits PutEvents' size limit", async () => {
             const worst = "😀".repeat(MAX_ENTRY_LENGTH / 2); // 4 UTF-8 bytes per 2 UTF-16 units
             const detail = JSON.stringify({ w: worst }).slice(0, MAX_ENTRY_LENGTH);
-            const res = await b.putEvents(JSON.stringify({ Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })) }));
+            const res = await b.putEvents(
+                JSON.stringify({
+                    Entries: Array.from({ length: 10 }, () => entry(detail, { DetailType: "d".repeat(128), Resources: ["r".repeat(64)] })),
+                }),
+            );
             assert.equal(res.status, 200, res.body);
         });
     });
@@ -80,13 +106,26 @@ describe("local mode parts", function () {
     describe("EventBridge routing", () => {
         it("delivers matching events through the target's input, with the event's fields", async () => {
             const got: Array<{ payload: string; event: BusEvent }> = [];
-            const b = bus(tempDataDir(), async (payload, event) => { got.push({ payload, event }); return { ok: true }; });
+            const b = bus(tempDataDir(), async (payload, event) => {
+                got.push({ payload, event });
+                return { ok: true };
+            });
             await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":7}'), entry('{"eventType":"b","n":8}')] }));
             await b.drain();
             assert.equal(got.length, 1);
             assert.equal(got[0].payload, '{"only":7}');
             const e = got[0].event;
-            assert.deepEqual(Object.keys(e), ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]);
+            assert.deepEqual(Object.keys(e), [
+                "version",
+                "id",
+                "detail-type",
+                "source",
+                "account",
+                "time",
+                "region",
+                "resources",
+                "detail",
+            ]);
             assert.equal(e.region, "eu-west-1");
             assert.deepEqual(e.resources, ["c-1"]);
         });
@@ -94,7 +133,10 @@ describe("local mode parts", function () {
         it("retries retryable failures up to the policy, then dead-letters with the reason", async () => {
             const dataDir = tempDataDir();
             let calls = 0;
-            const b = bus(dataDir, async () => { calls++; return { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "429" }; });
+            const b = bus(dataDir, async () => {
+                calls++;
+                return { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "429" };
+            });
             await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.equal(calls, 3, "one attempt and two retries");
@@ -106,7 +148,11 @@ describe("local mode parts", function () {
 
         it("without a dead-letter queue an exhausted event is dropped, as in EventBridge", async () => {
             const dataDir = tempDataDir();
-            const b = bus(dataDir, async () => ({ ok: false, retryable: false, errorCode: "HTTP_CLIENT_ERROR", errorMessage: "400" }), false);
+            const b = bus(
+                dataDir,
+                async () => ({ ok: false, retryable: false, errorCode: "HTTP_CLIENT_ERROR", errorMessage: "400" }),
+                false,
+            );
             await b.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}')] }));
             await b.drain();
             assert.deepEqual(listFiles(path.join(dataDir, "dlq")), []);
@@ -115,17 +161,45 @@ describe("local mode parts", function () {
 
     describe("Firehose", () => {
         function stream(dataDir: string, options: Partial<ConstructorParameters<typeof LocalFirehose>[0]> = {}) {
-            return new LocalFirehose({
-                streamName: "s", streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s", region: "eu-west-1",
-                bucketName: "b", s3Dir: path.join(dataDir, "s3"), prefix: S3_PREFIX, errorPrefix: S3_ERROR_PREFIX,
-                bufferIntervalSeconds: 300, bufferSizeBytes: 64 * 1024 * 1024,
-                transform: { handler: transform, lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t", batchBytes: 1024 * 1024, numberOfRetries: 3 },
-                metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY, delimiter: RECORD_DELIMITER,
-                jq: new WasmJq(), // the end-to-end tests use the default engine (jq 1.6 when installed)
-                ...options,
-            }, quiet);
+            return new LocalFirehose(
+                {
+                    streamName: "s",
+                    streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+                    region: "eu-west-1",
+                    bucketName: "b",
+                    s3Dir: path.join(dataDir, "s3"),
+                    prefix: S3_PREFIX,
+                    errorPrefix: S3_ERROR_PREFIX,
+                    bufferIntervalSeconds: 300,
+                    bufferSizeBytes: 64 * 1024 * 1024,
+                    transform: {
+                        handler: transform,
+                        lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t",
+                        batchBytes: 1024 * 1024,
+                        numberOfRetries: 3,
+                    },
+                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+                    delimiter: RECORD_DELIMITER,
+                    jq: new WasmJq(), // the end-to-end tests use the default engine (jq 1.6 when installed)
+                    ...options,
+                },
+                quiet,
+            );
         }
-        const event = (detail: unknown, resources = ["c-9"]) => Buffer.from(JSON.stringify({ version: "0", id: "i", "detail-type": "dev", source: "clientevents", account: "0", time: "2026-01-02T03:04:05Z", region: "eu-west-1", resources, detail }));
+        const event = (detail: unknown, resources = ["c-9"]) =>
+            Buffer.from(
+                JSON.stringify({
+                    version: "0",
+                    id: "i",
+                    "detail-type": "dev",
+                    source: "clientevents",
+                    account: "0",
+                    time: "2026-01-02T03:04:05Z",
+                    region: "eu-west-1",
+                    resources,
+                    detail,
+                }),
+            );
 
         it("writes records the transform rejects under processing-failed in Firehose's error format", async () => {
             const dataDir = tempDataDir();
@@ -139,7 +213,10 @@ describe("local mode parts", function () {
             const errors = files.filter((k) => k.startsWith("errors/processing-failed/year="));
             assert.equal(errors.length, 1, files.join("\n"));
             assert.equal(files.filter((k) => k.startsWith("events/eventType=shopping/schemaVersion=1/")).length, 1);
-            const records = readFileSync(path.join(dataDir, "s3", "b", errors[0]), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+            const records = readFileSync(path.join(dataDir, "s3", "b", errors[0]), "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l));
             assert.equal(records.length, 2);
             assert.equal(Buffer.from(records[0].rawData, "base64").toString(), bad.toString());
             assert.equal(Buffer.from(records[1].rawData, "base64").toString(), "not json");
@@ -154,12 +231,33 @@ describe("local mode parts", function () {
         it("retries a failing transform invocation, then fails its records; non-JSON output fails partitioning", async () => {
             const dataDir = tempDataDir();
             let calls = 0;
-            const failing = stream(dataDir, { transform: { handler: async () => { calls++; throw new Error("boom"); }, lambdaArn: "arn:l", batchBytes: 1 << 20, numberOfRetries: 3 } });
+            const failing = stream(dataDir, {
+                transform: {
+                    handler: async () => {
+                        calls++;
+                        throw new Error("boom");
+                    },
+                    lambdaArn: "arn:l",
+                    batchBytes: 1 << 20,
+                    numberOfRetries: 3,
+                },
+            });
             failing.put(event({ eventType: "shopping", schemaVersion: 1 }));
             await failing.flush();
             assert.equal(calls, 4);
             const notJson = stream(dataDir, {
-                transform: { handler: async (e: FirehoseTransformationEvent) => ({ records: e.records.map((r) => ({ recordId: r.recordId, result: "Ok" as const, data: Buffer.from("plain text").toString("base64") })) }), lambdaArn: "arn:l", batchBytes: 1 << 20, numberOfRetries: 0 },
+                transform: {
+                    handler: async (e: FirehoseTransformationEvent) => ({
+                        records: e.records.map((r) => ({
+                            recordId: r.recordId,
+                            result: "Ok" as const,
+                            data: Buffer.from("plain text").toString("base64"),
+                        })),
+                    }),
+                    lambdaArn: "arn:l",
+                    batchBytes: 1 << 20,
+                    numberOfRetries: 0,
+                },
             });
             notJson.put(event({ eventType: "shopping", schemaVersion: 1 }));
             await notJson.flush();
@@ -169,7 +267,10 @@ describe("local mode parts", function () {
             assert.equal(failed.length, 1);
             assert.equal(partitioning.length, 1);
             assert.equal(JSON.parse(readFileSync(path.join(dataDir, "s3", "b", failed[0]), "utf8")).errorCode, "Lambda.FunctionError");
-            assert.equal(JSON.parse(readFileSync(path.join(dataDir, "s3", "b", partitioning[0]), "utf8")).errorCode, "DynamicPartitioning.MetadataExtractionFailed");
+            assert.equal(
+                JSON.parse(readFileSync(path.join(dataDir, "s3", "b", partitioning[0]), "utf8")).errorCode,
+                "DynamicPartitioning.MetadataExtractionFailed",
+            );
         });
 
         it("flushes when the buffer size is reached, and on its interval", async () => {
@@ -205,14 +306,29 @@ describe("local mode parts", function () {
             it(`${name} gives the partition keys of the policy the partitioning tests check against jq 1.6`, async function () {
                 const engine = engineFor(this);
                 const details: unknown[] = [
-                    { eventType: "shopping", schemaVersion: 1 }, { eventType: "shopping", schemaVersion: 1.0 }, { eventType: "paging", schemaVersion: 1.5 },
-                    { eventType: "unknown-type", schemaVersion: 25 }, { eventType: "bad type", schemaVersion: -1 }, { eventType: 7, schemaVersion: "1" },
-                    { schemaVersion: 3 }, { eventType: "ünïcode", schemaVersion: 1e3 }, { eventType: "x".repeat(65), schemaVersion: 0 }, {},
-                    "text", [1], null,
+                    { eventType: "shopping", schemaVersion: 1 },
+                    { eventType: "shopping", schemaVersion: 1.0 },
+                    { eventType: "paging", schemaVersion: 1.5 },
+                    { eventType: "unknown-type", schemaVersion: 25 },
+                    { eventType: "bad type", schemaVersion: -1 },
+                    { eventType: 7, schemaVersion: "1" },
+                    { schemaVersion: 3 },
+                    { eventType: "ünïcode", schemaVersion: 1e3 },
+                    { eventType: "x".repeat(65), schemaVersion: 0 },
+                    {},
+                    "text",
+                    [1],
+                    null,
                 ];
                 const records = details.map((detail) => ({ source: "clientevents", detail }));
-                const results = await extractKeysBatch(engine, [...records.map((r) => Buffer.from(JSON.stringify(r))), Buffer.from("not json")], PARTITION_KEYS_JQ_QUERY);
-                records.forEach((record, i) => assert.deepEqual(results[i], { keys: partitionKeysFor(record) }, JSON.stringify(record.detail)));
+                const results = await extractKeysBatch(
+                    engine,
+                    [...records.map((r) => Buffer.from(JSON.stringify(r))), Buffer.from("not json")],
+                    PARTITION_KEYS_JQ_QUERY,
+                );
+                records.forEach((record, i) =>
+                    assert.deepEqual(results[i], { keys: partitionKeysFor(record) }, JSON.stringify(record.detail)),
+                );
                 assert.deepEqual(results[records.length], { error: "Non JSON record provided" });
             });
         }
@@ -221,7 +337,11 @@ describe("local mode parts", function () {
             const engine = new WasmJq();
             const record = Buffer.from(JSON.stringify({ detail: { eventType: "paging", schemaVersion: 2 } }));
             for (let i = 0; i < 400; i++) {
-                assert.deepEqual(await extractKeys(record, PARTITION_KEYS_JQ_QUERY, engine), { eventType: "paging", schemaVersion: "2" }, `run ${i}`);
+                assert.deepEqual(
+                    await extractKeys(record, PARTITION_KEYS_JQ_QUERY, engine),
+                    { eventType: "paging", schemaVersion: "2" },
+                    `run ${i}`,
+                );
             }
         });
 
@@ -234,47 +354,114 @@ describe("local mode parts", function () {
 
     describe("API Gateway", () => {
         const settings = {
-            apiId: "api", stage: "dev", region: "eu-west-1", accountId: "000000000000", stageVariables: { Environment: "dev", Bus: "bus" },
-            authorizerResultTtlSeconds: 300, identityHeader: "Authorization", corsAllowOrigin: "*",
+            apiId: "api",
+            stage: "dev",
+            region: "eu-west-1",
+            accountId: "000000000000",
+            stageVariables: { Environment: "dev", Bus: "bus" },
+            authorizerResultTtlSeconds: 300,
+            identityHeader: "Authorization",
+            corsAllowOrigin: "*",
         };
         const allow: APIGatewayAuthorizerResult = {
-            principalId: "p", context: { clientId: "c-1" },
-            policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/*/*" }] },
+            principalId: "p",
+            context: { clientId: "c-1" },
+            policyDocument: {
+                Version: "2012-10-17",
+                Statement: [
+                    { Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/*/*" },
+                ],
+            },
         };
         const request = (token: string) => ({
-            method: "POST", path: "/dev/event", headers: { authorization: token, "content-type": "application/json" },
-            body: Buffer.from(JSON.stringify({ entries: [{ entry: '{"eventType":"a"}' }] })), sourceIp: "127.0.0.1",
+            method: "POST",
+            path: "/dev/event",
+            headers: { authorization: token, "content-type": "application/json" },
+            body: Buffer.from(JSON.stringify({ entries: [{ entry: '{"eventType":"a"}' }] })),
+            sourceIp: "127.0.0.1",
         });
 
         it("caches the authorizer's result per token for the configured TTL", async () => {
-            for (const [ttl, expected] of [[300, 1], [0, 2]] as const) {
+            for (const [ttl, expected] of [
+                [300, 1],
+                [0, 2],
+            ] as const) {
                 let calls = 0;
                 const sent: string[] = [];
-                const api = new LocalRestApi({ ...settings, authorizerResultTtlSeconds: ttl }, {
-                    authorizer: async () => { calls++; return allow; },
-                    putEvents: (body) => { sent.push(body); return { status: 200, body: JSON.stringify({ Entries: [{ EventId: "e1" }], FailedEntryCount: 0 }) }; },
-                }, quiet);
+                const api = new LocalRestApi(
+                    { ...settings, authorizerResultTtlSeconds: ttl },
+                    {
+                        authorizer: async () => {
+                            calls++;
+                            return allow;
+                        },
+                        putEvents: (body) => {
+                            sent.push(body);
+                            return { status: 200, body: JSON.stringify({ Entries: [{ EventId: "e1" }], FailedEntryCount: 0 }) };
+                        },
+                    },
+                    quiet,
+                );
                 assert.equal((await api.handle(request("tok"))).status, 200);
                 assert.equal((await api.handle(request("tok"))).status, 200);
                 assert.equal(calls, expected, `ttl ${ttl}`);
                 const putEvents = JSON.parse(sent[0]);
-                assert.deepEqual(putEvents.Entries[0], { Source: "clientevents", DetailType: "dev", EventBusName: "bus", Resources: ["c-1"], Detail: '{"eventType":"a"}' });
+                assert.deepEqual(putEvents.Entries[0], {
+                    Source: "clientevents",
+                    DetailType: "dev",
+                    EventBusName: "bus",
+                    Resources: ["c-1"],
+                    Detail: '{"eventType":"a"}',
+                });
             }
         });
 
         it("maps an authorizer error that is not Unauthorized to 500, and EventBridge errors through the integration responses", async () => {
-            const broken = new LocalRestApi(settings, { authorizer: async () => { throw new Error("timeout"); }, putEvents: () => ({ status: 200, body: "{}" }) }, quiet);
+            const broken = new LocalRestApi(
+                settings,
+                {
+                    authorizer: async () => {
+                        throw new Error("timeout");
+                    },
+                    putEvents: () => ({ status: 200, body: "{}" }),
+                },
+                quiet,
+            );
             assert.equal((await broken.handle(request("t"))).status, 500);
-            const throttled = new LocalRestApi(settings, { authorizer: async () => allow, putEvents: () => ({ status: 400, body: JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }) }) }, quiet);
+            const throttled = new LocalRestApi(
+                settings,
+                {
+                    authorizer: async () => allow,
+                    putEvents: () => ({ status: 400, body: JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }) }),
+                },
+                quiet,
+            );
             const res = await throttled.handle(request("t"));
             assert.equal(res.status, 429);
             assert.equal(JSON.parse(res.body).retryable, true);
-            const down = new LocalRestApi(settings, { authorizer: async () => allow, putEvents: () => ({ status: 503, body: "{}" }) }, quiet);
+            const down = new LocalRestApi(
+                settings,
+                { authorizer: async () => allow, putEvents: () => ({ status: 503, body: "{}" }) },
+                quiet,
+            );
             assert.equal((await down.handle(request("t"))).status, 503);
         });
 
         it("evaluates policies: an explicit Deny wins, and the resource must cover the method", () => {
-            const deny: APIGatewayAuthorizerResult = { ...allow, policyDocument: { Version: "2012-10-17", Statement: [...allow.policyDocument.Statement, { Action: "execute-api:Invoke", Effect: "Deny", Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/POST/event" }] } };
+            const deny: APIGatewayAuthorizerResult = {
+                ...allow,
+                policyDocument: {
+                    Version: "2012-10-17",
+                    Statement: [
+                        ...allow.policyDocument.Statement,
+                        {
+                            Action: "execute-api:Invoke",
+                            Effect: "Deny",
+                            Resource: "arn:aws:execute-api:eu-west-1:000000000000:api/dev/POST/event",
+                        },
+                    ],
+                },
+            };
             const arn = "arn:aws:execute-api:eu-west-1:000000000000:api/dev/POST/event";
             assert.equal(policyAllows(allow, arn), true);
             assert.equal(policyAllows(deny, arn), false);
@@ -283,7 +470,11 @@ describe("local mode parts", function () {
 
         it("answers a body the model refuses with the fixed 400 body, and logs the complaint with the request id", async () => {
             const lines: string[] = [];
-            const logged = new LocalRestApi(settings, { authorizer: async () => allow, putEvents: () => ({ status: 200, body: "{}" }) }, { info: (l) => lines.push(l), warn: (l) => lines.push(l) });
+            const logged = new LocalRestApi(
+                settings,
+                { authorizer: async () => allow, putEvents: () => ({ status: 200, body: "{}" }) },
+                { info: (l) => lines.push(l), warn: (l) => lines.push(l) },
+            );
             const res = await logged.handle({ ...request("t"), body: Buffer.from('{"entries":[{"entry":"{}"}],"a\\"b":1}') });
             assert.equal(res.status, 400);
             const body = JSON.parse(res.body);

@@ -6,7 +6,10 @@ import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import {
-    CognitoIdentityProviderClient, ConfirmSignUpCommand, InitiateAuthCommand, SignUpCommand,
+    CognitoIdentityProviderClient,
+    ConfirmSignUpCommand,
+    InitiateAuthCommand,
+    SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { archiveRecords, jsonLines, postEntries, startTestLocal, tempDataDir } from "./support/local";
 import type { LocalPipeline } from "../local";
@@ -33,7 +36,8 @@ function lines(child: ChildProcess) {
             for (;;) {
                 const found = seen.find(test);
                 if (found !== undefined) return found;
-                if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before ${what}; output:\n${seen.join("\n")}`);
+                if (child.exitCode !== null)
+                    throw new Error(`process exited (${child.exitCode}) before ${what}; output:\n${seen.join("\n")}`);
                 await new Promise<void>((resolve) => {
                     waiters.push(resolve);
                     child.once("exit", () => resolve());
@@ -45,27 +49,67 @@ function lines(child: ChildProcess) {
 
 /** Starts `local/main.ts`, waits for its ready line, signs a user up through the printed code. */
 async function startProcess(dataDir: string) {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", dataDir, "--buffer-seconds", "600", "--quiet"], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+        process.execPath,
+        [
+            "-r",
+            "ts-node/register/transpile-only",
+            "local/main.ts",
+            "--port",
+            "0",
+            "--data-dir",
+            dataDir,
+            "--buffer-seconds",
+            "600",
+            "--quiet",
+        ],
+        {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
     let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => { stderr += c.toString(); });
+    child.stderr!.on("data", (c: Buffer) => {
+        stderr += c.toString();
+    });
     const out = lines(child);
     const ready = JSON.parse(await out.waitFor((l) => l.startsWith("{"), "the ready line"));
-    const cognito = new CognitoIdentityProviderClient({ endpoint: ready.cognitoEndpoint, region: ready.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const cognito = new CognitoIdentityProviderClient({
+        endpoint: ready.cognitoEndpoint,
+        region: ready.region,
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     const ClientId = ready.userPoolClientId;
-    await cognito.send(new SignUpCommand({ ClientId, Username: "zoe", Password: "Good-Passw0rd", UserAttributes: [{ Name: "email", Value: "zoe@example.com" }] }));
+    await cognito.send(
+        new SignUpCommand({
+            ClientId,
+            Username: "zoe",
+            Password: "Good-Passw0rd",
+            UserAttributes: [{ Name: "email", Value: "zoe@example.com" }],
+        }),
+    );
     const codeLine = await out.waitFor((l) => l.startsWith("confirmation code for zoe:"), "the confirmation code");
     await cognito.send(new ConfirmSignUpCommand({ ClientId, Username: "zoe", ConfirmationCode: codeLine.split(": ")[1] }));
-    const auth = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "zoe", PASSWORD: "Good-Passw0rd" } }));
+    const auth = await cognito.send(
+        new InitiateAuthCommand({
+            ClientId,
+            AuthFlow: "USER_PASSWORD_AUTH",
+            AuthParameters: { USERNAME: "zoe", PASSWORD: "Good-Passw0rd" },
+        }),
+    );
     // Only what the test utilities read from a pipeline: its outputs and where the files are.
     const local = { outputs: ready, details: { s3Dir: path.join(dataDir, "s3") } } as unknown as LocalPipeline;
     return { child, out, ready, local, token: auth.AuthenticationResult!.IdToken!, stderr: () => stderr };
 }
 
-const events = (n: number) => Array.from({ length: n }, (_, i) =>
-    JSON.stringify({ eventType: i === n - 1 ? "loyaltypurchase" : "shopping", schemaVersion: 1, data: { itemSku: i, runId: "it's \"quoted\" 😀" } }));
+const events = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+        JSON.stringify({
+            eventType: i === n - 1 ? "loyaltypurchase" : "shopping",
+            schemaVersion: 1,
+            data: { itemSku: i, runId: 'it\'s "quoted" 😀' },
+        }),
+    );
 
 describe("local mode as a process", function () {
     this.timeout(60_000);
@@ -81,7 +125,16 @@ describe("local mode as a process", function () {
         const { out, ready, local } = started;
         assert.equal(out.seen[0], JSON.stringify(ready), "the ready line is the first line");
         assert.equal(ready.ready, true);
-        for (const key of ["apiUrl", "userPoolId", "userPoolClientId", "bucketName", "eventBusName", "region", "cognitoEndpoint", "dataDir"]) {
+        for (const key of [
+            "apiUrl",
+            "userPoolId",
+            "userPoolClientId",
+            "bucketName",
+            "eventBusName",
+            "region",
+            "cognitoEndpoint",
+            "dataDir",
+        ]) {
             assert.equal(typeof ready[key], "string", key);
         }
         assert.match(ready.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/local\/event$/);
@@ -115,7 +168,12 @@ describe("local mode as a process", function () {
         try {
             await again.local.flush();
             const ids: string[] = res.json.entries.map((e: { eventId: string }) => e.eventId);
-            assert.deepEqual(archiveRecords(again.local).map((r) => r.record.id).sort(), [...ids].sort());
+            assert.deepEqual(
+                archiveRecords(again.local)
+                    .map((r) => r.record.id)
+                    .sort(),
+                [...ids].sort(),
+            );
         } finally {
             await again.local.close();
         }

@@ -20,15 +20,26 @@ import { archiveRecords, listFiles, signUpUser, startTestLocal, type StartedLoca
 const ROOT = path.resolve(__dirname, "..");
 
 function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Every line of errors/<type>/ objects, with its key. */
 function errorLines(started: StartedLocal, type = "processing-failed"): Array<{ key: string; line: string; record: any }> {
     const bucketDir = path.join(started.local.details.s3Dir, started.local.outputs.bucketName);
-    return listFiles(bucketDir).filter((k) => k.startsWith(`errors/${type}/`)).flatMap((key) =>
-        fs.readFileSync(path.join(bucketDir, key), "utf8").split("\n").filter((l) => l !== "").map((line) => ({ key, line, record: JSON.parse(line) })));
+    return listFiles(bucketDir)
+        .filter((k) => k.startsWith(`errors/${type}/`))
+        .flatMap((key) =>
+            fs
+                .readFileSync(path.join(bucketDir, key), "utf8")
+                .split("\n")
+                .filter((l) => l !== "")
+                .map((line) => ({ key, line, record: JSON.parse(line) })),
+        );
 }
 
 const decode = (rawData: string) => JSON.parse(Buffer.from(rawData, "base64").toString("utf8"));
@@ -40,7 +51,10 @@ const NO_SCHEMA: ClientEvent = { eventType: "checkout", schemaVersion: 1, data: 
 
 async function sendAll(started: StartedLocal, events: ClientEvent[]) {
     const user = await signUpUser(started);
-    const tokens = await new CognitoAuth({ clientId: started.local.outputs.userPoolClientId, endpoint: started.local.outputs.cognitoEndpoint }).signIn(user.username, user.password);
+    const tokens = await new CognitoAuth({
+        clientId: started.local.outputs.userPoolClientId,
+        endpoint: started.local.outputs.cognitoEndpoint,
+    }).signIn(user.username, user.password);
     const client = new EventsClient({ apiUrl: started.local.outputs.apiUrl, tokens });
     const result = await client.send(events);
     assert.deepStrictEqual(result.failed, [], "the API accepts every entry: the schema is enforced at the archive");
@@ -59,15 +73,28 @@ describe("schema enforcement in local mode", function () {
             const ids = result.accepted.map((a) => a.eventId);
 
             const archived = archiveRecords(started.local);
-            assert.deepStrictEqual(archived.map((r) => r.record.detail.eventId).sort(), [ids[0], ids[3]].sort(), "the valid event, and the one without schema (unknownSchema allow)");
+            assert.deepStrictEqual(
+                archived.map((r) => r.record.detail.eventId).sort(),
+                [ids[0], ids[3]].sort(),
+                "the valid event, and the one without schema (unknownSchema allow)",
+            );
             const good = archived.find((r) => r.record.detail.eventId === ids[0])!;
             assert.ok(good.key.startsWith("events/eventType=shopping/schemaVersion=1/"), good.key);
-            assert.deepStrictEqual(good.record.detail, { ...VALID, eventId: ids[0], sessionId: client.session.id, sequence: 1, accountNumber: user.clientId });
+            assert.deepStrictEqual(good.record.detail, {
+                ...VALID,
+                eventId: ids[0],
+                sessionId: client.session.id,
+                sequence: 1,
+                accountNumber: user.clientId,
+            });
 
             const errors = errorLines(started);
             assert.strictEqual(errors.length, 2, errors.map((e) => e.key).join("\n"));
             const byId = new Map(errors.map((e) => [decode(e.record.rawData).detail.eventId, e]));
-            for (const [i, sent] of [[1, WRONG_TYPE], [2, EXTRA_FIELD]] as const) {
+            for (const [i, sent] of [
+                [1, WRONG_TYPE],
+                [2, EXTRA_FIELD],
+            ] as const) {
                 const error = byId.get(ids[i]);
                 assert.ok(error, `event ${i} is in the error output`);
                 assert.match(error.key, /^errors\/processing-failed\/year=\d{4}\/month=\d{2}\/day=\d{2}\//);
@@ -87,21 +114,51 @@ describe("schema enforcement in local mode", function () {
             const reasons = new Map(logged.examples.map((e) => [e.busEventId, e.message]));
             const busId = (i: number) => decode(byId.get(ids[i])!.record.rawData).id;
             assert.strictEqual(reasons.get(busId(1)), `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`);
-            assert.strictEqual(reasons.get(busId(2)), `paging version 1 breaks its schema at "/data/sort": must NOT have additional properties (additionalProperties)`);
-            assert.deepStrictEqual([busId(1), busId(2)].sort(), result.accepted.slice(1, 3).map((a) => a.busEventId).sort(), "the id the API answered with");
+            assert.strictEqual(
+                reasons.get(busId(2)),
+                `paging version 1 breaks its schema at "/data/sort": must NOT have additional properties (additionalProperties)`,
+            );
+            assert.deepStrictEqual(
+                [busId(1), busId(2)].sort(),
+                result.accepted
+                    .slice(1, 3)
+                    .map((a) => a.busEventId)
+                    .sort(),
+                "the id the API answered with",
+            );
             // validate-event replays the transform on the error record and gives the same reason.
             const replay = { validators: compileSchemas().validators, enforcement: "quarantine" as const, unknownSchema: "allow" as const };
             assert.deepStrictEqual(validateValue(byId.get(ids[1])!.record, replay), {
-                valid: false, input: "firehose-error-record", schema: "shopping/1", reason: "schema-violation",
+                valid: false,
+                input: "firehose-error-record",
+                schema: "shopping/1",
+                reason: "schema-violation",
                 message: `shopping version 1 breaks its schema at "/data/itemSku": must be integer (type)`,
             });
-            assert.ok(logs.some((l) => l.includes("schemas: loyaltypurchase/1, paging/1, purchase/1, searching/1, shopping/1 (schemaEnforcement quarantine, unknownSchema allow)")), "the start-up line names the schemas and the policy");
+            assert.ok(
+                logs.some((l) =>
+                    l.includes(
+                        "schemas: loyaltypurchase/1, paging/1, purchase/1, searching/1, shopping/1 (schemaEnforcement quarantine, unknownSchema allow)",
+                    ),
+                ),
+                "the start-up line names the schemas and the policy",
+            );
 
             // And the CLI, as a process, over the whole error object as S3 holds it.
-            const r = cli("validate-event", "--event", `file://${path.join(started.local.details.s3Dir, started.local.outputs.bucketName, errors[0].key)}`);
+            const r = cli(
+                "validate-event",
+                "--event",
+                `file://${path.join(started.local.details.s3Dir, started.local.outputs.bucketName, errors[0].key)}`,
+            );
             assert.strictEqual(r.status, 1, r.stderr);
-            const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-            assert.deepStrictEqual(lines.map((l) => [l.valid, l.reason]), errors.filter((e) => e.key === errors[0].key).map(() => [false, "schema-violation"]));
+            const lines = r.stdout
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l));
+            assert.deepStrictEqual(
+                lines.map((l) => [l.valid, l.reason]),
+                errors.filter((e) => e.key === errors[0].key).map(() => [false, "schema-violation"]),
+            );
         } finally {
             await started.local.close();
         }
@@ -111,20 +168,34 @@ describe("schema enforcement in local mode", function () {
         const strict = await startTestLocal({ config: { unknownSchema: "quarantine" } });
         try {
             const { result } = await sendAll(strict, [VALID, NO_SCHEMA]);
-            assert.deepStrictEqual(archiveRecords(strict.local).map((r) => r.record.detail.eventId), [result.accepted[0].eventId]);
-            assert.deepStrictEqual(errorLines(strict).map((e) => decode(e.record.rawData).detail.eventId), [result.accepted[1].eventId]);
+            assert.deepStrictEqual(
+                archiveRecords(strict.local).map((r) => r.record.detail.eventId),
+                [result.accepted[0].eventId],
+            );
+            assert.deepStrictEqual(
+                errorLines(strict).map((e) => decode(e.record.rawData).detail.eventId),
+                [result.accepted[1].eventId],
+            );
         } finally {
             await strict.local.close();
         }
         const off = await startTestLocal({ config: { schemaEnforcement: "off" } });
         try {
             const { result } = await sendAll(off, [VALID, WRONG_TYPE, NO_SCHEMA]);
-            assert.deepStrictEqual(archiveRecords(off.local).map((r) => r.record.detail.eventId).sort(), result.accepted.map((a) => a.eventId).sort());
+            assert.deepStrictEqual(
+                archiveRecords(off.local)
+                    .map((r) => r.record.detail.eventId)
+                    .sort(),
+                result.accepted.map((a) => a.eventId).sort(),
+            );
             assert.deepStrictEqual(errorLines(off), []);
         } finally {
             await off.local.close();
         }
-        await assert.rejects(startTestLocal({ config: { schemaEnforcement: "off", unknownSchema: "quarantine" } }), /schemaEnforcement is "off"/);
+        await assert.rejects(
+            startTestLocal({ config: { schemaEnforcement: "off", unknownSchema: "quarantine" } }),
+            /schemaEnforcement is "off"/,
+        );
     });
 });
 
@@ -140,10 +211,21 @@ describe("cli: validate-event and compile-schemas (as a process)", function () {
         const pass = cli("validate-event", "--event", "file://events/event.json");
         assert.strictEqual(pass.status, 0, pass.stderr);
         assert.deepStrictEqual(JSON.parse(pass.stdout), { valid: true, input: "eventbridge-event", schema: "shopping/1" });
-        const fail = cli("validate-event", "--event", JSON.stringify({ eventType: "purchase", schemaVersion: 1, data: { orderId: "o", items: [{ itemSku: 1 }], total: 1, currency: "USD" } }));
+        const fail = cli(
+            "validate-event",
+            "--event",
+            JSON.stringify({
+                eventType: "purchase",
+                schemaVersion: 1,
+                data: { orderId: "o", items: [{ itemSku: 1 }], total: 1, currency: "USD" },
+            }),
+        );
         assert.strictEqual(fail.status, 1);
         assert.deepStrictEqual(JSON.parse(fail.stdout), {
-            valid: false, input: "event", schema: "purchase/1", reason: "schema-violation",
+            valid: false,
+            input: "event",
+            schema: "purchase/1",
+            reason: "schema-violation",
             message: `purchase version 1 breaks its schema at "/data/items/0/quantity": must have required property 'quantity' (required)`,
         });
         const unreadable = cli("validate-event", "--event", "{not json");
@@ -152,15 +234,24 @@ describe("cli: validate-event and compile-schemas (as a process)", function () {
     });
 
     it("in-process: unknownSchema quarantine, input that is not an event, and the documented exit codes", () => {
-        assert.deepStrictEqual(validateEvents('{"eventType":"checkout","schemaVersion":1}', { unknownSchema: "quarantine" }).map((v) => v.reason), ["unknown-schema"]);
-        assert.deepStrictEqual(validateEvents('{"eventType":"checkout","schemaVersion":1}').map((v) => [v.valid, v.schema]), [[true, null]]);
+        assert.deepStrictEqual(
+            validateEvents('{"eventType":"checkout","schemaVersion":1}', { unknownSchema: "quarantine" }).map((v) => v.reason),
+            ["unknown-schema"],
+        );
+        assert.deepStrictEqual(
+            validateEvents('{"eventType":"checkout","schemaVersion":1}').map((v) => [v.valid, v.schema]),
+            [[true, null]],
+        );
         assert.throws(() => validateEvents("[1,2]"), UnusableInputError);
         assert.throws(() => validateEvents("file://no/such/file.json"), /cannot read no\/such\/file\.json: ENOENT/);
         let help = "";
         const command = buildProgram().commands.find((c) => c.name() === "validate-event")!;
         command.configureOutput({ writeOut: (text) => (help += text) });
         command.outputHelp();
-        assert.match(help, /Exit codes: 0 every event passes; 1 an event breaks its schema[\s\S]*2 the input or the schemas cannot be read/);
+        assert.match(
+            help,
+            /Exit codes: 0 every event passes; 1 an event breaks its schema[\s\S]*2 the input or the schemas cannot be read/,
+        );
     });
 
     it("compile-schemas --out writes the module an app bundles", () => {
@@ -168,8 +259,20 @@ describe("cli: validate-event and compile-schemas (as a process)", function () {
         const r = cli("compile-schemas", "--out", out);
         assert.strictEqual(r.status, 0, r.stderr);
         const validators = require(out) as Record<string, (e: unknown) => boolean>;
-        assert.deepStrictEqual(Object.keys(validators).sort(), ["loyaltypurchase/1", "paging/1", "purchase/1", "searching/1", "shopping/1"]);
-        assert.strictEqual(validators["loyaltypurchase/1"]({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 5, loyaltyTier: "gold" } }), true);
-        assert.strictEqual(validators["loyaltypurchase/1"]({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 5, loyaltyTier: "tin" } }), false);
+        assert.deepStrictEqual(Object.keys(validators).sort(), [
+            "loyaltypurchase/1",
+            "paging/1",
+            "purchase/1",
+            "searching/1",
+            "shopping/1",
+        ]);
+        assert.strictEqual(
+            validators["loyaltypurchase/1"]({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 5, loyaltyTier: "gold" } }),
+            true,
+        );
+        assert.strictEqual(
+            validators["loyaltypurchase/1"]({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku: 5, loyaltyTier: "tin" } }),
+            false,
+        );
     });
 });

@@ -8,26 +8,43 @@ import { strict as assert } from "node:assert";
 import { createHash, createHmac } from "node:crypto";
 import * as http from "node:http";
 import {
-    AdminGetUserCommand, AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient, ListUsersCommand,
+    AdminGetUserCommand,
+    AdminUpdateUserAttributesCommand,
+    CognitoIdentityProviderClient,
+    ListUsersCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { signUpUser, startTestLocal, type StartedLocal, type TestUser } from "./support/local";
 
 const TARGET = "AWSCognitoIdentityProviderService.";
 
-interface RawAnswer { status: number; type?: string; message?: string; json: any }
+interface RawAnswer {
+    status: number;
+    type?: string;
+    message?: string;
+    json: any;
+}
 
 /** One POST to local Cognito with exactly these headers (node:http adds only Host and Content-Length). */
 function post(endpoint: string, headers: Record<string, string>, body: string): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
         const url = new URL(endpoint);
-        const req = http.request({ host: url.hostname, port: url.port, path: "/", method: "POST", headers: { "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
-            let text = "";
-            res.on("data", (c) => (text += c));
-            res.on("end", () => {
-                const json = text ? JSON.parse(text) : {};
-                resolve({ status: res.statusCode!, type: json.__type, message: json.message, json });
-            });
-        });
+        const req = http.request(
+            {
+                host: url.hostname,
+                port: url.port,
+                path: "/",
+                method: "POST",
+                headers: { "content-length": String(Buffer.byteLength(body)), ...headers },
+            },
+            (res) => {
+                let text = "";
+                res.on("data", (c) => (text += c));
+                res.on("end", () => {
+                    const json = text ? JSON.parse(text) : {};
+                    resolve({ status: res.statusCode!, type: json.__type, message: json.message, json });
+                });
+            },
+        );
         req.on("error", reject);
         req.end(body);
     });
@@ -38,10 +55,20 @@ const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).u
 
 /** AWS Signature Version 4, computed by hand as AWS's documentation describes it (no library). */
 function signByHand(options: {
-    host: string; operation: string; body: string; accessKeyId: string; secretAccessKey: string;
-    region: string; service?: string; date?: Date; extraHeaders?: Record<string, string>;
+    host: string;
+    operation: string;
+    body: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    region: string;
+    service?: string;
+    date?: Date;
+    extraHeaders?: Record<string, string>;
 }): Record<string, string> {
-    const date = (options.date ?? new Date()).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const date = (options.date ?? new Date())
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d{3}/, "");
     const day = date.slice(0, 8);
     const service = options.service ?? "cognito-idp";
     const headers: Record<string, string> = {
@@ -52,12 +79,17 @@ function signByHand(options: {
         ...options.extraHeaders,
     };
     const names = Object.keys(headers).sort();
-    const canonical = ["POST", "/", "", ...names.map((n) => `${n}:${headers[n].trim()}`), "", names.join(";"), sha256(options.body)].join("\n");
+    const canonical = ["POST", "/", "", ...names.map((n) => `${n}:${headers[n].trim()}`), "", names.join(";"), sha256(options.body)].join(
+        "\n",
+    );
     const scope = `${day}/${options.region}/${service}/aws4_request`;
     const toSign = ["AWS4-HMAC-SHA256", date, scope, sha256(canonical)].join("\n");
     const key = hmac(hmac(hmac(hmac(`AWS4${options.secretAccessKey}`, day), options.region), service), "aws4_request");
     const signature = createHmac("sha256", key).update(toSign, "utf8").digest("hex");
-    return { ...headers, authorization: `AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}` };
+    return {
+        ...headers,
+        authorization: `AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
+    };
 }
 
 describe("local Cognito: admin operations need a SigV4 signature by local mode's credentials", function () {
@@ -77,16 +109,32 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
     });
     after(() => started?.local.close());
 
-    const hijack = JSON.stringify({ UserPoolId: "", Username: "victim", UserAttributes: [{ Name: "custom:clientId", Value: "00000000-0000-4000-8000-000000000000" }] });
-    const body = () => hijack.replace('"UserPoolId":""', `"UserPoolId":${JSON.stringify(UserPoolId)}`);
-    const signed = (extra: Partial<Parameters<typeof signByHand>[0]> = {}) => signByHand({
-        host, operation: "AdminUpdateUserAttributes", body: body(), region: started.local.outputs.region, ...started.local.credentials, ...extra,
+    const hijack = JSON.stringify({
+        UserPoolId: "",
+        Username: "victim",
+        UserAttributes: [{ Name: "custom:clientId", Value: "00000000-0000-4000-8000-000000000000" }],
     });
-    const clientIdNow = async () => (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "victim" })))
-        .UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
+    const body = () => hijack.replace('"UserPoolId":""', `"UserPoolId":${JSON.stringify(UserPoolId)}`);
+    const signed = (extra: Partial<Parameters<typeof signByHand>[0]> = {}) =>
+        signByHand({
+            host,
+            operation: "AdminUpdateUserAttributes",
+            body: body(),
+            region: started.local.outputs.region,
+            ...started.local.credentials,
+            ...extra,
+        });
+    const clientIdNow = async () =>
+        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "victim" }))).UserAttributes?.find(
+            (a) => a.Name === "custom:clientId",
+        )?.Value;
 
     it("an unsigned AdminUpdateUserAttributes cannot set another user's clientId: MissingAuthenticationTokenException", async () => {
-        const res = await post(endpoint, { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + "AdminUpdateUserAttributes" }, body());
+        const res = await post(
+            endpoint,
+            { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + "AdminUpdateUserAttributes" },
+            body(),
+        );
         assert.equal(res.status, 400);
         assert.equal(res.type, "MissingAuthenticationTokenException");
         assert.equal(res.message, "Missing Authentication Token");
@@ -95,11 +143,22 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
 
     it("every IAM operation is refused unsigned; the public ones (SignUp, InitiateAuth...) need no signature, as on AWS", async () => {
         for (const operation of ["AdminGetUser", "AdminConfirmSignUp", "AdminCreateUser", "AdminUpdateUserAttributes", "ListUsers"]) {
-            const res = await post(endpoint, { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + operation }, JSON.stringify({ UserPoolId, Username: "victim" }));
+            const res = await post(
+                endpoint,
+                { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + operation },
+                JSON.stringify({ UserPoolId, Username: "victim" }),
+            );
             assert.equal(res.type, "MissingAuthenticationTokenException", operation);
         }
-        const auth = await post(endpoint, { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + "InitiateAuth" },
-            JSON.stringify({ ClientId: started.local.outputs.userPoolClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: "victim", PASSWORD: victim.password } }));
+        const auth = await post(
+            endpoint,
+            { "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET + "InitiateAuth" },
+            JSON.stringify({
+                ClientId: started.local.outputs.userPoolClientId,
+                AuthFlow: "USER_PASSWORD_AUTH",
+                AuthParameters: { USERNAME: "victim", PASSWORD: victim.password },
+            }),
+        );
         assert.equal(auth.status, 200);
         assert.ok(auth.json.AuthenticationResult.IdToken);
     });
@@ -109,14 +168,26 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
         assert.equal(res.status, 200, JSON.stringify(res.json));
         assert.equal(await clientIdNow(), "00000000-0000-4000-8000-000000000000");
         // Put the victim's clientId back, through the SDK (which signs the same way).
-        await started.cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId, Username: "victim", UserAttributes: [{ Name: "custom:clientId", Value: victim.clientId }] }));
+        await started.cognito.send(
+            new AdminUpdateUserAttributesCommand({
+                UserPoolId,
+                Username: "victim",
+                UserAttributes: [{ Name: "custom:clientId", Value: victim.clientId }],
+            }),
+        );
         assert.equal(await clientIdNow(), victim.clientId);
     });
 
     it("the headers a client chose to sign are the ones checked (another client signs more headers than the SDK)", async () => {
         const res = await post(endpoint, signed({ extraHeaders: { "user-agent": "aws-cli/2 example", "x-amz-user-agent": "x" } }), body());
         assert.equal(res.status, 200, JSON.stringify(res.json));
-        await started.cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId, Username: "victim", UserAttributes: [{ Name: "custom:clientId", Value: victim.clientId }] }));
+        await started.cognito.send(
+            new AdminUpdateUserAttributesCommand({
+                UserPoolId,
+                Username: "victim",
+                UserAttributes: [{ Name: "custom:clientId", Value: victim.clientId }],
+            }),
+        );
     });
 
     it("anything the signature covers, changed, is refused: body, operation, signed header, date scope", async () => {
@@ -125,7 +196,11 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
             ["another body", headers, body().replace("victim", "victin")],
             ["another operation", { ...headers, "x-amz-target": TARGET + "AdminGetUser" }, body()],
             ["a changed signed header", { ...headers, "content-type": "application/json" }, body()],
-            ["a flipped signature digit", { ...headers, authorization: headers.authorization.replace(/.$/, (c) => (c === "0" ? "1" : "0")) }, body()],
+            [
+                "a flipped signature digit",
+                { ...headers, authorization: headers.authorization.replace(/.$/, (c) => (c === "0" ? "1" : "0")) },
+                body(),
+            ],
         ];
         for (const [what, h, b] of cases) {
             const res = await post(endpoint, h, b);
@@ -138,14 +213,49 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
     it("the wrong key, a session token, the wrong scope or an old date are refused with AWS's errors", async () => {
         const region = started.local.outputs.region;
         const cases: Array<[string, Record<string, string>, string, RegExp]> = [
-            ["another access key", signed({ accessKeyId: "AKIAIOSFODNN7EXAMPLE" }), "UnrecognizedClientException", /The security token included in the request is invalid/],
-            ["the wrong secret", signed({ secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }), "InvalidSignatureException", /does not match/],
-            ["a session token local mode never issued", signed({ extraHeaders: { "x-amz-security-token": "FwoGZXIvYXdzEXAMPLE" } }), "UnrecognizedClientException", /security token/],
-            ["another region", signed({ region: region === "eu-west-1" ? "us-east-1" : "eu-west-1" }), "InvalidSignatureException", /scoped to a valid region/],
+            [
+                "another access key",
+                signed({ accessKeyId: "AKIAIOSFODNN7EXAMPLE" }),
+                "UnrecognizedClientException",
+                /The security token included in the request is invalid/,
+            ],
+            [
+                "the wrong secret",
+                signed({ secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }),
+                "InvalidSignatureException",
+                /does not match/,
+            ],
+            [
+                "a session token local mode never issued",
+                signed({ extraHeaders: { "x-amz-security-token": "FwoGZXIvYXdzEXAMPLE" } }),
+                "UnrecognizedClientException",
+                /security token/,
+            ],
+            [
+                "another region",
+                signed({ region: region === "eu-west-1" ? "us-east-1" : "eu-west-1" }),
+                "InvalidSignatureException",
+                /scoped to a valid region/,
+            ],
             ["another service", signed({ service: "dynamodb" }), "InvalidSignatureException", /scoped to correct service: 'cognito-idp'/],
-            ["signed 10 minutes ago", signed({ date: new Date(Date.now() - 10 * 60_000) }), "InvalidSignatureException", /^Signature expired: \d{8}T\d{6}Z is now earlier than/],
-            ["signed 10 minutes ahead", signed({ date: new Date(Date.now() + 10 * 60_000) }), "InvalidSignatureException", /^Signature not yet current/],
-            ["no Signature", { ...signed(), authorization: signed().authorization.replace(/, Signature=.*$/, "") }, "IncompleteSignatureException", /requires 'Signature' parameter/],
+            [
+                "signed 10 minutes ago",
+                signed({ date: new Date(Date.now() - 10 * 60_000) }),
+                "InvalidSignatureException",
+                /^Signature expired: \d{8}T\d{6}Z is now earlier than/,
+            ],
+            [
+                "signed 10 minutes ahead",
+                signed({ date: new Date(Date.now() + 10 * 60_000) }),
+                "InvalidSignatureException",
+                /^Signature not yet current/,
+            ],
+            [
+                "no Signature",
+                { ...signed(), authorization: signed().authorization.replace(/, Signature=.*$/, "") },
+                "IncompleteSignatureException",
+                /requires 'Signature' parameter/,
+            ],
         ];
         for (const [what, headers, type, message] of cases) {
             const res = await post(endpoint, headers, body());
@@ -161,8 +271,12 @@ describe("local Cognito: admin operations need a SigV4 signature by local mode's
             new CognitoIdentityProviderClient({ endpoint, region: started.local.outputs.region, credentials });
         const ok = await client({ ...started.local.credentials }).send(new ListUsersCommand({ UserPoolId }));
         assert.ok((ok.Users ?? []).some((u) => u.Username === "victim"));
-        await assert.rejects(client({ accessKeyId: "local", secretAccessKey: "local" }).send(new ListUsersCommand({ UserPoolId })), { name: "UnrecognizedClientException" });
-        await assert.rejects(client({ ...started.local.credentials, secretAccessKey: "x" }).send(new ListUsersCommand({ UserPoolId })), { name: "InvalidSignatureException" });
+        await assert.rejects(client({ accessKeyId: "local", secretAccessKey: "local" }).send(new ListUsersCommand({ UserPoolId })), {
+            name: "UnrecognizedClientException",
+        });
+        await assert.rejects(client({ ...started.local.credentials, secretAccessKey: "x" }).send(new ListUsersCommand({ UserPoolId })), {
+            name: "InvalidSignatureException",
+        });
     });
 
     it("the credentials are kept in the data directory: the same after a restart", async () => {

@@ -61,9 +61,14 @@ describe("local mode's files", function () {
         const first = await startTestLocal();
         const dataDir = first.local.outputs.dataDir;
         try {
-            await assert.rejects(startTestLocal({ dataDir }), (err: unknown) =>
-                err instanceof DataDirLockedError && err.message.includes(`pid ${process.pid}`) &&
-                err.message.includes(`port ${new URL(first.local.outputs.apiUrl).port}`) && err.message.includes("--data-dir"));
+            await assert.rejects(
+                startTestLocal({ dataDir }),
+                (err: unknown) =>
+                    err instanceof DataDirLockedError &&
+                    err.message.includes(`pid ${process.pid}`) &&
+                    err.message.includes(`port ${new URL(first.local.outputs.apiUrl).port}`) &&
+                    err.message.includes("--data-dir"),
+            );
         } finally {
             await first.local.close();
         }
@@ -87,25 +92,41 @@ describe("local mode's files", function () {
     it("delivers once what an earlier version left in firehose/<stream>/ and eventbridge/pending.jsonl, and removes those files", async () => {
         const dataDir = tempDataDir();
         const event = (id: string, detail: string): BusEvent => ({
-            version: "0", id, "detail-type": "local", source: "clientevents", account: "000000000000", time: "2026-01-02T03:04:05Z",
-            region: "us-east-1", resources: ["c0ffee00-0000-4000-8000-000000000001"], detail: JSON.parse(detail),
+            version: "0",
+            id,
+            "detail-type": "local",
+            source: "clientevents",
+            account: "000000000000",
+            time: "2026-01-02T03:04:05Z",
+            region: "us-east-1",
+            resources: ["c0ffee00-0000-4000-8000-000000000001"],
+            detail: JSON.parse(detail),
         });
         const spool = path.join(dataDir, "firehose", "client-events-local-archive");
         mkdirSync(spool, { recursive: true });
         // The archive target's payload as the earlier version spooled it: the envelope, then the detail as written.
         const { detail: _detail, ...envelope } = event("legacy-archive-1", "{}");
         const payload = `${JSON.stringify(envelope).slice(0, -1)},"detail":{"eventType":"shopping","schemaVersion":1,"big":12345678901234567890}}`;
-        writeFileSync(path.join(spool, "current.jsonl"), JSON.stringify({ arrival: 1, data: Buffer.from(payload).toString("base64") }) + "\n{\"arriv");
+        writeFileSync(
+            path.join(spool, "current.jsonl"),
+            JSON.stringify({ arrival: 1, data: Buffer.from(payload).toString("base64") }) + '\n{"arriv',
+        );
         mkdirSync(path.join(dataDir, "eventbridge"), { recursive: true });
         const ticketEvent = event("legacy-ticket-1", `{"eventType":"loyaltypurchase","schemaVersion":1,"data":{"itemSku":5}}`);
-        writeFileSync(path.join(dataDir, "eventbridge", "pending.jsonl"), JSON.stringify({ rule: ZENDESK_RULE, target: "zendesk", event: ticketEvent, attempts: 2, firstAttemptAt: Date.now() }) + "\n");
+        writeFileSync(
+            path.join(dataDir, "eventbridge", "pending.jsonl"),
+            JSON.stringify({ rule: ZENDESK_RULE, target: "zendesk", event: ticketEvent, attempts: 2, firstAttemptAt: Date.now() }) + "\n",
+        );
 
         // Schema checks off: the legacy event carries a field outside shopping's schema (what this test is about is the number kept as written).
         const started = await startTestLocal({ dataDir, config: { schemaEnforcement: "off" } });
         try {
             await started.local.flush();
             const records = archiveRecords(started.local);
-            assert.deepEqual(records.map((r) => r.record.id), ["legacy-archive-1"]);
+            assert.deepEqual(
+                records.map((r) => r.record.id),
+                ["legacy-archive-1"],
+            );
             assert.ok(records[0].line.includes('"big":12345678901234567890'), "the detail as written");
             assert.equal(jsonLines(started.local.details.ticketsFile).length, 1);
             assert.deepEqual(readdirSync(spool), []);

@@ -6,13 +6,27 @@ import * as assert from "assert";
 import Ajv from "ajv-draft-04";
 import { renderTemplateWithOverrides } from "../local/api-gateway/vtl";
 import {
-    EVENT_SOURCE, MAX_CLIENT_ID_LENGTH, MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_LENGTH, MAX_ENVIRONMENT_LENGTH,
-    PUT_EVENTS_MAX_BYTES, putEventsEntrySize,
+    EVENT_SOURCE,
+    MAX_CLIENT_ID_LENGTH,
+    MAX_ENTRIES_PER_REQUEST,
+    MAX_ENTRY_LENGTH,
+    MAX_ENVIRONMENT_LENGTH,
+    PUT_EVENTS_MAX_BYTES,
+    putEventsEntrySize,
 } from "../pipeline/limits";
-import { PUT_EVENTS_REQUEST_HEADERS, PUT_EVENTS_REQUEST_PARAMETERS, PUT_EVENTS_REQUEST_TEMPLATE, putEventsIntegrationUri } from "../pipeline/mapping-template";
 import {
-    PUT_EVENTS_CLIENT_ERROR_TEMPLATE, PUT_EVENTS_INTEGRATION_RESPONSES, PUT_EVENTS_SERVER_ERROR_TEMPLATE, PUT_EVENTS_SUCCESS_TEMPLATE,
-    METHOD_RESPONSE_STATUS_CODES, selectIntegrationResponse,
+    PUT_EVENTS_REQUEST_HEADERS,
+    PUT_EVENTS_REQUEST_PARAMETERS,
+    PUT_EVENTS_REQUEST_TEMPLATE,
+    putEventsIntegrationUri,
+} from "../pipeline/mapping-template";
+import {
+    PUT_EVENTS_CLIENT_ERROR_TEMPLATE,
+    PUT_EVENTS_INTEGRATION_RESPONSES,
+    PUT_EVENTS_SERVER_ERROR_TEMPLATE,
+    PUT_EVENTS_SUCCESS_TEMPLATE,
+    METHOD_RESPONSE_STATUS_CODES,
+    selectIntegrationResponse,
 } from "../pipeline/integration-responses";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { seededRandom } from "../generator/random";
@@ -55,11 +69,14 @@ function assertRoundTrip(entries: string[]): void {
         assert.deepStrictEqual(e.Resources, [CLIENT_ID]);
         assert.strictEqual(e.Detail, entries[i], `entry ${i} changed on the way: ${JSON.stringify(entries[i]).slice(0, 80)}`);
         let original: unknown = Symbol("not JSON");
-        try { original = JSON.parse(entries[i]); } catch { /* not JSON: compared as strings above */ }
+        try {
+            original = JSON.parse(entries[i]);
+        } catch {
+            /* not JSON: compared as strings above */
+        }
         if (typeof original !== "symbol") assert.deepStrictEqual(JSON.parse(e.Detail), original);
     });
 }
-
 
 describe("request model and limits", () => {
     const ajv = new Ajv({ allErrors: true });
@@ -70,25 +87,66 @@ describe("request model and limits", () => {
         assert.strictEqual(REQUEST_MODEL_SCHEMA.$schema, "http://json-schema.org/draft-04/schema#");
         assert.strictEqual(ajv.validateSchema(REQUEST_MODEL_SCHEMA), true, ajv.errorsText());
         // Only draft-4 keywords (the draft's validation and core keywords), at every level of the schema.
-        const draft4 = new Set(["$schema", "id", "$ref", "title", "description", "default", "type", "enum", "allOf", "anyOf", "oneOf", "not",
-            "definitions", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
-            "items", "additionalItems", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required",
-            "properties", "patternProperties", "additionalProperties", "dependencies", "format"]);
+        const draft4 = new Set([
+            "$schema",
+            "id",
+            "$ref",
+            "title",
+            "description",
+            "default",
+            "type",
+            "enum",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "not",
+            "definitions",
+            "multipleOf",
+            "maximum",
+            "exclusiveMaximum",
+            "minimum",
+            "exclusiveMinimum",
+            "maxLength",
+            "minLength",
+            "pattern",
+            "items",
+            "additionalItems",
+            "maxItems",
+            "minItems",
+            "uniqueItems",
+            "maxProperties",
+            "minProperties",
+            "required",
+            "properties",
+            "patternProperties",
+            "additionalProperties",
+            "dependencies",
+            "format",
+        ]);
         const keywordsOf = (schema: unknown): string[] => {
             if (typeof schema !== "object" || schema === null) return [];
             const s = schema as Record<string, unknown>;
-            const nested = [s.items, s.additionalItems, s.additionalProperties, s.not, ...[s.allOf, s.anyOf, s.oneOf].flatMap((x) => (Array.isArray(x) ? x : [])),
-                ...[s.properties, s.patternProperties, s.definitions].flatMap((x) => (x && typeof x === "object" ? Object.values(x) : []))];
+            const nested = [
+                s.items,
+                s.additionalItems,
+                s.additionalProperties,
+                s.not,
+                ...[s.allOf, s.anyOf, s.oneOf].flatMap((x) => (Array.isArray(x) ? x : [])),
+                ...[s.properties, s.patternProperties, s.definitions].flatMap((x) => (x && typeof x === "object" ? Object.values(x) : [])),
+            ];
             return [...Object.keys(s), ...nested.flatMap(keywordsOf)];
         };
         const used = keywordsOf(REQUEST_MODEL_SCHEMA);
         assert.ok(used.includes("maxItems") && used.includes("maxLength"), "the walk reaches the item schema");
-        assert.deepStrictEqual(used.filter((k) => !draft4.has(k)), []);
+        assert.deepStrictEqual(
+            used.filter((k) => !draft4.has(k)),
+            [],
+        );
     });
 
     it("accepts 1 to 10 entries of one non-empty string each", () => {
         assert.ok(validate(body([{ entry: "{}" }])));
-        assert.ok(validate(body(Array.from({ length: 10 }, () => ({ entry: "{\"eventType\":\"shopping\"}" })))));
+        assert.ok(validate(body(Array.from({ length: 10 }, () => ({ entry: '{"eventType":"shopping"}' })))));
     });
 
     const invalid: Array<[string, unknown]> = [
@@ -127,12 +185,14 @@ describe("request model and limits", () => {
         it(`ten longest valid entries of ${title} fit one PutEvents request, with the longest environment and clientId`, () => {
             const entry = unit.repeat(MAX_ENTRY_LENGTH);
             assert.ok(validate(body(Array.from({ length: 10 }, () => ({ entry })))), "the model accepts them");
-            const total = 10 * putEventsEntrySize({
-                Source: EVENT_SOURCE,
-                DetailType: "e".repeat(MAX_ENVIRONMENT_LENGTH),
-                Detail: entry,
-                Resources: ["c".repeat(MAX_CLIENT_ID_LENGTH)],
-            });
+            const total =
+                10 *
+                putEventsEntrySize({
+                    Source: EVENT_SOURCE,
+                    DetailType: "e".repeat(MAX_ENVIRONMENT_LENGTH),
+                    Detail: entry,
+                    Resources: ["c".repeat(MAX_CLIENT_ID_LENGTH)],
+                });
             assert.ok(total < PUT_EVENTS_MAX_BYTES, `${total} bytes`);
         });
     }
@@ -140,22 +200,39 @@ describe("request model and limits", () => {
     // With the test above, this one pins MAX_ENTRY_LENGTH: the largest length whose ten worst-case entries fit.
     it("the bound is tight: ten entries of one more 4-byte character would reach the limit", () => {
         const entry = "😀".repeat(MAX_ENTRY_LENGTH + 1);
-        const total = 10 * putEventsEntrySize({ Source: EVENT_SOURCE, DetailType: "e".repeat(MAX_ENVIRONMENT_LENGTH), Detail: entry, Resources: ["c".repeat(MAX_CLIENT_ID_LENGTH)] });
+        const total =
+            10 *
+            putEventsEntrySize({
+                Source: EVENT_SOURCE,
+                DetailType: "e".repeat(MAX_ENVIRONMENT_LENGTH),
+                Detail: entry,
+                Resources: ["c".repeat(MAX_CLIENT_ID_LENGTH)],
+            });
         assert.ok(total >= PUT_EVENTS_MAX_BYTES, `${total}`);
     });
 });
 
 /** The HTTP request the AWS SDK's EventBridge client sends for PutEvents (captured before it is signed and sent). */
-async function sdkPutEventsRequest(entries: PutEventsRequestEntry[], region = "eu-west-1"): Promise<{ hostname: string; headers: Record<string, string>; body: string }> {
+async function sdkPutEventsRequest(
+    entries: PutEventsRequestEntry[],
+    region = "eu-west-1",
+): Promise<{ hostname: string; headers: Record<string, string>; body: string }> {
     const client = new EventBridgeClient({ region, credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example" } });
     const command = new PutEventsCommand({ Entries: entries });
     let captured: { hostname: string; headers: Record<string, string>; body: string } | undefined;
-    command.middlewareStack.add((_next) => async (args) => {
-        const request = args.request as { hostname: string; headers: Record<string, string>; body: unknown };
-        const body: unknown = request.body;
-        captured = { hostname: request.hostname, headers: request.headers, body: typeof body === "string" ? body : new TextDecoder().decode(body as Uint8Array) };
-        return { output: { $metadata: {} }, response: {} } as never;
-    }, { step: "build", priority: "low" });
+    command.middlewareStack.add(
+        (_next) => async (args) => {
+            const request = args.request as { hostname: string; headers: Record<string, string>; body: unknown };
+            const body: unknown = request.body;
+            captured = {
+                hostname: request.hostname,
+                headers: request.headers,
+                body: typeof body === "string" ? body : new TextDecoder().decode(body as Uint8Array),
+            };
+            return { output: { $metadata: {} }, response: {} } as never;
+        },
+        { step: "build", priority: "low" },
+    );
     await client.send(command);
     assert.ok(captured, "the SDK built a request");
     return captured;
@@ -163,11 +240,21 @@ async function sdkPutEventsRequest(entries: PutEventsRequestEntry[], region = "e
 
 describe("PutEvents request template", () => {
     it("targets PutEvents with the headers and the service the AWS SDK uses for it", async () => {
-        const sdk = await sdkPutEventsRequest([{ Source: EVENT_SOURCE, DetailType: "dev", Detail: "{}", EventBusName: "bus" }], "eu-west-1");
+        const sdk = await sdkPutEventsRequest(
+            [{ Source: EVENT_SOURCE, DetailType: "dev", Detail: "{}", EventBusName: "bus" }],
+            "eu-west-1",
+        );
         const header = (name: string) => Object.entries(sdk.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-        assert.deepStrictEqual(PUT_EVENTS_REQUEST_HEADERS, { "X-Amz-Target": header("X-Amz-Target"), "Content-Type": header("Content-Type") });
-        assert.deepStrictEqual(PUT_EVENTS_REQUEST_PARAMETERS, Object.fromEntries(
-            Object.entries(PUT_EVENTS_REQUEST_HEADERS).map(([name, value]) => [`integration.request.header.${name}`, `'${value}'`])));
+        assert.deepStrictEqual(PUT_EVENTS_REQUEST_HEADERS, {
+            "X-Amz-Target": header("X-Amz-Target"),
+            "Content-Type": header("Content-Type"),
+        });
+        assert.deepStrictEqual(
+            PUT_EVENTS_REQUEST_PARAMETERS,
+            Object.fromEntries(
+                Object.entries(PUT_EVENTS_REQUEST_HEADERS).map(([name, value]) => [`integration.request.header.${name}`, `'${value}'`]),
+            ),
+        );
         // API Gateway names an AWS service action as arn:aws:apigateway:<region>:<service subdomain>:action/<action>.
         const subdomain = sdk.hostname.split(".")[0];
         assert.strictEqual(sdk.hostname, `${subdomain}.eu-west-1.amazonaws.com`);
@@ -176,9 +263,15 @@ describe("PutEvents request template", () => {
 
     it("renders the body the AWS SDK sends for the same entries", async () => {
         const entries = [`{"eventType":"shopping","schemaVersion":1,"data":{"itemSku":123}}`, `{"name":"O'Brien","path":"a\\b"}`];
-        const sdk = await sdkPutEventsRequest(entries.map((Detail) => ({
-            Source: EVENT_SOURCE, DetailType: STAGE_VARIABLES.Environment, EventBusName: STAGE_VARIABLES.Bus, Resources: [CLIENT_ID], Detail,
-        })));
+        const sdk = await sdkPutEventsRequest(
+            entries.map((Detail) => ({
+                Source: EVENT_SOURCE,
+                DetailType: STAGE_VARIABLES.Environment,
+                EventBusName: STAGE_VARIABLES.Bus,
+                Resources: [CLIENT_ID],
+                Detail,
+            })),
+        );
         assert.deepStrictEqual(render(entries), JSON.parse(sdk.body));
     });
 
@@ -210,7 +303,10 @@ describe("PutEvents request template", () => {
         ["raw non-ASCII and escaped non-ASCII", `{"a":"é","b":"\\u00e9"}`],
         ["a lone surrogate escape", `{"s":"\\ud800"}`],
         ["dollar signs", `{"price":"$100","v":"$context.authorizer.clientId","w":"$stageVariables.Bus"}`],
-        ["VTL-looking text", `{"a":"#set($x = 'y')","b":"#if(true)x#end","c":"\${x}","d":"#foreach($i in [1..3])$i#end","e":"## comment","f":"#* block *#"}`],
+        [
+            "VTL-looking text",
+            `{"a":"#set($x = 'y')","b":"#if(true)x#end","c":"\${x}","d":"#foreach($i in [1..3])$i#end","e":"## comment","f":"#* block *#"}`,
+        ],
         ["Velocity escapes", `{"a":"\\\\$x","b":"#[[raw]]#"}`],
         ["JSON that is not an object (EventBridge will say MalformedDetail)", `[1,2,3]`],
         ["not JSON at all", `it's not JSON: "x" \\ y`],
@@ -230,14 +326,17 @@ describe("PutEvents request template", () => {
     });
 
     it("keeps every string of up to 4 characters over the troublesome alphabet  \\ ' \" / x \\n é", () => {
-        const alphabet = ["\\", "'", "\"", "/", "x", "\n", "é"];
+        const alphabet = ["\\", "'", '"', "/", "x", "\n", "é"];
         let count = 0;
         const batch: string[] = [];
         const visit = (prefix: string, depth: number): void => {
             if (prefix !== "") {
                 batch.push(prefix);
                 count++;
-                if (batch.length === 10) { assertRoundTrip(batch); batch.length = 0; }
+                if (batch.length === 10) {
+                    assertRoundTrip(batch);
+                    batch.length = 0;
+                }
             }
             if (depth === 0) return;
             for (const ch of alphabet) visit(prefix + ch, depth - 1);
@@ -252,7 +351,7 @@ describe("PutEvents request template", () => {
         const pick = (): string => {
             const r = random();
             if (r < 0.3) return String.fromCharCode(Math.floor(random() * 0x80));
-            if (r < 0.4) return ["'", "\\", "\"", "/", "$", "#", "{", "}"][Math.floor(random() * 8)];
+            if (r < 0.4) return ["'", "\\", '"', "/", "$", "#", "{", "}"][Math.floor(random() * 8)];
             if (r < 0.7) return String.fromCharCode(0x80 + Math.floor(random() * (0xd800 - 0x80)));
             if (r < 0.85) return String.fromCodePoint(0x10000 + Math.floor(random() * 0xfffff));
             return String.fromCharCode(0xe000 + Math.floor(random() * 0x2000));
@@ -291,11 +390,15 @@ describe("integration responses", () => {
         assert.strictEqual(selectIntegrationResponse(500).statusCode, "503");
         assert.strictEqual(selectIntegrationResponse(503).statusCode, "503");
         assert.strictEqual(selectIntegrationResponse(2400).statusCode, "200", "patterns match the whole status");
-        for (const r of PUT_EVENTS_INTEGRATION_RESPONSES) assert.ok((METHOD_RESPONSE_STATUS_CODES as readonly string[]).includes(r.statusCode));
+        for (const r of PUT_EVENTS_INTEGRATION_RESPONSES)
+            assert.ok((METHOD_RESPONSE_STATUS_CODES as readonly string[]).includes(r.statusCode));
     });
 
     it("200 with every entry accepted: the event ids in request order, status unchanged", () => {
-        const { json, status } = respond(PUT_EVENTS_SUCCESS_TEMPLATE, { FailedEntryCount: 0, Entries: [{ EventId: "id-1" }, { EventId: "id-2" }] });
+        const { json, status } = respond(PUT_EVENTS_SUCCESS_TEMPLATE, {
+            FailedEntryCount: 0,
+            Entries: [{ EventId: "id-1" }, { EventId: "id-2" }],
+        });
         assert.strictEqual(status, undefined);
         assert.deepStrictEqual(json, { failedEntryCount: 0, entries: [{ eventId: "id-1" }, { eventId: "id-2" }] });
     });
@@ -307,7 +410,7 @@ describe("integration responses", () => {
                 { EventId: "id-1" },
                 { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." },
                 { ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" },
-                { ErrorCode: "InternalFailure", ErrorMessage: "it's \"broken\" \\ / é 😀\n" },
+                { ErrorCode: "InternalFailure", ErrorMessage: 'it\'s "broken" \\ / é 😀\n' },
             ],
         });
         assert.strictEqual(status, 207);
@@ -317,13 +420,16 @@ describe("integration responses", () => {
                 { eventId: "id-1" },
                 { errorCode: "MalformedDetail", errorMessage: "Detail is malformed.", retryable: false },
                 { errorCode: "ThrottlingException", errorMessage: "Rate exceeded", retryable: true },
-                { errorCode: "InternalFailure", errorMessage: "it's \"broken\" \\ / é 😀\n", retryable: true },
+                { errorCode: "InternalFailure", errorMessage: 'it\'s "broken" \\ / é 😀\n', retryable: true },
             ],
         });
     });
 
     it("every entry failed: still 207 with the per-entry errors", () => {
-        const { json, status } = respond(PUT_EVENTS_SUCCESS_TEMPLATE, { FailedEntryCount: 1, Entries: [{ ErrorCode: "MalformedDetail", ErrorMessage: "x" }] });
+        const { json, status } = respond(PUT_EVENTS_SUCCESS_TEMPLATE, {
+            FailedEntryCount: 1,
+            Entries: [{ ErrorCode: "MalformedDetail", ErrorMessage: "x" }],
+        });
         assert.strictEqual(status, 207);
         assert.strictEqual(json.failedEntryCount, 1);
     });
@@ -336,15 +442,24 @@ describe("integration responses", () => {
     });
 
     it("EventBridge validation errors: 400 with EventBridge's message", () => {
-        const { json, status } = respond(PUT_EVENTS_CLIENT_ERROR_TEMPLATE, { __type: "com.amazonaws.events#ValidationException", message: "Total size of the entries in the request is over the limit's \"x\"" });
+        const { json, status } = respond(PUT_EVENTS_CLIENT_ERROR_TEMPLATE, {
+            __type: "com.amazonaws.events#ValidationException",
+            message: 'Total size of the entries in the request is over the limit\'s "x"',
+        });
         assert.strictEqual(status, 400);
-        assert.strictEqual(json.message, "EventBridge rejected the request: Total size of the entries in the request is over the limit's \"x\"");
+        assert.strictEqual(
+            json.message,
+            'EventBridge rejected the request: Total size of the entries in the request is over the limit\'s "x"',
+        );
         assert.strictEqual(json.retryable, false);
     });
 
     it("AccessDenied or a missing bus is the deployment's fault: 500, without AWS's message", () => {
         for (const type of ["AccessDeniedException", "ResourceNotFoundException", "UnrecognizedClientException", ""]) {
-            const { json, status } = respond(PUT_EVENTS_CLIENT_ERROR_TEMPLATE, { __type: type, Message: "User: arn:aws:sts::123456789012:assumed-role/x is not authorized" });
+            const { json, status } = respond(PUT_EVENTS_CLIENT_ERROR_TEMPLATE, {
+                __type: type,
+                Message: "User: arn:aws:sts::123456789012:assumed-role/x is not authorized",
+            });
             assert.strictEqual(status, undefined, type);
             assert.ok(!JSON.stringify(json).includes("arn:aws"), "no account details leak to clients");
             assert.strictEqual(json.retryable, false);
@@ -355,6 +470,10 @@ describe("integration responses", () => {
         const { json, status } = respond(PUT_EVENTS_SERVER_ERROR_TEMPLATE, { __type: "InternalFailure" });
         assert.strictEqual(status, undefined);
         assert.strictEqual(selectIntegrationResponse(500).statusCode, "503");
-        assert.deepStrictEqual(json, { message: "EventBridge is temporarily unavailable; retry with backoff.", retryable: true, requestId: "req-9" });
+        assert.deepStrictEqual(json, {
+            message: "EventBridge is temporarily unavailable; retry with backoff.",
+            retryable: true,
+            requestId: "req-9",
+        });
     });
 });

@@ -20,7 +20,12 @@ import { ACCESS_LOG_FORMAT } from "../components/ingest-api";
 const PREFIX = "client-events-test";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
-interface R { type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }
+interface R {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
 
 /** The program's resources the monitoring must point at, found by type and logical name. */
 function programParts(list: R[]) {
@@ -42,8 +47,15 @@ function programParts(list: R[]) {
         bus: one("aws:cloudwatch/eventBus:EventBus", `${PREFIX}-routing-bus`).state.name as string,
         streamName: one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", `${PREFIX}-archive-stream`).state.name as string,
         streamArn: one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", `${PREFIX}-archive-stream`).state.arn as string,
-        rules: Object.fromEntries(routes.map((route) => [route, one("aws:cloudwatch/eventRule:EventRule", `${PREFIX}-routing-${route}-rule`).state.name as string])),
-        queues: Object.fromEntries(routes.map((route) => [route, one("aws:sqs/queue:Queue", `${PREFIX}-routing-${route}-dlq`).state.name as string])),
+        rules: Object.fromEntries(
+            routes.map((route) => [
+                route,
+                one("aws:cloudwatch/eventRule:EventRule", `${PREFIX}-routing-${route}-rule`).state.name as string,
+            ]),
+        ),
+        queues: Object.fromEntries(
+            routes.map((route) => [route, one("aws:sqs/queue:Queue", `${PREFIX}-routing-${route}-dlq`).state.name as string]),
+        ),
         routes,
     };
 }
@@ -71,26 +83,174 @@ const GT = "GreaterThanThreshold";
 /** docs/operations.md's alarm table, transcribed (the freshness threshold at the default 300 s interval: 1.5 x 300 + 60 + 300). */
 function expectedAlarms(routes: string[], freshnessThreshold = 810): ExpectedAlarm[] {
     return [
-        { name: "api-5xx-rate", rate: { num: ["AWS/ApiGateway", "5XXError", "Sum"], den: ["AWS/ApiGateway", "Count", "SampleCount"], min: 20 }, dims: api, op: GT, threshold: 1, period: 300, evaluations: 1 },
-        { name: "api-4xx-rate", rate: { num: ["AWS/ApiGateway", "4XXError", "Sum"], den: ["AWS/ApiGateway", "Count", "SampleCount"], min: 100 }, dims: api, op: GT, threshold: 10, period: 300, evaluations: 3 },
-        { name: "api-latency-p99", metric: ["AWS/ApiGateway", "Latency", "p99"], dims: api, op: GT, threshold: 3000, period: 300, evaluations: 3 },
-        { name: "authorizer-errors", rate: { num: ["AWS/Lambda", "Errors", "Sum"], den: ["AWS/Lambda", "Invocations", "Sum"], min: 20 }, dims: fnDims("authorizer"), op: GT, threshold: 25, period: 300, evaluations: 3 },
-        { name: "authorizer-throttles", metric: ["AWS/Lambda", "Throttles", "Sum"], dims: fnDims("authorizer"), op: GT, threshold: 0, period: 300, evaluations: 1 },
-        { name: "post-confirmation-throttles", metric: ["AWS/Lambda", "Throttles", "Sum"], dims: fnDims("postConfirmation"), op: GT, threshold: 0, period: 300, evaluations: 1 },
-        { name: "transform-throttles", metric: ["AWS/Lambda", "Throttles", "Sum"], dims: fnDims("transform"), op: GT, threshold: 0, period: 300, evaluations: 1 },
-        { name: "post-confirmation-errors", metric: ["AWS/Lambda", "Errors", "Sum"], dims: fnDims("postConfirmation"), op: GT, threshold: 0, period: 300, evaluations: 1 },
-        { name: "transform-errors", metric: ["AWS/Lambda", "Errors", "Sum"], dims: fnDims("transform"), op: GT, threshold: 0, period: 300, evaluations: 1 },
-        { name: "transform-rejects", metric: ["ClientEvents", "TransformRejectedRecords", "Sum"], dims: stream, op: GT, threshold: 0, period: 300, evaluations: 1 },
+        {
+            name: "api-5xx-rate",
+            rate: { num: ["AWS/ApiGateway", "5XXError", "Sum"], den: ["AWS/ApiGateway", "Count", "SampleCount"], min: 20 },
+            dims: api,
+            op: GT,
+            threshold: 1,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "api-4xx-rate",
+            rate: { num: ["AWS/ApiGateway", "4XXError", "Sum"], den: ["AWS/ApiGateway", "Count", "SampleCount"], min: 100 },
+            dims: api,
+            op: GT,
+            threshold: 10,
+            period: 300,
+            evaluations: 3,
+        },
+        {
+            name: "api-latency-p99",
+            metric: ["AWS/ApiGateway", "Latency", "p99"],
+            dims: api,
+            op: GT,
+            threshold: 3000,
+            period: 300,
+            evaluations: 3,
+        },
+        {
+            name: "authorizer-errors",
+            rate: { num: ["AWS/Lambda", "Errors", "Sum"], den: ["AWS/Lambda", "Invocations", "Sum"], min: 20 },
+            dims: fnDims("authorizer"),
+            op: GT,
+            threshold: 25,
+            period: 300,
+            evaluations: 3,
+        },
+        {
+            name: "authorizer-throttles",
+            metric: ["AWS/Lambda", "Throttles", "Sum"],
+            dims: fnDims("authorizer"),
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "post-confirmation-throttles",
+            metric: ["AWS/Lambda", "Throttles", "Sum"],
+            dims: fnDims("postConfirmation"),
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "transform-throttles",
+            metric: ["AWS/Lambda", "Throttles", "Sum"],
+            dims: fnDims("transform"),
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "post-confirmation-errors",
+            metric: ["AWS/Lambda", "Errors", "Sum"],
+            dims: fnDims("postConfirmation"),
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "transform-errors",
+            metric: ["AWS/Lambda", "Errors", "Sum"],
+            dims: fnDims("transform"),
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "transform-rejects",
+            metric: ["ClientEvents", "TransformRejectedRecords", "Sum"],
+            dims: stream,
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
         ...routes.flatMap((route): ExpectedAlarm[] => [
-            { name: `${route}-failed-invocations`, metric: ["AWS/Events", "FailedInvocations", "Sum"], dims: rule(route), op: GT, threshold: 0, period: 300, evaluations: 1 },
-            { name: `${route}-dlq-send-failed`, metric: ["AWS/Events", "InvocationsFailedToBeSentToDlq", "Sum"], dims: rule(route), op: GT, threshold: 0, period: 60, evaluations: 1 },
+            {
+                name: `${route}-failed-invocations`,
+                metric: ["AWS/Events", "FailedInvocations", "Sum"],
+                dims: rule(route),
+                op: GT,
+                threshold: 0,
+                period: 300,
+                evaluations: 1,
+            },
+            {
+                name: `${route}-dlq-send-failed`,
+                metric: ["AWS/Events", "InvocationsFailedToBeSentToDlq", "Sum"],
+                dims: rule(route),
+                op: GT,
+                threshold: 0,
+                period: 60,
+                evaluations: 1,
+            },
         ]),
-        { name: "put-events-failed-entries", rate: { num: ["AWS/Events", "PutEventsFailedEntriesCount", "Sum"], den: ["AWS/Events", "PutEventsEntriesCount", "Sum"], min: 100 }, dims: () => ({}), op: GT, threshold: 1, period: 300, evaluations: 3 },
-        { name: "firehose-freshness", metric: ["AWS/Firehose", "DeliveryToS3.DataFreshness", "Maximum"], dims: stream, op: GT, threshold: freshnessThreshold, period: 300, evaluations: 1 },
-        { name: "firehose-s3-success", metric: ["AWS/Firehose", "DeliveryToS3.Success", "Average"], dims: stream, op: "LessThanThreshold", threshold: 1, period: 300, evaluations: 3 },
-        { name: "firehose-processing-success", metric: ["AWS/Firehose", "ExecuteProcessing.Success", "Average"], dims: stream, op: "LessThanThreshold", threshold: 1, period: 300, evaluations: 2 },
-        { name: "firehose-partitions-exceeded", metric: ["AWS/Firehose", "PartitionCountExceeded", "Maximum"], dims: stream, op: "GreaterThanOrEqualToThreshold", threshold: 1, period: 60, evaluations: 1 },
-        { name: "firehose-throttled", metric: ["AWS/Firehose", "ThrottledRecords", "Sum"], dims: stream, op: GT, threshold: 0, period: 300, evaluations: 1 },
+        {
+            name: "put-events-failed-entries",
+            rate: {
+                num: ["AWS/Events", "PutEventsFailedEntriesCount", "Sum"],
+                den: ["AWS/Events", "PutEventsEntriesCount", "Sum"],
+                min: 100,
+            },
+            dims: () => ({}),
+            op: GT,
+            threshold: 1,
+            period: 300,
+            evaluations: 3,
+        },
+        {
+            name: "firehose-freshness",
+            metric: ["AWS/Firehose", "DeliveryToS3.DataFreshness", "Maximum"],
+            dims: stream,
+            op: GT,
+            threshold: freshnessThreshold,
+            period: 300,
+            evaluations: 1,
+        },
+        {
+            name: "firehose-s3-success",
+            metric: ["AWS/Firehose", "DeliveryToS3.Success", "Average"],
+            dims: stream,
+            op: "LessThanThreshold",
+            threshold: 1,
+            period: 300,
+            evaluations: 3,
+        },
+        {
+            name: "firehose-processing-success",
+            metric: ["AWS/Firehose", "ExecuteProcessing.Success", "Average"],
+            dims: stream,
+            op: "LessThanThreshold",
+            threshold: 1,
+            period: 300,
+            evaluations: 2,
+        },
+        {
+            name: "firehose-partitions-exceeded",
+            metric: ["AWS/Firehose", "PartitionCountExceeded", "Maximum"],
+            dims: stream,
+            op: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+            period: 60,
+            evaluations: 1,
+        },
+        {
+            name: "firehose-throttled",
+            metric: ["AWS/Firehose", "ThrottledRecords", "Sum"],
+            dims: stream,
+            op: GT,
+            threshold: 0,
+            period: 300,
+            evaluations: 1,
+        },
     ];
 }
 
@@ -101,9 +261,18 @@ const key = (ns: string, name: string, dims: Record<string, string>, stat: strin
 /** Every series an alarm reads. */
 function alarmSeries(alarm: R): string[] {
     if (alarm.inputs.metricQueries) {
-        return alarm.inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => key(q.metric.namespace, q.metric.metricName, q.metric.dimensions ?? {}, q.metric.stat));
+        return alarm.inputs.metricQueries
+            .filter((q: any) => q.metric)
+            .map((q: any) => key(q.metric.namespace, q.metric.metricName, q.metric.dimensions ?? {}, q.metric.stat));
     }
-    return [key(alarm.inputs.namespace, alarm.inputs.metricName, alarm.inputs.dimensions ?? {}, alarm.inputs.statistic ?? alarm.inputs.extendedStatistic)];
+    return [
+        key(
+            alarm.inputs.namespace,
+            alarm.inputs.metricName,
+            alarm.inputs.dimensions ?? {},
+            alarm.inputs.statistic ?? alarm.inputs.extendedStatistic,
+        ),
+    ];
 }
 
 function checkAlarms(list: R[], topicArn: string, freshnessThreshold?: number): void {
@@ -131,7 +300,10 @@ function checkAlarms(list: R[], topicArn: string, freshnessThreshold?: number): 
             assert.equal(i.period, e.period, e.name);
         } else {
             const [num, den, rate] = i.metricQueries;
-            for (const [query, series, id] of [[num, e.rate!.num, "num"], [den, e.rate!.den, "den"]] as const) {
+            for (const [query, series, id] of [
+                [num, e.rate!.num, "num"],
+                [den, e.rate!.den, "den"],
+            ] as const) {
                 assert.equal(query.id, id);
                 assert.equal(query.returnData, false);
                 assert.deepEqual([query.metric.namespace, query.metric.metricName, query.metric.stat], series, e.name);
@@ -147,7 +319,10 @@ function checkAlarms(list: R[], topicArn: string, freshnessThreshold?: number): 
         const dlq = list.find((r) => r.type === ALARM && r.name === `${PREFIX}-routing-${route}-dlq-alarm`)!;
         assert.deepEqual(dlq.inputs.alarmActions, [topicArn]);
         assert.deepEqual(dlq.inputs.dimensions, { QueueName: parts.queues[route] });
-        assert.deepEqual([dlq.inputs.namespace, dlq.inputs.metricName, dlq.inputs.statistic, dlq.inputs.threshold], ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 0]);
+        assert.deepEqual(
+            [dlq.inputs.namespace, dlq.inputs.metricName, dlq.inputs.statistic, dlq.inputs.threshold],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 0],
+        );
     }
 }
 
@@ -158,22 +333,53 @@ async function publishedSeries(list: R[]): Promise<(ns: string, name: string, di
     // The transform's EMF lines, from the real handler, for a record it rejects.
     const lines: string[] = [];
     await createTransformHandler({ writeLine: (line) => lines.push(line) })({
-        invocationId: "i", deliveryStreamArn: p.streamArn, region: REGION,
+        invocationId: "i",
+        deliveryStreamArn: p.streamArn,
+        region: REGION,
         records: [{ recordId: "r", approximateArrivalTimestamp: 0, data: Buffer.from("{bad").toString("base64") }],
     });
     const emf = JSON.parse(lines[0]);
     const emfSets: string[][] = emf._aws.CloudWatchMetrics[0].Dimensions;
     const byNamespace: Record<string, { names: string[]; dims: Record<string, string[]>; sets?: string[][] }> = {
-        "AWS/ApiGateway": { names: ["Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"], dims: { ApiName: [p.apiName], Stage: [p.stage] }, sets: [["ApiName", "Stage"]] },
-        "AWS/Lambda": { names: ["Invocations", "Errors", "Throttles"], dims: { FunctionName: [p.authorizer, p.postConfirmation, p.transform] }, sets: [["FunctionName"]] },
+        "AWS/ApiGateway": {
+            names: ["Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"],
+            dims: { ApiName: [p.apiName], Stage: [p.stage] },
+            sets: [["ApiName", "Stage"]],
+        },
+        "AWS/Lambda": {
+            names: ["Invocations", "Errors", "Throttles"],
+            dims: { FunctionName: [p.authorizer, p.postConfirmation, p.transform] },
+            sets: [["FunctionName"]],
+        },
         "AWS/Events": {
-            names: ["PutEventsEntriesCount", "PutEventsFailedEntriesCount", "MatchedEvents", "Invocations", "FailedInvocations", "RetryInvocationAttempts", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq"],
-            dims: { EventBusName: [p.bus], RuleName: Object.values(p.rules) }, sets: [[], ["EventBusName"], ["EventBusName", "RuleName"]],
+            names: [
+                "PutEventsEntriesCount",
+                "PutEventsFailedEntriesCount",
+                "MatchedEvents",
+                "Invocations",
+                "FailedInvocations",
+                "RetryInvocationAttempts",
+                "InvocationsSentToDlq",
+                "InvocationsFailedToBeSentToDlq",
+            ],
+            dims: { EventBusName: [p.bus], RuleName: Object.values(p.rules) },
+            sets: [[], ["EventBusName"], ["EventBusName", "RuleName"]],
         },
         "AWS/SQS": { names: ["ApproximateNumberOfMessagesVisible"], dims: { QueueName: Object.values(p.queues) }, sets: [["QueueName"]] },
         "AWS/Firehose": {
-            names: ["IncomingRecords", "DeliveryToS3.Records", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success", "ExecuteProcessing.Success", "PartitionCount", "ActivePartitionsLimit", "PartitionCountExceeded", "ThrottledRecords"],
-            dims: { DeliveryStreamName: [p.streamName] }, sets: [["DeliveryStreamName"]],
+            names: [
+                "IncomingRecords",
+                "DeliveryToS3.Records",
+                "DeliveryToS3.DataFreshness",
+                "DeliveryToS3.Success",
+                "ExecuteProcessing.Success",
+                "PartitionCount",
+                "ActivePartitionsLimit",
+                "PartitionCountExceeded",
+                "ThrottledRecords",
+            ],
+            dims: { DeliveryStreamName: [p.streamName] },
+            sets: [["DeliveryStreamName"]],
         },
     };
     return (ns, name, dims) => {
@@ -181,15 +387,24 @@ async function publishedSeries(list: R[]): Promise<(ns: string, name: string, di
         if (ns === "ClientEvents" && name === emf._aws.CloudWatchMetrics[0].Metrics[0].Name) {
             if (!emfSets.some((set) => [...set].sort().join() === keys.join())) return "not a dimension set the transform publishes";
             if (dims.DeliveryStreamName !== emf.DeliveryStreamName) return "another stream";
-            return dims.Reason === undefined || ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error", "schema-violation", "unknown-schema"].includes(dims.Reason) ? undefined : "unknown reason";
+            return dims.Reason === undefined ||
+                ["not-json", "not-an-event", "no-detail", "no-client-id", "transform-error", "schema-violation", "unknown-schema"].includes(
+                    dims.Reason,
+                )
+                ? undefined
+                : "unknown reason";
         }
         if (ns === filter.inputs.metricTransformation.namespace && name === filter.inputs.metricTransformation.name) {
             if (filter.inputs.logGroupName !== p.accessLogGroup) return "the filter is not on the API's access log";
             const fields = filter.inputs.metricTransformation.dimensions as Record<string, string>;
             const format = JSON.parse(ACCESS_LOG_FORMAT);
             const values: Record<string, string> = { "$context.apiId": p.apiId, "$context.stage": p.stage };
-            const published = Object.fromEntries(Object.entries(fields).map(([k, field]) => [k, values[format[field.replace(/^\$\./, "")]]]));
-            return JSON.stringify(published) === JSON.stringify(Object.fromEntries(Object.entries(dims))) ? undefined : `the filter publishes ${JSON.stringify(published)}`;
+            const published = Object.fromEntries(
+                Object.entries(fields).map(([k, field]) => [k, values[format[field.replace(/^\$\./, "")]]]),
+            );
+            return JSON.stringify(published) === JSON.stringify(Object.fromEntries(Object.entries(dims)))
+                ? undefined
+                : `the filter publishes ${JSON.stringify(published)}`;
         }
         const known = byNamespace[ns];
         if (!known || !known.names.includes(name)) return "not a metric of this namespace";
@@ -222,7 +437,9 @@ async function checkDashboard(list: R[], dashboardName: string): Promise<void> {
     const body = JSON.parse(dashboard.inputs.dashboardBody);
     const lines = dashboardSeries(body);
     const published = await publishedSeries(list);
-    const problems = lines.map((l) => [l, published(l.ns, l.name, l.dims)] as const).filter(([, why]) => why)
+    const problems = lines
+        .map((l) => [l, published(l.ns, l.name, l.dims)] as const)
+        .filter(([, why]) => why)
         .map(([l, why]) => `${l.title}: ${l.ns} ${l.name} ${JSON.stringify(l.dims)}: ${why}`);
     assert.deepEqual(problems, []);
     const shown = new Set(lines.map((l) => key(l.ns, l.name, l.dims, l.stat)));
@@ -235,20 +452,28 @@ async function checkDashboard(list: R[], dashboardName: string): Promise<void> {
     const cells = new Set<string>();
     for (const w of body.widgets) {
         assert.ok(w.x >= 0 && w.x + w.width <= 24, `widget ${w.properties.title ?? w.type} fits the grid`);
-        for (let x = w.x; x < w.x + w.width; x++) for (let y = w.y; y < w.y + w.height; y++) {
-            assert.ok(!cells.has(`${x},${y}`), `overlap at ${x},${y}`);
-            cells.add(`${x},${y}`);
-        }
+        for (let x = w.x; x < w.x + w.width; x++)
+            for (let y = w.y; y < w.y + w.height; y++) {
+                assert.ok(!cells.has(`${x},${y}`), `overlap at ${x},${y}`);
+                cells.add(`${x},${y}`);
+            }
     }
     for (const w of body.widgets.filter((w: any) => w.type === "metric")) assert.equal(w.properties.region, REGION);
 }
 
 function runChild(config: Record<string, string>): { outputs: Record<string, any>; resources: R[] } {
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-monitoring.ts"), JSON.stringify(config)], {
-        cwd: path.resolve(__dirname, ".."), encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 256 * 1024 * 1024,
-    });
+    const run = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-monitoring.ts"), JSON.stringify(config)],
+        {
+            cwd: path.resolve(__dirname, ".."),
+            encoding: "utf8",
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            maxBuffer: 256 * 1024 * 1024,
+        },
+    );
     // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-    const line = run.stdout.split("\n").find((l) => l.startsWith("{\"outputs\""));
+    const line = run.stdout.split("\n").find((l) => l.startsWith('{"outputs"'));
     assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
     return JSON.parse(line);
 }
@@ -277,10 +502,18 @@ describe("monitoring (index.ts, default config)", function () {
         assert.equal(key.inputs.enableKeyRotation, true);
         const keyPolicy = JSON.parse(key.inputs.policy);
         const kms = (action: string, principal: string, account: string) =>
-            evaluate({ Version: "2012-10-17", Statement: [] }, action, key.state.arn, { principal, resourcePolicy: keyPolicy, context: { "aws:SourceAccount": account } });
+            evaluate({ Version: "2012-10-17", Statement: [] }, action, key.state.arn, {
+                principal,
+                resourcePolicy: keyPolicy,
+                context: { "aws:SourceAccount": account },
+            });
         for (const action of ["kms:Decrypt", "kms:GenerateDataKey"]) {
             assert.equal(await kms(action, "cloudwatch.amazonaws.com", ACCOUNT), "Allowed", action);
-            assert.notEqual(await kms(action, "cloudwatch.amazonaws.com", "210987654321"), "Allowed", `${action} for another account's alarms`);
+            assert.notEqual(
+                await kms(action, "cloudwatch.amazonaws.com", "210987654321"),
+                "Allowed",
+                `${action} for another account's alarms`,
+            );
             assert.notEqual(await kms(action, "events.amazonaws.com", ACCOUNT), "Allowed", `${action} for another service`);
         }
         assert.notEqual(await kms("kms:ScheduleKeyDeletion", "cloudwatch.amazonaws.com", ACCOUNT), "Allowed");
@@ -292,14 +525,25 @@ describe("monitoring (index.ts, default config)", function () {
         assert.equal(policy.inputs.arn, topic.state.arn);
         const doc = JSON.parse(policy.inputs.policy);
         const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${PREFIX}-monitoring-api-5xx-rate`;
-        const publish = (principal: string, sourceArn: string, account = ACCOUNT, tls = "true") => evaluate({ Version: "2012-10-17", Statement: [] }, "sns:Publish", topic.state.arn,
-            { principal, resourcePolicy: doc, context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": account, "aws:SecureTransport": tls } });
+        const publish = (principal: string, sourceArn: string, account = ACCOUNT, tls = "true") =>
+            evaluate({ Version: "2012-10-17", Statement: [] }, "sns:Publish", topic.state.arn, {
+                principal,
+                resourcePolicy: doc,
+                context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": account, "aws:SecureTransport": tls },
+            });
         assert.equal(await publish("cloudwatch.amazonaws.com", alarmArn), "Allowed");
         assert.notEqual(await publish("cloudwatch.amazonaws.com", alarmArn, "210987654321"), "Allowed");
-        assert.notEqual(await publish("cloudwatch.amazonaws.com", `arn:aws:cloudwatch:${REGION}:210987654321:alarm:x`, "210987654321"), "Allowed");
+        assert.notEqual(
+            await publish("cloudwatch.amazonaws.com", `arn:aws:cloudwatch:${REGION}:210987654321:alarm:x`, "210987654321"),
+            "Allowed",
+        );
         assert.notEqual(await publish("cloudwatch.amazonaws.com", alarmArn, ACCOUNT, "false"), "Allowed");
         assert.notEqual(await publish("events.amazonaws.com", `arn:aws:events:${REGION}:${ACCOUNT}:rule/x`), "Allowed");
-        assert.equal(list.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription").length, 0, "no e-mail address configured");
+        assert.equal(
+            list.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription").length,
+            0,
+            "no e-mail address configured",
+        );
     });
 
     it("counts the API's 207 answers with a metric filter on its access log, whose fields carry the dimensions", () => {
@@ -308,7 +552,11 @@ describe("monitoring (index.ts, default config)", function () {
         assert.equal(filter.inputs.logGroupName, parts.accessLogGroup);
         assert.equal(filter.inputs.pattern, '{ $.status = "207" }');
         assert.deepEqual(filter.inputs.metricTransformation, {
-            namespace: "ClientEvents", name: "RequestsWithFailedEntries", value: "1", unit: "Count", dimensions: { ApiId: "$.apiId", Stage: "$.stage" },
+            namespace: "ClientEvents",
+            name: "RequestsWithFailedEntries",
+            value: "1",
+            unit: "Count",
+            dimensions: { ApiId: "$.apiId", Stage: "$.stage" },
         });
         const format = JSON.parse(ACCESS_LOG_FORMAT);
         assert.equal(format.apiId, "$context.apiId");
@@ -340,7 +588,10 @@ describe("monitoring (index.ts): Zendesk, an existing topic and an e-mail addres
         assert.equal(result.outputs.alarmTopicArn, topicArn);
         assert.equal(result.resources.filter((r) => r.type === "aws:sns/topic:Topic" || r.type === "aws:kms/key:Key").length, 0);
         const subscriptions = result.resources.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription");
-        assert.deepEqual(subscriptions.map((s) => [s.inputs.topic, s.inputs.protocol, s.inputs.endpoint]), [[topicArn, "email", "ops@example.com"]]);
+        assert.deepEqual(
+            subscriptions.map((s) => [s.inputs.topic, s.inputs.protocol, s.inputs.endpoint]),
+            [[topicArn, "email", "ops@example.com"]],
+        );
     });
 
     it("alarms on the Zendesk route too, and follows the buffer interval in the freshness threshold", async () => {
@@ -363,11 +614,19 @@ describe("monitoring (index.ts): monitoring off", function () {
     it("creates no topic, alarm or dashboard beyond the dead-letter-queue alarms, which keep no actions", () => {
         const result = runChild({ "client-events:monitoring": "false" });
         const types = new Set(result.resources.map((r) => r.type));
-        for (const type of ["aws:sns/topic:Topic", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "aws:cloudwatch/logMetricFilter:LogMetricFilter"]) {
+        for (const type of [
+            "aws:sns/topic:Topic",
+            "aws:kms/key:Key",
+            "aws:cloudwatch/dashboard:Dashboard",
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        ]) {
             assert.ok(!types.has(type), type);
         }
         const alarms = result.resources.filter((r) => r.type === ALARM);
-        assert.deepEqual(alarms.map((a) => a.name), [`${PREFIX}-routing-archive-dlq-alarm`]);
+        assert.deepEqual(
+            alarms.map((a) => a.name),
+            [`${PREFIX}-routing-archive-dlq-alarm`],
+        );
         assert.deepEqual(alarms[0].inputs.alarmActions, []);
         assert.equal(result.outputs.alarmTopicArn, null);
         assert.equal(result.outputs.dashboardName, null);

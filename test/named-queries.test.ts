@@ -4,7 +4,15 @@
  * CLI's result formatting. Each query's results are checked against a real archive in query-local.test.ts.
  */
 import * as assert from "node:assert/strict";
-import { athenaLiteral, bindParameters, DEFAULT_ACTIVE_MINUTES, findNamedQuery, NAMED_QUERIES, sqlFor, type NamedQuery } from "../pipeline/named-queries";
+import {
+    athenaLiteral,
+    bindParameters,
+    DEFAULT_ACTIVE_MINUTES,
+    findNamedQuery,
+    NAMED_QUERIES,
+    sqlFor,
+    type NamedQuery,
+} from "../pipeline/named-queries";
 import { formatJson, formatTable, MAX_CELL_LENGTH, normalizeValue } from "../query/result";
 
 /** Positions of `?` outside string literals and quoted identifiers. */
@@ -33,7 +41,13 @@ describe("named queries", () => {
             assert.ok(q.name.length <= 128 && q.description.length > 0 && q.description.length <= 1024, q.name);
             for (const engine of ["athena", "duckdb"] as const) assert.ok(Buffer.byteLength(sqlFor(q, engine)) <= 262_144);
         }
-        assert.deepEqual(names.slice(0, 5), ["events-per-type-per-day", "last-events-of-client", "duplicate-events", "errors-last-day", "events-deduplicated"]);
+        assert.deepEqual(names.slice(0, 5), [
+            "events-per-type-per-day",
+            "last-events-of-client",
+            "duplicate-events",
+            "errors-last-day",
+            "events-deduplicated",
+        ]);
     });
 
     it("have one ? per declared parameter, only in the WHERE clause (Athena's rule)", () => {
@@ -44,7 +58,9 @@ describe("named queries", () => {
                 assert.equal(marks.length, (q.parameters ?? []).length, q.name);
                 for (const at of marks) {
                     const before = sql.slice(0, at).toUpperCase();
-                    const clause = Math.max(...["WHERE", "GROUP BY", "ORDER BY", "LIMIT", "SELECT", "HAVING"].map((k) => before.lastIndexOf(k)));
+                    const clause = Math.max(
+                        ...["WHERE", "GROUP BY", "ORDER BY", "LIMIT", "SELECT", "HAVING"].map((k) => before.lastIndexOf(k)),
+                    );
                     assert.equal(before.lastIndexOf("WHERE"), clause, `${q.name}: ? outside WHERE`);
                 }
             }
@@ -52,9 +68,15 @@ describe("named queries", () => {
     });
 
     it("bind parameters in order, refusing missing, unknown and malformed ones with the usage", () => {
-        const q: NamedQuery = { name: "t", description: "d", sql: "SELECT 1 WHERE a = ? AND b = ?", parameters: [
-            { name: "a", description: "the a", type: "string" }, { name: "b", description: "the b", type: "integer" },
-        ] };
+        const q: NamedQuery = {
+            name: "t",
+            description: "d",
+            sql: "SELECT 1 WHERE a = ? AND b = ?",
+            parameters: [
+                { name: "a", description: "the a", type: "string" },
+                { name: "b", description: "the b", type: "integer" },
+            ],
+        };
         assert.deepEqual(bindParameters(q, { b: "-12", a: "x'y" }), ["x'y", -12]);
         assert.throws(() => bindParameters(q, { a: "x" }), /t needs b \(the b\): it takes --param a=<string> --param b=<integer>/);
         assert.throws(() => bindParameters(q, { a: "x", b: "1", c: "2" }), /t has no parameter c/);
@@ -72,7 +94,10 @@ describe("named queries", () => {
         assert.throws(() => bindParameters(completeness, { activeMinutes: "soon" }), /activeMinutes must be a whole number/);
         assert.throws(() => bindParameters(completeness, { minutes: "1" }), /--param activeMinutes=<integer> \(default 11\)/);
         // The one placeholder compares the session's last event with now: the parameter is minutes.
-        assert.match(sqlFor(completeness, "athena"), /WHERE try\(from_iso8601_timestamp\(last_time\)\) > current_timestamp - \? \* INTERVAL '1' MINUTE/);
+        assert.match(
+            sqlFor(completeness, "athena"),
+            /WHERE try\(from_iso8601_timestamp\(last_time\)\) > current_timestamp - \? \* INTERVAL '1' MINUTE/,
+        );
     });
 
     it("Athena execution parameters are SQL literals: strings quoted with quotes doubled, numbers bare", () => {
@@ -90,8 +115,16 @@ describe("named queries", () => {
 
 describe("query results as the CLI prints them", () => {
     const result = {
-        columns: [{ name: "name", type: "VARCHAR" }, { name: "n", type: "BIGINT" }, { name: "obj", type: "STRUCT" }],
-        rows: [["alpha", 5, { a: 1 }], ["line\nbreak\u2028", 12345, null], ["x".repeat(MAX_CELL_LENGTH + 5), null, "s"]],
+        columns: [
+            { name: "name", type: "VARCHAR" },
+            { name: "n", type: "BIGINT" },
+            { name: "obj", type: "STRUCT" },
+        ],
+        rows: [
+            ["alpha", 5, { a: 1 }],
+            ["line\nbreak\u2028", 12345, null],
+            ["x".repeat(MAX_CELL_LENGTH + 5), null, "s"],
+        ],
     };
 
     it("an aligned table: numbers right-aligned, NULL shown, control characters escaped, long values cut with a note", () => {
@@ -105,7 +138,9 @@ describe("query results as the CLI prints them", () => {
 
     it("JSON: row objects with every value whole", () => {
         assert.deepEqual(JSON.parse(formatJson(result)), [
-            { name: "alpha", n: 5, obj: { a: 1 } }, { name: "line\nbreak\u2028", n: 12345, obj: null }, { name: "x".repeat(MAX_CELL_LENGTH + 5), n: null, obj: "s" },
+            { name: "alpha", n: 5, obj: { a: 1 } },
+            { name: "line\nbreak\u2028", n: 12345, obj: null },
+            { name: "x".repeat(MAX_CELL_LENGTH + 5), n: null, obj: "s" },
         ]);
     });
 

@@ -17,14 +17,20 @@ describe("docs: operations and cost", () => {
     const operations = read("docs/operations.md");
 
     it("shows every alarm with its threshold, window, missing-data treatment and reason", () => {
-        const missing = alarmSpecs().map(alarmTableRow).filter((row) => !operations.includes(row));
+        const missing = alarmSpecs()
+            .map(alarmTableRow)
+            .filter((row) => !operations.includes(row));
         assert.deepEqual(missing, []);
-        const rows = operations.split("\n").filter((line) => /^\| `[a-z0-9-]+` \| (pipeline|each route|authorizer|post-confirmation|transform) \|/.test(line));
+        const rows = operations
+            .split("\n")
+            .filter((line) => /^\| `[a-z0-9-]+` \| (pipeline|each route|authorizer|post-confirmation|transform) \|/.test(line));
         assert.equal(rows.length, alarmSpecs().length, "no alarm row the code does not build");
     });
 
     it("lists every metric with its namespace, dimensions, statistic and the page AWS documents it on", () => {
-        const missing = Object.values(METRICS).map(metricTableRow).filter((row) => !operations.includes(row));
+        const missing = Object.values(METRICS)
+            .map(metricTableRow)
+            .filter((row) => !operations.includes(row));
         assert.deepEqual(missing, []);
     });
 

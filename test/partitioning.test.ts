@@ -5,51 +5,144 @@ import * as path from "path";
 import * as jq from "jq-wasm";
 import { requireJq16 } from "./support/tools";
 import {
-    buildPartitionKeysQuery, DEFAULT_PARTITIONING_POLICY, FIREHOSE_MAX_ACTIVE_PARTITIONS, formatTimestamp, INVALID_PARTITION,
-    maxActivePartitions, MAX_QUERY_LENGTH, OTHER_PARTITION, PARTITION_KEYS_JQ_QUERY, PartitioningPolicy,
-    resolvePrefix, S3_ERROR_PREFIX, S3_PREFIX, validatePartitioningPolicy,
+    buildPartitionKeysQuery,
+    DEFAULT_PARTITIONING_POLICY,
+    FIREHOSE_MAX_ACTIVE_PARTITIONS,
+    formatTimestamp,
+    INVALID_PARTITION,
+    maxActivePartitions,
+    MAX_QUERY_LENGTH,
+    OTHER_PARTITION,
+    PARTITION_KEYS_JQ_QUERY,
+    PartitioningPolicy,
+    resolvePrefix,
+    S3_ERROR_PREFIX,
+    S3_PREFIX,
+    validatePartitioningPolicy,
 } from "../pipeline/partitioning";
 import { objectKeyFor, partitionKeysFor } from "./support/partitioning";
 
-
 function event(detail: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
-        version: "0", id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "dev", source: "clientevents",
-        account: "123456789012", time: "2026-11-27T19:41:07Z", region: "us-east-1", resources: [],
-        detail: { ...(detail as object), accountNumber: "3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b" }, ...extra,
+        version: "0",
+        id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "dev",
+        source: "clientevents",
+        account: "123456789012",
+        time: "2026-11-27T19:41:07Z",
+        region: "us-east-1",
+        resources: [],
+        detail: { ...(detail as object), accountNumber: "3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b" },
+        ...extra,
     };
 }
 
 const longName = "a".repeat(64);
 /** Sample records (as the transform outputs them) and the partition keys the policy gives them. */
 const CASES: Array<{ name: string; json: string; keys: [string, string] }> = [
-    { name: "valid shopping v1", json: JSON.stringify(event({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 123 } })), keys: ["shopping", "1"] },
-    { name: "loyaltypurchase v2", json: JSON.stringify(event({ eventType: "loyaltypurchase", schemaVersion: 2 })), keys: ["loyaltypurchase", "2"] },
+    {
+        name: "valid shopping v1",
+        json: JSON.stringify(event({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 123 } })),
+        keys: ["shopping", "1"],
+    },
+    {
+        name: "loyaltypurchase v2",
+        json: JSON.stringify(event({ eventType: "loyaltypurchase", schemaVersion: 2 })),
+        keys: ["loyaltypurchase", "2"],
+    },
     { name: "version 0 and the maximum", json: JSON.stringify(event({ eventType: "paging", schemaVersion: 20 })), keys: ["paging", "20"] },
     { name: "version written 1.0", json: '{"detail":{"eventType":"purchase","schemaVersion":1.0}}', keys: ["purchase", "1"] },
     { name: "version as exponent 2e1", json: '{"detail":{"eventType":"purchase","schemaVersion":2e1}}', keys: ["purchase", "20"] },
-    { name: "missing eventType (the old analyticType sample)", json: JSON.stringify(event({ analyticType: "shopping", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
+    {
+        name: "missing eventType (the old analyticType sample)",
+        json: JSON.stringify(event({ analyticType: "shopping", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
     { name: "missing schemaVersion", json: JSON.stringify(event({ eventType: "shopping" })), keys: ["shopping", INVALID_PARTITION] },
     { name: "both missing", json: JSON.stringify(event({})), keys: [INVALID_PARTITION, INVALID_PARTITION] },
-    { name: "null values", json: JSON.stringify(event({ eventType: null, schemaVersion: null })), keys: [INVALID_PARTITION, INVALID_PARTITION] },
-    { name: "unlisted well-formed type, version too high", json: JSON.stringify(event({ eventType: "checkout", schemaVersion: 21 })), keys: [OTHER_PARTITION, OTHER_PARTITION] },
-    { name: "case differs from the list", json: JSON.stringify(event({ eventType: "Shopping", schemaVersion: 1 })), keys: [OTHER_PARTITION, "1"] },
-    { name: "64-character name, unlisted", json: JSON.stringify(event({ eventType: longName, schemaVersion: 1 })), keys: [OTHER_PARTITION, "1"] },
-    { name: "65-character name", json: JSON.stringify(event({ eventType: longName + "a", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "path traversal in eventType", json: JSON.stringify(event({ eventType: "../../x", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "slash and equals in eventType", json: JSON.stringify(event({ eventType: "a/b=c", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "prefix expression in eventType", json: JSON.stringify(event({ eventType: "!{timestamp:yyyy}", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
+    {
+        name: "null values",
+        json: JSON.stringify(event({ eventType: null, schemaVersion: null })),
+        keys: [INVALID_PARTITION, INVALID_PARTITION],
+    },
+    {
+        name: "unlisted well-formed type, version too high",
+        json: JSON.stringify(event({ eventType: "checkout", schemaVersion: 21 })),
+        keys: [OTHER_PARTITION, OTHER_PARTITION],
+    },
+    {
+        name: "case differs from the list",
+        json: JSON.stringify(event({ eventType: "Shopping", schemaVersion: 1 })),
+        keys: [OTHER_PARTITION, "1"],
+    },
+    {
+        name: "64-character name, unlisted",
+        json: JSON.stringify(event({ eventType: longName, schemaVersion: 1 })),
+        keys: [OTHER_PARTITION, "1"],
+    },
+    {
+        name: "65-character name",
+        json: JSON.stringify(event({ eventType: longName + "a", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
+    {
+        name: "path traversal in eventType",
+        json: JSON.stringify(event({ eventType: "../../x", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
+    {
+        name: "slash and equals in eventType",
+        json: JSON.stringify(event({ eventType: "a/b=c", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
+    {
+        name: "prefix expression in eventType",
+        json: JSON.stringify(event({ eventType: "!{timestamp:yyyy}", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
     { name: "non-ASCII eventType", json: JSON.stringify(event({ eventType: "café", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "leading sentinel character", json: JSON.stringify(event({ eventType: "_other", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
+    {
+        name: "leading sentinel character",
+        json: JSON.stringify(event({ eventType: "_other", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
     { name: "leading dash", json: JSON.stringify(event({ eventType: "-x", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
     { name: "empty eventType", json: JSON.stringify(event({ eventType: "", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "newline in eventType", json: JSON.stringify(event({ eventType: "shopping\n", schemaVersion: 1 })), keys: [INVALID_PARTITION, "1"] },
-    { name: "eventType number, array, object", json: JSON.stringify(event({ eventType: 7, schemaVersion: [1] })), keys: [INVALID_PARTITION, INVALID_PARTITION] },
-    { name: "eventType array holding a listed name", json: JSON.stringify(event({ eventType: ["shopping"], schemaVersion: { v: 1 } })), keys: [INVALID_PARTITION, INVALID_PARTITION] },
-    { name: "schemaVersion as string", json: JSON.stringify(event({ eventType: "shopping", schemaVersion: "1" })), keys: ["shopping", INVALID_PARTITION] },
-    { name: "schemaVersion fraction", json: JSON.stringify(event({ eventType: "shopping", schemaVersion: 1.5 })), keys: ["shopping", INVALID_PARTITION] },
-    { name: "schemaVersion negative", json: JSON.stringify(event({ eventType: "shopping", schemaVersion: -1 })), keys: ["shopping", INVALID_PARTITION] },
-    { name: "schemaVersion boolean", json: JSON.stringify(event({ eventType: "shopping", schemaVersion: true })), keys: ["shopping", INVALID_PARTITION] },
+    {
+        name: "newline in eventType",
+        json: JSON.stringify(event({ eventType: "shopping\n", schemaVersion: 1 })),
+        keys: [INVALID_PARTITION, "1"],
+    },
+    {
+        name: "eventType number, array, object",
+        json: JSON.stringify(event({ eventType: 7, schemaVersion: [1] })),
+        keys: [INVALID_PARTITION, INVALID_PARTITION],
+    },
+    {
+        name: "eventType array holding a listed name",
+        json: JSON.stringify(event({ eventType: ["shopping"], schemaVersion: { v: 1 } })),
+        keys: [INVALID_PARTITION, INVALID_PARTITION],
+    },
+    {
+        name: "schemaVersion as string",
+        json: JSON.stringify(event({ eventType: "shopping", schemaVersion: "1" })),
+        keys: ["shopping", INVALID_PARTITION],
+    },
+    {
+        name: "schemaVersion fraction",
+        json: JSON.stringify(event({ eventType: "shopping", schemaVersion: 1.5 })),
+        keys: ["shopping", INVALID_PARTITION],
+    },
+    {
+        name: "schemaVersion negative",
+        json: JSON.stringify(event({ eventType: "shopping", schemaVersion: -1 })),
+        keys: ["shopping", INVALID_PARTITION],
+    },
+    {
+        name: "schemaVersion boolean",
+        json: JSON.stringify(event({ eventType: "shopping", schemaVersion: true })),
+        keys: ["shopping", INVALID_PARTITION],
+    },
     { name: "schemaVersion huge", json: '{"detail":{"eventType":"shopping","schemaVersion":1e300}}', keys: ["shopping", OTHER_PARTITION] },
     { name: "detail is a string", json: '{"detail":"shopping"}', keys: [INVALID_PARTITION, INVALID_PARTITION] },
     { name: "detail is an array", json: '{"detail":[{"eventType":"shopping"}]}', keys: [INVALID_PARTITION, INVALID_PARTITION] },
@@ -69,7 +162,10 @@ describe("partitioning: the JQ query", () => {
         const JQ = requireJq16(this); // Firehose runs jq 1.6
         // One jq process for all samples: jq reads a stream of JSON texts and answers one line each.
         const out = execFileSync(JQ, ["-c", PARTITION_KEYS_JQ_QUERY], { input: CASES.map((c) => c.json).join("\n"), encoding: "utf8" });
-        const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+        const lines = out
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
         assert.strictEqual(lines.length, CASES.length, "exactly one output per record: no record fails the query");
         CASES.forEach((c, i) => assert.deepStrictEqual(lines[i], expected(c), c.name));
     });
@@ -155,7 +251,9 @@ describe("partitioning: the partition budget", () => {
         assert.ok(errors.some((e) => /"_other" is not a well-formed/.test(e)));
         assert.ok(errors.some((e) => /"a b" is not a well-formed/.test(e)));
         assert.ok(errors.some((e) => /partitionMaxSchemaVersion must be a whole number/.test(e)));
-        assert.deepStrictEqual(validatePartitioningPolicy({ eventTypes: [], maxSchemaVersion: 1 }), ["partitionEventTypes must list at least one eventType"]);
+        assert.deepStrictEqual(validatePartitioningPolicy({ eventTypes: [], maxSchemaVersion: 1 }), [
+            "partitionEventTypes must list at least one eventType",
+        ]);
     });
 });
 
@@ -165,16 +263,25 @@ describe("partitioning: S3 prefixes", () => {
     it("resolves the data prefix to Hive-style eventType / schemaVersion / date folders", () => {
         assert.strictEqual(
             resolvePrefix(S3_PREFIX, { partitionKeys: { eventType: "shopping", schemaVersion: "1" }, timestamp: at }),
-            "events/eventType=shopping/schemaVersion=1/year=2026/month=11/day=27/");
+            "events/eventType=shopping/schemaVersion=1/year=2026/month=11/day=27/",
+        );
         assert.strictEqual(
-            objectKeyFor({ eventType: "loyaltypurchase", schemaVersion: "1" }, "client-events-dev-archive", at, "a9fa96af-e4e4-409f-bac3-1f804714faaa", ".gz"),
-            "events/eventType=loyaltypurchase/schemaVersion=1/year=2026/month=11/day=27/client-events-dev-archive-1-2026-11-27-19-41-07-a9fa96af-e4e4-409f-bac3-1f804714faaa.gz");
+            objectKeyFor(
+                { eventType: "loyaltypurchase", schemaVersion: "1" },
+                "client-events-dev-archive",
+                at,
+                "a9fa96af-e4e4-409f-bac3-1f804714faaa",
+                ".gz",
+            ),
+            "events/eventType=loyaltypurchase/schemaVersion=1/year=2026/month=11/day=27/client-events-dev-archive-1-2026-11-27-19-41-07-a9fa96af-e4e4-409f-bac3-1f804714faaa.gz",
+        );
     });
 
     it("resolves the error prefix with the error output type", () => {
         assert.strictEqual(
             resolvePrefix(S3_ERROR_PREFIX, { timestamp: at, errorOutputType: "processing-failed" }),
-            "errors/processing-failed/year=2026/month=11/day=27/");
+            "errors/processing-failed/year=2026/month=11/day=27/",
+        );
     });
 
     it("follows Firehose's prefix rules", () => {
@@ -189,7 +296,10 @@ describe("partitioning: S3 prefixes", () => {
             assert.strictEqual(p.replace(/!\{[^}]+\}/g, "").includes("!{"), false);
         }
         // Evaluated length limit: 512 characters with the longest key values.
-        const longest = resolvePrefix(S3_PREFIX, { partitionKeys: { eventType: "a".repeat(64), schemaVersion: "_invalid" }, timestamp: at });
+        const longest = resolvePrefix(S3_PREFIX, {
+            partitionKeys: { eventType: "a".repeat(64), schemaVersion: "_invalid" },
+            timestamp: at,
+        });
         assert.ok(longest.length <= 512);
     });
 

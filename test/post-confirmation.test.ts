@@ -1,6 +1,11 @@
 import * as assert from "assert";
 import { mockClient } from "aws-sdk-client-mock";
-import { AdminGetUserCommand, AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import {
+    AdminGetUserCommand,
+    AdminUpdateUserAttributesCommand,
+    CognitoIdentityProviderClient,
+    SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { createPostConfirmationHandler, handler } from "../handlers/post-confirmation";
 import { startTestLocal, type StartedLocal } from "./support/local";
@@ -8,7 +13,11 @@ import { clientIdFor } from "../pipeline/identity";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function trigger(triggerSource: string, attributes: Record<string, string> = {}, sub = "5f0c7a3e-0000-4000-8000-000000000001"): PostConfirmationTriggerEvent {
+function trigger(
+    triggerSource: string,
+    attributes: Record<string, string> = {},
+    sub = "5f0c7a3e-0000-4000-8000-000000000001",
+): PostConfirmationTriggerEvent {
     return {
         version: "1",
         region: "us-east-1",
@@ -25,11 +34,17 @@ describe("post-confirmation trigger", () => {
     // Created in before() and restored in after(), so the class-wide mock does not leak into other files.
     const mockCognito = () => mockClient(CognitoIdentityProviderClient);
     let cognito: ReturnType<typeof mockCognito>;
-    before(() => { cognito = mockCognito(); });
+    before(() => {
+        cognito = mockCognito();
+    });
     after(() => cognito.restore());
     const quiet = console.log;
-    before(() => { console.log = () => undefined; });
-    after(() => { console.log = quiet; });
+    before(() => {
+        console.log = () => undefined;
+    });
+    after(() => {
+        console.log = quiet;
+    });
     beforeEach(() => {
         cognito.reset();
         cognito.on(AdminUpdateUserAttributesCommand).resolves({});
@@ -53,7 +68,8 @@ describe("post-confirmation trigger", () => {
 
     it("gives different users different clientIds", async () => {
         const fn = createPostConfirmationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
-        for (let i = 0; i < 20; i++) await fn(trigger("PostConfirmation_ConfirmSignUp", {}, `5f0c7a3e-0000-4000-8000-${String(i).padStart(12, "0")}`));
+        for (let i = 0; i < 20; i++)
+            await fn(trigger("PostConfirmation_ConfirmSignUp", {}, `5f0c7a3e-0000-4000-8000-${String(i).padStart(12, "0")}`));
         const ids = cognito.commandCalls(AdminUpdateUserAttributesCommand).map((c) => c.args[0].input.UserAttributes?.[0].Value);
         assert.strictEqual(new Set(ids).size, 20);
     });
@@ -83,7 +99,6 @@ describe("post-confirmation trigger", () => {
         await fn(trigger("PostConfirmation_ConfirmSignUp", { "custom:clientId": "" }));
         assert.strictEqual(cognito.commandCalls(AdminUpdateUserAttributesCommand)[0].args[0].input.UserAttributes?.[0].Value, "fixed-id");
     });
-
 });
 
 describe("post-confirmation trigger against local mode's Cognito (real SDK, real HTTP)", function () {
@@ -103,13 +118,24 @@ describe("post-confirmation trigger against local mode's Cognito (real SDK, real
 
     /** A signed-up user without a clientId yet (local mode runs the trigger only on confirmation). */
     async function unconfirmedUser(name: string): Promise<void> {
-        await started.cognito.send(new SignUpCommand({
-            ClientId: started.local.outputs.userPoolClientId, Username: name, Password: "Correct-Horse1", UserAttributes: [{ Name: "email", Value: `${name}@example.com` }],
-        }));
+        await started.cognito.send(
+            new SignUpCommand({
+                ClientId: started.local.outputs.userPoolClientId,
+                Username: name,
+                Password: "Correct-Horse1",
+                UserAttributes: [{ Name: "email", Value: `${name}@example.com` }],
+            }),
+        );
     }
     const clientIdOf = async (name: string) =>
-        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username: name }))).UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
-    const event = (userName: string, poolId = UserPoolId) => ({ ...trigger("PostConfirmation_ConfirmSignUp"), userPoolId: poolId, userName });
+        (await started.cognito.send(new AdminGetUserCommand({ UserPoolId, Username: name }))).UserAttributes?.find(
+            (a) => a.Name === "custom:clientId",
+        )?.Value;
+    const event = (userName: string, poolId = UserPoolId) => ({
+        ...trigger("PostConfirmation_ConfirmSignUp"),
+        userPoolId: poolId,
+        userName,
+    });
 
     it("writes the clientId through Cognito's API", async () => {
         await unconfirmedUser("dora");
@@ -121,7 +147,10 @@ describe("post-confirmation trigger against local mode's Cognito (real SDK, real
     it("fails when Cognito refuses, so Cognito retries the trigger", async () => {
         const fn = createPostConfirmationHandler(started.cognito);
         await assert.rejects(fn(event("nobody")), (err: Error) => err.name === "UserNotFoundException");
-        await assert.rejects(fn(event("dora", `${started.local.outputs.region}_OtherPool`)), (err: Error) => err.name === "ResourceNotFoundException");
+        await assert.rejects(
+            fn(event("dora", `${started.local.outputs.region}_OtherPool`)),
+            (err: Error) => err.name === "ResourceNotFoundException",
+        );
     });
 
     it("the deployed handler's default client takes its region, credentials and endpoint from the environment", async () => {
@@ -130,14 +159,17 @@ describe("post-confirmation trigger against local mode's Cognito (real SDK, real
         const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
         Object.assign(process.env, {
             // Local mode checks the SigV4 signature of Admin* calls against its own credentials, as AWS checks IAM.
-            AWS_REGION: started.local.outputs.region, AWS_ACCESS_KEY_ID: started.local.credentials.accessKeyId,
+            AWS_REGION: started.local.outputs.region,
+            AWS_ACCESS_KEY_ID: started.local.credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: started.local.credentials.secretAccessKey,
             AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: started.local.outputs.cognitoEndpoint,
         });
         try {
             await handler(event("erin"));
         } finally {
-            for (const k of keys) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+            for (const k of keys)
+                if (saved[k] === undefined) delete process.env[k];
+                else process.env[k] = saved[k];
         }
         assert.match((await clientIdOf("erin")) ?? "", UUID);
     });

@@ -21,7 +21,10 @@ function trigger(triggerSource: string, attributes: Record<string, string> = {})
         userName: "invited",
         triggerSource,
         callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "testclient123456" },
-        request: { userAttributes: { sub: SUB, email: "invited@example.com", "cognito:user_status": "CONFIRMED", ...attributes }, groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] } },
+        request: {
+            userAttributes: { sub: SUB, email: "invited@example.com", "cognito:user_status": "CONFIRMED", ...attributes },
+            groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] },
+        },
         response: { claimsOverrideDetails: null },
     } as unknown as PreTokenGenerationTriggerEvent;
 }
@@ -45,26 +48,42 @@ describe("clientId derivation (pipeline/identity.ts)", () => {
 describe("pre-token-generation trigger", () => {
     const mockCognito = () => mockClient(CognitoIdentityProviderClient);
     let cognito: ReturnType<typeof mockCognito>;
-    before(() => { cognito = mockCognito(); });
+    before(() => {
+        cognito = mockCognito();
+    });
     after(() => cognito.restore());
     const quiet = console.log;
-    before(() => { console.log = () => undefined; });
-    after(() => { console.log = quiet; });
+    before(() => {
+        console.log = () => undefined;
+    });
+    after(() => {
+        console.log = quiet;
+    });
     beforeEach(() => {
         cognito.reset();
         cognito.on(AdminUpdateUserAttributesCommand).resolves({});
     });
     const fn = () => createPreTokenGenerationHandler(new CognitoIdentityProviderClient({ region: "us-east-1" }));
 
-    for (const source of ["TokenGeneration_NewPasswordChallenge", "TokenGeneration_Authentication", "TokenGeneration_HostedAuth", "TokenGeneration_AuthenticateDevice", "TokenGeneration_RefreshTokens"]) {
+    for (const source of [
+        "TokenGeneration_NewPasswordChallenge",
+        "TokenGeneration_Authentication",
+        "TokenGeneration_HostedAuth",
+        "TokenGeneration_AuthenticateDevice",
+        "TokenGeneration_RefreshTokens",
+    ]) {
         it(`${source}: a user without a clientId gets one stored, and in this sign-in's ID token`, async () => {
             const output = await fn()(trigger(source));
             const calls = cognito.commandCalls(AdminUpdateUserAttributesCommand);
             assert.strictEqual(calls.length, 1);
             assert.deepStrictEqual(calls[0].args[0].input, {
-                UserPoolId: POOL, Username: "invited", UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, SUB) }],
+                UserPoolId: POOL,
+                Username: "invited",
+                UserAttributes: [{ Name: "custom:clientId", Value: clientIdFor(POOL, SUB) }],
             });
-            assert.deepStrictEqual(output.response.claimsOverrideDetails, { claimsToAddOrOverride: { "custom:clientId": clientIdFor(POOL, SUB) } });
+            assert.deepStrictEqual(output.response.claimsOverrideDetails, {
+                claimsToAddOrOverride: { "custom:clientId": clientIdFor(POOL, SUB) },
+            });
         });
     }
 
@@ -87,7 +106,8 @@ describe("pre-token-generation trigger", () => {
         input.response = { claimsOverrideDetails: { claimsToAddOrOverride: { tier: "gold" }, claimsToSuppress: ["email"] } };
         const output = await fn()(input);
         assert.deepStrictEqual(output.response.claimsOverrideDetails, {
-            claimsToAddOrOverride: { tier: "gold", "custom:clientId": clientIdFor(POOL, SUB) }, claimsToSuppress: ["email"],
+            claimsToAddOrOverride: { tier: "gold", "custom:clientId": clientIdFor(POOL, SUB) },
+            claimsToSuppress: ["email"],
         });
     });
 
@@ -95,11 +115,16 @@ describe("pre-token-generation trigger", () => {
         const [a, b] = await Promise.all([fn()(trigger("TokenGeneration_Authentication")), fn()(trigger("TokenGeneration_RefreshTokens"))]);
         const values = cognito.commandCalls(AdminUpdateUserAttributesCommand).map((c) => c.args[0].input.UserAttributes?.[0].Value);
         assert.deepStrictEqual(values, [clientIdFor(POOL, SUB), clientIdFor(POOL, SUB)]);
-        assert.strictEqual(a.response.claimsOverrideDetails.claimsToAddOrOverride?.["custom:clientId"], b.response.claimsOverrideDetails.claimsToAddOrOverride?.["custom:clientId"]);
+        assert.strictEqual(
+            a.response.claimsOverrideDetails.claimsToAddOrOverride?.["custom:clientId"],
+            b.response.claimsOverrideDetails.claimsToAddOrOverride?.["custom:clientId"],
+        );
     });
 
     it("fails the sign-in when Cognito refuses the update (rather than issue a token that gets 403)", async () => {
-        cognito.on(AdminUpdateUserAttributesCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }));
+        cognito
+            .on(AdminUpdateUserAttributesCommand)
+            .rejects(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }));
         await assert.rejects(fn()(trigger("TokenGeneration_Authentication")), /Rate exceeded/);
     });
 

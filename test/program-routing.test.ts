@@ -63,11 +63,18 @@ describe("program (index.ts): routing with Zendesk configured", function () {
     let result: any;
     before(() => {
         const root = path.resolve(__dirname, "..");
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-with-zendesk.ts")], {
-            cwd: root, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 * 1024 * 1024,
-        });
+        const run = spawnSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-with-zendesk.ts")],
+            {
+                cwd: root,
+                encoding: "utf8",
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+                maxBuffer: 64 * 1024 * 1024,
+            },
+        );
         // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-        const line = run.stdout.split("\n").find((l) => l.startsWith("{\"outputs\""));
+        const line = run.stdout.split("\n").find((l) => l.startsWith('{"outputs"'));
         assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
         result = JSON.parse(line);
     });
@@ -89,7 +96,11 @@ describe("program (index.ts): routing with Zendesk configured", function () {
 
     it("passes the token as a secret from config to the connection", () => {
         const auth = result.connections[0].inputs.authParameters;
-        assert.strictEqual(auth["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "secret on the wire to the engine");
+        assert.strictEqual(
+            auth["4dabf18193072939515e22adb298388d"],
+            "1b47061264138c4ac30d75fd1eb44270",
+            "secret on the wire to the engine",
+        );
         assert.strictEqual(auth.value.basic.username, "support@example.com/token");
         assert.strictEqual(auth.value.basic.password, "zd-secret-token-42");
         for (const list of [result.destinations, result.rules, result.targets, result.streams]) {

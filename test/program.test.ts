@@ -27,7 +27,12 @@ describe("program (index.ts)", function () {
 
     it("creates the identity pool and the ingest API under the environment's prefix", () => {
         const types = new Set(all.map((r) => r.type));
-        for (const type of ["aws:cognito/userPool:UserPool", "aws:cognito/userPoolClient:UserPoolClient", "aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage"]) {
+        for (const type of [
+            "aws:cognito/userPool:UserPool",
+            "aws:cognito/userPoolClient:UserPoolClient",
+            "aws:apigateway/restApi:RestApi",
+            "aws:apigateway/stage:Stage",
+        ]) {
             assert.ok(types.has(type), type);
         }
     });
@@ -52,7 +57,11 @@ describe("program (index.ts)", function () {
         try {
             // Local-only fields: where its Cognito listens, where it keeps data, its admin credentials.
             const shared = Object.keys(local.outputs).filter((k) => !["ready", "cognitoEndpoint", "dataDir", "credentials"].includes(k));
-            assert.deepStrictEqual(shared.filter((k) => !(k in program)), [], "every shared ready-line name is a stack output");
+            assert.deepStrictEqual(
+                shared.filter((k) => !(k in program)),
+                [],
+                "every shared ready-line name is a stack output",
+            );
             assert.match(local.outputs.apiUrl, /\/test\/event$/);
             assert.match(await output<string>("apiUrl"), /\/test\/event$/);
         } finally {
@@ -65,7 +74,10 @@ describe("program (index.ts)", function () {
         const client = await oneOf(PREFIX, "aws:cognito/userPoolClient:UserPoolClient");
         const authorizer = all.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-auth"));
         assert.ok(authorizer);
-        assert.deepStrictEqual(authorizer.inputs.environment.variables, { USER_POOL_ID: `${pool.name}-id`, USER_POOL_CLIENT_ID: `${client.name}-id` });
+        assert.deepStrictEqual(authorizer.inputs.environment.variables, {
+            USER_POOL_ID: `${pool.name}-id`,
+            USER_POOL_CLIENT_ID: `${client.name}-id`,
+        });
     });
 
     it("the API publishes to the program's bus: stage variable, integration policy and output agree", async () => {
@@ -77,7 +89,9 @@ describe("program (index.ts)", function () {
         assert.strictEqual(await output("eventBusName"), bus.state.name);
         const policy = all.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-putevents-policy"));
         assert.ok(policy);
-        assert.deepStrictEqual(JSON.parse(policy.inputs.policy).Statement, [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: bus.state.arn }]);
+        assert.deepStrictEqual(JSON.parse(policy.inputs.policy).Statement, [
+            { Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: bus.state.arn },
+        ]);
     });
 
     it("uses the config defaults: authorizer TTL 300, stage throttling, threat protection off", async () => {
@@ -102,7 +116,10 @@ describe("program (index.ts)", function () {
         assert.ok(roles.length >= 5);
         for (const role of roles) assert.strictEqual(role.inputs.managedPolicyArns, undefined, role.name);
         const attachments = all.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
-        assert.deepStrictEqual(attachments.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]);
+        assert.deepStrictEqual(
+            attachments.map((a) => a.inputs.policyArn),
+            ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+        );
     });
 
     it("every Lambda: nodejs22.x, arm64, its own role, JSON logs to its own log group", async () => {
@@ -128,7 +145,8 @@ describe("program (index.ts)", function () {
         const fn = await oneOf(`${PREFIX}-archive-enrich`, "aws:lambda/function:Function");
         const assets = await fn.inputs.code.assets;
         const source: string = await assets["__index.js"].text;
-        for (const key of ["shopping/1", "searching/1", "paging/1", "purchase/1", "loyaltypurchase/1"]) assert.ok(source.includes(`["${key}"]`), key);
+        for (const key of ["shopping/1", "searching/1", "paging/1", "purchase/1", "loyaltypurchase/1"])
+            assert.ok(source.includes(`["${key}"]`), key);
         assert.match(source, /enforcement = "quarantine"/);
         assert.match(source, /unknownSchema = "allow"/);
     });

@@ -12,14 +12,29 @@ describe("config: query keys", () => {
     });
 
     it("reads each key", () => {
-        const config = parseConfig({ queryEnabled: "false", queryBytesScannedCutoffPerQuery: "10485760", queryResultsExpirationDays: "1" }, "prod");
-        assert.deepEqual([config.queryEnabled, config.queryBytesScannedCutoffPerQuery, config.queryResultsExpirationDays], [false, 10485760, 1]);
+        const config = parseConfig(
+            { queryEnabled: "false", queryBytesScannedCutoffPerQuery: "10485760", queryResultsExpirationDays: "1" },
+            "prod",
+        );
+        assert.deepEqual(
+            [config.queryEnabled, config.queryBytesScannedCutoffPerQuery, config.queryResultsExpirationDays],
+            [false, 10485760, 1],
+        );
     });
 
-    for (const [key, value] of [["queryEnabled", "yes"], ["queryBytesScannedCutoffPerQuery", "10485759"], ["queryBytesScannedCutoffPerQuery", "1e10"], ["queryResultsExpirationDays", "0"]]) {
+    for (const [key, value] of [
+        ["queryEnabled", "yes"],
+        ["queryBytesScannedCutoffPerQuery", "10485759"],
+        ["queryBytesScannedCutoffPerQuery", "1e10"],
+        ["queryResultsExpirationDays", "0"],
+    ]) {
         it(`rejects ${key}=${value}, naming the key and the fix`, () => {
-            assert.throws(() => parseConfig({ [key]: value }, "prod"), (err: Error) => err.message.includes(`client-events:${key} is "${value}"`)
-                && err.message.includes(`Fix: pulumi config set client-events:${key} `));
+            assert.throws(
+                () => parseConfig({ [key]: value }, "prod"),
+                (err: Error) =>
+                    err.message.includes(`client-events:${key} is "${value}"`) &&
+                    err.message.includes(`Fix: pulumi config set client-events:${key} `),
+            );
         });
     }
 });

@@ -50,19 +50,35 @@ const NAME_LIMITS: Record<string, { input: string; max: number; autoNamed: boole
 
 /** Types whose name AWS does not limit in length (RestApi) or that have no name of their own. */
 const UNNAMED_OR_UNLIMITED = new Set([
-    "aws:apigateway/restApi:RestApi", "aws:apigateway/account:Account", "aws:apigateway/response:Response",
-    "aws:apigateway/resource:Resource", "aws:apigateway/method:Method", "aws:apigateway/methodResponse:MethodResponse",
-    "aws:apigateway/integration:Integration", "aws:apigateway/integrationResponse:IntegrationResponse",
-    "aws:apigateway/deployment:Deployment", "aws:apigateway/methodSettings:MethodSettings",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventTarget:EventTarget",
-    "aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:apigateway/restApi:RestApi",
+    "aws:apigateway/account:Account",
+    "aws:apigateway/response:Response",
+    "aws:apigateway/resource:Resource",
+    "aws:apigateway/method:Method",
+    "aws:apigateway/methodResponse:MethodResponse",
+    "aws:apigateway/integration:Integration",
+    "aws:apigateway/integrationResponse:IntegrationResponse",
+    "aws:apigateway/deployment:Deployment",
+    "aws:apigateway/methodSettings:MethodSettings",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:kms/key:Key",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 ]);
 
-interface ProgramResource { type: string; name: string; inputs: Record<string, string> }
+interface ProgramResource {
+    type: string;
+    name: string;
+    inputs: Record<string, string>;
+}
 
 /** Every optional resource on: Zendesk, the replay archive (default 7 days), the API Gateway logging role. */
 function fullConfig(environment: string): Record<string, string> {
@@ -78,11 +94,18 @@ function fullConfig(environment: string): Record<string, string> {
 
 function runProgram(config: Record<string, string>): { resources?: ProgramResource[]; error?: string } {
     const root = path.resolve(__dirname, "..");
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-names.ts"), JSON.stringify(config)], {
-        cwd: root, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 * 1024 * 1024,
-    });
+    const run = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-names.ts"), JSON.stringify(config)],
+        {
+            cwd: root,
+            encoding: "utf8",
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
     // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-    const line = run.stdout.split("\n").find((l) => l.startsWith("{\"resources\"") || l.startsWith("{\"error\""));
+    const line = run.stdout.split("\n").find((l) => l.startsWith('{"resources"') || l.startsWith('{"error"'));
     assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
     return JSON.parse(line);
 }
@@ -109,28 +132,35 @@ describe("resource names at the longest environment", function () {
 
     it("creates every optional resource (Zendesk, replay archive, logging role)", () => {
         const types = new Set(resources.map((r) => r.type));
-        for (const type of ["aws:cloudwatch/eventConnection:EventConnection", "aws:cloudwatch/eventArchive:EventArchive", "aws:apigateway/account:Account"]) {
+        for (const type of [
+            "aws:cloudwatch/eventConnection:EventConnection",
+            "aws:cloudwatch/eventArchive:EventArchive",
+            "aws:apigateway/account:Account",
+        ]) {
             assert.ok(types.has(type), type);
         }
     });
 
     it("knows every resource type the program creates (a new type needs its AWS name limit here)", () => {
-        const unknown = [...new Set(resources.map((r) => r.type))]
-            .filter((t) => !t.startsWith("client-events:") && !t.startsWith("pulumi:") && !(t in NAME_LIMITS) && !UNNAMED_OR_UNLIMITED.has(t));
+        const unknown = [...new Set(resources.map((r) => r.type))].filter(
+            (t) => !t.startsWith("client-events:") && !t.startsWith("pulumi:") && !(t in NAME_LIMITS) && !UNNAMED_OR_UNLIMITED.has(t),
+        );
         assert.deepEqual(unknown, []);
     });
 
     it("every physical name fits its AWS limit", () => {
         const named = resources.map((r) => ({ r, name: physicalName(r) })).filter((x) => x.name !== undefined);
         assert.ok(named.length >= 30, `found ${named.length} named resources`);
-        const tooLong = named.filter(({ r, name }) => name!.length > NAME_LIMITS[r.type].max)
+        const tooLong = named
+            .filter(({ r, name }) => name!.length > NAME_LIMITS[r.type].max)
             .map(({ r, name }) => `${r.type} ${name} (${name!.length} > ${NAME_LIMITS[r.type].max})`);
         assert.deepEqual(tooLong, []);
     });
 
     it("the bound is tight: with one more character in the environment, some name would overflow its AWS limit", () => {
         // Each name that holds the environment grows by one character with it; the bound is the largest that fits.
-        const slack = resources.map((r) => ({ r, name: physicalName(r) }))
+        const slack = resources
+            .map((r) => ({ r, name: physicalName(r) }))
             .filter((x): x is { r: ProgramResource; name: string } => x.name !== undefined && x.name.includes(environment))
             .map(({ r, name }) => ({ what: `${r.type} ${name}`, slack: NAME_LIMITS[r.type].max - name.length }));
         assert.ok(slack.length >= 30, `${slack.length} names hold the environment`);
@@ -140,10 +170,19 @@ describe("resource names at the longest environment", function () {
 
     it("config rejects a longer environment, naming the key and the fix (local mode's --config too)", () => {
         const tooLong = "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1);
-        assert.throws(() => parseConfig({ environment: tooLong }, "stack"),
-            (err: Error) => new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-"`).test(err.message)
-                && /Fix: pulumi config set client-events:environment dev/.test(err.message));
-        assert.throws(() => parseConfig({}, "staging-ap-southeast-1"), new RegExp(`client-events:environment is not set and its default "staging-ap-southeast-1" does not fit; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+        assert.throws(
+            () => parseConfig({ environment: tooLong }, "stack"),
+            (err: Error) =>
+                new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} letters, digits or "-"`).test(
+                    err.message,
+                ) && /Fix: pulumi config set client-events:environment dev/.test(err.message),
+        );
+        assert.throws(
+            () => parseConfig({}, "staging-ap-southeast-1"),
+            new RegExp(
+                `client-events:environment is not set and its default "staging-ap-southeast-1" does not fit; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `,
+            ),
+        );
         assert.equal(parseConfig({}, "staging-us-east-1").environment, "staging-us-east-1");
         assert.throws(() => parseConfig({ environment: "prod_eu" }, "stack"), /client-events:environment is "prod_eu"/);
         assert.equal(parseConfig({ environment }, "stack").environment, environment);
@@ -153,8 +192,15 @@ describe("resource names at the longest environment", function () {
     it("local mode applies the same bound to --config environment=...", async () => {
         const { startLocal } = await import("../local");
         const { tempDataDir } = await import("./support/local");
-        await assert.rejects(startLocal({ port: 0, quiet: true, dataDir: tempDataDir(), config: { environment: "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1) } }),
-            new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `));
+        await assert.rejects(
+            startLocal({
+                port: 0,
+                quiet: true,
+                dataDir: tempDataDir(),
+                config: { environment: "e".repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1) },
+            }),
+            new RegExp(`client-events:environment is "e+"; expected 1 to ${MAX_ENVIRONMENT_NAME_LENGTH} `),
+        );
     });
 
     it("the replay archive's name suffix comes from the bus ARN: the same bus, the same name; another bus, another", () => {

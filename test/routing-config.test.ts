@@ -4,7 +4,11 @@ import "./support/pulumi-mocks";
 import { DEFAULTS, isDevStack, loadConfig, parseConfig, SECRET_PRESENT } from "../config";
 import { DEFAULT_PARTITIONING_POLICY } from "../pipeline/partitioning";
 
-const ZENDESK = { zendeskEmail: "support@example.com", zendeskApiToken: SECRET_PRESENT, zendeskEndpoint: "https://acme.zendesk.com/api/v2/tickets" };
+const ZENDESK = {
+    zendeskEmail: "support@example.com",
+    zendeskApiToken: SECRET_PRESENT,
+    zendeskEndpoint: "https://acme.zendesk.com/api/v2/tickets",
+};
 
 function errorOf(raw: Record<string, string>, stack = "prod"): string {
     try {
@@ -44,12 +48,22 @@ describe("config: routing keys", () => {
     });
 
     it("reads every routing key", () => {
-        const config = parseConfig({
-            archiveTransitionDays: "0", archiveTransitionStorageClass: "GLACIER_IR", archiveExpirationDays: "0",
-            archiveCompression: "GZIP", firehoseBufferSizeMiB: "128", firehoseBufferIntervalSeconds: "60",
-            partitionEventTypes: " checkout , search-v2 ", partitionMaxSchemaVersion: "5", eventArchiveRetentionDays: "0",
-            ...ZENDESK, zendeskRatePerSecond: "1",
-        }, "prod");
+        const config = parseConfig(
+            {
+                archiveTransitionDays: "0",
+                archiveTransitionStorageClass: "GLACIER_IR",
+                archiveExpirationDays: "0",
+                archiveCompression: "GZIP",
+                firehoseBufferSizeMiB: "128",
+                firehoseBufferIntervalSeconds: "60",
+                partitionEventTypes: " checkout , search-v2 ",
+                partitionMaxSchemaVersion: "5",
+                eventArchiveRetentionDays: "0",
+                ...ZENDESK,
+                zendeskRatePerSecond: "1",
+            },
+            "prod",
+        );
         assert.strictEqual(config.archiveTransitionDays, 0);
         assert.strictEqual(config.archiveTransitionStorageClass, "GLACIER_IR");
         assert.strictEqual(config.archiveExpirationDays, 0);
@@ -58,14 +72,23 @@ describe("config: routing keys", () => {
         assert.strictEqual(config.firehoseBufferIntervalSeconds, 60);
         assert.deepStrictEqual(config.partitioning, { eventTypes: ["checkout", "search-v2"], maxSchemaVersion: 5 });
         assert.strictEqual(config.eventArchiveRetentionDays, 0);
-        assert.deepStrictEqual(config.zendesk, { email: "support@example.com", endpoint: "https://acme.zendesk.com/api/v2/tickets", ratePerSecond: 1, warnings: [] });
+        assert.deepStrictEqual(config.zendesk, {
+            email: "support@example.com",
+            endpoint: "https://acme.zendesk.com/api/v2/tickets",
+            ratePerSecond: 1,
+            warnings: [],
+        });
     });
 
     const invalid: Array<[string, Record<string, string>, RegExp]> = [
         ["a buffer below 64 MiB", { firehoseBufferSizeMiB: "32" }, /client-events:firehoseBufferSizeMiB.*64 to 128/],
         ["a buffer interval above 900 s", { firehoseBufferIntervalSeconds: "901" }, /client-events:firehoseBufferIntervalSeconds/],
         // Firehose: "Zero buffering feature is not available for dynamic partitioning" (intervals below 60 s).
-        ["a buffer interval below 60 s (no zero buffering with dynamic partitioning)", { firehoseBufferIntervalSeconds: "59" }, /client-events:firehoseBufferIntervalSeconds/],
+        [
+            "a buffer interval below 60 s (no zero buffering with dynamic partitioning)",
+            { firehoseBufferIntervalSeconds: "59" },
+            /client-events:firehoseBufferIntervalSeconds/,
+        ],
         ["an unknown compression", { archiveCompression: "ZIP" }, /client-events:archiveCompression/],
         ["an unknown storage class", { archiveTransitionStorageClass: "TAPE" }, /client-events:archiveTransitionStorageClass/],
         ["STANDARD_IA before 30 days", { archiveTransitionDays: "7" }, /client-events:archiveTransitionDays.*30 days/],
@@ -73,9 +96,21 @@ describe("config: routing keys", () => {
         ["a malformed partition type", { partitionEventTypes: "shopping,bad type" }, /client-events:partitionEventTypes: "bad type"/],
         ["an empty partition list", { partitionEventTypes: " , " }, /client-events:partitionEventTypes must list/],
         ["a partition budget above 500", { partitionMaxSchemaVersion: "100" }, /above Firehose's 500/],
-        ["a partial Zendesk setup", { zendeskEmail: "support@example.com" }, /client-events:zendeskApiToken, client-events:zendeskEndpoint are missing.*--secret client-events:zendeskApiToken/],
-        ["a token without email and endpoint", { zendeskApiToken: SECRET_PRESENT }, /client-events:zendeskEmail, client-events:zendeskEndpoint are missing/],
-        ["a non-Zendesk endpoint", { ...ZENDESK, zendeskEndpoint: "https://example.com/api/v2/tickets" }, /client-events:zendeskEndpoint .* is not a Zendesk tickets URL/],
+        [
+            "a partial Zendesk setup",
+            { zendeskEmail: "support@example.com" },
+            /client-events:zendeskApiToken, client-events:zendeskEndpoint are missing.*--secret client-events:zendeskApiToken/,
+        ],
+        [
+            "a token without email and endpoint",
+            { zendeskApiToken: SECRET_PRESENT },
+            /client-events:zendeskEmail, client-events:zendeskEndpoint are missing/,
+        ],
+        [
+            "a non-Zendesk endpoint",
+            { ...ZENDESK, zendeskEndpoint: "https://example.com/api/v2/tickets" },
+            /client-events:zendeskEndpoint .* is not a Zendesk tickets URL/,
+        ],
         ["a malformed email", { ...ZENDESK, zendeskEmail: "support" }, /client-events:zendeskEmail/],
         ["a zero rate", { ...ZENDESK, zendeskRatePerSecond: "0" }, /client-events:zendeskRatePerSecond/],
         ["an alarm topic that is not an SNS ARN", { alarmTopicArn: "ops-alerts" }, /client-events:alarmTopicArn .*SNS topic ARN/],
@@ -86,7 +121,10 @@ describe("config: routing keys", () => {
 
     it("reads the alarm topic", () => {
         assert.strictEqual(parseConfig({}, "prod").alarmTopicArn, undefined);
-        assert.strictEqual(parseConfig({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops-alerts" }, "prod").alarmTopicArn, "arn:aws:sns:eu-west-1:123456789012:ops-alerts");
+        assert.strictEqual(
+            parseConfig({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops-alerts" }, "prod").alarmTopicArn,
+            "arn:aws:sns:eu-west-1:123456789012:ops-alerts",
+        );
     });
 
     it("warns about a rate above the smallest Zendesk plan", () => {
@@ -96,12 +134,15 @@ describe("config: routing keys", () => {
     it("loadConfig reads the token with getSecret: an Output marked secret", async () => {
         const saved = pulumi.runtime.allConfig();
         try {
-            pulumi.runtime.setAllConfig({
-                ...saved,
-                "client-events:zendeskEmail": ZENDESK.zendeskEmail,
-                "client-events:zendeskEndpoint": ZENDESK.zendeskEndpoint,
-                "client-events:zendeskApiToken": "tok-123",
-            }, ["client-events:zendeskApiToken"]);
+            pulumi.runtime.setAllConfig(
+                {
+                    ...saved,
+                    "client-events:zendeskEmail": ZENDESK.zendeskEmail,
+                    "client-events:zendeskEndpoint": ZENDESK.zendeskEndpoint,
+                    "client-events:zendeskApiToken": "tok-123",
+                },
+                ["client-events:zendeskApiToken"],
+            );
             const config = loadConfig();
             assert.ok(config.zendesk);
             assert.ok(config.zendeskApiToken);

@@ -59,18 +59,11 @@ describe("rule patterns (checked with the EventBridge pattern engine)", () => {
     });
 
     it("the Zendesk rule ignores loyalty purchases whose itemSku could inject text into the ticket", () => {
-        for (const itemSku of [
-            "4711",
-            '1","priority":"urgent',
-            "1\\",
-            "line\nbreak",
-            { sku: 1 },
-            ["1"],
-            null,
-            true,
-            -1,
-        ]) {
-            assert.ok(!loyalty.matches(clientEvent({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku } })), JSON.stringify(itemSku));
+        for (const itemSku of ["4711", '1","priority":"urgent', "1\\", "line\nbreak", { sku: 1 }, ["1"], null, true, -1]) {
+            assert.ok(
+                !loyalty.matches(clientEvent({ eventType: "loyaltypurchase", schemaVersion: 1, data: { itemSku } })),
+                JSON.stringify(itemSku),
+            );
         }
         assert.ok(!loyalty.matches(clientEvent({ eventType: "loyaltypurchase", schemaVersion: 1, data: {} })), "no itemSku");
         assert.ok(!loyalty.matches(clientEvent({ eventType: "loyaltypurchase", schemaVersion: 1 })), "no data");

@@ -17,9 +17,35 @@ import { createTransformHandler, handler, rejectMetricLines } from "../handlers/
 import { METRICS, TRANSFORM_REJECT_REASONS } from "../pipeline/metrics";
 
 /** CloudWatch's units (MetricDatum), the values a MetricDefinition's Unit may take. */
-const UNITS = ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits",
-    "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second",
-    "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"];
+const UNITS = [
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
 
 /**
  * The document structure: objects the specification defines take no other members; `_aws` holds
@@ -98,13 +124,15 @@ function emfProblems(line: string, now = Date.now()): string[] {
         // Target members are top-level members (never nested): dimensions strings of at most 1024 characters...
         for (const key of directive.Dimensions.flat()) {
             if (!Object.prototype.hasOwnProperty.call(doc, key)) problems.push(`dimension ${key} is not a root member`);
-            else if (typeof doc[key] !== "string" || doc[key].length > 1024) problems.push(`dimension ${key} is not a string of at most 1024 characters`);
+            else if (typeof doc[key] !== "string" || doc[key].length > 1024)
+                problems.push(`dimension ${key} is not a string of at most 1024 characters`);
         }
         // ...metrics a number, or an array of at most 100 numbers.
         for (const { Name } of directive.Metrics) {
             const value = doc[Name];
             const numeric = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-            if (!(numeric(value) || (Array.isArray(value) && value.length <= 100 && value.every(numeric)))) problems.push(`metric ${Name} has no numeric root member`);
+            if (!(numeric(value) || (Array.isArray(value) && value.length <= 100 && value.every(numeric))))
+                problems.push(`metric ${Name} has no numeric root member`);
         }
     }
     return problems;
@@ -115,7 +143,9 @@ const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 function batch(payloads: string[], deliveryStreamArn = STREAM_ARN): FirehoseTransformationEvent {
     return {
-        invocationId: "invocation", deliveryStreamArn, region: "us-east-1",
+        invocationId: "invocation",
+        deliveryStreamArn,
+        region: "us-east-1",
         records: payloads.map((data, i) => ({ recordId: `r${i}`, approximateArrivalTimestamp: 0, data: b64(data) })),
     };
 }
@@ -123,7 +153,7 @@ function batch(payloads: string[], deliveryStreamArn = STREAM_ARN): FirehoseTran
 const GOOD = JSON.stringify({ resources: ["client-1"], detail: { eventType: "shopping" } });
 const BAD = [
     "{not json with secret-payload", // not-json
-    "[\"secret-payload\"]", // not-an-event
+    '["secret-payload"]', // not-an-event
     JSON.stringify({ resources: ["client-1"], detail: "secret-payload" }), // no-detail
     JSON.stringify({ resources: [], detail: { note: "secret-payload" } }), // no-client-id
     JSON.stringify({ resources: [""], detail: { note: "secret-payload" } }), // no-client-id
@@ -131,7 +161,14 @@ const BAD = [
 
 describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
     it("the checks refuse what the specification forbids", () => {
-        const valid = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: "N", Dimensions: [["D"]], Metrics: [{ Name: "M", Unit: "Count" }] }] }, D: "d", M: 1 };
+        const valid = {
+            _aws: {
+                Timestamp: Date.now(),
+                CloudWatchMetrics: [{ Namespace: "N", Dimensions: [["D"]], Metrics: [{ Name: "M", Unit: "Count" }] }],
+            },
+            D: "d",
+            M: 1,
+        };
         assert.deepEqual(emfProblems(JSON.stringify(valid)), []);
         const broken: Array<[string, unknown]> = [
             ["seconds, not milliseconds", { ...valid, _aws: { ...valid._aws, Timestamp: Math.floor(Date.now() / 1000) } }],
@@ -139,11 +176,49 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
             ["a nested metric target", { ...valid, M: undefined, nested: { M: 1 } }],
             ["a string metric", { ...valid, M: "1" }],
             ["a numeric dimension", { ...valid, D: 7 }],
-            ["an unknown unit", { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Metrics: [{ Name: "M", Unit: "Records" }] }] } }],
-            ["101 metrics", { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Metrics: Array.from({ length: 101 }, () => ({ Name: "M" })) }] } }],
-            ["31 dimension keys", { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Dimensions: [Array.from({ length: 31 }, () => "D")] }] } }],
-            ["an extra member in a directive", { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Extra: 1 }] } }],
-            ["an AWS namespace", { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Namespace: "AWS/Firehose" }] } }],
+            [
+                "an unknown unit",
+                {
+                    ...valid,
+                    _aws: {
+                        ...valid._aws,
+                        CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Metrics: [{ Name: "M", Unit: "Records" }] }],
+                    },
+                },
+            ],
+            [
+                "101 metrics",
+                {
+                    ...valid,
+                    _aws: {
+                        ...valid._aws,
+                        CloudWatchMetrics: [
+                            { ...valid._aws.CloudWatchMetrics[0], Metrics: Array.from({ length: 101 }, () => ({ Name: "M" })) },
+                        ],
+                    },
+                },
+            ],
+            [
+                "31 dimension keys",
+                {
+                    ...valid,
+                    _aws: {
+                        ...valid._aws,
+                        CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Dimensions: [Array.from({ length: 31 }, () => "D")] }],
+                    },
+                },
+            ],
+            [
+                "an extra member in a directive",
+                { ...valid, _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Extra: 1 }] } },
+            ],
+            [
+                "an AWS namespace",
+                {
+                    ...valid,
+                    _aws: { ...valid._aws, CloudWatchMetrics: [{ ...valid._aws.CloudWatchMetrics[0], Namespace: "AWS/Firehose" }] },
+                },
+            ],
         ];
         for (const [why, doc] of broken) assert.notDeepEqual(emfProblems(JSON.stringify(doc)), [], why);
         assert.notDeepEqual(emfProblems(`${JSON.stringify(valid)}\n`), [], "a trailing line break");
@@ -166,7 +241,10 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
             assert.ok(doc._aws.Timestamp >= before && doc._aws.Timestamp <= Date.now());
         }
         assert.ok(!lines.some((line) => line.includes("secret-payload")), "counts only, never the records");
-        assert.deepEqual(lines.filter((l) => l.includes("client-1")), []);
+        assert.deepEqual(
+            lines.filter((l) => l.includes("client-1")),
+            [],
+        );
     });
 
     it("publishes exactly the series the alarm and the dashboard read (pipeline/metrics.ts)", async () => {
@@ -175,16 +253,28 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
         for (const id of ["transformRejects", "transformRejectsByReason"] as const) {
             const def = METRICS[id];
             assert.equal(directive.Namespace, def.namespace, id);
-            assert.deepEqual(directive.Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit]), [[def.metricName, def.unit]], id);
-            assert.ok(directive.Dimensions.some((set: string[]) => JSON.stringify(set) === JSON.stringify(def.dimensionKeys)), `${id}: dimension set ${def.dimensionKeys}`);
+            assert.deepEqual(
+                directive.Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit]),
+                [[def.metricName, def.unit]],
+                id,
+            );
+            assert.ok(
+                directive.Dimensions.some((set: string[]) => JSON.stringify(set) === JSON.stringify(def.dimensionKeys)),
+                `${id}: dimension set ${def.dimensionKeys}`,
+            );
         }
         assert.equal(directive.Dimensions.length, 2, "no other dimension set (each one is a billed custom metric)");
         // Every reason the handler can name is one the dashboard lists.
-        const lines = await (async () => { const out: string[] = []; await createTransformHandler({ writeLine: (l) => out.push(l) })(batch(BAD)); return out; })();
-        for (const doc of lines.map((l) => JSON.parse(l))) assert.ok((TRANSFORM_REJECT_REASONS as readonly string[]).includes(doc.Reason), doc.Reason);
+        const lines = await (async () => {
+            const out: string[] = [];
+            await createTransformHandler({ writeLine: (l) => out.push(l) })(batch(BAD));
+            return out;
+        })();
+        for (const doc of lines.map((l) => JSON.parse(l)))
+            assert.ok((TRANSFORM_REJECT_REASONS as readonly string[]).includes(doc.Reason), doc.Reason);
     });
 
-    it("names the stream from the batch's ARN, or \"unknown\" (still a valid line) when the ARN has none", () => {
+    it('names the stream from the batch\'s ARN, or "unknown" (still a valid line) when the ARN has none', () => {
         for (const arn of ["", "arn:aws:firehose:us-east-1:123456789012:something-else", undefined]) {
             const [line] = rejectMetricLines({ "not-json": 1 }, arn, Date.now(), 1);
             assert.deepEqual(emfProblems(line), []);
@@ -204,9 +294,16 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
         const warned: unknown[][] = [];
         const saved = { write: process.stdout.write, warn: console.warn, log: console.log, env: process.env.AWS_LAMBDA_FUNCTION_NAME };
         try {
-            process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stdout.write;
-            console.warn = (...args: unknown[]) => { warned.push(args); };
-            console.log = (...args: unknown[]) => { warned.push(args); };
+            process.stdout.write = ((chunk: string) => {
+                written.push(String(chunk));
+                return true;
+            }) as typeof process.stdout.write;
+            console.warn = (...args: unknown[]) => {
+                warned.push(args);
+            };
+            console.log = (...args: unknown[]) => {
+                warned.push(args);
+            };
             process.env.AWS_LAMBDA_FUNCTION_NAME = "client-events-prod-archive-enrich";
             await packed.handler(batch(["{bad"]));
             delete process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -215,7 +312,8 @@ describe("transform reject metric (CloudWatch Embedded Metric Format)", () => {
             process.stdout.write = saved.write;
             console.warn = saved.warn;
             console.log = saved.log;
-            if (saved.env === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME; else process.env.AWS_LAMBDA_FUNCTION_NAME = saved.env;
+            if (saved.env === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+            else process.env.AWS_LAMBDA_FUNCTION_NAME = saved.env;
             fs.rmSync(dir, { recursive: true, force: true });
         }
         assert.equal(written.length, 1);

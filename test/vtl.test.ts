@@ -1,5 +1,13 @@
 import * as assert from "assert";
-import { escapeJavaScript, javaRegex, jsonPath, renderTemplate, renderTemplateWithOverrides, urlDecode, urlEncode } from "../local/api-gateway/vtl";
+import {
+    escapeJavaScript,
+    javaRegex,
+    jsonPath,
+    renderTemplate,
+    renderTemplateWithOverrides,
+    urlDecode,
+    urlEncode,
+} from "../local/api-gateway/vtl";
 import { pick, randomInt, seededRandom } from "../generator/random";
 import { COMMONS_LANG3_JAR, COMMONS_LANG_JAR, fromCodeUnits, requireJava, runJava, toCodeUnits } from "./support/java";
 
@@ -10,7 +18,7 @@ describe("API Gateway Velocity renderer", () => {
     describe("$util.escapeJavaScript (Apache Commons Lang semantics)", () => {
         const cases: Array<[string, string]> = [
             ["it's", "it\\'s"],
-            ["say \"hi\"", "say \\\"hi\\\""],
+            ['say "hi"', 'say \\"hi\\"'],
             ["a\\b", "a\\\\b"],
             ["a/b", "a\\/b"],
             ["\b\f\n\r\t", "\\b\\f\\n\\r\\t"],
@@ -43,9 +51,33 @@ describe("API Gateway Velocity renderer", () => {
             }
             samples.push("😀👍🏽🇫🇷𝄞", "\ud800", "\udfff", "a\udc00b\ud83d", "", "\\'", "\\\\''\\'");
             const random = seededRandom(20261201);
-            const alphabet = ["'", "\"", "\\", "/", "\n", "\r", "\t", "\u0000", "\u001f", "\u007f", "\u0080", "é", "€", "\u2028", "😀", "\ud800", "a", " ", "$", "#"];
-            for (let n = 0; n < 300; n++) samples.push(Array.from({ length: randomInt(random, 0, 30) }, () => pick(random, alphabet)).join(""));
-            const output = runJava("EscapeCheck", `
+            const alphabet = [
+                "'",
+                '"',
+                "\\",
+                "/",
+                "\n",
+                "\r",
+                "\t",
+                "\u0000",
+                "\u001f",
+                "\u007f",
+                "\u0080",
+                "é",
+                "€",
+                "\u2028",
+                "😀",
+                "\ud800",
+                "a",
+                " ",
+                "$",
+                "#",
+            ];
+            for (let n = 0; n < 300; n++)
+                samples.push(Array.from({ length: randomInt(random, 0, 30) }, () => pick(random, alphabet)).join(""));
+            const output = runJava(
+                "EscapeCheck",
+                `
 import java.io.*;
 import java.nio.charset.StandardCharsets;
 import org.apache.commons.lang.StringEscapeUtils;
@@ -73,7 +105,10 @@ public class EscapeCheck {
         System.out.print(out);
     }
 }
-`, samples.map(toCodeUnits).join("\n") + "\n", [COMMONS_LANG_JAR, COMMONS_LANG3_JAR]);
+`,
+                samples.map(toCodeUnits).join("\n") + "\n",
+                [COMMONS_LANG_JAR, COMMONS_LANG3_JAR],
+            );
             const lines = output.split("\n").slice(0, -1);
             assert.strictEqual(lines.length, samples.length);
             samples.forEach((sample, i) => {
@@ -102,10 +137,20 @@ public class EscapeCheck {
         });
 
         it("replaceAll uses Java replacement syntax: $1, ${name}, \\$", () => {
-            assert.strictEqual(r(`$input.path('$.v').replaceAll("(\\w+)@(\\w+)", "$2 at $1")`, {}, JSON.stringify({ v: "me@host" })), "host at me");
-            assert.strictEqual(r(`$input.path('$.v').replaceAll("(?<u>\\w+)@", '\${u}-')`, {}, JSON.stringify({ v: "me@host" })), "me-host");
+            assert.strictEqual(
+                r(`$input.path('$.v').replaceAll("(\\w+)@(\\w+)", "$2 at $1")`, {}, JSON.stringify({ v: "me@host" })),
+                "host at me",
+            );
+            assert.strictEqual(
+                r(`$input.path('$.v').replaceAll("(?<u>\\w+)@", '\${u}-')`, {}, JSON.stringify({ v: "me@host" })),
+                "me-host",
+            );
             assert.strictEqual(r(`$input.path('$.v').replaceAll("a", '\\$')`, {}, JSON.stringify({ v: "aba" })), "$b$");
-            assert.throws(() => r(`$input.path('$.v').replaceAll("a", "$&")`, {}, JSON.stringify({ v: "a" })), /Illegal group reference/, "Java has no $&");
+            assert.throws(
+                () => r(`$input.path('$.v').replaceAll("a", "$&")`, {}, JSON.stringify({ v: "a" })),
+                /Illegal group reference/,
+                "Java has no $&",
+            );
         });
 
         it("replaceFirst, and empty matches advance like Java", () => {
@@ -124,11 +169,22 @@ public class EscapeCheck {
             assert.strictEqual(r(`$input.path('$.v').trim().substring(0, 5).toUpperCase()`, {}, body), "HELLO");
             assert.strictEqual(r(`$input.path('$.v').indexOf("o")`, {}, body), "6");
             assert.strictEqual(r(`#if($input.path('$.v').contains("World"))yes#end`, {}, body), "yes");
-            assert.strictEqual(r(`#if($input.path('$.v').trim().startsWith("Hell") && $input.path('$.v').trim().endsWith("ld"))yes#end`, {}, body), "yes");
+            assert.strictEqual(
+                r(`#if($input.path('$.v').trim().startsWith("Hell") && $input.path('$.v').trim().endsWith("ld"))yes#end`, {}, body),
+                "yes",
+            );
             assert.strictEqual(r(`#if($input.path('$.v').trim().equalsIgnoreCase("hello, world"))yes#end`, {}, body), "yes");
             assert.strictEqual(r(`#if($input.path('$.v').trim().matches("H.*d"))yes#{else}no#end`, {}, body), "yes");
-            assert.strictEqual(r(`#if($input.path('$.v').matches("ello"))yes#{else}no#end`, {}, body), "no", "matches is a whole-string match");
-            assert.strictEqual(r(`$input.path('$.v').split(",").size()`, {}, JSON.stringify({ v: "a,b,,," })), "2", "trailing empty strings dropped");
+            assert.strictEqual(
+                r(`#if($input.path('$.v').matches("ello"))yes#{else}no#end`, {}, body),
+                "no",
+                "matches is a whole-string match",
+            );
+            assert.strictEqual(
+                r(`$input.path('$.v').split(",").size()`, {}, JSON.stringify({ v: "a,b,,," })),
+                "2",
+                "trailing empty strings dropped",
+            );
         });
 
         it("substring out of range fails as in Java (JavaScript would clamp)", () => {
@@ -169,7 +225,10 @@ public class EscapeCheck {
 
         it("$input.params looks in path, query string, then headers (case-insensitive)", () => {
             const ctx = { body: "{}", path: { id: "p" }, querystring: { id: "q", q: "2" }, headers: { "X-Trace": "h" } };
-            assert.strictEqual(renderTemplate("$input.params('id')|$input.params('q')|$input.params('x-trace')|[$input.params('none')]", ctx), "p|2|h|[]");
+            assert.strictEqual(
+                renderTemplate("$input.params('id')|$input.params('q')|$input.params('x-trace')|[$input.params('none')]", ctx),
+                "p|2|h|[]",
+            );
             assert.strictEqual(renderTemplate("$input.params().header.get('X-Trace')", ctx), "h");
         });
 
@@ -181,7 +240,10 @@ public class EscapeCheck {
 
     describe("$util", () => {
         it("parseJson", () => {
-            assert.strictEqual(r(`#set($o = $util.parseJson($input.path('$.s')))$o.a.b`, {}, JSON.stringify({ s: "{\"a\":{\"b\":42}}" })), "42");
+            assert.strictEqual(
+                r(`#set($o = $util.parseJson($input.path('$.s')))$o.a.b`, {}, JSON.stringify({ s: '{"a":{"b":42}}' })),
+                "42",
+            );
         });
 
         it("urlEncode / urlDecode follow java.net.URLEncoder / URLDecoder", () => {
@@ -199,12 +261,18 @@ public class EscapeCheck {
 
     describe("$context and $stageVariables", () => {
         it("reads context and stage variables; a missing reference renders empty", () => {
-            assert.strictEqual(r("$context.requestId|$stageVariables.Environment|$stageVariables.Bus|[$context.authorizer.clientId]|[$nothing]"), "req-1|dev|bus-1|[]|[]");
+            assert.strictEqual(
+                r("$context.requestId|$stageVariables.Environment|$stageVariables.Bus|[$context.authorizer.clientId]|[$nothing]"),
+                "req-1|dev|bus-1|[]|[]",
+            );
         });
 
         it("response and request overrides are written into the caller's context object", () => {
             const context: Record<string, any> = { requestId: "r" };
-            const text = renderTemplate(`#set($context.responseOverride.status = 207)#set($context.responseOverride.header.X-Count = "2")#set($context.requestOverride.header.X-Amz-Target = "AWSEvents.PutEvents")ok`, { body: "{}", context });
+            const text = renderTemplate(
+                `#set($context.responseOverride.status = 207)#set($context.responseOverride.header.X-Count = "2")#set($context.requestOverride.header.X-Amz-Target = "AWSEvents.PutEvents")ok`,
+                { body: "{}", context },
+            );
             assert.strictEqual(text, "ok");
             assert.strictEqual(context.responseOverride.status, 207);
             assert.strictEqual(context.responseOverride.header["X-Count"], "2");
@@ -235,34 +303,53 @@ public class EscapeCheck {
             {
                 title: "#stop in one render does not stop the next",
                 template: "#if($input.path('$.stop'))#stop()#end|after", // velocityjs takes #stop as a macro call
-                renders: [[{ stop: true }, ""], [{}, "|after"]],
+                renders: [
+                    [{ stop: true }, ""],
+                    [{}, "|after"],
+                ],
             },
             {
                 title: "a #macro defined in one render is unknown in the next",
                 template: "#if($input.path('$.define'))#macro(greet)hi#end#end[#greet()]",
-                renders: [[{ define: true }, "[hi]"], [{}, "[]"]],
+                renders: [
+                    [{ define: true }, "[hi]"],
+                    [{}, "[]"],
+                ],
             },
             {
                 title: "a #define of one render is gone in the next",
                 template: "#if($input.path('$.define'))#define($block)B#end#end[$!block]",
-                renders: [[{ define: true }, "[B]"], [{}, "[]"]],
+                renders: [
+                    [{ define: true }, "[B]"],
+                    [{}, "[]"],
+                ],
             },
             {
                 title: "#break and the loop variables start over",
                 template: "#foreach($x in $input.path('$.xs'))$x$foreach.count#if($x == 2)#break#end#end|",
-                renders: [[{ xs: [1, 2, 3] }, "1122|"], [{ xs: [3, 4] }, "3142|"]],
+                renders: [
+                    [{ xs: [1, 2, 3] }, "1122|"],
+                    [{ xs: [3, 4] }, "3142|"],
+                ],
             },
             {
                 title: "a double-quoted literal is evaluated with each render's values",
                 template: `#set($s = "<$input.path('$.v')>")$s`,
-                renders: [[{ v: "a" }, "<a>"], [{ v: "b" }, "<b>"]],
+                renders: [
+                    [{ v: "a" }, "<a>"],
+                    [{ v: "b" }, "<b>"],
+                ],
             },
         ];
         for (const { title, template, renders } of cases) {
             it(title, () => {
                 for (const uncached of [false, true]) {
                     for (const [body, expected] of [...renders, ...renders]) {
-                        assert.strictEqual(renderTemplate(template, { body: JSON.stringify(body) }, { uncached }), expected, `${JSON.stringify(body)}, uncached: ${uncached}`);
+                        assert.strictEqual(
+                            renderTemplate(template, { body: JSON.stringify(body) }, { uncached }),
+                            expected,
+                            `${JSON.stringify(body)}, uncached: ${uncached}`,
+                        );
                     }
                 }
             });

@@ -17,10 +17,14 @@ describe("ZendeskDestination component", () => {
     const warnings: string[] = [];
     const originalWarn = console.warn;
     before(() => {
-        console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); };
+        console.warn = (...args: unknown[]) => {
+            warnings.push(args.map(String).join(" "));
+        };
         zendesk = new ZendeskDestination("zd-a", { email: "support@example.com", apiToken: pulumi.secret(TOKEN), endpoint: ENDPOINT });
     });
-    after(() => { console.warn = originalWarn; });
+    after(() => {
+        console.warn = originalWarn;
+    });
 
     it("creates a BASIC-auth connection with the API-token username", async () => {
         const connection = await oneOf("zd-a-connection", "aws:cloudwatch/eventConnection:EventConnection");
@@ -32,7 +36,11 @@ describe("ZendeskDestination component", () => {
     });
 
     it("keeps the API token a secret end to end", async () => {
-        assert.strictEqual(await pulumi.isSecret(zendesk.connection.authParameters), true, "the connection's auth parameters are secret in state");
+        assert.strictEqual(
+            await pulumi.isSecret(zendesk.connection.authParameters),
+            true,
+            "the connection's auth parameters are secret in state",
+        );
         // A plain string from the caller is made secret too.
         const plain = new ZendeskDestination("zd-b", { email: "support@example.com", apiToken: TOKEN, endpoint: ENDPOINT });
         assert.strictEqual(await pulumi.isSecret(plain.connection.authParameters), true);
@@ -51,13 +59,19 @@ describe("ZendeskDestination component", () => {
         assert.strictEqual(destination.inputs.invocationRateLimitPerSecond, 2);
         // 120 requests a minute: Zendesk's smallest plans allow 200, so the default raises no warning.
         await registrationsDone();
-        assert.deepStrictEqual(warnings.filter((w) => w.includes("zendeskRatePerSecond")), []);
+        assert.deepStrictEqual(
+            warnings.filter((w) => w.includes("zendeskRatePerSecond")),
+            [],
+        );
     });
 
     it("describes a target that builds the ticket server-side, with retries", async () => {
         const arn = await valueOf(zendesk.apiDestinationArn);
         assert.strictEqual(await valueOf(zendesk.target.arn), arn);
-        assert.deepStrictEqual(await valueOf(zendesk.target.inputTransformer!), { inputPaths: TICKET_INPUT_PATHS, inputTemplate: TICKET_INPUT_TEMPLATE });
+        assert.deepStrictEqual(await valueOf(zendesk.target.inputTransformer!), {
+            inputPaths: TICKET_INPUT_PATHS,
+            inputTemplate: TICKET_INPUT_TEMPLATE,
+        });
         assert.deepStrictEqual(await valueOf(zendesk.target.retryPolicy!), ZENDESK_RETRY_POLICY);
     });
 
@@ -67,20 +81,42 @@ describe("ZendeskDestination component", () => {
         assert.ok(await isAllowed(doc, "events:InvokeApiDestination", arn));
         assert.ok(!(await isAllowed(doc, "events:InvokeApiDestination", arn.replace("zd-a-api", "other"))));
         assert.ok(!(await isAllowed(doc, "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default")));
-        assert.ok(!(await isAllowed(doc, "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/x")));
+        assert.ok(
+            !(await isAllowed(
+                doc,
+                "secretsmanager:GetSecretValue",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/x",
+            )),
+        );
     });
 
     it("honours a configured rate, warning when it exceeds the smallest Zendesk plans (200 requests a minute)", async () => {
-        new ZendeskDestination("zd-c", { email: "support@example.com", apiToken: TOKEN, endpoint: ENDPOINT, invocationRateLimitPerSecond: 5 });
+        new ZendeskDestination("zd-c", {
+            email: "support@example.com",
+            apiToken: TOKEN,
+            endpoint: ENDPOINT,
+            invocationRateLimitPerSecond: 5,
+        });
         const destination = await oneOf("zd-c-api", "aws:cloudwatch/eventApiDestination:EventApiDestination");
         assert.strictEqual(destination.inputs.invocationRateLimitPerSecond, 5);
-        assert.deepStrictEqual(warnings.filter((w) => w.includes("zendeskRatePerSecond")).map((w) => /(\d+) requests a minute, above the (\d+)/.exec(w)?.slice(1)), [["300", "200"]]);
+        assert.deepStrictEqual(
+            warnings
+                .filter((w) => w.includes("zendeskRatePerSecond"))
+                .map((w) => /(\d+) requests a minute, above the (\d+)/.exec(w)?.slice(1)),
+            [["300", "200"]],
+        );
     });
 
     it("rejects a malformed endpoint, email or rate before creating anything, naming the config key", async () => {
         const base = { email: "support@example.com", apiToken: TOKEN, endpoint: ENDPOINT };
-        assert.throws(() => new ZendeskDestination("zd-d", { ...base, endpoint: "https://evil.example/api/v2/tickets" }), /zendeskEndpoint/);
-        assert.throws(() => new ZendeskDestination("zd-d", { ...base, endpoint: "http://acme.zendesk.com/api/v2/tickets" }), /zendeskEndpoint/);
+        assert.throws(
+            () => new ZendeskDestination("zd-d", { ...base, endpoint: "https://evil.example/api/v2/tickets" }),
+            /zendeskEndpoint/,
+        );
+        assert.throws(
+            () => new ZendeskDestination("zd-d", { ...base, endpoint: "http://acme.zendesk.com/api/v2/tickets" }),
+            /zendeskEndpoint/,
+        );
         assert.throws(() => new ZendeskDestination("zd-d", { ...base, email: "support" }), /zendeskEmail/);
         assert.throws(() => new ZendeskDestination("zd-d", { ...base, invocationRateLimitPerSecond: 0 }), /zendeskRatePerSecond/);
         assert.deepStrictEqual(await resourcesOf("zd-d"), []);

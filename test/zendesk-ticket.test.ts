@@ -4,9 +4,20 @@ import * as path from "path";
 import { compilePattern } from "../event-pattern";
 import { LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
 import {
-    evaluateInputPath, parseZendeskEndpoint, renderInputTemplate, renderTicket, TICKET_INPUT_PATHS, TICKET_INPUT_TEMPLATE,
-    ticketShapeErrors, validateZendeskEmail, validateZendeskRate, zendeskEnabled, ZendeskConfigError, zendeskUsername,
-    DEFAULT_ZENDESK_RATE_PER_SECOND, ZENDESK_PLAN_REQUESTS_PER_MINUTE,
+    evaluateInputPath,
+    parseZendeskEndpoint,
+    renderInputTemplate,
+    renderTicket,
+    TICKET_INPUT_PATHS,
+    TICKET_INPUT_TEMPLATE,
+    ticketShapeErrors,
+    validateZendeskEmail,
+    validateZendeskRate,
+    zendeskEnabled,
+    ZendeskConfigError,
+    zendeskUsername,
+    DEFAULT_ZENDESK_RATE_PER_SECOND,
+    ZENDESK_PLAN_REQUESTS_PER_MINUTE,
 } from "../pipeline/zendesk-ticket";
 
 const loyaltySample = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../events/loyalty-purchase.json"), "utf8"));
@@ -18,9 +29,11 @@ describe("zendesk ticket: the input transformer", () => {
         assert.deepStrictEqual(ticketShapeErrors(body), []);
         const ticket = JSON.parse(body).ticket;
         assert.strictEqual(ticket.subject, "Loyalty purchase by client 3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b");
-        assert.strictEqual(ticket.comment.body,
+        assert.strictEqual(
+            ticket.comment.body,
             "Client 3f2b8c1e-5d4a-4e6f-9b7c-2a1d0e9f8c7b made a loyalty purchase of item 4711 at 2026-11-27T19:42:30Z " +
-            "(EventBridge event 0d5e2f1a-7c3b-4a9e-8f6d-1b2c3d4e5f60).");
+                "(EventBridge event 0d5e2f1a-7c3b-4a9e-8f6d-1b2c3d4e5f60).",
+        );
         assert.deepStrictEqual(ticket.tags, ["clientevents", "loyaltypurchase"]);
     });
 
@@ -30,7 +43,10 @@ describe("zendesk ticket: the input transformer", () => {
         event.detail.data.note = "client text";
         const body = renderTicket(event);
         assert.ok(!body.includes("client subject") && !body.includes("urgent") && !body.includes("client text"));
-        assert.deepStrictEqual(Object.values(TICKET_INPUT_PATHS).filter((p) => p.startsWith("$.detail")), ["$.detail.data.itemSku"]);
+        assert.deepStrictEqual(
+            Object.values(TICKET_INPUT_PATHS).filter((p) => p.startsWith("$.detail")),
+            ["$.detail.data.itemSku"],
+        );
     });
 
     it("is a valid InputTemplate: JSON, placeholders only inside strings, never as keys, known variables only", () => {
@@ -57,7 +73,10 @@ describe("zendesk ticket: the input transformer", () => {
         // EventBridge does not escape values inserted inside quoted strings: these would be the outcome.
         assert.match(ticketShapeErrors(renderTicket(withItem('1","x')))[0], /not JSON/);
         const injected = renderTicket(withItem('1."},"priority":"urgent","comment":{"body":"x'));
-        assert.ok(ticketShapeErrors(injected).some((e) => /unexpected ticket fields: priority/.test(e)), injected);
+        assert.ok(
+            ticketShapeErrors(injected).some((e) => /unexpected ticket fields: priority/.test(e)),
+            injected,
+        );
         // ...and the rule does keep them out.
         const rule = compilePattern(LOYALTY_PURCHASE_PATTERN);
         assert.ok(!rule.matches(withItem('1","x')) && !rule.matches(withItem('1."},"priority":"urgent","comment":{"body":"x')));
@@ -68,17 +87,45 @@ describe("zendesk ticket: the input transformer", () => {
         // Inserted as JSON text, the client's strings stay escaped; whatever lands outside a JSON string
         // holds no quote, so no key the client names can appear. Fuzz it.
         const rule = compilePattern(LOYALTY_PURCHASE_PATTERN);
-        const pieces = ["", ",", ":", "}", "{", "]", "[", "\"", "\\", "priority", "urgent", "\n", "1", "true", "null", " ", "'", "<itemSku>", "\\\""];
+        const pieces = [
+            "",
+            ",",
+            ":",
+            "}",
+            "{",
+            "]",
+            "[",
+            '"',
+            "\\",
+            "priority",
+            "urgent",
+            "\n",
+            "1",
+            "true",
+            "null",
+            " ",
+            "'",
+            "<itemSku>",
+            '\\"',
+        ];
         let seed = 42;
-        const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+        const random = (n: number) => {
+            seed = (seed * 1103515245 + 12345) % 2147483648;
+            return seed % n;
+        };
         const text = () => Array.from({ length: 1 + random(6) }, () => pieces[random(pieces.length)]).join("");
         const element = (): unknown => {
             switch (random(5)) {
-                case 0: return text();
-                case 1: return { [text()]: text() };
-                case 2: return [text(), random(10)];
-                case 3: return random(1000);
-                default: return random(2) === 0;
+                case 0:
+                    return text();
+                case 1:
+                    return { [text()]: text() };
+                case 2:
+                    return [text(), random(10)];
+                case 3:
+                    return random(1000);
+                default:
+                    return random(2) === 0;
             }
         };
         let wellFormed = 0;
@@ -89,11 +136,19 @@ describe("zendesk ticket: the input transformer", () => {
             assert.ok(rule.matches(event));
             const body = renderTicket(event);
             let parsed: { ticket?: Record<string, unknown> } | undefined;
-            try { parsed = JSON.parse(body); } catch { continue; } // Zendesk answers 400: the event goes to the DLQ.
+            try {
+                parsed = JSON.parse(body);
+            } catch {
+                continue;
+            } // Zendesk answers 400: the event goes to the DLQ.
             wellFormed++;
             const names: string[] = [];
             const walk = (v: unknown) => {
-                if (v && typeof v === "object") for (const [k, child] of Object.entries(v)) { if (!Array.isArray(v)) names.push(k); walk(child); }
+                if (v && typeof v === "object")
+                    for (const [k, child] of Object.entries(v)) {
+                        if (!Array.isArray(v)) names.push(k);
+                        walk(child);
+                    }
             };
             walk(parsed);
             const known = new Set(["ticket", "subject", "comment", "body", "tags"]);
@@ -114,12 +169,22 @@ describe("zendesk ticket: the input transformer", () => {
 });
 
 describe("zendesk ticket: EventBridge substitution model", () => {
-    const event = { detail: { s: "a\"b", n: 1.5, o: { k: [1, "x"] }, t: true, z: null }, resources: ["r0", "r1"] };
-    const paths = { s: "$.detail.s", n: "$.detail.n", o: "$.detail.o", t: "$.detail.t", z: "$.detail.z", r: "$.resources[1]", m: "$.detail.missing" };
+    const event = { detail: { s: 'a"b', n: 1.5, o: { k: [1, "x"] }, t: true, z: null }, resources: ["r0", "r1"] };
+    const paths = {
+        s: "$.detail.s",
+        n: "$.detail.n",
+        o: "$.detail.o",
+        t: "$.detail.t",
+        z: "$.detail.z",
+        r: "$.resources[1]",
+        m: "$.detail.missing",
+    };
 
     it("inserts JSON outside strings and raw text inside strings", () => {
-        assert.strictEqual(renderInputTemplate('{"a":<s>,"b":<n>,"c":<o>,"d":<t>,"e":<z>}', paths, event),
-            '{"a":"a\\"b","b":1.5,"c":{"k":[1,"x"]},"d":true,"e":null}');
+        assert.strictEqual(
+            renderInputTemplate('{"a":<s>,"b":<n>,"c":<o>,"d":<t>,"e":<z>}', paths, event),
+            '{"a":"a\\"b","b":1.5,"c":{"k":[1,"x"]},"d":true,"e":null}',
+        );
         assert.strictEqual(renderInputTemplate('{"a":"<s> <n> <t> <r>"}', paths, event), '{"a":"a"b 1.5 true r1"}');
     });
 
@@ -149,8 +214,16 @@ describe("zendesk ticket: shape check", () => {
         assert.ok(ticketShapeErrors('{"ticket":{"subject":"","comment":{"body":"b"}}}').some((e) => /subject/.test(e)));
         assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":"b"}}').some((e) => /comment must be an object/.test(e)));
         assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":1}}}').some((e) => /body/.test(e)));
-        assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b","public":false}}}').some((e) => /comment fields: public/.test(e)));
-        assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b"},"requester":{}}}').some((e) => /ticket fields: requester/.test(e)));
+        assert.ok(
+            ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b","public":false}}}').some((e) =>
+                /comment fields: public/.test(e),
+            ),
+        );
+        assert.ok(
+            ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b"},"requester":{}}}').some((e) =>
+                /ticket fields: requester/.test(e),
+            ),
+        );
         assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b"}},"x":1}').some((e) => /top-level/.test(e)));
         assert.ok(ticketShapeErrors('{"ticket":{"subject":"s","comment":{"body":"b"},"tags":[1]}}').some((e) => /tags/.test(e)));
     });
@@ -158,7 +231,10 @@ describe("zendesk ticket: shape check", () => {
 
 describe("zendesk settings", () => {
     it("accepts Zendesk tickets endpoints only", () => {
-        assert.deepStrictEqual(parseZendeskEndpoint("https://acme.zendesk.com/api/v2/tickets"), { url: "https://acme.zendesk.com/api/v2/tickets", subdomain: "acme" });
+        assert.deepStrictEqual(parseZendeskEndpoint("https://acme.zendesk.com/api/v2/tickets"), {
+            url: "https://acme.zendesk.com/api/v2/tickets",
+            subdomain: "acme",
+        });
         assert.strictEqual(parseZendeskEndpoint("https://my-co2.zendesk.com/api/v2/tickets.json").subdomain, "my-co2");
         for (const bad of [
             "http://acme.zendesk.com/api/v2/tickets",
@@ -177,7 +253,11 @@ describe("zendesk settings", () => {
             " https://acme.zendesk.com/api/v2/tickets",
             "",
         ]) {
-            assert.throws(() => parseZendeskEndpoint(bad), (e: Error) => e instanceof ZendeskConfigError && /zendeskEndpoint/.test(e.message), bad);
+            assert.throws(
+                () => parseZendeskEndpoint(bad),
+                (e: Error) => e instanceof ZendeskConfigError && /zendeskEndpoint/.test(e.message),
+                bad,
+            );
         }
     });
 
@@ -200,9 +280,17 @@ describe("zendesk settings", () => {
     it("is all or nothing: no keys disables Zendesk, some keys is an error naming the missing ones", () => {
         assert.strictEqual(zendeskEnabled({ zendeskApiToken: false }), false);
         assert.strictEqual(zendeskEnabled({ zendeskEmail: "", zendeskApiToken: false, zendeskEndpoint: "" }), false);
-        assert.strictEqual(zendeskEnabled({ zendeskEmail: "a@b.c", zendeskApiToken: true, zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets" }), true);
-        assert.throws(() => zendeskEnabled({ zendeskEmail: "a@b.c", zendeskApiToken: false }),
-            (e: Error) => /zendeskApiToken, zendeskEndpoint are missing/.test(e.message) && /--secret zendeskApiToken/.test(e.message));
-        assert.throws(() => zendeskEnabled({ zendeskApiToken: true, zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets" }), /zendeskEmail is missing/);
+        assert.strictEqual(
+            zendeskEnabled({ zendeskEmail: "a@b.c", zendeskApiToken: true, zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets" }),
+            true,
+        );
+        assert.throws(
+            () => zendeskEnabled({ zendeskEmail: "a@b.c", zendeskApiToken: false }),
+            (e: Error) => /zendeskApiToken, zendeskEndpoint are missing/.test(e.message) && /--secret zendeskApiToken/.test(e.message),
+        );
+        assert.throws(
+            () => zendeskEnabled({ zendeskApiToken: true, zendeskEndpoint: "https://a.zendesk.com/api/v2/tickets" }),
+            /zendeskEmail is missing/,
+        );
     });
 });

@@ -33,7 +33,17 @@ const server = http.createServer((req, res) => {
         for (const { entry } of entries) {
             const id = randomUUID();
             ids.push(id);
-            const event = { version: "0", id, "detail-type": "bench", source: "clientevents", account: "000000000000", time, region: "us-east-1", resources: [], detail: { ...JSON.parse(entry), accountNumber: CLIENT_ID } };
+            const event = {
+                version: "0",
+                id,
+                "detail-type": "bench",
+                source: "clientevents",
+                account: "000000000000",
+                time,
+                region: "us-east-1",
+                resources: [],
+                detail: { ...JSON.parse(entry), accountNumber: CLIENT_ID },
+            };
             lines += JSON.stringify(event) + "\n";
         }
         fs.appendFileSync(fd, lines);

@@ -6,7 +6,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
-import { GATEWAY_RESPONSES, PREFLIGHT_EXTRA_HEADERS, PREFLIGHT_STATUS_CODE, corsHeaders, type GatewayResponseSpec } from "../../pipeline/gateway-responses";
+import {
+    GATEWAY_RESPONSES,
+    PREFLIGHT_EXTRA_HEADERS,
+    PREFLIGHT_STATUS_CODE,
+    corsHeaders,
+    type GatewayResponseSpec,
+} from "../../pipeline/gateway-responses";
 import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
@@ -88,7 +94,14 @@ function header(headers: ApiRequest["headers"], name: string): string | undefine
 
 /** IAM-style wildcard match (`*` any run, `?` one character), as API Gateway evaluates policy resources. */
 function arnMatches(pattern: string, arn: string): boolean {
-    const regex = new RegExp("^" + pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"))).join("") + "$");
+    const regex = new RegExp(
+        "^" +
+            pattern
+                .split("")
+                .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+                .join("") +
+            "$",
+    );
     return regex.test(arn);
 }
 
@@ -115,8 +128,14 @@ export class LocalRestApi {
     private readonly authCache = new Map<string, CachedAuthorization>();
     private readonly identityValidation?: RegExp;
 
-    constructor(readonly settings: RestApiSettings, private readonly backends: RestApiBackends, private readonly log: Logger, private readonly now: () => number = Date.now) {
-        if (settings.identityValidationExpression !== undefined) this.identityValidation = new RegExp(settings.identityValidationExpression);
+    constructor(
+        readonly settings: RestApiSettings,
+        private readonly backends: RestApiBackends,
+        private readonly log: Logger,
+        private readonly now: () => number = Date.now,
+    ) {
+        if (settings.identityValidationExpression !== undefined)
+            this.identityValidation = new RegExp(settings.identityValidationExpression);
     }
 
     get resourcePath(): string {
@@ -138,7 +157,18 @@ export class LocalRestApi {
         const started = performance.now();
         const context = this.baseContext(request, requestId);
         const response = await this.process(request, context);
-        this.settings.activity?.emit({ type: "request", requestId, method: request.method, path: request.path, status: response.status, latencyMs: performance.now() - started, note: response.note, authorizer: context.authorizer as Record<string, unknown> | undefined, requestBody: request.body.length <= MAX_REQUEST_BYTES ? request.body.toString("utf8") : "", responseBody: response.body });
+        this.settings.activity?.emit({
+            type: "request",
+            requestId,
+            method: request.method,
+            path: request.path,
+            status: response.status,
+            latencyMs: performance.now() - started,
+            note: response.note,
+            authorizer: context.authorizer as Record<string, unknown> | undefined,
+            requestBody: request.body.length <= MAX_REQUEST_BYTES ? request.body.toString("utf8") : "",
+            responseBody: response.body,
+        });
         return { ...response, requestId, headers: { ...response.headers, "x-amzn-RequestId": requestId } };
     }
 
@@ -149,7 +179,12 @@ export class LocalRestApi {
             return this.gatewayResponse("MISSING_AUTHENTICATION_TOKEN", context, `no route ${request.method} ${route}`);
         }
         if (request.method === "OPTIONS") {
-            return { status: PREFLIGHT_STATUS_CODE, headers: { ...cors, ...PREFLIGHT_EXTRA_HEADERS, "Content-Type": "application/json" }, body: "", note: "CORS preflight" };
+            return {
+                status: PREFLIGHT_STATUS_CODE,
+                headers: { ...cors, ...PREFLIGHT_EXTRA_HEADERS, "Content-Type": "application/json" },
+                body: "",
+                note: "CORS preflight",
+            };
         }
         if (request.body.length > MAX_REQUEST_BYTES) return this.gatewayResponse("REQUEST_TOO_LARGE", context, "body over 10 MB");
 
@@ -171,7 +206,8 @@ export class LocalRestApi {
             try {
                 authorization = await this.backends.authorizer({ type: "TOKEN", authorizationToken: token, methodArn });
             } catch (err) {
-                if ((err as Error).message === "Unauthorized") return this.gatewayResponse("UNAUTHORIZED", context, "authorizer: Unauthorized");
+                if ((err as Error).message === "Unauthorized")
+                    return this.gatewayResponse("UNAUTHORIZED", context, "authorizer: Unauthorized");
                 this.log.warn(`api authorizer failed: ${(err as Error).message}`);
                 return this.gatewayResponse("AUTHORIZER_FAILURE", context, "authorizer error");
             }
@@ -191,7 +227,8 @@ export class LocalRestApi {
         // 2. Content type: only application/json has a template, and passthrough is NEVER.
         const contentType = (header(request.headers, "content-type") ?? REQUEST_CONTENT_TYPE).split(";")[0].trim().toLowerCase();
         const template = PUT_EVENTS_REQUEST_TEMPLATES[contentType];
-        if (!template && PASSTHROUGH_BEHAVIOR === "NEVER") return this.gatewayResponse("UNSUPPORTED_MEDIA_TYPE", context, `content type ${contentType}`);
+        if (!template && PASSTHROUGH_BEHAVIOR === "NEVER")
+            return this.gatewayResponse("UNSUPPORTED_MEDIA_TYPE", context, `content type ${contentType}`);
 
         // 3. The request model. Bytes that are not UTF-8 reach it as unpaired surrogates, never as U+FFFD,
         // so PutEvents refuses the entry that holds them instead of storing changed data.
@@ -200,13 +237,22 @@ export class LocalRestApi {
         if (!validation.valid) {
             context.error = { validationErrorString: validation.validationErrorString };
             // Not in the answer (see pipeline/gateway-responses.ts): in the log, as in the deployed access log.
-            return this.gatewayResponse("BAD_REQUEST_BODY", context, `invalid body (request ${String(context.requestId)}): ${validation.validationErrorString}`);
+            return this.gatewayResponse(
+                "BAD_REQUEST_BODY",
+                context,
+                `invalid body (request ${String(context.requestId)}): ${validation.validationErrorString}`,
+            );
         }
 
         // 4. The mapping template, 5. the PutEvents integration.
         let integrationRequest: string;
         try {
-            integrationRequest = renderTemplate(template, { body, context, stageVariables: this.settings.stageVariables, headers: flatHeaders(request.headers) });
+            integrationRequest = renderTemplate(template, {
+                body,
+                context,
+                stageVariables: this.settings.stageVariables,
+                headers: flatHeaders(request.headers),
+            });
         } catch (err) {
             this.log.warn(`api request template failed: ${(err as Error).message}`);
             return this.gatewayResponse("API_CONFIGURATION_ERROR", context, "request template error");
@@ -221,7 +267,11 @@ export class LocalRestApi {
         let overrideHeaders: Record<string, string> = {};
         if (responseTemplate !== undefined) {
             try {
-                const rendered = renderTemplateWithOverrides(responseTemplate, { body: backend.body, context: { ...context }, stageVariables: this.settings.stageVariables });
+                const rendered = renderTemplateWithOverrides(responseTemplate, {
+                    body: backend.body,
+                    context: { ...context },
+                    stageVariables: this.settings.stageVariables,
+                });
                 responseBody = rendered.output;
                 if (rendered.responseOverride.status !== undefined) status = rendered.responseOverride.status;
                 overrideHeaders = rendered.responseOverride.header;
@@ -262,12 +312,18 @@ export class LocalRestApi {
     gatewayResponse(type: string, context: Record<string, unknown>, note: string): ApiResponse {
         const defaults = GATEWAY_DEFAULTS[type] ?? { status: 500, message: "Internal server error" };
         const family = defaults.status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX";
-        const spec: GatewayResponseSpec | undefined = GATEWAY_RESPONSES.find((r) => r.responseType === type) ?? GATEWAY_RESPONSES.find((r) => r.responseType === family);
+        const spec: GatewayResponseSpec | undefined =
+            GATEWAY_RESPONSES.find((r) => r.responseType === type) ?? GATEWAY_RESPONSES.find((r) => r.responseType === family);
         const status = spec?.statusCode ? Number(spec.statusCode) : defaults.status;
         const error = { ...((context.error as object | undefined) ?? {}), message: defaults.message, responseType: type };
         const template = spec?.template ?? `{"message":$context.error.messageString}`; // API Gateway's default
         const body = substituteGatewayTemplate(template, { ...context, error }, this.settings.stageVariables);
-        return { status, headers: { ...corsHeaders(this.settings.corsAllowOrigin), "Content-Type": "application/json" }, body, note: `${type}: ${note}` };
+        return {
+            status,
+            headers: { ...corsHeaders(this.settings.corsAllowOrigin), "Content-Type": "application/json" },
+            body,
+            note: `${type}: ${note}`,
+        };
     }
 }
 
@@ -277,7 +333,11 @@ export class LocalRestApi {
  * JSON there too: pipeline/gateway-responses.ts uses only values that hold none). `messageString` is the
  * message between double quotes, as API Gateway defines it.
  */
-export function substituteGatewayTemplate(template: string, context: Record<string, unknown>, stageVariables: Record<string, string>): string {
+export function substituteGatewayTemplate(
+    template: string,
+    context: Record<string, unknown>,
+    stageVariables: Record<string, string>,
+): string {
     return template.replace(/\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)/g, (_whole, root: string, dotted: string) => {
         const names = dotted.slice(1).split(".");
         if (root === "stageVariables") return stageVariables[names[0]] ?? "";
@@ -286,7 +346,8 @@ export function substituteGatewayTemplate(template: string, context: Record<stri
             return message === null || message === undefined ? "null" : `"${message}"`;
         }
         let value: unknown = context;
-        for (const name of names) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+        for (const name of names)
+            value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
         if (value === undefined || value === null) return "";
         return typeof value === "string" ? value : JSON.stringify(value);
     });
@@ -340,7 +401,8 @@ function wellFormedSequenceLength(b: Buffer, i: number): number {
 
 function flatHeaders(headers: ApiRequest["headers"]): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(",") : value;
+    for (const [name, value] of Object.entries(headers))
+        if (value !== undefined) out[name] = Array.isArray(value) ? value.join(",") : value;
     return out;
 }
 

@@ -63,16 +63,26 @@ function escapedUnit(code: number): string {
     if (code > 0xff) return "\\u0" + hex(code);
     if (code > 0x7f) return "\\u00" + hex(code);
     switch (code) {
-        case 0x08: return "\\b";
-        case 0x0a: return "\\n";
-        case 0x09: return "\\t";
-        case 0x0c: return "\\f";
-        case 0x0d: return "\\r";
-        case 0x27: return "\\'";
-        case 0x22: return "\\\"";
-        case 0x5c: return "\\\\";
-        case 0x2f: return "\\/";
-        default: return (code > 0xf ? "\\u00" : "\\u000") + hex(code);
+        case 0x08:
+            return "\\b";
+        case 0x0a:
+            return "\\n";
+        case 0x09:
+            return "\\t";
+        case 0x0c:
+            return "\\f";
+        case 0x0d:
+            return "\\r";
+        case 0x27:
+            return "\\'";
+        case 0x22:
+            return '\\"';
+        case 0x5c:
+            return "\\\\";
+        case 0x2f:
+            return "\\/";
+        default:
+            return (code > 0xf ? "\\u00" : "\\u000") + hex(code);
     }
 }
 
@@ -189,7 +199,11 @@ function javaReplacement(replacement: string, match: RegExpExecArray): string {
                 // Java takes the longest group number that exists.
                 let number = Number(replacement[i]);
                 if (number >= match.length) throw new Error(`No group ${number}`);
-                while (i + 1 < replacement.length && /[0-9]/.test(replacement[i + 1]) && number * 10 + Number(replacement[i + 1]) < match.length) {
+                while (
+                    i + 1 < replacement.length &&
+                    /[0-9]/.test(replacement[i + 1]) &&
+                    number * 10 + Number(replacement[i + 1]) < match.length
+                ) {
                     number = number * 10 + Number(replacement[++i]);
                 }
                 out += match[number] ?? "";
@@ -231,7 +245,10 @@ function javaSplit(input: string, regex: string, limit = 0): string[] {
         let last = 0;
         let match: RegExpExecArray | null;
         while (parts.length < limit - 1 && (match = re.exec(input)) !== null) {
-            if (match[0].length === 0 && match.index === 0) { re.lastIndex++; continue; }
+            if (match[0].length === 0 && match.index === 0) {
+                re.lastIndex++;
+                continue;
+            }
             parts.push(input.slice(last, match.index));
             last = match.index + match[0].length;
             if (match[0].length === 0) re.lastIndex++;
@@ -255,7 +272,10 @@ function checkIndex(value: number, min: number, max: number, what: string): void
 const JAVA_STRING_METHODS: Record<string, (s: string, ...args: never[]) => unknown> = {
     length: (s) => s.length,
     isEmpty: (s) => s.length === 0,
-    charAt: (s, i: number) => { checkIndex(i, 0, s.length - 1, "index"); return s[i]; },
+    charAt: (s, i: number) => {
+        checkIndex(i, 0, s.length - 1, "index");
+        return s[i];
+    },
     indexOf: (s, t: unknown, from?: number) => s.indexOf(String(t), from),
     lastIndexOf: (s, t: unknown, from?: number) => (from === undefined ? s.lastIndexOf(String(t)) : s.lastIndexOf(String(t), from)),
     substring: (s, begin: number, end?: number) => {
@@ -279,7 +299,11 @@ const JAVA_STRING_METHODS: Record<string, (s: string, ...args: never[]) => unkno
     matches: (s, regex: string) => cachedJavaRegex(`^(?:${String(regex)})$`).test(s),
     split: (s, regex: string, limit?: number) => javaSplit(s, String(regex), limit ?? 0),
     toString: (s: string) => s,
-    hashCode: (s) => { let h = 0; for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0; return h; },
+    hashCode: (s) => {
+        let h = 0;
+        for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+        return h;
+    },
 };
 
 const javaStringHandler = {
@@ -465,12 +489,16 @@ export function renderTemplateWithOverrides(template: string, ctx: TemplateConte
     let output: string;
     compiler.inUse = true;
     try {
-        output = compiler.render({
-            input: makeInput(ctx),
-            util: makeUtil(),
-            context,
-            stageVariables: { ...(ctx.stageVariables ?? {}) },
-        }, undefined, true);
+        output = compiler.render(
+            {
+                input: makeInput(ctx),
+                util: makeUtil(),
+                context,
+                stageVariables: { ...(ctx.stageVariables ?? {}) },
+            },
+            undefined,
+            true,
+        );
     } finally {
         compiler.inUse = false;
     }

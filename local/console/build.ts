@@ -11,7 +11,13 @@ const WEB = path.join(__dirname, "web");
 
 export async function buildConsole(outDir = path.join(__dirname, "dist")): Promise<void> {
     mkdirSync(outDir, { recursive: true });
-    const common = { bundle: true, minify: true, legalComments: "linked" as const, logLevel: "warning" as const, target: ["chrome110", "firefox110", "safari16"] };
+    const common = {
+        bundle: true,
+        minify: true,
+        legalComments: "linked" as const,
+        logLevel: "warning" as const,
+        target: ["chrome110", "firefox110", "safari16"],
+    };
     await build({
         ...common,
         entryPoints: [path.join(WEB, "main.tsx")],

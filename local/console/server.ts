@@ -33,8 +33,9 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
 
 /** Headers of every console answer. */
 export const SECURITY_HEADERS: Record<string, string> = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy":
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -91,10 +92,15 @@ export class LocalConsole {
 
     async handle(req: IncomingMessage, res: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
         if (!this.enabled) {
-            return this.json(res, 403, { message: "The console and /_local/metrics answer only while local mode listens on a loopback address; start it with --console-on-any-address to serve them on this address." });
+            return this.json(res, 403, {
+                message:
+                    "The console and /_local/metrics answer only while local mode listens on a loopback address; start it with --console-on-any-address to serve them on this address.",
+            });
         }
         if (!this.hostAllowed(req.headers.host)) {
-            return this.json(res, 421, { message: "Host header does not name this server (the console answers only to the address it listens on)." });
+            return this.json(res, 421, {
+                message: "Host header does not name this server (the console answers only to the address it listens on).",
+            });
         }
         if (pathname === "/_local") {
             res.writeHead(308, { ...SECURITY_HEADERS, Location: CONSOLE_PATH });
@@ -177,12 +183,16 @@ export class LocalConsole {
         const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
         const origin = req.headers.origin;
         if (type !== "application/json") return this.json(res, 415, { message: "Send Content-Type: application/json." });
-        if (origin !== undefined && origin !== `http://${req.headers.host}`) return this.json(res, 403, { message: "Cross-origin request refused." });
+        if (origin !== undefined && origin !== `http://${req.headers.host}`)
+            return this.json(res, 403, { message: "Cross-origin request refused." });
         req.resume();
         const before = this.options.feed.lastSeq;
         const buffered = this.options.gauges().BufferedRecords ?? 0;
         await this.options.flushFirehose();
-        const objects = this.options.feed.since(before).filter((r) => r.type === "object").map((r) => (r as { key: string }).key);
+        const objects = this.options.feed
+            .since(before)
+            .filter((r) => r.type === "object")
+            .map((r) => (r as { key: string }).key);
         this.json(res, 200, { flushedRecords: buffered, objects });
     }
 
@@ -205,7 +215,11 @@ export class LocalConsole {
 
     private json(res: ServerResponse, status: number, value: unknown): void {
         const body = JSON.stringify(value);
-        res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+        res.writeHead(status, {
+            ...SECURITY_HEADERS,
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Length": Buffer.byteLength(body),
+        });
         res.end(body);
     }
 }

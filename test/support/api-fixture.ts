@@ -15,9 +15,7 @@ import { tokenOfAuthorizationHeader } from "../../pipeline/authorization-header"
 
 /** One scripted answer for the next API request. */
 export type ApiFault =
-    | { status: number; retryAfter?: string; body?: object }
-    | { failEntries: Record<number, string> }
-    | { dropConnection: true };
+    { status: number; retryAfter?: string; body?: object } | { failEntries: Record<number, string> } | { dropConnection: true };
 
 export interface ApiRequestRecord {
     authorization: string | undefined;
@@ -65,15 +63,29 @@ export async function startApiFixture(cognito: ApiFixtureCognito): Promise<ApiFi
     verifier.cacheJwks(cognito.jwks);
     const revoked = new Set<string>();
     let eventIds = 0;
-    const fixture = { faults: [], requests: [], accepted: [], revoke: (tokens: string[]) => tokens.forEach((t) => revoked.add(t)) } as unknown as ApiFixture;
+    const fixture = {
+        faults: [],
+        requests: [],
+        accepted: [],
+        revoke: (tokens: string[]) => tokens.forEach((t) => revoked.add(t)),
+    } as unknown as ApiFixture;
 
     async function authorized(header: string | undefined): Promise<boolean> {
         const token = tokenOfAuthorizationHeader(header);
         if (!token || revoked.has(token)) return false;
-        return verifier.verify(token).then(() => true, () => false);
+        return verifier.verify(token).then(
+            () => true,
+            () => false,
+        );
     }
 
-    function answer(record: ApiRequestRecord, res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+    function answer(
+        record: ApiRequestRecord,
+        res: http.ServerResponse,
+        status: number,
+        body: object,
+        headers: Record<string, string> = {},
+    ): void {
         record.status = status;
         res.writeHead(status, { "Content-Type": "application/json", ...headers });
         res.end(JSON.stringify(body));
@@ -100,13 +112,25 @@ export async function startApiFixture(cognito: ApiFixtureCognito): Promise<ApiFi
             return;
         }
         if (fault && "status" in fault) {
-            return answer(record, res, fault.status, fault.body ?? { message: `scripted ${fault.status}` }, fault.retryAfter ? { "Retry-After": fault.retryAfter } : {});
+            return answer(
+                record,
+                res,
+                fault.status,
+                fault.body ?? { message: `scripted ${fault.status}` },
+                fault.retryAfter ? { "Retry-After": fault.retryAfter } : {},
+            );
         }
         const failEntries = fault && "failEntries" in fault ? fault.failEntries : {};
         const results = record.events.map((event, i) => {
             const code = failEntries[i];
-            if (code) return { errorCode: code, errorMessage: `scripted ${code}`, retryable: code === "ThrottlingException" || code === "InternalFailure" };
-            if (!event || typeof event !== "object" || Array.isArray(event)) return { errorCode: "MalformedDetail", errorMessage: "Detail is malformed.", retryable: false };
+            if (code)
+                return {
+                    errorCode: code,
+                    errorMessage: `scripted ${code}`,
+                    retryable: code === "ThrottlingException" || code === "InternalFailure",
+                };
+            if (!event || typeof event !== "object" || Array.isArray(event))
+                return { errorCode: "MalformedDetail", errorMessage: "Detail is malformed.", retryable: false };
             fixture.accepted.push(event);
             return { eventId: `bus-${++eventIds}` };
         });

@@ -55,7 +55,9 @@ function forward(target: string, req: http.IncomingMessage, body: Buffer): Promi
             const chunks: Buffer[] = [];
             answer.on("data", (c: Buffer) => chunks.push(c));
             answer.on("end", () => {
-                const headers = Object.fromEntries(Object.entries(answer.headers).filter(([k]) => k !== "content-length" && k !== "transfer-encoding"));
+                const headers = Object.fromEntries(
+                    Object.entries(answer.headers).filter(([k]) => k !== "content-length" && k !== "transfer-encoding"),
+                );
                 resolve({ status: answer.statusCode ?? 502, headers, body: Buffer.concat(chunks) });
             });
             answer.on("error", reject);
@@ -81,7 +83,11 @@ export async function startCognitoProxy(target: string): Promise<CognitoProxy> {
         req.on("end", async () => {
             const body = Buffer.concat(chunks);
             const amzTarget = String(req.headers["x-amz-target"] ?? "");
-            const call: CognitoCall = { operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1), input: body.length ? JSON.parse(body.toString("utf8")) : {}, authorization: req.headers.authorization };
+            const call: CognitoCall = {
+                operation: amzTarget.slice(amzTarget.lastIndexOf(".") + 1),
+                input: body.length ? JSON.parse(body.toString("utf8")) : {},
+                authorization: req.headers.authorization,
+            };
             proxy.calls.push(call);
             const fault = proxy.fault?.(call);
             if (fault) {

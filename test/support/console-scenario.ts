@@ -128,8 +128,18 @@ export async function runConsoleScenario(): Promise<ConsoleScenario> {
         await untilActivity(started.local.activity, (a) => a.type === "delivery" && a.rule === ZENDESK_RULE);
         const [hostile, , rtl, hostileType] = first.json.entries.map((e: { eventId?: string }) => e.eventId ?? "");
         return {
-            started, user, zendesk, rejectedRecord,
-            ids: { hostile, rtl, hostileType, ticket: loyalty.json.entries[0].eventId, deadLetter: loyalty.json.entries[1].eventId, secrets: secrets.json.entries[0].eventId },
+            started,
+            user,
+            zendesk,
+            rejectedRecord,
+            ids: {
+                hostile,
+                rtl,
+                hostileType,
+                ticket: loyalty.json.entries[0].eventId,
+                deadLetter: loyalty.json.entries[1].eventId,
+                secrets: secrets.json.entries[0].eventId,
+            },
             close: async () => {
                 await started.local.close();
                 await zendesk.close();

@@ -18,7 +18,9 @@ async function main(file: string): Promise<void> {
         const { local } = scenario.started;
         // Traffic for the chart: a batch every half second for 30 seconds.
         for (let i = 0; i < 60; i++) {
-            const batch = Array.from({ length: 1 + (i % 10) }, (_, j) => event(TYPES[(i + j) % TYPES.length], { itemSku: 100 + i * 10 + j }));
+            const batch = Array.from({ length: 1 + (i % 10) }, (_, j) =>
+                event(TYPES[(i + j) % TYPES.length], { itemSku: 100 + i * 10 + j }),
+            );
             await postEntries(local, scenario.user.accessToken, batch);
             await new Promise((resolve) => setTimeout(resolve, 500));
         }
@@ -26,7 +28,10 @@ async function main(file: string): Promise<void> {
         await page.goto(local.details.consoleUrl);
         await page.getByTestId("connection").filter({ hasText: "live" }).waitFor();
         await page.getByRole("button", { name: "Flush Firehose buffers now" }).click();
-        await page.getByTestId("flush-result").filter({ hasText: /^Wrote/ }).waitFor();
+        await page
+            .getByTestId("flush-result")
+            .filter({ hasText: /^Wrote/ })
+            .waitFor();
         await page.locator(`[data-testid="event-row"][data-event-id="${scenario.ids.hostile}"]`).click();
         await page.evaluate("window.scrollTo(0, 0)");
         await page.mouse.move(5, 5);

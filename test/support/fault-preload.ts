@@ -9,13 +9,17 @@ import fs = require("node:fs");
 import path = require("node:path");
 
 const trigger = process.env.FAULT_ENOSPC_TRIGGER;
-const under = (process.env.FAULT_ENOSPC_UNDER ?? "").split(",").filter((d) => d !== "").map((d) => path.resolve(d) + path.sep);
+const under = (process.env.FAULT_ENOSPC_UNDER ?? "")
+    .split(",")
+    .filter((d) => d !== "")
+    .map((d) => path.resolve(d) + path.sep);
 
 if (trigger && under.length > 0) {
     const fdPaths = new Map<number, string>();
     const watched = (file: unknown) => typeof file === "string" && under.some((d) => path.resolve(file).startsWith(d));
     const failing = (file: unknown) => watched(file) && fs.existsSync(trigger);
-    const enospc = (syscall: string) => Object.assign(new Error(`ENOSPC: no space left on device, ${syscall}`), { errno: -28, code: "ENOSPC", syscall });
+    const enospc = (syscall: string) =>
+        Object.assign(new Error(`ENOSPC: no space left on device, ${syscall}`), { errno: -28, code: "ENOSPC", syscall });
     const mutable = fs as unknown as Record<string, (...args: any[]) => any>;
 
     const openSync = mutable.openSync;

@@ -26,7 +26,12 @@ function asDocument(policy: string | object): any {
  * Throws when the simulator rejects the request itself (an unknown action, or a resource ARN that is not
  * a resource type of the action), so a typo in a test or a policy cannot pass as "denied".
  */
-export async function evaluate(policy: string | object, action: string, resource: string, options: SimulationOptions = {}): Promise<string> {
+export async function evaluate(
+    policy: string | object,
+    action: string,
+    resource: string,
+    options: SimulationOptions = {},
+): Promise<string> {
     const simulation: Simulation = {
         identityPolicies: [{ name: "policy", policy: asDocument(policy) }],
         serviceControlPolicies: [],
@@ -47,6 +52,11 @@ export async function evaluate(policy: string | object, action: string, resource
 }
 
 /** Whether the policy allows the action on the resource. */
-export async function isAllowed(policy: string | object, action: string, resource: string, options: SimulationOptions = {}): Promise<boolean> {
+export async function isAllowed(
+    policy: string | object,
+    action: string,
+    resource: string,
+    options: SimulationOptions = {},
+): Promise<boolean> {
     return (await evaluate(policy, action, resource, options)) === "Allowed";
 }

@@ -5,12 +5,27 @@
  * waits for what the process says instead of sleeping.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    chmodSync,
+    chownSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    statSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import {
-    CognitoIdentityProviderClient, ConfirmSignUpCommand, InitiateAuthCommand, SignUpCommand,
+    CognitoIdentityProviderClient,
+    ConfirmSignUpCommand,
+    InitiateAuthCommand,
+    SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -49,12 +64,20 @@ export function compiledLocal(): string {
     cleanups.push(() => rmSync(out, { recursive: true, force: true }));
     chmodSync(out, 0o755);
     // The Firehose thread's module is loaded by path (new Worker), not imported.
-    const roots = [path.join(ROOT, "local", "main.ts"), path.join(ROOT, "local", "firehose-thread.ts"), path.join(__dirname, "fault-preload.ts")];
+    const roots = [
+        path.join(ROOT, "local", "main.ts"),
+        path.join(ROOT, "local", "firehose-thread.ts"),
+        path.join(__dirname, "fault-preload.ts"),
+    ];
     for (const file of importClosure(roots)) {
         const target = path.join(out, path.relative(ROOT, file)).replace(/\.ts$/, ".js");
         mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
         const text = readFileSync(file, "utf8");
-        writeFileSync(target, file.endsWith(".ts") ? ts.transpileModule(text, { compilerOptions: config.options, fileName: file }).outputText : text, { mode: 0o644 });
+        writeFileSync(
+            target,
+            file.endsWith(".ts") ? ts.transpileModule(text, { compilerOptions: config.options, fileName: file }).outputText : text,
+            { mode: 0o644 },
+        );
     }
     symlinkSync(path.join(ROOT, "node_modules"), path.join(out, "node_modules"));
     compiled = out;
@@ -110,12 +133,16 @@ export class LocalChild {
             }
             this.wake();
         });
-        child.stderr!.on("data", (chunk: Buffer) => { this.stderr += chunk.toString("utf8"); });
-        this.exited = new Promise((resolve) => child.once("close", (code) => {
-            this.closed = true;
-            this.wake();
-            resolve(code);
-        }));
+        child.stderr!.on("data", (chunk: Buffer) => {
+            this.stderr += chunk.toString("utf8");
+        });
+        this.exited = new Promise((resolve) =>
+            child.once("close", (code) => {
+                this.closed = true;
+                this.wake();
+                resolve(code);
+            }),
+        );
     }
 
     private wake(): void {
@@ -137,9 +164,15 @@ export class LocalChild {
         for (;;) {
             const found = this.lines.slice(from).filter(matches);
             if (found.length >= count) return found;
-            if (this.closed) throw new Error(`local mode exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}\nstdout:\n${this.lines.join("\n")}\nstderr:\n${this.stderr}`);
+            if (this.closed)
+                throw new Error(
+                    `local mode exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}\nstdout:\n${this.lines.join("\n")}\nstderr:\n${this.stderr}`,
+                );
             await new Promise<void>((resolve) => {
-                const w = () => { this.waiters.delete(w); resolve(); };
+                const w = () => {
+                    this.waiters.delete(w);
+                    resolve();
+                };
                 this.waiters.add(w);
             });
         }
@@ -163,20 +196,29 @@ export async function startChild(dataDir: string, options: ChildOptions = {}): P
     const node = [
         ...(options.faults ? ["-r", path.join(dir, "test", "support", "fault-preload.js")] : []),
         path.join(dir, "local", "main.js"),
-        "--port", String(options.port ?? 0), "--data-dir", dataDir, "--buffer-seconds", String(options.bufferSeconds ?? 600),
+        "--port",
+        String(options.port ?? 0),
+        "--data-dir",
+        dataDir,
+        "--buffer-seconds",
+        String(options.bufferSeconds ?? 600),
     ];
     const [command, args] = asRoot
         ? ["setpriv", [`--reuid=${CHILD_UID}`, `--regid=${CHILD_UID}`, "--clear-groups", process.execPath, ...node]]
         : [process.execPath, node];
-    const child = new LocalChild(spawn(command, args as string[], {
-        cwd: dir,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dataDir, NODE_NO_WARNINGS: "1", ...options.env },
-    }));
-    const first = await child.waitFor((l) => l.startsWith("{"), "the ready line").catch((err) => {
-        if (!child.running) return undefined; // refused to start: the caller reads the exit code and stderr
-        throw err;
-    });
+    const child = new LocalChild(
+        spawn(command, args as string[], {
+            cwd: dir,
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dataDir, NODE_NO_WARNINGS: "1", ...options.env },
+        }),
+    );
+    const first = await child
+        .waitFor((l) => l.startsWith("{"), "the ready line")
+        .catch((err) => {
+            if (!child.running) return undefined; // refused to start: the caller reads the exit code and stderr
+            throw err;
+        });
     if (first) child.ready = JSON.parse(first);
     return child;
 }
@@ -184,19 +226,38 @@ export async function startChild(dataDir: string, options: ChildOptions = {}): P
 /** Signs a user up through the printed confirmation code and returns an ID token. */
 export async function signUp(child: LocalChild, username: string): Promise<string> {
     const { cognitoEndpoint, region, userPoolClientId: ClientId } = child.ready;
-    const cognito = new CognitoIdentityProviderClient({ endpoint: cognitoEndpoint, region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const cognito = new CognitoIdentityProviderClient({
+        endpoint: cognitoEndpoint,
+        region,
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     const Password = "Good-Passw0rd";
     const from = child.lines.length;
-    await cognito.send(new SignUpCommand({ ClientId, Username: username, Password, UserAttributes: [{ Name: "email", Value: `${username}@example.com` }] }));
-    const code = (await child.waitFor((l) => l.startsWith(`confirmation code for ${username}:`), "the confirmation code", from)).split(": ")[1];
+    await cognito.send(
+        new SignUpCommand({
+            ClientId,
+            Username: username,
+            Password,
+            UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
+        }),
+    );
+    const code = (await child.waitFor((l) => l.startsWith(`confirmation code for ${username}:`), "the confirmation code", from)).split(
+        ": ",
+    )[1];
     await cognito.send(new ConfirmSignUpCommand({ ClientId, Username: username, ConfirmationCode: code }));
     return signIn(child, username, Password);
 }
 
 export async function signIn(child: LocalChild, username: string, password = "Good-Passw0rd"): Promise<string> {
     const { cognitoEndpoint, region, userPoolClientId: ClientId } = child.ready;
-    const cognito = new CognitoIdentityProviderClient({ endpoint: cognitoEndpoint, region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-    const auth = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: username, PASSWORD: password } }));
+    const cognito = new CognitoIdentityProviderClient({
+        endpoint: cognitoEndpoint,
+        region,
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
+    const auth = await cognito.send(
+        new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: username, PASSWORD: password } }),
+    );
     return auth.AuthenticationResult!.IdToken!;
 }
 

@@ -3,7 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync, statSync } 
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-    AdminGetUserCommand, CognitoIdentityProviderClient, ConfirmSignUpCommand, InitiateAuthCommand, SignUpCommand,
+    AdminGetUserCommand,
+    CognitoIdentityProviderClient,
+    ConfirmSignUpCommand,
+    InitiateAuthCommand,
+    SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { startLocal, type LocalOptions, type LocalPipeline } from "../../local";
 
@@ -73,7 +77,14 @@ let userCounter = 0;
 /** Signs a user up through Cognito's API and, unless `confirm` is false, confirms it with the "e-mailed" code. */
 export async function createUser(started: StartedLocal, username: string, password: string, confirm = true): Promise<void> {
     const ClientId = started.local.outputs.userPoolClientId;
-    await started.cognito.send(new SignUpCommand({ ClientId, Username: username, Password: password, UserAttributes: [{ Name: "email", Value: `${username}@example.com` }] }));
+    await started.cognito.send(
+        new SignUpCommand({
+            ClientId,
+            Username: username,
+            Password: password,
+            UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
+        }),
+    );
     if (!confirm) return;
     const code = started.codes.get(username.toLowerCase());
     if (!code) throw new Error(`no confirmation code for ${username}`);
@@ -90,16 +101,32 @@ export async function signUpUser(started: StartedLocal, name = `user${++userCoun
     const { local, codes, cognito } = started;
     const password = "Correct-Horse1";
     const ClientId = local.outputs.userPoolClientId;
-    await cognito.send(new SignUpCommand({ ClientId, Username: name, Password: password, UserAttributes: [{ Name: "email", Value: `${name}@example.com` }] }));
+    await cognito.send(
+        new SignUpCommand({
+            ClientId,
+            Username: name,
+            Password: password,
+            UserAttributes: [{ Name: "email", Value: `${name}@example.com` }],
+        }),
+    );
     const code = codes.get(name.toLowerCase());
     if (!code) throw new Error(`no confirmation code for ${name}`);
     await cognito.send(new ConfirmSignUpCommand({ ClientId, Username: name, ConfirmationCode: code }));
     const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: local.outputs.userPoolId, Username: name }));
     const clientId = user.UserAttributes?.find((a) => a.Name === "custom:clientId")?.Value;
     if (!clientId) throw new Error("post-confirmation gave the user no clientId");
-    const auth = await cognito.send(new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: name, PASSWORD: password } }));
+    const auth = await cognito.send(
+        new InitiateAuthCommand({ ClientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: name, PASSWORD: password } }),
+    );
     const result = auth.AuthenticationResult!;
-    return { username: name, password, clientId, accessToken: result.AccessToken!, idToken: result.IdToken!, refreshToken: result.RefreshToken! };
+    return {
+        username: name,
+        password,
+        clientId,
+        accessToken: result.AccessToken!,
+        idToken: result.IdToken!,
+        refreshToken: result.RefreshToken!,
+    };
 }
 
 export interface PostResult {
@@ -163,5 +190,8 @@ export function archiveRecords(local: LocalPipeline): StoredRecord[] {
 /** Lines of a JSON-lines file (empty when absent). */
 export function jsonLines(file: string): any[] {
     if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+    return readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l));
 }

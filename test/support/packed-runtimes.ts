@@ -54,7 +54,12 @@ export function inProcessRuntime(): PackedRuntime {
         major: Number(process.versions.node.split(".")[0]),
         async load(source) {
             const mod = require(writeModule(source)) as { handler: (event: unknown) => Promise<unknown> };
-            return { handler: async (event, env) => { applyEnv(env); return mod.handler(event); } };
+            return {
+                handler: async (event, env) => {
+                    applyEnv(env);
+                    return mod.handler(event);
+                },
+            };
         },
         close: async () => undefined,
     };
@@ -63,9 +68,13 @@ export function inProcessRuntime(): PackedRuntime {
 /** The Node 22 binary: CLIENT_EVENTS_NODE22, or the npm package node@22 through npx (cached after the first run). */
 export function node22Binary(): string {
     const given = process.env.CLIENT_EVENTS_NODE22;
-    const binary = given ?? execFileSync("npx", ["--yes", "--prefer-offline", "-p", "node@22", "node", "-p", "process.execPath"], {
-        encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
+    const binary =
+        given ??
+        execFileSync("npx", ["--yes", "--prefer-offline", "-p", "node@22", "node", "-p", "process.execPath"], {
+            encoding: "utf8",
+            timeout: 600_000,
+            stdio: ["ignore", "pipe", "pipe"],
+        }).trim();
     const version = execFileSync(binary, ["--version"], { encoding: "utf8" }).trim();
     if (!/^v22\./.test(version)) throw new Error(`${binary} is Node ${version}, not 22 (set CLIENT_EVENTS_NODE22 to a Node 22 binary)`);
     return binary;
@@ -110,7 +119,9 @@ export function node22Runtime(binary: string): PackedRuntime {
             const child = spawn(binary, [harness, file], { stdio: ["pipe", "ignore", "pipe", "pipe"], env: { ...process.env } });
             children.push(child);
             let stderr = "";
-            child.stderr!.on("data", (c: Buffer) => { stderr += c.toString(); });
+            child.stderr!.on("data", (c: Buffer) => {
+                stderr += c.toString();
+            });
             const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
             let ready: (() => void) | undefined;
             const started = new Promise<void>((resolve, reject) => {
@@ -124,7 +135,10 @@ export function node22Runtime(binary: string): PackedRuntime {
                 while ((i = buffer.indexOf("\n")) >= 0) {
                     const message = JSON.parse(buffer.slice(0, i));
                     buffer = buffer.slice(i + 1);
-                    if (message.ready) { ready?.(); continue; }
+                    if (message.ready) {
+                        ready?.();
+                        continue;
+                    }
                     const waiter = pending.get(message.id);
                     pending.delete(message.id);
                     if (message.error) waiter?.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
@@ -148,11 +162,16 @@ export function node22Runtime(binary: string): PackedRuntime {
             };
         },
         async close() {
-            await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-                if (child.exitCode !== null) return resolve();
-                child.once("exit", () => resolve());
-                child.kill();
-            })));
+            await Promise.all(
+                children.map(
+                    (child) =>
+                        new Promise<void>((resolve) => {
+                            if (child.exitCode !== null) return resolve();
+                            child.once("exit", () => resolve());
+                            child.kill();
+                        }),
+                ),
+            );
         },
     };
 }

@@ -4,15 +4,23 @@
  * record. Nothing deployed or emulated uses them (local mode runs the query itself).
  */
 import {
-    DEFAULT_PARTITIONING_POLICY, EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_NAME, INVALID_PARTITION, OTHER_PARTITION, S3_PREFIX,
-    objectNameSuffix, resolvePrefix, type PartitionKeys, type PartitioningPolicy,
+    DEFAULT_PARTITIONING_POLICY,
+    EVENT_TYPE_MAX_LENGTH,
+    EVENT_TYPE_NAME,
+    INVALID_PARTITION,
+    OTHER_PARTITION,
+    S3_PREFIX,
+    objectNameSuffix,
+    resolvePrefix,
+    type PartitionKeys,
+    type PartitioningPolicy,
 } from "../../pipeline/partitioning";
 
 /** The partition keys the policy gives a record, read in TypeScript (the jq query's reference). */
 export function partitionKeysFor(record: unknown, policy: PartitioningPolicy = DEFAULT_PARTITIONING_POLICY): PartitionKeys {
-    const detail = record !== null && typeof record === "object" && !Array.isArray(record)
-        ? (record as Record<string, unknown>).detail : undefined;
-    const fields = detail !== null && typeof detail === "object" && !Array.isArray(detail) ? detail as Record<string, unknown> : {};
+    const detail =
+        record !== null && typeof record === "object" && !Array.isArray(record) ? (record as Record<string, unknown>).detail : undefined;
+    const fields = detail !== null && typeof detail === "object" && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {};
     const type = fields.eventType;
     const version = fields.schemaVersion;
     let eventType = INVALID_PARTITION;

@@ -8,18 +8,39 @@ import * as pulumi from "@pulumi/pulumi";
 
 async function main(): Promise<void> {
     const config = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
-    pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...config }, Object.keys(config).filter((k) => k.endsWith("ApiToken")));
+    pulumi.runtime.setAllConfig(
+        { ...pulumi.runtime.allConfig(), ...config },
+        Object.keys(config).filter((k) => k.endsWith("ApiToken")),
+    );
     const program = require("../../index");
     const outputs: Record<string, unknown> = {};
     for (const name of ["apiUrl", "alarmTopicArn", "dashboardName", "deadLetterQueueUrls"]) {
-        outputs[name] = program[name] === undefined ? null
-            : await new Promise((resolve) => pulumi.output(program[name]).apply((v) => { resolve(v ?? null); return v; }));
+        outputs[name] =
+            program[name] === undefined
+                ? null
+                : await new Promise((resolve) =>
+                      pulumi.output(program[name]).apply((v) => {
+                          resolve(v ?? null);
+                          return v;
+                      }),
+                  );
     }
     await registrationsDone();
-    process.stdout.write(JSON.stringify({ outputs, resources: resources.map(({ type, name, inputs, state }) => ({
-        type, name, inputs: { ...inputs, code: undefined }, state: { ...state, code: undefined },
-    })) }) + "\n");
+    process.stdout.write(
+        JSON.stringify({
+            outputs,
+            resources: resources.map(({ type, name, inputs, state }) => ({
+                type,
+                name,
+                inputs: { ...inputs, code: undefined },
+                state: { ...state, code: undefined },
+            })),
+        }) + "\n",
+    );
     process.exit(0);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

@@ -11,7 +11,10 @@ const NAME_INPUTS = ["name", "bucket", "stageName", "statementId", "namePrefix",
 
 async function main(): Promise<void> {
     const config = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
-    pulumi.runtime.setAllConfig({ ...pulumi.runtime.allConfig(), ...config }, Object.keys(config).filter((k) => k.endsWith("ApiToken")));
+    pulumi.runtime.setAllConfig(
+        { ...pulumi.runtime.allConfig(), ...config },
+        Object.keys(config).filter((k) => k.endsWith("ApiToken")),
+    );
     try {
         require("../../index");
     } catch (err) {
@@ -19,14 +22,19 @@ async function main(): Promise<void> {
         process.exit(0);
     }
     await registrationsDone();
-    process.stdout.write(JSON.stringify({
-        resources: resources.map((r) => ({
-            type: r.type,
-            name: r.name,
-            inputs: Object.fromEntries(NAME_INPUTS.filter((k) => typeof r.inputs[k] === "string").map((k) => [k, r.inputs[k]])),
-        })),
-    }) + "\n");
+    process.stdout.write(
+        JSON.stringify({
+            resources: resources.map((r) => ({
+                type: r.type,
+                name: r.name,
+                inputs: Object.fromEntries(NAME_INPUTS.filter((k) => typeof r.inputs[k] === "string").map((k) => [k, r.inputs[k]])),
+            })),
+        }) + "\n",
+    );
     process.exit(0);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

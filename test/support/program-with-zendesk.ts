@@ -22,17 +22,23 @@ async function main(): Promise<void> {
     for (const name of ["zendeskEnabled", "deadLetterQueueUrls", "eventBusName", "deliveryStreamName", "bucketName", "apiUrl"]) {
         outputs[name] = await valueOf(program[name]);
     }
-    const pick = (type: string) => resources.filter((r) => r.type === type).map((r) => ({ name: r.name, inputs: r.inputs, state: r.state }));
-    process.stdout.write(JSON.stringify({
-        outputs,
-        connections: pick("aws:cloudwatch/eventConnection:EventConnection"),
-        destinations: pick("aws:cloudwatch/eventApiDestination:EventApiDestination"),
-        rules: pick("aws:cloudwatch/eventRule:EventRule"),
-        targets: pick("aws:cloudwatch/eventTarget:EventTarget"),
-        archives: pick("aws:cloudwatch/eventArchive:EventArchive"),
-        streams: pick("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
-    }) + "\n");
+    const pick = (type: string) =>
+        resources.filter((r) => r.type === type).map((r) => ({ name: r.name, inputs: r.inputs, state: r.state }));
+    process.stdout.write(
+        JSON.stringify({
+            outputs,
+            connections: pick("aws:cloudwatch/eventConnection:EventConnection"),
+            destinations: pick("aws:cloudwatch/eventApiDestination:EventApiDestination"),
+            rules: pick("aws:cloudwatch/eventRule:EventRule"),
+            targets: pick("aws:cloudwatch/eventTarget:EventTarget"),
+            archives: pick("aws:cloudwatch/eventArchive:EventArchive"),
+            streams: pick("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
+        }) + "\n",
+    );
     process.exit(0);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

@@ -7,8 +7,15 @@ import { fillTimeline, RateChart, type TimelinePoint } from "./chart";
 import { Detail } from "./detail";
 import { applyRecord, emptyState, type ConsoleState, type Filters } from "./model";
 import {
-    DeadLettersTable, ErrorsView, EventsTable, FirehoseView, RequestsTable, TicketsTable,
-    type ConsoleSettings, type Selection, type ViewProps,
+    DeadLettersTable,
+    ErrorsView,
+    EventsTable,
+    FirehoseView,
+    RequestsTable,
+    TicketsTable,
+    type ConsoleSettings,
+    type Selection,
+    type ViewProps,
 } from "./views";
 import type { Activity } from "../../activity";
 
@@ -45,7 +52,10 @@ function usePoll(tick: () => Promise<void>, ms: number): void {
             if (!stopped) timer = window.setTimeout(loop, ms);
         };
         void loop();
-        return () => { stopped = true; window.clearTimeout(timer); };
+        return () => {
+            stopped = true;
+            window.clearTimeout(timer);
+        };
     }, []);
 }
 
@@ -53,12 +63,16 @@ function useActivity() {
     const state = useRef<ConsoleState>(emptyState());
     const [version, setVersion] = useState(0);
     const [live, setLive] = useState<"connecting" | "live" | "disconnected">("connecting");
-    const [extra, setExtra] = useState<{ gauges: Record<string, number>; settings: ConsoleSettings; startedAt: number }>({ gauges: {}, settings: {}, startedAt: Date.now() });
+    const [extra, setExtra] = useState<{ gauges: Record<string, number>; settings: ConsoleSettings; startedAt: number }>({
+        gauges: {},
+        settings: {},
+        startedAt: Date.now(),
+    });
     const poll = async () => {
         try {
             const res = await fetch(`api/activity?after=${state.current.lastSeq}`, { cache: "no-store" });
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
-            const answer = await res.json() as ActivityAnswer;
+            const answer = (await res.json()) as ActivityAnswer;
             if (answer.lastSeq < state.current.lastSeq) state.current = emptyState(); // local mode restarted
             if (state.current.lastSeq > 0 && answer.oldestSeq > state.current.lastSeq + 1) state.current.missedRecords = true;
             for (const record of answer.records) applyRecord(state.current, record);
@@ -77,7 +91,7 @@ function useMetrics(): Metrics | undefined {
     const [metrics, setMetrics] = useState<Metrics | undefined>(undefined);
     usePoll(async () => {
         const res = await fetch("metrics", { cache: "no-store" });
-        if (res.ok) setMetrics(await res.json() as Metrics);
+        if (res.ok) setMetrics((await res.json()) as Metrics);
     }, METRICS_POLL_MS);
     return metrics;
 }
@@ -86,15 +100,23 @@ function Tile(props: { id: string; label: string; value: string | number }) {
     return (
         <div class="tile" role="group" aria-label={props.label} data-testid={`count-${props.id}`}>
             <span class="tile-label">{props.label}</span>
-            <span class="tile-value" data-testid={`count-${props.id}-value`}>{props.value}</span>
+            <span class="tile-value" data-testid={`count-${props.id}-value`}>
+                {props.value}
+            </span>
         </div>
     );
 }
 
 function Counts(props: { metrics: Metrics | undefined }) {
     const m = props.metrics;
-    if (!m) return <section class="counts" aria-label="Counts" data-testid="counts"><p>Loading figures…</p></section>;
-    const sum = (o: Record<string, { NumberOfMessagesSent?: { sum: number } }>) => Object.values(o ?? {}).reduce((n, q) => n + (q.NumberOfMessagesSent?.sum ?? 0), 0);
+    if (!m)
+        return (
+            <section class="counts" aria-label="Counts" data-testid="counts">
+                <p>Loading figures…</p>
+            </section>
+        );
+    const sum = (o: Record<string, { NumberOfMessagesSent?: { sum: number } }>) =>
+        Object.values(o ?? {}).reduce((n, q) => n + (q.NumberOfMessagesSent?.sum ?? 0), 0);
     const entries = m.eventBridge.PutEventsEntriesCount.sum - m.eventBridge.PutEventsFailedEntriesCount.sum;
     const ms = (v: number | null) => (v === null ? "–" : `${v} ms`);
     return (
@@ -107,7 +129,11 @@ function Counts(props: { metrics: Metrics | undefined }) {
             <Tile id="rejected" label="Entries rejected" value={m.eventBridge.PutEventsFailedEntriesCount.sum} />
             <Tile id="buffered" label="Records buffered" value={m.firehose.BufferedRecords ?? 0} />
             <Tile id="objects" label="Objects written" value={m.firehose["DeliveryToS3.ObjectCount"].sum} />
-            <Tile id="error-records" label="Error records" value={Object.values(m.firehose.errorRecordsByType as Record<string, number>).reduce((a, b) => a + b, 0)} />
+            <Tile
+                id="error-records"
+                label="Error records"
+                value={Object.values(m.firehose.errorRecordsByType as Record<string, number>).reduce((a, b) => a + b, 0)}
+            />
             <Tile id="tickets" label="Tickets" value={m.zendesk.TicketsRecorded.sum} />
             <Tile id="dead-letters" label="Dead letters" value={sum(m.deadLetters)} />
         </section>
@@ -120,24 +146,54 @@ function FilterBar(props: { filters: Filters; setFilters: (f: Filters) => void; 
     const statuses = [...new Set(props.state.requests.map((r) => r.status))].sort();
     return (
         <section class="filters" aria-label="Filters" data-testid="filters">
-            <label>eventType{" "}
-                <select data-testid="filter-event-type" value={filters.eventType} onChange={(e) => setFilters({ ...filters, eventType: e.currentTarget.value })}>
+            <label>
+                eventType{" "}
+                <select
+                    data-testid="filter-event-type"
+                    value={filters.eventType}
+                    onChange={(e) => setFilters({ ...filters, eventType: e.currentTarget.value })}
+                >
                     <option value="">any</option>
-                    {types.map((t) => <option key={t} value={t}>{t}</option>)}
+                    {types.map((t) => (
+                        <option key={t} value={t}>
+                            {t}
+                        </option>
+                    ))}
                 </select>
             </label>
-            <label>clientId{" "}
-                <input data-testid="filter-client-id" type="search" value={filters.clientId} placeholder="part of a clientId"
-                    onInput={(e) => setFilters({ ...filters, clientId: e.currentTarget.value.trim() })} />
+            <label>
+                clientId{" "}
+                <input
+                    data-testid="filter-client-id"
+                    type="search"
+                    value={filters.clientId}
+                    placeholder="part of a clientId"
+                    onInput={(e) => setFilters({ ...filters, clientId: e.currentTarget.value.trim() })}
+                />
             </label>
-            <label>Status{" "}
-                <select data-testid="filter-status" value={filters.status} onChange={(e) => setFilters({ ...filters, status: e.currentTarget.value })}>
+            <label>
+                Status{" "}
+                <select
+                    data-testid="filter-status"
+                    value={filters.status}
+                    onChange={(e) => setFilters({ ...filters, status: e.currentTarget.value })}
+                >
                     <option value="">any</option>
-                    {["2xx", "4xx", "5xx"].map((c) => <option key={c} value={c}>{c}</option>)}
-                    {statuses.map((s) => <option key={s} value={String(s)}>{s}</option>)}
+                    {["2xx", "4xx", "5xx"].map((c) => (
+                        <option key={c} value={c}>
+                            {c}
+                        </option>
+                    ))}
+                    {statuses.map((s) => (
+                        <option key={s} value={String(s)}>
+                            {s}
+                        </option>
+                    ))}
                 </select>
             </label>
-            <button type="button" onClick={() => setFilters({ eventType: "", clientId: "", status: "" })}>Clear filters</button>
+            <button type="button" onClick={() => setFilters({ eventType: "", clientId: "", status: "" })}>
+                Clear filters
+            </button>
         </section>
     );
 }
@@ -148,8 +204,12 @@ function FlushButton(props: { after: () => void }) {
         setResult("Writing the Firehose buffer…");
         try {
             const res = await fetch("api/flush", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-            const body = await res.json() as { objects?: string[]; flushedRecords?: number; message?: string };
-            setResult(res.ok ? `Wrote ${body.flushedRecords ?? 0} records into ${body.objects?.length ?? 0} objects.` : `Flush refused: ${body.message ?? res.status}`);
+            const body = (await res.json()) as { objects?: string[]; flushedRecords?: number; message?: string };
+            setResult(
+                res.ok
+                    ? `Wrote ${body.flushedRecords ?? 0} records into ${body.objects?.length ?? 0} objects.`
+                    : `Flush refused: ${body.message ?? res.status}`,
+            );
         } catch (err) {
             setResult(`Flush failed: ${(err as Error).message}`);
         }
@@ -157,8 +217,12 @@ function FlushButton(props: { after: () => void }) {
     };
     return (
         <span class="flush">
-            <button type="button" data-testid="flush-button" onClick={flush}>Flush Firehose buffers now</button>
-            <span role="status" aria-live="polite" data-testid="flush-result">{result}</span>
+            <button type="button" data-testid="flush-button" onClick={flush}>
+                Flush Firehose buffers now
+            </button>
+            <span role="status" aria-live="polite" data-testid="flush-result">
+                {result}
+            </span>
         </span>
     );
 }
@@ -180,18 +244,37 @@ export function App() {
             <header>
                 <h1>client-events local console</h1>
                 <span class="muted" data-testid="environment">{`environment ${activity.settings.environment ?? "?"}`}</span>
-                <span class={`connection ${activity.live}`} role="status" aria-label="Connection" data-testid="connection">{activity.live}</span>
+                <span class={`connection ${activity.live}`} role="status" aria-label="Connection" data-testid="connection">
+                    {activity.live}
+                </span>
                 <FlushButton after={() => void activity.refresh()} />
             </header>
-            {activity.state.missedRecords && <p class="warn" role="alert" data-testid="missed">Some older activity was dropped from local mode's memory before this page read it; the counts are complete.</p>}
+            {activity.state.missedRecords && (
+                <p class="warn" role="alert" data-testid="missed">
+                    Some older activity was dropped from local mode's memory before this page read it; the counts are complete.
+                </p>
+            )}
             <Counts metrics={metrics} />
-            <section class="chart-box" aria-label="Rate and latency, last 10 minutes" data-testid="chart"><RateChart data={timeline} /></section>
+            <section class="chart-box" aria-label="Rate and latency, last 10 minutes" data-testid="chart">
+                <RateChart data={timeline} />
+            </section>
             <FilterBar filters={filters} setFilters={setFilters} state={activity.state} />
             <div class="main">
                 <div class="panel">
                     <div role="tablist" aria-label="Views">
                         {TABS.map((t) => (
-                            <button key={t.id} type="button" role="tab" id={`tab-${t.id}`} aria-selected={tab === t.id} aria-controls={`panel-${t.id}`} data-testid={`tab-${t.id}`} onClick={() => setTab(t.id)}>{t.name}</button>
+                            <button
+                                key={t.id}
+                                type="button"
+                                role="tab"
+                                id={`tab-${t.id}`}
+                                aria-selected={tab === t.id}
+                                aria-controls={`panel-${t.id}`}
+                                data-testid={`tab-${t.id}`}
+                                onClick={() => setTab(t.id)}
+                            >
+                                {t.name}
+                            </button>
                         ))}
                     </div>
                     <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} data-testid={`panel-${tab}`}>

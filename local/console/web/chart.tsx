@@ -11,7 +11,13 @@ export interface TimelinePoint {
 }
 
 /** Every bucket from the first shown to now: a bucket without requests is a rate of 0, latency unknown. */
-export function fillTimeline(points: TimelinePoint[], bucketSeconds: number, nowSeconds: number, startedSeconds: number, minutes: number): uPlot.AlignedData {
+export function fillTimeline(
+    points: TimelinePoint[],
+    bucketSeconds: number,
+    nowSeconds: number,
+    startedSeconds: number,
+    minutes: number,
+): uPlot.AlignedData {
     const last = Math.floor(nowSeconds / bucketSeconds) * bucketSeconds;
     const first = Math.max(Math.floor(startedSeconds / bucketSeconds) * bucketSeconds, last - minutes * 60 + bucketSeconds);
     const byTime = new Map(points.map((p) => [p.time, p]));
@@ -33,7 +39,11 @@ function options(width: number): uPlot.Options {
         height: 170,
         // UTC, like the table's times and the S3 keys.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-        scales: { x: { time: true }, rate: { range: (_u, _min, max) => [0, Math.max(1, max)] }, ms: { range: (_u, _min, max) => [0, Math.max(5, max ?? 5)] } },
+        scales: {
+            x: { time: true },
+            rate: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+            ms: { range: (_u, _min, max) => [0, Math.max(5, max ?? 5)] },
+        },
         series: [
             {},
             { label: "requests/s", scale: "rate", stroke: "#2563eb", width: 2 },
@@ -67,5 +77,13 @@ export function RateChart(props: { data: uPlot.AlignedData }) {
     useEffect(() => {
         plot.current?.setData(props.data);
     }, [props.data]);
-    return <div ref={box} class="chart" role="figure" aria-label="Requests and events per second, and request latency p50 and p99, over the last minutes" data-testid="rate-chart" />;
+    return (
+        <div
+            ref={box}
+            class="chart"
+            role="figure"
+            aria-label="Requests and events per second, and request latency p50 and p99, over the last minutes"
+            data-testid="rate-chart"
+        />
+    );
 }

@@ -74,8 +74,19 @@ export interface ConsoleState {
 
 export function emptyState(): ConsoleState {
     return {
-        lastSeq: 0, missedRecords: false, requests: [], events: new Map(), objects: [], deadLetters: [], tickets: [],
-        ticketRefusals: [], rejectedEntries: [], errorRecords: [], firehoseFailures: [], payloadEvents: new Map(), payloadTickets: new Map(),
+        lastSeq: 0,
+        missedRecords: false,
+        requests: [],
+        events: new Map(),
+        objects: [],
+        deadLetters: [],
+        tickets: [],
+        ticketRefusals: [],
+        rejectedEntries: [],
+        errorRecords: [],
+        firehoseFailures: [],
+        payloadEvents: new Map(),
+        payloadTickets: new Map(),
     };
 }
 
@@ -141,7 +152,17 @@ export function applyRecord(state: ConsoleState, r: Activity): void {
             applyRequest(state, r);
             break;
         case "event":
-            state.events.set(r.eventId, { eventId: r.eventId, at: r.at, eventType: r.eventType, clientId: r.clientId, event: r.event, detailText: r.detailText, rules: [], deliveries: {}, deadLetters: [] });
+            state.events.set(r.eventId, {
+                eventId: r.eventId,
+                at: r.at,
+                eventType: r.eventType,
+                clientId: r.clientId,
+                event: r.event,
+                detailText: r.detailText,
+                rules: [],
+                deliveries: {},
+                deadLetters: [],
+            });
             if (state.events.size > KEEP) state.events.delete(state.events.keys().next().value as string);
             break;
         case "match": {
@@ -170,7 +191,11 @@ export function applyRecord(state: ConsoleState, r: Activity): void {
             keep(state.deadLetters, r);
             const view = eventView(state, r.eventId);
             if (view) {
-                view.deliveries[r.rule] = { state: "dead-letter", attempts: Number(r.attributes.RETRY_ATTEMPTS ?? 0) + 1, lastError: `${r.attributes.ERROR_CODE}: ${r.attributes.ERROR_MESSAGE}` };
+                view.deliveries[r.rule] = {
+                    state: "dead-letter",
+                    attempts: Number(r.attributes.RETRY_ATTEMPTS ?? 0) + 1,
+                    lastError: `${r.attributes.ERROR_CODE}: ${r.attributes.ERROR_MESSAGE}`,
+                };
                 view.deadLetters.push({ rule: r.rule, attributes: r.attributes, at: r.at });
             }
             break;
@@ -178,8 +203,7 @@ export function applyRecord(state: ConsoleState, r: Activity): void {
         case "object":
             applyObject(state, r);
             break;
-        case "ticket":
-        {
+        case "ticket": {
             const ticket: TicketView = { ...r };
             keep(state.tickets, ticket);
             state.payloadTickets.set(r.payloadHash, ticket);
