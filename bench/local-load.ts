@@ -50,7 +50,7 @@ function request()
     counter = counter + 1
     local entries = {}
     for i = 1, 10 do
-        entries[i] = string.format('{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"data\\":{\\"itemSku\\":%d,\\"seq\\":\\"%d-%d-%d\\"}}"}', i, tid, counter, i)
+        entries[i] = string.format('{"entry":"{\\"eventType\\":\\"shopping\\",\\"schemaVersion\\":1,\\"eventId\\":\\"%d-%d-%d\\",\\"data\\":{\\"itemSku\\":%d}}"}', tid, counter, i, i)
     end
     return wrk.format("POST", nil, nil, '{"entries":[' .. table.concat(entries, ",") .. ']}')
 end
