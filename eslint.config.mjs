@@ -38,7 +38,6 @@ export default tseslint.config(
             "components/archive.ts", // Archive constructor
             "components/event-routing.ts", // EventRouting.createRoute
             "components/identity-pool.ts", // IdentityPool constructor
-            "components/ingest-api.ts", // IngestApi constructor
             "generator/cli.ts", // runCli
             // textTools: a factory of short closures, made inside the packed handler on purpose (see its comment).
             "handlers/firehose-transform.ts",
