@@ -28,13 +28,11 @@ export default tseslint.config(
             "bench/local.ts", // run
             "bench/local-load.ts", // run
             "bench/query.ts", // run
-            "components/archive-query.ts", // analystPolicyStatements, ArchiveQuery constructor
             "config.ts", // parseConfig
             "local/firehose.ts", // LocalFirehose.transform
             "local/metrics.ts", // LocalMetrics.snapshot
             "pipeline/alarms.ts", // alarmSpecs (one entry per alarm: a table more than a function)
             "client/events-client.ts", // sendOnce
-            "components/event-routing.ts", // EventRouting.createRoute
             "generator/cli.ts", // runCli
             // textTools: a factory of short closures, made inside the packed handler on purpose (see its comment).
             "handlers/firehose-transform.ts",

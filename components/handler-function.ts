@@ -133,6 +133,7 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
             function: this.function,
             role: this.role,
             logGroup: this.logGroup,
+            policyDocument: this.policyDocument,
         });
     }
 }

@@ -110,7 +110,12 @@ export class Monitoring extends pulumi.ComponentResource {
             parent,
         );
 
-        this.registerOutputs({ dashboardName: this.dashboardName, alarms: this.alarms });
+        this.registerOutputs({
+            alarms: this.alarms,
+            dashboard: this.dashboard,
+            dashboardName: this.dashboardName,
+            failedEntriesFilter: this.failedEntriesFilter,
+        });
     }
 
     private createAlarm(

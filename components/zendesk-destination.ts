@@ -99,6 +99,11 @@ export class ZendeskDestination extends pulumi.ComponentResource {
             retryPolicy: { ...ROUTES.zendesk.retryPolicy },
         };
 
-        this.registerOutputs({ apiDestinationArn: this.apiDestinationArn, connectionArn: this.connection.arn });
+        this.registerOutputs({
+            connection: this.connection,
+            apiDestination: this.apiDestination,
+            apiDestinationArn: this.apiDestinationArn,
+            target: this.target,
+        });
     }
 }
