@@ -4,7 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 export interface AlarmTopicArgs {
     /** An existing SNS topic to notify instead of creating one (its policy and key are yours to manage). */
     topicArn?: pulumi.Input<string>;
-    /** An e-mail address to subscribe to the topic (SNS mails a confirmation link first). */
+    /**
+     * An e-mail address to subscribe to the topic (SNS mails a confirmation link first). Whether `topicArn` and
+     * `email` are given decides which resources exist: an Output is fine, an Output that resolves to undefined is not.
+     */
     email?: pulumi.Input<string>;
 }
 

@@ -34,14 +34,18 @@ export interface RouteArgs {
     eventPattern: pulumi.Input<Record<string, unknown>>;
     /** Shown in the EventBridge console. */
     description?: pulumi.Input<string>;
-    /** Where matching events go. */
+    /** Where matching events go (an object of Inputs, not an Input: whether it has `roleStatements` decides whether a role exists). */
     target: RouteTargetArgs;
 }
 
 export interface EventRoutingArgs {
     /** ARN of the archive's Firehose stream: every client event is sent there. */
     archiveStreamArn: pulumi.Input<string>;
-    /** The Zendesk ticket target (see ZendeskDestination.target); omit to deploy without Zendesk. */
+    /**
+     * The Zendesk ticket target (see ZendeskDestination.target); omit to deploy without Zendesk. Plain objects,
+     * here and in `routes` and `replayArchive` (their fields are Inputs): whether they are given, and the route
+     * names, decide which rules, queues and alarms exist, which Pulumi must know when it plans.
+     */
     zendesk?: RouteTargetArgs;
     /** Your own rules, by name (letters, digits and "-"; "archive" and "zendesk" are taken). */
     routes?: Record<string, RouteArgs>;

@@ -53,10 +53,12 @@ export interface IngestApiArgs {
      * - "off": no access or execution logs (and no account-wide change); `executionLogLevel` must be OFF.
      * The role and the setting are kept when the stack is destroyed, since every API of the region logs
      * through them (docs/deploy.md explains the trade-off).
+     * Plain, not an Input: it decides which resources exist (role, account setting, log groups), which Pulumi
+     * must know when it plans.
      */
     cloudWatchRole?: CloudWatchRoleSetting;
     /** The `Access-Control-Allow-Origin` value: "*" or one origin. Default "*". */
-    corsAllowOrigin?: string;
+    corsAllowOrigin?: pulumi.Input<string>;
     /** Retention of the access log group, the execution log group and the authorizer's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
 }
@@ -157,7 +159,7 @@ export class IngestApi extends pulumi.ComponentResource {
     constructor(name: string, args: IngestApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:IngestApi", name, {}, opts);
         const region = aws.getRegionOutput({}, { parent: this }).region;
-        const cors = corsHeaders(args.corsAllowOrigin ?? "*");
+        const cors = pulumi.output(args.corsAllowOrigin ?? "*").apply(corsHeaders);
         const ttl = args.authorizerCacheTtlSeconds ?? 300;
 
         this.api = this.createRestApi(name);
@@ -179,7 +181,7 @@ export class IngestApi extends pulumi.ComponentResource {
                 ttl,
                 args.userPoolId,
                 args.userPoolClientId,
-                JSON.stringify(cors),
+                cors.apply((headers) => JSON.stringify(headers)),
                 this.authorizer.function.arn,
                 request.model.id,
                 request.validator.id,
@@ -190,10 +192,14 @@ export class IngestApi extends pulumi.ComponentResource {
 
         const cloudWatchRole = args.cloudWatchRole ?? "create";
         const logging = cloudWatchRole !== "off";
-        const executionLogLevel = args.executionLogLevel ?? (logging ? "ERROR" : "OFF");
-        if (!logging && args.executionLogLevel !== undefined && args.executionLogLevel !== "OFF") {
-            throw new Error(`IngestApi ${name}: executionLogLevel ${args.executionLogLevel} needs logging, but cloudWatchRole is "off"`);
-        }
+        const checkLevel = (level: string): string => {
+            if (!logging && level !== "OFF")
+                throw new Error(`IngestApi ${name}: executionLogLevel ${level} needs logging, but cloudWatchRole is "off"`);
+            return level;
+        };
+        // A plain level is checked now; one known only at deployment when it resolves.
+        if (typeof args.executionLogLevel === "string") checkLevel(args.executionLogLevel);
+        const executionLogLevel = pulumi.output(args.executionLogLevel ?? (logging ? "ERROR" : "OFF")).apply(checkLevel);
         if (logging) {
             ({ accessLogGroup: this.accessLogGroup, executionLogGroup: this.executionLogGroup } = this.createLogGroups(name, args));
             ({ account: this.accountSetting, role: this.cloudWatchLogsRole } = this.createAccountSetting(name, cloudWatchRole));
@@ -353,7 +359,7 @@ export class IngestApi extends pulumi.ComponentResource {
             validator: aws.apigateway.RequestValidator;
             tokenAuthorizer: aws.apigateway.Authorizer;
             integrationPolicy: aws.iam.RolePolicy;
-            cors: Record<string, string>;
+            cors: pulumi.Output<Record<string, string>>;
             region: pulumi.Output<string>;
         },
     ): pulumi.Resource[] {
@@ -397,10 +403,12 @@ export class IngestApi extends pulumi.ComponentResource {
         eventResource: aws.apigateway.Resource,
         post: aws.apigateway.Method,
         integration: aws.apigateway.Integration,
-        cors: Record<string, string>,
+        cors: pulumi.Output<Record<string, string>>,
     ): aws.apigateway.IntegrationResponse[] {
-        const corsMethodParameters = Object.fromEntries(Object.keys(cors).map((h) => [`method.response.header.${h}`, true]));
-        const corsIntegrationParameters = staticHeaderParameters("method.response", cors);
+        const corsMethodParameters = cors.apply((headers) =>
+            Object.fromEntries(Object.keys(headers).map((h) => [`method.response.header.${h}`, true])),
+        );
+        const corsIntegrationParameters = cors.apply((headers) => staticHeaderParameters("method.response", headers));
         const methodResponses = METHOD_RESPONSE_STATUS_CODES.map(
             (statusCode) =>
                 new aws.apigateway.MethodResponse(
@@ -435,8 +443,12 @@ export class IngestApi extends pulumi.ComponentResource {
     }
 
     /** `OPTIONS /event`: the CORS preflight, answered by API Gateway itself. Returns what the deployment must wait for. */
-    private createPreflight(name: string, eventResource: aws.apigateway.Resource, cors: Record<string, string>): pulumi.Resource[] {
-        const preflightHeaders = { ...cors, ...PREFLIGHT_EXTRA_HEADERS };
+    private createPreflight(
+        name: string,
+        eventResource: aws.apigateway.Resource,
+        cors: pulumi.Output<Record<string, string>>,
+    ): pulumi.Resource[] {
+        const preflightHeaders = cors.apply((headers) => ({ ...headers, ...PREFLIGHT_EXTRA_HEADERS }));
         const options = new aws.apigateway.Method(
             `${name}-options`,
             { restApi: this.api.id, resourceId: eventResource.id, httpMethod: "OPTIONS", authorization: "NONE" },
@@ -461,7 +473,9 @@ export class IngestApi extends pulumi.ComponentResource {
                 resourceId: eventResource.id,
                 httpMethod: options.httpMethod,
                 statusCode: String(PREFLIGHT_STATUS_CODE),
-                responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
+                responseParameters: preflightHeaders.apply((headers) =>
+                    Object.fromEntries(Object.keys(headers).map((h) => [`method.response.header.${h}`, true])),
+                ),
             },
             { parent: this },
         );
@@ -472,7 +486,7 @@ export class IngestApi extends pulumi.ComponentResource {
                 resourceId: eventResource.id,
                 httpMethod: options.httpMethod,
                 statusCode: String(PREFLIGHT_STATUS_CODE),
-                responseParameters: staticHeaderParameters("method.response", preflightHeaders),
+                responseParameters: preflightHeaders.apply((headers) => staticHeaderParameters("method.response", headers)),
                 responseTemplates: { "application/json": "" },
             },
             { parent: this, dependsOn: [optionsIntegration, optionsResponse] },
@@ -481,7 +495,7 @@ export class IngestApi extends pulumi.ComponentResource {
     }
 
     /** The errors API Gateway raises itself (authorizer refusals, invalid bodies, throttling...), with CORS headers. */
-    private createGatewayResponses(name: string, cors: Record<string, string>): aws.apigateway.Response[] {
+    private createGatewayResponses(name: string, cors: pulumi.Output<Record<string, string>>): aws.apigateway.Response[] {
         return GATEWAY_RESPONSES.map(
             (spec) =>
                 new aws.apigateway.Response(
@@ -491,7 +505,7 @@ export class IngestApi extends pulumi.ComponentResource {
                         responseType: spec.responseType,
                         statusCode: spec.statusCode,
                         responseTemplates: { "application/json": spec.template },
-                        responseParameters: staticHeaderParameters("gatewayresponse", cors),
+                        responseParameters: cors.apply((headers) => staticHeaderParameters("gatewayresponse", headers)),
                     },
                     { parent: this },
                 ),
