@@ -28,7 +28,6 @@ export default tseslint.config(
             "bench/local.ts", // run
             "bench/local-load.ts", // run
             "bench/query.ts", // run
-            "config.ts", // parseConfig
             "local/firehose.ts", // LocalFirehose.transform
             "local/metrics.ts", // LocalMetrics.snapshot
             "pipeline/alarms.ts", // alarmSpecs (one entry per alarm: a table more than a function)

@@ -192,7 +192,7 @@ export class Archive extends pulumi.ComponentResource {
                 args.abortIncompleteUploadDays ?? 7,
             ])
             .apply(([transitionDays, storageClass, expirationDays, noncurrentDays, abortDays]) => {
-                validateLifecycle(transitionDays, storageClass, expirationDays);
+                if (!lifecycleKnown(args)) validateLifecycle(transitionDays, storageClass, expirationDays);
                 return lifecycleRules({ transitionDays, storageClass, expirationDays, noncurrentDays, abortDays });
             });
         new aws.s3.BucketLifecycleConfiguration(
@@ -297,10 +297,10 @@ export class Archive extends pulumi.ComponentResource {
                     errorOutputPrefix: S3_ERROR_PREFIX,
                     bufferingSize: pulumi
                         .output(args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB)
-                        .apply((v) => checkBufferingSize(name, v)),
+                        .apply((v) => (isKnown(args.bufferingSizeMiB) ? v : checkBufferingSize(name, v))),
                     bufferingInterval: pulumi
                         .output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds)
-                        .apply((v) => checkBufferingInterval(name, v)),
+                        .apply((v) => (isKnown(args.bufferingIntervalSeconds) ? v : checkBufferingInterval(name, v))),
                     compressionFormat: compression,
                     // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
                     fileExtension: pulumi.output(compression).apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
@@ -342,14 +342,15 @@ export class Archive extends pulumi.ComponentResource {
 }
 
 /**
- * Plain values are checked before anything is created; values known only at deployment are checked again
- * when they resolve (in createLifecycle and createDeliveryStream).
+ * Each value is checked once: a plain value before anything is created, a value known only at deployment
+ * when it resolves (in createLifecycle and createDeliveryStream).
  */
 function checkKnownArgs(name: string, args: ArchiveArgs): void {
-    checkKnown(args.bufferingSizeMiB, (v) => checkBufferingSize(name, v));
-    checkKnown(args.bufferingIntervalSeconds, (v) => checkBufferingInterval(name, v));
-    const lifecycle = [args.transitionDays, args.transitionStorageClass, args.expirationDays];
-    if (lifecycle.every((v) => v === undefined || !pulumi.Output.isInstance(v))) {
+    if (isKnown(args.bufferingSizeMiB)) checkBufferingSize(name, (args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB) as number);
+    if (isKnown(args.bufferingIntervalSeconds)) {
+        checkBufferingInterval(name, (args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds) as number);
+    }
+    if (lifecycleKnown(args)) {
         validateLifecycle(
             (args.transitionDays ?? 30) as number,
             (args.transitionStorageClass ?? "STANDARD_IA") as string,
@@ -395,8 +396,14 @@ function lifecycleRules(days: {
     return rules;
 }
 
-function checkKnown<T>(value: pulumi.Input<T> | undefined, check: (v: T) => unknown): void {
-    if (value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise)) check(value as T);
+/** Whether an argument is known now: unset (its default applies) or a plain value, not an Output or a promise. */
+function isKnown(value: unknown): boolean {
+    return value === undefined || (!pulumi.Output.isInstance(value) && !(value instanceof Promise));
+}
+
+/** The lifecycle rules depend on each other, so they are checked together once all three are known. */
+function lifecycleKnown(args: ArchiveArgs): boolean {
+    return [args.transitionDays, args.transitionStorageClass, args.expirationDays].every(isKnown);
 }
 
 function checkBufferingSize(name: string, size: number): number {
