@@ -23,7 +23,7 @@ import {
     validateZendeskRate,
     zendeskEnabled,
 } from "./pipeline/zendesk-ticket";
-import { TRANSITION_MIN_DAYS, validateLifecycle } from "./pipeline/archive-lifecycle";
+import { TRANSITION_MIN_DAYS } from "./pipeline/archive-lifecycle";
 import {
     DEFAULT_SCHEMA_ENFORCEMENT,
     DEFAULT_UNKNOWN_SCHEMA,
@@ -291,11 +291,55 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
     );
     const config: AppConfig = {
         environment,
+        ...identityKeys(r),
+        ...ingestKeys(r),
+        logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
+        ...routingKeys(r, isDevStack(stackName, environment)),
+        monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
+        zendesk: undefined,
+        schemaEnforcement: r.oneOf("schemaEnforcement", DEFAULTS.schemaEnforcement as SchemaEnforcement, SCHEMA_ENFORCEMENT_VALUES),
+        unknownSchema: r.oneOf("unknownSchema", DEFAULTS.unknownSchema as UnknownSchemaPolicy, UNKNOWN_SCHEMA_VALUES),
+        ...queryKeys(r),
+    };
+    routingChecks(r, config);
+    monitoringChecks(r, config);
+    loggingChecks(r, config);
+    crossKeyChecks(r, config);
+    if (r.errors.length > 0) {
+        throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
+    }
+    return config;
+}
+
+type IdentityKeys = Pick<
+    AppConfig,
+    "threatProtection" | "userPoolDeletionProtection" | "accessTokenValidityMinutes" | "idTokenValidityMinutes" | "refreshTokenValidityDays"
+>;
+
+/** The identity keys (IdentityPool). */
+function identityKeys(r: ConfigReader): IdentityKeys {
+    return {
         threatProtection: r.oneOf<ThreatProtection>("threatProtection", DEFAULTS.threatProtection, ["off", "audit", "enforced"]),
         userPoolDeletionProtection: r.boolean("userPoolDeletionProtection", DEFAULTS.userPoolDeletionProtection),
         accessTokenValidityMinutes: r.integer("accessTokenValidityMinutes", DEFAULTS.accessTokenValidityMinutes, 5, 1440),
         idTokenValidityMinutes: r.integer("idTokenValidityMinutes", DEFAULTS.idTokenValidityMinutes, 5, 1440),
         refreshTokenValidityDays: r.integer("refreshTokenValidityDays", DEFAULTS.refreshTokenValidityDays, 1, 3650),
+    };
+}
+
+type IngestKeys = Pick<
+    AppConfig,
+    | "authorizerCacheTtlSeconds"
+    | "throttleRateLimit"
+    | "throttleBurstLimit"
+    | "apiExecutionLogLevel"
+    | "apiGatewayCloudWatchRole"
+    | "corsAllowOrigin"
+>;
+
+/** The ingest keys (IngestApi). */
+function ingestKeys(r: ConfigReader): IngestKeys {
+    return {
         authorizerCacheTtlSeconds: r.integer("authorizerCacheTtlSeconds", DEFAULTS.authorizerCacheTtlSeconds, 0, 3600),
         throttleRateLimit: r.number("throttleRateLimit", DEFAULTS.throttleRateLimit, 1, 1_000_000),
         throttleBurstLimit: r.integer("throttleBurstLimit", DEFAULTS.throttleBurstLimit, 1, 1_000_000),
@@ -308,10 +352,29 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
             `"*" or one origin such as https://app.example.com`,
             "'*'",
         ),
-        logRetentionDays: r.integerIn("logRetentionDays", DEFAULTS.logRetentionDays, LOG_RETENTION_DAYS),
+    };
+}
 
-        // --- routing keys (EventRouting, Archive, ZendeskDestination) ---
-        archiveForceDestroy: r.boolean("archiveForceDestroy", isDevStack(stackName, environment)),
+type RoutingKeys = Pick<
+    AppConfig,
+    | "archiveForceDestroy"
+    | "archiveTransitionDays"
+    | "archiveTransitionStorageClass"
+    | "archiveExpirationDays"
+    | "archiveCompression"
+    | "firehoseBufferSizeMiB"
+    | "firehoseBufferIntervalSeconds"
+    | "partitioning"
+    | "eventArchiveRetentionDays"
+>;
+
+/**
+ * The archive and routing keys (Archive, EventRouting). How the lifecycle values fit together (a transition S3
+ * accepts, expiry after it) is checked once, by the Archive component, before it creates anything.
+ */
+function routingKeys(r: ConfigReader, devStack: boolean): RoutingKeys {
+    return {
+        archiveForceDestroy: r.boolean("archiveForceDestroy", devStack),
         archiveTransitionDays: r.integer("archiveTransitionDays", DEFAULTS.archiveTransitionDays, 0, 36500),
         archiveTransitionStorageClass: r.oneOf(
             "archiveTransitionStorageClass",
@@ -320,6 +383,7 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         ),
         archiveExpirationDays: r.integer("archiveExpirationDays", DEFAULTS.archiveExpirationDays, 0, 36500),
         archiveCompression: r.oneOf<"UNCOMPRESSED" | "GZIP">("archiveCompression", DEFAULTS.archiveCompression, ["UNCOMPRESSED", "GZIP"]),
+        // Local mode buffers by these too (without the Archive component), so they are checked here.
         firehoseBufferSizeMiB: r.integer(
             "firehoseBufferSizeMiB",
             DEFAULTS.firehoseBufferSizeMiB,
@@ -340,10 +404,14 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
             maxSchemaVersion: r.integer("partitionMaxSchemaVersion", DEFAULTS.partitionMaxSchemaVersion, 0, 1000),
         },
         eventArchiveRetentionDays: r.integer("eventArchiveRetentionDays", DEFAULTS.eventArchiveRetentionDays, 0, 36500),
-        monitoring: r.boolean("monitoring", DEFAULTS.monitoring),
-        zendesk: undefined,
-        schemaEnforcement: r.oneOf("schemaEnforcement", DEFAULTS.schemaEnforcement as SchemaEnforcement, SCHEMA_ENFORCEMENT_VALUES),
-        unknownSchema: r.oneOf("unknownSchema", DEFAULTS.unknownSchema as UnknownSchemaPolicy, UNKNOWN_SCHEMA_VALUES),
+    };
+}
+
+type QueryKeys = Pick<AppConfig, "queryEnabled" | "queryBytesScannedCutoffPerQuery" | "queryResultsExpirationDays">;
+
+/** The query keys (ArchiveQuery). */
+function queryKeys(r: ConfigReader): QueryKeys {
+    return {
         queryEnabled: r.boolean("queryEnabled", DEFAULTS.queryEnabled),
         // Athena refuses a limit below 10 MiB.
         queryBytesScannedCutoffPerQuery: r.integer(
@@ -354,9 +422,10 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
         ),
         queryResultsExpirationDays: r.integer("queryResultsExpirationDays", DEFAULTS.queryResultsExpirationDays, 1, 3650),
     };
-    routingChecks(r, config);
-    monitoringChecks(r, config);
-    loggingChecks(r, config);
+}
+
+/** Values that are fine alone but contradict each other. */
+function crossKeyChecks(r: ConfigReader, config: AppConfig): void {
     if (config.schemaEnforcement === "off" && config.unknownSchema === "quarantine") {
         r.errors.push(
             `${CONFIG_NAMESPACE}:unknownSchema is "quarantine" but ${CONFIG_NAMESPACE}:schemaEnforcement is "off", which checks nothing. ` +
@@ -369,10 +438,6 @@ export function parseConfig(raw: RawConfig, stackName: string): AppConfig {
                 `a burst smaller than the rate throttles steady traffic. Fix: pulumi config set ${CONFIG_NAMESPACE}:throttleBurstLimit ${Math.ceil(config.throttleRateLimit * 2)}`,
         );
     }
-    if (r.errors.length > 0) {
-        throw new Error(`Invalid configuration of stack "${stackName}":\n  - ${r.errors.join("\n  - ")}`);
-    }
-    return config;
 }
 
 /** An IAM role ARN (with an optional path), as the account's CloudWatch Logs role setting takes it. */
@@ -410,7 +475,7 @@ function loggingChecks(r: ConfigReader, config: AppConfig): void {
     config.apiExecutionLogLevel = "OFF";
 }
 
-/** Cross-key checks of the routing keys; each error names its key and fix. */
+/** Cross-key checks of the routing keys; each error names its key and fix (the validators spell the keys with `key`). */
 function routingChecks(r: ConfigReader, config: AppConfig): void {
     const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
     const topic = r.value("alarmTopicArn");
@@ -421,31 +486,23 @@ function routingChecks(r: ConfigReader, config: AppConfig): void {
     } else {
         config.alarmTopicArn = topic;
     }
-    try {
-        validateLifecycle(config.archiveTransitionDays, config.archiveTransitionStorageClass, config.archiveExpirationDays);
-    } catch (err) {
-        r.errors.push(
-            `${key("archiveTransitionDays")} / ${key("archiveExpirationDays")}: ${(err as Error).message}. Fix: pulumi config set ${key("archiveTransitionDays")} 30`,
-        );
-    }
-    for (const problem of validatePartitioningPolicy(config.partitioning)) {
-        r.errors.push(
-            `${problem.replace(/\b(partitionEventTypes|partitionMaxSchemaVersion)\b/g, (k) => key(k))}. Fix: pulumi config set ${key("partitionEventTypes")} ${DEFAULTS.partitionEventTypes}`,
-        );
+    for (const problem of validatePartitioningPolicy(config.partitioning, key)) {
+        r.errors.push(`${problem}. Fix: pulumi config set ${key("partitionEventTypes")} ${DEFAULTS.partitionEventTypes}`);
     }
     const settings = {
         zendeskEmail: r.value("zendeskEmail"),
         zendeskApiToken: r.value("zendeskApiToken") !== undefined,
         zendeskEndpoint: r.value("zendeskEndpoint"),
     };
-    const rate = r.integer("zendeskRatePerSecond", DEFAULTS.zendeskRatePerSecond, 1, 300);
+    // Only read as a whole number here: its range is validateZendeskRate's.
+    const rate = r.integer("zendeskRatePerSecond", DEFAULTS.zendeskRatePerSecond, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     try {
-        if (!zendeskEnabled(settings)) return;
-        const email = validateZendeskEmail(settings.zendeskEmail);
-        const endpoint = parseZendeskEndpoint(settings.zendeskEndpoint).url;
-        config.zendesk = { email, endpoint, ratePerSecond: rate, warnings: validateZendeskRate(rate) };
+        if (!zendeskEnabled(settings, key)) return;
+        const email = validateZendeskEmail(settings.zendeskEmail, key);
+        const endpoint = parseZendeskEndpoint(settings.zendeskEndpoint, key).url;
+        config.zendesk = { email, endpoint, ratePerSecond: rate, warnings: validateZendeskRate(rate, key) };
     } catch (err) {
-        r.errors.push((err as Error).message.replace(/\b(zendesk[A-Za-z]+)\b/g, (k) => key(k)));
+        r.errors.push((err as Error).message);
     }
 }
 

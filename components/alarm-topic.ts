@@ -4,7 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 export interface AlarmTopicArgs {
     /** An existing SNS topic to notify instead of creating one (its policy and key are yours to manage). */
     topicArn?: pulumi.Input<string>;
-    /** An e-mail address to subscribe to the topic (SNS mails a confirmation link first). */
+    /**
+     * An e-mail address to subscribe to the topic (SNS mails a confirmation link first). Whether `topicArn` and
+     * `email` are given decides which resources exist: an Output is fine, an Output that resolves to undefined is not.
+     */
     email?: pulumi.Input<string>;
 }
 
@@ -31,93 +34,16 @@ export class AlarmTopic extends pulumi.ComponentResource {
 
     constructor(name: string, args: AlarmTopicArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:AlarmTopic", name, {}, opts);
-        const parent = { parent: this };
 
         if (args.topicArn !== undefined) {
             this.topicArn = pulumi.output(args.topicArn);
         } else {
-            const identity = aws.getCallerIdentityOutput({}, parent);
-            const partition = aws.getPartitionOutput({}, parent).partition;
-            this.keyPolicyDocument = pulumi.all([identity.accountId, partition]).apply(([account, part]) =>
-                JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            // Without it the key becomes unmanageable: the account's IAM policies decide who administers it.
-                            Sid: "AccountAdministersTheKey",
-                            Effect: "Allow",
-                            Principal: { AWS: `arn:${part}:iam::${account}:root` },
-                            Action: "kms:*",
-                            Resource: "*",
-                        },
-                        {
-                            Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                            Effect: "Allow",
-                            Principal: { Service: "cloudwatch.amazonaws.com" },
-                            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            Resource: "*",
-                            Condition: { StringEquals: { "aws:SourceAccount": account } },
-                        },
-                    ],
-                }),
-            );
-            this.key = new aws.kms.Key(
-                `${name}-key`,
-                {
-                    description: "client-events alarm topic",
-                    enableKeyRotation: true,
-                    deletionWindowInDays: 7,
-                    policy: this.keyPolicyDocument,
-                },
-                parent,
-            );
-            this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.arn }, parent);
+            const identity = aws.getCallerIdentityOutput({}, { parent: this });
+            const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+            ({ key: this.key, keyPolicyDocument: this.keyPolicyDocument } = this.createKey(name, identity.accountId, partition));
+            this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.arn }, { parent: this });
             this.topicArn = this.topic.arn;
-
-            const region = aws.getRegionOutput({}, parent).region;
-            this.topicPolicyDocument = pulumi
-                .all([this.topic.arn, identity.accountId, partition, region])
-                .apply(([topicArn, account, part, reg]) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Sid: "AccountManagesTheTopic",
-                                Effect: "Allow",
-                                Principal: { AWS: `arn:${part}:iam::${account}:root` },
-                                Action: [
-                                    "sns:GetTopicAttributes",
-                                    "sns:SetTopicAttributes",
-                                    "sns:Subscribe",
-                                    "sns:ListSubscriptionsByTopic",
-                                    "sns:Publish",
-                                    "sns:DeleteTopic",
-                                ],
-                                Resource: topicArn,
-                            },
-                            {
-                                Sid: "AlarmsOfThisAccountPublish",
-                                Effect: "Allow",
-                                Principal: { Service: "cloudwatch.amazonaws.com" },
-                                Action: "sns:Publish",
-                                Resource: topicArn,
-                                Condition: {
-                                    StringEquals: { "aws:SourceAccount": account },
-                                    ArnLike: { "aws:SourceArn": `arn:${part}:cloudwatch:${reg}:${account}:alarm:*` },
-                                },
-                            },
-                            {
-                                Sid: "DenyInsecureTransport",
-                                Effect: "Deny",
-                                Principal: "*",
-                                Action: "sns:Publish",
-                                Resource: topicArn,
-                                Condition: { Bool: { "aws:SecureTransport": "false" } },
-                            },
-                        ],
-                    }),
-                );
-            new aws.sns.TopicPolicy(`${name}-topic-policy`, { arn: this.topic.arn, policy: this.topicPolicyDocument }, parent);
+            this.topicPolicyDocument = this.createTopicPolicy(name, this.topic, identity.accountId, partition);
         }
 
         if (args.email !== undefined) {
@@ -128,10 +54,111 @@ export class AlarmTopic extends pulumi.ComponentResource {
                     protocol: "email",
                     endpoint: args.email,
                 },
-                parent,
+                { parent: this },
             );
         }
 
-        this.registerOutputs({ topicArn: this.topicArn });
+        this.registerOutputs({
+            topicArn: this.topicArn,
+            topic: this.topic,
+            key: this.key,
+            keyPolicyDocument: this.keyPolicyDocument,
+            topicPolicyDocument: this.topicPolicyDocument,
+            emailSubscription: this.emailSubscription,
+        });
+    }
+
+    /** The topic's KMS key, which this account administers and its CloudWatch alarms may encrypt with. */
+    private createKey(
+        name: string,
+        accountId: pulumi.Output<string>,
+        partition: pulumi.Output<string>,
+    ): { key: aws.kms.Key; keyPolicyDocument: pulumi.Output<string> } {
+        const keyPolicyDocument = pulumi.all([accountId, partition]).apply(([account, part]) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        // Without it the key becomes unmanageable: the account's IAM policies decide who administers it.
+                        Sid: "AccountAdministersTheKey",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:${part}:iam::${account}:root` },
+                        Action: "kms:*",
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account } },
+                    },
+                ],
+            }),
+        );
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: "client-events alarm topic",
+                enableKeyRotation: true,
+                deletionWindowInDays: 7,
+                policy: keyPolicyDocument,
+            },
+            { parent: this },
+        );
+        return { key, keyPolicyDocument };
+    }
+
+    /** The topic's policy: the account manages it, this account's alarms publish to it, over TLS only. */
+    private createTopicPolicy(
+        name: string,
+        topic: aws.sns.Topic,
+        accountId: pulumi.Output<string>,
+        partition: pulumi.Output<string>,
+    ): pulumi.Output<string> {
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const topicPolicyDocument = pulumi.all([topic.arn, accountId, partition, region]).apply(([topicArn, account, part, reg]) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "AccountManagesTheTopic",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:${part}:iam::${account}:root` },
+                        Action: [
+                            "sns:GetTopicAttributes",
+                            "sns:SetTopicAttributes",
+                            "sns:Subscribe",
+                            "sns:ListSubscriptionsByTopic",
+                            "sns:Publish",
+                            "sns:DeleteTopic",
+                        ],
+                        Resource: topicArn,
+                    },
+                    {
+                        Sid: "AlarmsOfThisAccountPublish",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: "sns:Publish",
+                        Resource: topicArn,
+                        Condition: {
+                            StringEquals: { "aws:SourceAccount": account },
+                            ArnLike: { "aws:SourceArn": `arn:${part}:cloudwatch:${reg}:${account}:alarm:*` },
+                        },
+                    },
+                    {
+                        Sid: "DenyInsecureTransport",
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "sns:Publish",
+                        Resource: topicArn,
+                        Condition: { Bool: { "aws:SecureTransport": "false" } },
+                    },
+                ],
+            }),
+        );
+        new aws.sns.TopicPolicy(`${name}-topic-policy`, { arn: topic.arn, policy: topicPolicyDocument }, { parent: this });
+        return topicPolicyDocument;
     }
 }

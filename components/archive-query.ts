@@ -65,7 +65,11 @@ export interface AnalystAccess {
  * archive (nothing else there, and no writes); write and read results under the workgroup's result prefix.
  */
 export function analystPolicyStatements(a: AnalystAccess): PolicyStatement[] {
-    const glue = (resource: string) => `arn:${a.partition}:glue:${a.region}:${a.accountId}:${resource}`;
+    return [...athenaStatements(a), ...glueStatements(a), ...archiveReadStatements(a), ...resultsStatements(a)];
+}
+
+/** Run queries and read named queries in this workgroup; list workgroups and engines. */
+function athenaStatements(a: AnalystAccess): PolicyStatement[] {
     return [
         {
             Sid: "QueryInTheWorkgroup",
@@ -93,6 +97,13 @@ export function analystPolicyStatements(a: AnalystAccess): PolicyStatement[] {
             Action: ["athena:ListWorkGroups", "athena:ListEngineVersions"],
             Resource: "*",
         },
+    ];
+}
+
+/** Read this database's tables in the Glue catalog, and what Athena needs of the `default` database. */
+function glueStatements(a: AnalystAccess): PolicyStatement[] {
+    const glue = (resource: string) => `arn:${a.partition}:glue:${a.region}:${a.accountId}:${resource}`;
+    return [
         {
             Sid: "ReadTheCatalogTables",
             Effect: "Allow",
@@ -117,6 +128,12 @@ export function analystPolicyStatements(a: AnalystAccess): PolicyStatement[] {
             Action: ["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase"],
             Resource: [glue("catalog"), glue("database/default")],
         },
+    ];
+}
+
+/** Read and list `events/` and `errors/` of the archive (nothing else there, and no writes). */
+function archiveReadStatements(a: AnalystAccess): PolicyStatement[] {
+    return [
         {
             Sid: "ReadArchivedEventsAndErrors",
             Effect: "Allow",
@@ -130,6 +147,12 @@ export function analystPolicyStatements(a: AnalystAccess): PolicyStatement[] {
             Resource: a.archiveBucketArn,
             Condition: { StringLike: { "s3:prefix": [`${EVENTS_ROOT}*`, `${ERRORS_ROOT}*`] } },
         },
+    ];
+}
+
+/** Locate both buckets; write, read and list results under the workgroup's result prefix. */
+function resultsStatements(a: AnalystAccess): PolicyStatement[] {
+    return [
         {
             Sid: "LocateBuckets",
             Effect: "Allow",
@@ -195,28 +218,63 @@ export class ArchiveQuery extends pulumi.ComponentResource {
         if (typeof args.bytesScannedCutoffPerQuery === "number") checkCutoff(args.bytesScannedCutoffPerQuery);
         if (typeof args.resultsExpirationDays === "number") checkExpiration(args.resultsExpirationDays);
         super("client-events:index:ArchiveQuery", name, {}, opts);
-        const parent = { parent: this };
         const policy = pulumi.output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY) as pulumi.Output<PartitioningPolicy>;
 
-        // --- catalog ------------------------------------------------------------------------------------
+        this.database = this.createDatabase(name, args);
+        this.databaseName = this.database.name;
+        this.tables = Object.fromEntries(ARCHIVE_TABLES.map((table) => [table.name, this.table(name, table, args.bucketName, policy)]));
+        this.tableNames = pulumi.all(Object.fromEntries(Object.entries(this.tables).map(([key, t]) => [key, t.name])));
+
+        this.resultsBucket = this.resultsStore(name, args.resultsExpirationDays ?? DEFAULT_RESULTS_EXPIRATION_DAYS);
+        this.resultsBucketName = this.resultsBucket.bucket;
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        this.workgroup = this.createWorkgroup(name, args, account);
+        this.workgroupName = this.workgroup.name;
+        this.namedQueryIds = this.createNamedQueries(name);
+
+        this.analystPolicyDocument = this.analystPolicyJson(args.bucketArn, account);
+        this.analystPolicy = new aws.iam.Policy(
+            `${name}-analyst-policy`,
+            {
+                description: "Query the client-events archive with Athena (read-only on the archive)",
+                policy: this.analystPolicyDocument,
+            },
+            { parent: this },
+        );
+        this.analystPolicyArn = this.analystPolicy.arn;
+
+        this.registerOutputs({
+            database: this.database,
+            databaseName: this.databaseName,
+            tables: this.tables,
+            tableNames: this.tableNames,
+            resultsBucket: this.resultsBucket,
+            resultsBucketName: this.resultsBucketName,
+            workgroup: this.workgroup,
+            workgroupName: this.workgroupName,
+            namedQueryIds: this.namedQueryIds,
+            analystPolicy: this.analystPolicy,
+            analystPolicyArn: this.analystPolicyArn,
+            analystPolicyDocument: this.analystPolicyDocument,
+        });
+    }
+
+    /** The Glue database of the archive's tables. */
+    private createDatabase(name: string, args: ArchiveQueryArgs): aws.glue.CatalogDatabase {
         const databaseName = args.databaseName ?? pulumi.output(args.bucketArn).apply((arn) => defaultDatabaseName(name, arn));
-        this.database = new aws.glue.CatalogDatabase(
+        return new aws.glue.CatalogDatabase(
             `${name}-database`,
             {
                 name: databaseName,
                 description: "client-events archive: tables events and errors (partition projection, no crawler)",
             },
-            parent,
+            { parent: this },
         );
-        this.databaseName = this.database.name;
-        this.tables = Object.fromEntries(ARCHIVE_TABLES.map((table) => [table.name, this.table(name, table, args.bucketName, policy)]));
-        this.tableNames = pulumi.all(Object.fromEntries(Object.entries(this.tables).map(([key, t]) => [key, t.name])));
+    }
 
-        // --- results ------------------------------------------------------------------------------------
-        this.resultsBucket = this.resultsStore(name, args.resultsExpirationDays ?? DEFAULT_RESULTS_EXPIRATION_DAYS);
-        this.resultsBucketName = this.resultsBucket.bucket;
-        const account = aws.getCallerIdentityOutput({}, parent).accountId;
-        this.workgroup = new aws.athena.Workgroup(
+    /** The Athena workgroup: engine version 3, enforced settings, encrypted results in the results bucket, a scan limit. */
+    private createWorkgroup(name: string, args: ArchiveQueryArgs, account: pulumi.Output<string>): aws.athena.Workgroup {
+        return new aws.athena.Workgroup(
             `${name}-workgroup`,
             {
                 description: "Queries over the client-events archive",
@@ -236,10 +294,12 @@ export class ArchiveQuery extends pulumi.ComponentResource {
                     },
                 },
             },
-            parent,
+            { parent: this },
         );
-        this.workgroupName = this.workgroup.name;
+    }
 
+    /** The named queries of pipeline/named-queries.ts, saved in the workgroup; their ids by name. */
+    private createNamedQueries(name: string): pulumi.Output<Record<string, string>> {
         const saved = NAMED_QUERIES.map(
             (query) =>
                 new aws.athena.NamedQuery(
@@ -254,30 +314,32 @@ export class ArchiveQuery extends pulumi.ComponentResource {
                     { parent: this, dependsOn: Object.values(this.tables) },
                 ),
         );
-        this.namedQueryIds = pulumi.all(Object.fromEntries(saved.map((q, i) => [NAMED_QUERIES[i].name, q.id])));
+        return pulumi.all(Object.fromEntries(saved.map((q, i) => [NAMED_QUERIES[i].name, q.id])));
+    }
 
-        // --- analysts -------------------------------------------------------------------------------------
-        const partition = aws.getPartitionOutput({}, parent).partition;
-        const region = aws.getRegionOutput({}, parent).region;
-        this.analystPolicyDocument = pulumi
+    /** The analyst policy (JSON) for this archive, results bucket, workgroup and tables. */
+    private analystPolicyJson(archiveBucketArn: pulumi.Input<string>, account: pulumi.Output<string>): pulumi.Output<string> {
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        return pulumi
             .all([
                 partition,
                 region,
                 account,
-                args.bucketArn,
+                archiveBucketArn,
                 this.resultsBucket.arn,
                 this.workgroup.arn,
                 this.databaseName,
                 this.tableNames,
             ])
-            .apply(([p, r, accountId, archiveBucketArn, resultsBucketArn, workgroupArn, db, tables]) =>
+            .apply(([p, r, accountId, archiveArn, resultsBucketArn, workgroupArn, db, tables]) =>
                 JSON.stringify({
                     Version: "2012-10-17",
                     Statement: analystPolicyStatements({
                         partition: p,
                         region: r,
                         accountId,
-                        archiveBucketArn,
+                        archiveBucketArn: archiveArn,
                         resultsBucketArn,
                         workgroupArn,
                         databaseName: db,
@@ -285,24 +347,6 @@ export class ArchiveQuery extends pulumi.ComponentResource {
                     }),
                 }),
             );
-        this.analystPolicy = new aws.iam.Policy(
-            `${name}-analyst-policy`,
-            {
-                description: "Query the client-events archive with Athena (read-only on the archive)",
-                policy: this.analystPolicyDocument,
-            },
-            parent,
-        );
-        this.analystPolicyArn = this.analystPolicy.arn;
-
-        this.registerOutputs({
-            databaseName: this.databaseName,
-            tableNames: this.tableNames,
-            resultsBucketName: this.resultsBucketName,
-            workgroupName: this.workgroupName,
-            namedQueryIds: this.namedQueryIds,
-            analystPolicyArn: this.analystPolicyArn,
-        });
     }
 
     private table(

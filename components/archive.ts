@@ -81,37 +81,73 @@ export class Archive extends pulumi.ComponentResource {
     public readonly errorLogGroup: aws.cloudwatch.LogGroup;
 
     constructor(name: string, args: ArchiveArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        // Plain values are checked before anything is created; values known only at deployment
-        // are checked again when they resolve.
-        checkKnown(args.bufferingSizeMiB, (v) => checkBufferingSize(name, v));
-        checkKnown(args.bufferingIntervalSeconds, (v) => checkBufferingInterval(name, v));
-        if (
-            [args.transitionDays, args.transitionStorageClass, args.expirationDays].every(
-                (v) => v === undefined || !pulumi.Output.isInstance(v),
-            )
-        ) {
-            validateLifecycle(
-                (args.transitionDays ?? 30) as number,
-                (args.transitionStorageClass ?? "STANDARD_IA") as string,
-                (args.expirationDays ?? 365) as number,
-            );
-        }
+        checkKnownArgs(name, args);
         super("client-events:index:Archive", name, {}, opts);
-        const parent = { parent: this };
         const logRetentionDays = args.logRetentionDays ?? 30;
 
-        // --- bucket -----------------------------------------------------------------------------------
-        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy ?? false }, parent);
+        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy ?? false }, { parent: this });
         this.bucketName = this.bucket.bucket;
         this.bucketArn = this.bucket.arn;
+        const bucketSettings = this.createBucketSettings(name);
+        this.createLifecycle(name, args, bucketSettings.versioning);
+        this.bucketPolicyDocument = this.bucket.arn.apply(tlsOnlyBucketPolicy);
+        new aws.s3.BucketPolicy(
+            `${name}-policy`,
+            { bucket: this.bucket.id, policy: this.bucketPolicyDocument },
+            { parent: this, dependsOn: [bucketSettings.publicAccess, bucketSettings.ownership] },
+        );
 
+        this.transform = this.createTransform(name, args.schemas, logRetentionDays);
+        this.errorLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, { retentionInDays: logRetentionDays }, { parent: this });
+        const logStream = new aws.cloudwatch.LogStream(
+            `${name}-firehose-delivery`,
+            { logGroupName: this.errorLogGroup.name, name: DELIVERY_LOG_STREAM },
+            { parent: this },
+        );
+        this.firehoseRole = this.createFirehoseRole(name);
+        this.firehosePolicyDocument = this.firehosePolicy(logStream);
+        const firehosePolicy = new aws.iam.RolePolicy(
+            `${name}-firehose-policy`,
+            { role: this.firehoseRole.id, policy: this.firehosePolicyDocument },
+            { parent: this },
+        );
+
+        this.partitionKeysQuery = pulumi
+            .output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY)
+            .apply((policy) => buildPartitionKeysQuery(policy as PartitioningPolicy));
+        this.deliveryStream = this.createDeliveryStream(name, args, logStream, firehosePolicy);
+        this.deliveryStreamName = this.deliveryStream.name;
+        this.deliveryStreamArn = this.deliveryStream.arn;
+
+        this.registerOutputs({
+            bucket: this.bucket,
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            deliveryStream: this.deliveryStream,
+            deliveryStreamName: this.deliveryStreamName,
+            deliveryStreamArn: this.deliveryStreamArn,
+            transform: this.transform,
+            firehoseRole: this.firehoseRole,
+            firehosePolicyDocument: this.firehosePolicyDocument,
+            bucketPolicyDocument: this.bucketPolicyDocument,
+            partitionKeysQuery: this.partitionKeysQuery,
+            errorLogGroup: this.errorLogGroup,
+        });
+    }
+
+    /** The bucket's ownership (no ACLs), public access block, default encryption and versioning. */
+    private createBucketSettings(name: string): {
+        ownership: aws.s3.BucketOwnershipControls;
+        publicAccess: aws.s3.BucketPublicAccessBlock;
+        versioning: aws.s3.BucketVersioning;
+    } {
         const ownership = new aws.s3.BucketOwnershipControls(
             `${name}-ownership`,
             {
                 bucket: this.bucket.id,
                 rule: { objectOwnership: "BucketOwnerEnforced" }, // ACLs off: the bucket policy alone decides access.
             },
-            parent,
+            { parent: this },
         );
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
@@ -122,7 +158,7 @@ export class Archive extends pulumi.ComponentResource {
                 ignorePublicAcls: true,
                 restrictPublicBuckets: true,
             },
-            parent,
+            { parent: this },
         );
         new aws.s3.BucketServerSideEncryptionConfiguration(
             `${name}-encryption`,
@@ -130,7 +166,7 @@ export class Archive extends pulumi.ComponentResource {
                 bucket: this.bucket.id,
                 rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
             },
-            parent,
+            { parent: this },
         );
         // Versioning: Firehose never overwrites (every object name is unique), so versions only appear
         // when someone deletes or overwrites an event file; they are kept for noncurrentVersionExpirationDays.
@@ -140,10 +176,14 @@ export class Archive extends pulumi.ComponentResource {
                 bucket: this.bucket.id,
                 versioningConfiguration: { status: "Enabled" },
             },
-            parent,
+            { parent: this },
         );
+        return { ownership, publicAccess, versioning };
+    }
 
-        const lifecycleRules = pulumi
+    /** The lifecycle rules: transition, expiration, previous versions, unfinished uploads. */
+    private createLifecycle(name: string, args: ArchiveArgs, versioning: aws.s3.BucketVersioning): void {
+        const rules = pulumi
             .all([
                 args.transitionDays ?? 30,
                 args.transitionStorageClass ?? "STANDARD_IA",
@@ -152,51 +192,19 @@ export class Archive extends pulumi.ComponentResource {
                 args.abortIncompleteUploadDays ?? 7,
             ])
             .apply(([transitionDays, storageClass, expirationDays, noncurrentDays, abortDays]) => {
-                validateLifecycle(transitionDays, storageClass, expirationDays);
-                const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
-                    {
-                        id: "abort-incomplete-uploads",
-                        status: "Enabled",
-                        filter: {},
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
-                    },
-                    {
-                        id: "expire-previous-versions",
-                        status: "Enabled",
-                        filter: {},
-                        noncurrentVersionExpiration: { noncurrentDays },
-                        expiration: expirationDays > 0 ? undefined : { expiredObjectDeleteMarker: true },
-                    },
-                ];
-                if (transitionDays > 0) {
-                    rules.push({
-                        id: "transition-events",
-                        status: "Enabled",
-                        filter: {},
-                        transitions: [{ days: transitionDays, storageClass }],
-                    });
-                }
-                if (expirationDays > 0) {
-                    rules.push({ id: "expire-events", status: "Enabled", filter: {}, expiration: { days: expirationDays } });
-                }
-                return rules;
+                if (!lifecycleKnown(args)) validateLifecycle(transitionDays, storageClass, expirationDays);
+                return lifecycleRules({ transitionDays, storageClass, expirationDays, noncurrentDays, abortDays });
             });
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
-            { bucket: this.bucket.id, rules: lifecycleRules },
+            { bucket: this.bucket.id, rules },
             { parent: this, dependsOn: [versioning] },
         );
+    }
 
-        this.bucketPolicyDocument = this.bucket.arn.apply(tlsOnlyBucketPolicy);
-        new aws.s3.BucketPolicy(
-            `${name}-policy`,
-            { bucket: this.bucket.id, policy: this.bucketPolicyDocument },
-            { parent: this, dependsOn: [publicAccess, ownership] },
-        );
-
-        // --- transform Lambda ---------------------------------------------------------------------------
-        const schemas = args.schemas;
-        this.transform = new HandlerFunction(
+    /** The transform Lambda Firehose runs on every batch. */
+    private createTransform(name: string, schemas: SchemaPolicy | undefined, logRetentionDays: pulumi.Input<number>): Archive["transform"] {
+        return new HandlerFunction(
             `${name}-enrich`,
             {
                 // A factory, so the validators are set up once per cold start rather than on every invocation.
@@ -207,22 +215,14 @@ export class Archive extends pulumi.ComponentResource {
                 memorySize: 256,
                 logRetentionDays,
             },
-            parent,
+            { parent: this },
         );
+    }
 
-        // --- Firehose ----------------------------------------------------------------------------------
-        this.errorLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, { retentionInDays: logRetentionDays }, parent);
-        const logStream = new aws.cloudwatch.LogStream(
-            `${name}-firehose-delivery`,
-            {
-                logGroupName: this.errorLogGroup.name,
-                name: DELIVERY_LOG_STREAM,
-            },
-            parent,
-        );
-
-        const account = aws.getCallerIdentityOutput({}, parent).accountId;
-        this.firehoseRole = new aws.iam.Role(
+    /** The role Firehose assumes, for this account only (the confused-deputy guard). */
+    private createFirehoseRole(name: string): aws.iam.Role {
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        return new aws.iam.Role(
             `${name}-firehose-role`,
             {
                 assumeRolePolicy: account.apply((accountId) =>
@@ -239,12 +239,14 @@ export class Archive extends pulumi.ComponentResource {
                     }),
                 ),
             },
-            parent,
+            { parent: this },
         );
+    }
 
-        const fnArn = this.transform.function.arn;
-        const statements: pulumi.Output<PolicyStatement[]> = pulumi
-            .all([this.bucket.arn, fnArn, this.errorLogGroup.arn, logStream.name])
+    /** The Firehose role's policy (JSON): write this bucket, invoke the transform, write delivery errors. */
+    private firehosePolicy(logStream: aws.cloudwatch.LogStream): pulumi.Output<string> {
+        return pulumi
+            .all([this.bucket.arn, this.transform.function.arn, this.errorLogGroup.arn, logStream.name])
             .apply(([bucketArn, functionArn, logGroupArn, streamName]): PolicyStatement[] => [
                 {
                     Sid: "WriteArchiveBucket",
@@ -271,26 +273,19 @@ export class Archive extends pulumi.ComponentResource {
                     Action: ["logs:PutLogEvents"],
                     Resource: [`${logGroupArn}:log-stream:${streamName}`],
                 },
-            ]);
-        this.firehosePolicyDocument = statements.apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
-        const firehosePolicy = new aws.iam.RolePolicy(
-            `${name}-firehose-policy`,
-            {
-                role: this.firehoseRole.id,
-                policy: this.firehosePolicyDocument,
-            },
-            parent,
-        );
+            ])
+            .apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
+    }
 
-        this.partitionKeysQuery = pulumi
-            .output(args.partitioning ?? DEFAULT_PARTITIONING_POLICY)
-            .apply((policy) => buildPartitionKeysQuery(policy as PartitioningPolicy));
-        const bufferingSize = pulumi.output(args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB).apply((v) => checkBufferingSize(name, v));
-        const bufferingInterval = pulumi
-            .output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds)
-            .apply((v) => checkBufferingInterval(name, v));
-
-        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(
+    /** The DirectPut stream: buffering, compression, the transform, jq partition keys, delimiters, error logs. */
+    private createDeliveryStream(
+        name: string,
+        args: ArchiveArgs,
+        logStream: aws.cloudwatch.LogStream,
+        firehosePolicy: aws.iam.RolePolicy,
+    ): aws.kinesis.FirehoseDeliveryStream {
+        const compression = args.compression ?? "UNCOMPRESSED";
+        return new aws.kinesis.FirehoseDeliveryStream(
             `${name}-stream`,
             {
                 destination: "extended_s3",
@@ -300,60 +295,115 @@ export class Archive extends pulumi.ComponentResource {
                     bucketArn: this.bucket.arn,
                     prefix: S3_PREFIX,
                     errorOutputPrefix: S3_ERROR_PREFIX,
-                    bufferingSize,
-                    bufferingInterval,
-                    compressionFormat: args.compression ?? "UNCOMPRESSED",
+                    bufferingSize: pulumi
+                        .output(args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB)
+                        .apply((v) => (isKnown(args.bufferingSizeMiB) ? v : checkBufferingSize(name, v))),
+                    bufferingInterval: pulumi
+                        .output(args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds)
+                        .apply((v) => (isKnown(args.bufferingIntervalSeconds) ? v : checkBufferingInterval(name, v))),
+                    compressionFormat: compression,
                     // Set, not left to Firehose's default: Athena and DuckDB decompress by the object's extension.
-                    fileExtension: pulumi.output(args.compression ?? "UNCOMPRESSED").apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
+                    fileExtension: pulumi.output(compression).apply((c) => COMPRESSION_EXTENSIONS[c] || undefined),
                     dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
                     cloudwatchLoggingOptions: { enabled: true, logGroupName: this.errorLogGroup.name, logStreamName: logStream.name },
-                    processingConfiguration: {
-                        enabled: true,
-                        // No RecordDeAggregation: EventBridge puts one event per Firehose record.
-                        processors: [
-                            {
-                                type: "Lambda",
-                                parameters: [
-                                    { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${fnArn}:$LATEST` },
-                                    { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_INVOCATION.bufferSizeMiB) },
-                                    {
-                                        parameterName: "BufferIntervalInSeconds",
-                                        parameterValue: String(TRANSFORM_INVOCATION.bufferIntervalSeconds),
-                                    },
-                                    { parameterName: "NumberOfRetries", parameterValue: String(TRANSFORM_INVOCATION.numberOfRetries) },
-                                ],
-                            },
-                            {
-                                type: "MetadataExtraction",
-                                parameters: [
-                                    { parameterName: "MetadataExtractionQuery", parameterValue: this.partitionKeysQuery },
-                                    { parameterName: "JsonParsingEngine", parameterValue: JSON_PARSING_ENGINE },
-                                ],
-                            },
-                            {
-                                type: "AppendDelimiterToRecord",
-                                parameters: [{ parameterName: "Delimiter", parameterValue: RECORD_DELIMITER_PARAMETER }],
-                            },
-                        ],
-                    },
+                    processingConfiguration: { enabled: true, processors: this.processors() },
                 },
             },
             { parent: this, dependsOn: [firehosePolicy] },
         );
-        this.deliveryStreamName = this.deliveryStream.name;
-        this.deliveryStreamArn = this.deliveryStream.arn;
+    }
 
-        this.registerOutputs({
-            bucketName: this.bucketName,
-            bucketArn: this.bucketArn,
-            deliveryStreamName: this.deliveryStreamName,
-            deliveryStreamArn: this.deliveryStreamArn,
-        });
+    /** Firehose's processors, in order: the transform Lambda, jq partition-key extraction, a newline after each record. */
+    private processors(): aws.types.input.kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessor[] {
+        // No RecordDeAggregation: EventBridge puts one event per Firehose record.
+        return [
+            {
+                type: "Lambda",
+                parameters: [
+                    { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${this.transform.function.arn}:$LATEST` },
+                    { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_INVOCATION.bufferSizeMiB) },
+                    { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_INVOCATION.bufferIntervalSeconds) },
+                    { parameterName: "NumberOfRetries", parameterValue: String(TRANSFORM_INVOCATION.numberOfRetries) },
+                ],
+            },
+            {
+                type: "MetadataExtraction",
+                parameters: [
+                    { parameterName: "MetadataExtractionQuery", parameterValue: this.partitionKeysQuery },
+                    { parameterName: "JsonParsingEngine", parameterValue: JSON_PARSING_ENGINE },
+                ],
+            },
+            {
+                type: "AppendDelimiterToRecord",
+                parameters: [{ parameterName: "Delimiter", parameterValue: RECORD_DELIMITER_PARAMETER }],
+            },
+        ];
     }
 }
 
-function checkKnown<T>(value: pulumi.Input<T> | undefined, check: (v: T) => unknown): void {
-    if (value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise)) check(value as T);
+/**
+ * Each value is checked once: a plain value before anything is created, a value known only at deployment
+ * when it resolves (in createLifecycle and createDeliveryStream).
+ */
+function checkKnownArgs(name: string, args: ArchiveArgs): void {
+    if (isKnown(args.bufferingSizeMiB)) checkBufferingSize(name, (args.bufferingSizeMiB ?? BUFFERING.defaultSizeMiB) as number);
+    if (isKnown(args.bufferingIntervalSeconds)) {
+        checkBufferingInterval(name, (args.bufferingIntervalSeconds ?? BUFFERING.defaultIntervalSeconds) as number);
+    }
+    if (lifecycleKnown(args)) {
+        validateLifecycle(
+            (args.transitionDays ?? 30) as number,
+            (args.transitionStorageClass ?? "STANDARD_IA") as string,
+            (args.expirationDays ?? 365) as number,
+        );
+    }
+}
+
+/** The bucket's lifecycle rules for resolved settings (0 days: no transition, or no expiration). */
+function lifecycleRules(days: {
+    transitionDays: number;
+    storageClass: string;
+    expirationDays: number;
+    noncurrentDays: number;
+    abortDays: number;
+}): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+    const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
+        {
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: {},
+            abortIncompleteMultipartUpload: { daysAfterInitiation: days.abortDays },
+        },
+        {
+            id: "expire-previous-versions",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: days.noncurrentDays },
+            expiration: days.expirationDays > 0 ? undefined : { expiredObjectDeleteMarker: true },
+        },
+    ];
+    if (days.transitionDays > 0) {
+        rules.push({
+            id: "transition-events",
+            status: "Enabled",
+            filter: {},
+            transitions: [{ days: days.transitionDays, storageClass: days.storageClass }],
+        });
+    }
+    if (days.expirationDays > 0) {
+        rules.push({ id: "expire-events", status: "Enabled", filter: {}, expiration: { days: days.expirationDays } });
+    }
+    return rules;
+}
+
+/** Whether an argument is known now: unset (its default applies) or a plain value, not an Output or a promise. */
+function isKnown(value: unknown): boolean {
+    return value === undefined || (!pulumi.Output.isInstance(value) && !(value instanceof Promise));
+}
+
+/** The lifecycle rules depend on each other, so they are checked together once all three are known. */
+function lifecycleKnown(args: ArchiveArgs): boolean {
+    return [args.transitionDays, args.transitionStorageClass, args.expirationDays].every(isKnown);
 }
 
 function checkBufferingSize(name: string, size: number): number {

@@ -34,14 +34,18 @@ export interface RouteArgs {
     eventPattern: pulumi.Input<Record<string, unknown>>;
     /** Shown in the EventBridge console. */
     description?: pulumi.Input<string>;
-    /** Where matching events go. */
+    /** Where matching events go (an object of Inputs, not an Input: whether it has `roleStatements` decides whether a role exists). */
     target: RouteTargetArgs;
 }
 
 export interface EventRoutingArgs {
     /** ARN of the archive's Firehose stream: every client event is sent there. */
     archiveStreamArn: pulumi.Input<string>;
-    /** The Zendesk ticket target (see ZendeskDestination.target); omit to deploy without Zendesk. */
+    /**
+     * The Zendesk ticket target (see ZendeskDestination.target); omit to deploy without Zendesk. Plain objects,
+     * here and in `routes` and `replayArchive` (their fields are Inputs): whether they are given, and the route
+     * names, decide which rules, queues and alarms exist, which Pulumi must know when it plans.
+     */
     zendesk?: RouteTargetArgs;
     /** Your own rules, by name (letters, digits and "-"; "archive" and "zendesk" are taken). */
     routes?: Record<string, RouteArgs>;
@@ -156,11 +160,17 @@ export class EventRouting extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ busName: this.busName, busArn: this.busArn, deadLetterQueueUrls: this.deadLetterQueueUrls });
+        this.registerOutputs({
+            bus: this.bus,
+            busName: this.busName,
+            busArn: this.busArn,
+            routes: this.routes,
+            deadLetterQueueUrls: this.deadLetterQueueUrls,
+            replayArchive: this.replayArchive,
+        });
     }
 
     private createRoute(prefix: string, route: string, spec: RouteArgs, alarmActions?: pulumi.Input<pulumi.Input<string>[]>): Route {
-        const parent = { parent: this };
         const rule = new aws.cloudwatch.EventRule(
             `${prefix}-rule`,
             {
@@ -169,9 +179,44 @@ export class EventRouting extends pulumi.ComponentResource {
                 eventPattern: pulumi.output(spec.eventPattern).apply((pattern) => JSON.stringify(pattern)),
                 state: "ENABLED",
             },
-            parent,
+            { parent: this },
         );
+        const { deadLetterQueue, queuePolicyDocument, queuePolicy } = this.createDeadLetterQueue(prefix, rule);
+        const dependsOn: pulumi.Resource[] = [queuePolicy];
+        const targetRole =
+            spec.target.roleStatements !== undefined ? this.createTargetRole(prefix, rule, spec.target.roleStatements) : undefined;
+        if (targetRole) dependsOn.push(targetRole.policy);
 
+        const target = new aws.cloudwatch.EventTarget(
+            `${prefix}-target`,
+            {
+                rule: rule.name,
+                eventBusName: this.bus.name,
+                arn: spec.target.arn,
+                roleArn: targetRole?.role.arn,
+                inputTransformer: spec.target.inputTransformer,
+                retryPolicy: spec.target.retryPolicy ?? DEFAULT_RETRY_POLICY,
+                deadLetterConfig: { arn: deadLetterQueue.arn },
+            },
+            { parent: this, dependsOn },
+        );
+        const deadLetterAlarm = this.createDeadLetterAlarm(prefix, route, deadLetterQueue, alarmActions);
+        return {
+            rule,
+            target,
+            deadLetterQueue,
+            queuePolicyDocument,
+            role: targetRole?.role,
+            rolePolicyDocument: targetRole?.policyDocument,
+            deadLetterAlarm,
+        };
+    }
+
+    /** The route's dead-letter queue (SSE-SQS) and its policy: only this rule may send, over TLS only. */
+    private createDeadLetterQueue(
+        prefix: string,
+        rule: aws.cloudwatch.EventRule,
+    ): { deadLetterQueue: aws.sqs.Queue; queuePolicyDocument: pulumi.Output<string>; queuePolicy: aws.sqs.QueuePolicy } {
         // SSE-SQS: encrypted at rest with no key policy for EventBridge to need.
         const deadLetterQueue = new aws.sqs.Queue(
             `${prefix}-dlq`,
@@ -179,7 +224,7 @@ export class EventRouting extends pulumi.ComponentResource {
                 sqsManagedSseEnabled: true,
                 messageRetentionSeconds: DLQ_RETENTION_SECONDS,
             },
-            parent,
+            { parent: this },
         );
         const queuePolicyDocument = pulumi.all([deadLetterQueue.arn, rule.arn]).apply(([queueArn, ruleArn]) =>
             JSON.stringify({
@@ -207,61 +252,58 @@ export class EventRouting extends pulumi.ComponentResource {
         const queuePolicy = new aws.sqs.QueuePolicy(
             `${prefix}-dlq-policy`,
             { queueUrl: deadLetterQueue.url, policy: queuePolicyDocument },
-            parent,
+            { parent: this },
         );
+        return { deadLetterQueue, queuePolicyDocument, queuePolicy };
+    }
 
-        let role: aws.iam.Role | undefined;
-        let rolePolicyDocument: pulumi.Output<string> | undefined;
-        const dependsOn: pulumi.Resource[] = [queuePolicy];
-        if (spec.target.roleStatements !== undefined) {
-            const account = aws.getCallerIdentityOutput({}, parent).accountId;
-            role = new aws.iam.Role(
-                `${prefix}-role`,
-                {
-                    assumeRolePolicy: pulumi.all([account, rule.arn]).apply(([accountId, ruleArn]) =>
-                        JSON.stringify({
-                            Version: "2012-10-17",
-                            Statement: [
-                                {
-                                    Effect: "Allow",
-                                    Principal: { Service: "events.amazonaws.com" },
-                                    Action: "sts:AssumeRole",
-                                    // Only this rule of this account can use the role (confused-deputy protection).
-                                    Condition: {
-                                        StringEquals: { "aws:SourceAccount": accountId },
-                                        ArnEquals: { "aws:SourceArn": ruleArn },
-                                    },
-                                },
-                            ],
-                        }),
-                    ),
-                },
-                parent,
-            );
-            rolePolicyDocument = pulumi
-                .output(spec.target.roleStatements)
-                .apply((Statement) => pulumi.output({ Version: "2012-10-17", Statement }))
-                .apply((doc) => JSON.stringify(doc));
-            dependsOn.push(new aws.iam.RolePolicy(`${prefix}-policy`, { role: role.id, policy: rolePolicyDocument }, parent));
-        }
-
-        const target = new aws.cloudwatch.EventTarget(
-            `${prefix}-target`,
+    /** The target's role: assumable by EventBridge for this rule of this account only, allowed exactly `statements`. */
+    private createTargetRole(
+        prefix: string,
+        rule: aws.cloudwatch.EventRule,
+        statements: pulumi.Input<PolicyStatement[]>,
+    ): { role: aws.iam.Role; policyDocument: pulumi.Output<string>; policy: aws.iam.RolePolicy } {
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const role = new aws.iam.Role(
+            `${prefix}-role`,
             {
-                rule: rule.name,
-                eventBusName: this.bus.name,
-                arn: spec.target.arn,
-                roleArn: role?.arn,
-                inputTransformer: spec.target.inputTransformer,
-                retryPolicy: spec.target.retryPolicy ?? DEFAULT_RETRY_POLICY,
-                deadLetterConfig: { arn: deadLetterQueue.arn },
+                assumeRolePolicy: pulumi.all([account, rule.arn]).apply(([accountId, ruleArn]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "events.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                                // Only this rule of this account can use the role (confused-deputy protection).
+                                Condition: {
+                                    StringEquals: { "aws:SourceAccount": accountId },
+                                    ArnEquals: { "aws:SourceArn": ruleArn },
+                                },
+                            },
+                        ],
+                    }),
+                ),
             },
-            { parent: this, dependsOn },
+            { parent: this },
         );
+        const policyDocument = pulumi
+            .output(statements)
+            .apply((Statement) => pulumi.output({ Version: "2012-10-17", Statement }))
+            .apply((doc) => JSON.stringify(doc));
+        const policy = new aws.iam.RolePolicy(`${prefix}-policy`, { role: role.id, policy: policyDocument }, { parent: this });
+        return { role, policyDocument, policy };
+    }
 
-        // A dead letter is an event a target never got: worth a look every time (pipeline/alarms.ts).
+    /** A dead letter is an event a target never got: worth a look every time (pipeline/alarms.ts). */
+    private createDeadLetterAlarm(
+        prefix: string,
+        route: string,
+        deadLetterQueue: aws.sqs.Queue,
+        alarmActions?: pulumi.Input<pulumi.Input<string>[]>,
+    ): aws.cloudwatch.MetricAlarm {
         const dlqMetric = METRICS.dlqVisible;
-        const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+        return new aws.cloudwatch.MetricAlarm(
             `${prefix}-dlq-alarm`,
             {
                 alarmDescription: pulumi.interpolate`Events of route "${route}" could not be delivered and wait in ${deadLetterQueue.name} (see the README: dead-letter queues and redrive)`,
@@ -278,9 +320,7 @@ export class EventRouting extends pulumi.ComponentResource {
                 alarmActions: alarmActions ?? [],
                 okActions: alarmActions ?? [],
             },
-            parent,
+            { parent: this },
         );
-
-        return { rule, target, deadLetterQueue, queuePolicyDocument, role, rolePolicyDocument, deadLetterAlarm };
     }
 }

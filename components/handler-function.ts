@@ -15,7 +15,10 @@ export interface PolicyStatement {
 }
 
 export interface HandlerFunctionArgs<E, R> {
-    /** The handler: an async function from `handlers/`, serialized by Pulumi into the Lambda package. */
+    /**
+     * The handler: an async function from `handlers/`, serialized by Pulumi into the Lambda package. Plain, like
+     * `callbackFactory` and `packages`: the package is built from them while the program runs.
+     */
     callback?: aws.lambda.Callback<E, R>;
     /**
      * Instead of `callback`: a function run once per cold start that returns the handler. Use it for state
@@ -33,7 +36,7 @@ export interface HandlerFunctionArgs<E, R> {
     memorySize?: pulumi.Input<number>;
     /** Log retention in days; default 30. */
     logRetentionDays?: pulumi.Input<number>;
-    /** Root `dependencies` this handler needs; every other one is kept out of its package. */
+    /** Root `dependencies` this handler needs; every other one is kept out of its package (plain: see `callback`). */
     packages?: string[];
     /** A description shown in the Lambda console. */
     description?: pulumi.Input<string>;
@@ -133,6 +136,7 @@ export class HandlerFunction<E, R> extends pulumi.ComponentResource {
             function: this.function,
             role: this.role,
             logGroup: this.logGroup,
+            policyDocument: this.policyDocument,
         });
     }
 }

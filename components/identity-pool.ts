@@ -58,8 +58,39 @@ export class IdentityPool extends pulumi.ComponentResource {
 
     constructor(name: string, args: IdentityPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:IdentityPool", name, {}, opts);
+        ({ postConfirmation: this.postConfirmation, preTokenGeneration: this.preTokenGeneration } = this.createTriggers(name, args));
+        this.userPool = this.createUserPool(name, args);
+        this.triggerPolicyDocument = this.userPool.arn.apply((arn) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "SetClientIdOfThisPool",
+                        Effect: "Allow",
+                        Action: "cognito-idp:AdminUpdateUserAttributes",
+                        Resource: arn,
+                    },
+                ],
+            }),
+        );
+        this.grantTriggers(name);
+        this.client = this.createClient(name, args);
 
-        this.postConfirmation = new HandlerFunction(
+        this.registerOutputs({
+            userPool: this.userPool,
+            client: this.client,
+            postConfirmation: this.postConfirmation,
+            preTokenGeneration: this.preTokenGeneration,
+            triggerPolicyDocument: this.triggerPolicyDocument,
+        });
+    }
+
+    /** The two Cognito triggers' Lambdas (their access to the pool comes in grantTriggers, once the pool exists). */
+    private createTriggers(
+        name: string,
+        args: IdentityPoolArgs,
+    ): { postConfirmation: IdentityPool["postConfirmation"]; preTokenGeneration: IdentityPool["preTokenGeneration"] } {
+        const postConfirmation = new HandlerFunction(
             `${name}-confirm`,
             {
                 callbackFactory: createPostConfirmationHandler,
@@ -69,7 +100,7 @@ export class IdentityPool extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.preTokenGeneration = new HandlerFunction(
+        const preTokenGeneration = new HandlerFunction(
             `${name}-token`,
             {
                 callbackFactory: createPreTokenGenerationHandler,
@@ -79,9 +110,13 @@ export class IdentityPool extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        return { postConfirmation, preTokenGeneration };
+    }
 
+    /** The user pool: sign-in settings, the clientId attribute, deletion protection, feature plan, triggers. */
+    private createUserPool(name: string, args: IdentityPoolArgs): aws.cognito.UserPool {
         const threatProtection = pulumi.output(args.threatProtection ?? "off");
-        this.userPool = new aws.cognito.UserPool(
+        return new aws.cognito.UserPool(
             `${name}-users`,
             {
                 aliasAttributes: ALIAS_ATTRIBUTES,
@@ -107,20 +142,10 @@ export class IdentityPool extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        this.triggerPolicyDocument = this.userPool.arn.apply((arn) =>
-            JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "SetClientIdOfThisPool",
-                        Effect: "Allow",
-                        Action: "cognito-idp:AdminUpdateUserAttributes",
-                        Resource: arn,
-                    },
-                ],
-            }),
-        );
+    /** Each trigger may set attributes in this pool only, and only Cognito (for this pool) may invoke it. */
+    private grantTriggers(name: string): void {
         for (const [suffix, trigger] of [
             ["confirm", this.postConfirmation],
             ["token", this.preTokenGeneration],
@@ -144,8 +169,11 @@ export class IdentityPool extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+    }
 
-        this.client = new aws.cognito.UserPoolClient(
+    /** The public app client (no secret) that signs users in, with its token validities. */
+    private createClient(name: string, args: IdentityPoolArgs): aws.cognito.UserPoolClient {
+        return new aws.cognito.UserPoolClient(
             `${name}-client`,
             {
                 userPoolId: this.userPool.id,
@@ -162,12 +190,5 @@ export class IdentityPool extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
-        this.registerOutputs({
-            userPool: this.userPool,
-            client: this.client,
-            postConfirmation: this.postConfirmation,
-            preTokenGeneration: this.preTokenGeneration,
-        });
     }
 }

@@ -53,10 +53,12 @@ export interface IngestApiArgs {
      * - "off": no access or execution logs (and no account-wide change); `executionLogLevel` must be OFF.
      * The role and the setting are kept when the stack is destroyed, since every API of the region logs
      * through them (docs/deploy.md explains the trade-off).
+     * Plain, not an Input: it decides which resources exist (role, account setting, log groups), which Pulumi
+     * must know when it plans.
      */
     cloudWatchRole?: CloudWatchRoleSetting;
     /** The `Access-Control-Allow-Origin` value: "*" or one origin. Default "*". */
-    corsAllowOrigin?: string;
+    corsAllowOrigin?: pulumi.Input<string>;
     /** Retention of the access log group, the execution log group and the authorizer's log group, days. Default 30. */
     logRetentionDays?: pulumi.Input<number>;
 }
@@ -157,10 +159,76 @@ export class IngestApi extends pulumi.ComponentResource {
     constructor(name: string, args: IngestApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("client-events:index:IngestApi", name, {}, opts);
         const region = aws.getRegionOutput({}, { parent: this }).region;
-        const cors = corsHeaders(args.corsAllowOrigin ?? "*");
+        const cors = pulumi.output(args.corsAllowOrigin ?? "*").apply(corsHeaders);
         const ttl = args.authorizerCacheTtlSeconds ?? 300;
 
-        this.api = new aws.apigateway.RestApi(
+        this.api = this.createRestApi(name);
+        const request = this.createRequestValidation(name);
+        this.authorizer = this.createAuthorizerFunction(name, args);
+        const tokenAuthorizer = this.createTokenAuthorizer(name, ttl);
+        const integration = this.createIntegrationRole(name, args.eventBusArn);
+        this.integrationRole = integration.role;
+        this.integrationPolicyDocument = integration.policyDocument;
+        const post = this.createPostEvent(name, { ...request, tokenAuthorizer, integrationPolicy: integration.policy, cors, region });
+        const preflight = this.createPreflight(name, request.eventResource, cors);
+        const gatewayResponses = this.createGatewayResponses(name, cors);
+
+        // A new deployment whenever anything that defines the API changes.
+        const redeployment = pulumi
+            .all([
+                tokenAuthorizer.id,
+                this.integrationRole.arn,
+                ttl,
+                args.userPoolId,
+                args.userPoolClientId,
+                cors.apply((headers) => JSON.stringify(headers)),
+                this.authorizer.function.arn,
+                request.model.id,
+                request.validator.id,
+                region.apply(putEventsIntegrationUri),
+            ])
+            .apply((dynamic) => apiDefinitionHash(dynamic));
+        this.deployment = this.createDeployment(name, redeployment, [...post, ...preflight, ...gatewayResponses]);
+
+        const cloudWatchRole = args.cloudWatchRole ?? "create";
+        const logging = cloudWatchRole !== "off";
+        const checkLevel = (level: string): string => {
+            if (!logging && level !== "OFF")
+                throw new Error(`IngestApi ${name}: executionLogLevel ${level} needs logging, but cloudWatchRole is "off"`);
+            return level;
+        };
+        // A plain level is checked now; one known only at deployment when it resolves.
+        if (typeof args.executionLogLevel === "string") checkLevel(args.executionLogLevel);
+        const executionLogLevel = pulumi.output(args.executionLogLevel ?? (logging ? "ERROR" : "OFF")).apply(checkLevel);
+        if (logging) {
+            ({ accessLogGroup: this.accessLogGroup, executionLogGroup: this.executionLogGroup } = this.createLogGroups(name, args));
+            ({ account: this.accountSetting, role: this.cloudWatchLogsRole } = this.createAccountSetting(name, cloudWatchRole));
+        }
+        this.stage = this.createStage(name, args);
+        this.createMethodSettings(name, args, executionLogLevel);
+
+        this.url = pulumi.interpolate`https://${this.api.id}.execute-api.${region}.amazonaws.com/${this.stage.stageName}`;
+        this.eventUrl = pulumi.interpolate`${this.url}/event`;
+
+        this.registerOutputs({
+            api: this.api,
+            stage: this.stage,
+            authorizer: this.authorizer,
+            integrationRole: this.integrationRole,
+            integrationPolicyDocument: this.integrationPolicyDocument,
+            accessLogGroup: this.accessLogGroup,
+            executionLogGroup: this.executionLogGroup,
+            accountSetting: this.accountSetting,
+            cloudWatchLogsRole: this.cloudWatchLogsRole,
+            deployment: this.deployment,
+            url: this.url,
+            eventUrl: this.eventUrl,
+        });
+    }
+
+    /** The regional REST API. */
+    private createRestApi(name: string): aws.apigateway.RestApi {
+        return new aws.apigateway.RestApi(
             `${name}-api`,
             {
                 description: "client-events ingest: POST /event -> EventBridge PutEvents",
@@ -168,7 +236,14 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
+    /** The `/event` resource, the request body's model and the validator that enforces it. */
+    private createRequestValidation(name: string): {
+        eventResource: aws.apigateway.Resource;
+        model: aws.apigateway.Model;
+        validator: aws.apigateway.RequestValidator;
+    } {
         const eventResource = new aws.apigateway.Resource(
             `${name}-event`,
             {
@@ -178,7 +253,6 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
         const model = new aws.apigateway.Model(
             `${name}-model`,
             {
@@ -189,7 +263,6 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
         const validator = new aws.apigateway.RequestValidator(
             `${name}-validator`,
             {
@@ -200,9 +273,12 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        return { eventResource, model, validator };
+    }
 
-        // --- authorizer ---
-        this.authorizer = new HandlerFunction(
+    /** The Lambda that verifies Cognito tokens. */
+    private createAuthorizerFunction(name: string, args: IngestApiArgs): IngestApi["authorizer"] {
+        return new HandlerFunction(
             `${name}-auth`,
             {
                 callbackFactory: createAuthorizerHandler,
@@ -214,7 +290,10 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
+    /** API Gateway's TOKEN authorizer on that Lambda, and the permission to invoke it. */
+    private createTokenAuthorizer(name: string, ttl: pulumi.Input<number>): aws.apigateway.Authorizer {
         const authorizer = new aws.apigateway.Authorizer(
             `${name}-token-authorizer`,
             {
@@ -229,7 +308,6 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
         new aws.lambda.Permission(
             `${name}-auth-invoke`,
             {
@@ -240,9 +318,15 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        return authorizer;
+    }
 
-        // --- integration role: PutEvents on this bus only ---
-        this.integrationRole = new aws.iam.Role(
+    /** The role the integration calls PutEvents with: on this bus only. */
+    private createIntegrationRole(
+        name: string,
+        eventBusArn: pulumi.Input<string>,
+    ): { role: aws.iam.Role; policyDocument: pulumi.Output<string>; policy: aws.iam.RolePolicy } {
+        const role = new aws.iam.Role(
             `${name}-putevents-role`,
             {
                 description: "API Gateway -> EventBridge PutEvents on the client-events bus",
@@ -253,57 +337,78 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.integrationPolicyDocument = pulumi.output(args.eventBusArn).apply((busArn) =>
+        const policyDocument = pulumi.output(eventBusArn).apply((busArn) =>
             JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{ Sid: "PutEventsOnTheBus", Effect: "Allow", Action: "events:PutEvents", Resource: busArn }],
             }),
         );
-        const integrationPolicy = new aws.iam.RolePolicy(
-            `${name}-putevents-policy`,
-            {
-                role: this.integrationRole.id,
-                policy: this.integrationPolicyDocument,
-            },
-            { parent: this },
-        );
+        const policy = new aws.iam.RolePolicy(`${name}-putevents-policy`, { role: role.id, policy: policyDocument }, { parent: this });
+        return { role, policyDocument, policy };
+    }
 
-        // --- POST /event ---
-        const corsMethodParameters = Object.fromEntries(Object.keys(cors).map((h) => [`method.response.header.${h}`, true]));
-        const corsIntegrationParameters = staticHeaderParameters("method.response", cors);
-
+    /**
+     * `POST /event`: the method, its PutEvents integration, and the method and integration responses (with
+     * CORS headers). Returns what the deployment must wait for.
+     */
+    private createPostEvent(
+        name: string,
+        on: {
+            eventResource: aws.apigateway.Resource;
+            model: aws.apigateway.Model;
+            validator: aws.apigateway.RequestValidator;
+            tokenAuthorizer: aws.apigateway.Authorizer;
+            integrationPolicy: aws.iam.RolePolicy;
+            cors: pulumi.Output<Record<string, string>>;
+            region: pulumi.Output<string>;
+        },
+    ): pulumi.Resource[] {
         const post = new aws.apigateway.Method(
             `${name}-post`,
             {
                 restApi: this.api.id,
-                resourceId: eventResource.id,
+                resourceId: on.eventResource.id,
                 httpMethod: "POST",
                 authorization: "CUSTOM",
-                authorizerId: authorizer.id,
-                requestValidatorId: validator.id,
-                requestModels: { [REQUEST_CONTENT_TYPE]: model.name },
+                authorizerId: on.tokenAuthorizer.id,
+                requestValidatorId: on.validator.id,
+                requestModels: { [REQUEST_CONTENT_TYPE]: on.model.name },
             },
             { parent: this },
         );
-
         const integration = new aws.apigateway.Integration(
             `${name}-put-events`,
             {
                 restApi: this.api.id,
-                resourceId: eventResource.id,
+                resourceId: on.eventResource.id,
                 httpMethod: post.httpMethod,
                 type: "AWS",
                 integrationHttpMethod: PUT_EVENTS_INTEGRATION_HTTP_METHOD,
-                uri: region.apply(putEventsIntegrationUri),
+                uri: on.region.apply(putEventsIntegrationUri),
                 credentials: this.integrationRole.arn,
                 requestParameters: PUT_EVENTS_REQUEST_PARAMETERS,
                 requestTemplates: PUT_EVENTS_REQUEST_TEMPLATES,
                 passthroughBehavior: PASSTHROUGH_BEHAVIOR,
                 timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
             },
-            { parent: this, dependsOn: [integrationPolicy] },
+            { parent: this, dependsOn: [on.integrationPolicy] },
         );
+        const integrationResponses = this.createPostResponses(name, on.eventResource, post, integration, on.cors);
+        return [post, integration, ...integrationResponses];
+    }
 
+    /** The method responses of `POST /event` and the integration responses that map PutEvents' answers onto them. */
+    private createPostResponses(
+        name: string,
+        eventResource: aws.apigateway.Resource,
+        post: aws.apigateway.Method,
+        integration: aws.apigateway.Integration,
+        cors: pulumi.Output<Record<string, string>>,
+    ): aws.apigateway.IntegrationResponse[] {
+        const corsMethodParameters = cors.apply((headers) =>
+            Object.fromEntries(Object.keys(headers).map((h) => [`method.response.header.${h}`, true])),
+        );
+        const corsIntegrationParameters = cors.apply((headers) => staticHeaderParameters("method.response", headers));
         const methodResponses = METHOD_RESPONSE_STATUS_CODES.map(
             (statusCode) =>
                 new aws.apigateway.MethodResponse(
@@ -319,8 +424,7 @@ export class IngestApi extends pulumi.ComponentResource {
                     { parent: this },
                 ),
         );
-
-        const integrationResponses = PUT_EVENTS_INTEGRATION_RESPONSES.map(
+        return PUT_EVENTS_INTEGRATION_RESPONSES.map(
             (spec) =>
                 new aws.apigateway.IntegrationResponse(
                     `${name}-put-events-${spec.statusCode}`,
@@ -336,17 +440,18 @@ export class IngestApi extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [integration, ...methodResponses] },
                 ),
         );
+    }
 
-        // --- OPTIONS /event: CORS preflight, answered by API Gateway itself ---
-        const preflightHeaders = { ...cors, ...PREFLIGHT_EXTRA_HEADERS };
+    /** `OPTIONS /event`: the CORS preflight, answered by API Gateway itself. Returns what the deployment must wait for. */
+    private createPreflight(
+        name: string,
+        eventResource: aws.apigateway.Resource,
+        cors: pulumi.Output<Record<string, string>>,
+    ): pulumi.Resource[] {
+        const preflightHeaders = cors.apply((headers) => ({ ...headers, ...PREFLIGHT_EXTRA_HEADERS }));
         const options = new aws.apigateway.Method(
             `${name}-options`,
-            {
-                restApi: this.api.id,
-                resourceId: eventResource.id,
-                httpMethod: "OPTIONS",
-                authorization: "NONE",
-            },
+            { restApi: this.api.id, resourceId: eventResource.id, httpMethod: "OPTIONS", authorization: "NONE" },
             { parent: this },
         );
         const optionsIntegration = new aws.apigateway.Integration(
@@ -368,7 +473,9 @@ export class IngestApi extends pulumi.ComponentResource {
                 resourceId: eventResource.id,
                 httpMethod: options.httpMethod,
                 statusCode: String(PREFLIGHT_STATUS_CODE),
-                responseParameters: Object.fromEntries(Object.keys(preflightHeaders).map((h) => [`method.response.header.${h}`, true])),
+                responseParameters: preflightHeaders.apply((headers) =>
+                    Object.fromEntries(Object.keys(headers).map((h) => [`method.response.header.${h}`, true])),
+                ),
             },
             { parent: this },
         );
@@ -379,14 +486,17 @@ export class IngestApi extends pulumi.ComponentResource {
                 resourceId: eventResource.id,
                 httpMethod: options.httpMethod,
                 statusCode: String(PREFLIGHT_STATUS_CODE),
-                responseParameters: staticHeaderParameters("method.response", preflightHeaders),
+                responseParameters: preflightHeaders.apply((headers) => staticHeaderParameters("method.response", headers)),
                 responseTemplates: { "application/json": "" },
             },
             { parent: this, dependsOn: [optionsIntegration, optionsResponse] },
         );
+        return [options, optionsIntegration, optionsIntegrationResponse];
+    }
 
-        // --- errors raised by API Gateway itself, with CORS headers ---
-        const gatewayResponses = GATEWAY_RESPONSES.map(
+    /** The errors API Gateway raises itself (authorizer refusals, invalid bodies, throttling...), with CORS headers. */
+    private createGatewayResponses(name: string, cors: pulumi.Output<Record<string, string>>): aws.apigateway.Response[] {
+        return GATEWAY_RESPONSES.map(
             (spec) =>
                 new aws.apigateway.Response(
                     `${name}-${spec.responseType.toLowerCase().replace(/_/g, "-")}`,
@@ -395,80 +505,51 @@ export class IngestApi extends pulumi.ComponentResource {
                         responseType: spec.responseType,
                         statusCode: spec.statusCode,
                         responseTemplates: { "application/json": spec.template },
-                        responseParameters: staticHeaderParameters("gatewayresponse", cors),
+                        responseParameters: cors.apply((headers) => staticHeaderParameters("gatewayresponse", headers)),
                     },
                     { parent: this },
                 ),
         );
+    }
 
-        // --- deployment: a new one whenever anything that defines the API changes ---
-        const redeployment = pulumi
-            .all([
-                authorizer.id,
-                this.integrationRole.arn,
-                ttl,
-                args.userPoolId,
-                args.userPoolClientId,
-                JSON.stringify(cors),
-                this.authorizer.function.arn,
-                model.id,
-                validator.id,
-                region.apply(putEventsIntegrationUri),
-            ])
-            .apply((dynamic) => apiDefinitionHash(dynamic));
-        this.deployment = new aws.apigateway.Deployment(
+    /** The deployment: replaced when `redeployment` (the hash of the API's definition) changes. */
+    private createDeployment(name: string, redeployment: pulumi.Output<string>, definition: pulumi.Resource[]): aws.apigateway.Deployment {
+        return new aws.apigateway.Deployment(
             `${name}-deployment`,
-            {
-                restApi: this.api.id,
-                description: "client-events ingest API",
-                triggers: { redeployment },
-            },
-            {
-                parent: this,
-                dependsOn: [
-                    post,
-                    integration,
-                    ...integrationResponses,
-                    options,
-                    optionsIntegration,
-                    optionsIntegrationResponse,
-                    ...gatewayResponses,
-                ],
-            },
+            { restApi: this.api.id, description: "client-events ingest API", triggers: { redeployment } },
+            { parent: this, dependsOn: definition },
         );
+    }
 
-        // --- stage, logs, metrics, throttling ---
-        const cloudWatchRole = args.cloudWatchRole ?? "create";
-        const logging = cloudWatchRole !== "off";
-        const executionLogLevel = args.executionLogLevel ?? (logging ? "ERROR" : "OFF");
-        if (!logging && args.executionLogLevel !== undefined && args.executionLogLevel !== "OFF") {
-            throw new Error(`IngestApi ${name}: executionLogLevel ${args.executionLogLevel} needs logging, but cloudWatchRole is "off"`);
-        }
-        const stageDependencies: pulumi.Resource[] = [];
-        if (logging) {
-            this.accessLogGroup = new aws.cloudwatch.LogGroup(
-                `${name}-access-logs`,
-                {
-                    retentionInDays: args.logRetentionDays ?? 30,
-                },
-                { parent: this },
-            );
-            // API Gateway writes execution logs to this group, creating it without retention if it does not
-            // exist; created here first, it gets the same retention as the other groups and goes on destroy.
-            this.executionLogGroup = new aws.cloudwatch.LogGroup(
-                `${name}-execution-logs`,
-                {
-                    name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
-                    retentionInDays: args.logRetentionDays ?? 30,
-                },
-                { parent: this },
-            );
-            stageDependencies.push(this.executionLogGroup);
-            ({ account: this.accountSetting, role: this.cloudWatchLogsRole } = this.createAccountSetting(name, cloudWatchRole));
-            if (this.accountSetting) stageDependencies.push(this.accountSetting);
-        }
+    /** The access log group and the execution log group, with retention. */
+    private createLogGroups(
+        name: string,
+        args: IngestApiArgs,
+    ): { accessLogGroup: aws.cloudwatch.LogGroup; executionLogGroup: aws.cloudwatch.LogGroup } {
+        const accessLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-access-logs`,
+            { retentionInDays: args.logRetentionDays ?? 30 },
+            { parent: this },
+        );
+        // API Gateway writes execution logs to this group, creating it without retention if it does not
+        // exist; created here first, it gets the same retention as the other groups and goes on destroy.
+        const executionLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-execution-logs`,
+            {
+                name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.id}/${args.environment}`,
+                retentionInDays: args.logRetentionDays ?? 30,
+            },
+            { parent: this },
+        );
+        return { accessLogGroup, executionLogGroup };
+    }
 
-        this.stage = new aws.apigateway.Stage(
+    /** The stage: one per environment, with the stage variables the mapping template reads and JSON access logs. */
+    private createStage(name: string, args: IngestApiArgs): aws.apigateway.Stage {
+        const dependencies: pulumi.Resource[] = [];
+        if (this.executionLogGroup) dependencies.push(this.executionLogGroup);
+        if (this.accountSetting) dependencies.push(this.accountSetting);
+        return new aws.apigateway.Stage(
             `${name}-stage`,
             {
                 restApi: this.api.id,
@@ -481,9 +562,12 @@ export class IngestApi extends pulumi.ComponentResource {
                 },
                 accessLogSettings: this.accessLogGroup ? { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT } : undefined,
             },
-            { parent: this, dependsOn: stageDependencies },
+            { parent: this, dependsOn: dependencies },
         );
+    }
 
+    /** Every method's settings: metrics, execution logging and the stage-wide throttling. */
+    private createMethodSettings(name: string, args: IngestApiArgs, executionLogLevel: pulumi.Input<string>): void {
         new aws.apigateway.MethodSettings(
             `${name}-method-settings`,
             {
@@ -500,16 +584,6 @@ export class IngestApi extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: this.accountSetting ? [this.accountSetting] : [] },
         );
-
-        this.url = pulumi.interpolate`https://${this.api.id}.execute-api.${region}.amazonaws.com/${this.stage.stageName}`;
-        this.eventUrl = pulumi.interpolate`${this.url}/event`;
-
-        this.registerOutputs({
-            api: this.api,
-            stage: this.stage,
-            url: this.url,
-            eventUrl: this.eventUrl,
-        });
     }
 
     /**

@@ -31,7 +31,11 @@ export interface MonitoringArgs {
     routes: Record<string, { ruleName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> }>;
     /** Name of the archive's Firehose stream. */
     deliveryStreamName: pulumi.Input<string>;
-    /** The stream's buffer interval, seconds: the freshness alarm's threshold follows it. */
+    /**
+     * The stream's buffer interval, seconds: the freshness alarm's threshold follows it. Plain, not an Input: the
+     * alarms are computed as plain data by pipeline/alarms.ts, which local mode evaluates too. The route names of
+     * `routes` and whether `api.accessLogGroupName` is given are plain for the same reason as EventRouting's routes.
+     */
     bufferIntervalSeconds: number;
     /** ARNs of alarms created elsewhere (the dead-letter-queue alarms) to list on the dashboard too. */
     otherAlarmArns?: pulumi.Input<pulumi.Input<string>[]>;
@@ -110,7 +114,12 @@ export class Monitoring extends pulumi.ComponentResource {
             parent,
         );
 
-        this.registerOutputs({ dashboardName: this.dashboardName, alarms: this.alarms });
+        this.registerOutputs({
+            alarms: this.alarms,
+            dashboard: this.dashboard,
+            dashboardName: this.dashboardName,
+            failedEntriesFilter: this.failedEntriesFilter,
+        });
     }
 
     private createAlarm(

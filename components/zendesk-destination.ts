@@ -41,17 +41,23 @@ export class ZendeskDestination extends pulumi.ComponentResource {
     public readonly target: RouteTargetArgs;
 
     constructor(name: string, args: ZendeskDestinationArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Plain values are checked before anything is created; outputs again when they resolve.
+        // Each value is checked once: a plain one before anything is created, an Output when it resolves.
         if (typeof args.endpoint === "string") parseZendeskEndpoint(args.endpoint);
         if (typeof args.email === "string") validateZendeskEmail(args.email);
-        if (typeof args.invocationRateLimitPerSecond === "number") validateZendeskRate(args.invocationRateLimitPerSecond);
+        // validateZendeskRate also returns the warnings to log once the component exists.
+        const rateWarnings =
+            typeof args.invocationRateLimitPerSecond === "number" ? validateZendeskRate(args.invocationRateLimitPerSecond) : undefined;
         super("client-events:index:ZendeskDestination", name, {}, opts);
         const parent = { parent: this };
 
-        const endpoint = pulumi.output(args.endpoint).apply((url) => parseZendeskEndpoint(url).url);
-        const username = pulumi.output(args.email).apply((email) => zendeskUsername(validateZendeskEmail(email)));
+        const endpoint = pulumi
+            .output(args.endpoint)
+            .apply((url) => (typeof args.endpoint === "string" ? url : parseZendeskEndpoint(url).url));
+        const username = pulumi
+            .output(args.email)
+            .apply((email) => zendeskUsername(typeof args.email === "string" ? email : validateZendeskEmail(email)));
         const rate = pulumi.output(args.invocationRateLimitPerSecond ?? DEFAULT_ZENDESK_RATE_PER_SECOND).apply((value) => {
-            for (const warning of validateZendeskRate(value)) pulumi.log.warn(warning, this);
+            for (const warning of rateWarnings ?? validateZendeskRate(value)) pulumi.log.warn(warning, this);
             return value;
         });
 
@@ -99,6 +105,11 @@ export class ZendeskDestination extends pulumi.ComponentResource {
             retryPolicy: { ...ROUTES.zendesk.retryPolicy },
         };
 
-        this.registerOutputs({ apiDestinationArn: this.apiDestinationArn, connectionArn: this.connection.arn });
+        this.registerOutputs({
+            connection: this.connection,
+            apiDestination: this.apiDestination,
+            apiDestinationArn: this.apiDestinationArn,
+            target: this.target,
+        });
     }
 }

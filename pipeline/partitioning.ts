@@ -65,34 +65,39 @@ export function maxActivePartitions(policy: PartitioningPolicy): number {
     return (policy.eventTypes.length + 2) * (policy.maxSchemaVersion + 1 + 2) * 2;
 }
 
-/** Reasons a policy is unusable (empty when it is fine); each names the setting to change. */
-export function validatePartitioningPolicy(policy: PartitioningPolicy): string[] {
+/**
+ * Reasons a policy is unusable (empty when it is fine); each names the setting to change, spelled by `keyName`
+ * (config.ts adds the `client-events:` namespace).
+ */
+export function validatePartitioningPolicy(policy: PartitioningPolicy, keyName = (key: string): string => key): string[] {
     const errors: string[] = [];
-    if (policy.eventTypes.length === 0) errors.push("partitionEventTypes must list at least one eventType");
+    const types = keyName("partitionEventTypes");
+    const maxVersion = keyName("partitionMaxSchemaVersion");
+    if (policy.eventTypes.length === 0) errors.push(`${types} must list at least one eventType`);
     const seen = new Set<string>();
     for (const type of policy.eventTypes) {
         if (typeof type !== "string" || !EVENT_TYPE_NAME.test(type)) {
             errors.push(
-                `partitionEventTypes: ${JSON.stringify(type)} is not a well-formed eventType (letters, digits, "_" and "-", 1 to ${EVENT_TYPE_MAX_LENGTH} characters, starting with a letter or digit)`,
+                `${types}: ${JSON.stringify(type)} is not a well-formed eventType (letters, digits, "_" and "-", 1 to ${EVENT_TYPE_MAX_LENGTH} characters, starting with a letter or digit)`,
             );
         } else if (seen.has(type)) {
-            errors.push(`partitionEventTypes: ${JSON.stringify(type)} is listed twice`);
+            errors.push(`${types}: ${JSON.stringify(type)} is listed twice`);
         }
         seen.add(type);
     }
     if (!Number.isInteger(policy.maxSchemaVersion) || policy.maxSchemaVersion < 0) {
-        errors.push(`partitionMaxSchemaVersion must be a whole number >= 0, got ${policy.maxSchemaVersion}`);
+        errors.push(`${maxVersion} must be a whole number >= 0, got ${policy.maxSchemaVersion}`);
     }
     if (errors.length === 0 && maxActivePartitions(policy) > FIREHOSE_MAX_ACTIVE_PARTITIONS) {
         errors.push(
-            `partitionEventTypes (${policy.eventTypes.length} types) and partitionMaxSchemaVersion (${policy.maxSchemaVersion}) allow up to ` +
+            `${types} (${policy.eventTypes.length} types) and ${maxVersion} (${policy.maxSchemaVersion}) allow up to ` +
                 `${maxActivePartitions(policy)} active partitions, above Firehose's ${FIREHOSE_MAX_ACTIVE_PARTITIONS}: list fewer types or lower the maximum version ` +
                 `((types + 2) x (maxSchemaVersion + 3) x 2 must be <= ${FIREHOSE_MAX_ACTIVE_PARTITIONS})`,
         );
     }
     if (errors.length === 0 && renderQuery(policy).length > MAX_QUERY_LENGTH) {
         errors.push(
-            `partitionEventTypes makes the partitioning query ${renderQuery(policy).length} characters long, above Firehose's ${MAX_QUERY_LENGTH}: list fewer or shorter types`,
+            `${types} makes the partitioning query ${renderQuery(policy).length} characters long, above Firehose's ${MAX_QUERY_LENGTH}: list fewer or shorter types`,
         );
     }
     return errors;

@@ -57,28 +57,36 @@ export class ZendeskConfigError extends Error {
     }
 }
 
+/**
+ * The messages below name the config keys; `keyName` spells them as the caller's user writes them (config.ts
+ * adds the `client-events:` namespace).
+ */
+const asIs = (key: string): string => key;
+
 const ENDPOINT = /^https:\/\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.zendesk\.com\/api\/v2\/tickets(\.json)?$/;
 
 /**
  * Validates a Zendesk tickets endpoint: `https://<subdomain>.zendesk.com/api/v2/tickets` (or
  * `tickets.json`); no port, credentials, query or fragment. Returns the subdomain.
  */
-export function parseZendeskEndpoint(endpoint: string): { url: string; subdomain: string } {
+export function parseZendeskEndpoint(endpoint: string, keyName = asIs): { url: string; subdomain: string } {
     const match = ENDPOINT.exec(endpoint);
     if (!match) {
+        const key = keyName("zendeskEndpoint");
         throw new ZendeskConfigError(
-            `zendeskEndpoint ${JSON.stringify(endpoint)} is not a Zendesk tickets URL; expected https://<subdomain>.zendesk.com/api/v2/tickets ` +
-                `(fix: pulumi config set zendeskEndpoint https://<subdomain>.zendesk.com/api/v2/tickets)`,
+            `${key} ${JSON.stringify(endpoint)} is not a Zendesk tickets URL; expected https://<subdomain>.zendesk.com/api/v2/tickets ` +
+                `(fix: pulumi config set ${key} https://<subdomain>.zendesk.com/api/v2/tickets)`,
         );
     }
     return { url: endpoint, subdomain: match[1] };
 }
 
 /** Validates the email whose API token authenticates (Zendesk username `{email}/token`). */
-export function validateZendeskEmail(email: string): string {
+export function validateZendeskEmail(email: string, keyName = asIs): string {
     if (!/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/.test(email)) {
+        const key = keyName("zendeskEmail");
         throw new ZendeskConfigError(
-            `zendeskEmail ${JSON.stringify(email)} is not an email address (fix: pulumi config set zendeskEmail support@example.com)`,
+            `${key} ${JSON.stringify(email)} is not an email address (fix: pulumi config set ${key} support@example.com)`,
         );
     }
     return email;
@@ -90,16 +98,17 @@ export function zendeskUsername(email: string): string {
 }
 
 /** Validates the invocation rate; returns warnings (rates a small Zendesk plan would reject with 429). */
-export function validateZendeskRate(rate: number): string[] {
+export function validateZendeskRate(rate: number, keyName = asIs): string[] {
+    const key = keyName("zendeskRatePerSecond");
     if (!Number.isInteger(rate) || rate < API_DESTINATION_RATE_LIMITS.min || rate > API_DESTINATION_RATE_LIMITS.max) {
         throw new ZendeskConfigError(
-            `zendeskRatePerSecond must be a whole number from ${API_DESTINATION_RATE_LIMITS.min} to ${API_DESTINATION_RATE_LIMITS.max}, got ${rate}`,
+            `${key} must be a whole number from ${API_DESTINATION_RATE_LIMITS.min} to ${API_DESTINATION_RATE_LIMITS.max}, got ${rate}`,
         );
     }
     const perMinute = rate * 60;
     return perMinute > ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest
         ? [
-              `zendeskRatePerSecond ${rate} is ${perMinute} requests a minute, above the ${ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest} a minute of Zendesk's smallest plans; make sure your plan allows it`,
+              `${key} ${rate} is ${perMinute} requests a minute, above the ${ZENDESK_PLAN_REQUESTS_PER_MINUTE.lowest} a minute of Zendesk's smallest plans; make sure your plan allows it`,
           ]
         : [];
 }
@@ -117,6 +126,7 @@ export interface ZendeskSettingsPresence {
  */
 export function zendeskEnabled(
     settings: ZendeskSettingsPresence,
+    keyName = asIs,
 ): settings is ZendeskSettingsPresence & { zendeskEmail: string; zendeskEndpoint: string } {
     const present = {
         zendeskEmail: settings.zendeskEmail !== undefined && settings.zendeskEmail !== "",
@@ -125,11 +135,11 @@ export function zendeskEnabled(
     };
     const missing = Object.entries(present)
         .filter(([, set]) => !set)
-        .map(([key]) => key);
+        .map(([key]) => keyName(key));
     if (missing.length === 0) return true;
     if (missing.length === 3) return false;
     const fix = missing.map((key) =>
-        key === "zendeskApiToken" ? "pulumi config set --secret zendeskApiToken <token>" : `pulumi config set ${key} <value>`,
+        key === keyName("zendeskApiToken") ? `pulumi config set --secret ${key} <token>` : `pulumi config set ${key} <value>`,
     );
     throw new ZendeskConfigError(
         `Zendesk is partly configured: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (fix: ${fix.join("; ")}), or unset all three to deploy without Zendesk`,

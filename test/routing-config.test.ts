@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import "./support/pulumi-mocks";
 import { DEFAULTS, isDevStack, loadConfig, parseConfig, SECRET_PRESENT } from "../config";
 import { DEFAULT_PARTITIONING_POLICY } from "../pipeline/partitioning";
+import { Archive } from "../components/archive";
 
 const ZENDESK = {
     zendeskEmail: "support@example.com",
@@ -91,8 +92,6 @@ describe("config: routing keys", () => {
         ],
         ["an unknown compression", { archiveCompression: "ZIP" }, /client-events:archiveCompression/],
         ["an unknown storage class", { archiveTransitionStorageClass: "TAPE" }, /client-events:archiveTransitionStorageClass/],
-        ["STANDARD_IA before 30 days", { archiveTransitionDays: "7" }, /client-events:archiveTransitionDays.*30 days/],
-        ["expiry before transition", { archiveTransitionDays: "90", archiveExpirationDays: "60" }, /must be after transitionDays/],
         ["a malformed partition type", { partitionEventTypes: "shopping,bad type" }, /client-events:partitionEventTypes: "bad type"/],
         ["an empty partition list", { partitionEventTypes: " , " }, /client-events:partitionEventTypes must list/],
         ["a partition budget above 500", { partitionMaxSchemaVersion: "100" }, /above Firehose's 500/],
@@ -117,6 +116,23 @@ describe("config: routing keys", () => {
     ];
     for (const [title, raw, pattern] of invalid) {
         it(`rejects ${title}, naming the key`, () => assert.match(errorOf(raw), pattern));
+    }
+
+    // How the lifecycle values fit together is checked once, by the Archive the program builds from them.
+    const lifecycles: Array<[string, Record<string, string>, RegExp]> = [
+        ["STANDARD_IA before 30 days", { archiveTransitionDays: "7" }, /STANDARD_IA after 30 days.*transitionDays is 7/],
+        ["expiry before transition", { archiveTransitionDays: "90", archiveExpirationDays: "60" }, /must be after transitionDays/],
+    ];
+    for (const [title, raw, pattern] of lifecycles) {
+        it(`the Archive built from the config rejects ${title} before creating anything`, () => {
+            const config = parseConfig(raw, "prod");
+            const archiveArgs = {
+                transitionDays: config.archiveTransitionDays,
+                transitionStorageClass: config.archiveTransitionStorageClass,
+                expirationDays: config.archiveExpirationDays,
+            };
+            assert.throws(() => new Archive(`rc-lifecycle-${title.replace(/\W+/g, "-")}`, archiveArgs), pattern);
+        });
     }
 
     it("reads the alarm topic", () => {
