@@ -185,6 +185,11 @@ export class LocalEventBus {
         return `arn:aws:events:${this.settings.region}:${this.settings.accountId}:event-bus/${this.settings.name}`;
     }
 
+    /** The rules' names, in the order they were given. */
+    ruleNames(): string[] {
+        return this.rules.map((r) => r.rule.name);
+    }
+
     ruleArn(rule: string): string {
         return `arn:aws:events:${this.settings.region}:${this.settings.accountId}:rule/${this.settings.name}/${rule}`;
     }
