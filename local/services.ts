@@ -19,7 +19,7 @@ import {
     USERNAME_CASE_SENSITIVE,
     WRITE_ATTRIBUTES,
 } from "../pipeline/identity";
-import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE } from "../pipeline/routes";
+import { ARCHIVE_ROUTE, ROUTES, ZENDESK_ROUTE, type RetryPolicy, type RouteName } from "../pipeline/routes";
 import { AUTHORIZATION_HEADER_PATTERN } from "../pipeline/authorization-header";
 import { createAuthorizer } from "../handlers/authorizer";
 import { compileSchemas } from "../schemas/compile";
@@ -33,7 +33,7 @@ import { LocalRestApi } from "./api-gateway/rest-api";
 import { CognitoEmulator } from "./cognito";
 import { LocalConsole } from "./console/server";
 import { EventLoopMonitor } from "./event-loop";
-import { LocalEventBus, type RetryPolicy, type RuleDefinition } from "./eventbridge";
+import { LocalEventBus, type RuleDefinition, type TargetDefinition } from "./eventbridge";
 import { WorkerFirehose } from "./firehose-worker";
 import { asLocalLambda } from "./lambda";
 import type { Logger } from "./log";
@@ -274,57 +274,43 @@ export function buildZendesk(ctx: LocalContext): LocalZendesk {
     return { destination, recorder, endpoint: () => (given ? given.replace(/\/\/[^/@]*@/, "//") : endpoint()) };
 }
 
-/** The bus and its two rules, as the EventRouting component deploys them, with their targets' dead letters. */
+/**
+ * The bus with one rule per route of pipeline/routes.ts (the table the EventRouting component deploys): its
+ * pattern and retry policy, and a dead letter for every target. Only the targets are local mode's.
+ */
 export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zendesk: ApiDestination): LocalEventBus {
     const { names, options } = ctx;
     const ruleArn = (rule: string) => `arn:aws:events:${names.region}:${LOCAL_ACCOUNT_ID}:rule/${names.eventBusName}/${rule}`;
-    const rules: RuleDefinition[] = [
-        {
-            name: ARCHIVE_RULE,
-            eventPattern: ROUTES.archive.eventPattern,
-            targets: [
-                {
-                    id: "archive",
-                    arn: names.deliveryStreamArn,
-                    retryPolicy: {
-                        maximumRetryAttempts: ROUTES.archive.retryPolicy.maximumRetryAttempts,
-                        maximumEventAgeSeconds: ROUTES.archive.retryPolicy.maximumEventAgeInSeconds,
-                    },
-                    deadLetter: true,
-                    // Delivered once its object is in S3; until then the event stays in the bus's journal.
-                    deliver: (payload) =>
-                        firehose.put(payload).then(
-                            () => ({ ok: true as const, detail: `firehose ${names.deliveryStreamName}` }),
-                            (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
-                        ),
-                },
-            ],
+    const targets: Record<RouteName, Omit<TargetDefinition, "retryPolicy" | "deadLetter">> = {
+        [ARCHIVE_ROUTE]: {
+            id: "archive",
+            arn: names.deliveryStreamArn,
+            // Delivered once its object is in S3; until then the event stays in the bus's journal.
+            deliver: (payload) =>
+                firehose.put(payload).then(
+                    () => ({ ok: true as const, detail: `firehose ${names.deliveryStreamName}` }),
+                    (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
+                ),
         },
-        {
-            name: ZENDESK_RULE,
-            eventPattern: ROUTES.zendesk.eventPattern,
-            targets: [
-                {
-                    id: "zendesk",
-                    arn: `arn:aws:events:${names.region}:${LOCAL_ACCOUNT_ID}:api-destination/${names.prefix}-zendesk/local`,
-                    input: (event) =>
-                        renderTicket(event, {
-                            "aws.events.rule-arn": ruleArn(ZENDESK_RULE),
-                            "aws.events.rule-name": ZENDESK_RULE,
-                            "aws.events.event.ingestion-time": event.time,
-                        }),
-                    retryPolicy: {
-                        maximumRetryAttempts:
-                            options.zendeskRetryPolicy?.maximumRetryAttempts ?? ROUTES.zendesk.retryPolicy.maximumRetryAttempts,
-                        maximumEventAgeSeconds:
-                            options.zendeskRetryPolicy?.maximumEventAgeSeconds ?? ROUTES.zendesk.retryPolicy.maximumEventAgeInSeconds,
-                    },
-                    deadLetter: true,
-                    deliver: (payload) => zendesk.deliver(payload),
-                },
-            ],
+        [ZENDESK_ROUTE]: {
+            id: "zendesk",
+            arn: `arn:aws:events:${names.region}:${LOCAL_ACCOUNT_ID}:api-destination/${names.prefix}-zendesk/local`,
+            input: (event) =>
+                renderTicket(event, {
+                    "aws.events.rule-arn": ruleArn(ZENDESK_ROUTE),
+                    "aws.events.rule-name": ZENDESK_ROUTE,
+                    "aws.events.event.ingestion-time": event.time,
+                }),
+            deliver: (payload) => zendesk.deliver(payload),
         },
-    ];
+    };
+    // Tests shorten the Zendesk target's policy.
+    const overrides: Partial<Record<RouteName, Partial<RetryPolicy>>> = { [ZENDESK_ROUTE]: options.zendeskRetryPolicy };
+    const rules: RuleDefinition[] = (Object.keys(ROUTES) as RouteName[]).map((route) => ({
+        name: route,
+        eventPattern: ROUTES[route].eventPattern,
+        targets: [{ ...targets[route], retryPolicy: withOverrides(ROUTES[route].retryPolicy, overrides[route]), deadLetter: true }],
+    }));
     const settings = {
         name: names.eventBusName,
         region: names.region,
@@ -337,6 +323,14 @@ export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zende
         admit: () => firehose.admit(),
     };
     return new LocalEventBus(settings, rules, ctx.log);
+}
+
+/** A retry policy with the fields an override sets (those it leaves undefined keep the route's). */
+function withOverrides(policy: RetryPolicy, override: Partial<RetryPolicy> = {}): RetryPolicy {
+    return {
+        maximumRetryAttempts: override.maximumRetryAttempts ?? policy.maximumRetryAttempts,
+        maximumEventAgeInSeconds: override.maximumEventAgeInSeconds ?? policy.maximumEventAgeInSeconds,
+    };
 }
 
 /** The REST API stage with the real authorizer (built at its first call: it needs Cognito's JWKS and endpoint). */
