@@ -18,7 +18,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { COMPRESSION_EXTENSIONS, objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
+import { COMPRESSION_EXTENSIONS } from "../pipeline/partitioning";
+import { objectNameSuffix, resolvePrefix } from "./firehose-prefix";
 import { backoffDelay, describeFsError, fixHint, ProblemLog, writeFileDurable } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
 import type { ActivitySink } from "./activity";

@@ -13,7 +13,7 @@ import {
     corsHeaders,
     type GatewayResponseSpec,
 } from "../../pipeline/gateway-responses";
-import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
+import { PUT_EVENTS_INTEGRATION_RESPONSES, type IntegrationResponseSpec } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
 import type { ActivitySink } from "../activity";
@@ -450,4 +450,20 @@ function summarizePutEvents(body: string): string {
         // not JSON: nothing to add
     }
     return "";
+}
+
+/**
+ * The integration response API Gateway picks for a backend HTTP status: the one whose selection pattern
+ * matches the whole status (Java `String.matches`), otherwise the default one.
+ */
+export function selectIntegrationResponse(
+    backendStatus: number | string,
+    responses: IntegrationResponseSpec[] = PUT_EVENTS_INTEGRATION_RESPONSES,
+): IntegrationResponseSpec {
+    const status = String(backendStatus);
+    const matched = responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(status));
+    const fallback = responses.find((r) => r.selectionPattern === undefined);
+    const chosen = matched ?? fallback;
+    if (!chosen) throw new Error(`no integration response for status ${status}`);
+    return chosen;
 }
