@@ -1,7 +1,10 @@
 /** Retry timing: exponential backoff with full jitter, and `Retry-After` parsing. */
 
-/** Retry policy of the events client. */
-export interface RetryPolicy {
+/**
+ * The events client's own retry schedule (attempts and backoff of its sends), not EventBridge's target
+ * RetryPolicy (pipeline/routes.ts).
+ */
+export interface BackoffPolicy {
     /** Attempts per entry, the first send included. Default 8. */
     maxAttempts: number;
     /** First backoff ceiling in ms; doubles every attempt. Default 200. */
@@ -12,7 +15,7 @@ export interface RetryPolicy {
     maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+export const DEFAULT_BACKOFF_POLICY: BackoffPolicy = {
     maxAttempts: 8,
     baseDelayMs: 200,
     maxDelayMs: 20_000,
@@ -23,7 +26,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  * Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): a uniform random wait between 0 and
  * min(maxDelay, base * 2^(retry-1)). `retry` is 1 for the first retry. `random` returns [0, 1).
  */
-export function fullJitterDelay(retry: number, policy: RetryPolicy, random: () => number): number {
+export function fullJitterDelay(retry: number, policy: BackoffPolicy, random: () => number): number {
     const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
     return Math.floor(random() * ceiling);
 }

@@ -16,13 +16,16 @@ export class ClientEventsError extends Error {
     }
 }
 
-/** A Cognito call failed. `code` is Cognito's exception name (`__type`). */
+/**
+ * A Cognito call failed. `code` is Cognito's exception name (`__type`). Local mode's Cognito throws this class
+ * too, and answers with its code, message and status: one definition of Cognito's error on both sides.
+ */
 export class CognitoError extends ClientEventsError {
     constructor(
         code: string,
         message: string,
-        /** HTTP status of Cognito's answer. */
-        readonly status: number,
+        /** HTTP status of Cognito's answer (400 for every error of the caller's, as Cognito answers them). */
+        readonly status = 400,
     ) {
         super(code, message);
     }

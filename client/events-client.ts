@@ -16,7 +16,7 @@
  * resends them with the same `eventId`, so storage can drop the duplicate.
  */
 import { RETRYABLE_ENTRY_ERROR_CODES } from "../pipeline/integration-responses";
-import { DEFAULT_RETRY_POLICY, fullJitterDelay, parseRetryAfter, RetryPolicy } from "./backoff";
+import { DEFAULT_BACKOFF_POLICY, fullJitterDelay, parseRetryAfter, BackoffPolicy } from "./backoff";
 import { TokenProvider } from "./cognito";
 import { ClientEventsError, ConfigurationError, NetworkError } from "./errors";
 import { MAX_SEQUENCE, SESSION_ID_PATTERN } from "../pipeline/stamping";
@@ -31,8 +31,8 @@ export interface EventsClientOptions {
     tokens: TokenProvider;
     /** `Bearer` (default) sends `Authorization: Bearer <token>`; `none` sends the bare token. */
     authScheme?: "Bearer" | "none";
-    /** Retry policy; fields default to DEFAULT_RETRY_POLICY. */
-    retry?: Partial<RetryPolicy>;
+    /** Retry policy; fields default to DEFAULT_BACKOFF_POLICY. */
+    retry?: Partial<BackoffPolicy>;
     /** Batch limits; default: the deployed API's. */
     limits?: Partial<BatchLimits>;
     /** Timeout of one request. Default 30 s (API Gateway gives up at 29 s). */
@@ -134,7 +134,7 @@ const RETRYABLE_CODES = new Set<string>([...RETRYABLE_ENTRY_ERROR_CODES]);
 export class EventsClient {
     readonly endpoint: string;
     private readonly options: EventsClientOptions;
-    private readonly policy: RetryPolicy;
+    private readonly policy: BackoffPolicy;
     private readonly limits: BatchLimits;
     private readonly fetchImpl: FetchLike;
     private readonly sleep: (ms: number) => Promise<void>;
@@ -159,7 +159,7 @@ export class EventsClient {
         const base = options.apiUrl.replace(/\/+$/, "");
         this.endpoint = base.endsWith("/event") ? base : `${base}/event`;
         this.options = options;
-        this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+        this.policy = { ...DEFAULT_BACKOFF_POLICY, ...options.retry };
         this.limits = { ...DEFAULT_LIMITS, ...options.limits };
         this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
         this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

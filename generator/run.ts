@@ -3,7 +3,7 @@
  * sending a batch every interval, for a number of batches. The seed's behaviour is one client, a batch of
  * `--batch` events every `--interval` seconds.
  */
-import { CognitoAuth, CognitoSession, EventsClient, FetchLike, RetryPolicy, SendResult, TokenUse } from "../client";
+import { CognitoAuth, CognitoSession, EventsClient, FetchLike, BackoffPolicy, SendResult, TokenUse } from "../client";
 import { makeEvent } from "./events";
 import { ManifestWriter } from "./manifest";
 import { RunSummary, StatsCollector } from "./stats";
@@ -35,7 +35,7 @@ export interface RunOptions {
     tokenUse: TokenUse;
     runId: string;
     manifestPath?: string;
-    retry?: Partial<RetryPolicy>;
+    retry?: Partial<BackoffPolicy>;
     fetch?: FetchLike;
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;

@@ -18,6 +18,10 @@ import { appendDurable, backoffDelay, describeFsError, fixHint, ProblemLog } fro
 import { EventJournal, type JournalCloseReport, type JournalEntry, type RecoveredEntry } from "./journal";
 import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
+import type { RetryPolicy } from "../pipeline/routes";
+
+// The targets' retry policy is the deployed one (pipeline/routes.ts), field for field.
+export type { RetryPolicy } from "../pipeline/routes";
 
 /** An event as EventBridge delivers it to targets. */
 export interface BusEvent {
@@ -40,11 +44,6 @@ export type DeliveryOutcome =
     | { ok: true; detail?: string }
     | { ok: false; retryable: boolean; errorCode: string; errorMessage: string; retryAfterMs?: number }
     | { ok: false; keep: true; reason: string };
-
-export interface RetryPolicy {
-    maximumRetryAttempts: number;
-    maximumEventAgeSeconds: number;
-}
 
 export interface TargetDefinition {
     id: string;
@@ -183,6 +182,11 @@ export class LocalEventBus {
 
     get arn(): string {
         return `arn:aws:events:${this.settings.region}:${this.settings.accountId}:event-bus/${this.settings.name}`;
+    }
+
+    /** The rules' names, in the order they were given. */
+    ruleNames(): string[] {
+        return this.rules.map((r) => r.rule.name);
     }
 
     ruleArn(rule: string): string {
@@ -542,7 +546,7 @@ export class LocalEventBus {
                 return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumRetryAttempts");
             const backoff = Math.min(this.settings.retryMaxDelayMs, this.settings.retryBaseMs * 2 ** retriesUsed);
             const delay = outcome.retryAfterMs ?? Math.round(backoff / 2 + Math.random() * (backoff / 2));
-            if (this.now() - firstAttemptAt + delay > target.retryPolicy.maximumEventAgeSeconds * 1000) {
+            if (this.now() - firstAttemptAt + delay > target.retryPolicy.maximumEventAgeInSeconds * 1000) {
                 return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed, "MaximumEventAgeInSeconds");
             }
             this.stats.retried++;

@@ -18,7 +18,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { COMPRESSION_EXTENSIONS, objectNameSuffix, resolvePrefix } from "../pipeline/partitioning";
+import { COMPRESSION_EXTENSIONS } from "../pipeline/partitioning";
+import { objectNameSuffix, resolvePrefix } from "./firehose-prefix";
 import { backoffDelay, describeFsError, fixHint, ProblemLog, writeFileDurable } from "./fs-util";
 import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
 import type { ActivitySink } from "./activity";
@@ -415,83 +416,57 @@ export class LocalFirehose {
         if (!transform) return batch.map((record) => ({ record, data: record.data, lambdaKeys: {} }));
         const out: Array<{ record: BufferedRecord; data: Buffer; lambdaKeys: Record<string, string> }> = [];
         for (const invocation of chunkBySize(batch, transform.batchBytes)) {
-            const event: FirehoseTransformationEvent = {
-                invocationId: randomUUID(),
-                deliveryStreamArn: this.settings.streamArn,
-                region: this.settings.region,
-                records: invocation.map((r) => ({
-                    recordId: r.recordId,
-                    approximateArrivalTimestamp: r.arrival,
-                    data: r.data.toString("base64"),
-                })),
-            };
-            let result: FirehoseTransformationResult | undefined;
-            let lastError = "";
-            let attempts = 0;
-            // Firehose retries a failed invocation numberOfRetries times, then fails the whole batch.
-            while (result === undefined && attempts <= transform.numberOfRetries) {
-                attempts++;
-                try {
-                    result = await transform.handler(event);
-                } catch (err) {
-                    lastError = (err as Error).message;
-                }
-            }
+            const { result, lastError, attempts } = await this.invokeTransform(invocation, transform.handler, transform.numberOfRetries);
             const byId = new Map((result?.records ?? []).map((r) => [r.recordId, r]));
+            const fail = (record: BufferedRecord, errorCode: string, errorMessage: string) =>
+                addError(
+                    "processing-failed",
+                    record,
+                    this.errorRecord(record, record.data, errorCode, errorMessage, attempts, transform.lambdaArn),
+                );
             for (const record of invocation) {
-                if (!result) {
-                    addError(
-                        "processing-failed",
-                        record,
-                        this.errorRecord(
-                            record,
-                            record.data,
-                            "Lambda.FunctionError",
-                            `The Lambda function was invoked and returned an error: ${lastError}`,
-                            attempts,
-                            transform.lambdaArn,
-                        ),
-                    );
-                    continue;
-                }
                 const answer = byId.get(record.recordId);
-                if (!answer) {
-                    addError(
-                        "processing-failed",
-                        record,
-                        this.errorRecord(
-                            record,
-                            record.data,
-                            "Lambda.MissingRecordId",
-                            "The Lambda function did not return this recordId.",
-                            attempts,
-                            transform.lambdaArn,
-                        ),
-                    );
-                } else if (answer.result === "Dropped") {
+                if (!result) fail(record, "Lambda.FunctionError", `The Lambda function was invoked and returned an error: ${lastError}`);
+                else if (!answer) fail(record, "Lambda.MissingRecordId", "The Lambda function did not return this recordId.");
+                else if (answer.result === "Dropped")
                     record.settle(); // nothing to write: the record is done
-                    continue;
-                } else if (answer.result !== "Ok") {
-                    // The code and the fixed message Firehose writes: the function cannot supply its own.
-                    addError(
-                        "processing-failed",
-                        record,
-                        this.errorRecord(
-                            record,
-                            record.data,
-                            "Lambda.ProcessingFailedStatus",
-                            "ProcessingFailed status set for record",
-                            attempts,
-                            transform.lambdaArn,
-                        ),
-                    );
-                } else {
+                // The code and the fixed message Firehose writes: the function cannot supply its own.
+                else if (answer.result !== "Ok") fail(record, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record");
+                else {
                     const keys = (answer as { metadata?: { partitionKeys?: Record<string, string> } }).metadata?.partitionKeys ?? {};
                     out.push({ record, data: Buffer.from(String(answer.data ?? ""), "base64"), lambdaKeys: keys });
                 }
             }
         }
         return out;
+    }
+
+    /** One invocation of the transform; Firehose retries a failed one numberOfRetries times, then fails the whole batch. */
+    private async invokeTransform(
+        invocation: BufferedRecord[],
+        handler: (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult>,
+        numberOfRetries: number,
+    ): Promise<{ result?: FirehoseTransformationResult; lastError: string; attempts: number }> {
+        const event: FirehoseTransformationEvent = {
+            invocationId: randomUUID(),
+            deliveryStreamArn: this.settings.streamArn,
+            region: this.settings.region,
+            records: invocation.map((r) => ({
+                recordId: r.recordId,
+                approximateArrivalTimestamp: r.arrival,
+                data: r.data.toString("base64"),
+            })),
+        };
+        let lastError = "";
+        for (let attempts = 1; attempts <= numberOfRetries + 1; attempts++) {
+            try {
+                const result = await handler(event);
+                if (result !== undefined) return { result, lastError, attempts };
+            } catch (err) {
+                lastError = (err as Error).message;
+            }
+        }
+        return { lastError, attempts: numberOfRetries + 1 };
     }
 
     private errorRecord(

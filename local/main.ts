@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { DataDirLockedError } from "./data-dir-lock";
-import { startLocal, type LocalPipeline } from "./index";
+import { startLocal, type LocalOptions, type LocalPipeline } from "./index";
 
 function integer(name: string, min: number, max: number) {
     return (value: string): number => {
@@ -34,9 +34,37 @@ function hideSdkNodeVersionNotice(): void {
     });
 }
 
-export async function main(argv: string[]): Promise<LocalPipeline> {
-    hideSdkNodeVersionNotice();
-    const program = new Command()
+/** The options as commander parses them. */
+interface CliOptions {
+    port: number;
+    host: string;
+    dataDir: string;
+    bufferSeconds: number;
+    environment: string;
+    region: string;
+    zendeskEndpoint?: string;
+    zendeskEmail?: string;
+    zendeskApiToken?: string;
+    zendeskRate?: number;
+    quiet?: boolean;
+    consoleOnAnyAddress?: boolean;
+    config?: Record<string, string>;
+}
+
+function region(value: string): string {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value)) throw new InvalidArgumentError("expected an AWS region name such as eu-west-1");
+    return value;
+}
+
+/** `--config key=value`, repeatable, with or without the project's `client-events:` prefix. */
+function configPair(pair: string, all: Record<string, string> = {}): Record<string, string> {
+    const i = pair.indexOf("=");
+    if (i <= 0) throw new InvalidArgumentError("expected key=value");
+    return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
+}
+
+function cliProgram(): Command {
+    return new Command()
         .name("npm run local --")
         .description("Run the client-events pipeline offline: Cognito, the API, EventBridge, Firehose to files, Zendesk tickets.")
         .option("--port <port>", "TCP port (0 picks a free one)", integer("--port", 0, 65535), 4000)
@@ -44,16 +72,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         .option("--data-dir <dir>", "where S3 objects, tickets, dead letters and users are kept", ".local")
         .option("--buffer-seconds <seconds>", "Firehose buffer interval", seconds, 5)
         .option("--environment <name>", "environment: the API stage and every event's detail-type", "local")
-        .option(
-            "--region <region>",
-            "region of the emulated resources",
-            (value: string) => {
-                if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value))
-                    throw new InvalidArgumentError("expected an AWS region name such as eu-west-1");
-                return value;
-            },
-            "us-east-1",
-        )
+        .option("--region <region>", "region of the emulated resources", region, "us-east-1")
         .option("--zendesk-endpoint <url>", "send tickets to this URL instead of the built-in recorder (env ZENDESK_ENDPOINT)")
         .option("--zendesk-email <email>", "e-mail of the Zendesk user whose API token authenticates (env ZENDESK_EMAIL)")
         .option("--zendesk-api-token <token>", "Zendesk API token (env ZENDESK_API_TOKEN; prefer the variable: arguments show in ps)")
@@ -61,41 +80,16 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         .option(
             "--config <key=value>",
             "a program config key, as `pulumi config set` takes it (repeatable), e.g. partitionEventTypes=shopping,paging",
-            (pair: string, all: Record<string, string> = {}) => {
-                const i = pair.indexOf("=");
-                if (i <= 0) throw new InvalidArgumentError("expected key=value");
-                return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
-            },
+            configPair,
         )
         .option("--console-on-any-address", "serve the browser console and /_local/metrics even when --host is not a loopback address")
         .option("--quiet", "print only the ready line and confirmation codes")
         .showHelpAfterError();
-    program.parse(argv);
-    const o = program.opts<{
-        port: number;
-        host: string;
-        dataDir: string;
-        bufferSeconds: number;
-        environment: string;
-        region: string;
-        zendeskEndpoint?: string;
-        zendeskEmail?: string;
-        zendeskApiToken?: string;
-        zendeskRate?: number;
-        quiet?: boolean;
-        consoleOnAnyAddress?: boolean;
-        config?: Record<string, string>;
-    }>();
-    const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
-    if (zendeskEndpoint && !/^https?:\/\//.test(zendeskEndpoint)) program.error("--zendesk-endpoint must be an http(s) URL");
+}
 
-    if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
-        process.stderr.write(
-            `warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
-                "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n",
-        );
-    }
-    const local = await startLocal({
+/** startLocal's options from the command line and the environment (ZENDESK_*). */
+function localOptions(o: CliOptions, zendeskEndpoint: string | undefined): LocalOptions {
+    return {
         port: o.port,
         host: o.host,
         dataDir: o.dataDir,
@@ -113,9 +107,14 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
         // What Cognito would e-mail: always shown, since nobody can confirm a sign-up without it.
         onConfirmationCode: (username, code) => process.stdout.write(`confirmation code for ${username}: ${code}\n`),
         onInvitation: (username, password) => process.stdout.write(`temporary password for ${username}: ${password}\n`),
-    });
+    };
+}
 
-    // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.
+/**
+ * SIGINT / SIGTERM close local mode (exit 1 when accepted events could not be written: they are in the journal);
+ * a second signal exits at once.
+ */
+function stopOnSignals(local: LocalPipeline, quiet: boolean): void {
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) {
@@ -124,7 +123,7 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
             process.exit(130);
         }
         stopping = true;
-        if (!o.quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
+        if (!quiet) process.stdout.write(`${signal}: writing buffers and pending deliveries...\n`);
         local.close().then(
             (report) => {
                 // Accepted events that could not be written are in the journal: say so, and fail.
@@ -142,26 +141,44 @@ export async function main(argv: string[]): Promise<LocalPipeline> {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+}
 
-    process.stdout.write(JSON.stringify(local.outputs) + "\n");
-    if (!o.quiet) {
-        const { outputs: out, details } = local;
-        process.stdout.write(
-            [
-                `client-events local mode (environment ${details.environment}, region ${out.region})`,
-                `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
-                `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
-                `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
-                `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
-                `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
-                details.consoleUrl
-                    ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
-                    : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
-                "  Ctrl-C writes every buffer to disk and stops.",
-                "",
-            ].join("\n"),
+/** The lines after the ready line: where each part is. */
+function summary(local: LocalPipeline, o: CliOptions): string {
+    const { outputs: out, details } = local;
+    return [
+        `client-events local mode (environment ${details.environment}, region ${out.region})`,
+        `  events:    POST ${out.apiUrl}  (Authorization: <Cognito token>)`,
+        `  cognito:   ${out.cognitoEndpoint}  pool ${out.userPoolId}, app client ${out.userPoolClientId}`,
+        `  archive:   ${details.s3Dir}/${out.bucketName}/  (Firehose buffer ${o.bufferSeconds} s, partition query on ${details.jqEngine})`,
+        `  tickets:   ${details.ticketsFile || details.zendeskEndpoint}`,
+        `  dead letters: ${details.dlqDir}/<rule>.jsonl`,
+        details.consoleUrl
+            ? `  console:   ${details.consoleUrl}  (metrics: ${details.consoleUrl}metrics)`
+            : `  console:   off (listening on ${o.host}, not loopback; --console-on-any-address serves it there)`,
+        "  Ctrl-C writes every buffer to disk and stops.",
+        "",
+    ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<LocalPipeline> {
+    hideSdkNodeVersionNotice();
+    const program = cliProgram();
+    program.parse(argv);
+    const o = program.opts<CliOptions>();
+    const zendeskEndpoint = o.zendeskEndpoint ?? process.env.ZENDESK_ENDPOINT;
+    if (zendeskEndpoint && !/^https?:\/\//.test(zendeskEndpoint)) program.error("--zendesk-endpoint must be an http(s) URL");
+    if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) {
+        process.stderr.write(
+            `warning: listening on ${o.host} makes local mode reachable from other machines; it has no real ` +
+                "access control beyond signed admin operations (sign-up and the API are open). Prefer the default 127.0.0.1.\n",
         );
     }
+    const local = await startLocal(localOptions(o, zendeskEndpoint));
+    // Signals are handled before the ready line is printed: whoever reads it may stop local mode at once.
+    stopOnSignals(local, o.quiet ?? false);
+    process.stdout.write(JSON.stringify(local.outputs) + "\n");
+    if (!o.quiet) process.stdout.write(summary(local, o));
     return local;
 }
 

@@ -318,21 +318,8 @@ export class LocalMetrics {
 
     /** The JSON of `GET /_local/metrics`. */
     snapshot(): Record<string, unknown> {
-        const { api, bus, firehose, lambda, deadLetters, transform, zendesk } = METRIC_NAMES;
+        const { api, transform, zendesk } = METRIC_NAMES;
         const ctx = this.context;
-        const ruleFigures = [
-            bus.matched,
-            bus.invocations,
-            bus.attempts,
-            bus.successfulAttempts,
-            bus.retries,
-            bus.failedInvocations,
-            bus.sentToDlq,
-        ];
-        const objects = this.figure("firehose.objectsWritten").sum;
-        const failed = this.figure("firehose.failedDeliveries").sum;
-        const sorted = (m: Map<string | number, number>) =>
-            Object.fromEntries([...m.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))));
         return {
             startedAt: new Date(this.feed.startedAt).toISOString(),
             uptimeSeconds: round((this.now() - this.feed.startedAt) / 1000),
@@ -342,65 +329,92 @@ export class LocalMetrics {
                 dimensions: { Stage: ctx.stage },
                 ...this.figures("api", [api.requests, api.clientErrors, api.serverErrors]),
                 [api.latency]: { unit: "Milliseconds", ...this.histogram(`api.${api.latency}`).summary() },
-                requestsByStatus: sorted(this.byStatus),
+                requestsByStatus: sortedByKey(this.byStatus),
             },
-            eventBridge: {
-                namespace: bus.namespace,
-                dimensions: { EventBusName: ctx.eventBusName },
-                ...this.figures("bus", [bus.entries, bus.failedEntries, bus.matched]),
-                failedEntriesByErrorCode: sorted(this.failedByCode),
-                rules: Object.fromEntries(
-                    [...this.rules].sort().map((rule) => [
-                        rule,
-                        {
-                            dimensions: { EventBusName: ctx.eventBusName, RuleName: rule },
-                            ...this.figures(`rule.${rule}`, ruleFigures),
-                        },
-                    ]),
-                ),
-            },
-            firehose: {
-                namespace: firehose.namespace,
-                dimensions: { DeliveryStreamName: ctx.deliveryStreamName },
-                ...this.figures("firehose", [
-                    firehose.incomingRecords,
-                    firehose.incomingBytes,
-                    firehose.processedRecords,
-                    firehose.deliveredRecords,
-                    firehose.deliveredBytes,
-                    firehose.objects,
-                ]),
-                [firehose.deliverySuccess]: objects + failed === 0 ? null : round(objects / (objects + failed)),
-                errorObjects: objects - this.figure(`firehose.${firehose.objects}`).sum,
-                errorRecordsByType: sorted(this.errorRecordsByType),
-                partitions: Object.fromEntries([...this.partitions.entries()].sort(([a], [b]) => a.localeCompare(b))),
-                ...(ctx.gauges?.() ?? {}),
-            },
+            eventBridge: this.eventBridgeSnapshot(),
+            firehose: this.firehoseSnapshot(),
             transform: { namespace: transform.namespace, ...this.figures("transform", [transform.rejected]) },
-            lambda: Object.fromEntries(
-                [...this.functions].sort().map((fn) => [
-                    fn,
-                    {
-                        namespace: lambda.namespace,
-                        dimensions: { FunctionName: fn },
-                        ...this.figures(`lambda.${fn}`, [lambda.invocations, lambda.errors]),
-                        [lambda.duration]: { unit: "Milliseconds", ...this.histogram(`lambda.${fn}.${lambda.duration}`).summary() },
-                    },
-                ]),
-            ),
-            deadLetters: Object.fromEntries(
-                [...this.rules].sort().map((rule) => [
-                    rule,
-                    {
-                        namespace: deadLetters.namespace,
-                        ...this.figures(`dlq.${rule}`, [deadLetters.sent]),
-                    },
-                ]),
-            ),
+            lambda: this.lambdaSnapshot(),
+            deadLetters: this.deadLettersSnapshot(),
             zendesk: { local: true, ...this.figures("zendesk", [zendesk.tickets, zendesk.refused]) },
             timeline: this.timelineSnapshot(),
             ...(ctx.process ? { process: { local: true, ...ctx.process() } } : {}),
         };
+    }
+
+    private eventBridgeSnapshot(): Record<string, unknown> {
+        const { bus } = METRIC_NAMES;
+        const ruleFigures = [
+            bus.matched,
+            bus.invocations,
+            bus.attempts,
+            bus.successfulAttempts,
+            bus.retries,
+            bus.failedInvocations,
+            bus.sentToDlq,
+        ];
+        const eventBusName = this.context.eventBusName;
+        return {
+            namespace: bus.namespace,
+            dimensions: { EventBusName: eventBusName },
+            ...this.figures("bus", [bus.entries, bus.failedEntries, bus.matched]),
+            failedEntriesByErrorCode: sortedByKey(this.failedByCode),
+            rules: Object.fromEntries(
+                [...this.rules]
+                    .sort()
+                    .map((rule) => [
+                        rule,
+                        { dimensions: { EventBusName: eventBusName, RuleName: rule }, ...this.figures(`rule.${rule}`, ruleFigures) },
+                    ]),
+            ),
+        };
+    }
+
+    private firehoseSnapshot(): Record<string, unknown> {
+        const { firehose } = METRIC_NAMES;
+        const objects = this.figure("firehose.objectsWritten").sum;
+        const failed = this.figure("firehose.failedDeliveries").sum;
+        return {
+            namespace: firehose.namespace,
+            dimensions: { DeliveryStreamName: this.context.deliveryStreamName },
+            ...this.figures("firehose", [
+                firehose.incomingRecords,
+                firehose.incomingBytes,
+                firehose.processedRecords,
+                firehose.deliveredRecords,
+                firehose.deliveredBytes,
+                firehose.objects,
+            ]),
+            [firehose.deliverySuccess]: objects + failed === 0 ? null : round(objects / (objects + failed)),
+            errorObjects: objects - this.figure(`firehose.${firehose.objects}`).sum,
+            errorRecordsByType: sortedByKey(this.errorRecordsByType),
+            partitions: Object.fromEntries([...this.partitions.entries()].sort(([a], [b]) => a.localeCompare(b))),
+            ...(this.context.gauges?.() ?? {}),
+        };
+    }
+
+    private lambdaSnapshot(): Record<string, unknown> {
+        const { lambda } = METRIC_NAMES;
+        return Object.fromEntries(
+            [...this.functions].sort().map((fn) => [
+                fn,
+                {
+                    namespace: lambda.namespace,
+                    dimensions: { FunctionName: fn },
+                    ...this.figures(`lambda.${fn}`, [lambda.invocations, lambda.errors]),
+                    [lambda.duration]: { unit: "Milliseconds", ...this.histogram(`lambda.${fn}.${lambda.duration}`).summary() },
+                },
+            ]),
+        );
+    }
+
+    private deadLettersSnapshot(): Record<string, unknown> {
+        const { deadLetters } = METRIC_NAMES;
+        return Object.fromEntries(
+            [...this.rules]
+                .sort()
+                .map((rule) => [rule, { namespace: deadLetters.namespace, ...this.figures(`dlq.${rule}`, [deadLetters.sent]) }]),
+        );
     }
 
     private timelineSnapshot(): Record<string, unknown> {
@@ -420,4 +434,9 @@ export class LocalMetrics {
             }),
         };
     }
+}
+
+/** A map as an object with its keys in order. */
+function sortedByKey(m: Map<string | number, number>): Record<string, number> {
+    return Object.fromEntries([...m.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))));
 }

@@ -183,8 +183,8 @@ export class LocalServer {
             send(200, output);
         } catch (err) {
             if (err instanceof CognitoError) {
-                this.parts.log.info(`cognito ${operation} -> ${err.type}`);
-                send(err.status, { __type: err.type, message: err.message }, err.type);
+                this.parts.log.info(`cognito ${operation} -> ${err.code}`);
+                send(err.status, { __type: err.code, message: err.message }, err.code);
                 return;
             }
             this.parts.log.warn(`cognito ${operation} failed: ${(err as Error).stack ?? err}`);

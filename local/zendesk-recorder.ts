@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
+import { TICKET_FIELDS } from "../pipeline/zendesk-ticket";
 import { appendJsonLine, describeFsError, fixHint, ProblemLog } from "./fs-util";
 import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
@@ -104,4 +104,40 @@ export class ZendeskRecorder {
         this.log.info(`zendesk recorder: ticket ${id} recorded (${ticket.subject})`);
         send(201, { ticket: { id, ...ticket, status: "new" } });
     }
+}
+
+/**
+ * Checks a request body against Zendesk's create-ticket shape
+ * `{"ticket":{"subject":string,"comment":{"body":string},...}}`, allowing only `allowedFields` in the
+ * ticket. Returns the problems (empty when the body is a well-formed ticket).
+ */
+export function ticketShapeErrors(body: string, allowedFields: readonly string[] = TICKET_FIELDS): string[] {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch (error) {
+        return [`not JSON: ${(error as Error).message}`];
+    }
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!isObject(parsed)) return ["body is not a JSON object"];
+    const errors: string[] = [];
+    const extraTop = Object.keys(parsed).filter((k) => k !== "ticket");
+    if (extraTop.length > 0) errors.push(`unexpected top-level fields: ${extraTop.join(", ")}`);
+    const ticket = parsed.ticket;
+    if (!isObject(ticket)) return [...errors, "ticket is not an object"];
+    const extra = Object.keys(ticket).filter((k) => !allowedFields.includes(k));
+    if (extra.length > 0) errors.push(`unexpected ticket fields: ${extra.join(", ")}`);
+    if (typeof ticket.subject !== "string" || ticket.subject.trim() === "") errors.push("ticket.subject must be a non-empty string");
+    const comment = ticket.comment;
+    if (!isObject(comment)) {
+        errors.push("ticket.comment must be an object");
+    } else {
+        if (typeof comment.body !== "string" || comment.body.trim() === "") errors.push("ticket.comment.body must be a non-empty string");
+        const extraComment = Object.keys(comment).filter((k) => k !== "body");
+        if (extraComment.length > 0) errors.push(`unexpected comment fields: ${extraComment.join(", ")}`);
+    }
+    if (ticket.tags !== undefined && !(Array.isArray(ticket.tags) && ticket.tags.every((t) => typeof t === "string"))) {
+        errors.push("ticket.tags must be an array of strings");
+    }
+    return errors;
 }

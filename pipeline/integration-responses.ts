@@ -81,19 +81,3 @@ export const PUT_EVENTS_INTEGRATION_RESPONSES: IntegrationResponseSpec[] = [
 
 /** Every status the method can answer, declared as method responses (API Gateway needs each declared). */
 export const METHOD_RESPONSE_STATUS_CODES = ["200", "207", "400", "429", "500", "503"] as const;
-
-/**
- * The integration response API Gateway picks for a backend HTTP status: the one whose selection pattern
- * matches the whole status (Java `String.matches`), otherwise the default one.
- */
-export function selectIntegrationResponse(
-    backendStatus: number | string,
-    responses: IntegrationResponseSpec[] = PUT_EVENTS_INTEGRATION_RESPONSES,
-): IntegrationResponseSpec {
-    const status = String(backendStatus);
-    const matched = responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(status));
-    const fallback = responses.find((r) => r.selectionPattern === undefined);
-    const chosen = matched ?? fallback;
-    if (!chosen) throw new Error(`no integration response for status ${status}`);
-    return chosen;
-}

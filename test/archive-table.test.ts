@@ -26,12 +26,12 @@ import {
     buildPartitionKeysQuery,
     DEFAULT_PARTITIONING_POLICY,
     ERROR_OUTPUT_TYPES,
-    resolvePrefix,
     S3_ERROR_PREFIX,
     S3_PREFIX,
     validatePartitioningPolicy,
     type PartitioningPolicy,
 } from "../pipeline/partitioning";
+import { resolvePrefix } from "../local/firehose-prefix";
 import { partitionKeysFor } from "./support/partitioning";
 import { transformEvent } from "../handlers/firehose-transform";
 import { defaultJqEngine, extractKeysBatch } from "../local/jq";

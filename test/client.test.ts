@@ -15,7 +15,7 @@ import {
     prepareEvent,
     parseRetryAfter,
     fullJitterDelay,
-    DEFAULT_RETRY_POLICY,
+    DEFAULT_BACKOFF_POLICY,
     DEFAULT_LIMITS,
     utf8Length,
     EventValidationError,
@@ -525,7 +525,7 @@ describe("client library", function () {
         });
 
         it("draws full-jitter delays below a doubling, capped ceiling", () => {
-            const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
+            const policy = { ...DEFAULT_BACKOFF_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
             assert.deepStrictEqual(
                 [1, 2, 3, 4, 5, 9].map((r) => fullJitterDelay(r, policy, () => 0.999999)),
                 [99, 199, 399, 799, 999, 999],

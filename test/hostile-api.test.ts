@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { MAX_REQUEST_BYTES } from "../local/api-gateway/rest-api";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
-import { ticketShapeErrors } from "../pipeline/zendesk-ticket";
+import { ticketShapeErrors } from "../local/zendesk-recorder";
 import {
     archiveRecords,
     jsonLines,

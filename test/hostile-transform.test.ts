@@ -266,7 +266,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
                         {
                             id: "t",
                             arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
-                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
                             deadLetter: false,
                             deliver: async (p) => {
                                 payloads.push(p);
@@ -311,7 +311,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
                             {
                                 id: "t",
                                 arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
-                                retryPolicy: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },
+                                retryPolicy: { maximumRetryAttempts: 5, maximumEventAgeInSeconds: 3600 },
                                 deadLetter: true,
                                 deliver: async (p) => {
                                     if (!up) return { ok: false, retryable: true, errorCode: "ServiceUnavailable", errorMessage: "down" };
@@ -359,7 +359,7 @@ describe("hostile records: the local bus hands targets the detail as written", (
                         {
                             id: "t",
                             arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x",
-                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
                             deadLetter: true,
                             deliver: async () => ({ ok: false, retryable: false, errorCode: "400", errorMessage: "bad" }),
                         },

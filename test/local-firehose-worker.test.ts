@@ -148,7 +148,7 @@ describe("Firehose delivery in a worker thread", () => {
                         {
                             id: "t",
                             arn: "arn:t",
-                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+                            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
                             deadLetter: false,
                             deliver: async () => ({ ok: true }),
                         },

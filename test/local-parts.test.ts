@@ -41,7 +41,7 @@ function bus(dataDir: string, deliver: (payload: string, event: BusEvent) => Pro
                         id: "t1",
                         arn: "arn:aws:events:eu-west-1:000000000000:api-destination/x",
                         input: (e) => JSON.stringify({ only: (e.detail as { n: number }).n }),
-                        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
+                        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 },
                         deadLetter,
                         deliver,
                     },

@@ -26,8 +26,8 @@ import {
     PUT_EVENTS_SERVER_ERROR_TEMPLATE,
     PUT_EVENTS_SUCCESS_TEMPLATE,
     METHOD_RESPONSE_STATUS_CODES,
-    selectIntegrationResponse,
 } from "../pipeline/integration-responses";
+import { selectIntegrationResponse } from "../local/api-gateway/rest-api";
 import { REQUEST_MODEL_SCHEMA } from "../pipeline/request-model";
 import { seededRandom } from "../generator/random";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";

@@ -8,18 +8,17 @@ import {
     buildPartitionKeysQuery,
     DEFAULT_PARTITIONING_POLICY,
     FIREHOSE_MAX_ACTIVE_PARTITIONS,
-    formatTimestamp,
     INVALID_PARTITION,
     maxActivePartitions,
     MAX_QUERY_LENGTH,
     OTHER_PARTITION,
     PARTITION_KEYS_JQ_QUERY,
     PartitioningPolicy,
-    resolvePrefix,
     S3_ERROR_PREFIX,
     S3_PREFIX,
     validatePartitioningPolicy,
 } from "../pipeline/partitioning";
+import { formatTimestamp, resolvePrefix } from "../local/firehose-prefix";
 import { objectKeyFor, partitionKeysFor } from "./support/partitioning";
 
 function event(detail: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -4,13 +4,9 @@ import * as path from "path";
 import { compilePattern } from "../event-pattern";
 import { LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
 import {
-    evaluateInputPath,
     parseZendeskEndpoint,
-    renderInputTemplate,
-    renderTicket,
     TICKET_INPUT_PATHS,
     TICKET_INPUT_TEMPLATE,
-    ticketShapeErrors,
     validateZendeskEmail,
     validateZendeskRate,
     zendeskEnabled,
@@ -19,6 +15,8 @@ import {
     DEFAULT_ZENDESK_RATE_PER_SECOND,
     ZENDESK_PLAN_REQUESTS_PER_MINUTE,
 } from "../pipeline/zendesk-ticket";
+import { evaluateInputPath, renderInputTemplate, renderTicket } from "../local/input-transformer";
+import { ticketShapeErrors } from "../local/zendesk-recorder";
 
 const loyaltySample = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../events/loyalty-purchase.json"), "utf8"));
 const withItem = (itemSku: unknown) => ({ ...loyaltySample, detail: { ...loyaltySample.detail, data: { itemSku } } });

@@ -13,7 +13,7 @@ import {
     corsHeaders,
     type GatewayResponseSpec,
 } from "../../pipeline/gateway-responses";
-import { PUT_EVENTS_INTEGRATION_RESPONSES, selectIntegrationResponse } from "../../pipeline/integration-responses";
+import { PUT_EVENTS_INTEGRATION_RESPONSES, type IntegrationResponseSpec } from "../../pipeline/integration-responses";
 import { PASSTHROUGH_BEHAVIOR, PUT_EVENTS_REQUEST_TEMPLATES, REQUEST_CONTENT_TYPE } from "../../pipeline/mapping-template";
 import { REQUEST_MODEL_SCHEMA } from "../../pipeline/request-model";
 import type { ActivitySink } from "../activity";
@@ -188,7 +188,17 @@ export class LocalRestApi {
         }
         if (request.body.length > MAX_REQUEST_BYTES) return this.gatewayResponse("REQUEST_TOO_LARGE", context, "body over 10 MB");
 
-        // 1. The TOKEN authorizer (API Gateway answers 401 itself when the identity source is empty).
+        const denied = await this.authorize(request, context);
+        if (denied) return denied;
+        return this.integrate(request, context, cors);
+    }
+
+    /**
+     * 1. The TOKEN authorizer, its identity validation expression and its result cache. Sets
+     * `context.authorizer`; returns the gateway response when the request is refused.
+     */
+    private async authorize(request: ApiRequest, context: Record<string, unknown>): Promise<ApiResponse | undefined> {
+        // API Gateway answers 401 itself when the identity source is empty.
         const token = header(request.headers, this.settings.identityHeader);
         if (!token || token.trim() === "") return this.gatewayResponse("UNAUTHORIZED", context, "no Authorization header");
         // The validation expression: a mismatch is answered 401 before the authorizer (and its cache) is consulted.
@@ -196,34 +206,44 @@ export class LocalRestApi {
             return this.gatewayResponse("UNAUTHORIZED", context, "Authorization header fails the identity validation expression");
         }
         const methodArn = this.methodArn(request.method);
-        let authorization: APIGatewayAuthorizerResult;
-        let cached = false;
-        const hit = this.authCache.get(token);
-        if (hit && hit.expires > this.now()) {
-            authorization = hit.result;
-            cached = true;
-        } else {
-            try {
-                authorization = await this.backends.authorizer({ type: "TOKEN", authorizationToken: token, methodArn });
-            } catch (err) {
-                if ((err as Error).message === "Unauthorized")
-                    return this.gatewayResponse("UNAUTHORIZED", context, "authorizer: Unauthorized");
-                this.log.warn(`api authorizer failed: ${(err as Error).message}`);
-                return this.gatewayResponse("AUTHORIZER_FAILURE", context, "authorizer error");
-            }
-            if (!authorization || typeof authorization.principalId !== "string" || !authorization.policyDocument) {
-                return this.gatewayResponse("AUTHORIZER_CONFIGURATION_ERROR", context, "authorizer returned no policy");
-            }
-            if (this.settings.authorizerResultTtlSeconds > 0) {
-                this.authCache.set(token, { result: authorization, expires: this.now() + this.settings.authorizerResultTtlSeconds * 1000 });
-            }
-        }
+        const result = await this.authorizerResult(token, methodArn, context);
+        if ("status" in result) return result;
+        const { authorization, cached } = result;
         const authorizerContext: Record<string, unknown> = { ...(authorization.context ?? {}), principalId: authorization.principalId };
         context.authorizer = authorizerContext;
         if (!policyAllows(authorization, methodArn)) {
             return this.gatewayResponse("ACCESS_DENIED", context, `authorizer: Deny${cached ? " (cached)" : ""}`);
         }
+        return undefined;
+    }
 
+    /** The authorizer's policy for a token: from the cache while its TTL lasts, else from the authorizer. */
+    private async authorizerResult(
+        token: string,
+        methodArn: string,
+        context: Record<string, unknown>,
+    ): Promise<{ authorization: APIGatewayAuthorizerResult; cached: boolean } | ApiResponse> {
+        const hit = this.authCache.get(token);
+        if (hit && hit.expires > this.now()) return { authorization: hit.result, cached: true };
+        let authorization: APIGatewayAuthorizerResult;
+        try {
+            authorization = await this.backends.authorizer({ type: "TOKEN", authorizationToken: token, methodArn });
+        } catch (err) {
+            if ((err as Error).message === "Unauthorized") return this.gatewayResponse("UNAUTHORIZED", context, "authorizer: Unauthorized");
+            this.log.warn(`api authorizer failed: ${(err as Error).message}`);
+            return this.gatewayResponse("AUTHORIZER_FAILURE", context, "authorizer error");
+        }
+        if (!authorization || typeof authorization.principalId !== "string" || !authorization.policyDocument) {
+            return this.gatewayResponse("AUTHORIZER_CONFIGURATION_ERROR", context, "authorizer returned no policy");
+        }
+        if (this.settings.authorizerResultTtlSeconds > 0) {
+            this.authCache.set(token, { result: authorization, expires: this.now() + this.settings.authorizerResultTtlSeconds * 1000 });
+        }
+        return { authorization, cached: false };
+    }
+
+    /** 2. to 5.: content type, request model, mapping template, then the PutEvents integration. */
+    private async integrate(request: ApiRequest, context: Record<string, unknown>, cors: Record<string, string>): Promise<ApiResponse> {
         // 2. Content type: only application/json has a template, and passthrough is NEVER.
         const contentType = (header(request.headers, "content-type") ?? REQUEST_CONTENT_TYPE).split(";")[0].trim().toLowerCase();
         const template = PUT_EVENTS_REQUEST_TEMPLATES[contentType];
@@ -258,8 +278,15 @@ export class LocalRestApi {
             return this.gatewayResponse("API_CONFIGURATION_ERROR", context, "request template error");
         }
         const backend = await this.backends.putEvents(integrationRequest);
+        return this.integrationResponse(backend, context, cors);
+    }
 
-        // 6. The integration response chosen by the backend status, rendered with the PutEvents answer.
+    /** 6. The integration response chosen by the backend status, rendered with the PutEvents answer. */
+    private integrationResponse(
+        backend: { status: number; body: string },
+        context: Record<string, unknown>,
+        cors: Record<string, string>,
+    ): ApiResponse {
         const spec = selectIntegrationResponse(backend.status, PUT_EVENTS_INTEGRATION_RESPONSES);
         const responseTemplate = spec.responseTemplates["application/json"];
         let responseBody = backend.body;
@@ -423,4 +450,20 @@ function summarizePutEvents(body: string): string {
         // not JSON: nothing to add
     }
     return "";
+}
+
+/**
+ * The integration response API Gateway picks for a backend HTTP status: the one whose selection pattern
+ * matches the whole status (Java `String.matches`), otherwise the default one.
+ */
+export function selectIntegrationResponse(
+    backendStatus: number | string,
+    responses: IntegrationResponseSpec[] = PUT_EVENTS_INTEGRATION_RESPONSES,
+): IntegrationResponseSpec {
+    const status = String(backendStatus);
+    const matched = responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(status));
+    const fallback = responses.find((r) => r.selectionPattern === undefined);
+    const chosen = matched ?? fallback;
+    if (!chosen) throw new Error(`no integration response for status ${status}`);
+    return chosen;
 }

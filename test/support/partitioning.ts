@@ -10,11 +10,10 @@ import {
     INVALID_PARTITION,
     OTHER_PARTITION,
     S3_PREFIX,
-    objectNameSuffix,
-    resolvePrefix,
     type PartitionKeys,
     type PartitioningPolicy,
 } from "../../pipeline/partitioning";
+import { objectNameSuffix, resolvePrefix } from "../../local/firehose-prefix";
 
 /** The partition keys the policy gives a record, read in TypeScript (the jq query's reference). */
 export function partitionKeysFor(record: unknown, policy: PartitioningPolicy = DEFAULT_PARTITIONING_POLICY): PartitionKeys {

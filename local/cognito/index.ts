@@ -1,185 +1,44 @@
 /**
  * The part of a Cognito user pool that clients use, speaking the AWS JSON 1.1 protocol
  * (`X-Amz-Target: AWSCognitoIdentityProviderService.<Op>`), so `@aws-sdk/client-cognito-identity-provider`
- * and the AWS CLI work against it with an endpoint override. Tokens are RS256 JWTs with Cognito's claims
- * and issuer; the public key is served as the pool's JWKS document.
+ * and the AWS CLI work against it with an endpoint override: the operations, over the pool's state (store.ts),
+ * tokens (tokens.ts), passwords (passwords.ts) and the protocol's shared parts and errors (api.ts).
  *
  * The IAM-authorized operations (Admin*, ListUsers) need a request signed with AWS Signature Version 4 by
  * local mode's own credentials (`credentials`, published in outputs.json), as on AWS; the others are public,
- * as Cognito's are. State (signing key, credentials, users) is kept in `<data-dir>/cognito/<pool>.json`
- * (mode 0600) so users and tokens survive a restart.
+ * as Cognito's are.
  */
-import {
-    createHash,
-    createPrivateKey,
-    createPublicKey,
-    generateKeyPairSync,
-    randomBytes,
-    randomInt,
-    randomUUID,
-    scryptSync,
-    sign,
-    timingSafeEqual,
-    verify,
-    KeyObject,
-} from "node:crypto";
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
-import * as path from "node:path";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import type { PostConfirmationTriggerEvent, PreTokenGenerationTriggerEvent } from "aws-lambda";
 import type { Jwks } from "aws-jwt-verify/jwk";
-import { writeFileAtomic } from "./fs-util";
-import type { Logger } from "./log";
-import { SignatureError, verifySigV4, type LocalCredentials, type SignedRequest } from "./sigv4";
+import type { Logger } from "../log";
+import { SignatureError, verifySigV4, type LocalCredentials, type SignedRequest } from "../sigv4";
+import {
+    attributeList,
+    attributeNames,
+    CognitoError,
+    IAM_OPERATIONS,
+    requiredString,
+    STANDARD_ATTRIBUTES,
+    toAttributeList,
+    userType,
+} from "./api";
+import { checkPassword, generatePassword, hashPassword, passwordMatches } from "./passwords";
+import type { CognitoHooks, CognitoPoolSettings } from "./settings";
+import { CognitoStore, hashToken, type StoredState, type StoredUser } from "./store";
+import { readableAttributes, tokenClaims, TokenSigner, type ClaimsOverride } from "./tokens";
 
-export interface PasswordPolicy {
-    minimumLength: number;
-    requireLowercase: boolean;
-    requireUppercase: boolean;
-    requireNumbers: boolean;
-    requireSymbols: boolean;
-    /** Days a temporary password (AdminCreateUser) works. Default 7. */
-    temporaryPasswordValidityDays?: number;
-}
-
-export interface CognitoPoolSettings {
-    region: string;
-    userPoolId: string;
-    clientId: string;
-    passwordPolicy: PasswordPolicy;
-    /** Verified attributes that also sign a user in (Cognito's AliasAttributes, e.g. email). */
-    aliasAttributes: string[];
-    /** Usernames compare case-insensitively (UsernameConfiguration.CaseSensitive = false). */
-    caseInsensitiveUsernames: boolean;
-    /** PreventUserExistenceErrors of the app client. */
-    preventUserExistenceErrors: boolean;
-    /** Attributes Cognito verifies on sign-up confirmation. */
-    autoVerifiedAttributes: string[];
-    /** Custom attributes of the schema, without the `custom:` prefix. */
-    customAttributes: string[];
-    /** Attributes every user must have (asked for at an invited user's first sign-in if missing). */
-    requiredAttributes?: string[];
-    /** Attributes the app client may read (GetUser, ID token claims); `sub` is always readable. */
-    readAttributes: string[];
-    /** Attributes the app client may write (SignUp, UpdateUserAttributes). */
-    writeAttributes: string[];
-    /** Auth flows the app client allows, e.g. ALLOW_USER_PASSWORD_AUTH. */
-    explicitAuthFlows: string[];
-    accessTokenValiditySeconds: number;
-    idTokenValiditySeconds: number;
-    refreshTokenValiditySeconds: number;
-}
-
-export interface CognitoHooks {
-    /** Runs after a sign-up is confirmed, as the PostConfirmation trigger. */
-    postConfirmation?: (event: PostConfirmationTriggerEvent) => Promise<unknown>;
-    /** Runs before tokens are issued, as the PreTokenGeneration trigger (event version 1). */
-    preTokenGeneration?: (event: PreTokenGenerationTriggerEvent) => Promise<PreTokenGenerationTriggerEvent>;
-    /** Receives each invitation's temporary password (what Cognito would e-mail after AdminCreateUser). */
-    onInvitation?: (username: string, temporaryPassword: string, destination: string) => void;
-    /** Receives each confirmation code (what Cognito would e-mail). */
-    onConfirmationCode?: (username: string, code: string, destination: string) => void;
-}
-
-interface StoredUser {
-    username: string;
-    /** scrypt hash, hex, with its salt. */
-    passwordHash: string;
-    salt: string;
-    attributes: Record<string, string>;
-    /** FORCE_CHANGE_PASSWORD: created by AdminCreateUser, signs in with its temporary password once. */
-    status: "UNCONFIRMED" | "CONFIRMED" | "FORCE_CHANGE_PASSWORD";
-    /** Until when the temporary password of a FORCE_CHANGE_PASSWORD user works, seconds. */
-    temporaryPasswordExpires?: number;
-    enabled: boolean;
-    createdAt: number;
-    modifiedAt: number;
-    confirmationCode?: string;
-    confirmationCodeExpires?: number;
-}
-
-interface StoredState {
-    keyId: string;
-    privateKeyPem: string;
-    /** The credentials IAM-authorized operations must be signed with (generated once per data directory). */
-    credentials?: LocalCredentials;
-    users: Record<string, StoredUser>;
-    /** By SHA-256 of the token. */
-    refreshTokens: Record<string, { username: string; expires: number }>;
-}
-
-/** A Cognito error as the JSON protocol returns it (HTTP 400, `__type`). */
-export class CognitoError extends Error {
-    constructor(
-        readonly type: string,
-        message: string,
-        readonly status = 400,
-    ) {
-        super(message);
-    }
-}
-
-const STANDARD_ATTRIBUTES = new Set([
-    "address",
-    "birthdate",
-    "email",
-    "email_verified",
-    "family_name",
-    "gender",
-    "given_name",
-    "locale",
-    "middle_name",
-    "name",
-    "nickname",
-    "phone_number",
-    "phone_number_verified",
-    "picture",
-    "preferred_username",
-    "profile",
-    "zoneinfo",
-    "updated_at",
-    "website",
-]);
-
-const SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
-
-/** Operations Cognito authorizes with IAM (a SigV4-signed request); the others are public. */
-export const IAM_OPERATIONS = new Set(["AdminConfirmSignUp", "AdminCreateUser", "AdminGetUser", "AdminUpdateUserAttributes", "ListUsers"]);
-
-/** Claims a pre-token-generation trigger cannot change (Cognito's documented list). */
-const PROTECTED_CLAIMS = new Set([
-    "acr",
-    "amr",
-    "aud",
-    "at_hash",
-    "auth_time",
-    "azp",
-    "cognito:username",
-    "exp",
-    "iat",
-    "identities",
-    "iss",
-    "jti",
-    "nbf",
-    "nonce",
-    "origin_jti",
-    "sub",
-    "token_use",
-]);
+export { CognitoError, IAM_OPERATIONS } from "./api";
+export type { CognitoHooks, CognitoPoolSettings, PasswordPolicy } from "./settings";
 
 /** How long a challenge session (NEW_PASSWORD_REQUIRED) is valid: Cognito's default, 3 minutes. */
 const SESSION_SECONDS = 180;
 
-function b64url(data: Buffer | string): string {
-    return Buffer.from(data).toString("base64url");
-}
-
 export class CognitoEmulator {
-    private state: StoredState;
+    private readonly store: CognitoStore;
+    private readonly tokens: TokenSigner;
     /** Open NEW_PASSWORD_REQUIRED challenges by hash of their session string (in memory: they last 3 minutes). */
     private readonly sessions = new Map<string, { username: string; expires: number }>();
-    private readonly privateKey: KeyObject;
-    private readonly publicKey: KeyObject;
-    private readonly statePath: string;
 
     constructor(
         readonly settings: CognitoPoolSettings,
@@ -188,26 +47,21 @@ export class CognitoEmulator {
         private readonly hooks: CognitoHooks = {},
         private readonly now: () => number = Date.now,
     ) {
-        const dir = path.join(dataDir, "cognito");
-        mkdirSync(dir, { recursive: true });
-        this.statePath = path.join(dir, `${settings.userPoolId}.json`);
-        this.state = existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, "utf8")) as StoredState) : this.freshState();
-        this.state.credentials ??= freshCredentials();
-        this.privateKey = createPrivateKey(this.state.privateKeyPem);
-        this.publicKey = createPublicKey(this.privateKey);
-        this.save();
+        this.store = new CognitoStore(dataDir, settings.userPoolId);
+        this.tokens = new TokenSigner(this.state.keyId, this.state.privateKeyPem);
     }
 
-    /** The state's credentials: made when the state is created or loaded, so missing ones mean a broken state. */
-    private signingCredentials(): LocalCredentials {
-        const credentials = this.state.credentials;
-        if (!credentials) throw new Error("local Cognito: the state has no admin credentials (it is created with them on load)");
-        return credentials;
+    private get state(): StoredState {
+        return this.store.state;
+    }
+
+    private save(): void {
+        this.store.save();
     }
 
     /** The credentials Admin* and ListUsers requests must be signed with (SigV4, service cognito-idp). */
     get credentials(): LocalCredentials {
-        return { ...this.signingCredentials() };
+        return { ...this.store.credentials };
     }
 
     get issuer(): string {
@@ -216,8 +70,7 @@ export class CognitoEmulator {
 
     /** The pool's JWKS document (what `https://cognito-idp.../<pool>/.well-known/jwks.json` serves). */
     jwks(): Jwks {
-        const jwk = this.publicKey.export({ format: "jwk" }) as { n: string; e: string };
-        return { keys: [{ alg: "RS256", e: jwk.e, kid: this.state.keyId, kty: "RSA", n: jwk.n, use: "sig" }] };
+        return this.tokens.jwks();
     }
 
     /** The confirmation code last issued for a user (what the e-mail would hold), for tests and tools. */
@@ -271,7 +124,7 @@ export class CognitoEmulator {
     private async checkSignature(request: SignedRequest | undefined): Promise<void> {
         try {
             if (!request) throw new SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token");
-            await verifySigV4(request, this.signingCredentials(), {
+            await verifySigV4(request, this.store.credentials, {
                 region: this.settings.region,
                 service: "cognito-idp",
                 now: this.now(),
@@ -291,7 +144,7 @@ export class CognitoEmulator {
         const attributes = attributeList(input.UserAttributes, "UserAttributes");
         this.checkWritable(Object.keys(attributes));
         this.checkSchema(Object.keys(attributes));
-        this.checkPassword(password);
+        checkPassword(this.settings.passwordPolicy, password);
         if (this.settings.aliasAttributes.includes("email") && /^[^@\s]+@[^@\s]+$/.test(username)) {
             throw new CognitoError(
                 "InvalidParameterException",
@@ -307,11 +160,9 @@ export class CognitoEmulator {
         }
         const storedName = this.settings.caseInsensitiveUsernames ? username.toLowerCase() : username;
         const sub = randomUUID();
-        const salt = randomBytes(16).toString("hex");
         const user: StoredUser = {
             username: storedName,
-            passwordHash: scryptSync(password, salt, 32).toString("hex"),
-            salt,
+            ...hashPassword(password),
             attributes: { sub, ...attributes },
             status: "UNCONFIRMED",
             enabled: true,
@@ -405,7 +256,7 @@ export class CognitoEmulator {
         if (!params.USERNAME || params.PASSWORD === undefined) {
             throw new CognitoError("InvalidParameterException", "Missing required parameter USERNAME or PASSWORD");
         }
-        if (!user || !this.passwordMatches(user, params.PASSWORD)) {
+        if (!user || !passwordMatches(user, params.PASSWORD)) {
             this.log.info(`cognito InitiateAuth failed: incorrect username or password`);
             throw new CognitoError("NotAuthorizedException", "Incorrect username or password.");
         }
@@ -421,7 +272,7 @@ export class CognitoEmulator {
         if ((user.temporaryPasswordExpires ?? 0) < this.nowSeconds()) {
             throw new CognitoError("NotAuthorizedException", "Temporary password has expired and must be reset by an administrator.");
         }
-        const session = b64url(randomBytes(48));
+        const session = randomBytes(48).toString("base64url");
         const now = this.nowSeconds();
         for (const [key, open] of this.sessions) if (open.expires < now) this.sessions.delete(key);
         this.sessions.set(hashToken(session), { username: user.username, expires: now + SESSION_SECONDS });
@@ -461,7 +312,7 @@ export class CognitoEmulator {
         const password = responses.NEW_PASSWORD;
         if (typeof password !== "string" || password === "")
             throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
-        this.checkPassword(password);
+        checkPassword(this.settings.passwordPolicy, password);
         const attributes = Object.fromEntries(
             Object.entries(responses)
                 .filter(([name]) => name.startsWith("userAttributes."))
@@ -473,8 +324,7 @@ export class CognitoEmulator {
         if (missing.length > 0) throw new CognitoError("InvalidParameterException", `Missing required attribute ${missing.join(", ")}`);
         this.sessions.delete(key);
         Object.assign(user.attributes, attributes);
-        user.salt = randomBytes(16).toString("hex");
-        user.passwordHash = scryptSync(password, user.salt, 32).toString("hex");
+        Object.assign(user, hashPassword(password));
         user.status = "CONFIRMED";
         user.temporaryPasswordExpires = undefined;
         user.modifiedAt = this.nowSeconds();
@@ -501,7 +351,7 @@ export class CognitoEmulator {
             const now = this.nowSeconds();
             for (const [token, stored] of Object.entries(this.state.refreshTokens))
                 if (stored.expires < now) delete this.state.refreshTokens[token];
-            refreshToken = b64url(randomBytes(48));
+            refreshToken = randomBytes(48).toString("base64url");
             this.state.refreshTokens[hashToken(refreshToken)] = {
                 username: user.username,
                 expires: now + this.settings.refreshTokenValiditySeconds,
@@ -549,7 +399,7 @@ export class CognitoEmulator {
             typeof input.TemporaryPassword === "string" && input.TemporaryPassword !== ""
                 ? input.TemporaryPassword
                 : generatePassword(this.settings.passwordPolicy);
-        this.checkPassword(temporary);
+        checkPassword(this.settings.passwordPolicy, temporary);
         const now = this.nowSeconds();
         let user = this.findUser(username, false);
         if (action === "RESEND") {
@@ -581,8 +431,7 @@ export class CognitoEmulator {
             if (user.attributes.email && user.attributes.email_verified === undefined) user.attributes.email_verified = "false";
             this.state.users[storedName] = user;
         }
-        user.salt = randomBytes(16).toString("hex");
-        user.passwordHash = scryptSync(temporary, user.salt, 32).toString("hex");
+        Object.assign(user, hashPassword(temporary));
         user.temporaryPasswordExpires = now + (this.settings.passwordPolicy.temporaryPasswordValidityDays ?? 7) * 86400;
         this.save();
         this.log.info(`cognito AdminCreateUser ${user.username} (FORCE_CHANGE_PASSWORD)`);
@@ -642,20 +491,6 @@ export class CognitoEmulator {
     }
 
     // ---- internals ----
-
-    private freshState(): StoredState {
-        const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-        return {
-            keyId: b64url(randomBytes(24)),
-            privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
-            users: {},
-            refreshTokens: {},
-        };
-    }
-
-    private save(): void {
-        writeFileAtomic(this.statePath, JSON.stringify(this.state, null, 1), 0o600);
-    }
 
     private nowSeconds(): number {
         return Math.floor(this.now() / 1000);
@@ -741,62 +576,16 @@ export class CognitoEmulator {
         user: StoredUser,
         issuedAtSeconds?: number,
         attributes: Record<string, string> = user.attributes,
-        overrides?: { claimsToAddOrOverride?: Record<string, string>; claimsToSuppress?: string[] },
+        overrides?: ClaimsOverride,
     ): { AccessToken: string; IdToken: string } {
         const iat = issuedAtSeconds ?? this.nowSeconds();
-        const originJti = randomUUID();
-        const eventId = randomUUID();
-        const access = {
-            sub: attributes.sub,
-            iss: this.issuer,
-            client_id: this.settings.clientId,
-            origin_jti: originJti,
-            event_id: eventId,
-            token_use: "access",
-            scope: "aws.cognito.signin.user.admin",
-            auth_time: iat,
-            exp: iat + this.settings.accessTokenValiditySeconds,
-            iat,
-            jti: randomUUID(),
-            username: user.username,
-        };
-        const id: Record<string, unknown> = {
-            sub: attributes.sub,
-            ...(this.settings.readAttributes.includes("email_verified") && attributes.email_verified !== undefined
-                ? { email_verified: attributes.email_verified === "true" }
-                : {}),
-            iss: this.issuer,
-            "cognito:username": user.username,
-            origin_jti: originJti,
-            aud: this.settings.clientId,
-            event_id: eventId,
-            token_use: "id",
-            auth_time: iat,
-            exp: iat + this.settings.idTokenValiditySeconds,
-            iat,
-            jti: randomUUID(),
-        };
-        for (const [name, value] of Object.entries(this.readable(attributes))) {
-            if (name !== "sub" && name !== "email_verified") id[name] = value;
-        }
-        for (const [name, value] of Object.entries(overrides?.claimsToAddOrOverride ?? {}))
-            if (!PROTECTED_CLAIMS.has(name)) id[name] = value;
-        for (const name of overrides?.claimsToSuppress ?? []) if (!PROTECTED_CLAIMS.has(name)) delete id[name];
-        return { AccessToken: this.signJwt(access), IdToken: this.signJwt(id) };
+        const { access, id } = tokenClaims(this.settings, this.issuer, user.username, attributes, iat, overrides);
+        return { AccessToken: this.tokens.sign(access), IdToken: this.tokens.sign(id) };
     }
 
     /** The attributes the app client may read. */
     private readable(attributes: Record<string, string>): Record<string, string> {
-        return Object.fromEntries(
-            Object.entries(attributes).filter(([name]) => name === "sub" || this.settings.readAttributes.includes(name)),
-        );
-    }
-
-    private signJwt(payload: object): string {
-        const header = b64url(JSON.stringify({ kid: this.state.keyId, alg: "RS256" }));
-        const body = b64url(JSON.stringify(payload));
-        const signature = sign("RSA-SHA256", Buffer.from(`${header}.${body}`), this.privateKey);
-        return `${header}.${body}.${b64url(signature)}`;
+        return readableAttributes(attributes, this.settings.readAttributes);
     }
 
     private userFromAccessToken(token: unknown): StoredUser {
@@ -806,13 +595,9 @@ export class CognitoEmulator {
                 "1 validation error detected: Value null at 'accessToken' failed to satisfy constraint: Member must not be null",
             );
         }
-        const parts = token.split(".");
         let payload: Record<string, unknown>;
         try {
-            if (parts.length !== 3) throw new Error("not a JWT");
-            const ok = verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], "base64url"));
-            if (!ok) throw new Error("bad signature");
-            payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+            payload = this.tokens.verify(token);
         } catch {
             throw new CognitoError("NotAuthorizedException", "Invalid Access Token");
         }
@@ -863,11 +648,6 @@ export class CognitoEmulator {
         return (this.settings.requiredAttributes ?? []).filter((name) => !user.attributes[name]);
     }
 
-    private passwordMatches(user: StoredUser, password: string): boolean {
-        const actual = scryptSync(password, user.salt, 32);
-        return timingSafeEqual(actual, Buffer.from(user.passwordHash, "hex"));
-    }
-
     private checkClient(clientId: unknown): void {
         if (clientId !== this.settings.clientId) {
             throw new CognitoError("ResourceNotFoundException", `User pool client ${String(clientId)} does not exist.`);
@@ -901,87 +681,4 @@ export class CognitoEmulator {
             if (!known) throw new CognitoError("InvalidParameterException", `Attribute does not exist in the schema: ${name}`);
         }
     }
-
-    private checkPassword(password: string): void {
-        const policy = this.settings.passwordPolicy;
-        const fail = (why: string) => {
-            throw new CognitoError("InvalidPasswordException", `Password did not conform with policy: ${why}`);
-        };
-        if ([...password].length < policy.minimumLength) fail("Password not long enough");
-        if (policy.requireLowercase && !/[a-z]/.test(password)) fail("Password must have lowercase characters");
-        if (policy.requireUppercase && !/[A-Z]/.test(password)) fail("Password must have uppercase characters");
-        if (policy.requireNumbers && !/[0-9]/.test(password)) fail("Password must have numeric characters");
-        if (policy.requireSymbols && ![...password].some((c) => SYMBOLS.includes(c) || c === " "))
-            fail("Password must have symbol characters");
-    }
-}
-
-/** Refresh tokens are kept by hash only, so the state file holds no usable token. */
-function hashToken(token: string): string {
-    return createHash("sha256").update(token).digest("base64url");
-}
-
-function requiredString(input: Record<string, unknown>, name: string): string {
-    const value = input[name];
-    if (typeof value !== "string" || value.length === 0) {
-        const field = name.charAt(0).toLowerCase() + name.slice(1);
-        throw new CognitoError(
-            "InvalidParameterException",
-            `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
-        );
-    }
-    return value;
-}
-
-function attributeList(value: unknown, name: string): Record<string, string> {
-    if (value === undefined) return {};
-    if (!Array.isArray(value)) throw new CognitoError("InvalidParameterException", `${name} must be a list of {Name, Value}.`);
-    const out: Record<string, string> = {};
-    for (const item of value as Array<{ Name?: unknown; Value?: unknown }>) {
-        if (typeof item?.Name !== "string") throw new CognitoError("InvalidParameterException", `${name} must be a list of {Name, Value}.`);
-        out[item.Name] = typeof item.Value === "string" ? item.Value : "";
-    }
-    return out;
-}
-
-function toAttributeList(attributes: Record<string, string>): Array<{ Name: string; Value: string }> {
-    return Object.entries(attributes).map(([Name, Value]) => ({ Name, Value }));
-}
-
-/** Local mode's credentials: an access key id shaped like AWS's and a 40-character secret. */
-function freshCredentials(): LocalCredentials {
-    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    const id = Array.from(randomBytes(15), (b) => alphabet[b % 32]).join("");
-    return { accessKeyId: `LOCAL${id}`, secretAccessKey: randomBytes(30).toString("base64") };
-}
-
-/** A temporary password that meets the policy (what Cognito generates when the admin gives none). */
-function generatePassword(policy: PasswordPolicy): string {
-    const pick = (chars: string) => chars[randomInt(chars.length)];
-    const letters = "abcdefghijkmnopqrstuvwxyz";
-    const required = [pick(letters), pick(letters.toUpperCase()), pick("23456789"), pick("!#%+-=?@^_")];
-    const rest = Array.from({ length: Math.max(policy.minimumLength, 12) - required.length }, () =>
-        pick(letters + letters.toUpperCase() + "23456789"),
-    );
-    return [...required, ...rest].join("");
-}
-
-/** Cognito's UserType (ListUsers, AdminCreateUser), optionally with only some attributes. */
-function userType(user: StoredUser, attributes?: Set<string>): Record<string, unknown> {
-    return {
-        Username: user.username,
-        Attributes: toAttributeList(
-            attributes ? Object.fromEntries(Object.entries(user.attributes).filter(([name]) => attributes.has(name))) : user.attributes,
-        ),
-        UserCreateDate: user.createdAt,
-        UserLastModifiedDate: user.modifiedAt,
-        Enabled: user.enabled,
-        UserStatus: user.status,
-    };
-}
-
-function attributeNames(value: unknown): string[] {
-    if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
-        throw new CognitoError("InvalidParameterException", "AttributesToGet must be a list of attribute names.");
-    return value as string[];
 }
