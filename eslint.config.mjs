@@ -26,20 +26,16 @@ export default tseslint.config(
         // restructuring step of issue 10; remove each file from this list once its function is split.
         files: [
             "bench/local.ts", // run
-            "bench/local-load.ts", // run
-            "bench/query.ts", // run
             "components/alarm-topic.ts", // AlarmTopic constructor
             "components/archive-query.ts", // analystPolicyStatements, ArchiveQuery constructor
             "config.ts", // parseConfig
             "local/firehose.ts", // LocalFirehose.transform
             "local/metrics.ts", // LocalMetrics.snapshot
             "pipeline/alarms.ts", // alarmSpecs (one entry per alarm: a table more than a function)
-            "client/events-client.ts", // sendOnce
             "components/archive.ts", // Archive constructor
             "components/event-routing.ts", // EventRouting.createRoute
             "components/identity-pool.ts", // IdentityPool constructor
             "components/ingest-api.ts", // IngestApi constructor
-            "generator/cli.ts", // runCli
             // textTools: a factory of short closures, made inside the packed handler on purpose (see its comment).
             "handlers/firehose-transform.ts",
             "local/api-gateway/rest-api.ts", // LocalRestApi.process
