@@ -9,6 +9,9 @@ import { assignClientIds, formatAssignReport } from "./assign-client-ids";
 import { formatResult, testEventPattern } from "./test-event-pattern";
 import { validateEvents } from "./validate-event";
 import { compileSchemas, moduleText } from "../schemas/compile";
+import { silenceSdkNodeVersionNotice } from "../generator/sdk-notice";
+
+silenceSdkNodeVersionNotice();
 
 interface AssignFlags {
     userPoolId: string;

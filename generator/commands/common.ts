@@ -66,7 +66,7 @@ export interface CommonOptions extends ConnectionFlags {
 
 export const EXIT_HELP = `
 Exit codes: 0 ok; 1 events lost (run) or missing from storage (verify; with --completeness: missing among
-finished sessions); 2 bad flags, missing settings, no archive or a failed query;
+finished sessions); 2 bad flags, missing settings, no archive, a failed query or (verify) a run that failed to start;
 3 wrong credentials, unconfirmed user or token refused; 4 Cognito, the API or storage unreachable.
 
 Settings come from flags, then environment variables:
@@ -74,7 +74,7 @@ Settings come from flags, then environment variables:
       .map((v) => v[0])
       .join("\n  ")}
 then local mode (--local) or the Pulumi stack's outputs (pulumi stack output --json [--stack NAME]).
-The password may come from CLIENT_EVENTS_PASSWORD instead of --password (which other users can see in ps).`;
+Prefer CLIENT_EVENTS_PASSWORD to --password: npm prints the command line it runs, and ps shows it to other users.`;
 
 export function int(name: string, min: number, max: number) {
     return (value: string): number => {
@@ -99,23 +99,33 @@ export function bool(value: string): boolean {
     throw new InvalidArgumentError("must be true or false");
 }
 
-/** The flags that say where the deployment is (or local mode), shared by every command. */
+/** The flags that say where the deployment is (or local mode), shared by signup and run. */
 export function connectionOptions(cmd: Command): Command {
-    return cmd
-        .option("--stack <name>", "Pulumi stack to read outputs from (default: the selected stack)")
-        .option("--local [url]", `use local mode's settings (url default: ${DEFAULT_LOCAL_URL})`)
+    return storageOptions(cmd.option("--stack <name>", "Pulumi stack to read outputs from (default: the selected stack)"), false)
         .option(
             "--api-url <url>",
             "URL to POST events to, .../<stage>/event (the stage URL works too; default: stack output apiUrl; env CLIENT_EVENTS_API_URL)",
         )
         .option("--apiid <id>", "API Gateway id; with --region and --stage gives the API URL (the seed's flag)")
         .option("--stage <name>", "API stage (= environment) used with --apiid (default: dev)")
-        .option("--region <region>", "AWS region (default: stack output region; env CLIENT_EVENTS_REGION, AWS_REGION)")
         .option("--appclientid <id>", "Cognito app client id (default: stack output userPoolClientId; env CLIENT_EVENTS_APP_CLIENT_ID)")
         .option("--user-pool-id <id>", "Cognito user pool id, for --admin-confirm (default: stack output userPoolId)")
         .option("--cognito-endpoint <url>", "Cognito endpoint (default: https://cognito-idp.<region>.amazonaws.com/)")
         .option("--json", "print the result as JSON");
 }
+
+/** What verify needs to find the archive: local mode, or the stack and its region. */
+export function storageOptions(cmd: Command, json = true): Command {
+    const withLocation = cmd
+        .option("--local [url]", `use local mode's settings (url default: ${DEFAULT_LOCAL_URL})`)
+        .option("--region <region>", "AWS region (default: stack output region; env CLIENT_EVENTS_REGION, AWS_REGION)");
+    return json ? withLocation.option("--json", "print the result as JSON") : withLocation;
+}
+
+/** The hint after a network error against local mode. */
+export const LOCAL_NOT_RUNNING =
+    "Is local mode running? Start it with `npm run local` in another terminal (an outputs.json left by an earlier run " +
+    "still names its address), or pass --local <url> if it listens elsewhere.";
 
 /** Whether --local was given (with or without a URL). */
 export function localFlag(flags: ConnectionFlags): boolean {

@@ -1,15 +1,28 @@
 /** `generator run`: sign in and send batches of simulated client events. */
 import { randomUUID } from "crypto";
+import * as fs from "fs";
 import { Command, Option } from "commander";
 import { TokenUse } from "../../client";
 import { MAX_ENTRIES_PER_REQUEST } from "../../pipeline/limits";
 import { CliError, EXIT } from "../errors";
+import { readManifest, writeFailedManifest } from "../manifest";
 import { eventTypes } from "../events";
 import { seededRandom } from "../random";
 import { runGenerator } from "../run";
 import { resolveSettings } from "../settings";
 import { formatSummary, RunSummary } from "../stats";
-import { bool, CommandContext, CommonOptions, connectionOptions, EXIT_HELP, int, positive } from "./common";
+import {
+    bool,
+    CommandContext,
+    CommonOptions,
+    connectionOptions,
+    EXIT_HELP,
+    int,
+    LOCAL_NOT_RUNNING,
+    localFlag,
+    positive,
+    withCode,
+} from "./common";
 
 interface RunFlags extends CommonOptions {
     userid?: string;
@@ -57,14 +70,35 @@ export function addRunCommand(program: Command, ctx: CommandContext, done: (code
 }
 
 async function run(flags: RunFlags, ctx: CommandContext): Promise<number> {
+    const runId = randomUUID();
+    let apiUrl = "";
+    try {
+        const userid = flags.userid ?? ctx.io.env.CLIENT_EVENTS_USERID;
+        const password = flags.password ?? ctx.io.env.CLIENT_EVENTS_PASSWORD;
+        if (!userid || !password)
+            throw new CliError("run needs --userid and --password (or CLIENT_EVENTS_USERID / CLIENT_EVENTS_PASSWORD)");
+        const settings = await resolveSettings(flags, ["apiUrl", "userPoolClientId", "cognitoEndpoint"], ctx.deps);
+        apiUrl = settings.apiUrl;
+        return await send(flags, ctx, { runId, userid, password, settings });
+    } catch (e) {
+        const failure = withLocalHint(withCode(e), flags);
+        if (flags.manifest) recordFailure(flags.manifest, { runId, apiUrl, startedAt: new Date(ctx.now()).toISOString() }, failure, ctx);
+        throw failure;
+    }
+}
+
+interface RunTarget {
+    runId: string;
+    userid: string;
+    password: string;
+    settings: { apiUrl: string; userPoolClientId: string; cognitoEndpoint: string };
+}
+
+/** Signs in and sends; resolves with the exit code (sign-in errors propagate). */
+async function send(flags: RunFlags, ctx: CommandContext, { runId, userid, password, settings }: RunTarget): Promise<number> {
     const { io, now, err } = ctx;
-    const userid = flags.userid ?? io.env.CLIENT_EVENTS_USERID;
-    const password = flags.password ?? io.env.CLIENT_EVENTS_PASSWORD;
-    if (!userid || !password) throw new CliError("run needs --userid and --password (or CLIENT_EVENTS_USERID / CLIENT_EVENTS_PASSWORD)");
-    const settings = await resolveSettings(flags, ["apiUrl", "userPoolClientId", "cognitoEndpoint"], ctx.deps);
     const intervalMs = flags.rate ? ((flags.batch * flags.users) / flags.rate) * 1000 : flags.interval * 1000;
     const batchesPerUser = flags.batches ?? Math.max(1, Math.round(((flags.minutes ?? 1) * 60_000) / intervalMs));
-    const runId = randomUUID();
     const showProgress = io.isTTY && flags.progress;
     const started = now();
     let lastDrawn = -Infinity;
@@ -100,12 +134,43 @@ async function run(flags: RunFlags, ctx: CommandContext): Promise<number> {
         },
     });
     if (showProgress) io.stderr("\r\x1b[2K");
-    ctx.out(flags.json ? JSON.stringify(outcome.summary) : formatSummary(outcome.summary));
-    return exitCodeOf(outcome.summary, outcome.fatal, settings.apiUrl, ctx);
+    ctx.out(flags.json ? JSON.stringify(outcome.summary) : formatSummary(outcome.summary, verifyFlags(flags)));
+    return exitCodeOf(outcome.summary, outcome.fatal, settings.apiUrl, flags, ctx);
+}
+
+/** The flags `verify` needs to look where this run sent its events. */
+function verifyFlags(flags: RunFlags): string[] {
+    if (localFlag(flags)) return typeof flags.local === "string" ? ["--local", flags.local] : ["--local"];
+    return flags.stack ? ["--stack", flags.stack] : [];
+}
+
+/** A network error against local mode most likely means it is not running: say how to start it. */
+function withLocalHint(error: CliError, flags: RunFlags): CliError {
+    if (error.exitCode !== EXIT.NETWORK || !localFlag(flags)) return error;
+    return new CliError(`${error.message}\n${LOCAL_NOT_RUNNING}`, error.exitCode);
+}
+
+/** The run sent nothing: the manifest says so, so that verify does not report an earlier run kept in the same file. */
+function recordFailure(
+    manifest: string,
+    run: { runId: string; apiUrl: string; startedAt: string },
+    failure: CliError,
+    ctx: CommandContext,
+) {
+    try {
+        if (fs.existsSync(manifest) && readManifest(manifest).header.runId === run.runId) return; // this run's own events are in it
+    } catch {
+        // not a manifest of this run: replace it
+    }
+    try {
+        writeFailedManifest(manifest, { kind: "client-events-run", version: 1, ...run }, failure.message);
+    } catch (e) {
+        ctx.err(`note: could not record the failed run in ${manifest}: ${(e as Error).message}`);
+    }
 }
 
 /** The run's exit code, with the reason on stderr when it is not 0. */
-function exitCodeOf(summary: RunSummary, fatal: string | undefined, apiUrl: string, { err }: CommandContext): number {
+function exitCodeOf(summary: RunSummary, fatal: string | undefined, apiUrl: string, flags: RunFlags, { err }: CommandContext): number {
     if (fatal === "auth") {
         err(
             `error: the API refused the token (${summary.stoppedEarly}); check that the user has a clientId and the app client id is right`,
@@ -113,7 +178,7 @@ function exitCodeOf(summary: RunSummary, fatal: string | undefined, apiUrl: stri
         return EXIT.AUTH;
     }
     if (fatal === "network") {
-        err(`error: cannot reach the API at ${apiUrl}: ${summary.stoppedEarly}`);
+        err(`error: cannot reach the API at ${apiUrl}: ${summary.stoppedEarly}${localFlag(flags) ? `\n${LOCAL_NOT_RUNNING}` : ""}`);
         return EXIT.NETWORK;
     }
     if (fatal === "config") {

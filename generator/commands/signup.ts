@@ -5,7 +5,16 @@ import { CognitoAuth, CognitoError } from "../../client";
 import { CLIENT_ID_ATTRIBUTE } from "../../pipeline/identity";
 import { CliError, EXIT } from "../errors";
 import { readLocalCredentials, resolveSettings, type Settings } from "../settings";
-import { CommandContext, CommonOptions, connectionOptions, EXIT_HELP, isLoopbackUrl } from "./common";
+import {
+    CommandContext,
+    CommonOptions,
+    connectionOptions,
+    EXIT_HELP,
+    isLoopbackUrl,
+    LOCAL_NOT_RUNNING,
+    localFlag,
+    withCode,
+} from "./common";
 
 interface SignupFlags extends CommonOptions {
     userid?: string;
@@ -38,7 +47,17 @@ export function addSignupCommand(program: Command, ctx: CommandContext, done: (c
                 "local mode's data directory, whose outputs.json holds the credentials --admin-confirm signs with when local mode does not answer (env CLIENT_EVENTS_DATA_DIR; default .local)",
             )
             .addHelpText("after", EXIT_HELP),
-    ).action(async (flags: SignupFlags) => done(await signup(flags, ctx)));
+    ).action(async (flags: SignupFlags) => {
+        try {
+            done(await signup(flags, ctx));
+        } catch (e) {
+            const error = withCode(e);
+            // A network error against local mode most likely means it is not running: say how to start it.
+            throw error.exitCode === EXIT.NETWORK && localFlag(flags)
+                ? new CliError(`${error.message}\n${LOCAL_NOT_RUNNING}`, error.exitCode)
+                : error;
+        }
+    });
 }
 
 async function signup(flags: SignupFlags, ctx: CommandContext): Promise<number> {

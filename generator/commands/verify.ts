@@ -7,7 +7,7 @@ import { CliError, EXIT } from "../errors";
 import { readManifest, type Manifest } from "../manifest";
 import { DEFAULT_LOCAL_DATA_DIR, defaultExec, resolveSettings } from "../settings";
 import { formatReport, localObjects, ObjectSource, s3Objects, verifyRun, VerifyReport } from "../verify";
-import { CommandContext, CommonOptions, connectionOptions, EXIT_HELP, int, localFlag, positive } from "./common";
+import { CommandContext, CommonOptions, EXIT_HELP, int, localFlag, positive, storageOptions } from "./common";
 
 interface VerifyFlags extends CommonOptions {
     manifest?: string;
@@ -20,12 +20,13 @@ interface VerifyFlags extends CommonOptions {
 
 /** Adds `verify` to the program; `done` receives its exit code. */
 export function addVerifyCommand(program: Command, ctx: CommandContext, done: (code: number) => void): void {
-    connectionOptions(
+    storageOptions(
         program
             .command("verify")
             .description(
                 "Reconcile a run's manifest with storage (missing, duplicated and extra events by eventType), or, with --completeness, every session's sequence numbers with storage.",
             )
+            .option("--stack <name>", "Pulumi stack whose outputs name the bucket (default: the selected stack)")
             .addOption(new Option("--manifest <path>", "manifest written by run --manifest").conflicts("completeness"))
             .option(
                 "--completeness",
@@ -65,16 +66,25 @@ async function verify(flags: VerifyFlags, ctx: CommandContext): Promise<number> 
         if (!flags.json) ctx.err(`${report.totals.missing} event(s) not in ${where} yet; checking again in ${flags.poll} s`);
         await sleep(Math.min(flags.poll * 1000, Math.max(0, deadline - now())));
     }
-    ctx.out(flags.json ? JSON.stringify(report) : `${where}\n${formatReport(report)}`);
+    ctx.out(flags.json ? JSON.stringify(report) : `Storage checked: ${where}\n${formatReport(report)}`);
     return report.totals.missing > 0 ? EXIT.LOST : EXIT.OK;
 }
 
 function loadManifest(manifestPath: string): Manifest {
+    let manifest: Manifest;
     try {
-        return readManifest(manifestPath);
+        manifest = readManifest(manifestPath);
     } catch (e) {
         throw new CliError((e as Error).message, EXIT.CONFIG);
     }
+    const { failed, runId } = manifest.header;
+    if (failed !== undefined) {
+        throw new CliError(
+            `run ${runId}, recorded in ${manifestPath}, failed before sending any event, so there is nothing to verify: ${failed}`,
+            EXIT.CONFIG,
+        );
+    }
+    return manifest;
 }
 
 /** Where the archive is: local mode's data directory, or the stack's S3 bucket. */
@@ -84,7 +94,7 @@ async function objectSource(flags: VerifyFlags, ctx: CommandContext): Promise<{ 
         const settings = await resolveSettings({ ...flags, dataDir }, ["dataDir"], ctx.deps);
         return {
             source: localObjects(settings.dataDir, flags.bucket ?? (dataDir ? undefined : settings.bucketName)),
-            where: `${settings.dataDir}`,
+            where: `${settings.dataDir} (local mode's data directory)`,
         };
     }
     const settings = await resolveSettings(flags, ["bucketName", "region"], ctx.deps);
