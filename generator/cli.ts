@@ -19,8 +19,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         exitCode = code;
     };
     const ctx = commandContext(io);
-    const program = new Command("generator")
-        .description("Client-events generator: sign up users, send simulated client events, verify delivery.")
+    const program = new Command("npm run generator --")
+        .description(
+            "The event generator (generator/cli.ts; each command in generator/commands/): sign up users, send simulated client events, verify delivery.",
+        )
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
         .showHelpAfterError("(add --help for usage)")
