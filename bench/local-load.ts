@@ -337,6 +337,20 @@ async function idToken(ready: ReadyLine): Promise<string> {
 
 export async function run(): Promise<BenchRow[]> {
     if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install wrk (Debian's package)");
+    const { localCommand, floorCommand } = serverCommands();
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-load-"));
+    try {
+        // The floor, under the same load, in the same run.
+        const floor = await measureFloor(floorCommand, scratch);
+        const { mode, stalls } = await measureLocal(localCommand, scratch);
+        return benchRows(mode, floor, stalls);
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+}
+
+/** `npm run local`'s command, and the same command running the bare floor server. */
+function serverCommands(): { localCommand: string; floorCommand: string } {
     const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
         .local;
     // BENCH_CPU_PROFILE=<dir>: local mode writes a CPU profile of its main thread there (node --cpu-prof).
@@ -344,101 +358,103 @@ export async function run(): Promise<BenchRow[]> {
     const localCommand = profileDir
         ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `)
         : script;
-    const floorCommand = script.replace("local/main.ts", "bench/support/floor-server.ts");
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-load-"));
+    return { localCommand, floorCommand: script.replace("local/main.ts", "bench/support/floor-server.ts") };
+}
+
+async function measureFloor(floorCommand: string, scratch: string): Promise<Outcome> {
+    const floorFile = path.join(scratch, "floor-archive.ndjson");
+    const floorServer = await startServer(floorCommand, [floorFile]);
+    const floorLoad = runWrk(floorServer.ready.apiUrl, "floor-needs-no-token", path.join(scratch, "wrk-floor"));
+    const floorStore = await floorServer.stop();
+    return outcome(floorLoad, archivedIds([floorFile]), floorStore, floorServer.peakRssKiB());
+}
+
+async function measureLocal(localCommand: string, scratch: string): Promise<{ mode: Outcome; stalls: Stalls }> {
+    const dataDir = path.join(scratch, "local");
+    const local = await startServer(localCommand, ["--port", "0", "--data-dir", dataDir, "--quiet"]);
+    let load: Load;
+    let stalls: Stalls;
     try {
-        // The floor, under the same load, in the same run.
-        const floorFile = path.join(scratch, "floor-archive.ndjson");
-        const floorServer = await startServer(floorCommand, [floorFile]);
-        const floorLoad = runWrk(floorServer.ready.apiUrl, "floor-needs-no-token", path.join(scratch, "wrk-floor"));
-        const floorStore = await floorServer.stop();
-        const floor = outcome(floorLoad, archivedIds([floorFile]), floorStore, floorServer.peakRssKiB());
-
-        const dataDir = path.join(scratch, "local");
-        const local = await startServer(localCommand, ["--port", "0", "--data-dir", dataDir, "--quiet"]);
-        let load: Load;
-        let stalls: Stalls;
-        try {
-            const token = await idToken(local.ready);
-            const loadStart = Math.floor(Date.now() / 1000);
-            load = runWrk(local.ready.apiUrl, token, path.join(scratch, "wrk-local"));
-            stalls = await eventLoopStalls(local.ready.cognitoEndpoint, loadStart);
-        } catch (err) {
-            await local.stop();
-            throw err;
-        }
-        const storeSeconds = await local.stop();
-        const mode = outcome(load, archivedIds(filesUnder(path.join(dataDir, "s3"))), storeSeconds, local.peakRssKiB());
-
-        const label = "local mode under wrk";
-        return [
-            {
-                area: AREA,
-                case: `${label}: accepted events/s`,
-                value: mode.eventsPerSecond,
-                unit: "events/s",
-                floor: { case: "bare Node server, same load", value: floor.eventsPerSecond },
-                target: { value: { atLeast: 20_000 }, ratio: { atLeast: 0.3 } },
-                note: mode.note,
-            },
-            {
-                area: AREA,
-                case: `${label}: request latency p50`,
-                value: mode.p50Ms,
-                unit: "ms",
-                floor: { case: "bare Node server", value: floor.p50Ms },
-            },
-            {
-                area: AREA,
-                case: `${label}: request latency p99`,
-                value: mode.p99Ms,
-                unit: "ms",
-                floor: { case: "bare Node server", value: floor.p99Ms },
-                target: { value: { atMost: 200 } },
-            },
-            {
-                area: AREA,
-                case: `${label}: SIGTERM to everything written`,
-                value: mode.storeSeconds ?? NaN,
-                unit: "s",
-                floor: { case: "bare Node server", value: floor.storeSeconds ?? NaN },
-                target: { value: { atMost: 60 } },
-                note: mode.storeSeconds === undefined ? `not done after ${STORE_LIMIT_S} s: killed` : undefined,
-            },
-            {
-                area: AREA,
-                case: `${label}: lost events (accepted, not archived)`,
-                value: mode.lost,
-                unit: "events",
-                target: { value: { atMost: 0 } },
-                note: `floor: ${floor.lost}`,
-            },
-            {
-                area: AREA,
-                case: `${label}: duplicated events in the archive`,
-                value: mode.duplicated,
-                unit: "events",
-                target: { value: { atMost: 0 } },
-                note: `floor: ${floor.duplicated}`,
-            },
-            {
-                area: AREA,
-                case: `${label}: longest event-loop stall of the request thread`,
-                value: stalls.maxMs,
-                unit: "ms",
-                target: { value: { atMost: 50 } },
-                note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)`,
-            },
-            {
-                area: AREA,
-                case: `${label}: peak RSS (all its processes)`,
-                value: mode.peakRssMiB,
-                unit: "MiB",
-                floor: { case: "bare Node server", value: floor.peakRssMiB },
-            },
-            { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
-        ];
-    } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
+        const token = await idToken(local.ready);
+        const loadStart = Math.floor(Date.now() / 1000);
+        load = runWrk(local.ready.apiUrl, token, path.join(scratch, "wrk-local"));
+        stalls = await eventLoopStalls(local.ready.cognitoEndpoint, loadStart);
+    } catch (err) {
+        await local.stop();
+        throw err;
     }
+    const storeSeconds = await local.stop();
+    const mode = outcome(load, archivedIds(filesUnder(path.join(dataDir, "s3"))), storeSeconds, local.peakRssKiB());
+    return { mode, stalls };
+}
+
+function benchRows(mode: Outcome, floor: Outcome, stalls: Stalls): BenchRow[] {
+    const label = "local mode under wrk";
+    return [
+        {
+            area: AREA,
+            case: `${label}: accepted events/s`,
+            value: mode.eventsPerSecond,
+            unit: "events/s",
+            floor: { case: "bare Node server, same load", value: floor.eventsPerSecond },
+            target: { value: { atLeast: 20_000 }, ratio: { atLeast: 0.3 } },
+            note: mode.note,
+        },
+        {
+            area: AREA,
+            case: `${label}: request latency p50`,
+            value: mode.p50Ms,
+            unit: "ms",
+            floor: { case: "bare Node server", value: floor.p50Ms },
+        },
+        {
+            area: AREA,
+            case: `${label}: request latency p99`,
+            value: mode.p99Ms,
+            unit: "ms",
+            floor: { case: "bare Node server", value: floor.p99Ms },
+            target: { value: { atMost: 200 } },
+        },
+        {
+            area: AREA,
+            case: `${label}: SIGTERM to everything written`,
+            value: mode.storeSeconds ?? NaN,
+            unit: "s",
+            floor: { case: "bare Node server", value: floor.storeSeconds ?? NaN },
+            target: { value: { atMost: 60 } },
+            note: mode.storeSeconds === undefined ? `not done after ${STORE_LIMIT_S} s: killed` : undefined,
+        },
+        {
+            area: AREA,
+            case: `${label}: lost events (accepted, not archived)`,
+            value: mode.lost,
+            unit: "events",
+            target: { value: { atMost: 0 } },
+            note: `floor: ${floor.lost}`,
+        },
+        {
+            area: AREA,
+            case: `${label}: duplicated events in the archive`,
+            value: mode.duplicated,
+            unit: "events",
+            target: { value: { atMost: 0 } },
+            note: `floor: ${floor.duplicated}`,
+        },
+        {
+            area: AREA,
+            case: `${label}: longest event-loop stall of the request thread`,
+            value: stalls.maxMs,
+            unit: "ms",
+            target: { value: { atMost: 50 } },
+            note: `largest per-second p99 ${stalls.p99Ms.toFixed(1)} ms over ${stalls.seconds} s of load (perf_hooks.monitorEventLoopDelay, from /_local/metrics)`,
+        },
+        {
+            area: AREA,
+            case: `${label}: peak RSS (all its processes)`,
+            value: mode.peakRssMiB,
+            unit: "MiB",
+            floor: { case: "bare Node server", value: floor.peakRssMiB },
+        },
+        { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
+    ];
 }

@@ -30,7 +30,7 @@ function load(name: string): Partial<BenchModule> {
 
 function help(): string {
     const lines = [
-        "usage: npm run bench -- [name ...] [--markdown] [--help]",
+        "Usage: npm run bench -- [name ...] [--markdown] [--help]",
         "",
         "  name        run only these modules (a name also selects its name-* modules: `local` runs local, local-load, local-start)",
         `  --markdown  also write ${path.relative(process.cwd(), MARKDOWN_FILE)} (date, machine, every figure beside its floor)`,

@@ -9,95 +9,103 @@ const AREA = "query";
 const RECORDS = 50_000;
 
 export async function run(): Promise<BenchRow[]> {
-    const { LocalFirehose } = await import("../local/firehose");
-    const { createLogger } = await import("../local/log");
-    const { handler } = await import("../handlers/firehose-transform");
-    const { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
-    const { findNamedQuery, sqlFor } = await import("../pipeline/named-queries");
-    const { runLocalQuery } = await import("../query/local-engine");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-query-"));
     const rows: BenchRow[] = [];
     try {
-        const types = ["shopping", "searching", "paging", "purchase", "loyaltypurchase"];
         for (const gzip of [false, true]) {
             const dataDir = path.join(dir, gzip ? "gzip" : "plain");
-            fs.mkdirSync(dataDir, { recursive: true });
-            fs.writeFileSync(path.join(dataDir, "outputs.json"), JSON.stringify({ bucketName: "bench" }));
-            const firehose = new LocalFirehose(
-                {
-                    streamName: "bench",
-                    streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
-                    region: "us-east-1",
-                    bucketName: "bench",
-                    s3Dir: path.join(dataDir, "s3"),
-                    prefix: S3_PREFIX,
-                    errorPrefix: S3_ERROR_PREFIX,
-                    bufferIntervalSeconds: 600,
-                    bufferSizeBytes: 128 * 1024 * 1024,
-                    transform: {
-                        handler,
-                        lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
-                        batchBytes: 1024 * 1024,
-                        numberOfRetries: 0,
-                    },
-                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
-                    delimiter: RECORD_DELIMITER,
-                    gzip,
-                },
-                createLogger({ quiet: true }),
-            );
-            for (let i = 0; i < RECORDS; i++) {
-                firehose.put(
-                    Buffer.from(
-                        JSON.stringify({
-                            version: "0",
-                            id: `id-${i}`,
-                            "detail-type": "local",
-                            source: "clientevents",
-                            account: "000000000000",
-                            time: "2026-01-01T00:00:00Z",
-                            region: "us-east-1",
-                            resources: [`client-${i % 50}`],
-                            detail: {
-                                eventType: types[i % types.length],
-                                schemaVersion: 1 + (i % 3),
-                                eventId: `e-${i}`,
-                                data: { itemSku: i },
-                            },
-                        }),
-                    ),
-                );
-            }
-            await firehose.flush();
-            const named = findNamedQuery("events-per-type-per-day");
-            if (!named) throw new Error("no named query events-per-type-per-day");
-            const sql = sqlFor(named, "duckdb");
-            const t0 = process.hrtime.bigint();
-            const result = await runLocalQuery(dataDir, sql);
-            const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-            const counted = result.rows.reduce((n, r) => n + Number(r[2]), 0);
-            if (counted !== RECORDS) throw new Error(`counted ${counted} events, wrote ${RECORDS}`);
-            rows.push({
-                area: AREA,
-                case: `events-per-type-per-day over ${RECORDS} events (${gzip ? "GZIP" : "plain"} objects)`,
-                value: Math.round(ms),
-                unit: "ms",
-                note: `${firehose.written.length} objects, DuckDB in memory`,
-            });
-            if (!gzip) {
-                const t1 = process.hrtime.bigint();
-                await runLocalQuery(dataDir, "SELECT 1");
-                rows.push({
-                    area: AREA,
-                    case: "open the archive's views and run SELECT 1",
-                    value: Math.round(Number(process.hrtime.bigint() - t1) / 1e6),
-                    unit: "ms",
-                    note: "the fixed cost of every --local run",
-                });
-            }
+            const objects = await writeArchive(dataDir, gzip);
+            rows.push(await timeNamedQuery(dataDir, gzip, objects));
+            if (!gzip) rows.push(await timeOpening(dataDir));
         }
         return rows;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
+}
+
+/** Writes RECORDS events through local mode's Firehose (the real transform and partitioning); returns the objects written. */
+async function writeArchive(dataDir: string, gzip: boolean): Promise<number> {
+    const { LocalFirehose } = await import("../local/firehose");
+    const { createLogger } = await import("../local/log");
+    const { handler } = await import("../handlers/firehose-transform");
+    const { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, "outputs.json"), JSON.stringify({ bucketName: "bench" }));
+    const firehose = new LocalFirehose(
+        {
+            streamName: "bench",
+            streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
+            region: "us-east-1",
+            bucketName: "bench",
+            s3Dir: path.join(dataDir, "s3"),
+            prefix: S3_PREFIX,
+            errorPrefix: S3_ERROR_PREFIX,
+            bufferIntervalSeconds: 600,
+            bufferSizeBytes: 128 * 1024 * 1024,
+            transform: {
+                handler,
+                lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
+                batchBytes: 1024 * 1024,
+                numberOfRetries: 0,
+            },
+            metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+            delimiter: RECORD_DELIMITER,
+            gzip,
+        },
+        createLogger({ quiet: true }),
+    );
+    for (let i = 0; i < RECORDS; i++) firehose.put(Buffer.from(JSON.stringify(busEvent(i))));
+    await firehose.flush();
+    return firehose.written.length;
+}
+
+const TYPES = ["shopping", "searching", "paging", "purchase", "loyaltypurchase"];
+
+/** The i-th EventBridge event, as the bus hands it to Firehose. */
+function busEvent(i: number): object {
+    return {
+        version: "0",
+        id: `id-${i}`,
+        "detail-type": "local",
+        source: "clientevents",
+        account: "000000000000",
+        time: "2026-01-01T00:00:00Z",
+        region: "us-east-1",
+        resources: [`client-${i % 50}`],
+        detail: { eventType: TYPES[i % TYPES.length], schemaVersion: 1 + (i % 3), eventId: `e-${i}`, data: { itemSku: i } },
+    };
+}
+
+async function timeNamedQuery(dataDir: string, gzip: boolean, objects: number): Promise<BenchRow> {
+    const { findNamedQuery, sqlFor } = await import("../pipeline/named-queries");
+    const { runLocalQuery } = await import("../query/local-engine");
+    const named = findNamedQuery("events-per-type-per-day");
+    if (!named) throw new Error("no named query events-per-type-per-day");
+    const sql = sqlFor(named, "duckdb");
+    const t0 = process.hrtime.bigint();
+    const result = await runLocalQuery(dataDir, sql);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const counted = result.rows.reduce((n, r) => n + Number(r[2]), 0);
+    if (counted !== RECORDS) throw new Error(`counted ${counted} events, wrote ${RECORDS}`);
+    return {
+        area: AREA,
+        case: `events-per-type-per-day over ${RECORDS} events (${gzip ? "GZIP" : "plain"} objects)`,
+        value: Math.round(ms),
+        unit: "ms",
+        note: `${objects} objects, DuckDB in memory`,
+    };
+}
+
+async function timeOpening(dataDir: string): Promise<BenchRow> {
+    const { runLocalQuery } = await import("../query/local-engine");
+    const t1 = process.hrtime.bigint();
+    await runLocalQuery(dataDir, "SELECT 1");
+    return {
+        area: AREA,
+        case: "open the archive's views and run SELECT 1",
+        value: Math.round(Number(process.hrtime.bigint() - t1) / 1e6),
+        unit: "ms",
+        note: "the fixed cost of every --local run",
+    };
 }

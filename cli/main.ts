@@ -9,6 +9,9 @@ import { assignClientIds, formatAssignReport } from "./assign-client-ids";
 import { formatResult, testEventPattern } from "./test-event-pattern";
 import { validateEvents } from "./validate-event";
 import { compileSchemas, moduleText } from "../schemas/compile";
+import { silenceSdkNodeVersionNotice } from "../generator/sdk-notice";
+
+silenceSdkNodeVersionNotice();
 
 interface AssignFlags {
     userPoolId: string;
@@ -165,7 +168,10 @@ Example:
 
 export function buildProgram(): Command {
     const program = new Command();
-    program.name("client-events").description("Tools for the client-events pipeline.").showHelpAfterError();
+    program
+        .name("npm run cli --")
+        .description("Tools for the client-events pipeline (cli/main.ts): event patterns, event schemas, clientIds.")
+        .showHelpAfterError();
     testEventPatternCommand(program);
     validateEventCommand(program);
     compileSchemasCommand(program);

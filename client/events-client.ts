@@ -15,13 +15,13 @@
  * After a timeout or a network error the client cannot know whether the API published the entries; it
  * resends them with the same `eventId`, so storage can drop the duplicate.
  */
-import { RETRYABLE_ENTRY_ERROR_CODES } from "../pipeline/integration-responses";
-import { DEFAULT_BACKOFF_POLICY, fullJitterDelay, parseRetryAfter, BackoffPolicy } from "./backoff";
+import { DEFAULT_BACKOFF_POLICY, fullJitterDelay, BackoffPolicy } from "./backoff";
 import { TokenProvider } from "./cognito";
 import { ClientEventsError, ConfigurationError, NetworkError } from "./errors";
 import { MAX_SEQUENCE, SESSION_ID_PATTERN } from "../pipeline/stamping";
 import { BatchLimits, ClientEvent, DEFAULT_LIMITS, EventCheck, planBatches, PreparedEvent, prepareEvent, randomEventId } from "./events";
-import { FetchLike, fetchWithTimeout, isLoopback, readText, tryParseJson } from "./http";
+import { FetchLike, fetchWithTimeout, isLoopback, readText } from "./http";
+import { ApiAnswer, classifyResponse, EntryVerdict } from "./response";
 
 /** Options of {@link EventsClient}. */
 export interface EventsClientOptions {
@@ -120,15 +120,6 @@ interface WorkItem {
     /** These events were sent before (a half of a split request), whatever the attempt number. */
     resent?: boolean;
 }
-
-interface ApiEntryResult {
-    eventId?: string;
-    errorCode?: string;
-    errorMessage?: string;
-    retryable?: boolean;
-}
-
-const RETRYABLE_CODES = new Set<string>([...RETRYABLE_ENTRY_ERROR_CODES]);
 
 /** The events client; one per signed-in user. Safe to call `send` concurrently. */
 export class EventsClient {
@@ -239,114 +230,49 @@ export class EventsClient {
     /** One request; returns the work left (retries or halves), already delayed by backoff when needed. */
     private async sendOnce(item: WorkItem, result: SendResult): Promise<WorkItem[]> {
         const { events, attempt } = item;
-        let started = 0; // set once the token is in hand: latency covers the HTTP request only
-        const report = (status: number, accepted: number, errorCodes: string[]) =>
-            this.options.onRequest?.({
-                status,
-                entries: events.length,
-                accepted,
-                errorCodes,
-                latencyMs: this.now() - started,
-                attempt,
-            });
-
         let token: string;
         try {
             token = await this.options.tokens.getToken();
         } catch (err) {
             // No token, no request: the events fail with the auth error (the caller sees its code).
-            const code = err instanceof ClientEventsError ? err.code : "AuthError";
-            this.fail(result, events, code, (err as Error).message, attempt - 1);
+            this.fail(result, events, authErrorCode(err), (err as Error).message, attempt - 1);
             return [];
         }
         if (attempt > 1 || item.resent) result.retried += events.length;
         result.requests++;
-        started = this.now();
+        const started = this.now(); // once the token is in hand: latency covers the HTTP request only
+        const report = (status: number, accepted: number, errorCodes: string[]) =>
+            this.options.onRequest?.({ status, entries: events.length, accepted, errorCodes, latencyMs: this.now() - started, attempt });
 
-        let response: Response;
-        let text: string;
+        let answer: ApiAnswer;
         try {
-            response = await fetchWithTimeout(
-                this.fetchImpl,
-                this.endpoint,
-                {
-                    method: "POST",
-                    headers: {
-                        "Content-Type": "application/json",
-                        Authorization: this.options.authScheme === "none" ? token : `Bearer ${token}`,
-                    },
-                    body: JSON.stringify({ entries: events.map((e) => ({ entry: e.entry })) }),
-                },
-                this.options.timeoutMs ?? 30_000,
-            );
-            text = await readText(response);
+            answer = await this.post(events, token);
         } catch (err) {
             if (!(err instanceof NetworkError)) throw err;
             report(0, 0, ["NetworkError"]);
             return this.retryAll(item, result, "NetworkError", err.message, undefined);
         }
-        const body = tryParseJson(text) as
-            { entries?: ApiEntryResult[]; failedEntryCount?: number; message?: string; retryable?: boolean } | undefined;
-        const status = response.status;
-        const message = typeof body?.message === "string" ? body.message : text.slice(0, 300) || response.statusText;
-
-        const entries = body?.entries;
-        const perEntry = Array.isArray(entries) && entries.length === events.length ? entries : undefined;
-        if (status === 200 && !(perEntry && (body?.failedEntryCount ?? 0) > 0)) {
-            events.forEach((e, i) => result.accepted.push(accepted(e, attempt, perEntry?.[i]?.eventId)));
-            report(status, events.length, []);
-            return [];
-        }
-        if ((status === 200 || status === 207) && body && Array.isArray(body.entries)) {
-            if (!perEntry) {
-                // Cannot tell which entries got through; resending could duplicate, so give up on them.
-                report(status, 0, ["InvalidResponse"]);
-                this.fail(
-                    result,
-                    events,
-                    "InvalidResponse",
-                    `the API answered ${body.entries.length} results for ${events.length} entries`,
-                    attempt,
-                );
+        const verdict = classifyResponse(answer);
+        switch (verdict.kind) {
+            case "accepted":
+                events.forEach((e, i) => result.accepted.push(accepted(e, attempt, verdict.busEventIds[i])));
+                report(answer.status, events.length, []);
                 return [];
-            }
-            const retry: PreparedEvent[] = [];
-            const codes: string[] = [];
-            let acceptedCount = 0;
-            const lastAttempt = attempt >= this.policy.maxAttempts;
-            perEntry.forEach((r, i) => {
-                const event = events[i];
-                if (!r.errorCode) {
-                    acceptedCount++;
-                    result.accepted.push(accepted(event, attempt, r.eventId));
-                    return;
-                }
-                codes.push(r.errorCode);
-                const retryable = r.retryable === true || RETRYABLE_CODES.has(r.errorCode);
-                if (retryable && !lastAttempt) retry.push(event);
-                else {
-                    const note = retryable ? ` (gave up after ${attempt} attempts)` : "";
-                    this.fail(result, [event], r.errorCode, `${r.errorMessage ?? ""}${note}`, attempt);
-                }
-            });
-            report(status, acceptedCount, codes);
-            if (retry.length === 0) return [];
-            return this.retryAll({ ...item, events: retry }, result, codes[0], "entries failed", undefined);
+            case "entries":
+                return this.settleEntries(item, verdict.entries, result, (accepted, codes) => report(answer.status, accepted, codes));
         }
-
-        report(status, 0, [`HTTP${status}`]);
-        if (status === 401 && !item.refreshed) {
+        report(answer.status, 0, [verdict.code]);
+        if (verdict.kind === "refresh" && !item.refreshed) {
             // The token may have expired between the check and the request: refresh once and resend now.
             try {
                 await this.options.tokens.getToken({ rejectedToken: token });
             } catch (err) {
-                const code = err instanceof ClientEventsError ? err.code : "AuthError";
-                this.fail(result, events, code, (err as Error).message, attempt);
+                this.fail(result, events, authErrorCode(err), (err as Error).message, attempt);
                 return [];
             }
             return [{ events, attempt: attempt + 1, refreshed: true }];
         }
-        if ((status === 400 || status === 413) && events.length > 1) {
+        if (verdict.kind === "split") {
             // Isolate the entry the API refuses; nothing of a 400 request was published, so resending is safe.
             const half = Math.ceil(events.length / 2);
             return [
@@ -354,14 +280,70 @@ export class EventsClient {
                 { events: events.slice(half), attempt, refreshed: item.refreshed, resent: true },
             ];
         }
-        const retryable =
-            status === 429 || status === 502 || status === 503 || status === 504 || (status === 500 && body?.retryable !== false);
-        if (retryable) {
-            const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
-            return this.retryAll(item, result, `HTTP${status}`, message, retryAfterMs);
-        }
-        this.fail(result, events, `HTTP${status}`, message, attempt);
+        if (verdict.kind === "retry") return this.retryAll(item, result, verdict.code, verdict.message, verdict.retryAfterMs);
+        this.fail(result, events, verdict.code, verdict.message, attempt);
         return [];
+    }
+
+    /** POSTs the entries; rejects with a NetworkError when no answer came. */
+    private async post(events: PreparedEvent[], token: string): Promise<ApiAnswer> {
+        const response = await fetchWithTimeout(
+            this.fetchImpl,
+            this.endpoint,
+            {
+                method: "POST",
+                headers: {
+                    "Content-Type": "application/json",
+                    Authorization: this.options.authScheme === "none" ? token : `Bearer ${token}`,
+                },
+                body: JSON.stringify({ entries: events.map((e) => ({ entry: e.entry })) }),
+            },
+            this.options.timeoutMs ?? 30_000,
+        );
+        const text = await readText(response);
+        return {
+            status: response.status,
+            statusText: response.statusText,
+            text,
+            retryAfter: response.headers.get("retry-after"),
+            entries: events.length,
+            now: this.now(),
+        };
+    }
+
+    /** Records the entries accepted and failed for good; resends the retryable ones after backoff. */
+    private async settleEntries(
+        item: WorkItem,
+        verdicts: EntryVerdict[],
+        result: SendResult,
+        report: (accepted: number, codes: string[]) => void,
+    ): Promise<WorkItem[]> {
+        const { events, attempt } = item;
+        const retry: PreparedEvent[] = [];
+        const codes: string[] = [];
+        let acceptedCount = 0;
+        const lastAttempt = attempt >= this.policy.maxAttempts;
+        verdicts.forEach((v, i) => {
+            const event = events[i];
+            if (v.accepted) {
+                acceptedCount++;
+                result.accepted.push(accepted(event, attempt, v.busEventId));
+                return;
+            }
+            codes.push(v.errorCode);
+            if (v.retryable && !lastAttempt) retry.push(event);
+            else
+                this.fail(
+                    result,
+                    [event],
+                    v.errorCode,
+                    `${v.errorMessage}${v.retryable ? ` (gave up after ${attempt} attempts)` : ""}`,
+                    attempt,
+                );
+        });
+        report(acceptedCount, codes);
+        if (retry.length === 0) return [];
+        return this.retryAll({ ...item, events: retry }, result, codes[0], "entries failed", undefined);
     }
 
     /** Schedules a resend of `item.events` after backoff, or fails them when the attempts are used up. */
@@ -396,6 +378,10 @@ export class EventsClient {
             result.failed.push({ eventId: e.eventId, eventType: e.eventType, ...sequenceOf(e), errorCode, errorMessage, attempts });
         }
     }
+}
+
+function authErrorCode(err: unknown): string {
+    return err instanceof ClientEventsError ? err.code : "AuthError";
 }
 
 function isObject(value: unknown): value is ClientEvent {

@@ -73,8 +73,8 @@ export function comparisonTable(volumes: number[]): string {
 
 /** Runs the CLI; returns the exit code (0, or 2 for a usage error). */
 export function runCostCli(argv: string[], out: (text: string) => void, err: (text: string) => void): number {
-    const program = new Command("cost")
-        .description("Monthly AWS cost of the client-events pipeline, per service and per million events")
+    const program = new Command("npm run cost --")
+        .description("Monthly AWS cost of the client-events pipeline, per service and per million events (cost/main.ts)")
         .requiredOption("--events-per-month <n>", "events a month", wholeNumber)
         .option("--events-per-request <n>", "events in each API request (1 to 10)", wholeNumber, 10)
         .option("--event-bytes <n>", "bytes of one event's JSON", wholeNumber, 1000)

@@ -2,6 +2,9 @@
  * `npm run generator -- <command> [flags]`: see generator/cli.ts, or run with --help.
  */
 import { runCli } from "./cli";
+import { silenceSdkNodeVersionNotice } from "./sdk-notice";
+
+silenceSdkNodeVersionNotice();
 
 const stop = { stopped: false };
 process.on("SIGINT", () => {

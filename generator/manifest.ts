@@ -12,6 +12,8 @@ export interface ManifestHeader {
     runId: string;
     startedAt: string;
     apiUrl: string;
+    /** Set when the run stopped before sending anything (sign-in or settings failed): why. verify refuses it. */
+    failed?: string;
 }
 
 export interface ManifestEvent {
@@ -56,6 +58,11 @@ export class ManifestWriter {
     }
 }
 
+/** Records in the manifest file a run that failed before sending anything, so that verify cannot report an older run there. */
+export function writeFailedManifest(path: string, header: Omit<ManifestHeader, "failed">, reason: string): void {
+    new ManifestWriter(path, { ...header, failed: reason }).close();
+}
+
 /** Reads a manifest; throws with the line number when it is not one. */
 export function readManifest(path: string): Manifest {
     let text: string;
@@ -75,7 +82,11 @@ export function readManifest(path: string): Manifest {
         }
     };
     const header = lines.length ? parse(lines[0], 1) : undefined;
-    if (header?.kind !== "client-events-run" || typeof header.runId !== "string") {
+    if (
+        header?.kind !== "client-events-run" ||
+        typeof header.runId !== "string" ||
+        (header.failed !== undefined && typeof header.failed !== "string")
+    ) {
         throw new Error(`${path} is not a run manifest (written by: run --manifest ${path})`);
     }
     const events = lines.slice(1).map((line, i) => {

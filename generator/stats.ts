@@ -110,8 +110,11 @@ function counts(map: Record<string, number>): string {
     return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(", ") : "none";
 }
 
-/** The summary as the text block the CLI prints. */
-export function formatSummary(s: RunSummary): string {
+/**
+ * The summary as the text block the CLI prints. `verifyFlags` are the flags the closing `verify` hint must keep to
+ * find the same deployment (`--local`, `--stack NAME`).
+ */
+export function formatSummary(s: RunSummary, verifyFlags: string[] = []): string {
     const lines = [
         `Run ${s.runId}: ${s.users} user${s.users === 1 ? "" : "s"}, ${s.batches} batches in ${(s.durationMs / 1000).toFixed(1)} s`,
         `  sent       ${s.sent}`,
@@ -122,6 +125,9 @@ export function formatSummary(s: RunSummary): string {
         `  latency    p50 ${s.latencyMs.p50} ms  p95 ${s.latencyMs.p95} ms  p99 ${s.latencyMs.p99} ms  max ${s.latencyMs.max} ms`,
     ];
     if (s.stoppedEarly) lines.push(`  stopped early: ${s.stoppedEarly}`);
-    if (s.manifest) lines.push(`  manifest   ${s.manifest}  (check delivery with: verify --manifest ${s.manifest})`);
+    if (s.manifest) {
+        const verify = ["npm run generator -- verify", ...verifyFlags, "--manifest", s.manifest].join(" ");
+        lines.push(`  manifest   ${s.manifest}  (check delivery with: ${verify})`);
+    }
     return lines.join("\n");
 }

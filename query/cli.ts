@@ -164,7 +164,9 @@ async function run(flags: QueryFlags, sqlArgument: string | undefined, io: Query
 export async function runQueryCli(argv: string[], io: QueryCliIO): Promise<number> {
     let pending: Promise<void> | undefined;
     const program = new Command("npm run query --")
-        .description("Run SQL or a named query over the archive: local mode's with --local (DuckDB), else the deployed stack's (Athena).")
+        .description(
+            "Run SQL or a named query over the archive (query/cli.ts): local mode's with --local (DuckDB), else the deployed stack's (Athena).",
+        )
         .argument("[sql]", "one SELECT over the tables events and errors")
         .option("--local", "query local mode's archive with DuckDB (nothing is written)")
         .option("--data-dir <dir>", `local mode's data directory (implies --local; default ${DEFAULT_DATA_DIR})`)

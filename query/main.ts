@@ -2,6 +2,9 @@
  * `npm run query -- [options] [SQL]`: see query/cli.ts, or run with --help.
  */
 import { runQueryCli } from "./cli";
+import { silenceSdkNodeVersionNotice } from "../generator/sdk-notice";
+
+silenceSdkNodeVersionNotice();
 
 let stopping = false;
 process.on("SIGINT", () => {
