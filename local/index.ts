@@ -36,6 +36,7 @@ import {
     localNames,
     type LocalContext,
     type LocalNames,
+    type LocalZendesk,
     type ServiceOptions,
 } from "./services";
 
@@ -199,18 +200,7 @@ async function startPipeline(
     let closed: Promise<LocalCloseReport> | undefined;
     return {
         outputs,
-        details: {
-            environment: names.environment,
-            stage: names.environment,
-            s3Dir: names.s3Dir,
-            ticketsFile: zendesk.recorder?.file ?? "",
-            dlqDir: path.join(dataDir, "dlq"),
-            zendeskEndpoint: zendesk.endpoint(),
-            deliveryStreamName: names.deliveryStreamName,
-            rules: bus.ruleNames(),
-            jqEngine,
-            consoleUrl: observability.console.enabled ? ctx.baseUrl + CONSOLE_PATH : "",
-        },
+        details: pipelineDetails(names, ctx.baseUrl, zendesk, bus.ruleNames(), jqEngine, observability.console.enabled),
         activity: ctx.activity,
         metrics: observability.metrics,
         cognito: cognito.cognito,
@@ -227,6 +217,29 @@ async function startPipeline(
             });
             return closed;
         },
+    };
+}
+
+/** The details tools and tests read besides the outputs. */
+function pipelineDetails(
+    names: LocalNames,
+    base: string,
+    zendesk: LocalZendesk,
+    rules: string[],
+    jqEngine: string,
+    consoleEnabled: boolean,
+): LocalPipeline["details"] {
+    return {
+        environment: names.environment,
+        stage: names.environment,
+        s3Dir: names.s3Dir,
+        ticketsFile: zendesk.recorder?.file ?? "",
+        dlqDir: path.join(names.dataDir, "dlq"),
+        zendeskEndpoint: zendesk.endpoint(),
+        deliveryStreamName: names.deliveryStreamName,
+        rules,
+        jqEngine,
+        consoleUrl: consoleEnabled ? base + CONSOLE_PATH : "",
     };
 }
 
