@@ -6,6 +6,7 @@
  * data directory another local mode is using.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, SECRET_CONFIG_KEYS } from "../config";
 import { DataDirLockedError } from "./data-dir-lock";
 import { startLocal, type LocalOptions, type LocalPipeline } from "./index";
 
@@ -56,11 +57,19 @@ function region(value: string): string {
     return value;
 }
 
-/** `--config key=value`, repeatable, with or without the project's `client-events:` prefix. */
+/**
+ * `--config key=value`, repeatable, with or without the project's `client-events:` prefix. An unknown key is
+ * refused (a misspelt key would otherwise leave its default in force without a word); the secret key is refused
+ * too, since a command line is visible to every process.
+ */
 function configPair(pair: string, all: Record<string, string> = {}): Record<string, string> {
     const i = pair.indexOf("=");
     if (i <= 0) throw new InvalidArgumentError("expected key=value");
-    return { ...all, [pair.slice(0, i).replace(/^client-events:/, "")]: pair.slice(i + 1) };
+    const key = pair.slice(0, i).replace(new RegExp(`^${CONFIG_NAMESPACE}:`), "");
+    if (SECRET_CONFIG_KEYS.includes(key))
+        throw new InvalidArgumentError(`${key} is a secret: pass it in the environment (ZENDESK_API_TOKEN), not on the command line`);
+    if (!CONFIG_KEYS.includes(key)) throw new InvalidArgumentError(`unknown config key "${key}"; the keys are: ${CONFIG_KEYS.join(", ")}`);
+    return { ...all, [key]: pair.slice(i + 1) };
 }
 
 function cliProgram(): Command {

@@ -3,7 +3,7 @@
  * ticket is still to be delivered: nothing accepted may be lost.
  */
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import {
     CognitoIdentityProviderClient,
@@ -116,6 +116,26 @@ describe("local mode as a process", function () {
     let child: ChildProcess | undefined;
     afterEach(() => {
         if (child && child.exitCode === null) child.kill("SIGKILL");
+    });
+
+    it("refuses an unknown --config key (naming it and the known keys) and the secret key, before starting anything", () => {
+        const run = (pair: string) =>
+            spawnSync(
+                process.execPath,
+                ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", tempDataDir(), "--config", pair],
+                {
+                    cwd: ROOT,
+                    encoding: "utf8",
+                    timeout: 30_000,
+                },
+            );
+        const misspelt = run("partitionEventType=shopping");
+        assert.notEqual(misspelt.status, 0);
+        assert.match(misspelt.stderr, /unknown config key "partitionEventType"; the keys are: .*\bpartitionEventTypes\b/);
+        assert.doesNotMatch(misspelt.stdout, /ready/i, "nothing started");
+        const secret = run("client-events:zendeskApiToken=t0ken");
+        assert.notEqual(secret.status, 0);
+        assert.match(secret.stderr, /zendeskApiToken is a secret: pass it in the environment/);
     });
 
     it("prints the ready line first, and SIGTERM mid-buffer writes every accepted event and ticket before exiting", async () => {
