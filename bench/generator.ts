@@ -1,6 +1,7 @@
 // Generator and client library: client-side preparation rate, and events per second through local mode
 // (the real API model, authorizer and mapping template, bus and Firehose) with 8 concurrent clients.
 import * as fs from "fs";
+import { connectionArgs } from "../generator/settings";
 import * as os from "os";
 import * as path from "path";
 import { prepareEvent } from "../client";
@@ -33,18 +34,7 @@ export async function run(): Promise<BenchRow[]> {
     const local = await startLocal({ port: 0, dataDir: dir, quiet: true, bufferSeconds: 60 });
     try {
         const o = local.outputs;
-        const conn = [
-            "--api-url",
-            o.apiUrl,
-            "--appclientid",
-            o.userPoolClientId,
-            "--cognito-endpoint",
-            o.cognitoEndpoint,
-            "--user-pool-id",
-            o.userPoolId,
-            "--region",
-            o.region,
-        ];
+        const conn = connectionArgs(o);
         const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false };
         const code = await runCli(
             ["signup", "--userid", "bench", "--password", "Bench-passw0rd!", "--email", "bench@example.com", "--admin-confirm", ...conn],

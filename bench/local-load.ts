@@ -3,6 +3,7 @@
 // starts it and, in the same run, against the floor (bench/support/floor-server.ts). Then SIGTERM, the time
 // until everything is written, and the archive read back: every accepted eventId must be there exactly once.
 import { spawn, spawnSync, type ChildProcess } from "child_process";
+import { connectionArgs } from "../generator/settings";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -309,18 +310,7 @@ async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
 }
 
 async function idToken(ready: ReadyLine): Promise<string> {
-    const conn = [
-        "--api-url",
-        ready.apiUrl,
-        "--appclientid",
-        ready.userPoolClientId,
-        "--cognito-endpoint",
-        ready.cognitoEndpoint,
-        "--user-pool-id",
-        ready.userPoolId,
-        "--region",
-        ready.region,
-    ];
+    const conn = connectionArgs(ready);
     const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false };
     const code = await runCli(
         ["signup", "--userid", USER.name, "--password", USER.password, "--email", "bench-load@example.com", "--admin-confirm", ...conn],

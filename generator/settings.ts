@@ -58,6 +58,31 @@ const FLAG_OF: Record<SettingName, string> = {
     dataDir: "--data-dir",
 };
 
+/** What `connectionArgs` reads: local mode's outputs (outputs.json, its ready line) or a stack's. */
+export interface ConnectionOutputs {
+    apiUrl: string;
+    userPoolClientId: string;
+    cognitoEndpoint: string;
+    userPoolId: string;
+    region: string;
+}
+
+/** The generator's connection flags for a pipeline's outputs, for scripts and tests that run its commands. */
+export function connectionArgs(o: ConnectionOutputs): string[] {
+    return [
+        "--api-url",
+        o.apiUrl,
+        "--appclientid",
+        o.userPoolClientId,
+        "--cognito-endpoint",
+        o.cognitoEndpoint,
+        "--user-pool-id",
+        o.userPoolId,
+        "--region",
+        o.region,
+    ];
+}
+
 /** Stack output names that may hold each setting (the first present wins). */
 const OUTPUT_NAMES: Record<SettingName, string[]> = {
     apiUrl: ["apiUrl"],

@@ -7,6 +7,7 @@
  * The Athena path is checked with a mocked Athena client (the SQL and parameters it is sent).
  */
 import * as assert from "node:assert/strict";
+import { connectionArgs } from "../generator/settings";
 import { randomUUID } from "node:crypto";
 import { appendFileSync, copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -99,18 +100,7 @@ describe("completeness: expected, received and missing events per day and client
 
     function connection(): string[] {
         const o = started.local.outputs;
-        return [
-            "--api-url",
-            o.apiUrl,
-            "--appclientid",
-            o.userPoolClientId,
-            "--cognito-endpoint",
-            o.cognitoEndpoint,
-            "--user-pool-id",
-            o.userPoolId,
-            "--region",
-            o.region,
-        ];
+        return connectionArgs(o);
     }
 
     async function generator(user: "alice" | "bob", args: string[]): Promise<void> {

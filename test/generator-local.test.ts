@@ -3,6 +3,7 @@
  * Cognito emulator and post-confirmation trigger, EventBridge rules, Firehose transform and partitioning.
  */
 import * as assert from "assert";
+import { connectionArgs } from "../generator/settings";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -44,18 +45,7 @@ describe("generator against local mode", function () {
 
     function flags(): string[] {
         const o = local.outputs;
-        return [
-            "--api-url",
-            o.apiUrl,
-            "--appclientid",
-            o.userPoolClientId,
-            "--cognito-endpoint",
-            o.cognitoEndpoint,
-            "--user-pool-id",
-            o.userPoolId,
-            "--region",
-            o.region,
-        ];
+        return connectionArgs(o);
     }
 
     it("signs up with --admin-confirm, runs with --loyalty, and verify finds every event in the data directory", async () => {

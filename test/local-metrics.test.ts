@@ -3,6 +3,7 @@
  * says it sent and what is on disk (objects, records, tickets), counted independently of the metrics.
  */
 import { strict as assert } from "node:assert";
+import { connectionArgs } from "../generator/settings";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { runCli, type CliIO } from "../generator/cli";
@@ -43,16 +44,7 @@ describe("local mode /_local/metrics", function () {
                 user.username,
                 "--password",
                 user.password,
-                "--api-url",
-                o.apiUrl,
-                "--appclientid",
-                o.userPoolClientId,
-                "--cognito-endpoint",
-                o.cognitoEndpoint,
-                "--user-pool-id",
-                o.userPoolId,
-                "--region",
-                o.region,
+                ...connectionArgs(o),
                 "--batches",
                 "5",
                 "--batch",
