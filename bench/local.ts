@@ -18,9 +18,8 @@ export async function run(): Promise<BenchRow[]> {
     const { LocalFirehose } = await import("../local/firehose");
     const { BinaryJq, WasmJq, findJq16 } = await import("../local/jq");
     const { createLogger } = await import("../local/log");
-    const { handler } = await import("../handlers/firehose-transform");
-    const { DEFAULT_PARTITIONED_EVENT_TYPES, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } =
-        await import("../pipeline/partitioning");
+    const { benchStreamSettings } = await import("./support/bench-stream");
+    const { DEFAULT_PARTITIONED_EVENT_TYPES } = await import("../pipeline/partitioning");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-"));
     try {
         const started = Date.now();
@@ -41,26 +40,7 @@ export async function run(): Promise<BenchRow[]> {
         const engines = [new WasmJq(), ...(findJq16() ? [new BinaryJq("jq")] : [])];
         for (const engine of engines) {
             const firehose = new LocalFirehose(
-                {
-                    streamName: "bench",
-                    streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
-                    region: "us-east-1",
-                    bucketName: "bench",
-                    s3Dir: path.join(dir, engine.name.replace(/\W+/g, "-")),
-                    prefix: S3_PREFIX,
-                    errorPrefix: S3_ERROR_PREFIX,
-                    bufferIntervalSeconds: 600,
-                    bufferSizeBytes: 128 * 1024 * 1024,
-                    transform: {
-                        handler,
-                        lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
-                        batchBytes: 1024 * 1024,
-                        numberOfRetries: 0,
-                    },
-                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
-                    delimiter: RECORD_DELIMITER,
-                    jq: engine,
-                },
+                { ...benchStreamSettings(path.join(dir, engine.name.replace(/\W+/g, "-"))), jq: engine },
                 createLogger({ quiet: true }),
             );
             for (let i = 0; i < records; i++) {

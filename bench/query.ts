@@ -28,33 +28,10 @@ export async function run(): Promise<BenchRow[]> {
 async function writeArchive(dataDir: string, gzip: boolean): Promise<number> {
     const { LocalFirehose } = await import("../local/firehose");
     const { createLogger } = await import("../local/log");
-    const { handler } = await import("../handlers/firehose-transform");
-    const { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } = await import("../pipeline/partitioning");
+    const { benchStreamSettings } = await import("./support/bench-stream");
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(path.join(dataDir, "outputs.json"), JSON.stringify({ bucketName: "bench" }));
-    const firehose = new LocalFirehose(
-        {
-            streamName: "bench",
-            streamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bench",
-            region: "us-east-1",
-            bucketName: "bench",
-            s3Dir: path.join(dataDir, "s3"),
-            prefix: S3_PREFIX,
-            errorPrefix: S3_ERROR_PREFIX,
-            bufferIntervalSeconds: 600,
-            bufferSizeBytes: 128 * 1024 * 1024,
-            transform: {
-                handler,
-                lambdaArn: "arn:aws:lambda:us-east-1:000000000000:function:bench",
-                batchBytes: 1024 * 1024,
-                numberOfRetries: 0,
-            },
-            metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
-            delimiter: RECORD_DELIMITER,
-            gzip,
-        },
-        createLogger({ quiet: true }),
-    );
+    const firehose = new LocalFirehose({ ...benchStreamSettings(path.join(dataDir, "s3")), gzip }, createLogger({ quiet: true }));
     for (let i = 0; i < RECORDS; i++) firehose.put(Buffer.from(JSON.stringify(busEvent(i))));
     await firehose.flush();
     return firehose.written.length;
