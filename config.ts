@@ -103,7 +103,7 @@ export interface AppConfig {
     alarmTopicArn?: string;
 
     // --- monitoring (AlarmTopic, Monitoring) ---
-    /** Alarms, an alarm topic and a dashboard (default on). Off: only the dead-letter-queue alarms remain. */
+    /** Alarms, an alarm topic and a dashboard. Off: only the dead-letter-queue alarms remain. */
     monitoring: boolean;
     /** An e-mail address subscribed to the alarm topic; undefined for none. */
     alarmEmail?: string;
@@ -144,36 +144,56 @@ export function isDevStack(stackName: string, environment: string): boolean {
 }
 
 /** The defaults of every optional key (also written in Pulumi.yaml's config schema). */
-export const DEFAULTS = {
-    threatProtection: "off",
-    userPoolDeletionProtection: true,
-    accessTokenValidityMinutes: 60,
-    idTokenValidityMinutes: 60,
-    refreshTokenValidityDays: 30,
-    authorizerCacheTtlSeconds: 300,
-    throttleRateLimit: 100,
-    throttleBurstLimit: 200,
-    apiExecutionLogLevel: "ERROR",
-    apiGatewayCloudWatchRole: "create",
-    corsAllowOrigin: "*",
-    logRetentionDays: 30,
-    archiveTransitionDays: 30,
-    archiveTransitionStorageClass: "STANDARD_IA",
-    archiveExpirationDays: 365,
-    archiveCompression: "UNCOMPRESSED",
-    firehoseBufferSizeMiB: 64,
-    firehoseBufferIntervalSeconds: 300,
-    partitionEventTypes: DEFAULT_PARTITIONED_EVENT_TYPES.join(","),
-    partitionMaxSchemaVersion: DEFAULT_MAX_SCHEMA_VERSION,
-    eventArchiveRetentionDays: 7,
-    zendeskRatePerSecond: DEFAULT_ZENDESK_RATE_PER_SECOND,
-    schemaEnforcement: DEFAULT_SCHEMA_ENFORCEMENT,
-    unknownSchema: DEFAULT_UNKNOWN_SCHEMA,
-    monitoring: true,
-    queryEnabled: true,
-    queryBytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
-    queryResultsExpirationDays: 7,
-} as const;
+/**
+ * Every plain config key this program reads, declared once: the group of components that reads it and its default
+ * (none where the default depends on the stack, e.g. environment, or where unset means "off", e.g. zendeskEmail).
+ * DEFAULTS, CONFIG_KEYS and the field sets below are derived from it; Pulumi.yaml declares the same keys for
+ * `pulumi config` (test/config.test.ts holds the two together).
+ */
+const CONFIG_TABLE = {
+    environment: { group: "core" },
+    threatProtection: { group: "core", default: "off" },
+    userPoolDeletionProtection: { group: "core", default: true },
+    accessTokenValidityMinutes: { group: "core", default: 60 },
+    idTokenValidityMinutes: { group: "core", default: 60 },
+    refreshTokenValidityDays: { group: "core", default: 30 },
+    authorizerCacheTtlSeconds: { group: "core", default: 300 },
+    throttleRateLimit: { group: "core", default: 100 },
+    throttleBurstLimit: { group: "core", default: 200 },
+    apiExecutionLogLevel: { group: "core", default: "ERROR" },
+    apiGatewayCloudWatchRole: { group: "core", default: "create" },
+    corsAllowOrigin: { group: "core", default: "*" },
+    logRetentionDays: { group: "core", default: 30 },
+    archiveForceDestroy: { group: "routing" },
+    archiveTransitionDays: { group: "routing", default: 30 },
+    archiveTransitionStorageClass: { group: "routing", default: "STANDARD_IA" },
+    archiveExpirationDays: { group: "routing", default: 365 },
+    archiveCompression: { group: "routing", default: "UNCOMPRESSED" },
+    firehoseBufferSizeMiB: { group: "routing", default: 64 },
+    firehoseBufferIntervalSeconds: { group: "routing", default: 300 },
+    partitionEventTypes: { group: "routing", default: DEFAULT_PARTITIONED_EVENT_TYPES.join(",") },
+    partitionMaxSchemaVersion: { group: "routing", default: DEFAULT_MAX_SCHEMA_VERSION },
+    eventArchiveRetentionDays: { group: "routing", default: 7 },
+    zendeskEmail: { group: "routing" },
+    zendeskEndpoint: { group: "routing" },
+    zendeskRatePerSecond: { group: "routing", default: DEFAULT_ZENDESK_RATE_PER_SECOND },
+    alarmTopicArn: { group: "routing" },
+    schemaEnforcement: { group: "routing", default: DEFAULT_SCHEMA_ENFORCEMENT },
+    unknownSchema: { group: "routing", default: DEFAULT_UNKNOWN_SCHEMA },
+    monitoring: { group: "routing", default: true },
+    alarmEmail: { group: "routing" },
+    queryEnabled: { group: "query", default: true },
+    queryBytesScannedCutoffPerQuery: { group: "query", default: 10 * 1024 * 1024 * 1024 },
+    queryResultsExpirationDays: { group: "query", default: 7 },
+} as const satisfies Record<string, { group: "core" | "routing" | "query"; default?: string | number | boolean }>;
+
+type ConfigTable = typeof CONFIG_TABLE;
+type KeysWithDefault = { [K in keyof ConfigTable]: ConfigTable[K] extends { default: unknown } ? K : never }[keyof ConfigTable];
+
+/** The default of every key that has one (what an unset key means). */
+export const DEFAULTS = Object.fromEntries(
+    Object.entries(CONFIG_TABLE).flatMap(([key, spec]) => ("default" in spec ? [[key, spec.default]] : [])),
+) as { readonly [K in KeysWithDefault]: ConfigTable[K] extends { default: infer D } ? D : never };
 
 /** Raw config values as strings (what `pulumi config get` shows); undefined when unset. */
 export type RawConfig = Record<string, string | undefined>;
@@ -527,76 +547,17 @@ function monitoringChecks(r: ConfigReader, config: AppConfig): void {
     }
 }
 
-/** Every key this program reads (plain and secret), for loadConfig. */
-export const CONFIG_KEYS = [
-    "environment",
-    "threatProtection",
-    "userPoolDeletionProtection",
-    "accessTokenValidityMinutes",
-    "idTokenValidityMinutes",
-    "refreshTokenValidityDays",
-    "authorizerCacheTtlSeconds",
-    "throttleRateLimit",
-    "throttleBurstLimit",
-    "apiExecutionLogLevel",
-    "apiGatewayCloudWatchRole",
-    "corsAllowOrigin",
-    "logRetentionDays",
-    // --- routing keys ---
-    "archiveForceDestroy",
-    "archiveTransitionDays",
-    "archiveTransitionStorageClass",
-    "archiveExpirationDays",
-    "archiveCompression",
-    "firehoseBufferSizeMiB",
-    "firehoseBufferIntervalSeconds",
-    "partitionEventTypes",
-    "partitionMaxSchemaVersion",
-    "eventArchiveRetentionDays",
-    "zendeskEmail",
-    "zendeskEndpoint",
-    "zendeskRatePerSecond",
-    "alarmTopicArn",
-    // --- schema keys ---
-    "schemaEnforcement",
-    "unknownSchema",
-    // --- monitoring keys ---
-    "monitoring",
-    "alarmEmail",
-    // --- query keys ---
-    "queryEnabled",
-    "queryBytesScannedCutoffPerQuery",
-    "queryResultsExpirationDays",
-];
+/** Every plain key this program reads, for loadConfig (the secret one is SECRET_CONFIG_KEYS). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_TABLE);
+
+const keysOf = (group: ConfigTable[keyof ConfigTable]["group"]) =>
+    Object.entries(CONFIG_TABLE).flatMap(([key, spec]) => (spec.group === group ? [key] : []));
 
 /** AppConfig fields and DEFAULTS keys of the routing components (tested in test/routing-config.test.ts). */
-export const ROUTING_FIELDS: ReadonlySet<string> = new Set([
-    "archiveForceDestroy",
-    "archiveTransitionDays",
-    "archiveTransitionStorageClass",
-    "archiveExpirationDays",
-    "archiveCompression",
-    "firehoseBufferSizeMiB",
-    "firehoseBufferIntervalSeconds",
-    "partitionEventTypes",
-    "partitionMaxSchemaVersion",
-    "partitioning",
-    "eventArchiveRetentionDays",
-    "zendesk",
-    "zendeskApiToken",
-    "zendeskEmail",
-    "zendeskEndpoint",
-    "zendeskRatePerSecond",
-    "alarmTopicArn",
-    "schemaEnforcement",
-    "unknownSchema",
-    // The monitoring keys sit with alarmTopicArn (tested in test/monitoring-config.test.ts).
-    "monitoring",
-    "alarmEmail",
-]);
+export const ROUTING_FIELDS: ReadonlySet<string> = new Set([...keysOf("routing"), "partitioning", "zendesk", "zendeskApiToken"]);
 
 /** AppConfig fields and DEFAULTS keys of the ArchiveQuery component (tested in test/query-config.test.ts). */
-export const QUERY_FIELDS: ReadonlySet<string> = new Set(["queryEnabled", "queryBytesScannedCutoffPerQuery", "queryResultsExpirationDays"]);
+export const QUERY_FIELDS: ReadonlySet<string> = new Set(keysOf("query"));
 
 /** Secret keys: read with getSecret, so the value stays an encrypted Output; only presence is validated. */
 export const SECRET_CONFIG_KEYS = ["zendeskApiToken"];
