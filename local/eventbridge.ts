@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { compilePattern, type CompiledPattern } from "../event-pattern";
-import { compactJson } from "../handlers/firehose-transform";
+import { compactJson } from "../pipeline/json-text";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
 import { appendDurable, backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
 import { EventJournal, type JournalCloseReport, type JournalEntry, type RecoveredEntry } from "./journal";

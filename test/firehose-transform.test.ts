@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from "aws-lambda";
-import { compactJson, handler, transformEvent } from "../handlers/firehose-transform";
+import { handler, transformEvent } from "../handlers/firehose-transform";
+import { compactJson } from "../pipeline/json-text";
 import { TRANSFORM_INVOCATION } from "../pipeline/partitioning";
 
 const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
