@@ -96,20 +96,7 @@ export type Activity = { seq: number; at: number } & (
           /** The detail exactly as written (numbers keep their digits). */
           detailText?: string;
       }
-    | { type: "match"; eventId: string; rule: string }
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash?: string }
-    | {
-          type: "retry";
-          eventId: string;
-          rule: string;
-          target: string;
-          attempt: number;
-          errorCode: string;
-          errorMessage: string;
-          delayMs: number;
-      }
-    | { type: "dead-letter"; eventId: string; rule: string; attributes: Record<string, string>; body: string }
-    | { type: "firehose-put"; stream: string; bytes: number; records?: number }
     | {
           type: "object";
           stream: string;
@@ -125,8 +112,6 @@ export type Activity = { seq: number; at: number } & (
           eventIds: string[];
           errorRecords?: ErrorRecordView[];
       }
-    | { type: "firehose-failed"; stream: string; records: number; reason: string }
-    | { type: "lambda"; name: string; durationMs: number; error: boolean }
     | {
           type: "ticket";
           destination: string;
@@ -136,7 +121,8 @@ export type Activity = { seq: number; at: number } & (
           ticket: unknown;
           payloadHash: string;
       }
-    | { type: "ticket-refused"; status: number; reason: string }
+    // The same fields as they arrive (normalize still redacts a dead letter's attributes and body).
+    | Extract<ActivityInput, { type: "match" | "retry" | "dead-letter" | "firehose-put" | "firehose-failed" | "lambda" | "ticket-refused" }>
 );
 
 /** Where the parts emit; optional everywhere so that each part works without a feed. */
