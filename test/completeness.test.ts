@@ -7,13 +7,14 @@
  * The Athena path is checked with a mocked Athena client (the SQL and parameters it is sent).
  */
 import * as assert from "node:assert/strict";
+import { recordingIo } from "./support/cli-io";
 import { connectionArgs } from "../generator/settings";
 import { randomUUID } from "node:crypto";
 import { appendFileSync, copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from "@aws-sdk/client-athena";
 import { mockClient } from "aws-sdk-client-mock";
-import { runCli, type CliIO } from "../generator/cli";
+import { runCli } from "../generator/cli";
 import type { CompletenessReport } from "../generator/completeness";
 import type { RunSummary } from "../generator/stats";
 import { DEFAULT_ACTIVE_MINUTES, findNamedQuery, sqlFor } from "../pipeline/named-queries";
@@ -85,26 +86,13 @@ describe("completeness: expected, received and missing events per day and client
     const clients = { alice: "", bob: "", carol: "" };
     const sent = { alice: 0, bob: 0 };
 
-    function io(): CliIO & { out: string; errText: string } {
-        const c = {
-            out: "",
-            errText: "",
-            stdout: (t: string) => void (c.out += t),
-            stderr: (t: string) => void (c.errText += t),
-            env: {},
-            isTTY: false,
-            sleep: async () => undefined,
-        };
-        return c;
-    }
-
     function connection(): string[] {
         const o = started.local.outputs;
         return connectionArgs(o);
     }
 
     async function generator(user: "alice" | "bob", args: string[]): Promise<void> {
-        const signup = io();
+        const signup = recordingIo();
         assert.equal(
             await runCli(
                 [
@@ -125,7 +113,7 @@ describe("completeness: expected, received and missing events per day and client
             signup.errText,
         );
         clients[user] = JSON.parse(signup.out).clientId;
-        const run = io();
+        const run = recordingIo();
         assert.equal(
             await runCli(["run", "--userid", user, "--password", PASSWORD, ...connection(), ...args, "--json"], run),
             0,
@@ -253,14 +241,14 @@ describe("completeness: expected, received and missing events per day and client
         assert.deepEqual(counts(rows.get(clients.bob)), finished(1, 10, 10));
 
         // verify --completeness: the rows, a total, and exit code 1 (events missing among finished sessions).
-        const verify = io();
+        const verify = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir, "--active-minutes", "0"], verify), 1, verify.errText);
         assert.match(verify.out, /day_utc +client_id +sessions +expected +received +quarantined +missing +loss_rate/);
         assert.match(
             verify.out,
             /total: 6 finished session\(s\), 82 expected, 76 received \(1 quarantined\), 6 missing, loss rate 7\.3171%/,
         );
-        const json = io();
+        const json = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir, "--active-minutes", "0", "--json"], json), 1);
         const report = JSON.parse(json.out) as CompletenessReport;
         assert.equal(report.totals.missing, 4 + 2, "alice's 4 removed lines and carol's 2 never sent");
@@ -330,7 +318,7 @@ describe("completeness: expected, received and missing events per day and client
         assert.deepEqual(counts(recent.get(clients.bob)), finished(1, 10, 10));
         assert.equal(recent.get(clients.bob)!.day_utc, utcDay(twoHoursAgo));
         // The default is the query's: a few minutes past Firehose's buffer.
-        const verify = io();
+        const verify = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir], verify), 0, verify.out + verify.errText);
         assert.match(
             verify.out,
@@ -341,7 +329,7 @@ describe("completeness: expected, received and missing events per day and client
         // A final reconciliation counts every session.
         const final = await completeness(dir, 0);
         assert.deepEqual(counts(final.get(clients.alice)), finished(2, 60, 59));
-        const final2 = io();
+        const final2 = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", dir, "--active-minutes", "0"], final2), 1);
     });
 
@@ -394,16 +382,16 @@ describe("completeness: expected, received and missing events per day and client
     });
 
     it("bad flags: --active-minutes without --completeness, --manifest with it, neither", async () => {
-        const a = io();
+        const a = recordingIo();
         assert.equal(await runCli(["verify", "--data-dir", dataDir, "--active-minutes", "3"], a), 2);
         assert.match(a.errText, /--active-minutes goes with --completeness/);
-        const b = io();
+        const b = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--manifest", "x.jsonl", "--data-dir", dataDir], b), 2);
         assert.match(b.errText, /cannot be used with option '--completeness'/);
-        const c = io();
+        const c = recordingIo();
         assert.equal(await runCli(["verify", "--data-dir", dataDir], c), 2);
         assert.match(c.errText, /verify needs --manifest <path> .*, or --completeness/);
-        const d = io();
+        const d = recordingIo();
         assert.equal(await runCli(["verify", "--completeness", "--data-dir", tempDataDir()], d), 2);
         assert.match(d.errText, /No archive in .* yet/);
     });

@@ -3,11 +3,12 @@
  * Cognito emulator and post-confirmation trigger, EventBridge rules, Firehose transform and partitioning.
  */
 import * as assert from "assert";
+import { recordingIo } from "./support/cli-io";
 import { connectionArgs } from "../generator/settings";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runCli, CliIO } from "../generator/cli";
+import { runCli } from "../generator/cli";
 import { CognitoAuth, EventsClient } from "../client";
 import { MAX_ENTRY_LENGTH } from "../pipeline/limits";
 import type { RunSummary } from "../generator/stats";
@@ -30,26 +31,13 @@ describe("generator against local mode", function () {
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    function io(): CliIO & { out: string; errText: string } {
-        const c = {
-            out: "",
-            errText: "",
-            stdout: (t: string) => void (c.out += t),
-            stderr: (t: string) => void (c.errText += t),
-            env: {},
-            isTTY: false,
-            sleep: async () => undefined, // no waiting between batches
-        };
-        return c;
-    }
-
     function flags(): string[] {
         const o = local.outputs;
         return connectionArgs(o);
     }
 
     it("signs up with --admin-confirm, runs with --loyalty, and verify finds every event in the data directory", async () => {
-        const signup = io();
+        const signup = recordingIo();
         assert.strictEqual(
             await runCli(
                 [
@@ -73,7 +61,7 @@ describe("generator against local mode", function () {
         assert.match(clientId, /^[0-9a-f-]{36}$/, "the post-confirmation trigger gave the user a clientId");
 
         const manifest = path.join(tmp, "run.jsonl");
-        const run = io();
+        const run = recordingIo();
         const code = await runCli(
             [
                 "run",
@@ -104,12 +92,12 @@ describe("generator against local mode", function () {
         );
 
         // Not flushed yet: verify reports them missing.
-        const early = io();
+        const early = recordingIo();
         assert.strictEqual(await runCli(["verify", "--manifest", manifest, "--data-dir", local.outputs.dataDir, "--json"], early), 1);
         assert.strictEqual((JSON.parse(early.out) as VerifyReport).totals.missing, 40);
 
         await local.flush();
-        const verify = io();
+        const verify = recordingIo();
         assert.strictEqual(
             await runCli(["verify", "--manifest", manifest, "--data-dir", local.outputs.dataDir, "--json"], verify),
             0,
@@ -163,7 +151,7 @@ describe("generator against local mode", function () {
             path.join(wrongDir, "outputs.json"),
             JSON.stringify({ credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: "not-the-secret" } }),
         );
-        const refused = io();
+        const refused = recordingIo();
         const unreachableOutputs = (url: string, init: RequestInit) =>
             url.endsWith("/_local/outputs") ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init);
         const code = await runCli(
@@ -190,7 +178,7 @@ describe("generator against local mode", function () {
         assert.match(status.message, /Missing Authentication Token/, "unsigned admin calls are refused in-process too");
 
         // The running local mode names its outputs file; the generator signs with the secret in it.
-        const confirmed = io();
+        const confirmed = recordingIo();
         const admin = await runCli(
             ["signup", "--userid", "gina", "--password", PASSWORD, "--email", "gina@example.com", "--admin-confirm", ...flags(), "--json"],
             confirmed,
@@ -200,7 +188,7 @@ describe("generator against local mode", function () {
     });
 
     it("discovers local mode's settings with --local URL", async () => {
-        const c = io();
+        const c = recordingIo();
         // The user from the first test; --local alone gives API URL, app client and Cognito endpoint.
         const code = await runCli(
             [
@@ -222,7 +210,7 @@ describe("generator against local mode", function () {
         assert.strictEqual(code, 0, c.errText);
         assert.strictEqual((JSON.parse(c.out) as RunSummary).accepted, 3);
 
-        const wrong = io();
+        const wrong = recordingIo();
         assert.strictEqual(
             await runCli(["run", "--userid", "erin", "--password", "Wrong-passw0rd!", "--local", local.outputs.cognitoEndpoint], wrong),
             3,

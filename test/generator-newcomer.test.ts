@@ -4,31 +4,19 @@
  * help, and the AWS SDK's Node-version notice. Against the real local mode.
  */
 import { strict as assert } from "node:assert";
+import { recordingIo } from "./support/cli-io";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runCli, type CliIO } from "../generator/cli";
+import { runCli } from "../generator/cli";
 import { readManifest } from "../generator/manifest";
 import { startLocal, type LocalPipeline } from "../local";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The README's and docs/generator-and-client.md's password, exported as CLIENT_EVENTS_PASSWORD. */
 const PASSWORD = "Corr3ct-horse!";
-
-function io(env: NodeJS.ProcessEnv): CliIO & { out: string; errText: string } {
-    const c = {
-        out: "",
-        errText: "",
-        stdout: (t: string) => void (c.out += t),
-        stderr: (t: string) => void (c.errText += t),
-        env,
-        isTTY: false,
-        sleep: async () => undefined,
-    };
-    return c;
-}
 
 async function deadPort(): Promise<number> {
     const server = net.createServer();
@@ -57,13 +45,13 @@ describe("generator: the README's local walkthrough", function () {
     });
 
     it("signs up and runs with the password from the environment; the closing hint keeps --local; verify labels the folder", async () => {
-        const signup = io(env);
+        const signup = recordingIo(env);
         const signupArgs = ["signup", "--local", url, "--userid", "alice", "--email", "alice@example.com", "--admin-confirm"];
         assert.equal(await runCli(signupArgs, signup), 0, signup.errText);
         assert.match(signup.out, /User alice is confirmed; clientId [0-9a-f-]{36}\./);
 
         const manifest = path.join(tmp, "run.jsonl");
-        const run = io(env);
+        const run = recordingIo(env);
         const runArgs = [
             "run",
             "--local",
@@ -82,39 +70,39 @@ describe("generator: the README's local walkthrough", function () {
         assert.ok(run.out.includes(`(check delivery with: npm run generator -- verify --local ${url} --manifest ${manifest})`), run.out);
 
         await local?.flush();
-        const verify = io(env);
+        const verify = recordingIo(env);
         assert.equal(await runCli(["verify", "--local", url, "--manifest", manifest], verify), 0, verify.out + verify.errText);
         const firstLine = verify.out.split("\n")[0];
         assert.equal(firstLine, `Storage checked: ${local?.outputs.dataDir} (local mode's data directory)`);
 
         // The docs' walkthrough, after the README's: the same user and password, so it goes on working.
-        const again = io(env);
+        const again = recordingIo(env);
         assert.equal(await runCli(signupArgs, again), 2);
         assert.match(again.errText, /user alice already exists: .*or just use it/);
-        const second = io(env);
+        const second = recordingIo(env);
         assert.equal(await runCli(runArgs, second), 0, second.errText);
     });
 
     it("a run that fails to sign in replaces the earlier manifest, and verify says the run failed instead of OK", async () => {
         const manifest = path.join(tmp, "failed.jsonl");
-        const good = io(env);
+        const good = recordingIo(env);
         assert.equal(await runCli(["run", "--local", url, "--userid", "alice", "--batches", "1", "--manifest", manifest], good), 0);
         await local?.flush();
-        assert.equal(await runCli(["verify", "--local", url, "--manifest", manifest], io(env)), 0);
+        assert.equal(await runCli(["verify", "--local", url, "--manifest", manifest], recordingIo(env)), 0);
 
-        const bad = io({ ...env, CLIENT_EVENTS_PASSWORD: "Wr0ng-horse!" });
+        const bad = recordingIo({ ...env, CLIENT_EVENTS_PASSWORD: "Wr0ng-horse!" });
         assert.equal(await runCli(["run", "--local", url, "--userid", "alice", "--batches", "1", "--manifest", manifest], bad), 3);
         const header = readManifest(manifest).header;
         assert.match(header.failed ?? "", /check --userid and --password/);
         assert.equal(readManifest(manifest).events.length, 0);
 
-        const verify = io(env);
+        const verify = recordingIo(env);
         assert.equal(await runCli(["verify", "--local", url, "--manifest", manifest], verify), 2);
         assert.match(verify.errText, new RegExp(`run ${header.runId}, recorded in .*failed.jsonl, failed before sending any event`));
     });
 
     it("verify --help lists only the flags verify uses", async () => {
-        const help = io(env);
+        const help = recordingIo(env);
         assert.equal(await runCli(["verify", "--help"], help), 0);
         for (const used of [
             "--manifest",
@@ -137,11 +125,11 @@ describe("generator: the README's local walkthrough", function () {
     it("with local mode stopped and its outputs.json left behind, signup and run say to start npm run local", async () => {
         await local?.close();
         local = undefined;
-        const run = io(env);
+        const run = recordingIo(env);
         assert.equal(await runCli(["run", "--local", url, "--userid", "alice", "--batches", "1"], run), 4);
         assert.match(run.errText, /ECONNREFUSED/);
         assert.match(run.errText, /Is local mode running\? Start it with `npm run local`/);
-        const signup = io(env);
+        const signup = recordingIo(env);
         assert.equal(
             await runCli(["signup", "--local", url, "--userid", "bob", "--email", "bob@example.com", "--admin-confirm"], signup),
             4,

@@ -3,27 +3,15 @@
  * says it sent and what is on disk (objects, records, tickets), counted independently of the metrics.
  */
 import { strict as assert } from "node:assert";
+import { recordingIo } from "./support/cli-io";
 import { connectionArgs } from "../generator/settings";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { runCli, type CliIO } from "../generator/cli";
+import { runCli } from "../generator/cli";
 import type { RunSummary } from "../generator/stats";
 import { ARCHIVE_RULE, ZENDESK_RULE } from "../local";
 import { METRIC_NAMES } from "../local/metrics";
 import { jsonLines, listFiles, postEntries, postRaw, signUpUser, startTestLocal, type StartedLocal } from "./support/local";
-
-function io(): CliIO & { out: string; errText: string } {
-    const c = {
-        out: "",
-        errText: "",
-        stdout: (t: string) => void (c.out += t),
-        stderr: (t: string) => void (c.errText += t),
-        env: {},
-        isTTY: false,
-        sleep: async () => undefined,
-    };
-    return c;
-}
 
 describe("local mode /_local/metrics", function () {
     this.timeout(60_000);
@@ -36,7 +24,7 @@ describe("local mode /_local/metrics", function () {
         const { local } = started;
         const user = await signUpUser(started, "metrics-user");
         const o = local.outputs;
-        const run = io();
+        const run = recordingIo();
         const code = await runCli(
             [
                 "run",
