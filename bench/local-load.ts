@@ -22,6 +22,13 @@ const DURATION_S = Number(process.env.BENCH_LOAD_SECONDS ?? 15);
 /** How long a SIGTERM may take before the run counts as not stored (the target is 60 s). */
 const STORE_LIMIT_S = 300;
 const USER = { name: "bench-load", password: "Bench-passw0rd!" };
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+interface CpuSample {
+    total: number;
+    main: number;
+}
 
 export const about = `local mode under wrk from a separate process (${CONNECTIONS} connections, 10-entry requests, one user, ID token, ${DURATION_S} s on 127.0.0.1) beside a bare Node floor server; needs Debian's wrk`;
 export const cases = [
@@ -31,6 +38,7 @@ export const cases = [
     "lost (accepted, not in the archive) and duplicated events, reading the archive back",
     "longest event-loop stall of the thread that answers requests during the load (from /_local/metrics)",
     "peak RSS of the server's processes",
+    "CPU per accepted event of the server's processes (/proc), and the share of the thread that answers requests",
 ];
 
 /** The wrk script: unique entries per request, every answer's eventIds to a file per thread, a JSON summary. */
@@ -83,6 +91,7 @@ interface Server {
     ready: ReadyLine;
     /** Peak resident set of the process and its descendants, in KiB, sampled every 200 ms. */
     peakRssKiB: () => number;
+    cpu: () => CpuSample;
     stop: () => Promise<number | undefined>;
 }
 
@@ -99,6 +108,28 @@ function descendants(pid: number): number[] {
         }
     }
     return out;
+}
+
+/** utime + stime of a /proc stat line, in seconds (the fields after the parenthesized name: 14 and 15). */
+function statCpuSeconds(statPath: string): number {
+    const fields = fs
+        .readFileSync(statPath, "utf8")
+        .replace(/^.*\) /s, "")
+        .split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds used so far by the process and its descendants (every thread), and by its main thread alone. */
+function cpuSeconds(pid: number): CpuSample {
+    let total = 0;
+    for (const p of descendants(pid)) {
+        try {
+            total += statCpuSeconds(`/proc/${p}/stat`);
+        } catch {
+            // gone
+        }
+    }
+    return { total, main: statCpuSeconds(`/proc/${pid}/task/${pid}/stat`) };
 }
 
 function rssKiB(pid: number): number {
@@ -151,7 +182,7 @@ function startServer(command: string, args: string[]): Promise<Server> {
             if (!line) return;
             child.stdout.off("data", onData);
             child.stdout.resume();
-            resolve({ child, ready: JSON.parse(line), peakRssKiB: () => peak, stop });
+            resolve({ child, ready: JSON.parse(line), peakRssKiB: () => peak, cpu: () => cpuSeconds(pid), stop });
         };
         child.stdout.on("data", onData);
         child.on("exit", (code) =>
@@ -175,12 +206,16 @@ interface Load {
     };
     accepted: Set<string>;
     statuses: Map<string, number>;
+    /** CPU seconds the server's processes used while wrk ran. */
+    cpu: CpuSample;
 }
 
-function runWrk(url: string, token: string, dir: string): Load {
+function runWrk(server: Server, token: string, dir: string): Load {
+    const url = server.ready.apiUrl;
     fs.mkdirSync(dir, { recursive: true });
     const script = path.join(dir, "load.lua");
     fs.writeFileSync(script, WRK_SCRIPT);
+    const cpuBefore = server.cpu();
     const run = spawnSync(
         "wrk",
         [
@@ -199,7 +234,9 @@ function runWrk(url: string, token: string, dir: string): Load {
         ],
         { env: { ...process.env, BENCH_OUT: dir }, encoding: "utf8", timeout: (DURATION_S + 60) * 1000 },
     );
+    const cpuAfter = server.cpu();
     if (run.status !== 0) throw new Error(`wrk failed (${run.status}): ${run.stderr || run.stdout}`);
+    const cpu = { total: cpuAfter.total - cpuBefore.total, main: cpuAfter.main - cpuBefore.main };
     const accepted = new Set<string>();
     const statuses = new Map<string, number>();
     for (const file of fs.readdirSync(dir).filter((f) => f.startsWith("answers-"))) {
@@ -208,7 +245,7 @@ function runWrk(url: string, token: string, dir: string): Load {
             else if (line) accepted.add(line);
         }
     }
-    return { summary: JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8")), accepted, statuses };
+    return { summary: JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8")), accepted, statuses, cpu };
 }
 
 /** Every file under `dir`. */
@@ -250,6 +287,9 @@ interface Outcome {
     lost: number;
     duplicated: number;
     peakRssMiB: number;
+    /** CPU of all the server's processes per accepted event, and the share of it on the thread that answers requests. */
+    cpuUsPerEvent: number;
+    mainThreadShare: number;
     note: string;
 }
 
@@ -278,6 +318,8 @@ function outcome(
         lost,
         duplicated,
         peakRssMiB: peakKiB / 1024,
+        cpuUsPerEvent: (load.cpu.total * 1e6) / Math.max(1, load.accepted.size),
+        mainThreadShare: load.cpu.total > 0 ? load.cpu.main / load.cpu.total : 0,
         note:
             `${load.accepted.size} events accepted in ${s.requests} requests (${statuses || "no answers"}${errors ? `; ${errors} socket errors or timeouts` : ""}); ` +
             `${unanswered} stored but unanswered (in flight when wrk stopped)${archive.errorLines ? `; ${archive.errorLines} error-prefix lines` : ""}; max latency ${(s.maxUs / 1000).toFixed(0)} ms`,
@@ -354,7 +396,7 @@ function serverCommands(): { localCommand: string; floorCommand: string } {
 async function measureFloor(floorCommand: string, scratch: string): Promise<Outcome> {
     const floorFile = path.join(scratch, "floor-archive.ndjson");
     const floorServer = await startServer(floorCommand, [floorFile]);
-    const floorLoad = runWrk(floorServer.ready.apiUrl, "floor-needs-no-token", path.join(scratch, "wrk-floor"));
+    const floorLoad = runWrk(floorServer, "floor-needs-no-token", path.join(scratch, "wrk-floor"));
     const floorStore = await floorServer.stop();
     return outcome(floorLoad, archivedIds([floorFile]), floorStore, floorServer.peakRssKiB());
 }
@@ -367,7 +409,7 @@ async function measureLocal(localCommand: string, scratch: string): Promise<{ mo
     try {
         const token = await idToken(local.ready);
         const loadStart = Math.floor(Date.now() / 1000);
-        load = runWrk(local.ready.apiUrl, token, path.join(scratch, "wrk-local"));
+        load = runWrk(local, token, path.join(scratch, "wrk-local"));
         stalls = await eventLoopStalls(local.ready.cognitoEndpoint, loadStart);
     } catch (err) {
         await local.stop();
@@ -444,6 +486,14 @@ function benchRows(mode: Outcome, floor: Outcome, stalls: Stalls): BenchRow[] {
             value: mode.peakRssMiB,
             unit: "MiB",
             floor: { case: "bare Node server", value: floor.peakRssMiB },
+        },
+        {
+            area: AREA,
+            case: `${label}: CPU per accepted event (all its processes and threads)`,
+            value: mode.cpuUsPerEvent,
+            unit: "us/event",
+            floor: { case: "bare Node server", value: floor.cpuUsPerEvent },
+            note: `${(mode.mainThreadShare * 100).toFixed(0)}% of it on the thread that answers requests (floor: ${(floor.mainThreadShare * 100).toFixed(0)}%); from /proc, while wrk ran`,
         },
         { area: AREA, case: "floor under wrk (bare Node server)", value: floor.eventsPerSecond, unit: "events/s", note: floor.note },
     ];

@@ -21,15 +21,6 @@ export interface PrefixContext {
  * and quoted literals), formatted in UTC.
  */
 export function formatTimestamp(pattern: string, date: Date): string {
-    const fields: Record<string, () => string> = {
-        yyyy: () => String(date.getUTCFullYear()).padStart(4, "0"),
-        yy: () => String(date.getUTCFullYear() % 100).padStart(2, "0"),
-        MM: () => String(date.getUTCMonth() + 1).padStart(2, "0"),
-        dd: () => String(date.getUTCDate()).padStart(2, "0"),
-        HH: () => String(date.getUTCHours()).padStart(2, "0"),
-        mm: () => String(date.getUTCMinutes()).padStart(2, "0"),
-        ss: () => String(date.getUTCSeconds()).padStart(2, "0"),
-    };
     let out = "";
     let i = 0;
     while (i < pattern.length) {
@@ -42,10 +33,7 @@ export function formatTimestamp(pattern: string, date: Date): string {
         } else if (/[A-Za-z]/.test(c)) {
             let j = i;
             while (j < pattern.length && pattern[j] === c) j++;
-            const run = pattern.slice(i, j);
-            const format = fields[run];
-            if (!format) throw new Error(`timestamp pattern letter run ${JSON.stringify(run)} is not supported`);
-            out += format();
+            out += timestampField(pattern.slice(i, j), date);
             i = j;
         } else {
             out += c;
@@ -53,6 +41,32 @@ export function formatTimestamp(pattern: string, date: Date): string {
         }
     }
     return out;
+}
+
+function two(n: number): string {
+    return String(n).padStart(2, "0");
+}
+
+/** One run of pattern letters (a switch, not a table of closures built at every call: prefixes resolve per record). */
+function timestampField(run: string, date: Date): string {
+    switch (run) {
+        case "yyyy":
+            return String(date.getUTCFullYear()).padStart(4, "0");
+        case "yy":
+            return two(date.getUTCFullYear() % 100);
+        case "MM":
+            return two(date.getUTCMonth() + 1);
+        case "dd":
+            return two(date.getUTCDate());
+        case "HH":
+            return two(date.getUTCHours());
+        case "mm":
+            return two(date.getUTCMinutes());
+        case "ss":
+            return two(date.getUTCSeconds());
+        default:
+            throw new Error(`timestamp pattern letter run ${JSON.stringify(run)} is not supported`);
+    }
 }
 
 /**

@@ -332,7 +332,8 @@ export class LocalFirehose {
 
     /** The objects a batch makes: the processors, then one object per resolved prefix (and per error prefix). */
     private async prepare(batch: BufferedRecord[]): Promise<PendingObject[]> {
-        const oldest = new Date(Math.min(...batch.map((r) => r.arrival)));
+        // A loop rather than Math.min(...): a batch can hold more records than a call takes arguments.
+        const oldest = new Date(batch.reduce((min, r) => Math.min(min, r.arrival), Infinity));
         const bucketDir = path.join(this.settings.s3Dir, this.settings.bucketName);
         const objects = new Map<string, { chunks: Buffer[]; records: BufferedRecord[] }>();
         const errors = new Map<string, { lines: ErrorRecord[]; records: BufferedRecord[] }>();
@@ -356,9 +357,11 @@ export class LocalFirehose {
                   query,
               )
             : [];
+        const delimiter = this.settings.delimiter ? Buffer.from(this.settings.delimiter, "utf8") : undefined;
+        const prefixOf = this.prefixResolver(bucketDir, oldest);
         for (let i = 0; i < transformed.length; i++) {
             const { record, data, lambdaKeys } = transformed[i];
-            let keys: Record<string, string> = { ...lambdaKeys };
+            let keys: Record<string, string> = lambdaKeys;
             if (query) {
                 const result = extracted[i];
                 if ("error" in result) {
@@ -371,23 +374,20 @@ export class LocalFirehose {
                 }
                 keys = { ...keys, ...result.keys };
             }
-            let prefix: string;
-            try {
-                prefix = resolvePrefix(this.settings.prefix, { partitionKeys: keys, timestamp: oldest });
-                localObjectPath(bucketDir, prefix + "object"); // a key the local filesystem cannot hold fails here, not at every retry
-            } catch (err) {
+            const resolved = prefixOf(keys);
+            if ("error" in resolved) {
                 addError(
                     "partitioning-failed",
                     record,
-                    this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", (err as Error).message),
+                    this.errorRecord(record, data, "DynamicPartitioning.PartitionKeyEvaluationFailed", resolved.error),
                 );
                 continue;
             }
-            const chunk = this.settings.delimiter ? Buffer.concat([data, Buffer.from(this.settings.delimiter, "utf8")]) : data;
-            const group = objects.get(prefix) ?? { chunks: [], records: [] };
-            group.chunks.push(chunk);
+            const group = objects.get(resolved.prefix) ?? { chunks: [], records: [] };
+            group.chunks.push(data);
+            if (delimiter) group.chunks.push(delimiter);
             group.records.push(record);
-            objects.set(prefix, group);
+            objects.set(resolved.prefix, group);
         }
 
         const out: PendingObject[] = [];
@@ -396,6 +396,29 @@ export class LocalFirehose {
             out.push(this.object(prefix, oldest, Buffer.from(lines.map((r) => JSON.stringify(r) + "\n").join(""), "utf8"), records, true));
         }
         return out;
+    }
+
+    /**
+     * The prefix of each set of partition keys in one batch (every record of a batch shares its timestamp, so a
+     * prefix is resolved and checked once per distinct set of keys, not once per record).
+     */
+    private prefixResolver(bucketDir: string, timestamp: Date): (keys: Record<string, string>) => { prefix: string } | { error: string } {
+        const resolved = new Map<string, { prefix: string } | { error: string }>();
+        return (keys) => {
+            const id = JSON.stringify(keys);
+            let result = resolved.get(id);
+            if (!result) {
+                try {
+                    const prefix = resolvePrefix(this.settings.prefix, { partitionKeys: keys, timestamp });
+                    localObjectPath(bucketDir, prefix + "object"); // a key the local filesystem cannot hold fails here, not at every retry
+                    result = { prefix };
+                } catch (err) {
+                    result = { error: (err as Error).message };
+                }
+                resolved.set(id, result);
+            }
+            return result;
+        };
     }
 
     private object(prefix: string, timestamp: Date, body: Buffer, records: BufferedRecord[], isError: boolean): PendingObject {
