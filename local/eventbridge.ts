@@ -54,6 +54,12 @@ export interface TargetDefinition {
     /** Whether the target has a dead-letter queue (events that exhaust retries go to the store). */
     deadLetter: boolean;
     deliver: (payload: string, event: BusEvent) => Promise<DeliveryOutcome>;
+    /**
+     * The first attempt for many events at once (one outcome per payload, in order), for a target that takes
+     * batches (Firehose's PutRecordBatch): one promise per request instead of one per event. Retries go through
+     * `deliver`.
+     */
+    deliverMany?: (payloads: string[], events: BusEvent[]) => Promise<DeliveryOutcome[]>;
 }
 
 export interface RuleDefinition {
@@ -328,10 +334,17 @@ export class LocalEventBus {
             }
             accepted.length = 0;
         }
+        const byTarget = new Map<string, { delivery: Delivery; events: BusEvent[] }>();
         for (const { event, deliveries } of accepted) {
             this.report(event, deliveries);
-            for (const { rule, target } of deliveries) this.track(this.deliverWithRetries(rule, target, event, 0, this.now()));
+            for (const delivery of deliveries) {
+                const key = targetKey(delivery.rule.name, delivery.target.id);
+                const group = byTarget.get(key);
+                if (group) group.events.push(event);
+                else byTarget.set(key, { delivery, events: [event] });
+            }
         }
+        for (const { delivery, events } of byTarget.values()) this.deliverAll(delivery, events);
         const failed = results.filter((r) => "ErrorCode" in r).length;
         this.stats.accepted += entries.length - failed;
         this.stats.failedEntries += failed;
@@ -495,12 +508,66 @@ export class LocalEventBus {
         }
     }
 
+    /** Starts the deliveries of a request's events to one target: together when the target takes batches. */
+    private deliverAll({ rule, target }: Delivery, events: BusEvent[]): void {
+        const firstAttemptAt = this.now();
+        if (!target.deliverMany || target.input) {
+            for (const event of events) this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt));
+            return;
+        }
+        const payloads = events.map(serializeEvent);
+        const retryable = (err: Error): DeliveryOutcome[] =>
+            events.map(() => ({ ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: err.message }));
+        this.track(
+            target
+                .deliverMany(payloads, events)
+                .catch(retryable)
+                .then((outcomes) => {
+                    for (let i = 0; i < events.length; i++) {
+                        const outcome = outcomes[i];
+                        if (outcome?.ok) this.delivered(rule, target, events[i], 1, outcome, payloads[i]);
+                        else this.track(this.deliverWithRetries(rule, target, events[i], 0, firstAttemptAt, outcome));
+                    }
+                }),
+        );
+    }
+
+    /** A delivery that succeeded: its journal mark, the counters, the activity feed and the log. */
+    private delivered(
+        rule: RuleDefinition,
+        target: TargetDefinition,
+        event: BusEvent,
+        attempts: number,
+        outcome: { detail?: string },
+        payload: string,
+    ): void {
+        this.stats.delivered++;
+        this.settle(event, targetKey(rule.name, target.id), "done");
+        this.settings.activity?.emit({
+            type: "delivery",
+            eventId: event.id,
+            rule: rule.name,
+            target: target.id,
+            attempts,
+            detail: outcome.detail,
+            payload: target.input ? payload : undefined,
+        });
+        this.log.info(
+            `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
+        );
+    }
+
+    /**
+     * Attempts a delivery until it succeeds, is given up (dead letter) or the bus stops. `firstOutcome`: the
+     * outcome of an attempt already made (by deliverMany), counted as the first.
+     */
     private async deliverWithRetries(
         rule: RuleDefinition,
         target: TargetDefinition,
         event: BusEvent,
         attemptsSoFar: number,
         firstAttemptAt: number,
+        firstOutcome?: DeliveryOutcome,
     ): Promise<void> {
         const key = targetKey(rule.name, target.id);
         const giveUp = async (errorCode: string, errorMessage: string, retries: number, exhausted?: string) => {
@@ -514,31 +581,12 @@ export class LocalEventBus {
             return giveUp("INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
         }
         let attempts = attemptsSoFar;
+        let already = firstOutcome;
         for (;;) {
             attempts++;
-            let outcome: DeliveryOutcome;
-            try {
-                outcome = await target.deliver(payload, event);
-            } catch (err) {
-                outcome = { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: (err as Error).message };
-            }
-            if (outcome.ok) {
-                this.stats.delivered++;
-                this.settle(event, key, "done");
-                this.settings.activity?.emit({
-                    type: "delivery",
-                    eventId: event.id,
-                    rule: rule.name,
-                    target: target.id,
-                    attempts,
-                    detail: outcome.detail,
-                    payload: target.input ? payload : undefined,
-                });
-                this.log.info(
-                    `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
-                );
-                return;
-            }
+            const outcome = already ?? (await this.attempt(target, payload, event));
+            already = undefined;
+            if (outcome.ok) return this.delivered(rule, target, event, attempts, outcome, payload);
             if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;
             if (!outcome.retryable) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed);
@@ -572,6 +620,14 @@ export class LocalEventBus {
                 );
                 return;
             }
+        }
+    }
+
+    private async attempt(target: TargetDefinition, payload: string, event: BusEvent): Promise<DeliveryOutcome> {
+        try {
+            return await target.deliver(payload, event);
+        } catch (err) {
+            return { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: (err as Error).message };
         }
     }
 

@@ -62,9 +62,17 @@ function startThread(settings: ThreadSettings): Worker {
     return new Worker(code, { eval: true, workerData: settings });
 }
 
+/** Records put together (putMany): answered together once the last of them is written or failed. */
+interface PutBatch {
+    errors: Array<FirehoseNotWritten | undefined>;
+    left: number;
+    resolve: (errors: Array<FirehoseNotWritten | undefined>) => void;
+}
+
 export class WorkerFirehose {
     private readonly worker: Worker;
-    private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+    /** Records put and not written: the batch each belongs to and its place in it. */
+    private readonly waiting = new Map<number, { batch: PutBatch; index: number }>();
     private readonly calls = new Map<number, (result?: { notWritten: number; problems: string[] }) => void>();
     private nextId = 1;
     private outgoing: { ids: number[]; data: Array<string | Uint8Array>; bytes: number } = { ids: [], data: [], bytes: 0 };
@@ -108,21 +116,38 @@ export class WorkerFirehose {
     }
 
     /** PutRecord: resolves when the record's object is written (rejects with FirehoseNotWritten if the stream closes first). */
-    put(data: string | Buffer): Promise<void> {
-        if (this.closed) return Promise.reject(new FirehoseNotWritten(`firehose ${this.options.firehose.streamName} is closed`));
-        const id = this.nextId++;
-        const out = this.outgoing;
-        out.ids.push(id);
-        out.data.push(data);
-        out.bytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
-        this.putCount++;
-        if (!this.sendScheduled) {
-            this.sendScheduled = true;
-            setImmediate(() => this.sendPuts());
+    async put(data: string | Buffer): Promise<void> {
+        const [error] = await this.putMany([data]);
+        if (error) throw error;
+    }
+
+    /**
+     * PutRecordBatch: resolves once every record's object is written, or the stream closed first, with each record's
+     * error (undefined: written). One promise per batch rather than per record: a request's events travel together.
+     */
+    putMany(records: Array<string | Buffer>): Promise<Array<FirehoseNotWritten | undefined>> {
+        if (this.closed) {
+            const error = new FirehoseNotWritten(`firehose ${this.options.firehose.streamName} is closed`);
+            return Promise.resolve(records.map(() => error));
         }
-        for (const wake of this.bufferedWaiters.splice(0)) wake();
-        return new Promise((resolve, reject) => {
-            this.waiting.set(id, { resolve, reject });
+        if (records.length === 0) return Promise.resolve([]);
+        return new Promise((resolve) => {
+            const batch: PutBatch = { errors: new Array<FirehoseNotWritten | undefined>(records.length), left: records.length, resolve };
+            const out = this.outgoing;
+            for (let index = 0; index < records.length; index++) {
+                const data = records[index];
+                const id = this.nextId++;
+                out.ids.push(id);
+                out.data.push(data);
+                out.bytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+                this.waiting.set(id, { batch, index });
+            }
+            this.putCount += records.length;
+            if (!this.sendScheduled) {
+                this.sendScheduled = true;
+                setImmediate(() => this.sendPuts());
+            }
+            for (const wake of this.bufferedWaiters.splice(0)) wake();
             this.setRef();
         });
     }
@@ -173,12 +198,13 @@ export class WorkerFirehose {
         this.setRef();
     }
 
-    private settle(id: number, error?: Error): void {
+    private settle(id: number, error?: FirehoseNotWritten): void {
         const waiter = this.waiting.get(id);
         if (!waiter) return;
         this.waiting.delete(id);
-        if (error) waiter.reject(error);
-        else waiter.resolve();
+        const { batch, index } = waiter;
+        batch.errors[index] = error;
+        if (--batch.left === 0) batch.resolve(batch.errors);
     }
 
     /** The thread died (a defect): its records were never confirmed, so they stay in the bus's journal. */

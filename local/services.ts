@@ -282,6 +282,7 @@ export function buildZendesk(ctx: LocalContext): LocalZendesk {
 export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zendesk: ApiDestination): LocalEventBus {
     const { names, options } = ctx;
     const ruleArn = (rule: string) => `arn:aws:events:${names.region}:${LOCAL_ACCOUNT_ID}:rule/${names.eventBusName}/${rule}`;
+    const written = { ok: true as const, detail: `firehose ${names.deliveryStreamName}` };
     const targets: Record<RouteName, Omit<TargetDefinition, "retryPolicy" | "deadLetter">> = {
         [ARCHIVE_ROUTE]: {
             id: "archive",
@@ -289,8 +290,12 @@ export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zende
             // Delivered once its object is in S3; until then the event stays in the bus's journal.
             deliver: (payload) =>
                 firehose.put(payload).then(
-                    () => ({ ok: true as const, detail: `firehose ${names.deliveryStreamName}` }),
+                    () => written,
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
+                ),
+            deliverMany: async (payloads) =>
+                (await firehose.putMany(payloads)).map((err) =>
+                    err ? { ok: false as const, keep: true as const, reason: err.message } : written,
                 ),
         },
         [ZENDESK_ROUTE]: {
