@@ -106,9 +106,14 @@ interface JournaledEvent {
     d: string;
 }
 
+/** The last second eventTime formatted (events accepted in the same second share their time text). */
+let lastTime = { second: NaN, text: "" };
+
 /** EventBridge's time format: seconds precision, UTC. */
 function eventTime(ms: number): string {
-    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const second = Math.floor(ms / 1000);
+    if (second !== lastTime.second) lastTime = { second, text: new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
+    return lastTime.text;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -515,37 +520,57 @@ export class LocalEventBus {
             for (const event of events) this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt));
             return;
         }
+        // The batch keeps only ids and payloads while Firehose buffers (seconds): an event that needs a retry is
+        // read back from its payload, which is serializeEvent's text.
         const payloads = events.map(serializeEvent);
+        const ids = events.map((e) => e.id);
         const retryable = (err: Error): DeliveryOutcome[] =>
-            events.map(() => ({ ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: err.message }));
+            payloads.map(() => ({ ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: err.message }));
         this.track(
             target
                 .deliverMany(payloads, events)
                 .catch(retryable)
                 .then((outcomes) => {
-                    for (let i = 0; i < events.length; i++) {
+                    for (let i = 0; i < payloads.length; i++) {
                         const outcome = outcomes[i];
-                        if (outcome?.ok) this.delivered(rule, target, events[i], 1, outcome, payloads[i]);
-                        else this.track(this.deliverWithRetries(rule, target, events[i], 0, firstAttemptAt, outcome));
+                        if (outcome?.ok) this.delivered(rule, target, ids[i], 1, outcome, payloads[i]);
+                        else this.retryDelivery(rule, target, payloads[i], firstAttemptAt, outcome);
                     }
                 }),
         );
+    }
+
+    private retryDelivery(
+        rule: RuleDefinition,
+        target: TargetDefinition,
+        payload: string,
+        firstAttemptAt: number,
+        outcome?: DeliveryOutcome,
+    ) {
+        const event = parseSerializedEvent(payload);
+        if (!event) {
+            // Cannot happen (the payload is serializeEvent's); if it did, the journal still holds the event for the next start.
+            this.left.notWritten++;
+            this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: cannot read back a payload to retry it; it stays in the journal`);
+            return;
+        }
+        this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt, outcome));
     }
 
     /** A delivery that succeeded: its journal mark, the counters, the activity feed and the log. */
     private delivered(
         rule: RuleDefinition,
         target: TargetDefinition,
-        event: BusEvent,
+        eventId: string,
         attempts: number,
         outcome: { detail?: string },
         payload: string,
     ): void {
         this.stats.delivered++;
-        this.settle(event, targetKey(rule.name, target.id), "done");
+        this.journal.markDone(eventId, targetKey(rule.name, target.id));
         this.settings.activity?.emit({
             type: "delivery",
-            eventId: event.id,
+            eventId,
             rule: rule.name,
             target: target.id,
             attempts,
@@ -553,7 +578,7 @@ export class LocalEventBus {
             payload: target.input ? payload : undefined,
         });
         this.log.info(
-            `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${event.id}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
+            `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${eventId}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
         );
     }
 
@@ -586,7 +611,7 @@ export class LocalEventBus {
             attempts++;
             const outcome = already ?? (await this.attempt(target, payload, event));
             already = undefined;
-            if (outcome.ok) return this.delivered(rule, target, event, attempts, outcome, payload);
+            if (outcome.ok) return this.delivered(rule, target, event.id, attempts, outcome, payload);
             if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;
             if (!outcome.retryable) return giveUp(outcome.errorCode, outcome.errorMessage, retriesUsed);

@@ -96,6 +96,11 @@ interface QueuedWrite {
     marks?: number;
 }
 
+/** The targets once each (a Set per live event would cost more memory than the event's other bookkeeping). */
+function distinct(targets: string[]): string[] {
+    return targets.filter((t, i) => targets.indexOf(t) === i);
+}
+
 const SEGMENT_NAME = /^segment-(\d+)\.jsonl$/;
 
 function writeAll(fd: number, buffer: Buffer): Promise<void> {
@@ -119,8 +124,8 @@ export class EventJournal {
     private readonly segments = new Map<number, Segment>();
     private current: Segment | undefined;
     private nextSeq = 1;
-    /** Live events: their segment and the targets not finished. */
-    private readonly index = new Map<string, { segment: Segment; pending: Set<string> }>();
+    /** Live events: their segment and the targets not finished (an array: an event has one or two targets). */
+    private readonly index = new Map<string, { segment: Segment; pending: string[] }>();
     private queue: QueuedWrite[] = [];
     private writing: Promise<void> | undefined;
     private readonly doneMarks = new Map<Segment, string[][]>();
@@ -219,7 +224,7 @@ export class EventJournal {
         this.segments.set(segment.seq, segment);
         for (const entry of entries) {
             segment.live.add(entry.id);
-            this.index.set(entry.id, { segment, pending: new Set(entry.targets) });
+            this.index.set(entry.id, { segment, pending: distinct(entry.targets) });
         }
         if (entries.length === 0) {
             this.retire(segment);
@@ -262,7 +267,7 @@ export class EventJournal {
                     resolve: () => {
                         for (const e of entries) {
                             segment.live.add(e.id);
-                            this.index.set(e.id, { segment, pending: new Set(e.targets) });
+                            this.index.set(e.id, { segment, pending: distinct(e.targets) });
                         }
                         this.stats.appendedEvents += entries.length;
                         resolve();
@@ -276,11 +281,13 @@ export class EventJournal {
     /** Records that one delivery of an event is finished (written with the next group, not awaited). */
     markDone(id: string, target: string): void {
         const live = this.index.get(id);
-        if (!live || !live.pending.delete(target)) return;
+        const at = live ? live.pending.indexOf(target) : -1;
+        if (!live || at < 0) return;
+        live.pending.splice(at, 1);
         const list = this.doneMarks.get(live.segment);
         if (list) list.push([id, target]);
         else this.doneMarks.set(live.segment, [[id, target]]);
-        if (live.pending.size === 0) {
+        if (live.pending.length === 0) {
             this.index.delete(id);
             live.segment.live.delete(id);
         }

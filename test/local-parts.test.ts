@@ -146,6 +146,59 @@ describe("local mode parts", function () {
             assert.equal(dead[0].attributes.RETRY_ATTEMPTS, "2");
         });
 
+        it("a batch target gets a request's events in one deliverMany call; those it fails are retried one by one with the same payload", async () => {
+            const dataDir = tempDataDir();
+            const batches: string[][] = [];
+            const retried: Array<{ payload: string; event: BusEvent }> = [];
+            const b = new LocalEventBus(
+                { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 5, retryMaxDelayMs: 10 },
+                [
+                    {
+                        name: "r1",
+                        eventPattern: { source: ["clientevents"] },
+                        targets: [
+                            {
+                                id: "stream",
+                                arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+                                retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 },
+                                deadLetter: true,
+                                deliverMany: async (payloads) => {
+                                    batches.push(payloads);
+                                    // The second event fails retryably, the others are written.
+                                    return payloads.map((_, i): DeliveryOutcome =>
+                                        i === 1
+                                            ? { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "slow down" }
+                                            : { ok: true },
+                                    );
+                                },
+                                deliver: async (payload, event) => {
+                                    retried.push({ payload, event });
+                                    return { ok: true };
+                                },
+                            },
+                        ],
+                    },
+                ],
+                quiet,
+            );
+            const answer = await b.putEvents(JSON.stringify({ Entries: [1, 2, 3].map((n) => entry(`{"eventType":"a","n":${n}}`)) }));
+            await b.drain();
+            const ids = (JSON.parse(answer.body) as { Entries: Array<{ EventId: string }> }).Entries.map((e) => e.EventId);
+            assert.equal(batches.length, 1, "one call for the request's three events");
+            assert.deepEqual(
+                batches[0].map((p) => JSON.parse(p).id),
+                ids,
+            );
+            assert.equal(retried.length, 1);
+            assert.equal(retried[0].payload, batches[0][1], "the retry sends the payload the batch sent");
+            assert.equal(retried[0].event.id, ids[1]);
+            assert.deepEqual(retried[0].event.detail, { eventType: "a", n: 2 });
+            assert.equal(b.stats.delivered, 3);
+            assert.equal(b.stats.retried, 1);
+            const report = await b.close();
+            assert.equal(report.pendingEvents, 0, "every delivery is marked done in the journal");
+        });
+
         it("without a dead-letter queue an exhausted event is dropped, as in EventBridge", async () => {
             const dataDir = tempDataDir();
             const b = bus(
