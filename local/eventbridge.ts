@@ -100,8 +100,8 @@ export interface BusCloseReport extends JournalCloseReport {
     problems: string[];
 }
 
-/** What the journal keeps of an event: the envelope, and the detail as the client wrote it. */
-interface JournaledEvent {
+/** What earlier versions of the journal kept of an event: the envelope, and the detail as the client wrote it. */
+interface LegacyJournaledEvent {
     e: Omit<BusEvent, "detail">;
     d: string;
 }
@@ -219,11 +219,14 @@ export class LocalEventBus {
     }
 
     private resume(entry: RecoveredEntry): void {
-        let event: BusEvent;
+        let event: BusEvent | undefined;
         try {
-            const { e, d } = entry.data as JournaledEvent;
-            event = { ...e, detail: JSON.parse(d) } as BusEvent;
-            detailTexts.set(event, d);
+            event = parseSerializedEvent(entry.text);
+            if (!event) {
+                const { e, d } = entry.data as LegacyJournaledEvent;
+                event = { ...e, detail: JSON.parse(d) } as BusEvent;
+                detailTexts.set(event, d);
+            }
         } catch (err) {
             // Not something this journal writes; kept in the file for a person to look at, never deleted.
             this.log.warn(
@@ -258,9 +261,9 @@ export class LocalEventBus {
      */
     async adoptSerialized(payloads: string[], rule: string, target: string): Promise<number> {
         const events = payloads.map(parseSerializedEvent).filter((e): e is BusEvent => e !== undefined);
-        const entries = events.map((event) => this.journalEntry(event, [targetKey(rule, target)]));
+        const entries = events.map((event) => this.journalEntry(event.id, serializeEvent(event), [targetKey(rule, target)]));
         await this.journal.append(entries);
-        for (const entry of entries) this.resume({ ...entry, attempts: {} });
+        for (const entry of entries) this.resume({ ...entry, data: undefined, attempts: {} });
         return events.length;
     }
 
@@ -307,7 +310,7 @@ export class LocalEventBus {
         const entries = this.validateRequest(body);
         if (!Array.isArray(entries)) return entries;
         const results: Array<Record<string, string>> = [];
-        const accepted: Array<{ index: number; event: BusEvent; deliveries: Delivery[] }> = [];
+        const accepted: Array<{ index: number; event: BusEvent; serialized: string; deliveries: Delivery[] }> = [];
         entries.forEach((raw, index) => {
             const outcome = this.acceptEntry(raw);
             if ("ErrorCode" in outcome) {
@@ -317,15 +320,16 @@ export class LocalEventBus {
             results[index] = { EventId: outcome.id };
             // An event no rule matches is accepted and goes nowhere, as on EventBridge: nothing to journal.
             const deliveries = this.matchingTargets(outcome);
-            if (deliveries.length > 0) accepted.push({ index, event: outcome, deliveries });
+            if (deliveries.length > 0) accepted.push({ index, event: outcome, serialized: serializeEvent(outcome), deliveries });
             else this.report(outcome, []);
         });
         if (accepted.length > 0) await this.settings.admit?.();
         try {
             await this.journal.append(
-                accepted.map(({ event, deliveries }) =>
+                accepted.map(({ event, serialized, deliveries }) =>
                     this.journalEntry(
-                        event,
+                        event.id,
+                        serialized,
                         deliveries.map((d) => targetKey(d.rule.name, d.target.id)),
                     ),
                 ),
@@ -339,17 +343,19 @@ export class LocalEventBus {
             }
             accepted.length = 0;
         }
-        const byTarget = new Map<string, { delivery: Delivery; events: BusEvent[] }>();
-        for (const { event, deliveries } of accepted) {
+        const byTarget = new Map<string, { delivery: Delivery; events: BusEvent[]; serialized: string[] }>();
+        for (const { event, serialized, deliveries } of accepted) {
             this.report(event, deliveries);
             for (const delivery of deliveries) {
                 const key = targetKey(delivery.rule.name, delivery.target.id);
                 const group = byTarget.get(key);
-                if (group) group.events.push(event);
-                else byTarget.set(key, { delivery, events: [event] });
+                if (group) {
+                    group.events.push(event);
+                    group.serialized.push(serialized);
+                } else byTarget.set(key, { delivery, events: [event], serialized: [serialized] });
             }
         }
-        for (const { delivery, events } of byTarget.values()) this.deliverAll(delivery, events);
+        for (const { delivery, events, serialized } of byTarget.values()) this.deliverAll(delivery, events, serialized);
         const failed = results.filter((r) => "ErrorCode" in r).length;
         this.stats.accepted += entries.length - failed;
         this.stats.failedEntries += failed;
@@ -469,10 +475,9 @@ export class LocalEventBus {
         return event;
     }
 
-    private journalEntry(event: BusEvent, targets: string[]): JournalEntry {
-        const { detail: _detail, ...envelope } = event;
-        const data: JournaledEvent = { e: envelope, d: detailTexts.get(event) ?? JSON.stringify(event.detail) };
-        return { id: event.id, acceptedAt: this.now(), targets, data };
+    /** The journal keeps the event as serializeEvent writes it (the detail as the client wrote it, last). */
+    private journalEntry(id: string, serialized: string, targets: string[]): JournalEntry {
+        return { id, acceptedAt: this.now(), targets, text: serialized };
     }
 
     /** Tells the activity feed (console, /_local/metrics) of an accepted event and the rules it matched. */
@@ -514,7 +519,7 @@ export class LocalEventBus {
     }
 
     /** Starts the deliveries of a request's events to one target: together when the target takes batches. */
-    private deliverAll({ rule, target }: Delivery, events: BusEvent[]): void {
+    private deliverAll({ rule, target }: Delivery, events: BusEvent[], serialized: string[]): void {
         const firstAttemptAt = this.now();
         if (!target.deliverMany || target.input) {
             for (const event of events) this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt));
@@ -522,7 +527,7 @@ export class LocalEventBus {
         }
         // The batch keeps only ids and payloads while Firehose buffers (seconds): an event that needs a retry is
         // read back from its payload, which is serializeEvent's text.
-        const payloads = events.map(serializeEvent);
+        const payloads = serialized;
         const ids = events.map((e) => e.id);
         const retryable = (err: Error): DeliveryOutcome[] =>
             payloads.map(() => ({ ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: err.message }));

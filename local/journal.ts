@@ -22,18 +22,21 @@ import * as path from "node:path";
 import type { Logger } from "./log";
 import { backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
 
-/** One event to journal. `data` is whatever the bus needs to deliver it again (JSON-serializable). */
+/** One event to journal. */
 export interface JournalEntry {
     id: string;
     /** When it was accepted (ms): the start of its retry policy's maximum age. */
     acceptedAt: number;
     /** Deliveries it needs, e.g. `archive/archive` (rule/target). */
     targets: string[];
-    data: unknown;
+    /** What the bus needs to deliver it again, as one JSON text, written as it is (the caller has it serialized already). */
+    text: string;
 }
 
 /** An event a previous run accepted and did not finish delivering. */
 export interface RecoveredEntry extends JournalEntry {
+    /** `text` parsed (earlier versions journaled a JSON value here rather than a text the bus reads itself). */
+    data: unknown;
     /** Attempts already made per target (missing: none recorded). */
     attempts: Record<string, number>;
 }
@@ -257,7 +260,9 @@ export class EventJournal {
         const segment = this.currentSegment();
         const group = segment.nextGroup++;
         let text = "";
-        for (const e of entries) text += JSON.stringify({ g: group, id: e.id, at: e.acceptedAt, t: e.targets, x: e.data }) + "\n";
+        // Written by hand so that `x`, the entry's own JSON text, is neither parsed nor escaped; it comes last.
+        for (const e of entries)
+            text += `{"g":${group},"id":${JSON.stringify(e.id)},"at":${e.acceptedAt},"t":${JSON.stringify(e.targets)},"x":${e.text}}\n`;
         text += `{"c":${group}}\n`;
         return new Promise<void>((resolve, reject) => {
             this.enqueue({
@@ -503,7 +508,9 @@ export function parseSegment(text: string): { entries: RecoveredEntry[]; maxGrou
             groups.delete(doc.c);
             maxGroup = Math.max(maxGroup, doc.c);
         } else if (typeof doc.g === "number" && typeof doc.id === "string" && Array.isArray(doc.t)) {
-            const entry: RecoveredEntry = { id: doc.id, acceptedAt: doc.at ?? 0, targets: doc.t, data: doc.x, attempts: {} };
+            // `x` comes last: its text is what follows the first `,"x":` (any inside a string would have its quotes escaped).
+            const text = line.slice(line.indexOf(',"x":') + 5, -1);
+            const entry: RecoveredEntry = { id: doc.id, acceptedAt: doc.at ?? 0, targets: doc.t, text, data: doc.x, attempts: {} };
             const list = groups.get(doc.g);
             if (list) list.push(entry);
             else groups.set(doc.g, [entry]);

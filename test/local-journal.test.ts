@@ -18,7 +18,7 @@ const entry = (id: string, targets = ["archive/archive"]): JournalEntry => ({
     id,
     acceptedAt: 1_700_000_000_000,
     targets,
-    data: { n: id },
+    text: JSON.stringify({ n: id }),
 });
 const segments = (dir: string) =>
     fs.existsSync(dir)
@@ -98,6 +98,7 @@ describe("local mode's event journal", () => {
             ],
         );
         assert.deepEqual(entries[0].data, { k: 1 });
+        assert.equal(entries[0].text, '{"k":1}', "the entry's own text, as written");
         assert.equal(maxGroup, 3);
     });
 

@@ -1,6 +1,6 @@
 /** Local mode's parts on their own: PutEvents validation and routing, Firehose errors and buffering, the REST API's authorizer cache. */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { mock } from "node:test";
 import type { APIGatewayAuthorizerResult, FirehoseTransformationEvent } from "aws-lambda";
@@ -10,7 +10,7 @@ import { partitionKeysFor } from "./support/partitioning";
 import { handler as rawTransform } from "../handlers/firehose-transform";
 import { parseRetryAfter } from "../local/api-destination";
 import { LocalRestApi, policyAllows, substituteGatewayTemplate } from "../local/api-gateway/rest-api";
-import { LocalEventBus, type BusEvent, type DeliveryOutcome } from "../local/eventbridge";
+import { LocalEventBus, serializeEvent, type BusEvent, type DeliveryOutcome } from "../local/eventbridge";
 import { LocalFirehose, extractKeys, localObjectPath } from "../local/firehose";
 import { BinaryJq, WasmJq, extractKeysBatch, type JqEngine } from "../local/jq";
 import { requireJq16 } from "./support/tools";
@@ -197,6 +197,52 @@ describe("local mode parts", function () {
             assert.equal(b.stats.retried, 1);
             const report = await b.close();
             assert.equal(report.pendingEvents, 0, "every delivery is marked done in the journal");
+        });
+
+        it("an event left in the journal resumes at the next start with the detail as the client wrote it, from this journal's lines and from the earlier format", async () => {
+            const dataDir = tempDataDir();
+            const detail = '{"eventType":"a","n":12345678901234567890,"s":"it\'s \\"q\\""}';
+            const first = bus(dataDir, async () => ({ ok: false, keep: true, reason: "storage failed" }));
+            await first.putEvents(JSON.stringify({ Entries: [entry(detail)] }));
+            await first.drain();
+            assert.equal((await first.close()).pendingEvents, 1);
+            // A line as earlier versions wrote it: the envelope, and the detail as a string.
+            const envelope = {
+                version: "0",
+                id: "legacy-1",
+                "detail-type": "dev",
+                source: "clientevents",
+                account: "0",
+                time: "t",
+                region: "r",
+                resources: [],
+            };
+            const legacy = JSON.stringify({
+                g: 1,
+                id: "legacy-1",
+                at: Date.now(),
+                t: ["r1/t1"],
+                x: { e: envelope, d: '{"eventType":"a","n":1.50}' },
+            });
+            writeFileSync(path.join(dataDir, "eventbridge", "journal", "segment-000099.jsonl"), `${legacy}\n{"c":1}\n`);
+            const got: BusEvent[] = [];
+            const second = bus(dataDir, async (_payload, event) => {
+                got.push(event);
+                return { ok: true };
+            });
+            assert.equal(await second.recover(), 2);
+            await second.drain();
+            const texts = got.map((e) => serializeEvent(e)).sort();
+            assert.equal(texts.length, 2);
+            assert.ok(
+                texts.some((t) => t.endsWith(`"detail":${detail}}`)),
+                texts.join("\n"),
+            );
+            assert.ok(
+                texts.some((t) => t.startsWith('{"version":"0","id":"legacy-1"') && t.endsWith('"detail":{"eventType":"a","n":1.50}}')),
+                texts.join("\n"),
+            );
+            assert.equal((await second.close()).pendingEvents, 0);
         });
 
         it("without a dead-letter queue an exhausted event is dropped, as in EventBridge", async () => {
