@@ -18,10 +18,10 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { COMPRESSION_EXTENSIONS } from "../pipeline/partitioning";
+import { COMPRESSION_EXTENSIONS, partitionQueryInput } from "../pipeline/partitioning";
 import { objectNameSuffix, resolvePrefix } from "./firehose-prefix";
 import { backoffDelay, describeFsError, fixHint, ProblemLog, writeFileDurable } from "./fs-util";
-import { defaultJqEngine, extractKeysBatch, type JqEngine } from "./jq";
+import { defaultJqEngine, extractKeysBatch, ProjectionMemo, type JqEngine } from "./jq";
 import type { ActivitySink } from "./activity";
 import type { Logger } from "./log";
 
@@ -45,6 +45,11 @@ export interface FirehoseSettings {
     };
     /** MetadataExtraction processor: the JQ query whose object gives `partitionKeyFromQuery` keys. */
     metadataExtractionQuery?: string;
+    /**
+     * "partitionQueryInput" when the query is buildPartitionKeysQuery's: its answer depends only on that projection
+     * of a record (pipeline/partitioning.ts), so answers are remembered per projection and jq runs once for each.
+     */
+    metadataExtractionQueryReads?: "partitionQueryInput";
     /** The engine that runs it; default jq 1.6 when installed, else jq-wasm. */
     jq?: JqEngine;
     /** AppendDelimiterToRecord processor. */
@@ -139,6 +144,8 @@ export class LocalFirehose {
     /** Objects written so far (keys), for the summary and tests. */
     readonly written: string[] = [];
     private engine: JqEngine | undefined;
+    /** Partition keys per projection of a record, when the query is the partition-keys query. */
+    private readonly keysMemo: ProjectionMemo | undefined;
 
     /** The JQ engine (chosen at first use). */
     get jq(): JqEngine {
@@ -152,6 +159,9 @@ export class LocalFirehose {
         private readonly now: () => number = Date.now,
     ) {
         this.problems = new ProblemLog(log);
+        const query = settings.metadataExtractionQuery;
+        if (query && settings.metadataExtractionQueryReads === "partitionQueryInput")
+            this.keysMemo = new ProjectionMemo(query, partitionQueryInput);
         // Objects are written there first; what a crash left is not an object, and never will be one.
         try {
             rmSync(this.incomingDir, { recursive: true, force: true });
@@ -355,6 +365,7 @@ export class LocalFirehose {
                   this.jq,
                   transformed.map((t) => t.data),
                   query,
+                  this.keysMemo,
               )
             : [];
         const delimiter = this.settings.delimiter ? Buffer.from(this.settings.delimiter, "utf8") : undefined;

@@ -140,44 +140,118 @@ function toKeys(line: string): KeysOrError {
 }
 
 /**
- * The partition keys of each record, as Firehose's MetadataExtraction gives them: a record must be JSON and
- * the query must give an object of strings or numbers; otherwise that record gets an error.
+ * Answers of a query that reads only a projection of each record (for buildPartitionKeysQuery's query,
+ * pipeline/partitioning.ts partitionQueryInput): records with the same projection get the same answer, so jq runs
+ * once per projection. Bounded: the least recently used projection is dropped past `maxEntries`, and projections
+ * longer than `maxProjectionLength` are not kept, so clients sending unique values cannot grow it. Errors are never
+ * kept (they may come from the engine rather than the record).
  */
-export async function extractKeysBatch(engine: JqEngine, records: Buffer[], query: string): Promise<KeysOrError[]> {
+export class ProjectionMemo {
+    private readonly answers = new Map<string, Record<string, string>>();
+
+    constructor(
+        /** The only query this memo answers. */
+        readonly query: string,
+        /** The text of a record the query gives the same answer for, or undefined when it cannot vouch for one. */
+        readonly project: (text: string, value: unknown) => string | undefined,
+        readonly maxEntries = 4096,
+        readonly maxProjectionLength = 512,
+    ) {}
+
+    get size(): number {
+        return this.answers.size;
+    }
+
+    /** The keys remembered for a projection, made the most recently used. */
+    recall(projection: string): Record<string, string> | undefined {
+        const keys = this.answers.get(projection);
+        if (keys === undefined) return undefined;
+        this.answers.delete(projection);
+        this.answers.set(projection, keys);
+        return keys;
+    }
+
+    remember(projection: string, keys: Record<string, string>): void {
+        if (projection.length > this.maxProjectionLength) return;
+        this.answers.delete(projection);
+        this.answers.set(projection, keys);
+        if (this.answers.size > this.maxEntries) this.answers.delete(this.answers.keys().next().value as string);
+    }
+}
+
+/** What goes to jq for a batch: distinct inputs, the records each one answers, and the projection it stands for. */
+interface JqWork {
+    inputs: string[];
+    answers: number[][];
+    projections: Array<string | undefined>;
+}
+
+/**
+ * The partition keys of each record, as Firehose's MetadataExtraction gives them: a record must be JSON and
+ * the query must give an object of strings or numbers; otherwise that record gets an error. With a memo, a record
+ * whose projection is known takes the remembered keys, an unknown projection goes to jq once (as its projection
+ * text), and a record the projection cannot vouch for goes to jq whole.
+ */
+export async function extractKeysBatch(engine: JqEngine, records: Buffer[], query: string, memo?: ProjectionMemo): Promise<KeysOrError[]> {
+    if (memo && memo.query !== query) throw new Error("extractKeysBatch: the memo belongs to another query");
     const results: KeysOrError[] = new Array(records.length);
-    const texts: string[] = [];
-    const positions: number[] = [];
+    const work: JqWork = { inputs: [], answers: [], projections: [] };
+    const pending = new Map<string, number>(); // projection -> its input in this batch
     records.forEach((record, i) => {
         const text = record.toString("utf8");
+        let value: unknown;
         try {
-            JSON.parse(text);
-            texts.push(text);
-            positions.push(i);
+            value = JSON.parse(text);
         } catch {
             results[i] = { error: "Non JSON record provided" };
+            return;
         }
+        const projection = memo?.project(text, value);
+        if (projection === undefined) {
+            addInput(work, text, i, undefined);
+            return;
+        }
+        const known = memo?.recall(projection);
+        if (known) results[i] = { keys: { ...known } };
+        else if (pending.has(projection)) work.answers[pending.get(projection) as number].push(i);
+        else pending.set(projection, addInput(work, projection, i, projection));
     });
-    if (texts.length === 0) return results;
-    if (engine.runEach) {
-        const each = await engine.runEach(texts, query);
-        each.forEach((r, k) => (results[positions[k]] = "error" in r ? r : toKeys(r.line)));
-        return results;
-    }
+    if (work.inputs.length === 0) return results;
+    const answered = await runQuery(engine, work.inputs, query);
+    answered.forEach((answer, k) => {
+        const projection = work.projections[k];
+        if ("keys" in answer && projection !== undefined) memo?.remember(projection, answer.keys);
+        for (const i of work.answers[k]) results[i] = "keys" in answer ? { keys: { ...answer.keys } } : answer;
+    });
+    return results;
+}
+
+function addInput(work: JqWork, input: string, record: number, projection: string | undefined): number {
+    work.inputs.push(input);
+    work.answers.push([record]);
+    work.projections.push(projection);
+    return work.inputs.length - 1;
+}
+
+/** The query's keys (or error) for each input, one engine run for all of them when the engine allows. */
+async function runQuery(engine: JqEngine, texts: string[], query: string): Promise<KeysOrError[]> {
+    if (engine.runEach) return (await engine.runEach(texts, query)).map((r) => ("error" in r ? r : toKeys(r.line)));
     let lines: string[] | undefined;
     try {
         lines = await engine.run(texts, query);
     } catch {
         lines = undefined; // one record broke the batch: run them one by one to find it
     }
+    const results: KeysOrError[] = [];
     for (let k = 0; k < texts.length; k++) {
         if (lines) {
-            results[positions[k]] = toKeys(lines[k]);
+            results.push(toKeys(lines[k]));
             continue;
         }
         try {
-            results[positions[k]] = toKeys((await engine.run([texts[k]], query))[0]);
+            results.push(toKeys((await engine.run([texts[k]], query))[0]));
         } catch (err) {
-            results[positions[k]] = { error: (err as Error).message };
+            results.push({ error: (err as Error).message });
         }
     }
     return results;

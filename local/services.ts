@@ -222,6 +222,7 @@ export async function buildFirehose(ctx: LocalContext): Promise<{ firehose: Work
                 },
                 // The query the Archive component deploys for the configured partitioning policy.
                 metadataExtractionQuery: buildPartitionKeysQuery(config.partitioning),
+                metadataExtractionQueryReads: "partitionQueryInput",
                 delimiter: RECORD_DELIMITER,
                 gzip: config.archiveCompression === "GZIP",
                 retryBaseMs: options.retry?.baseMs,

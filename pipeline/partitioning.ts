@@ -118,25 +118,88 @@ export function buildPartitionKeysQuery(policy: PartitioningPolicy): string {
     return renderQuery(policy);
 }
 
+/** The fields of `detail` the query reads: nothing else of a record changes its answer (see partitionQueryInput). */
+const QUERY_FIELDS = ["eventType", "schemaVersion"] as const;
+
 function renderQuery(policy: PartitioningPolicy): string {
     const allowed = JSON.stringify([...policy.eventTypes]);
     const max = policy.maxSchemaVersion;
     const alnum = "((. >= 48 and . <= 57) or (. >= 65 and . <= 90) or (. >= 97 and . <= 122))";
-    // A field of detail, or null when the record or its detail is not an object (never an error).
+    const [eventType, schemaVersion] = QUERY_FIELDS;
+    // A field of detail, or null when the record or its detail is not an object (never an error). The query reads
+    // the record only through this.
     const field = (name: string) => `(if type == "object" and (.detail | type) == "object" then .detail.${name} else null end)`;
     // The listed types are checked first: each is well-formed (validatePartitioningPolicy), so the result is the
     // same, and jq 1.6 skips the character-by-character check for them (3 times faster per record).
     return [
-        `{eventType: (${field("eventType")} as $t`,
+        `{eventType: (${field(eventType)} as $t`,
         ` | if any(${allowed}[]; . == $t) then $t`,
         ` elif ($t | type == "string" and length >= 1 and length <= ${EVENT_TYPE_MAX_LENGTH}`,
         ` and (explode | (.[0] | ${alnum}) and all(.[]; ${alnum} or . == 95 or . == 45)))`,
         ` then "${OTHER_PARTITION}" else "${INVALID_PARTITION}" end),`,
         // `+ 0` turns -0 (a whole number >= 0) into 0: jq 1.6 prints -0 as "-0", a partition of its own.
-        ` schemaVersion: (${field("schemaVersion")} as $v`,
+        ` schemaVersion: (${field(schemaVersion)} as $v`,
         ` | if ($v | type) == "number" and $v >= 0 and $v == ($v | floor)`,
         ` then (if $v <= ${max} then (($v | floor) + 0 | tostring) else "${OTHER_PARTITION}" end) else "${INVALID_PARTITION}" end)}`,
     ].join("");
+}
+
+/**
+ * Containers (`{` or `[`) a record may have for partitionQueryInput to vouch for it. jq 1.6 refuses to open a
+ * container once its parser stack holds 256 entries, and an object takes two (itself and its pending key): 128
+ * containers always parse, whatever their arrangement.
+ */
+export const JQ16_SAFE_CONTAINERS = 128;
+
+/** A `\u` escape of a UTF-16 surrogate: jq 1.6 fails on an unpaired high one and reads a lone low one as U+FFFD. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * The part of a record the partition-keys query reads (any policy's: buildPartitionKeysQuery), as the JSON text
+ * of a minimal document jq 1.6 gives the same answer for: `{"detail":{"eventType":…,"schemaVersion":…}}` with
+ * the fields present in the record, or `null` when the record or its detail is not an object (the query then
+ * reads nothing). `value` is JSON.parse(text). Undefined when it cannot vouch that jq 1.6 reads those values as
+ * JSON.parse did: text that may be nested too deep for jq 1.6 or has a surrogate escape (jq fails or substitutes),
+ * a field that is an object or array, or a number JSON.parse cannot keep (1e400: jq 1.6 reads the largest double).
+ */
+export function partitionQueryInput(text: string, value: unknown = JSON.parse(text)): string | undefined {
+    if (text.length > JQ16_SAFE_CONTAINERS && containersExceed(text, JQ16_SAFE_CONTAINERS)) return undefined;
+    if (text.includes("\\u") && SURROGATE_ESCAPE.test(text)) return undefined;
+    if (!isObject(value) || !Object.hasOwn(value, "detail") || !isObject(value.detail)) return "null";
+    const detail = value.detail;
+    const fields: string[] = [];
+    for (const name of QUERY_FIELDS) {
+        if (!Object.hasOwn(detail, name)) continue;
+        const literal = scalarLiteral(detail[name]);
+        if (literal === undefined) return undefined;
+        fields.push(`${JSON.stringify(name)}:${literal}`);
+    }
+    return `{"detail":{${fields.join(",")}}}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Whether `text` has more than `limit` of `{` and `[` (inside strings too: a cheap upper bound on nesting). */
+function containersExceed(text: string, limit: number): boolean {
+    let count = 0;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if ((c === 123 || c === 91) && ++count > limit) return true;
+    }
+    return false;
+}
+
+/**
+ * A JSON literal jq 1.6 reads as the same value: strings (no surrogate escapes reach here), booleans, null, and
+ * finite numbers, which JSON.stringify writes as the shortest text of the same double (-0 kept as -0); both sides
+ * round decimal text to the nearest double. Undefined for anything else.
+ */
+function scalarLiteral(value: unknown): string | undefined {
+    if (typeof value === "number") return !Number.isFinite(value) ? undefined : Object.is(value, -0) ? "-0" : JSON.stringify(value);
+    if (typeof value === "string" || typeof value === "boolean" || value === null) return JSON.stringify(value);
+    return undefined;
 }
 
 /** The query for the default policy. */
