@@ -390,7 +390,7 @@ function serverCommands(): { localCommand: string; floorCommand: string } {
     const localCommand = profileDir
         ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `)
         : script;
-    return { localCommand: process.env.HACK_LOCAL ?? localCommand, floorCommand: script.replace("local/main.ts", "bench/support/floor-server.ts") };
+    return { localCommand, floorCommand: script.replace("local/main.ts", "bench/support/floor-server.ts") };
 }
 
 async function measureFloor(floorCommand: string, scratch: string): Promise<Outcome> {
