@@ -5,7 +5,7 @@
  *
  * Layout: `<dir>/segment-<n>.jsonl`, one JSON document per line, appended through file descriptors kept
  * open:
- *   {"g":7,"id":"...","at":<ms>,"t":["archive/archive"],"x":{...}}   an accepted event (group 7)
+ *   {"g":7,"id":"...","at":<ms>,"t":["archive/archive"],"x":{...}}   an accepted event (group 7); x is the caller's text
  *   {"c":7}                                                         group 7 is complete (commit)
  *   {"d":[["<id>","archive/archive"], ...]}                          those deliveries are finished
  *   {"n":[["<id>","zendesk/zendesk",3], ...]}                       attempts made so far (saved at close)
