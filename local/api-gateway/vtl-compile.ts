@@ -143,15 +143,6 @@ function makeDelegate(options: CompileOptions): Delegate {
     };
 }
 
-/**
- * `base.eval = value` as velocityjs (sloppy mode) does it: a write that cannot happen does nothing (Reflect.set),
- * where strict code would throw. A new property on an extensible object needs neither (the common case, faster).
- */
-function setEval(base: Record<string, unknown>, value: unknown): void {
-    if (Object.isExtensible(base) && !("eval" in base)) base.eval = value;
-    else if (base.eval !== value) Reflect.set(base, "eval", value);
-}
-
 const POS_UNKNOWN = { first_line: "unknown", first_column: "unknown" };
 
 /**
@@ -335,10 +326,8 @@ class TemplateCompiler {
             const setPath = delegate.resolveSetPath(context, ref, pathKeys);
             if (setPath.blocked) return "";
             if (setPath.shouldSetRoot) context[id] = setPath.rootRef;
-            // velocityjs runs in sloppy mode, where a write to a primitive or a read-only property does nothing.
-            const base: unknown = setPath.baseRef;
-            if (setPath.key !== undefined && ((typeof base === "object" && base !== null) || typeof base === "function"))
-                Reflect.set(base as object, setPath.key, val);
+            // velocityjs's classes run in strict mode, as this module does: a write to a primitive throws there too.
+            if (setPath.key !== undefined) (setPath.baseRef as Record<string, unknown>)[setPath.key] = val;
             return "";
         };
     }
@@ -393,17 +382,13 @@ class TemplateCompiler {
             const payload = { property: name, params, context: base };
             for (const handler of handlers) if (handler.match(payload)) return handler.resolve(payload);
             if (!ret || !(ret as { call?: unknown }).call) return undefined;
-            if (typeof base === "object" && evalProperty) setEval(base as Record<string, unknown>, evalProperty.value);
+            if (typeof base === "object" && evalProperty) (base as Record<string, unknown>).eval = evalProperty.value;
             try {
                 return (ret as (...a: unknown[]) => unknown).apply(base, params);
             } catch (e) {
                 if (e instanceof Error) {
                     const pos = ref.pos ?? POS_UNKNOWN;
-                    Reflect.set(
-                        e,
-                        "message",
-                        e.message + `on ${Helper.getRefText(ref as never)} at L/N ${pos.first_line}:${pos.first_column}`,
-                    );
+                    e.message += `on ${Helper.getRefText(ref as never)} at L/N ${pos.first_line}:${pos.first_column}`;
                 }
                 throw e;
             }
