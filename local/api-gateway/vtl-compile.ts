@@ -72,6 +72,12 @@ export interface CompileOptions {
     parse: (text: string) => AstItem[];
     /** The method handlers the velocityjs renderer is configured with (`customMethodHandlers`). */
     customMethodHandlers: NonNullable<ConstructorParameters<typeof Compile>[1]>["customMethodHandlers"];
+    /**
+     * What the caller knows of its handlers for strings (vtl.ts's Java string methods): `uids`, handlers that match
+     * only string receivers (skipped for others), and `resolve(name)`, the function the first handler runs for a
+     * string receiver and method `name` when it matches (undefined: search the handlers as velocityjs does).
+     */
+    stringHandlers?: { uids: ReadonlySet<string>; resolve(name: string): ((s: string, params: unknown[]) => unknown) | undefined };
 }
 
 /** Thrown while compiling: the template holds a construct the compiler leaves to velocityjs. */
@@ -177,11 +183,11 @@ function handlersFor(handlers: Handler[], name: string): Handler[] {
 
 /** Compiles templates with one set of options; each call of `compile` returns undefined for a template it leaves to velocityjs. */
 export function templateCompiler(options: CompileOptions): (asts: AstItem[]) => CompiledTemplate | undefined {
-    const compiler = new TemplateCompiler(options);
+    const delegate = makeDelegate(options);
     return (asts) => {
         let body: Eval;
         try {
-            body = compiler.list(asts);
+            body = new TemplateCompiler(options, delegate, scopedNames(asts, options.parse)).list(asts);
         } catch (e) {
             if (e instanceof Unsupported) return undefined;
             throw e;
@@ -190,12 +196,38 @@ export function templateCompiler(options: CompileOptions): (asts: AstItem[]) => 
     };
 }
 
-class TemplateCompiler {
-    private readonly delegate: Delegate;
+/**
+ * The names a `#foreach` scope can ever hold in this template: `foreach`, `velocityCount` and each loop variable
+ * (string literals included). `#set` writes into a scope only names it holds already, so a reference to any other
+ * name never finds a scope: it reads the context without looking through the scopes.
+ */
+function scopedNames(items: AstItem[], parse: CompileOptions["parse"]): Set<string> {
+    const names = new Set(["foreach", "velocityCount"]);
+    const walk = (value: unknown): void => {
+        if (Array.isArray(value)) return value.forEach(walk);
+        if (typeof value !== "object" || value === null) return;
+        const node = value as AstNode;
+        if (node.type === "foreach" && typeof node.to === "string") names.add(node.to);
+        if (node.type === "string" && node.isEval && typeof node.value === "string" && /[$#]/.test(node.value)) {
+            try {
+                walk(parse(node.value));
+            } catch {
+                // compiling that literal fails too, and the template goes to velocityjs
+            }
+        }
+        Object.values(node).forEach(walk);
+    };
+    walk(items);
+    return names;
+}
 
-    constructor(private readonly options: CompileOptions) {
-        this.delegate = makeDelegate(options);
-    }
+/** Compiles one template (its scoped names known). */
+class TemplateCompiler {
+    constructor(
+        private readonly options: CompileOptions,
+        private readonly delegate: Delegate,
+        private readonly scoped: Set<string>,
+    ) {}
 
     /** `renderAstList` without a contextId change: each item's text appended with `+=`, in order. */
     list(items: AstItem[]): Eval {
@@ -207,9 +239,8 @@ class TemplateCompiler {
                 continue;
             }
             if (!Array.isArray(item) && item.type === "comment") continue;
-            if (text !== "") parts.push(constant(text));
+            parts.push(prefixed(text, this.item(item)));
             text = "";
-            parts.push(this.item(item));
         }
         if (text !== "") parts.push(constant(text));
         if (parts.length === 0) return () => "";
@@ -298,8 +329,9 @@ class TemplateCompiler {
         const [ref, valueAst] = node.equal;
         const id = checkName(ref.id);
         const value = valueAst.type === "math" ? this.expression(valueAst) : this.literal(valueAst);
+        const scoped = this.scoped.has(id);
         const target = (st: State) => {
-            for (const scope of st.conditions) if (hasOwn(scope.vars, id)) return scope.vars;
+            if (scoped) for (const scope of st.conditions) if (hasOwn(scope.vars, id)) return scope.vars;
             return st.context;
         };
         if (!ref.path) {
@@ -337,16 +369,23 @@ class TemplateCompiler {
         if (node.type !== "references") return unsupported(node.type);
         if (node.args !== undefined) unsupported("$foo()");
         const id = checkName(node.id);
-        const steps = (node.path ?? []).map((step) => this.attribute(step, node));
+        // A property step is its name (read here, not through a closure); indexes and methods are closures.
+        const steps = (node.path ?? []).map((step) => (step.type === "property" ? checkName(step.id) : this.attribute(step, node)));
+        const scoped = this.scoped.has(id);
         return (st) => {
             let ret = st.context[id];
-            for (const scope of st.conditions) {
-                if (hasOwn(scope.vars, id)) {
-                    ret = scope.vars[id];
-                    break;
+            if (scoped) {
+                for (const scope of st.conditions) {
+                    if (hasOwn(scope.vars, id)) {
+                        ret = scope.vars[id];
+                        break;
+                    }
                 }
             }
-            for (const step of steps) ret = step(ret, st);
+            for (const step of steps) {
+                if (typeof step !== "string") ret = step(ret, st);
+                else ret = ret === null || ret === undefined ? undefined : (ret as Record<string, unknown>)[step];
+            }
             if (isVal && ret === undefined) ret = "";
             return ret;
         };
@@ -374,17 +413,33 @@ class TemplateCompiler {
     private method(name: string, args: Eval[], ref: AstNode): Step {
         const { evalProperty } = this.delegate;
         const handlers = handlersFor(this.delegate.handlers, name);
+        const strings = this.options.stringHandlers;
+        // For a string: the caller's handler, called directly (reading the method first, as velocityjs does, has no
+        // effect on a string). For anything else: the handlers that can match it, then the object's own function.
+        const forString = strings?.resolve(name);
+        const forOthers = strings ? handlers.filter((handler) => !strings.uids.has(handler.uid)) : handlers;
         return (base, st) => {
             if (base === null || base === undefined) return undefined;
+            if (forString && typeof base === "string") {
+                const values: unknown[] = [];
+                for (const arg of args) values.push(arg(st));
+                return forString(base, values);
+            }
             const ret = (base as Record<string, unknown>)[name];
             const params: unknown[] = [];
             for (const arg of args) params.push(arg(st));
-            const payload = { property: name, params, context: base };
-            for (const handler of handlers) if (handler.match(payload)) return handler.resolve(payload);
+            const candidates = typeof base === "string" ? handlers : forOthers;
+            if (candidates.length > 0) {
+                const payload = { property: name, params, context: base };
+                for (const handler of candidates) if (handler.match(payload)) return handler.resolve(payload);
+            }
             if (!ret || !(ret as { call?: unknown }).call) return undefined;
             if (typeof base === "object" && evalProperty) (base as Record<string, unknown>).eval = evalProperty.value;
             try {
-                return (ret as (...a: unknown[]) => unknown).apply(base, params);
+                const fn = ret as (...a: unknown[]) => unknown;
+                // `apply` with the arguments spelled out when there are few (the same call, cheaper in V8).
+                if (params.length === 1) return fn.call(base, params[0]);
+                return fn.apply(base, params);
             } catch (e) {
                 if (e instanceof Error) {
                     const pos = ref.pos ?? POS_UNKNOWN;
@@ -499,6 +554,12 @@ class TemplateCompiler {
 
 function constant(value: unknown): Eval {
     return () => value;
+}
+
+/** `text` then the part's value, appended in one step (the same string: the part is converted once, after `text`). */
+function prefixed(text: string, part: Eval): Eval {
+    if (text === "") return part;
+    return (st) => text + (part(st) as string);
 }
 
 /** A list of one part still appends it to "" (velocityjs's `str += ...`), which turns it into text. */

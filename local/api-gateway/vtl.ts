@@ -260,15 +260,20 @@ function literalRegexText(regex: string): string | undefined {
     return text === "" ? undefined : text;
 }
 
-const literalRegexCache = boundedCache<string | null>(1000);
+/** The last regex and replacement javaReplace saw, and whether they replace a fixed text by a fixed text. */
+let lastReplace: { regex: string; replacement: string; literalText: string | undefined } = {
+    regex: "",
+    replacement: "",
+    literalText: undefined,
+};
 
 function javaReplace(input: string, regex: string, replacement: string, all: boolean): string {
-    let literalText = literalRegexCache.get(regex);
-    if (literalText === undefined) {
-        literalText = literalRegexText(regex) ?? null;
-        literalRegexCache.set(regex, literalText);
+    if (regex !== lastReplace.regex || replacement !== lastReplace.replacement) {
+        const fixed = replacement.indexOf("\\") === -1 && replacement.indexOf("$") === -1;
+        lastReplace = { regex, replacement, literalText: fixed ? literalRegexText(regex) : undefined };
     }
-    if (literalText !== null && replacement.indexOf("\\") === -1 && replacement.indexOf("$") === -1) {
+    const literalText = lastReplace.literalText;
+    if (literalText !== undefined) {
         // A fixed text replaced by a fixed text (no `$` for JavaScript to read): what the regex loop below builds.
         return all ? input.replaceAll(literalText, replacement) : input.replace(literalText, replacement);
     }
@@ -378,6 +383,18 @@ const notJavaStringHandler = {
     resolve: ({ property }: { property: string }) => {
         throw new Error(`java.lang.String has no method ${property}()`);
     },
+};
+
+/**
+ * For the compiled renderer (vtl-compile.ts): the two handlers above match only strings, and for a string the first
+ * matches exactly when the method is one of JAVA_STRING_METHODS, which it then calls.
+ */
+const JAVA_STRING_HANDLERS = {
+    uids: new Set([javaStringHandler.uid, notJavaStringHandler.uid]),
+    resolve: (name: string) =>
+        Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, name)
+            ? (s: string, params: unknown[]) => JAVA_STRING_METHODS[name](s, ...(params as never[]))
+            : undefined,
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -536,7 +553,11 @@ function compilerFor(template: string, uncached: boolean): Compile & { inUse?: b
     return compiler;
 }
 
-const compileTemplate = templateCompiler({ parse: (text) => parsed(text) as AstItem[], customMethodHandlers: METHOD_HANDLERS });
+const compileTemplate = templateCompiler({
+    parse: (text) => parsed(text) as AstItem[],
+    customMethodHandlers: METHOD_HANDLERS,
+    stringHandlers: JAVA_STRING_HANDLERS,
+});
 
 /** Templates compiled to closures; null for a template velocityjs renders (a construct the compiler leaves to it). */
 const compiledCache = boundedCache<CompiledTemplate | null>(100);
