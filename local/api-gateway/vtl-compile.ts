@@ -77,7 +77,7 @@ export interface CompileOptions {
      * only string receivers (skipped for others), and `resolve(name)`, the function the first handler runs for a
      * string receiver and method `name` when it matches (undefined: search the handlers as velocityjs does).
      */
-    stringHandlers?: { uids: ReadonlySet<string>; resolve(name: string): ((s: string, params: unknown[]) => unknown) | undefined };
+    stringHandlers?: { uids: ReadonlySet<string>; resolve(name: string): ((s: string, ...params: unknown[]) => unknown) | undefined };
 }
 
 /** Thrown while compiling: the template holds a construct the compiler leaves to velocityjs. */
@@ -369,11 +369,12 @@ class TemplateCompiler {
         if (node.type !== "references") return unsupported(node.type);
         if (node.args !== undefined) unsupported("$foo()");
         const id = checkName(node.id);
-        // A property step is its name (read here, not through a closure); indexes and methods are closures.
-        const steps = (node.path ?? []).map((step) => (step.type === "property" ? checkName(step.id) : this.attribute(step, node)));
+        // A property step is a reader; index and method steps are closures (each returns undefined past null itself).
+        const steps = (node.path ?? []).map((step) => (step.type === "property" ? reader(checkName(step.id)) : this.attribute(step, node)));
         const scoped = this.scoped.has(id);
+        const readId = reader(id);
         return (st) => {
-            let ret = st.context[id];
+            let ret = readId(st.context);
             if (scoped) {
                 for (const scope of st.conditions) {
                     if (hasOwn(scope.vars, id)) {
@@ -382,10 +383,7 @@ class TemplateCompiler {
                     }
                 }
             }
-            for (const step of steps) {
-                if (typeof step !== "string") ret = step(ret, st);
-                else ret = ret === null || ret === undefined ? undefined : (ret as Record<string, unknown>)[step];
-            }
+            for (const step of steps) ret = ret === null || ret === undefined ? undefined : step(ret, st);
             if (isVal && ret === undefined) ret = "";
             return ret;
         };
@@ -418,14 +416,16 @@ class TemplateCompiler {
         // effect on a string). For anything else: the handlers that can match it, then the object's own function.
         const forString = strings?.resolve(name);
         const forOthers = strings ? handlers.filter((handler) => !strings.uids.has(handler.uid)) : handlers;
+        const readMethod = reader(name);
         return (base, st) => {
             if (base === null || base === undefined) return undefined;
             if (forString && typeof base === "string") {
-                const values: unknown[] = [];
-                for (const arg of args) values.push(arg(st));
-                return forString(base, values);
+                // The arguments spelled out when there are few: the same call, without an array.
+                if (args.length === 1) return forString(base, args[0](st));
+                if (args.length === 2) return forString(base, args[0](st), args[1](st));
+                return forString(base, ...args.map((arg) => arg(st)));
             }
-            const ret = (base as Record<string, unknown>)[name];
+            const ret = readMethod(base);
             const params: unknown[] = [];
             for (const arg of args) params.push(arg(st));
             const candidates = typeof base === "string" ? handlers : forOthers;
@@ -554,6 +554,21 @@ class TemplateCompiler {
 
 function constant(value: unknown): Eval {
     return () => value;
+}
+
+/**
+ * A reader of property `name`, one per name (`o => o["name"]`, made with `new Function` from the name as a JSON string):
+ * its own function, so V8 caches that property's lookup, where one closure reading every name cannot.
+ */
+const readers = new Map<string, (o: unknown) => unknown>();
+
+function reader(name: string): (o: unknown) => unknown {
+    let read = readers.get(name);
+    if (!read) {
+        read = new Function("o", `return o[${JSON.stringify(name)}];`) as (o: unknown) => unknown;
+        readers.set(name, read);
+    }
+    return read;
 }
 
 /** `text` then the part's value, appended in one step (the same string: the part is converted once, after `text`). */
