@@ -1,5 +1,6 @@
-// The API-Gateway-faithful Velocity renderer on the ingest API's own templates (10-entry requests), before and
-// after its compiler reuse, beside a floor: the same text built by plain TypeScript.
+// The API-Gateway-faithful Velocity renderer on the ingest API's own templates (10-entry requests): through velocityjs
+// with a new compiler per render, through velocityjs reused, and compiled to closures (what local mode runs), beside
+// a floor: the same text built by plain TypeScript.
 import { EVENT_SOURCE } from "../pipeline/limits";
 import { PUT_EVENTS_REQUEST_TEMPLATE } from "../pipeline/mapping-template";
 import { PUT_EVENTS_SUCCESS_TEMPLATE } from "../pipeline/integration-responses";
@@ -9,10 +10,10 @@ import { compareCosts, type BenchRow } from "./table";
 const AREA = "velocity";
 
 export const about =
-    "mapping templates through local mode's Velocity renderer: a new compiler per render (before), the reused one (after), and plain TypeScript (floor)";
+    "mapping templates through local mode's Velocity renderer: velocityjs with a new compiler per render, velocityjs reused, compiled to closures (local mode's path), and plain TypeScript (floor)";
 export const cases = [
-    "request template (PutEvents body), 10 entries: before, after; floor: the same text built by plain TypeScript",
-    "success response template, 10 entries: before, after; same floor",
+    "request template (PutEvents body), 10 entries: velocityjs new, velocityjs reused, compiled; floor: the same text built by plain TypeScript",
+    "success response template, 10 entries: velocityjs new, velocityjs reused, compiled; same floor",
 ];
 
 /** The three renderers measured: velocityjs with a new compiler per render, velocityjs reused, the compiled closures. */

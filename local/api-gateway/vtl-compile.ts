@@ -9,17 +9,18 @@
  * - velocityjs still parses (`parse`); only a subset of its AST is compiled: text, comments, `#[[raw]]#`,
  *   references with property, index and method chains, `#set`, `#if/#elseif/#else`, `#foreach`, and the
  *   literals and expressions inside them. Any other node (macros, `#define`, `#break`, `#stop`, `#eval`,
- *   `$foo()`, prototype keys, `.eval(...)`, ...) makes `compileTemplate` return undefined, and the caller renders
+ *   `$foo()`, prototype keys, `.eval(...)`, ...) makes the compiler return undefined, and the caller renders
  *   that template through velocityjs as before: an unsupported construct costs speed, never a wrong answer.
  * - Each closure mirrors one velocityjs method (named in its comment), step for step, in the same order of
  *   evaluation, including velocityjs's quirks: loose `==`, `&&`/`||` returning operands, the scope stack
  *   (`conditions`) of `#foreach` (a loop over a map leaves its scope behind), a missing reference rendering as
  *   "" (the renderer runs velocityjs silent), arrays and maps rendered as `[a, b]` and `{k=v}`.
- * - Method calls and `#set` paths go through velocityjs's own `getPropMethod` and `resolveSetPath` (on a
- *   compiler instance that holds the same method handlers), so the Java string methods, velocityjs's
- *   `get`/`put`/`size`/... handlers, their errors and their side effects are the library's.
- * - test/vtl-compile.test.ts renders every template of the repository and a generated corpus both ways, over
- *   hostile inputs, and requires byte-identical output, overrides and errors.
+ * - Method calls search the same handler list velocityjs builds (the caller's Java string methods, then
+ *   velocityjs's `get`/`put`/`size`/...), skipping only handlers that cannot match the name or the receiver, and
+ *   `#set` paths go through velocityjs's own `resolveSetPath`, so those handlers, their errors and their side
+ *   effects are the library's.
+ * - test/vtl-compile.test.ts renders every template of the repository, every template of the Velocity tests and a
+ *   generated corpus both ways, over hostile inputs, and requires byte-identical output, overrides and errors.
  */
 import { Compile, Helper } from "velocityjs";
 
@@ -566,7 +567,7 @@ function reader(name: string): (o: unknown) => unknown {
     let read = readers.get(name);
     if (!read) {
         read = new Function("o", `return o[${JSON.stringify(name)}];`) as (o: unknown) => unknown;
-        readers.set(name, read);
+        if (readers.size < 10_000) readers.set(name, read); // names come from templates: a few hundred at most
     }
     return read;
 }
