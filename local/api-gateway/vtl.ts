@@ -16,6 +16,7 @@
  * the caller passed, so the caller reads them back after rendering.
  */
 import { parse, Compile } from "velocityjs";
+import { templateCompiler, type AstItem, type CompiledTemplate } from "./vtl-compile";
 
 export interface TemplateContext {
     /** The raw body the template sees as `$input.body` (request body, or the integration's response body). */
@@ -38,6 +39,11 @@ export interface RenderOptions {
      * this module rendered before it reused compilers; the bench's "before"). Same output, slower.
      */
     uncached?: boolean;
+    /**
+     * Render through velocityjs's compiler (reused per template) even when the template compiles to closures
+     * (vtl-compile.ts): what the differential tests compare the compiled path with. Same output, slower.
+     */
+    velocityjs?: boolean;
 }
 
 export interface RenderResult {
@@ -86,15 +92,20 @@ function escapedUnit(code: number): string {
     }
 }
 
+/** What escapeJavaScript writes for each unit below 0x100: "" for a unit it keeps (looked up per character). */
+const ESCAPED_UNITS: string[] = Array.from({ length: 0x100 }, (_, code) =>
+    code >= 0x20 && code <= 0x7f && code !== 0x27 && code !== 0x22 && code !== 0x5c && code !== 0x2f ? "" : escapedUnit(code),
+);
+
 /** Apache Commons Lang 2 `StringEscapeUtils.escapeJavaScript`, which API Gateway's `$util.escapeJavaScript` is. */
 export function escapeJavaScript(input: string): string {
     let out = "";
     let copied = 0; // input before this index is in `out`; runs of plain characters are copied in one slice
     for (let i = 0; i < input.length; i++) {
         const code = input.charCodeAt(i);
-        const plain = code >= 0x20 && code <= 0x7f && code !== 0x27 && code !== 0x22 && code !== 0x5c && code !== 0x2f;
-        if (plain) continue;
-        out += input.slice(copied, i) + escapedUnit(code);
+        const escaped = code < 0x100 ? ESCAPED_UNITS[code] : escapedUnit(code);
+        if (escaped === "") continue;
+        out += input.slice(copied, i) + escaped;
         copied = i + 1;
     }
     return copied === 0 ? input : out + input.slice(copied);
@@ -128,15 +139,40 @@ export function urlDecode(input: string): string {
     return Buffer.from(bytes).toString("utf8");
 }
 
+const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+
+/** `$util`'s functions, made once (methods, not arrows: see makeInput). */
+const UTIL_FUNCTIONS = {
+    escapeJavaScript(v: unknown) {
+        return escapeJavaScript(str(v));
+    },
+    parseJson(v: unknown): unknown {
+        return JSON.parse(str(v));
+    },
+    urlEncode(v: unknown) {
+        return urlEncode(str(v));
+    },
+    urlDecode(v: unknown) {
+        return urlDecode(str(v));
+    },
+    base64Encode(v: unknown) {
+        return Buffer.from(str(v), "utf8").toString("base64");
+    },
+    base64Decode(v: unknown) {
+        return Buffer.from(str(v), "base64").toString("utf8");
+    },
+};
+
+/** `$util`: a new object per render (a template may write to it), holding the same functions each time. */
 function makeUtil() {
-    const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+    const u = UTIL_FUNCTIONS;
     return {
-        escapeJavaScript: (v: unknown) => escapeJavaScript(str(v)),
-        parseJson: (v: unknown) => JSON.parse(str(v)),
-        urlEncode: (v: unknown) => urlEncode(str(v)),
-        urlDecode: (v: unknown) => urlDecode(str(v)),
-        base64Encode: (v: unknown) => Buffer.from(str(v), "utf8").toString("base64"),
-        base64Decode: (v: unknown) => Buffer.from(str(v), "base64").toString("utf8"),
+        escapeJavaScript: u.escapeJavaScript,
+        parseJson: u.parseJson,
+        urlEncode: u.urlEncode,
+        urlDecode: u.urlDecode,
+        base64Encode: u.base64Encode,
+        base64Decode: u.base64Decode,
     };
 }
 
@@ -215,7 +251,41 @@ function javaReplacement(replacement: string, match: RegExpExecArray): string {
     return out;
 }
 
+/**
+ * The text a regex matches when it matches only one fixed string (each character plain, or a backslash before a
+ * character that is neither a letter nor a digit, which both Java and JavaScript read as that character); else
+ * undefined. `\\'` (what the ingest templates replace) is the two characters `\'`.
+ */
+function literalRegexText(regex: string): string | undefined {
+    let text = "";
+    for (let i = 0; i < regex.length; i++) {
+        let ch = regex[i];
+        if (ch === "\\") {
+            ch = regex[++i] ?? "";
+            if (!/^[^A-Za-z0-9]$/.test(ch)) return undefined;
+        } else if ("^$.|?*+()[]{}".includes(ch)) return undefined;
+        text += ch;
+    }
+    return text === "" ? undefined : text;
+}
+
+/** The last regex and replacement javaReplace saw, and whether they replace a fixed text by a fixed text. */
+let lastReplace: { regex: string; replacement: string; literalText: string | undefined } = {
+    regex: "",
+    replacement: "",
+    literalText: undefined,
+};
+
 function javaReplace(input: string, regex: string, replacement: string, all: boolean): string {
+    if (regex !== lastReplace.regex || replacement !== lastReplace.replacement) {
+        const fixed = replacement.indexOf("\\") === -1 && replacement.indexOf("$") === -1;
+        lastReplace = { regex, replacement, literalText: fixed ? literalRegexText(regex) : undefined };
+    }
+    const literalText = lastReplace.literalText;
+    if (literalText !== undefined) {
+        // A fixed text replaced by a fixed text (no `$` for JavaScript to read): what the regex loop below builds.
+        return all ? input.replaceAll(literalText, replacement) : input.replace(literalText, replacement);
+    }
     const re = cachedJavaRegex(regex, "g");
     let out = "";
     let last = 0;
@@ -324,6 +394,18 @@ const notJavaStringHandler = {
     },
 };
 
+/**
+ * For the compiled renderer (vtl-compile.ts): the two handlers above match only strings, and for a string the first
+ * matches exactly when the method is one of JAVA_STRING_METHODS, which it then calls.
+ */
+const JAVA_STRING_HANDLERS = {
+    uids: new Set([javaStringHandler.uid, notJavaStringHandler.uid]),
+    resolve: (name: string) =>
+        Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, name)
+            ? (JAVA_STRING_METHODS[name] as (s: string, ...params: unknown[]) => unknown)
+            : undefined,
+};
+
 // ------------------------------------------------------------------------------------------------
 // $input
 // ------------------------------------------------------------------------------------------------
@@ -368,37 +450,48 @@ export function jsonPath(root: unknown, path: string): unknown {
     return current.length === 0 ? undefined : current[0];
 }
 
-function makeInput(ctx: TemplateContext) {
-    let parsed: { value: unknown } | undefined;
-    const root = () => {
-        if (!parsed) {
-            try {
-                parsed = { value: ctx.body === "" ? {} : JSON.parse(ctx.body) };
-            } catch {
-                throw new Error("Unable to parse the body as JSON for $input.path/$input.json");
-            }
+/** The request body of one render, parsed as JSON when a template first asks for `$input.path`/`$input.json`. */
+interface Body {
+    text: string;
+    parsed?: { value: unknown };
+}
+
+function bodyRoot(body: Body): unknown {
+    if (!body.parsed) {
+        try {
+            body.parsed = { value: body.text === "" ? {} : JSON.parse(body.text) };
+        } catch {
+            throw new Error("Unable to parse the body as JSON for $input.path/$input.json");
         }
-        return parsed.value;
-    };
-    const params = {
-        path: { ...(ctx.path ?? {}) },
-        querystring: { ...(ctx.querystring ?? {}) },
-        header: { ...(ctx.headers ?? {}) },
-    };
+    }
+    return body.parsed.value;
+}
+
+// `$input` is a new object per render, its functions closures over the render's body. They are methods
+// (`name() {}`), not arrows: the TypeScript runner (esbuild, keepNames) names every arrow stored in a property with
+// a call per render, which cost more than the functions themselves.
+function makeInput(ctx: TemplateContext) {
+    const body: Body = { text: ctx.body };
+    let params: { path: Record<string, string>; querystring: Record<string, string>; header: Record<string, string> } | undefined;
     return {
         body: ctx.body,
-        json: (path: string) => {
-            const value = jsonPath(root(), String(path));
+        json(path: string) {
+            const value = jsonPath(bodyRoot(body), String(path));
             return value === undefined ? "" : JSON.stringify(value);
         },
-        path: (path: string) => jsonPath(root(), String(path)),
-        params: (name?: string) => {
+        path(path: string) {
+            return jsonPath(bodyRoot(body), String(path));
+        },
+        params(name?: string) {
+            // Made at the first call, then the same object for the rest of the render.
+            params ??= { path: { ...(ctx.path ?? {}) }, querystring: { ...(ctx.querystring ?? {}) }, header: { ...(ctx.headers ?? {}) } };
             if (name === undefined) return params;
             const key = String(name);
             if (key in params.path) return params.path[key];
             if (key in params.querystring) return params.querystring[key];
-            const header = Object.keys(params.header).find((h) => h.toLowerCase() === key.toLowerCase());
-            return header === undefined ? "" : params.header[header];
+            const headers = params.header;
+            const header = Object.keys(headers).find((h) => h.toLowerCase() === key.toLowerCase());
+            return header === undefined ? "" : headers[header];
         },
     };
 }
@@ -472,6 +565,43 @@ function compilerFor(template: string, uncached: boolean): Compile & { inUse?: b
     return compiler;
 }
 
+const compileTemplate = templateCompiler({
+    parse: (text) => parsed(text) as AstItem[],
+    customMethodHandlers: METHOD_HANDLERS,
+    stringHandlers: JAVA_STRING_HANDLERS,
+});
+
+/** Templates compiled to closures; null for a template velocityjs renders (a construct the compiler leaves to it). */
+const compiledCache = boundedCache<CompiledTemplate | null>(100);
+
+function compiledFor(template: string): CompiledTemplate | null {
+    let compiled = compiledCache.get(template);
+    if (compiled === undefined) {
+        compiled = compileTemplate(parsed(template) as AstItem[]) ?? null;
+        compiledCache.set(template, compiled);
+    }
+    return compiled;
+}
+
+/**
+ * Whether renders of this template run compiled to closures (true) or through velocityjs (false: it holds a
+ * construct the compiler leaves to velocityjs). A template that does not parse throws velocityjs's error.
+ */
+export function isCompiled(template: string): boolean {
+    return compiledFor(template) !== null;
+}
+
+/** Renders through velocityjs: a compiler per template, reused, or a new one (`uncached`). */
+function renderWithVelocityjs(template: string, context: Record<string, unknown>, uncached: boolean): string {
+    const compiler = compilerFor(template, uncached);
+    compiler.inUse = true;
+    try {
+        return compiler.render(context, undefined, true);
+    } finally {
+        compiler.inUse = false;
+    }
+}
+
 function ensureObject(holder: Record<string, unknown>, key: string): Record<string, unknown> {
     if (holder[key] === undefined || holder[key] === null || typeof holder[key] !== "object") holder[key] = {};
     return holder[key] as Record<string, unknown>;
@@ -485,23 +615,9 @@ export function renderTemplateWithOverrides(template: string, ctx: TemplateConte
     const responseOverride = ensureObject(context, "responseOverride");
     ensureObject(responseOverride, "header");
 
-    const compiler = compilerFor(template, options.uncached === true);
-    let output: string;
-    compiler.inUse = true;
-    try {
-        output = compiler.render(
-            {
-                input: makeInput(ctx),
-                util: makeUtil(),
-                context,
-                stageVariables: { ...(ctx.stageVariables ?? {}) },
-            },
-            undefined,
-            true,
-        );
-    } finally {
-        compiler.inUse = false;
-    }
+    const renderContext = { input: makeInput(ctx), util: makeUtil(), context, stageVariables: { ...(ctx.stageVariables ?? {}) } };
+    const compiled = options.uncached || options.velocityjs ? null : compiledFor(template);
+    const output = compiled ? compiled(renderContext) : renderWithVelocityjs(template, renderContext, options.uncached === true);
 
     const status = responseOverride.status;
     return {
