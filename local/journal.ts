@@ -77,7 +77,7 @@ interface Segment {
     /** Bytes known to be in the file (the offset a failed write is truncated back to). */
     size: number;
     /** Events of this segment with deliveries not finished. */
-    live: Set<string>;
+    live: number;
     /** Next group number. */
     nextGroup: number;
     /** The last write may have left a partial line: start the next one on a fresh line. */
@@ -217,7 +217,7 @@ export class EventJournal {
             file,
             fd,
             size: Buffer.byteLength(text),
-            live: new Set(),
+            live: 0,
             nextGroup: maxGroup + 1,
             needsNewline: text.length > 0 && !text.endsWith("\n"),
             sealed: true,
@@ -225,10 +225,7 @@ export class EventJournal {
             unsynced: false,
         };
         this.segments.set(segment.seq, segment);
-        for (const entry of entries) {
-            segment.live.add(entry.id);
-            this.index.set(entry.id, { segment, pending: distinct(entry.targets) });
-        }
+        for (const entry of entries) this.track(entry.id, segment, entry.targets);
         if (entries.length === 0) {
             this.retire(segment);
             return 0;
@@ -270,10 +267,7 @@ export class EventJournal {
                 text,
                 waiter: {
                     resolve: () => {
-                        for (const e of entries) {
-                            segment.live.add(e.id);
-                            this.index.set(e.id, { segment, pending: distinct(e.targets) });
-                        }
+                        for (const e of entries) this.track(e.id, segment, e.targets);
                         this.stats.appendedEvents += entries.length;
                         resolve();
                     },
@@ -281,6 +275,14 @@ export class EventJournal {
                 },
             });
         });
+    }
+
+    /** An event now live in `segment` (a count per segment, not a set: the index already knows each event's segment). */
+    private track(id: string, segment: Segment, targets: string[]): void {
+        const previous = this.index.get(id);
+        if (previous) previous.segment.live--;
+        this.index.set(id, { segment, pending: distinct(targets) });
+        segment.live++;
     }
 
     /** Records that one delivery of an event is finished (written with the next group, not awaited). */
@@ -294,7 +296,7 @@ export class EventJournal {
         else this.doneMarks.set(live.segment, [[id, target]]);
         if (live.pending.length === 0) {
             this.index.delete(id);
-            live.segment.live.delete(id);
+            live.segment.live--;
         }
         if (!this.marksScheduled) {
             this.marksScheduled = true;
@@ -328,7 +330,7 @@ export class EventJournal {
                 seq,
                 file: path.join(this.dir, `segment-${String(seq).padStart(6, "0")}.jsonl`),
                 size: 0,
-                live: new Set(),
+                live: 0,
                 nextGroup: 1,
                 needsNewline: false,
                 sealed: false,
@@ -361,7 +363,7 @@ export class EventJournal {
                 else bySegment.set(write.segment, [write]);
             }
             for (const [segment, writes] of bySegment) await this.writeGroup(segment, writes);
-            for (const segment of bySegment.keys()) if (segment.sealed && segment.live.size === 0) this.retire(segment);
+            for (const segment of bySegment.keys()) if (segment.sealed && segment.live === 0) this.retire(segment);
         }
         this.writing = undefined;
     }
@@ -459,7 +461,7 @@ export class EventJournal {
         const files: string[] = [...this.blocked.map((n) => path.join(this.dir, n))];
         for (const segment of [...this.segments.values()]) {
             unrecorded += segment.unrecorded;
-            if (segment.live.size === 0) {
+            if (segment.live === 0) {
                 segment.sealed = true;
                 this.retire(segment);
                 if (!fs.existsSync(segment.file)) continue;

@@ -253,27 +253,28 @@ export class LocalMetrics {
 
     private countRouting(r: Extract<Activity, { type: "match" | "delivery" | "retry" | "dead-letter" }>): void {
         const { bus, deadLetters } = METRIC_NAMES;
-        const rule = (name: string, n = 1) => this.add(`rule.${r.rule}.${name}`, n, r.at);
+        // A prefix rather than a closure per record: this runs several times for every event.
+        const prefix = `rule.${r.rule}.`;
         this.rules.add(r.rule);
         if (r.type === "match") {
             // On the bus, MatchedEvents counts events that matched any rule (the bus matches an event against
             // all its rules at once, so its match records are consecutive); per rule, its matches.
             if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
             this.lastMatchedEvent = r.eventId;
-            rule(bus.matched);
+            this.add(prefix + bus.matched, 1, r.at);
         } else if (r.type === "delivery") {
-            rule(bus.invocations);
-            rule(bus.successfulAttempts);
-            rule(bus.attempts);
+            this.add(prefix + bus.invocations, 1, r.at);
+            this.add(prefix + bus.successfulAttempts, 1, r.at);
+            this.add(prefix + bus.attempts, 1, r.at);
         } else if (r.type === "retry") {
-            rule(bus.retries);
-            rule(bus.attempts);
+            this.add(prefix + bus.retries, 1, r.at);
+            this.add(prefix + bus.attempts, 1, r.at);
         } else {
-            rule(bus.invocations);
-            rule(bus.failedInvocations);
-            rule(bus.sentToDlq);
+            this.add(prefix + bus.invocations, 1, r.at);
+            this.add(prefix + bus.failedInvocations, 1, r.at);
+            this.add(prefix + bus.sentToDlq, 1, r.at);
             // The final failed attempt (an input that could not be transformed was never attempted).
-            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") rule(bus.attempts);
+            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") this.add(prefix + bus.attempts, 1, r.at);
             this.add(`dlq.${r.rule}.${deadLetters.sent}`, 1, r.at);
         }
     }

@@ -211,5 +211,7 @@ function sharedTextTools(): TextTools {
 
 /** A JSON text (valid JSON) with the whitespace outside strings removed; numbers and strings kept exactly. */
 export function compactJson(text: string): string {
+    // No whitespace at all: nothing to remove (most clients send compact JSON), so no walk through the text.
+    if (!/[ \t\n\r]/.test(text)) return text;
     return sharedTextTools().compactJson(text);
 }
