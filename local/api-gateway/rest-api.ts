@@ -92,16 +92,24 @@ function header(headers: ApiRequest["headers"], name: string): string | undefine
     return Array.isArray(value) ? value.join(",") : value;
 }
 
+/** Compiled resource patterns: a cached policy is evaluated again at every request, with the same few patterns. */
+const arnPatterns = new Map<string, RegExp>();
+
 /** IAM-style wildcard match (`*` any run, `?` one character), as API Gateway evaluates policy resources. */
 function arnMatches(pattern: string, arn: string): boolean {
-    const regex = new RegExp(
-        "^" +
-            pattern
-                .split("")
-                .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-                .join("") +
-            "$",
-    );
+    let regex = arnPatterns.get(pattern);
+    if (!regex) {
+        regex = new RegExp(
+            "^" +
+                pattern
+                    .split("")
+                    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+                    .join("") +
+                "$",
+        );
+        if (arnPatterns.size >= 1000) arnPatterns.clear();
+        arnPatterns.set(pattern, regex);
+    }
     return regex.test(arn);
 }
 
