@@ -13,6 +13,9 @@ import { CognitoJwtVerifier } from "aws-jwt-verify";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { startTestLocal, signUpUser, postEntries, type StartedLocal } from "./support/local";
 
+// The crypto module object itself, to hold scrypt's callbacks (an `import * as` namespace is a copy).
+import cryptoModule = require("node:crypto");
+
 async function rejectsWith(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
     await assert.rejects(promise, (err: Error) => {
         assert.equal(err.name, name, `${err.name}: ${err.message}`);
@@ -271,5 +274,41 @@ describe("local mode Cognito", function () {
             }),
         );
         assert.ok(auth.AuthenticationResult?.IdToken);
+    });
+
+    it("hashes a password off the thread that answers requests: PutEvents is answered while a sign-in's scrypt is held", async () => {
+        const user = await signUpUser(started);
+        // Hold every scrypt callback until released (the module object: passwords.ts reads crypto.scrypt at each call).
+        const held: Array<() => void> = [];
+        const original = cryptoModule.scrypt;
+        (cryptoModule as { scrypt: unknown }).scrypt = (...args: unknown[]) => {
+            const callback = args.pop() as (...results: unknown[]) => void;
+            (original as (...a: unknown[]) => void)(...args, (...results: unknown[]) => held.push(() => callback(...results)));
+        };
+        try {
+            const signIn = started.cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+                }),
+            );
+            const settled = signIn.then(
+                () => "settled",
+                () => "settled",
+            );
+            const tick = () => new Promise<string>((resolve) => setTimeout(() => resolve("waiting"), 5));
+            while (held.length === 0 && (await Promise.race([settled, tick()])) === "waiting");
+            assert.ok(held.length > 0, "the sign-in finished without an asynchronous scrypt: it hashed on the request thread");
+            const event = JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 1 } });
+            const posted = await postEntries(started.local, user.idToken, [event]);
+            assert.equal(posted.status, 200, posted.body);
+            for (const release of held.splice(0)) release();
+            const auth = await signIn;
+            assert.ok(auth.AuthenticationResult?.IdToken, "the sign-in finishes once its hash is released");
+        } finally {
+            (cryptoModule as { scrypt: unknown }).scrypt = original;
+            for (const release of held.splice(0)) release();
+        }
     });
 });

@@ -145,6 +145,8 @@ export class CognitoEmulator {
         this.checkWritable(Object.keys(attributes));
         this.checkSchema(Object.keys(attributes));
         checkPassword(this.settings.passwordPolicy, password);
+        // Hashed before the checks of the pool's state, so that those and the insert run without an await between them.
+        const hashed = await hashPassword(password);
         if (this.settings.aliasAttributes.includes("email") && /^[^@\s]+@[^@\s]+$/.test(username)) {
             throw new CognitoError(
                 "InvalidParameterException",
@@ -162,7 +164,7 @@ export class CognitoEmulator {
         const sub = randomUUID();
         const user: StoredUser = {
             username: storedName,
-            ...hashPassword(password),
+            ...hashed,
             attributes: { sub, ...attributes },
             status: "UNCONFIRMED",
             enabled: true,
@@ -256,7 +258,7 @@ export class CognitoEmulator {
         if (!params.USERNAME || params.PASSWORD === undefined) {
             throw new CognitoError("InvalidParameterException", "Missing required parameter USERNAME or PASSWORD");
         }
-        if (!user || !passwordMatches(user, params.PASSWORD)) {
+        if (!user || !(await passwordMatches(user, params.PASSWORD))) {
             this.log.info(`cognito InitiateAuth failed: incorrect username or password`);
             throw new CognitoError("NotAuthorizedException", "Incorrect username or password.");
         }
@@ -313,6 +315,10 @@ export class CognitoEmulator {
         if (typeof password !== "string" || password === "")
             throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
         checkPassword(this.settings.passwordPolicy, password);
+        const hashed = await hashPassword(password);
+        // The session may have been answered while the password was hashed: it answers once.
+        if (this.sessions.get(key) !== open)
+            throw new CognitoError("NotAuthorizedException", "Invalid session for the user, session is expired.");
         const attributes = Object.fromEntries(
             Object.entries(responses)
                 .filter(([name]) => name.startsWith("userAttributes."))
@@ -324,7 +330,7 @@ export class CognitoEmulator {
         if (missing.length > 0) throw new CognitoError("InvalidParameterException", `Missing required attribute ${missing.join(", ")}`);
         this.sessions.delete(key);
         Object.assign(user.attributes, attributes);
-        Object.assign(user, hashPassword(password));
+        Object.assign(user, hashed);
         user.status = "CONFIRMED";
         user.temporaryPasswordExpires = undefined;
         user.modifiedAt = this.nowSeconds();
@@ -400,6 +406,8 @@ export class CognitoEmulator {
                 ? input.TemporaryPassword
                 : generatePassword(this.settings.passwordPolicy);
         checkPassword(this.settings.passwordPolicy, temporary);
+        // Hashed before the checks of the pool's state, so that those and the insert run without an await between them.
+        const hashed = await hashPassword(temporary);
         const now = this.nowSeconds();
         let user = this.findUser(username, false);
         if (action === "RESEND") {
@@ -431,7 +439,7 @@ export class CognitoEmulator {
             if (user.attributes.email && user.attributes.email_verified === undefined) user.attributes.email_verified = "false";
             this.state.users[storedName] = user;
         }
-        Object.assign(user, hashPassword(temporary));
+        Object.assign(user, hashed);
         user.temporaryPasswordExpires = now + (this.settings.passwordPolicy.temporaryPasswordValidityDays ?? 7) * 86400;
         this.save();
         this.log.info(`cognito AdminCreateUser ${user.username} (FORCE_CHANGE_PASSWORD)`);

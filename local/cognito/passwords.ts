@@ -1,18 +1,26 @@
 /** Passwords: the pool's policy, scrypt hashes (with their salt), and generated temporary passwords. */
-import { randomBytes, randomInt, scryptSync, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomInt, scrypt, timingSafeEqual } from "node:crypto";
 import { CognitoError } from "./api";
 import type { PasswordPolicy } from "./settings";
 
 const SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
-/** A new salt and the scrypt hash of a password with it (hex). */
-export function hashPassword(password: string): { salt: string; passwordHash: string } {
-    const salt = randomBytes(16).toString("hex");
-    return { salt, passwordHash: scryptSync(password, salt, 32).toString("hex") };
+/**
+ * scrypt off the thread that answers requests (libuv's pool): one hash takes tens of milliseconds, which on the
+ * request thread would stall every request in flight whenever someone signs up or in.
+ */
+function scryptHash(password: string, salt: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => scrypt(password, salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-export function passwordMatches(stored: { salt: string; passwordHash: string }, password: string): boolean {
-    const actual = scryptSync(password, stored.salt, 32);
+/** A new salt and the scrypt hash of a password with it (hex). */
+export async function hashPassword(password: string): Promise<{ salt: string; passwordHash: string }> {
+    const salt = randomBytes(16).toString("hex");
+    return { salt, passwordHash: (await scryptHash(password, salt)).toString("hex") };
+}
+
+export async function passwordMatches(stored: { salt: string; passwordHash: string }, password: string): Promise<boolean> {
+    const actual = await scryptHash(password, stored.salt);
     return timingSafeEqual(actual, Buffer.from(stored.passwordHash, "hex"));
 }
 
