@@ -2,13 +2,13 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX, TRANSFORM_INVOCATION } from "../pipeline/partitioning";
+import { TRANSFORM_INVOCATION } from "../pipeline/partitioning";
 import { ActivityFeed } from "../local/activity";
 import { LocalEventBus } from "../local/eventbridge";
 import { FirehoseNotWritten } from "../local/firehose";
 import { WorkerFirehose, type WorkerFirehoseOptions } from "../local/firehose-worker";
 import { createLogger } from "../local/log";
-import { listFiles, tempDataDir } from "./support/local";
+import { listFiles, tempDataDir, testFirehoseSettings } from "./support/local";
 
 const quiet = createLogger({ quiet: true });
 
@@ -17,22 +17,12 @@ function stream(dataDir: string, extra: Partial<WorkerFirehoseOptions> = {}, act
         {
             quiet: true,
             firehose: {
-                streamName: "s",
-                streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
-                region: "eu-west-1",
-                bucketName: "b",
-                s3Dir: path.join(dataDir, "s3"),
-                prefix: S3_PREFIX,
-                errorPrefix: S3_ERROR_PREFIX,
-                bufferIntervalSeconds: 300,
-                bufferSizeBytes: 64 * 1024 * 1024,
+                ...testFirehoseSettings(dataDir),
                 transform: {
                     lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t",
                     batchBytes: TRANSFORM_INVOCATION.bufferSizeMiB * 1024 * 1024,
                     numberOfRetries: 3,
                 },
-                metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
-                delimiter: RECORD_DELIMITER,
             },
             ...extra,
         },

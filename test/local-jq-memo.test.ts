@@ -10,16 +10,13 @@ import {
     JQ16_SAFE_CONTAINERS,
     PARTITION_KEYS_JQ_QUERY,
     partitionQueryInput,
-    RECORD_DELIMITER,
-    S3_ERROR_PREFIX,
-    S3_PREFIX,
     type PartitioningPolicy,
 } from "../pipeline/partitioning";
 import { extractKeysBatch, ProjectionMemo, type JqEngine, type JqResult, type KeysOrError } from "../local/jq";
 import { StreamingJq } from "../local/jq-stream";
 import { LocalFirehose } from "../local/firehose";
 import { createLogger } from "../local/log";
-import { listFiles, tempDataDir } from "./support/local";
+import { listFiles, tempDataDir, testFirehoseSettings } from "./support/local";
 import { requireJq16 } from "./support/tools";
 
 /** The real StreamingJq, counting the inputs that reach it. */
@@ -363,18 +360,8 @@ describe("partition keys memoized per projection of a record (partitionQueryInpu
             const engine = counting();
             const firehose = new LocalFirehose(
                 {
-                    streamName: "s",
-                    streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
-                    region: "eu-west-1",
-                    bucketName: "b",
-                    s3Dir: path.join(dataDir, "s3"),
-                    prefix: S3_PREFIX,
-                    errorPrefix: S3_ERROR_PREFIX,
-                    bufferIntervalSeconds: 300,
-                    bufferSizeBytes: 64 * 1024 * 1024,
-                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+                    ...testFirehoseSettings(dataDir),
                     metadataExtractionQueryReads: reads,
-                    delimiter: RECORD_DELIMITER,
                     jq: engine,
                 },
                 createLogger({ quiet: true }),

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { mock } from "node:test";
 import type { APIGatewayAuthorizerResult, FirehoseTransformationEvent } from "aws-lambda";
 import { MAX_ENTRY_LENGTH, PUT_EVENTS_MAX_BYTES } from "../pipeline/limits";
-import { S3_ERROR_PREFIX, S3_PREFIX, PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER } from "../pipeline/partitioning";
+import { PARTITION_KEYS_JQ_QUERY } from "../pipeline/partitioning";
 import { partitionKeysFor } from "./support/partitioning";
 import { handler as rawTransform } from "../handlers/firehose-transform";
 import { parseRetryAfter } from "../local/api-destination";
@@ -16,7 +16,7 @@ import { BinaryJq, WasmJq, extractKeysBatch, type JqEngine } from "../local/jq";
 import { requireJq16 } from "./support/tools";
 import { createLogger } from "../local/log";
 import { asLocalLambda } from "../local/lambda";
-import { jsonLines, listFiles, tempDataDir } from "./support/local";
+import { jsonLines, listFiles, tempDataDir, testFirehoseSettings } from "./support/local";
 
 const quiet = createLogger({ quiet: true });
 const transform = asLocalLambda("firehose-transform", quiet, rawTransform);
@@ -262,23 +262,13 @@ describe("local mode parts", function () {
         function stream(dataDir: string, options: Partial<ConstructorParameters<typeof LocalFirehose>[0]> = {}) {
             return new LocalFirehose(
                 {
-                    streamName: "s",
-                    streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
-                    region: "eu-west-1",
-                    bucketName: "b",
-                    s3Dir: path.join(dataDir, "s3"),
-                    prefix: S3_PREFIX,
-                    errorPrefix: S3_ERROR_PREFIX,
-                    bufferIntervalSeconds: 300,
-                    bufferSizeBytes: 64 * 1024 * 1024,
+                    ...testFirehoseSettings(dataDir),
                     transform: {
                         handler: transform,
                         lambdaArn: "arn:aws:lambda:eu-west-1:000000000000:function:t",
                         batchBytes: 1024 * 1024,
                         numberOfRetries: 3,
                     },
-                    metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
-                    delimiter: RECORD_DELIMITER,
                     jq: new WasmJq(), // the end-to-end tests use the default engine (jq 1.6 when installed)
                     ...options,
                 },

@@ -10,6 +10,8 @@ import {
     SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { startLocal, type LocalOptions, type LocalPipeline } from "../../local";
+import type { FirehoseSettings } from "../../local/firehose";
+import { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } from "../../pipeline/partitioning";
 
 const created: string[] = [];
 process.on("exit", () => {
@@ -194,4 +196,21 @@ export function jsonLines(file: string): any[] {
         .split("\n")
         .filter((l) => l !== "")
         .map((l) => JSON.parse(l));
+}
+
+/** A test delivery stream's settings, writing under `<dataDir>/s3`: the deployed prefixes, query and delimiter, a long buffer. */
+export function testFirehoseSettings(dataDir: string): Omit<FirehoseSettings, "transform" | "jq" | "activity"> {
+    return {
+        streamName: "s",
+        streamArn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
+        region: "eu-west-1",
+        bucketName: "b",
+        s3Dir: path.join(dataDir, "s3"),
+        prefix: S3_PREFIX,
+        errorPrefix: S3_ERROR_PREFIX,
+        bufferIntervalSeconds: 300,
+        bufferSizeBytes: 64 * 1024 * 1024,
+        metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
+        delimiter: RECORD_DELIMITER,
+    };
 }
