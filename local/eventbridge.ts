@@ -55,11 +55,11 @@ export interface TargetDefinition {
     deadLetter: boolean;
     deliver: (payload: string, event: BusEvent) => Promise<DeliveryOutcome>;
     /**
-     * The first attempt for many events at once (one outcome per payload, in order), for a target that takes
-     * batches (Firehose's PutRecordBatch): one promise per request instead of one per event. Retries go through
-     * `deliver`.
+     * The first attempt for many events at once, for a target that takes batches (Firehose's PutRecordBatch): one
+     * promise per request instead of one per event. Calls `onOutcome` once per payload as soon as that one is known
+     * and resolves after the last; a payload it gave no outcome for is retried. Retries go through `deliver`.
      */
-    deliverMany?: (payloads: string[], events: BusEvent[]) => Promise<DeliveryOutcome[]>;
+    deliverMany?: (payloads: string[], events: BusEvent[], onOutcome: (index: number, outcome: DeliveryOutcome) => void) => Promise<void>;
 }
 
 export interface RuleDefinition {
@@ -105,6 +105,9 @@ interface LegacyJournaledEvent {
     e: Omit<BusEvent, "detail">;
     d: string;
 }
+
+/** The largest distance from 1970 a JavaScript Date holds (ms): 100,000,000 days. */
+const MAX_DATE_MS = 8.64e15;
 
 /** The last second eventTime formatted (events accepted in the same second share their time text). */
 let lastTime = { second: NaN, text: "" };
@@ -458,7 +461,7 @@ export class LocalEventBus {
         let time = this.now();
         if (entry.Time !== undefined && entry.Time !== null) {
             const t = typeof entry.Time === "number" ? entry.Time * 1000 : Date.parse(String(entry.Time));
-            if (Number.isFinite(t)) time = t;
+            if (Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS) time = t; // beyond it, Date cannot format the time
         }
         const event: BusEvent = {
             version: "0",
@@ -527,35 +530,44 @@ export class LocalEventBus {
         }
         // The batch keeps only ids and payloads while Firehose buffers (seconds): an event that needs a retry is
         // read back from its payload, which is serializeEvent's text.
-        const payloads = serialized;
         const ids = events.map((e) => e.id);
-        const retryable = (err: Error): DeliveryOutcome[] =>
-            payloads.map(() => ({ ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: err.message }));
+        const reported = new Array<boolean>(serialized.length).fill(false);
+        const onOutcome = (i: number, outcome: DeliveryOutcome) => {
+            if (reported[i]) return;
+            reported[i] = true;
+            try {
+                if (outcome.ok) this.delivered(rule, target, ids[i], 1, outcome, serialized[i]);
+                else this.continueAfterFirstAttempt(rule, target, serialized[i], firstAttemptAt, outcome);
+            } catch (err) {
+                // One event's bookkeeping failing must not leave the others of the request unsettled.
+                this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: event ${ids[i]} crashed: ${(err as Error).stack ?? err}`);
+            }
+        };
+        const rest = (errorMessage: string) =>
+            reported.forEach(
+                (done, i) => done || onOutcome(i, { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage }),
+            );
         this.track(
-            target
-                .deliverMany(payloads, events)
-                .catch(retryable)
-                .then((outcomes) => {
-                    for (let i = 0; i < payloads.length; i++) {
-                        const outcome = outcomes[i];
-                        if (outcome?.ok) this.delivered(rule, target, ids[i], 1, outcome, payloads[i]);
-                        else this.retryDelivery(rule, target, payloads[i], firstAttemptAt, outcome);
-                    }
-                }),
+            target.deliverMany(serialized, events, onOutcome).then(
+                () => rest("the target gave no outcome for this event"),
+                (err: Error) => rest(err.message),
+            ),
         );
     }
 
-    private retryDelivery(
+    /** After a first attempt made by deliverMany that did not deliver: the retry policy (or the journal, for `keep`). */
+    private continueAfterFirstAttempt(
         rule: RuleDefinition,
         target: TargetDefinition,
         payload: string,
         firstAttemptAt: number,
-        outcome?: DeliveryOutcome,
+        outcome: DeliveryOutcome,
     ) {
         const event = parseSerializedEvent(payload);
         if (!event) {
             // Cannot happen (the payload is serializeEvent's); if it did, the journal still holds the event for the next start.
             this.left.notWritten++;
+            this.left.reasons.add("a payload that could not be read back");
             this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: cannot read back a payload to retry it; it stays in the journal`);
             return;
         }
@@ -611,11 +623,11 @@ export class LocalEventBus {
             return giveUp("INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
         }
         let attempts = attemptsSoFar;
-        let already = firstOutcome;
+        let made = firstOutcome; // the outcome of an attempt already made, used once
         for (;;) {
             attempts++;
-            const outcome = already ?? (await this.attempt(target, payload, event));
-            already = undefined;
+            const outcome = made ?? (await this.attempt(target, payload, event));
+            made = undefined;
             if (outcome.ok) return this.delivered(rule, target, event.id, attempts, outcome, payload);
             if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;

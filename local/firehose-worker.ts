@@ -62,11 +62,12 @@ function startThread(settings: ThreadSettings): Worker {
     return new Worker(code, { eval: true, workerData: settings });
 }
 
-/** Records put together (putMany): answered together once the last of them is written or failed. */
+/** Records put together (putMany): each reported as it settles, the batch answered once the last one has. */
 interface PutBatch {
     errors: Array<FirehoseNotWritten | undefined>;
     left: number;
     resolve: (errors: Array<FirehoseNotWritten | undefined>) => void;
+    onSettled?: (index: number, error: FirehoseNotWritten | undefined) => void;
 }
 
 export class WorkerFirehose {
@@ -124,15 +125,26 @@ export class WorkerFirehose {
     /**
      * PutRecordBatch: resolves once every record's object is written, or the stream closed first, with each record's
      * error (undefined: written). One promise per batch rather than per record: a request's events travel together.
+     * `onSettled` hears of each record as soon as it settles, so one record waiting for a retry (its object could
+     * not be written yet) does not hold back the others.
      */
-    putMany(records: Array<string | Buffer>): Promise<Array<FirehoseNotWritten | undefined>> {
+    putMany(
+        records: Array<string | Buffer>,
+        onSettled?: (index: number, error: FirehoseNotWritten | undefined) => void,
+    ): Promise<Array<FirehoseNotWritten | undefined>> {
         if (this.closed) {
             const error = new FirehoseNotWritten(`firehose ${this.options.firehose.streamName} is closed`);
+            records.forEach((_, index) => onSettled?.(index, error));
             return Promise.resolve(records.map(() => error));
         }
         if (records.length === 0) return Promise.resolve([]);
         return new Promise((resolve) => {
-            const batch: PutBatch = { errors: new Array<FirehoseNotWritten | undefined>(records.length), left: records.length, resolve };
+            const batch: PutBatch = {
+                errors: new Array<FirehoseNotWritten | undefined>(records.length),
+                left: records.length,
+                resolve,
+                onSettled,
+            };
             const out = this.outgoing;
             for (let index = 0; index < records.length; index++) {
                 const data = records[index];
@@ -204,6 +216,14 @@ export class WorkerFirehose {
         this.waiting.delete(id);
         const { batch, index } = waiter;
         batch.errors[index] = error;
+        try {
+            batch.onSettled?.(index, error);
+        } catch (err) {
+            // The caller's bug must not stop the settling of the other records.
+            this.log.warn(
+                `firehose ${this.options.firehose.streamName}: a record's settle callback failed: ${(err as Error).stack ?? err}`,
+            );
+        }
         if (--batch.left === 0) batch.resolve(batch.errors);
     }
 

@@ -29,13 +29,16 @@ export interface JournalEntry {
     acceptedAt: number;
     /** Deliveries it needs, e.g. `archive/archive` (rule/target). */
     targets: string[];
-    /** What the bus needs to deliver it again, as one JSON text, written as it is (the caller has it serialized already). */
+    /**
+     * What the bus needs to deliver it again: one JSON text on one line, written as it is (the caller has it
+     * serialized already). append() refuses a text with a line break.
+     */
     text: string;
 }
 
 /** An event a previous run accepted and did not finish delivering. */
 export interface RecoveredEntry extends JournalEntry {
-    /** `text` parsed (earlier versions journaled a JSON value here rather than a text the bus reads itself). */
+    /** `text` parsed: only lines of earlier versions need it (they journaled a JSON value the bus reads as such). */
     data: unknown;
     /** Attempts already made per target (missing: none recorded). */
     attempts: Record<string, number>;
@@ -254,6 +257,9 @@ export class EventJournal {
     append(entries: JournalEntry[]): Promise<void> {
         if (entries.length === 0) return Promise.resolve();
         if (this.closed) return Promise.reject(new JournalWriteError(this.dir, new Error("the journal is closed")));
+        // Each entry must stay one line of JSON: a line recovery cannot parse would drop its event from a committed group.
+        const bad = entries.find((e) => !Number.isFinite(e.acceptedAt) || /[\r\n]/.test(e.text));
+        if (bad) return Promise.reject(new JournalWriteError(this.dir, new Error(`entry ${bad.id} is not one line of JSON`)));
         const segment = this.currentSegment();
         const group = segment.nextGroup++;
         let text = "";
@@ -511,7 +517,7 @@ export function parseSegment(text: string): { entries: RecoveredEntry[]; maxGrou
             maxGroup = Math.max(maxGroup, doc.c);
         } else if (typeof doc.g === "number" && typeof doc.id === "string" && Array.isArray(doc.t)) {
             // `x` comes last: its text is what follows the first `,"x":` (any inside a string would have its quotes escaped).
-            const text = line.slice(line.indexOf(',"x":') + 5, -1);
+            const text = line.trimEnd().slice(line.indexOf(',"x":') + 5, -1);
             const entry: RecoveredEntry = { id: doc.id, acceptedAt: doc.at ?? 0, targets: doc.t, text, data: doc.x, attempts: {} };
             const list = groups.get(doc.g);
             if (list) list.push(entry);

@@ -294,10 +294,9 @@ export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zende
                     () => written,
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
                 ),
-            deliverMany: async (payloads) =>
-                (await firehose.putMany(payloads)).map((err) =>
-                    err ? { ok: false as const, keep: true as const, reason: err.message } : written,
-                ),
+            deliverMany: async (payloads, _events, onOutcome) => {
+                await firehose.putMany(payloads, (i, err) => onOutcome(i, err ? { ok: false, keep: true, reason: err.message } : written));
+            },
         },
         [ZENDESK_ROUTE]: {
             id: "zendesk",

@@ -16,6 +16,8 @@ import {
     RespondToAuthChallengeCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { clientIdFor } from "../pipeline/identity";
+// The crypto module object itself, to hold scrypt's callbacks (an `import * as` namespace is a copy).
+import cryptoModule = require("node:crypto");
 import { archiveRecords, postEntries, signUpUser, startTestLocal, type StartedLocal } from "./support/local";
 
 const TEMPORARY = "Temp-Passw0rd!";
@@ -75,6 +77,62 @@ describe("local mode: users created by an administrator", function () {
         );
         return answer.AuthenticationResult!;
     }
+
+    it("two sessions of one invited user answered at once: one sets the password, the other is refused", async () => {
+        await started.cognito.send(
+            new AdminCreateUserCommand({
+                UserPoolId,
+                Username: "twice",
+                TemporaryPassword: TEMPORARY,
+                MessageAction: "SUPPRESS",
+                UserAttributes: [{ Name: "email", Value: "twice@example.com" }],
+            }),
+        );
+        const signIn = () =>
+            started.cognito.send(
+                new InitiateAuthCommand({
+                    ClientId,
+                    AuthFlow: "USER_PASSWORD_AUTH",
+                    AuthParameters: { USERNAME: "twice", PASSWORD: TEMPORARY },
+                }),
+            );
+        const sessions = [(await signIn()).Session, (await signIn()).Session];
+        // Hold the answers' scrypt calls so that both are past their checks before either hash finishes.
+        const held: Array<() => void> = [];
+        const original = cryptoModule.scrypt;
+        (cryptoModule as { scrypt: unknown }).scrypt = (...args: unknown[]) => {
+            const callback = args.pop() as (...results: unknown[]) => void;
+            (original as (...a: unknown[]) => void)(...args, (...results: unknown[]) => held.push(() => callback(...results)));
+        };
+        let answers: PromiseSettledResult<unknown>[];
+        try {
+            const pending = Promise.allSettled(
+                sessions.map((Session, i) =>
+                    started.cognito.send(
+                        new RespondToAuthChallengeCommand({
+                            ClientId,
+                            ChallengeName: "NEW_PASSWORD_REQUIRED",
+                            Session,
+                            ChallengeResponses: { USERNAME: "twice", NEW_PASSWORD: `${PASSWORD}${i}` },
+                        }),
+                    ),
+                ),
+            );
+            while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+            for (const release of held.splice(0)) release();
+            answers = await pending;
+        } finally {
+            (cryptoModule as { scrypt: unknown }).scrypt = original;
+            for (const release of held.splice(0)) release();
+        }
+        assert.deepEqual(
+            answers.map((a) => a.status).sort(),
+            ["fulfilled", "rejected"],
+            JSON.stringify(answers.map((a) => (a.status === "rejected" ? String(a.reason) : "ok"))),
+        );
+        const refused = answers.find((a) => a.status === "rejected") as PromiseRejectedResult;
+        assert.equal((refused.reason as Error).name, "NotAuthorizedException");
+    });
 
     it("an invited user has no clientId until the first sign-in, which gives one to the ID token and to Cognito", async () => {
         const created = await started.cognito.send(

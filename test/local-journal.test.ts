@@ -51,6 +51,19 @@ async function patched<T>(
 }
 
 describe("local mode's event journal", () => {
+    it("refuses an entry that would not stay one line of JSON (a line break in its text, a time that is not a number) and writes nothing of its group", async () => {
+        const dir = path.join(tempDataDir(), "journal");
+        const journal = new EventJournal({ dir }, quiet);
+        await assert.rejects(journal.append([entry("ok"), { ...entry("nl"), text: '{"a":\n1}' }]), JournalWriteError);
+        await assert.rejects(journal.append([{ ...entry("nan"), acceptedAt: Number.NaN }]), /nan is not one line of JSON/);
+        await journal.append([entry("later")]);
+        await journal.close();
+        assert.deepEqual(
+            recoverAll(dir).map((e) => e.id),
+            ["later"],
+        );
+    });
+
     it("group commit: 50 concurrent appends take two writes and two fsyncs, and each resolves only after the fsync of its group", async () => {
         const dir = path.join(tempDataDir(), "journal");
         const journal = new EventJournal({ dir }, quiet);

@@ -10,7 +10,7 @@ import { partitionKeysFor } from "./support/partitioning";
 import { handler as rawTransform } from "../handlers/firehose-transform";
 import { parseRetryAfter } from "../local/api-destination";
 import { LocalRestApi, policyAllows, substituteGatewayTemplate } from "../local/api-gateway/rest-api";
-import { LocalEventBus, serializeEvent, type BusEvent, type DeliveryOutcome } from "../local/eventbridge";
+import { LocalEventBus, serializeEvent, type BusEvent, type DeliveryOutcome, type TargetDefinition } from "../local/eventbridge";
 import { LocalFirehose, extractKeys, localObjectPath } from "../local/firehose";
 import { BinaryJq, WasmJq, extractKeysBatch, type JqEngine } from "../local/jq";
 import { requireJq16 } from "./support/tools";
@@ -91,6 +91,19 @@ describe("local mode parts", function () {
             assert.equal(body.Entries[4].ErrorCode, "NotFoundException");
         });
 
+        it("a Time beyond what a date can hold is ignored like an unreadable one: the entry is accepted at the current time", async () => {
+            const before = Date.now();
+            const got: BusEvent[] = [];
+            const timed = bus(tempDataDir(), async (_payload, event) => {
+                got.push(event);
+                return { ok: true };
+            });
+            const answer = await timed.putEvents(JSON.stringify({ Entries: [entry('{"eventType":"a","n":1}', { Time: 1e13 })] }));
+            assert.equal(JSON.parse(answer.body).FailedEntryCount, 0, answer.body);
+            await timed.drain();
+            assert.ok(Date.parse(got[0].time) >= Math.floor(before / 1000) * 1000, got[0].time);
+        });
+
         it("the request model's longest entry always fits PutEvents' size limit", async () => {
             const worst = "😀".repeat(MAX_ENTRY_LENGTH / 2); // 4 UTF-8 bytes per 2 UTF-16 units
             const detail = JSON.stringify({ w: worst }).slice(0, MAX_ENTRY_LENGTH);
@@ -146,11 +159,9 @@ describe("local mode parts", function () {
             assert.equal(dead[0].attributes.RETRY_ATTEMPTS, "2");
         });
 
-        it("a batch target gets a request's events in one deliverMany call; those it fails are retried one by one with the same payload", async () => {
-            const dataDir = tempDataDir();
-            const batches: string[][] = [];
-            const retried: Array<{ payload: string; event: BusEvent }> = [];
-            const b = new LocalEventBus(
+        /** A bus whose one rule sends every event to a batch target (deliverMany first, deliver for retries). */
+        function batchBus(dataDir: string, deliverMany: TargetDefinition["deliverMany"], deliver: TargetDefinition["deliver"]) {
+            return new LocalEventBus(
                 { name: "bus", region: "eu-west-1", accountId: "000000000000", dataDir, retryBaseMs: 5, retryMaxDelayMs: 10 },
                 [
                     {
@@ -162,28 +173,41 @@ describe("local mode parts", function () {
                                 arn: "arn:aws:firehose:eu-west-1:000000000000:deliverystream/s",
                                 retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 },
                                 deadLetter: true,
-                                deliverMany: async (payloads) => {
-                                    batches.push(payloads);
-                                    // The second event fails retryably, the others are written.
-                                    return payloads.map((_, i): DeliveryOutcome =>
-                                        i === 1
-                                            ? { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "slow down" }
-                                            : { ok: true },
-                                    );
-                                },
-                                deliver: async (payload, event) => {
-                                    retried.push({ payload, event });
-                                    return { ok: true };
-                                },
+                                deliverMany,
+                                deliver,
                             },
                         ],
                     },
                 ],
                 quiet,
             );
-            const answer = await b.putEvents(JSON.stringify({ Entries: [1, 2, 3].map((n) => entry(`{"eventType":"a","n":${n}}`)) }));
+        }
+        const threeEntries = () => JSON.stringify({ Entries: [1, 2, 3].map((n) => entry(`{"eventType":"a","n":${n}}`)) });
+        const idsOf = (answer: { body: string }) =>
+            (JSON.parse(answer.body) as { Entries: Array<{ EventId: string }> }).Entries.map((e) => e.EventId);
+
+        it("a batch target gets a request's events in one deliverMany call; those it fails are retried one by one with the same payload", async () => {
+            const batches: string[][] = [];
+            const retried: Array<{ payload: string; event: BusEvent }> = [];
+            const b = batchBus(
+                tempDataDir(),
+                async (payloads, _events, onOutcome) => {
+                    batches.push(payloads);
+                    // The second event fails retryably, the others are written.
+                    payloads.forEach((_, i) =>
+                        onOutcome(
+                            i,
+                            i === 1 ? { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "slow down" } : { ok: true },
+                        ),
+                    );
+                },
+                async (payload, event) => {
+                    retried.push({ payload, event });
+                    return { ok: true };
+                },
+            );
+            const ids = idsOf(await b.putEvents(threeEntries()));
             await b.drain();
-            const ids = (JSON.parse(answer.body) as { Entries: Array<{ EventId: string }> }).Entries.map((e) => e.EventId);
             assert.equal(batches.length, 1, "one call for the request's three events");
             assert.deepEqual(
                 batches[0].map((p) => JSON.parse(p).id),
@@ -195,8 +219,47 @@ describe("local mode parts", function () {
             assert.deepEqual(retried[0].event.detail, { eventType: "a", n: 2 });
             assert.equal(b.stats.delivered, 3);
             assert.equal(b.stats.retried, 1);
-            const report = await b.close();
-            assert.equal(report.pendingEvents, 0, "every delivery is marked done in the journal");
+            assert.equal((await b.close()).pendingEvents, 0, "every delivery is marked done in the journal");
+        });
+
+        it("an event of a batch is marked done as soon as its outcome is known, not when the batch's last one is", async () => {
+            let release = () => undefined as void;
+            const gate = new Promise<void>((resolve) => (release = resolve));
+            const b = batchBus(
+                tempDataDir(),
+                async (_payloads, _events, onOutcome) => {
+                    onOutcome(0, { ok: true });
+                    onOutcome(2, { ok: true });
+                    await gate; // the second record's object waits (a write to retry)
+                    onOutcome(1, { ok: true });
+                },
+                async () => ({ ok: true }),
+            );
+            await b.putEvents(threeEntries());
+            while (b.stats.delivered < 2) await new Promise((resolve) => setImmediate(resolve));
+            assert.equal(b.stats.delivered, 2, "the first and third are delivered while the second waits");
+            release();
+            await b.drain();
+            assert.equal(b.stats.delivered, 3);
+            assert.equal((await b.close()).pendingEvents, 0);
+        });
+
+        it("a batch target that fails or gives no outcome: each event it left is retried through deliver", async () => {
+            for (const deliverMany of [
+                async () => Promise.reject(new Error("socket closed")),
+                async (_p: string[], _e: BusEvent[], onOutcome: (i: number, o: DeliveryOutcome) => void) => onOutcome(0, { ok: true }),
+            ]) {
+                const retried: string[] = [];
+                const b = batchBus(tempDataDir(), deliverMany, async (_payload, event) => {
+                    retried.push(event.id);
+                    return { ok: true };
+                });
+                const ids = idsOf(await b.putEvents(threeEntries()));
+                await b.drain();
+                assert.deepEqual(retried.sort(), (deliverMany.length === 0 ? ids : ids.slice(1)).sort());
+                assert.equal(b.stats.delivered, 3);
+                assert.equal((await b.close()).pendingEvents, 0);
+            }
         });
 
         it("an event left in the journal resumes at the next start with the detail as the client wrote it, from this journal's lines and from the earlier format", async () => {

@@ -189,9 +189,10 @@ export function templateCompiler(options: CompileOptions): (asts: AstItem[]) => 
         let body: Eval;
         try {
             body = new TemplateCompiler(options, delegate, scopedNames(asts, options.parse)).list(asts);
-        } catch (e) {
-            if (e instanceof Unsupported) return undefined;
-            throw e;
+        } catch {
+            // Unsupported, or anything else compiling went wrong with (an AST shape a later velocityjs makes, code
+            // generation switched off): velocityjs renders it, so a compiler problem costs speed, never an answer.
+            return undefined;
         }
         return (context) => body({ context, conditions: [], current: undefined }) as string;
     };

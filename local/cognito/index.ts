@@ -316,9 +316,10 @@ export class CognitoEmulator {
             throw new CognitoError("InvalidParameterException", "Missing required parameter NEW_PASSWORD");
         checkPassword(this.settings.passwordPolicy, password);
         const hashed = await hashPassword(password);
-        // The session may have been answered while the password was hashed: it answers once.
-        if (this.sessions.get(key) !== open)
+        // While the password was hashed, this session or another of the same user may have answered: only one does.
+        if (this.sessions.get(key) !== open || user.status !== "FORCE_CHANGE_PASSWORD") {
             throw new CognitoError("NotAuthorizedException", "Invalid session for the user, session is expired.");
+        }
         const attributes = Object.fromEntries(
             Object.entries(responses)
                 .filter(([name]) => name.startsWith("userAttributes."))

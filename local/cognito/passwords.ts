@@ -20,8 +20,10 @@ export async function hashPassword(password: string): Promise<{ salt: string; pa
 }
 
 export async function passwordMatches(stored: { salt: string; passwordHash: string }, password: string): Promise<boolean> {
-    const actual = await scryptHash(password, stored.salt);
-    return timingSafeEqual(actual, Buffer.from(stored.passwordHash, "hex"));
+    // Both read before the hash: a password set meanwhile must not pair its hash with the old salt.
+    const { salt, passwordHash } = stored;
+    const actual = await scryptHash(password, salt);
+    return timingSafeEqual(actual, Buffer.from(passwordHash, "hex"));
 }
 
 /** Throws InvalidPasswordException with Cognito's message for the first rule the password breaks. */
