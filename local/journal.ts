@@ -283,11 +283,16 @@ export class EventJournal {
         });
     }
 
-    /** An event now live in `segment` (a count per segment, not a set: the index already knows each event's segment). */
+    /**
+     * An event now live in `segment` (a count per segment, not a set: the index knows each event's segment). An id
+     * journaled again (a legacy import adopts an event once per target) keeps the targets it still had, and its
+     * earlier segment stays counted: that segment holds those targets' record until the next start reads it.
+     */
     private track(id: string, segment: Segment, targets: string[]): void {
         const previous = this.index.get(id);
-        if (previous) previous.segment.live--;
-        this.index.set(id, { segment, pending: distinct(targets) });
+        const pending = previous ? distinct([...previous.pending, ...targets]) : distinct(targets);
+        if (previous?.segment === segment) segment.live--;
+        this.index.set(id, { segment, pending });
         segment.live++;
     }
 
