@@ -263,8 +263,13 @@ function archivedIds(files: string[]): { ids: Map<string, number>; errorLines: n
     let errorLines = 0;
     for (const file of files) {
         const raw = fs.readFileSync(file);
-        const text = (raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw).toString("utf8");
-        for (const line of text.split("\n")) {
+        const data = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
+        // Line by line from the bytes: the floor's one file can be larger than the longest string V8 makes (512 MiB).
+        for (let start = 0; start < data.length;) {
+            const newline = data.indexOf(0x0a, start);
+            const end = newline < 0 ? data.length : newline;
+            const line = data.toString("utf8", start, end);
+            start = end + 1;
             if (!line.trim()) continue;
             let id: unknown;
             try {
