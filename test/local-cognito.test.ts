@@ -13,8 +13,7 @@ import { CognitoJwtVerifier } from "aws-jwt-verify";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { startTestLocal, signUpUser, postEntries, type StartedLocal } from "./support/local";
 
-// The crypto module object itself, to hold scrypt's callbacks (an `import * as` namespace is a copy).
-import cryptoModule = require("node:crypto");
+import { holdScrypt } from "./support/hold-scrypt";
 
 async function rejectsWith(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
     await assert.rejects(promise, (err: Error) => {
@@ -278,13 +277,8 @@ describe("local mode Cognito", function () {
 
     it("hashes a password off the thread that answers requests: PutEvents is answered while a sign-in's scrypt is held", async () => {
         const user = await signUpUser(started);
-        // Hold every scrypt callback until released (the module object: passwords.ts reads crypto.scrypt at each call).
-        const held: Array<() => void> = [];
-        const original = cryptoModule.scrypt;
-        (cryptoModule as { scrypt: unknown }).scrypt = (...args: unknown[]) => {
-            const callback = args.pop() as (...results: unknown[]) => void;
-            (original as (...a: unknown[]) => void)(...args, (...results: unknown[]) => held.push(() => callback(...results)));
-        };
+        // Hold every scrypt callback until released.
+        const scrypt = holdScrypt();
         try {
             const signIn = started.cognito.send(
                 new InitiateAuthCommand({
@@ -298,17 +292,16 @@ describe("local mode Cognito", function () {
                 () => "settled",
             );
             const tick = () => new Promise<string>((resolve) => setTimeout(() => resolve("waiting"), 5));
-            while (held.length === 0 && (await Promise.race([settled, tick()])) === "waiting");
-            assert.ok(held.length > 0, "the sign-in finished without an asynchronous scrypt: it hashed on the request thread");
+            while (scrypt.held() === 0 && (await Promise.race([settled, tick()])) === "waiting");
+            assert.ok(scrypt.held() > 0, "the sign-in finished without an asynchronous scrypt: it hashed on the request thread");
             const event = JSON.stringify({ eventType: "shopping", schemaVersion: 1, data: { itemSku: 1 } });
             const posted = await postEntries(started.local, user.idToken, [event]);
             assert.equal(posted.status, 200, posted.body);
-            for (const release of held.splice(0)) release();
+            scrypt.releaseAll();
             const auth = await signIn;
             assert.ok(auth.AuthenticationResult?.IdToken, "the sign-in finishes once its hash is released");
         } finally {
-            (cryptoModule as { scrypt: unknown }).scrypt = original;
-            for (const release of held.splice(0)) release();
+            scrypt.restore();
         }
     });
 });

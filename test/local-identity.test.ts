@@ -16,8 +16,7 @@ import {
     RespondToAuthChallengeCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { clientIdFor } from "../pipeline/identity";
-// The crypto module object itself, to hold scrypt's callbacks (an `import * as` namespace is a copy).
-import cryptoModule = require("node:crypto");
+import { holdScrypt } from "./support/hold-scrypt";
 import { archiveRecords, postEntries, signUpUser, startTestLocal, type StartedLocal } from "./support/local";
 
 const TEMPORARY = "Temp-Passw0rd!";
@@ -98,12 +97,7 @@ describe("local mode: users created by an administrator", function () {
             );
         const sessions = [(await signIn()).Session, (await signIn()).Session];
         // Hold the answers' scrypt calls so that both are past their checks before either hash finishes.
-        const held: Array<() => void> = [];
-        const original = cryptoModule.scrypt;
-        (cryptoModule as { scrypt: unknown }).scrypt = (...args: unknown[]) => {
-            const callback = args.pop() as (...results: unknown[]) => void;
-            (original as (...a: unknown[]) => void)(...args, (...results: unknown[]) => held.push(() => callback(...results)));
-        };
+        const scrypt = holdScrypt();
         let answers: PromiseSettledResult<unknown>[];
         try {
             const pending = Promise.allSettled(
@@ -118,12 +112,11 @@ describe("local mode: users created by an administrator", function () {
                     ),
                 ),
             );
-            while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-            for (const release of held.splice(0)) release();
+            while (scrypt.held() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+            scrypt.releaseAll();
             answers = await pending;
         } finally {
-            (cryptoModule as { scrypt: unknown }).scrypt = original;
-            for (const release of held.splice(0)) release();
+            scrypt.restore();
         }
         assert.deepEqual(
             answers.map((a) => a.status).sort(),
