@@ -1,5 +1,5 @@
 /**
- * The README's AWS CLI examples against local mode: the CLI (botocore, which signs other headers than the
+ * The AWS CLI examples of docs/local-mode.md against local mode: the CLI (botocore, which signs other headers than the
  * JavaScript SDK) signs the admin calls with the credentials local mode publishes in outputs.json, and the
  * old `AWS_ACCESS_KEY_ID=local` is refused as AWS refuses an unknown key. Needs the `aws` CLI (.ci/run
  * installs Debian's awscli); without it the test says so and skips.
@@ -13,15 +13,15 @@ import { requireTool } from "./support/tools";
 
 const available = !spawnSync("aws", ["--version"], { encoding: "utf8" }).error;
 
-describe("local mode with the AWS CLI (the README's examples)", function () {
+describe("local mode with the AWS CLI (docs/local-mode.md's examples)", function () {
     this.timeout(120_000);
     let started: StartedLocal;
     let env: NodeJS.ProcessEnv;
 
     before(async function () {
-        requireTool(this, "the aws CLI (Debian's awscli, which runs the README's examples)", available);
+        requireTool(this, "the aws CLI (Debian's awscli, which runs docs/local-mode.md's examples)", available);
         started = await startTestLocal();
-        // What the README does: export the published credentials from outputs.json.
+        // What docs/local-mode.md does: export the published credentials from outputs.json.
         const published = JSON.parse(readFileSync(path.join(started.local.outputs.dataDir, "outputs.json"), "utf8"));
         env = {
             ...process.env,
