@@ -5,7 +5,7 @@
  */
 import { parseRetryAfter } from "../client/backoff";
 import type { ActivitySink } from "./activity";
-import type { DeliveryOutcome } from "./eventbridge";
+import { clientError, type DeliveryOutcome } from "./eventbridge";
 
 export interface ApiDestinationSettings {
     name: string;
@@ -69,12 +69,7 @@ export class ApiDestination {
             const error = err as Error & { cause?: { code?: string } };
             const reason =
                 error.name === "TimeoutError" ? `timed out after ${this.settings.timeoutMs} ms` : (error.cause?.code ?? error.message);
-            return {
-                ok: false,
-                retryable: true,
-                errorCode: "SDK_CLIENT_ERROR",
-                errorMessage: `Unable to invoke ${this.settings.name}: ${reason}`,
-            };
+            return clientError(`Unable to invoke ${this.settings.name}: ${reason}`);
         }
         const status = response.status;
         if (status >= 200 && status < 300) {

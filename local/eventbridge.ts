@@ -59,7 +59,7 @@ export interface TargetDefinition {
      * promise per request instead of one per event. Calls `onOutcome` once per payload as soon as that one is known
      * and resolves after the last; a payload it gave no outcome for is retried. Retries go through `deliver`.
      */
-    deliverMany?: (payloads: string[], events: BusEvent[], onOutcome: (index: number, outcome: DeliveryOutcome) => void) => Promise<void>;
+    deliverMany?: (payloads: string[], onOutcome: (index: number, outcome: DeliveryOutcome) => void) => Promise<void>;
 }
 
 export interface RuleDefinition {
@@ -160,6 +160,11 @@ export function parseSerializedEvent(text: string): BusEvent | undefined {
 }
 
 type Delivery = { rule: RuleDefinition; target: TargetDefinition };
+
+/** A target that could not be reached or answered nothing usable: retryable, as EventBridge treats a client-side error. */
+export function clientError(errorMessage: string): DeliveryOutcome {
+    return { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage };
+}
 
 const targetKey = (rule: string, target: string) => `${rule}/${target}`;
 
@@ -543,12 +548,9 @@ export class LocalEventBus {
                 this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: event ${ids[i]} crashed: ${(err as Error).stack ?? err}`);
             }
         };
-        const rest = (errorMessage: string) =>
-            reported.forEach(
-                (done, i) => done || onOutcome(i, { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage }),
-            );
+        const rest = (errorMessage: string) => reported.forEach((done, i) => done || onOutcome(i, clientError(errorMessage)));
         this.track(
-            target.deliverMany(serialized, events, onOutcome).then(
+            target.deliverMany(serialized, onOutcome).then(
                 () => rest("the target gave no outcome for this event"),
                 (err: Error) => rest(err.message),
             ),
@@ -669,7 +671,7 @@ export class LocalEventBus {
         try {
             return await target.deliver(payload, event);
         } catch (err) {
-            return { ok: false, retryable: true, errorCode: "SDK_CLIENT_ERROR", errorMessage: (err as Error).message };
+            return clientError((err as Error).message);
         }
     }
 

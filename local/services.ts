@@ -294,7 +294,7 @@ export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zende
                     () => written,
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
                 ),
-            deliverMany: async (payloads, _events, onOutcome) => {
+            deliverMany: async (payloads, onOutcome) => {
                 await firehose.putMany(payloads, (i, err) => onOutcome(i, err ? { ok: false, keep: true, reason: err.message } : written));
             },
         },
