@@ -20,7 +20,7 @@ import { createLogger } from "../local/log";
 import { createSigningKey, idToken, accessToken, jwksOf } from "./support/jwt";
 import { pick as pickOne, randomInt, seededRandom } from "../generator/random";
 import { requireJava, runJava } from "./support/java";
-import { postEntries, signUpUser, startTestLocal, type StartedLocal } from "./support/local";
+import { postEntries, signUpUser, startTestLocal, testRestApiSettings, type StartedLocal } from "./support/local";
 
 const POOL = "us-east-1_HeaderPool";
 const CLIENT = "headerclient123";
@@ -357,17 +357,7 @@ describe("local mode applies the validation expression before the authorizer", (
             ],
         },
     };
-    const settings = {
-        apiId: "api",
-        stage: "dev",
-        region: "eu-west-1",
-        accountId: "000000000000",
-        stageVariables: { Environment: "dev", Bus: "bus" },
-        authorizerResultTtlSeconds: 300,
-        identityHeader: "Authorization",
-        corsAllowOrigin: "*",
-        identityValidationExpression: AUTHORIZATION_HEADER_PATTERN,
-    };
+    const settings = { ...testRestApiSettings(), identityValidationExpression: AUTHORIZATION_HEADER_PATTERN };
     const request = (authorization: string) => ({
         method: "POST",
         path: "/dev/event",

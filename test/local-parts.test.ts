@@ -16,7 +16,7 @@ import { BinaryJq, WasmJq, extractKeysBatch, type JqEngine } from "../local/jq";
 import { requireJq16 } from "./support/tools";
 import { createLogger } from "../local/log";
 import { asLocalLambda } from "../local/lambda";
-import { jsonLines, listFiles, tempDataDir, testFirehoseSettings } from "./support/local";
+import { jsonLines, listFiles, tempDataDir, testFirehoseSettings, testRestApiSettings } from "./support/local";
 
 const quiet = createLogger({ quiet: true });
 const transform = asLocalLambda("firehose-transform", quiet, rawTransform);
@@ -506,16 +506,7 @@ describe("local mode parts", function () {
     });
 
     describe("API Gateway", () => {
-        const settings = {
-            apiId: "api",
-            stage: "dev",
-            region: "eu-west-1",
-            accountId: "000000000000",
-            stageVariables: { Environment: "dev", Bus: "bus" },
-            authorizerResultTtlSeconds: 300,
-            identityHeader: "Authorization",
-            corsAllowOrigin: "*",
-        };
+        const settings = testRestApiSettings();
         const allow: APIGatewayAuthorizerResult = {
             principalId: "p",
             context: { clientId: "c-1" },

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { startLocal, type LocalOptions, type LocalPipeline } from "../../local";
 import type { FirehoseSettings } from "../../local/firehose";
+import type { RestApiSettings } from "../../local/api-gateway/rest-api";
 import { PARTITION_KEYS_JQ_QUERY, RECORD_DELIMITER, S3_ERROR_PREFIX, S3_PREFIX } from "../../pipeline/partitioning";
 
 const created: string[] = [];
@@ -212,5 +213,19 @@ export function testFirehoseSettings(dataDir: string): Omit<FirehoseSettings, "t
         bufferSizeBytes: 64 * 1024 * 1024,
         metadataExtractionQuery: PARTITION_KEYS_JQ_QUERY,
         delimiter: RECORD_DELIMITER,
+    };
+}
+
+/** A test REST API's settings: stage `dev` of API `api`, its stage variables, a 300 s authorizer cache, CORS `*`. */
+export function testRestApiSettings(): RestApiSettings {
+    return {
+        apiId: "api",
+        stage: "dev",
+        region: "eu-west-1",
+        accountId: "000000000000",
+        stageVariables: { Environment: "dev", Bus: "bus" },
+        authorizerResultTtlSeconds: 300,
+        identityHeader: "Authorization",
+        corsAllowOrigin: "*",
     };
 }
