@@ -140,11 +140,7 @@ describe("assign-client-ids", () => {
             return new Promise((resolve) => {
                 const env = { ...process.env };
                 for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete env[key];
-                const child = spawn(
-                    process.execPath,
-                    ["-r", "ts-node/register/transpile-only", "cli/main.ts", "assign-client-ids", ...args],
-                    { cwd: ROOT, env },
-                );
+                const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "assign-client-ids", ...args], { cwd: ROOT, env });
                 let stdout = "";
                 let stderr = "";
                 child.stdout.on("data", (c) => (stdout += c));

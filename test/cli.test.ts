@@ -10,7 +10,7 @@ import { InvalidEventPatternError } from "../event-pattern";
 const ROOT = path.resolve(__dirname, "..");
 
 function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", ...args], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
         cwd: ROOT,
         encoding: "utf8",
         timeout: 30000,

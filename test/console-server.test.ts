@@ -159,11 +159,10 @@ describe("local console over HTTP", function () {
     });
 
     it("prints the console's URL in the ready summary of npm run local", async () => {
-        const child = spawn(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", tempDataDir()],
-            { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-        );
+        const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts", "--port", "0", "--data-dir", tempDataDir()], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         try {
             let out = "";
             const line = await new Promise<string>((resolve, reject) => {

@@ -678,7 +678,7 @@ describe("generator", function () {
     describe("as a process", () => {
         function spawnCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
             return new Promise((resolve) => {
-                const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "generator/main.ts", ...args], {
+                const child = spawn(process.execPath, ["--import", "tsx", "generator/main.ts", ...args], {
                     cwd: ROOT,
                     env,
                 });

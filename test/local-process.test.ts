@@ -51,18 +51,7 @@ function lines(child: ChildProcess) {
 async function startProcess(dataDir: string) {
     const child = spawn(
         process.execPath,
-        [
-            "-r",
-            "ts-node/register/transpile-only",
-            "local/main.ts",
-            "--port",
-            "0",
-            "--data-dir",
-            dataDir,
-            "--buffer-seconds",
-            "600",
-            "--quiet",
-        ],
+        ["--import", "tsx", "local/main.ts", "--port", "0", "--data-dir", dataDir, "--buffer-seconds", "600", "--quiet"],
         {
             cwd: ROOT,
             stdio: ["ignore", "pipe", "pipe"],
@@ -122,7 +111,7 @@ describe("local mode as a process", function () {
         const run = (pair: string) =>
             spawnSync(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", "local/main.ts", "--port", "0", "--data-dir", tempDataDir(), "--config", pair],
+                ["--import", "tsx", "local/main.ts", "--port", "0", "--data-dir", tempDataDir(), "--config", pair],
                 {
                     cwd: ROOT,
                     encoding: "utf8",
