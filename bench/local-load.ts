@@ -181,7 +181,9 @@ function startServer(command: string, args: string[]): Promise<Server> {
             const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"ready":true'));
             if (!line) return;
             child.stdout.off("data", onData);
-            child.stdout.resume();
+            // BENCH_LOCAL_STDOUT=<file> keeps what the server prints after its ready line (with --trace-gc, say).
+            if (process.env.BENCH_LOCAL_STDOUT) child.stdout.pipe(fs.createWriteStream(process.env.BENCH_LOCAL_STDOUT));
+            else child.stdout.resume();
             resolve({ child, ready: JSON.parse(line), peakRssKiB: () => peak, cpu: () => cpuSeconds(pid), stop });
         };
         child.stdout.on("data", onData);
@@ -390,11 +392,14 @@ export async function run(): Promise<BenchRow[]> {
 function serverCommands(): { localCommand: string; floorCommand: string } {
     const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
         .local;
-    // BENCH_CPU_PROFILE=<dir>: local mode writes a CPU profile of its main thread there (node --cpu-prof).
+    // BENCH_CPU_PROFILE=<dir>: local mode writes CPU profiles of its threads there (node --cpu-prof).
+    // BENCH_NODE_FLAGS: more Node flags for local mode alone (say --trace-gc, with BENCH_LOCAL_STDOUT=<file>).
     const profileDir = process.env.BENCH_CPU_PROFILE;
-    const localCommand = profileDir
-        ? script.replace(/^node /, `node --cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))} `)
-        : script;
+    const flags = [
+        ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${JSON.stringify(path.resolve(profileDir))}`] : []),
+        ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+    ];
+    const localCommand = flags.length > 0 ? script.replace(/^node /, `node ${flags.join(" ")} `) : script;
     return { localCommand, floorCommand: script.replace("local/main.ts", "bench/support/floor-server.ts") };
 }
 
