@@ -93,26 +93,21 @@ function reply(message: FromThread): void {
 
 port.on("message", (message: ToThread) => {
     switch (message.t) {
-        case "put":
+        case "put": {
             outbox.received += message.ids.length;
             schedule(); // the request thread's gauge of buffered records
-            for (let i = 0; i < message.ids.length; i++) {
-                const id = message.ids[i];
-                const data = message.data[i];
-                firehose
-                    .put(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
-                    .then(
-                        () => {
-                            outbox.written.push(id);
-                            schedule();
-                        },
-                        (err: Error) => {
-                            outbox.failed.push([id, err.message]);
-                            schedule();
-                        },
-                    );
-            }
+            const { ids } = message;
+            const records = {
+                body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+                ends: message.ends,
+            };
+            firehose.putMany(records, (index, error) => {
+                if (error) outbox.failed.push([ids[index], error.message]);
+                else outbox.written.push(ids[index]);
+                schedule();
+            });
             return;
+        }
         case "flush":
             void firehose.flush().then(() => setImmediate(() => reply({ t: "done", call: message.call })));
             return;

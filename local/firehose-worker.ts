@@ -30,7 +30,8 @@ export interface ThreadSettings {
 }
 
 export type ToThread =
-    { t: "put"; ids: number[]; data: Array<string | Uint8Array> } | { t: "flush"; call: number } | { t: "close"; call: number };
+    /** The records packed end to end in `body` (record i ends at `ends[i]`), moved to the thread rather than copied. */
+    { t: "put"; ids: number[]; body: Uint8Array; ends: Uint32Array } | { t: "flush"; call: number } | { t: "close"; call: number };
 
 export type FromThread =
     | { t: "ready"; jq: string }
@@ -169,7 +170,20 @@ export class WorkerFirehose {
         const { ids, data, bytes } = this.outgoing;
         if (ids.length === 0) return;
         this.outgoing = { ids: [], data: [], bytes: 0 };
-        this.worker.postMessage({ t: "put", ids, data } satisfies ToThread);
+        // One buffer of its own (not a slice of Node's pool), so that it can be moved to the thread.
+        const body = Buffer.allocUnsafeSlow(bytes);
+        const ends = new Uint32Array(ids.length);
+        let at = 0;
+        for (let i = 0; i < data.length; i++) {
+            const d = data[i];
+            if (typeof d === "string") at += body.write(d, at, "utf8");
+            else {
+                body.set(d, at);
+                at += d.length;
+            }
+            ends[i] = at;
+        }
+        this.worker.postMessage({ t: "put", ids, body, ends } satisfies ToThread, [body.buffer, ends.buffer]);
         this.activity?.emit({ type: "firehose-put", stream: this.options.firehose.streamName, bytes, records: ids.length });
         this.sinceFlush += ids.length;
         if (this.sinceFlush >= this.flushEvery) void this.flush();

@@ -66,12 +66,63 @@ export interface FirehoseSettings {
 /** put() rejects with this when the stream closed before the record's object could be written. */
 export class FirehoseNotWritten extends Error {}
 
+/** Records packed end to end in one buffer: record i is `body[ends[i - 1] ?? 0, ends[i])`. */
+export interface PackedRecords {
+    body: Buffer;
+    ends: Uint32Array;
+}
+
+/**
+ * Records put together, kept as they arrived until the buffer is delivered: a record waits there for seconds,
+ * and as part of one packed buffer (outside the JavaScript heap) it costs the garbage collector nothing.
+ */
+interface BufferedBatch {
+    data: Array<string | Buffer> | PackedRecords;
+    arrival: number;
+    /** The first record's number: its recordId is `<arrival>-<firstSeq>`, the next one's `<arrival>-<firstSeq + 1>`... */
+    firstSeq: number;
+    /** Hears how each record ended (error: not written, the stream closed first). */
+    settle: (index: number, error?: Error) => void;
+}
+
+/** One record of a batch being delivered. */
 interface BufferedRecord {
     data: Buffer;
     arrival: number;
     recordId: string;
-    /** Resolves (or rejects) the put() of this record. */
-    settle: (error?: Error) => void;
+    batch: BufferedBatch;
+    index: number;
+}
+
+function settleRecord(record: BufferedRecord, error?: Error): void {
+    record.batch.settle(record.index, error);
+}
+
+function recordCount(data: BufferedBatch["data"]): number {
+    return Array.isArray(data) ? data.length : data.ends.length;
+}
+
+function recordData(data: BufferedBatch["data"], index: number): Buffer {
+    if (!Array.isArray(data)) return data.body.subarray(index === 0 ? 0 : data.ends[index - 1], data.ends[index]);
+    const d = data[index];
+    return typeof d === "string" ? Buffer.from(d, "utf8") : d;
+}
+
+/** The records of batches, one by one, for delivery. */
+function unpack(batches: BufferedBatch[]): BufferedRecord[] {
+    const records: BufferedRecord[] = [];
+    for (const batch of batches) {
+        for (let index = 0; index < recordCount(batch.data); index++) {
+            records.push({
+                data: recordData(batch.data, index),
+                arrival: batch.arrival,
+                recordId: `${batch.arrival}-${batch.firstSeq + index}`,
+                batch,
+                index,
+            });
+        }
+    }
+    return records;
 }
 
 /** An object ready to be written, and the records it holds. */
@@ -127,8 +178,9 @@ export function readLegacySpool(dir: string): { payloads: string[]; remove: () =
 }
 
 export class LocalFirehose {
-    private buffer: BufferedRecord[] = [];
+    private buffer: BufferedBatch[] = [];
     private bufferBytes = 0;
+    private bufferRecords = 0;
     private timer: NodeJS.Timeout | undefined;
     private chain: Promise<void> = Promise.resolve();
     private sequence = 0;
@@ -177,29 +229,40 @@ export class LocalFirehose {
 
     /** PutRecord: buffers one record; resolves when its object is written (rejects with FirehoseNotWritten if the stream closes first). */
     put(data: Buffer): Promise<void> {
-        if (this.closed) return Promise.reject(new FirehoseNotWritten(`firehose ${this.settings.streamName} is closed`));
-        return new Promise<void>((resolve, reject) => {
-            const arrival = this.now();
-            this.buffer.push({
-                data,
-                arrival,
-                recordId: `${arrival}-${++this.sequence}`,
-                settle: (error) => (error ? reject(error) : resolve()),
-            });
-            this.bufferBytes += data.length;
-            this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: data.length });
-            for (const wake of this.bufferedWaiters.splice(0)) wake();
-            if (this.bufferBytes >= this.settings.bufferSizeBytes) {
-                void this.flush();
-            } else if (!this.timer) {
-                this.timer = setTimeout(() => void this.flush(), this.settings.bufferIntervalSeconds * 1000);
-            }
-        });
+        return new Promise<void>((resolve, reject) => this.putMany([data], (_, error) => (error ? reject(error) : resolve())));
+    }
+
+    /**
+     * PutRecordBatch: buffers the records (strings are UTF-8); `settle` hears of each one (by its index) once its
+     * object is written, or with a FirehoseNotWritten when the stream closes first.
+     */
+    putMany(data: Array<string | Buffer> | PackedRecords, settle: (index: number, error?: Error) => void): void {
+        const count = recordCount(data);
+        if (this.closed) {
+            const error = new FirehoseNotWritten(`firehose ${this.settings.streamName} is closed`);
+            for (let i = 0; i < count; i++) settle(i, error);
+            return;
+        }
+        if (count === 0) return;
+        const size = Array.isArray(data)
+            ? data.reduce((n, d) => n + (typeof d === "string" ? Buffer.byteLength(d) : d.length), 0)
+            : data.ends[count - 1];
+        this.buffer.push({ data, arrival: this.now(), firstSeq: this.sequence + 1, settle });
+        this.sequence += count;
+        this.bufferBytes += size;
+        this.bufferRecords += count;
+        this.settings.activity?.emit({ type: "firehose-put", stream: this.settings.streamName, bytes: size, records: count });
+        for (const wake of this.bufferedWaiters.splice(0)) wake();
+        if (this.bufferBytes >= this.settings.bufferSizeBytes) {
+            void this.flush();
+        } else if (!this.timer) {
+            this.timer = setTimeout(() => void this.flush(), this.settings.bufferIntervalSeconds * 1000);
+        }
     }
 
     /** Records buffered and not yet handed to a delivery. */
     get pendingRecords(): number {
-        return this.buffer.length;
+        return this.bufferRecords;
     }
 
     /** Records whose object could not be written yet (waiting for a retry). */
@@ -209,7 +272,7 @@ export class LocalFirehose {
 
     /** Resolves as soon as the buffer holds a record. */
     whenBuffered(): Promise<void> {
-        if (this.buffer.length > 0) return Promise.resolve();
+        if (this.bufferRecords > 0) return Promise.resolve();
         return new Promise((resolve) => this.bufferedWaiters.push(resolve));
     }
 
@@ -217,12 +280,13 @@ export class LocalFirehose {
     flush(): Promise<void> {
         if (this.timer) clearTimeout(this.timer);
         this.timer = undefined;
-        const batch = this.buffer;
+        const batches = this.buffer;
         this.buffer = [];
         this.bufferBytes = 0;
+        this.bufferRecords = 0;
         this.chain = this.chain
             .then(async () => {
-                if (batch.length > 0) await this.deliver(batch);
+                if (batches.length > 0) await this.deliver(unpack(batches));
                 await this.retryParked();
             })
             .catch((err) => {
@@ -243,15 +307,16 @@ export class LocalFirehose {
         this.closed = true;
         const problems = this.problems.current;
         // Parked records, and any put while the last flush ran.
-        const left = [...this.parkedBatches.flat(), ...this.parkedObjects.flatMap((o) => o.records), ...this.buffer];
+        const left = [...this.parkedBatches.flat(), ...this.parkedObjects.flatMap((o) => o.records), ...unpack(this.buffer)];
         this.parkedBatches = [];
         this.parkedObjects = [];
         this.buffer = [];
         this.bufferBytes = 0;
+        this.bufferRecords = 0;
         if (this.timer) clearTimeout(this.timer);
         if (!this.settings.jq) this.engine?.close?.(); // the engine this stream started
         const error = new FirehoseNotWritten(problems[0] ?? `firehose ${this.settings.streamName} closed before writing it`);
-        for (const record of left) record.settle(error);
+        for (const record of left) settleRecord(record, error);
         return { notWritten: left.length, problems };
     }
 
@@ -312,7 +377,7 @@ export class LocalFirehose {
         this.log.info(
             `firehose ${this.settings.streamName} -> s3://${this.settings.bucketName}/${object.key} (${object.records.length} ${object.what}, ${object.body.length} bytes)`,
         );
-        for (const record of object.records) record.settle();
+        for (const record of object.records) settleRecord(record);
     }
 
     /** One more attempt at everything parked. */
@@ -463,7 +528,7 @@ export class LocalFirehose {
                 if (!result) fail(record, "Lambda.FunctionError", `The Lambda function was invoked and returned an error: ${lastError}`);
                 else if (!answer) fail(record, "Lambda.MissingRecordId", "The Lambda function did not return this recordId.");
                 else if (answer.result === "Dropped")
-                    record.settle(); // nothing to write: the record is done
+                    settleRecord(record); // nothing to write: the record is done
                 // The code and the fixed message Firehose writes: the function cannot supply its own.
                 else if (answer.result !== "Ok") fail(record, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record");
                 else {

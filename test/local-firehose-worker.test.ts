@@ -89,6 +89,33 @@ describe("Firehose delivery in a worker thread", () => {
         await assert.rejects(firehose.put(event(1)), FirehoseNotWritten);
     });
 
+    it("moves records of any UTF-8 length to the thread intact, strings and buffers in one batch", async () => {
+        const dataDir = tempDataDir();
+        const firehose = stream(dataDir);
+        await firehose.ready;
+        const texts = ["a", "é ü ß", "✓ — €", "😀 𝄞", "\u2028\u2029", "x".repeat(70_000)];
+        const record = (i: number) => {
+            const e = JSON.parse(event(i)) as { detail: Record<string, unknown> };
+            e.detail.text = texts[i % texts.length];
+            return JSON.stringify(e);
+        };
+        // One turn of the event loop: the 60 records travel in one packed message.
+        const puts = Array.from({ length: 60 }, (_, i) => firehose.put(i % 2 ? record(i) : Buffer.from(record(i), "utf8")));
+        await firehose.flush();
+        await Promise.all(puts);
+        const bucket = path.join(dataDir, "s3", "b");
+        const archived = new Map<string, string>();
+        for (const key of listFiles(bucket)) {
+            for (const line of readFileSync(path.join(bucket, key), "utf8").split("\n").filter(Boolean)) {
+                const e = JSON.parse(line) as { id: string; detail: { text: string } };
+                archived.set(e.id, e.detail.text);
+            }
+        }
+        assert.equal(archived.size, 60);
+        for (let i = 0; i < 60; i++) assert.equal(archived.get(`event-${i}`), texts[i % texts.length], `record ${i}`);
+        await firehose.close();
+    });
+
     it("keeps records buffered until a flush, and close() writes them", async () => {
         const dataDir = tempDataDir();
         const firehose = stream(dataDir);
