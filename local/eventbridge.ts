@@ -45,6 +45,9 @@ export type DeliveryOutcome =
     | { ok: false; retryable: boolean; errorCode: string; errorMessage: string; retryAfterMs?: number }
     | { ok: false; keep: true; reason: string };
 
+/** What a batch target reports of each event: delivered, or kept in the journal for the next start. */
+export type BatchOutcome = Extract<DeliveryOutcome, { ok: true } | { keep: true }>;
+
 export interface TargetDefinition {
     id: string;
     arn: string;
@@ -55,11 +58,13 @@ export interface TargetDefinition {
     deadLetter: boolean;
     deliver: (payload: string, event: BusEvent) => Promise<DeliveryOutcome>;
     /**
-     * The first attempt for many events at once, for a target that takes batches (Firehose's PutRecordBatch): one
-     * promise per request instead of one per event. Calls `onOutcome` once per payload as soon as that one is known
-     * and resolves after the last; a payload it gave no outcome for is retried. Retries go through `deliver`.
+     * The delivery of many events at once, for a target that takes batches and keeps what it takes until it is
+     * stored (local Firehose): one promise per request instead of one per event. Calls `onOutcome` once per payload
+     * as soon as that one is known and resolves after the last. An event it could not store, or gave no outcome
+     * for, stays in the journal and is delivered at the next start: the bus keeps no payload for a retry while the
+     * target buffers (seconds, at thousands of events a second).
      */
-    deliverMany?: (payloads: string[], onOutcome: (index: number, outcome: DeliveryOutcome) => void) => Promise<void>;
+    deliverMany?: (payloads: string[], onOutcome: (index: number, outcome: BatchOutcome) => void) => Promise<void>;
 }
 
 export interface RuleDefinition {
@@ -520,10 +525,13 @@ export class LocalEventBus {
         }
         this.journal.noteAttempts(event.id, key, attempts);
         if (how === "retry") this.left.retry++;
-        else {
-            this.left.notWritten++;
-            if (reason) this.left.reasons.add(reason);
-        }
+        else this.keep(reason);
+    }
+
+    /** A delivery the target could not store: it stays in the journal, counted as not written. */
+    private keep(reason?: string): void {
+        this.left.notWritten++;
+        if (reason) this.left.reasons.add(reason);
     }
 
     /** Starts the deliveries of a request's events to one target: together when the target takes batches. */
@@ -533,47 +541,27 @@ export class LocalEventBus {
             for (const event of events) this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt));
             return;
         }
-        // The batch keeps only ids and payloads while Firehose buffers (seconds): an event that needs a retry is
-        // read back from its payload, which is serializeEvent's text.
+        // While the target buffers (seconds) the batch keeps only the events' ids.
         const ids = events.map((e) => e.id);
-        const reported = new Array<boolean>(serialized.length).fill(false);
-        const onOutcome = (i: number, outcome: DeliveryOutcome) => {
+        const reported = new Array<boolean>(ids.length).fill(false);
+        const onOutcome = (i: number, outcome: BatchOutcome) => {
             if (reported[i]) return;
             reported[i] = true;
             try {
-                if (outcome.ok) this.delivered(rule, target, ids[i], 1, outcome, serialized[i]);
-                else this.continueAfterFirstAttempt(rule, target, serialized[i], firstAttemptAt, outcome);
+                if (outcome.ok) this.delivered(rule, target, ids[i], 1, outcome);
+                else this.keep(outcome.reason);
             } catch (err) {
                 // One event's bookkeeping failing must not leave the others of the request unsettled.
                 this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: event ${ids[i]} crashed: ${(err as Error).stack ?? err}`);
             }
         };
-        const rest = (errorMessage: string) => reported.forEach((done, i) => done || onOutcome(i, clientError(errorMessage)));
+        const rest = (reason: string) => reported.forEach((done, i) => done || onOutcome(i, { ok: false, keep: true, reason }));
         this.track(
             target.deliverMany(serialized, onOutcome).then(
-                () => rest("the target gave no outcome for this event"),
-                (err: Error) => rest(err.message),
+                () => rest(`${target.id} gave no outcome for this event`),
+                (err: Error) => rest(`${target.id} failed: ${err.message}`),
             ),
         );
-    }
-
-    /** After a first attempt made by deliverMany that did not deliver: the retry policy (or the journal, for `keep`). */
-    private continueAfterFirstAttempt(
-        rule: RuleDefinition,
-        target: TargetDefinition,
-        payload: string,
-        firstAttemptAt: number,
-        outcome: DeliveryOutcome,
-    ) {
-        const event = parseSerializedEvent(payload);
-        if (!event) {
-            // Cannot happen (the payload is serializeEvent's); if it did, the journal still holds the event for the next start.
-            this.left.notWritten++;
-            this.left.reasons.add("a payload that could not be read back");
-            this.log.warn(`eventbridge rule ${rule.name} -> ${target.id}: cannot read back a payload to retry it; it stays in the journal`);
-            return;
-        }
-        this.track(this.deliverWithRetries(rule, target, event, 0, firstAttemptAt, outcome));
     }
 
     /** A delivery that succeeded: its journal mark, the counters, the activity feed and the log. */
@@ -583,7 +571,7 @@ export class LocalEventBus {
         eventId: string,
         attempts: number,
         outcome: { detail?: string },
-        payload: string,
+        payload?: string,
     ): void {
         this.stats.delivered++;
         this.journal.markDone(eventId, targetKey(rule.name, target.id));
@@ -602,8 +590,7 @@ export class LocalEventBus {
     }
 
     /**
-     * Attempts a delivery until it succeeds, is given up (dead letter) or the bus stops. `firstOutcome`: the
-     * outcome of an attempt already made (by deliverMany), counted as the first.
+     * Attempts a delivery until it succeeds, is given up (dead letter) or the bus stops.
      */
     private async deliverWithRetries(
         rule: RuleDefinition,
@@ -611,7 +598,6 @@ export class LocalEventBus {
         event: BusEvent,
         attemptsSoFar: number,
         firstAttemptAt: number,
-        firstOutcome?: DeliveryOutcome,
     ): Promise<void> {
         const key = targetKey(rule.name, target.id);
         const giveUp = async (errorCode: string, errorMessage: string, retries: number, exhausted?: string) => {
@@ -625,11 +611,9 @@ export class LocalEventBus {
             return giveUp("INPUT_TRANSFORMATION_FAILED", (err as Error).message, attemptsSoFar);
         }
         let attempts = attemptsSoFar;
-        let made = firstOutcome; // the outcome of an attempt already made, used once
         for (;;) {
             attempts++;
-            const outcome = made ?? (await this.attempt(target, payload, event));
-            made = undefined;
+            const outcome = await this.attempt(target, payload, event);
             if (outcome.ok) return this.delivered(rule, target, event.id, attempts, outcome, payload);
             if ("keep" in outcome) return this.settle(event, key, "not-written", attempts - 1, outcome.reason);
             const retriesUsed = attempts - 1;

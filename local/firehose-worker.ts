@@ -65,6 +65,8 @@ function startThread(settings: ThreadSettings): Worker {
 
 /** Records put together (putMany): each reported as it settles, the batch answered once the last one has. */
 interface PutBatch {
+    /** The id of its first record: record i has id `firstId + i`. */
+    firstId: number;
     errors: Array<FirehoseNotWritten | undefined>;
     left: number;
     resolve: (errors: Array<FirehoseNotWritten | undefined>) => void;
@@ -73,8 +75,8 @@ interface PutBatch {
 
 export class WorkerFirehose {
     private readonly worker: Worker;
-    /** Records put and not written: the batch each belongs to and its place in it. */
-    private readonly waiting = new Map<number, { batch: PutBatch; index: number }>();
+    /** Records put and not written: the batch each belongs to (its place in it follows from its id). */
+    private readonly waiting = new Map<number, PutBatch>();
     private readonly calls = new Map<number, (result?: { notWritten: number; problems: string[] }) => void>();
     private nextId = 1;
     private outgoing: { ids: number[]; data: Array<string | Uint8Array>; bytes: number } = { ids: [], data: [], bytes: 0 };
@@ -83,8 +85,8 @@ export class WorkerFirehose {
     /** What the thread last reported: records received in all, buffered and parked now. */
     private remote = { received: 0, buffered: 0, parked: 0 };
     private putCount = 0;
-    /** Records the thread reported written (or failed, with the reason) and not settled yet. */
-    private toSettle: Array<[number, string?]> = [];
+    /** Records the thread reported written (their id), or failed (with the reason), and not settled yet. */
+    private toSettle: Array<number | [number, string]> = [];
     private settleScheduled = false;
     private bufferedWaiters: Array<() => void> = [];
     private admitWaiters: Array<() => void> = [];
@@ -141,6 +143,7 @@ export class WorkerFirehose {
         if (records.length === 0) return Promise.resolve([]);
         return new Promise((resolve) => {
             const batch: PutBatch = {
+                firstId: this.nextId,
                 errors: new Array<FirehoseNotWritten | undefined>(records.length),
                 left: records.length,
                 resolve,
@@ -153,7 +156,7 @@ export class WorkerFirehose {
                 out.ids.push(id);
                 out.data.push(data);
                 out.bytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
-                this.waiting.set(id, { batch, index });
+                this.waiting.set(id, batch);
             }
             this.putCount += records.length;
             if (!this.sendScheduled) {
@@ -191,7 +194,9 @@ export class WorkerFirehose {
 
     private receive(m: FromThread): void {
         if (m.t === "batch") {
-            this.toSettle.push(...m.written.map((id): [number, string?] => [id]), ...m.failed);
+            // A loop, not push(...): a message can name more records than a call takes arguments.
+            for (const id of m.written) this.toSettle.push(id);
+            for (const failed of m.failed) this.toSettle.push(failed);
             this.settleSlice();
             for (const body of m.activity) this.activity?.record(body);
             for (const [level, line] of m.logs) this.log[level](line);
@@ -212,7 +217,10 @@ export class WorkerFirehose {
     private settleSlice(): void {
         if (this.settleScheduled) return;
         const slice = this.toSettle.splice(0, SETTLE_SLICE);
-        for (const [id, message] of slice) this.settle(id, message === undefined ? undefined : new FirehoseNotWritten(message));
+        for (const item of slice) {
+            if (typeof item === "number") this.settle(item);
+            else this.settle(item[0], new FirehoseNotWritten(item[1]));
+        }
         if (this.waiting.size < this.maxInFlight) for (const wake of this.admitWaiters.splice(0)) wake();
         if (this.toSettle.length > 0) {
             this.settleScheduled = true;
@@ -225,10 +233,10 @@ export class WorkerFirehose {
     }
 
     private settle(id: number, error?: FirehoseNotWritten): void {
-        const waiter = this.waiting.get(id);
-        if (!waiter) return;
+        const batch = this.waiting.get(id);
+        if (!batch) return;
         this.waiting.delete(id);
-        const { batch, index } = waiter;
+        const index = id - batch.firstId;
         batch.errors[index] = error;
         try {
             batch.onSettled?.(index, error);

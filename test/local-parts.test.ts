@@ -186,25 +186,17 @@ describe("local mode parts", function () {
         const idsOf = (answer: { body: string }) =>
             (JSON.parse(answer.body) as { Entries: Array<{ EventId: string }> }).Entries.map((e) => e.EventId);
 
-        it("a batch target gets a request's events in one deliverMany call; those it fails are retried one by one with the same payload", async () => {
+        it("a batch target gets a request's events in one deliverMany call; one it cannot store stays in the journal for the next start", async () => {
+            const dataDir = tempDataDir();
             const batches: string[][] = [];
-            const retried: Array<{ payload: string; event: BusEvent }> = [];
             const b = batchBus(
-                tempDataDir(),
+                dataDir,
                 async (payloads, onOutcome) => {
                     batches.push(payloads);
-                    // The second event fails retryably, the others are written.
-                    payloads.forEach((_, i) =>
-                        onOutcome(
-                            i,
-                            i === 1 ? { ok: false, retryable: true, errorCode: "THROTTLING", errorMessage: "slow down" } : { ok: true },
-                        ),
-                    );
+                    // The second event's storage fails, the others are written.
+                    payloads.forEach((_, i) => onOutcome(i, i === 1 ? { ok: false, keep: true, reason: "disk full" } : { ok: true }));
                 },
-                async (payload, event) => {
-                    retried.push({ payload, event });
-                    return { ok: true };
-                },
+                async () => assert.fail("a batch target's events are not retried one by one"),
             );
             const ids = idsOf(await b.putEvents(threeEntries()));
             await b.drain();
@@ -213,13 +205,32 @@ describe("local mode parts", function () {
                 batches[0].map((p) => JSON.parse(p).id),
                 ids,
             );
-            assert.equal(retried.length, 1);
-            assert.equal(retried[0].payload, batches[0][1], "the retry sends the payload the batch sent");
-            assert.equal(retried[0].event.id, ids[1]);
-            assert.deepEqual(retried[0].event.detail, { eventType: "a", n: 2 });
-            assert.equal(b.stats.delivered, 3);
-            assert.equal(b.stats.retried, 1);
-            assert.equal((await b.close()).pendingEvents, 0, "every delivery is marked done in the journal");
+            assert.equal(b.stats.delivered, 2);
+            const report = await b.close();
+            assert.equal(report.pendingEvents, 1, "the event not stored is still in the journal");
+            assert.equal(report.notWritten, 1);
+            assert.deepEqual(report.problems, ["disk full"]);
+            // The next start delivers it, with the detail as the client wrote it.
+            const stored: string[] = [];
+            const next = batchBus(
+                dataDir,
+                async (payloads, onOutcome) => {
+                    stored.push(...payloads);
+                    payloads.forEach((_, i) => onOutcome(i, { ok: true }));
+                },
+                async (payload) => {
+                    stored.push(payload);
+                    return { ok: true };
+                },
+            );
+            assert.equal(await next.recover(), 1);
+            await next.drain();
+            assert.deepEqual(
+                stored.map((p) => JSON.parse(p).id),
+                [ids[1]],
+            );
+            assert.deepEqual(JSON.parse(stored[0]).detail, { eventType: "a", n: 2 });
+            assert.equal((await next.close()).pendingEvents, 0);
         });
 
         it("an event of a batch is marked done as soon as its outcome is known, not when the batch's last one is", async () => {
@@ -244,22 +255,20 @@ describe("local mode parts", function () {
             assert.equal((await b.close()).pendingEvents, 0);
         });
 
-        it("a batch target that fails or gives no outcome: each event it left is retried through deliver", async () => {
-            const cases: Array<{ deliverMany: TargetDefinition["deliverMany"]; retriedFrom: number }> = [
-                { deliverMany: async () => Promise.reject(new Error("socket closed")), retriedFrom: 0 },
-                { deliverMany: async (_payloads, onOutcome) => onOutcome(0, { ok: true }), retriedFrom: 1 },
+        it("a batch target that fails or gives no outcome: each event it left stays in the journal", async () => {
+            const cases: Array<{ deliverMany: TargetDefinition["deliverMany"]; kept: number; reason: RegExp }> = [
+                { deliverMany: async () => Promise.reject(new Error("socket closed")), kept: 3, reason: /stream failed: socket closed/ },
+                { deliverMany: async (_payloads, onOutcome) => onOutcome(0, { ok: true }), kept: 2, reason: /gave no outcome/ },
             ];
-            for (const { deliverMany, retriedFrom } of cases) {
-                const retried: string[] = [];
-                const b = batchBus(tempDataDir(), deliverMany, async (_payload, event) => {
-                    retried.push(event.id);
-                    return { ok: true };
-                });
-                const ids = idsOf(await b.putEvents(threeEntries()));
+            for (const { deliverMany, kept, reason } of cases) {
+                const b = batchBus(tempDataDir(), deliverMany, async () => assert.fail("not retried one by one"));
+                await b.putEvents(threeEntries());
                 await b.drain();
-                assert.deepEqual(retried.sort(), ids.slice(retriedFrom).sort());
-                assert.equal(b.stats.delivered, 3);
-                assert.equal((await b.close()).pendingEvents, 0);
+                assert.equal(b.stats.delivered, 3 - kept);
+                const report = await b.close();
+                assert.equal(report.pendingEvents, kept);
+                assert.equal(report.notWritten, kept);
+                assert.match(report.problems.join(), reason);
             }
         });
 
