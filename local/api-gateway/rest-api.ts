@@ -277,6 +277,7 @@ export class LocalRestApi {
         try {
             integrationRequest = renderTemplate(template, {
                 body,
+                parsedBody: validation.parsed,
                 context,
                 stageVariables: this.settings.stageVariables,
                 headers: flatHeaders(request.headers),

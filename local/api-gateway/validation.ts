@@ -9,6 +9,8 @@ export interface ValidationResult {
     valid: boolean;
     /** API Gateway's `validationErrorString`, e.g. `[object has missing required properties (["entries"])]`. */
     validationErrorString?: string;
+    /** The body parsed, when it is valid (the mapping template reads it without parsing it again). */
+    parsed?: { value: unknown };
 }
 
 function typeName(value: unknown): string {
@@ -73,7 +75,7 @@ export class RequestValidator {
         } catch (err) {
             return { valid: false, validationErrorString: `[Invalid JSON in request body: ${(err as Error).message}]` };
         }
-        if (this.validate(data)) return { valid: true };
+        if (this.validate(data)) return { valid: true, parsed: { value: data } };
         const messages = (this.validate.errors ?? []).map((e) => describe(e, data));
         return { valid: false, validationErrorString: `[${[...new Set(messages)].join(", ")}]` };
     }

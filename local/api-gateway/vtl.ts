@@ -21,6 +21,8 @@ import { templateCompiler, type AstItem, type CompiledTemplate } from "./vtl-com
 export interface TemplateContext {
     /** The raw body the template sees as `$input.body` (request body, or the integration's response body). */
     body: string;
+    /** The body parsed as JSON already (the request model parsed it), for `$input.path`/`$input.json`. */
+    parsedBody?: { value: unknown };
     /** `$context`: requestId, authorizer, identity, ...; overrides are written into this object. */
     context?: Record<string, unknown>;
     /** `$stageVariables`. */
@@ -471,7 +473,7 @@ function bodyRoot(body: Body): unknown {
 // (`name() {}`), not arrows: the TypeScript runner (esbuild, keepNames) names every arrow stored in a property with
 // a call per render, which cost more than the functions themselves.
 function makeInput(ctx: TemplateContext) {
-    const body: Body = { text: ctx.body };
+    const body: Body = { text: ctx.body, parsed: ctx.parsedBody };
     let params: { path: Record<string, string>; querystring: Record<string, string>; header: Record<string, string> } | undefined;
     return {
         body: ctx.body,
