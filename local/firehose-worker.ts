@@ -52,6 +52,8 @@ export interface WorkerFirehoseOptions extends ThreadSettings {
     maxInFlightRecords?: number;
     /** Records after which the buffer is delivered early. Default 20,000. */
     flushEveryRecords?: number;
+    /** Bytes after which the records gathered in this turn go to the thread at once (a bounded message). Default 64 MiB. */
+    maxMessageBytes?: number;
 }
 
 /** Starts the thread's module with the TypeScript loader this process uses (none for compiled JavaScript). */
@@ -159,7 +161,8 @@ export class WorkerFirehose {
                 this.waiting.set(id, batch);
             }
             this.putCount += records.length;
-            if (!this.sendScheduled) {
+            if (out.bytes >= (this.options.maxMessageBytes ?? 64 * 1024 * 1024)) this.sendPuts();
+            else if (!this.sendScheduled) {
                 this.sendScheduled = true;
                 setImmediate(() => this.sendPuts());
             }

@@ -100,6 +100,24 @@ describe("Firehose delivery in a worker thread", () => {
             return JSON.stringify(e);
         };
         // One turn of the event loop: the 60 records travel in one packed message.
+        await putAndCheck(dataDir, firehose, record, texts);
+    });
+
+    it("splits a turn's records into several messages past maxMessageBytes, and still writes each once", async () => {
+        const dataDir = tempDataDir();
+        const firehose = stream(dataDir, { maxMessageBytes: 1024 });
+        await firehose.ready;
+        const texts = ["é".repeat(300), "b", "😀".repeat(100)];
+        const record = (i: number) => {
+            const e = JSON.parse(event(i)) as { detail: Record<string, unknown> };
+            e.detail.text = texts[i % texts.length];
+            return JSON.stringify(e);
+        };
+        await putAndCheck(dataDir, firehose, record, texts);
+    });
+
+    /** Puts 60 records in one turn, then checks that each is archived once with its text. */
+    async function putAndCheck(dataDir: string, firehose: WorkerFirehose, record: (i: number) => string, texts: string[]) {
         const puts = Array.from({ length: 60 }, (_, i) => firehose.put(i % 2 ? record(i) : Buffer.from(record(i), "utf8")));
         await firehose.flush();
         await Promise.all(puts);
@@ -114,7 +132,7 @@ describe("Firehose delivery in a worker thread", () => {
         assert.equal(archived.size, 60);
         for (let i = 0; i < 60; i++) assert.equal(archived.get(`event-${i}`), texts[i % texts.length], `record ${i}`);
         await firehose.close();
-    });
+    }
 
     it("keeps records buffered until a flush, and close() writes them", async () => {
         const dataDir = tempDataDir();
