@@ -26,8 +26,8 @@ export type ActivityInput =
           requestBody: string;
           responseBody: string;
       }
-    /** `rules`: the rules it matched, each once (one record per event rather than one more per match). */
-    | { type: "event"; event: { id: string }; detailText?: string; rules: string[] }
+    | { type: "event"; event: { id: string }; detailText?: string }
+    | { type: "match"; eventId: string; rule: string }
     /** `payload`: the target's input when an input transformer built it (a ticket), to pair it with its answer. */
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payload?: string }
     | {
@@ -95,8 +95,6 @@ export type Activity = { seq: number; at: number } & (
           event: unknown;
           /** The detail exactly as written (numbers keep their digits). */
           detailText?: string;
-          /** The rules it matched. */
-          rules: string[];
       }
     | { type: "delivery"; eventId: string; rule: string; target: string; attempts: number; detail?: string; payloadHash?: string }
     | {
@@ -124,7 +122,7 @@ export type Activity = { seq: number; at: number } & (
           payloadHash: string;
       }
     // The same fields as they arrive (normalize still redacts a dead letter's attributes and body).
-    | Extract<ActivityInput, { type: "retry" | "dead-letter" | "firehose-put" | "firehose-failed" | "lambda" | "ticket-refused" }>
+    | Extract<ActivityInput, { type: "match" | "retry" | "dead-letter" | "firehose-put" | "firehose-failed" | "lambda" | "ticket-refused" }>
 );
 
 /** Where the parts emit; optional everywhere so that each part works without a feed. */
@@ -328,9 +326,7 @@ function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<E
         ...(typeof detail.eventType === "string" ? { eventType: detail.eventType } : {}),
         ...(typeof resources[0] === "string" ? { clientId: resources[0] } : {}),
         event,
-        // Clean already says it holds nothing to redact and fits.
-        ...(input.detailText !== undefined ? { detailText: clean ? input.detailText : redactText(input.detailText) } : {}),
-        rules: input.rules,
+        ...(input.detailText !== undefined ? { detailText: redactText(input.detailText) } : {}),
     };
 }
 

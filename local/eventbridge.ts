@@ -497,8 +497,8 @@ export class LocalEventBus {
     private report(event: BusEvent, deliveries: Delivery[]): void {
         const activity = this.settings.activity;
         if (!activity) return;
-        const rules = deliveries.length === 1 ? [deliveries[0].rule.name] : [...new Set(deliveries.map((d) => d.rule.name))];
-        activity.emit({ type: "event", event, detailText: detailTexts.get(event), rules });
+        activity.emit({ type: "event", event, detailText: detailTexts.get(event) });
+        for (const rule of new Set(deliveries.map((d) => d.rule.name))) activity.emit({ type: "match", eventId: event.id, rule });
     }
 
     /** The targets of every rule the event matches. */

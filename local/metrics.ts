@@ -162,6 +162,7 @@ export class LocalMetrics {
     private readonly rules = new Set<string>();
     private readonly functions = new Set<string>();
     private readonly timeline: TimelineBucket[] = [];
+    private lastMatchedEvent = "";
 
     constructor(
         private readonly feed: ActivityFeed,
@@ -203,8 +204,7 @@ export class LocalMetrics {
         switch (r.type) {
             case "request":
                 return this.countRequest(r);
-            case "event":
-                return this.countMatches(r);
+            case "match":
             case "delivery":
             case "retry":
             case "dead-letter":
@@ -251,22 +251,18 @@ export class LocalMetrics {
         }
     }
 
-    /** On the bus, MatchedEvents counts events that matched any rule; per rule, its matches. */
-    private countMatches(r: Extract<Activity, { type: "event" }>): void {
-        const { bus } = METRIC_NAMES;
-        if (r.rules.length > 0) this.add(`bus.${bus.matched}`, 1, r.at);
-        for (const rule of r.rules) {
-            this.rules.add(rule);
-            this.add(`rule.${rule}.${bus.matched}`, 1, r.at);
-        }
-    }
-
-    private countRouting(r: Extract<Activity, { type: "delivery" | "retry" | "dead-letter" }>): void {
+    private countRouting(r: Extract<Activity, { type: "match" | "delivery" | "retry" | "dead-letter" }>): void {
         const { bus, deadLetters } = METRIC_NAMES;
         // A prefix rather than a closure per record: this runs several times for every event.
         const prefix = `rule.${r.rule}.`;
         this.rules.add(r.rule);
-        if (r.type === "delivery") {
+        if (r.type === "match") {
+            // On the bus, MatchedEvents counts events that matched any rule (the bus matches an event against
+            // all its rules at once, so its match records are consecutive); per rule, its matches.
+            if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
+            this.lastMatchedEvent = r.eventId;
+            this.add(prefix + bus.matched, 1, r.at);
+        } else if (r.type === "delivery") {
             this.add(prefix + bus.invocations, 1, r.at);
             this.add(prefix + bus.successfulAttempts, 1, r.at);
             this.add(prefix + bus.attempts, 1, r.at);

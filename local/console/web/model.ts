@@ -159,12 +159,20 @@ export function applyRecord(state: ConsoleState, r: Activity): void {
                 clientId: r.clientId,
                 event: r.event,
                 detailText: r.detailText,
-                rules: [...r.rules],
-                deliveries: Object.fromEntries(r.rules.map((rule) => [rule, { state: "pending" as const, attempts: 0 }])),
+                rules: [],
+                deliveries: {},
                 deadLetters: [],
             });
             if (state.events.size > KEEP) state.events.delete(state.events.keys().next().value as string);
             break;
+        case "match": {
+            const view = eventView(state, r.eventId);
+            if (view && !view.rules.includes(r.rule)) {
+                view.rules.push(r.rule);
+                view.deliveries[r.rule] = { state: "pending", attempts: 0 };
+            }
+            break;
+        }
         case "delivery": {
             const view = eventView(state, r.eventId);
             if (view) view.deliveries[r.rule] = { state: "delivered", attempts: r.attempts, detail: r.detail };
