@@ -326,7 +326,8 @@ function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<E
         ...(typeof detail.eventType === "string" ? { eventType: detail.eventType } : {}),
         ...(typeof resources[0] === "string" ? { clientId: resources[0] } : {}),
         event,
-        ...(input.detailText !== undefined ? { detailText: redactText(input.detailText) } : {}),
+        // Clean already says it holds nothing to redact and fits.
+        ...(input.detailText !== undefined ? { detailText: clean ? input.detailText : redactText(input.detailText) } : {}),
     };
 }
 
