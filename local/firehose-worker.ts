@@ -12,7 +12,7 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ActivityFeed, ActivityRecordBody } from "./activity";
-import { FirehoseNotWritten, type FirehoseSettings } from "./firehose";
+import { FirehoseNotWritten, packRecords, type FirehoseSettings } from "./firehose";
 import type { Logger } from "./log";
 import type { SchemaEnforcement, UnknownSchemaPolicy } from "../pipeline/schemas";
 
@@ -176,19 +176,7 @@ export class WorkerFirehose {
         const { ids, data, bytes } = this.outgoing;
         if (ids.length === 0) return;
         this.outgoing = { ids: [], data: [], bytes: 0 };
-        // One buffer of its own (not a slice of Node's pool), so that it can be moved to the thread.
-        const body = Buffer.allocUnsafeSlow(bytes);
-        const ends = new Uint32Array(ids.length);
-        let at = 0;
-        for (let i = 0; i < data.length; i++) {
-            const d = data[i];
-            if (typeof d === "string") at += body.write(d, at, "utf8");
-            else {
-                body.set(d, at);
-                at += d.length;
-            }
-            ends[i] = at;
-        }
+        const { body, ends } = packRecords(data, bytes);
         this.worker.postMessage({ t: "put", ids, body, ends } satisfies ToThread, [body.buffer, ends.buffer]);
         this.activity?.emit({ type: "firehose-put", stream: this.options.firehose.streamName, bytes, records: ids.length });
         this.sinceFlush += ids.length;

@@ -73,11 +73,34 @@ export interface PackedRecords {
 }
 
 /**
+ * Packs records (strings as UTF-8) of `bytes` bytes in all into one buffer of its own, not a slice of Node's pool,
+ * so that it can be moved to another thread.
+ */
+export function packRecords(
+    records: Array<string | Uint8Array>,
+    bytes: number,
+): { body: Buffer<ArrayBuffer>; ends: Uint32Array<ArrayBuffer> } {
+    const body = Buffer.allocUnsafeSlow(bytes);
+    const ends = new Uint32Array(records.length);
+    let at = 0;
+    for (let i = 0; i < records.length; i++) {
+        const d = records[i];
+        if (typeof d === "string") at += body.write(d, at, "utf8");
+        else {
+            body.set(d, at);
+            at += d.length;
+        }
+        ends[i] = at;
+    }
+    return { body, ends };
+}
+
+/**
  * Records put together, kept as they arrived until the buffer is delivered: a record waits there for seconds,
  * and as part of one packed buffer (outside the JavaScript heap) it costs the garbage collector nothing.
  */
 interface BufferedBatch {
-    data: Array<string | Buffer> | PackedRecords;
+    data: PackedRecords;
     arrival: number;
     /** The first record's number: its recordId is `<arrival>-<firstSeq>`, the next one's `<arrival>-<firstSeq + 1>`... */
     firstSeq: number;
@@ -98,23 +121,14 @@ function settleRecord(record: BufferedRecord, error?: Error): void {
     record.batch.settle(record.index, error);
 }
 
-function recordCount(data: BufferedBatch["data"]): number {
-    return Array.isArray(data) ? data.length : data.ends.length;
-}
-
-function recordData(data: BufferedBatch["data"], index: number): Buffer {
-    if (!Array.isArray(data)) return data.body.subarray(index === 0 ? 0 : data.ends[index - 1], data.ends[index]);
-    const d = data[index];
-    return typeof d === "string" ? Buffer.from(d, "utf8") : d;
-}
-
 /** The records of batches, one by one, for delivery. */
 function unpack(batches: BufferedBatch[]): BufferedRecord[] {
     const records: BufferedRecord[] = [];
     for (const batch of batches) {
-        for (let index = 0; index < recordCount(batch.data); index++) {
+        const { body, ends } = batch.data;
+        for (let index = 0; index < ends.length; index++) {
             records.push({
-                data: recordData(batch.data, index),
+                data: body.subarray(index === 0 ? 0 : ends[index - 1], ends[index]),
                 arrival: batch.arrival,
                 recordId: `${batch.arrival}-${batch.firstSeq + index}`,
                 batch,
@@ -229,24 +243,23 @@ export class LocalFirehose {
 
     /** PutRecord: buffers one record; resolves when its object is written (rejects with FirehoseNotWritten if the stream closes first). */
     put(data: Buffer): Promise<void> {
-        return new Promise<void>((resolve, reject) => this.putMany([data], (_, error) => (error ? reject(error) : resolve())));
+        const records = { body: data, ends: Uint32Array.of(data.length) };
+        return new Promise<void>((resolve, reject) => this.putMany(records, (_, error) => (error ? reject(error) : resolve())));
     }
 
     /**
-     * PutRecordBatch: buffers the records (strings are UTF-8); `settle` hears of each one (by its index) once its
-     * object is written, or with a FirehoseNotWritten when the stream closes first.
+     * PutRecordBatch: buffers the records; `settle` hears of each one (by its index) once its object is written, or
+     * with a FirehoseNotWritten when the stream closes first.
      */
-    putMany(data: Array<string | Buffer> | PackedRecords, settle: (index: number, error?: Error) => void): void {
-        const count = recordCount(data);
+    putMany(data: PackedRecords, settle: (index: number, error?: Error) => void): void {
+        const count = data.ends.length;
         if (this.closed) {
             const error = new FirehoseNotWritten(`firehose ${this.settings.streamName} is closed`);
             for (let i = 0; i < count; i++) settle(i, error);
             return;
         }
         if (count === 0) return;
-        const size = Array.isArray(data)
-            ? data.reduce((n, d) => n + (typeof d === "string" ? Buffer.byteLength(d) : d.length), 0)
-            : data.ends[count - 1];
+        const size = data.ends[count - 1];
         this.buffer.push({ data, arrival: this.now(), firstSeq: this.sequence + 1, settle });
         this.sequence += count;
         this.bufferBytes += size;
