@@ -93,31 +93,24 @@ describe("Firehose delivery in a worker thread", () => {
         const dataDir = tempDataDir();
         const firehose = stream(dataDir);
         await firehose.ready;
-        const texts = ["a", "é ü ß", "✓ — €", "😀 𝄞", "\u2028\u2029", "x".repeat(70_000)];
-        const record = (i: number) => {
-            const e = JSON.parse(event(i)) as { detail: Record<string, unknown> };
-            e.detail.text = texts[i % texts.length];
-            return JSON.stringify(e);
-        };
         // One turn of the event loop: the 60 records travel in one packed message.
-        await putAndCheck(dataDir, firehose, record, texts);
+        await putAndCheck(dataDir, firehose, ["a", "é ü ß", "✓ — €", "😀 𝄞", "\u2028\u2029", "x".repeat(70_000)]);
     });
 
     it("splits a turn's records into several messages past maxMessageBytes, and still writes each once", async () => {
         const dataDir = tempDataDir();
         const firehose = stream(dataDir, { maxMessageBytes: 1024 });
         await firehose.ready;
-        const texts = ["é".repeat(300), "b", "😀".repeat(100)];
+        await putAndCheck(dataDir, firehose, ["é".repeat(300), "b", "😀".repeat(100)]);
+    });
+
+    /** Puts 60 records in one turn (record i's detail holds texts[i % texts.length]), then checks each is archived once with its text. */
+    async function putAndCheck(dataDir: string, firehose: WorkerFirehose, texts: string[]) {
         const record = (i: number) => {
             const e = JSON.parse(event(i)) as { detail: Record<string, unknown> };
             e.detail.text = texts[i % texts.length];
             return JSON.stringify(e);
         };
-        await putAndCheck(dataDir, firehose, record, texts);
-    });
-
-    /** Puts 60 records in one turn, then checks that each is archived once with its text. */
-    async function putAndCheck(dataDir: string, firehose: WorkerFirehose, record: (i: number) => string, texts: string[]) {
         const puts = Array.from({ length: 60 }, (_, i) => firehose.put(i % 2 ? record(i) : Buffer.from(record(i), "utf8")));
         await firehose.flush();
         await Promise.all(puts);
