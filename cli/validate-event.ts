@@ -3,6 +3,7 @@ import { transformText } from "../handlers/firehose-transform";
 import { checkEvent, type SchemaPolicy, type UnknownSchemaPolicy } from "../pipeline/schemas";
 import { compileSchemas } from "../schemas/compile";
 import { readJsonArgument } from "./test-event-pattern";
+import { isJsonObject } from "../pipeline/json-value";
 
 /** What `validate-event` says about one event. */
 export interface Validation {
@@ -19,18 +20,14 @@ export interface Validation {
 /** Raised for input that cannot be checked at all (exit code 2). */
 export class UnusableInputError extends Error {}
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 function schemaOf(event: unknown): string | null {
-    if (!isObject(event) || typeof event.eventType !== "string" || typeof event.schemaVersion !== "number") return null;
+    if (!isJsonObject(event) || typeof event.eventType !== "string" || typeof event.schemaVersion !== "number") return null;
     return `${event.eventType}/${event.schemaVersion}`;
 }
 
 /** Checks one parsed value under the policy. */
 export function validateValue(value: unknown, policy: SchemaPolicy): Validation {
-    if (isObject(value) && typeof value.rawData === "string" && typeof value.errorCode === "string") {
+    if (isJsonObject(value) && typeof value.rawData === "string" && typeof value.errorCode === "string") {
         // A line of Firehose's error output: replay the transform on the original record.
         const text = Buffer.from(value.rawData, "base64").toString("utf8");
         const outcome = transformText(text, policy);
@@ -51,10 +48,10 @@ export function validateValue(value: unknown, policy: SchemaPolicy): Validation 
             ...(outcome.message ? { message: outcome.message } : {}),
         };
     }
-    const eventBridge = isObject(value) && isObject(value.detail) && ("detail-type" in value || "source" in value);
+    const eventBridge = isJsonObject(value) && isJsonObject(value.detail) && ("detail-type" in value || "source" in value);
     const event = eventBridge ? (value as Record<string, unknown>).detail : value;
     const input = eventBridge ? "eventbridge-event" : "event";
-    if (!isObject(event)) throw new UnusableInputError("the event must be a JSON object");
+    if (!isJsonObject(event)) throw new UnusableInputError("the event must be a JSON object");
     const verdict = checkEvent(policy, event);
     const schema = schemaOf(event);
     const known = schema !== null && Object.prototype.hasOwnProperty.call(policy.validators, schema) ? schema : null;

@@ -22,6 +22,7 @@ import type { FirehoseTransformationEvent, FirehoseTransformationResult, Firehos
 import { TRANSFORM_REJECTS, type TransformRejectReason } from "../pipeline/metrics";
 import { checkEvent, type SchemaPolicy } from "../pipeline/schemas";
 import { textTools, type TextTools } from "../pipeline/json-text";
+import { isJsonObject } from "../pipeline/json-value";
 
 /**
  * Why a record could not be transformed (counted in the reject metric; the record itself goes to the
@@ -31,14 +32,10 @@ export type RejectReason = TransformRejectReason;
 
 export type TransformOutcome = { ok: true; event: Record<string, unknown> } | { ok: false; reason: RejectReason };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /** The clientId of one EventBridge event (already parsed): its `resources[0]`, or why it has none usable. */
 export function clientIdOf(event: unknown): { ok: true; clientId: string } | { ok: false; reason: RejectReason } {
-    if (!isObject(event)) return { ok: false, reason: "not-an-event" };
-    if (!isObject(event.detail)) return { ok: false, reason: "no-detail" };
+    if (!isJsonObject(event)) return { ok: false, reason: "not-an-event" };
+    if (!isJsonObject(event.detail)) return { ok: false, reason: "no-detail" };
     const resources = event.resources;
     const clientId = Array.isArray(resources) ? resources[0] : undefined;
     if (typeof clientId !== "string" || clientId === "") return { ok: false, reason: "no-client-id" };

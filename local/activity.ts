@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
+import { isJsonObject } from "../pipeline/json-value";
 
 /** What the parts of local mode report. Fields hold client data only where named so (rendered as text). */
 export type ActivityInput =
@@ -198,21 +199,17 @@ function parseJson(text: string): unknown {
     }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Normalization: from what a part emits to what the feed keeps.
 
 function requestActivity(input: Extract<ActivityInput, { type: "request" }>): Omit<Extract<Activity, { type: "request" }>, "seq" | "at"> {
     const sent = parseJson(input.requestBody);
     const answer = parseJson(input.responseBody);
-    const sentEntries = isObject(sent) && Array.isArray(sent.entries) ? sent.entries : [];
-    const results = isObject(answer) && Array.isArray(answer.entries) ? answer.entries : [];
+    const sentEntries = isJsonObject(sent) && Array.isArray(sent.entries) ? sent.entries : [];
+    const results = isJsonObject(answer) && Array.isArray(answer.entries) ? answer.entries : [];
     const entries: RequestEntry[] = sentEntries.slice(0, 10).map((e, i) => {
-        const text = isObject(e) && typeof e.entry === "string" ? e.entry : (JSON.stringify(e) ?? "");
-        const result = isObject(results[i]) ? (results[i] as Record<string, unknown>) : {};
+        const text = isJsonObject(e) && typeof e.entry === "string" ? e.entry : (JSON.stringify(e) ?? "");
+        const result = isJsonObject(results[i]) ? (results[i] as Record<string, unknown>) : {};
         return {
             entry: redactText(text),
             ...(typeof result.eventId === "string" ? { eventId: result.eventId } : {}),
@@ -235,7 +232,7 @@ function requestActivity(input: Extract<ActivityInput, { type: "request" }>): Om
         entryCount: sentEntries.length,
         failedEntryCount: entries.filter((e) => e.errorCode !== undefined).length,
         entries,
-        ...(isObject(answer) && typeof answer.message === "string" ? { message: redactText(answer.message, 2000) } : {}),
+        ...(isJsonObject(answer) && typeof answer.message === "string" ? { message: redactText(answer.message, 2000) } : {}),
     };
 }
 
@@ -247,7 +244,7 @@ function eventIdOf(line: string): string | undefined {
     const fast = ENVELOPE_START.exec(line);
     if (fast) return fast[1];
     const parsed = parseJson(line);
-    return isObject(parsed) && typeof parsed.id === "string" ? parsed.id : undefined;
+    return isJsonObject(parsed) && typeof parsed.id === "string" ? parsed.id : undefined;
 }
 
 function objectActivity(input: Extract<ActivityInput, { type: "object" }>): Omit<Extract<Activity, { type: "object" }>, "seq" | "at"> {
@@ -276,7 +273,7 @@ function objectActivity(input: Extract<ActivityInput, { type: "object" }>): Omit
     const eventIds: string[] = [];
     for (const line of lines) {
         const record = parseJson(line);
-        if (!isObject(record)) continue;
+        if (!isJsonObject(record)) continue;
         const raw = typeof record.rawData === "string" ? Buffer.from(record.rawData, "base64").toString("utf8") : "";
         const eventId = eventIdOf(raw);
         if (eventId) eventIds.push(eventId);
@@ -298,11 +295,11 @@ function ticketActivity(
     input: Extract<ActivityInput, { type: "destination-response" }>,
 ): Omit<Extract<Activity, { type: "ticket" }>, "seq" | "at"> {
     const answer = parseJson(input.responseBody);
-    const created = isObject(answer) && isObject(answer.ticket) ? answer.ticket : {};
+    const created = isJsonObject(answer) && isJsonObject(answer.ticket) ? answer.ticket : {};
     const sent = parseJson(input.payload);
-    const ticket = redactValue(isObject(sent) && isObject(sent.ticket) ? sent.ticket : created);
+    const ticket = redactValue(isJsonObject(sent) && isJsonObject(sent.ticket) ? sent.ticket : created);
     const id = typeof created.id === "number" || typeof created.id === "string" ? created.id : "?";
-    const subject = isObject(ticket) && typeof ticket.subject === "string" ? ticket.subject : undefined;
+    const subject = isJsonObject(ticket) && typeof ticket.subject === "string" ? ticket.subject : undefined;
     return {
         type: "ticket",
         destination: input.destination,
@@ -318,7 +315,7 @@ function eventActivity(input: Extract<ActivityInput, { type: "event" }>): Omit<E
     // Only the detail comes from the client: when its text holds nothing to redact, the event is kept as is.
     const clean = input.detailText !== undefined && !MAY_HOLD_SECRET.test(input.detailText) && input.detailText.length <= MAX_TEXT;
     const event = (clean ? input.event : redactValue(input.event)) as Record<string, unknown>;
-    const detail = isObject(event.detail) ? event.detail : {};
+    const detail = isJsonObject(event.detail) ? event.detail : {};
     const resources = Array.isArray(event.resources) ? event.resources : [];
     return {
         type: "event",

@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import * as path from "node:path";
 import { compilePattern, type CompiledPattern } from "../event-pattern";
 import { compactJson } from "../pipeline/json-text";
+import { isJsonObject } from "../pipeline/json-value";
 import { MAX_ENTRIES_PER_REQUEST, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from "../pipeline/limits";
 import { appendDurable, backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
 import { EventJournal, type JournalCloseReport, type JournalEntry, type RecoveredEntry } from "./journal";
@@ -122,10 +123,6 @@ function eventTime(ms: number): string {
     const second = Math.floor(ms / 1000);
     if (second !== lastTime.second) lastTime = { second, text: new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
     return lastTime.text;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** The first unpaired UTF-16 surrogate in a string (index), or -1. */
@@ -387,7 +384,7 @@ export class LocalEventBus {
         } catch {
             return error("SerializationException", "Could not parse the request body as JSON.");
         }
-        if (!isPlainObject(request) || !Array.isArray(request.Entries)) {
+        if (!isJsonObject(request) || !Array.isArray(request.Entries)) {
             return error(
                 "ValidationException",
                 "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
@@ -408,7 +405,7 @@ export class LocalEventBus {
         }
         let total = 0;
         for (const entry of entries) {
-            if (!isPlainObject(entry)) return error("SerializationException", "Each entry must be an object.");
+            if (!isJsonObject(entry)) return error("SerializationException", "Each entry must be an object.");
             for (const field of ["Source", "DetailType", "Detail", "EventBusName"]) {
                 if (entry[field] !== undefined && typeof entry[field] !== "string") {
                     return error("SerializationException", `${field} must be a string.`);
@@ -467,7 +464,7 @@ export class LocalEventBus {
         } catch {
             return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
         }
-        if (!isPlainObject(detail)) return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+        if (!isJsonObject(detail)) return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
         let time = this.now();
         if (entry.Time !== undefined && entry.Time !== null) {
             const t = typeof entry.Time === "number" ? entry.Time * 1000 : Date.parse(String(entry.Time));

@@ -19,6 +19,7 @@
  * The sentinels start with `_`, which a well-formed eventType cannot, so they never collide.
  */
 import { LOYALTY_PURCHASE_EVENT_TYPE } from "./event-patterns";
+import { isJsonObject } from "./json-value";
 
 /** Partition value for a key that is missing or unusable. */
 export const INVALID_PARTITION = "_invalid";
@@ -165,7 +166,7 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 export function partitionQueryInput(text: string, value: unknown = JSON.parse(text)): string | undefined {
     if (text.length > JQ16_SAFE_CONTAINERS && containersExceed(text, JQ16_SAFE_CONTAINERS)) return undefined;
     if (text.includes("\\u") && SURROGATE_ESCAPE.test(text)) return undefined;
-    if (!isObject(value) || !Object.hasOwn(value, "detail") || !isObject(value.detail)) return "null";
+    if (!isJsonObject(value) || !Object.hasOwn(value, "detail") || !isJsonObject(value.detail)) return "null";
     const detail = value.detail;
     const fields: string[] = [];
     for (const name of QUERY_FIELDS) {
@@ -175,10 +176,6 @@ export function partitionQueryInput(text: string, value: unknown = JSON.parse(te
         fields.push(`${JSON.stringify(name)}:${literal}`);
     }
     return `{"detail":{${fields.join(",")}}}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Whether `text` has more than `limit` of `{` and `[` (inside strings too: a cheap upper bound on nesting). */

@@ -8,6 +8,7 @@
  * `detail`): eventType, schemaVersion, data, and the fields the client library stamps (eventId,
  * sessionId, sequence). The transform checks it before it adds `accountNumber`.
  */
+import { isJsonObject } from "./json-value";
 
 /** One violation as ajv's generated code reports it (the fields used here). */
 export interface SchemaError {
@@ -83,15 +84,11 @@ export function describeViolation(key: string, error: SchemaError): string {
     return `${eventType} version ${version} breaks its schema at ${JSON.stringify(pointer)}: ${message} (${error.keyword})`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /** Checks one event (the client's event, i.e. EventBridge's `detail`) under the policy. */
 export function checkEvent(policy: SchemaPolicy, event: unknown): SchemaVerdict {
     if (policy.enforcement === "off") return { ok: true };
-    const eventType = isObject(event) ? event.eventType : undefined;
-    const schemaVersion = isObject(event) ? event.schemaVersion : undefined;
+    const eventType = isJsonObject(event) ? event.eventType : undefined;
+    const schemaVersion = isJsonObject(event) ? event.schemaVersion : undefined;
     const key = schemaKey(eventType, schemaVersion);
     // Own keys only: a client-chosen eventType such as "__proto__" or "constructor" names no schema.
     const validate = key !== undefined && Object.prototype.hasOwnProperty.call(policy.validators, key) ? policy.validators[key] : undefined;
