@@ -507,6 +507,7 @@ describe("client library", function () {
                 .sort();
             assert.deepStrictEqual(outside, [
                 path.join("pipeline", "integration-responses.ts"),
+                path.join("pipeline", "json-value.ts"),
                 path.join("pipeline", "limits.ts"),
                 path.join("pipeline", "schemas.ts"),
                 path.join("pipeline", "stamping.ts"),
