@@ -581,6 +581,7 @@ export class LocalEventBus {
             detail: outcome.detail,
             payload: target.input ? payload : undefined,
         });
+        if (this.log.quiet) return;
         this.log.info(
             `eventbridge rule ${rule.name} -> ${target.id}: delivered event ${eventId}${outcome.detail ? ` (${outcome.detail})` : ""}${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
         );

@@ -48,7 +48,7 @@ function schedule(): void {
 }
 
 const log: Logger = settings.quiet
-    ? { info: () => undefined, warn: () => undefined }
+    ? { info: () => undefined, warn: () => undefined, quiet: true }
     : {
           info: (m) => {
               outbox.logs.push(["info", m]);

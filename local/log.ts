@@ -5,11 +5,13 @@
 export interface Logger {
     info(message: string): void;
     warn(message: string): void;
+    /** True when info lines go nowhere: a line built for every event or request is then not built at all. */
+    readonly quiet?: boolean;
 }
 
 /** A logger that writes timestamped lines to stdout (after the ready line), or nothing. */
 export function createLogger(options: { quiet?: boolean; write?: (line: string) => void } = {}): Logger {
-    if (options.quiet) return { info: () => undefined, warn: () => undefined };
+    if (options.quiet) return { info: () => undefined, warn: () => undefined, quiet: true };
     const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
     const stamp = () => new Date().toISOString().slice(11, 23);
     return {

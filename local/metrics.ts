@@ -47,6 +47,9 @@ export const METRIC_NAMES = {
     zendesk: { local: true, tickets: "TicketsRecorded", refused: "TicketsRefused" },
 } as const;
 
+/** The bus-wide MatchedEvents counter, counted once per event. */
+const BUS_MATCHED = `bus.${METRIC_NAMES.bus.matched}`;
+
 /** Window of the `ratePerSecond` figures. */
 export const RATE_WINDOW_SECONDS = 60;
 /** The timeline the console charts: buckets of this many seconds... */
@@ -160,6 +163,7 @@ export class LocalMetrics {
     private readonly errorRecordsByType = new Map<string, number>();
     private readonly partitions = new Map<string, { objects: number; records: number }>();
     private readonly rules = new Set<string>();
+    private readonly ruleCounters = new Map<string, Map<string, Counter>>();
     private readonly functions = new Set<string>();
     private readonly timeline: TimelineBucket[] = [];
     private lastMatchedEvent = "";
@@ -251,30 +255,40 @@ export class LocalMetrics {
         }
     }
 
+    /** The counter `rule.<rule>.<name>`, found without building its key: this runs several times for every event. */
+    private ruleCounter(rule: string, name: string): Counter {
+        let byName = this.ruleCounters.get(rule);
+        if (!byName) {
+            this.rules.add(rule);
+            this.ruleCounters.set(rule, (byName = new Map()));
+        }
+        let c = byName.get(name);
+        if (!c) byName.set(name, (c = this.counter(`rule.${rule}.${name}`)));
+        return c;
+    }
+
     private countRouting(r: Extract<Activity, { type: "match" | "delivery" | "retry" | "dead-letter" }>): void {
         const { bus, deadLetters } = METRIC_NAMES;
-        // A prefix rather than a closure per record: this runs several times for every event.
-        const prefix = `rule.${r.rule}.`;
-        this.rules.add(r.rule);
+        const add = (name: string) => this.ruleCounter(r.rule, name).add(1, r.at);
         if (r.type === "match") {
             // On the bus, MatchedEvents counts events that matched any rule (the bus matches an event against
             // all its rules at once, so its match records are consecutive); per rule, its matches.
-            if (r.eventId !== this.lastMatchedEvent) this.add(`bus.${bus.matched}`, 1, r.at);
+            if (r.eventId !== this.lastMatchedEvent) this.add(BUS_MATCHED, 1, r.at);
             this.lastMatchedEvent = r.eventId;
-            this.add(prefix + bus.matched, 1, r.at);
+            add(bus.matched);
         } else if (r.type === "delivery") {
-            this.add(prefix + bus.invocations, 1, r.at);
-            this.add(prefix + bus.successfulAttempts, 1, r.at);
-            this.add(prefix + bus.attempts, 1, r.at);
+            add(bus.invocations);
+            add(bus.successfulAttempts);
+            add(bus.attempts);
         } else if (r.type === "retry") {
-            this.add(prefix + bus.retries, 1, r.at);
-            this.add(prefix + bus.attempts, 1, r.at);
+            add(bus.retries);
+            add(bus.attempts);
         } else {
-            this.add(prefix + bus.invocations, 1, r.at);
-            this.add(prefix + bus.failedInvocations, 1, r.at);
-            this.add(prefix + bus.sentToDlq, 1, r.at);
+            add(bus.invocations);
+            add(bus.failedInvocations);
+            add(bus.sentToDlq);
             // The final failed attempt (an input that could not be transformed was never attempted).
-            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") this.add(prefix + bus.attempts, 1, r.at);
+            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") add(bus.attempts);
             this.add(`dlq.${r.rule}.${deadLetters.sent}`, 1, r.at);
         }
     }

@@ -132,7 +132,7 @@ export class LocalServer {
             });
             res.writeHead(response.status, { ...response.headers, "Content-Length": Buffer.byteLength(response.body) });
             res.end(response.body);
-            log.info(`api ${req.method} ${path} -> ${response.status} ${response.note} (${Date.now() - started} ms)`);
+            if (!log.quiet) log.info(`api ${req.method} ${path} -> ${response.status} ${response.note} (${Date.now() - started} ms)`);
             return;
         }
         res.writeHead(404, { "Content-Type": "application/json" });
