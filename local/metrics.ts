@@ -162,7 +162,7 @@ export class LocalMetrics {
     private readonly failedByCode = new Map<string, number>();
     private readonly errorRecordsByType = new Map<string, number>();
     private readonly partitions = new Map<string, { objects: number; records: number }>();
-    private readonly rules = new Set<string>();
+    /** Each rule seen (the metrics' rule list) and its counters by metric name. */
     private readonly ruleCounters = new Map<string, Map<string, Counter>>();
     private readonly functions = new Set<string>();
     private readonly timeline: TimelineBucket[] = [];
@@ -255,40 +255,36 @@ export class LocalMetrics {
         }
     }
 
-    /** The counter `rule.<rule>.<name>`, found without building its key: this runs several times for every event. */
-    private ruleCounter(rule: string, name: string): Counter {
+    /** Adds one to `rule.<rule>.<name>` without building that key: this runs several times for every event. */
+    private addToRule(rule: string, name: string, at: number): void {
         let byName = this.ruleCounters.get(rule);
-        if (!byName) {
-            this.rules.add(rule);
-            this.ruleCounters.set(rule, (byName = new Map()));
-        }
+        if (!byName) this.ruleCounters.set(rule, (byName = new Map()));
         let c = byName.get(name);
         if (!c) byName.set(name, (c = this.counter(`rule.${rule}.${name}`)));
-        return c;
+        c.add(1, at);
     }
 
     private countRouting(r: Extract<Activity, { type: "match" | "delivery" | "retry" | "dead-letter" }>): void {
         const { bus, deadLetters } = METRIC_NAMES;
-        const add = (name: string) => this.ruleCounter(r.rule, name).add(1, r.at);
         if (r.type === "match") {
             // On the bus, MatchedEvents counts events that matched any rule (the bus matches an event against
             // all its rules at once, so its match records are consecutive); per rule, its matches.
             if (r.eventId !== this.lastMatchedEvent) this.add(BUS_MATCHED, 1, r.at);
             this.lastMatchedEvent = r.eventId;
-            add(bus.matched);
+            this.addToRule(r.rule, bus.matched, r.at);
         } else if (r.type === "delivery") {
-            add(bus.invocations);
-            add(bus.successfulAttempts);
-            add(bus.attempts);
+            this.addToRule(r.rule, bus.invocations, r.at);
+            this.addToRule(r.rule, bus.successfulAttempts, r.at);
+            this.addToRule(r.rule, bus.attempts, r.at);
         } else if (r.type === "retry") {
-            add(bus.retries);
-            add(bus.attempts);
+            this.addToRule(r.rule, bus.retries, r.at);
+            this.addToRule(r.rule, bus.attempts, r.at);
         } else {
-            add(bus.invocations);
-            add(bus.failedInvocations);
-            add(bus.sentToDlq);
+            this.addToRule(r.rule, bus.invocations, r.at);
+            this.addToRule(r.rule, bus.failedInvocations, r.at);
+            this.addToRule(r.rule, bus.sentToDlq, r.at);
             // The final failed attempt (an input that could not be transformed was never attempted).
-            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") add(bus.attempts);
+            if (r.attributes.ERROR_CODE !== "INPUT_TRANSFORMATION_FAILED") this.addToRule(r.rule, bus.attempts, r.at);
             this.add(`dlq.${r.rule}.${deadLetters.sent}`, 1, r.at);
         }
     }
@@ -375,7 +371,7 @@ export class LocalMetrics {
             ...this.figures("bus", [bus.entries, bus.failedEntries, bus.matched]),
             failedEntriesByErrorCode: sortedByKey(this.failedByCode),
             rules: Object.fromEntries(
-                [...this.rules]
+                [...this.ruleCounters.keys()]
                     .sort()
                     .map((rule) => [
                         rule,
@@ -426,7 +422,7 @@ export class LocalMetrics {
     private deadLettersSnapshot(): Record<string, unknown> {
         const { deadLetters } = METRIC_NAMES;
         return Object.fromEntries(
-            [...this.rules]
+            [...this.ruleCounters.keys()]
                 .sort()
                 .map((rule) => [rule, { namespace: deadLetters.namespace, ...this.figures(`dlq.${rule}`, [deadLetters.sent]) }]),
         );
