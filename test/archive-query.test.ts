@@ -4,8 +4,7 @@
  * IAM simulator; and index.ts composing it (on by default, off with queryEnabled=false).
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { runProgramChild } from "./support/program-child";
 import { ACCOUNT, oneOf, REGION, resourcesOf, valueOf, type MockedResource } from "./support/pulumi-mocks";
 import { evaluate, isAllowed } from "./support/iam";
 import { ArchiveQuery } from "../components/archive-query";
@@ -302,19 +301,12 @@ describe("index.ts composes ArchiveQuery", function () {
     });
 
     it("off with client-events:queryEnabled false: no Glue or Athena resource, no analyst policy", () => {
-        const run = spawnSync(
-            process.execPath,
-            [
-                "-r",
-                "ts-node/register/transpile-only",
-                path.join(__dirname, "support/program-names.ts"),
-                JSON.stringify({ "client-events:queryEnabled": "false" }),
-            ],
-            { cwd: path.resolve(__dirname, ".."), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+        const { resources } = runProgramChild<{ resources: Array<{ type: string }> }>(
+            "program-names.ts",
+            { "client-events:queryEnabled": "false" },
+            ['{"resources"'],
         );
-        const line = run.stdout.split("\n").find((l) => l.startsWith('{"resources"'));
-        assert.ok(line, run.stderr);
-        const types = (JSON.parse(line).resources as Array<{ type: string }>).map((r) => r.type);
+        const types = resources.map((r) => r.type);
         assert.ok(types.includes("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"), "the rest of the stack is there");
         assert.deepEqual(
             types.filter((t) => /^aws:(glue|athena)\//.test(t) || t === "aws:iam/policy:Policy"),

@@ -9,8 +9,7 @@
  * monitoring off, run in child processes (a program module loads once per process).
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { runProgramChild } from "./support/program-child";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, REGION, registrationsDone, resources as mocked, valueOf } from "./support/pulumi-mocks";
 import { evaluate } from "./support/iam";
@@ -462,20 +461,7 @@ async function checkDashboard(list: R[], dashboardName: string): Promise<void> {
 }
 
 function runChild(config: Record<string, string>): { outputs: Record<string, any>; resources: R[] } {
-    const run = spawnSync(
-        process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-monitoring.ts"), JSON.stringify(config)],
-        {
-            cwd: path.resolve(__dirname, ".."),
-            encoding: "utf8",
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-            maxBuffer: 256 * 1024 * 1024,
-        },
-    );
-    // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-    const line = run.stdout.split("\n").find((l) => l.startsWith('{"outputs"'));
-    assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
-    return JSON.parse(line);
+    return runProgramChild("program-monitoring.ts", config, ['{"outputs"']);
 }
 
 describe("monitoring (index.ts, default config)", function () {

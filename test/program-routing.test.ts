@@ -3,8 +3,7 @@
  * process, the program with Zendesk configured.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as path from "path";
+import { runProgramChild } from "./support/program-child";
 import { resourcesOf, registrationsDone, valueOf } from "./support/pulumi-mocks";
 import * as pulumi from "@pulumi/pulumi";
 import { ALL_CLIENT_EVENTS_PATTERN, LOYALTY_PURCHASE_PATTERN } from "../pipeline/event-patterns";
@@ -62,21 +61,7 @@ describe("program (index.ts): routing with Zendesk configured", function () {
     this.timeout(120_000);
     let result: any;
     before(() => {
-        const root = path.resolve(__dirname, "..");
-        const run = spawnSync(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-with-zendesk.ts")],
-            {
-                cwd: root,
-                encoding: "utf8",
-                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-                maxBuffer: 64 * 1024 * 1024,
-            },
-        );
-        // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-        const line = run.stdout.split("\n").find((l) => l.startsWith('{"outputs"'));
-        assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
-        result = JSON.parse(line);
+        result = runProgramChild("program-with-zendesk.ts", undefined, ['{"outputs"']);
     });
 
     it("creates the connection, the API destination and the loyalty rule, wired together", () => {

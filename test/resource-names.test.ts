@@ -7,8 +7,7 @@
  * sets, else the logical name plus "-" and 7 random characters.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { runProgramChild } from "./support/program-child";
 import { parseConfig } from "../config";
 import { AUTONAME_SUFFIX_LENGTH, MAX_ENVIRONMENT_NAME_LENGTH, replayArchiveName, resourcePrefix } from "../pipeline/naming";
 
@@ -93,21 +92,7 @@ function fullConfig(environment: string): Record<string, string> {
 }
 
 function runProgram(config: Record<string, string>): { resources?: ProgramResource[]; error?: string } {
-    const root = path.resolve(__dirname, "..");
-    const run = spawnSync(
-        process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support/program-names.ts"), JSON.stringify(config)],
-        {
-            cwd: root,
-            encoding: "utf8",
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-            maxBuffer: 64 * 1024 * 1024,
-        },
-    );
-    // The exit code is not checked: Pulumi's leaked-promise check at exit may set it under mocks.
-    const line = run.stdout.split("\n").find((l) => l.startsWith('{"resources"') || l.startsWith('{"error"'));
-    assert.ok(line, `the child printed its result; stderr:\n${run.stderr}`);
-    return JSON.parse(line);
+    return runProgramChild("program-names.ts", config, ['{"resources"', '{"error"']);
 }
 
 /** The physical name AWS sees, or undefined for types without one. */
