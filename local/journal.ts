@@ -21,6 +21,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Logger } from "./log";
 import { backoffDelay, describeFsError, fixHint, ProblemLog } from "./fs-util";
+import { Histogram } from "./histogram";
 
 /** One event to journal. */
 export interface JournalEntry {
@@ -144,6 +145,8 @@ export class EventJournal {
     private closed = false;
     /** Counters for tests and the bench: groups written, fsyncs issued (one per group of appends), events journaled. */
     readonly stats = { groups: 0, fsyncs: 0, appendedEvents: 0 };
+    /** How long each group's fsync took: every answer of the group waits for it, so the disk's slow moments show here. */
+    readonly fsyncMs = new Histogram();
 
     constructor(
         readonly settings: JournalSettings,
@@ -393,7 +396,9 @@ export class EventJournal {
             // only delivers its event again, so they ride on the next group's fsync (or the one at close).
             if (writes.some((w) => w.waiter)) {
                 this.stats.fsyncs++;
+                const started = performance.now();
                 await fsync(segment.fd);
+                this.fsyncMs.add(performance.now() - started);
                 segment.unsynced = false;
             } else {
                 segment.unsynced = true;

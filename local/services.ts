@@ -390,7 +390,11 @@ export function buildConsole(
     const { names, activity, options } = ctx;
     const gauges = () => ({ BufferedRecords: firehose.pendingRecords, DeliveriesInProgress: bus.pendingDeliveries });
     const eventLoop = new EventLoopMonitor();
-    const processFigures = () => ({ eventLoopDelay: eventLoop.snapshot(), firehoseRecordsInFlight: firehose.inFlightRecords });
+    const processFigures = () => ({
+        eventLoopDelay: eventLoop.snapshot(),
+        firehoseRecordsInFlight: firehose.inFlightRecords,
+        journalFsyncMs: bus.journal.fsyncMs.summary(),
+    });
     const { environment, eventBusName, deliveryStreamName, bucketName, region } = names;
     const metrics = new LocalMetrics(activity, { stage: environment, eventBusName, deliveryStreamName, gauges, process: processFigures });
     const console = new LocalConsole({

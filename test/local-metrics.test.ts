@@ -131,3 +131,35 @@ describe("local mode /_local/metrics", function () {
         assert.equal(Math.round(points.reduce((n, p) => n + p.eventsPerSecond * seconds, 0)), summary.accepted + 1);
     });
 });
+
+describe("local mode /_local/metrics: the journal's fsync", function () {
+    this.timeout(60_000);
+    let started: StartedLocal | undefined;
+    // The journal reads fs.fsync when it calls it, so holding it here is a slow disk as the journal sees one.
+    const nodeFs = require("node:fs") as { fsync: (fd: number, done: (err: Error | null) => void) => void };
+    const fsync = nodeFs.fsync;
+    afterEach(async () => {
+        nodeFs.fsync = fsync;
+        await started?.local.close();
+    });
+
+    it("times each group's fsync, and a slow one shows there and in the latency of the answer that waited for it", async () => {
+        started = await startTestLocal();
+        const user = await signUpUser(started, "fsync-user");
+        nodeFs.fsync = (fd, done) => setTimeout(() => fsync(fd, done), 150);
+        const sentAt = performance.now();
+        const answer = await postEntries(started.local, user.idToken, [
+            JSON.stringify({ eventType: "paging", schemaVersion: 1, data: { page: 1 } }),
+        ]);
+        const waitedMs = performance.now() - sentAt;
+        nodeFs.fsync = fsync;
+        assert.equal(answer.status, 200);
+        assert.ok(waitedMs >= 150, `the answer came after ${waitedMs} ms, before the fsync ended`);
+        const metrics = (await (await fetch(new URL("metrics", started.local.details.consoleUrl))).json()) as any;
+        const timed = metrics.process.journalFsyncMs;
+        assert.equal(timed.samples, started.local.bus.journal.stats.fsyncs);
+        assert.ok(timed.max >= 150 && timed.max <= waitedMs, `fsync max ${timed.max} ms, answer after ${waitedMs} ms`);
+        assert.ok(timed.p50 <= timed.p99 && timed.p99 <= timed.max);
+        assert.ok(metrics.api.Latency.max >= 150, `API Latency max ${metrics.api.Latency.max} ms`);
+    });
+});
