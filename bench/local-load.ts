@@ -339,6 +339,8 @@ interface Stalls {
     seconds: number;
     /** API Gateway's Latency as local mode measured it (request read to answer ready), p99 since its start. */
     apiLatencyP99Ms: number | null;
+    /** The journal's group fsyncs (every answer of a group waits for its fsync), since local mode's start. */
+    journalFsync: { p99: number | null; max: number | null };
 }
 
 /** The event-loop delay local mode measured in the seconds since `from` (epoch seconds), from /_local/metrics. */
@@ -353,7 +355,10 @@ async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
         }).on("error", reject);
     });
     const metrics = JSON.parse(text) as {
-        process?: { eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> } };
+        process?: {
+            eventLoopDelay?: { perSecond: Array<{ at: number; maxMs: number; p99Ms: number }> };
+            journalFsyncMs?: { p99: number | null; max: number | null };
+        };
         api?: { Latency?: { p99: number | null } };
     };
     const seconds = (metrics.process?.eventLoopDelay?.perSecond ?? []).filter((s) => s.at >= from);
@@ -363,6 +368,7 @@ async function eventLoopStalls(base: string, from: number): Promise<Stalls> {
         p99Ms: Math.max(...seconds.map((s) => s.p99Ms)),
         seconds: seconds.length,
         apiLatencyP99Ms: metrics.api?.Latency?.p99 ?? null,
+        journalFsync: { p99: metrics.process?.journalFsyncMs?.p99 ?? null, max: metrics.process?.journalFsyncMs?.max ?? null },
     };
 }
 
@@ -438,6 +444,19 @@ async function measureLocal(localCommand: string, scratch: string): Promise<{ mo
     return { mode, stalls };
 }
 
+/**
+ * Local mode's own view of the latency wrk measured: what wrk measures beyond it waited outside the pipeline (in
+ * socket buffers, or wrk's threads off the CPU); the journal's fsync is the disk's part of it, since every answer
+ * waits for its group's.
+ */
+function latencyNote(stalls: Stalls): string {
+    const fsync = stalls.journalFsync;
+    return (
+        `inside local mode (API Latency, request read to answer ready, /_local/metrics): p99 ${stalls.apiLatencyP99Ms ?? "?"} ms; ` +
+        `the journal's fsync: p99 ${fsync.p99 ?? "?"} ms, max ${fsync.max?.toFixed(0) ?? "?"} ms`
+    );
+}
+
 function benchRows(mode: Outcome, floor: Outcome, stalls: Stalls): BenchRow[] {
     const label = "local mode under wrk";
     return [
@@ -464,8 +483,7 @@ function benchRows(mode: Outcome, floor: Outcome, stalls: Stalls): BenchRow[] {
             unit: "ms",
             floor: { case: "bare Node server", value: floor.p99Ms },
             target: { value: { atMost: 200 } },
-            // What wrk measures beyond this waited outside the pipeline: in socket buffers, or wrk's threads off the CPU.
-            note: `inside local mode (API Latency, request read to answer ready, /_local/metrics): p99 ${stalls.apiLatencyP99Ms ?? "?"} ms`,
+            note: latencyNote(stalls),
         },
         {
             area: AREA,
