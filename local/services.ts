@@ -294,9 +294,12 @@ export function buildEventBus(ctx: LocalContext, firehose: WorkerFirehose, zende
                     () => written,
                     (err: Error) => ({ ok: false as const, keep: true as const, reason: err.message }),
                 ),
-            deliverMany: async (payloads, onOutcome) => {
-                await firehose.putMany(payloads, (i, err) => onOutcome(i, err ? { ok: false, keep: true, reason: err.message } : written));
-            },
+            // Not an async function: its suspended frame would hold `payloads`, the events' text, until their object is
+            // written seconds later, and every scavenge in between would copy them.
+            deliverMany: (payloads, onOutcome) =>
+                firehose
+                    .putMany(payloads, (i, err) => onOutcome(i, err ? { ok: false, keep: true, reason: err.message } : written))
+                    .then(() => undefined),
         },
         [ZENDESK_ROUTE]: {
             id: "zendesk",
